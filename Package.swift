@@ -1,0 +1,77 @@
+// swift-tools-version:6.0
+// PatchDPO in Swift: a staged, resumable pipeline for patch-level preference optimisation.
+// Module arrows are recorded in docs/ARCHITECTURE.md; SwiftPM enforces them.
+import PackageDescription
+
+let package = Package(
+    name: "PatchDPO",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "World", targets: ["World"]),
+        .library(name: "Manifest", targets: ["Manifest"]),
+        .library(name: "StageKit", targets: ["StageKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found by pkg-config (scripts/bootstrap installs them).
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+
+        // Numerics stack.
+        .target(name: "Random"),
+        .target(name: "TensorCore", dependencies: ["CBLAS"]),
+        .target(name: "Autograd", dependencies: ["TensorCore"]),
+        .target(name: "Checkpoint"),
+        .target(name: "Optim", dependencies: ["Checkpoint"]),
+        .target(name: "NN", dependencies: ["Autograd", "Random", "Checkpoint", "Optim"]),
+
+        // World and images (independent of the tensor library).
+        .target(name: "Imaging", dependencies: ["CPNG"]),
+        .target(name: "World", dependencies: ["Imaging", "Random"]),
+
+        // Pipeline machinery (knows nothing of tensors).
+        .target(name: "Manifest", dependencies: ["CSQLite"]),
+        .target(name: "StageKit", dependencies: [
+            "Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Executables: thin.
+        .executableTarget(name: "perf-bench", dependencies: [
+            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
+        ]),
+        .executableTarget(name: "inspect", dependencies: [
+            "Manifest", "StageKit", "Checkpoint",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "fake-stage", dependencies: [
+            "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "worldgen", dependencies: [
+            "Imaging", "World",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .testTarget(name: "RandomTests", dependencies: ["Random"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Checkpoint", "Optim"]),
+        .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

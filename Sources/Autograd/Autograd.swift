@@ -1,0 +1,1 @@
+// Autograd: see docs/ARCHITECTURE.md for what this module owns.

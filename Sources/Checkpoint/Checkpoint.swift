@@ -1,0 +1,1 @@
+// Checkpoint: see docs/ARCHITECTURE.md for what this module owns.

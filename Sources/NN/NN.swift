@@ -1,0 +1,1 @@
+// NN: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,0 +1,1 @@
+// Optim: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,0 +1,1 @@
+// Random: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,0 +1,1 @@
+// StageKit: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,0 +1,1 @@
+// World: see docs/ARCHITECTURE.md for what this module owns.

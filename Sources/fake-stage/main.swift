@@ -1,0 +1,1 @@
+print("fake-stage: not built yet")

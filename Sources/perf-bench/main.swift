@@ -1,0 +1,1 @@
+print("perf-bench: no benchmarks yet")

@@ -1,0 +1,1 @@
+print("worldgen: not built yet")
