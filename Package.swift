@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
-        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
