@@ -56,6 +56,7 @@ let package = Package(
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
