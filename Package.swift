@@ -47,6 +47,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
+            "Random", "Checkpoint",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
