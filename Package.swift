@@ -37,6 +37,9 @@ let package = Package(
         // Diffusion: noise schedules, schedulers, guidance (never sees the network).
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
 
+        // Text: the word-level tokenizer of the text encoder.
+        .target(name: "Text"),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -72,6 +75,7 @@ let package = Package(
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
