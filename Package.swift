@@ -34,6 +34,12 @@ let package = Package(
         .target(name: "Optim", dependencies: ["Checkpoint"]),
         .target(name: "NN", dependencies: ["Autograd", "Random", "Checkpoint", "Optim"]),
 
+        // Diffusion: noise schedules, schedulers, guidance (never sees the network).
+        .target(name: "Diffusion", dependencies: ["TensorCore"]),
+
+        // Text: the word-level tokenizer of the text encoder.
+        .target(name: "Text"),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -70,6 +76,8 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
+        .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
