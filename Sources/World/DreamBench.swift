@@ -79,6 +79,7 @@ public struct DreamBench: Sendable {
             let line = raw.trimmingCharacters(in: .whitespaces)
             let lower = line.lowercased()
             if lower == "classes" { section = .classes; continue }
+            if lower == "prompts" { section = .none; continue }
             if lower.hasPrefix("object prompts") { section = .object; continue }
             if lower.hasPrefix("live subject prompts") { section = .live; continue }
             if line.isEmpty || lower.hasPrefix("subject_name") || lower.hasPrefix("prompt_list") || line == "]" { continue }

@@ -10,7 +10,8 @@ struct WorldGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worldgen",
         abstract: "Render the procedural world: contact sheets, HPatches sequences, split listings.",
-        subcommands: [ContactSheetCommand.self])
+        subcommands: [ContactSheetCommand.self, HPatchesCommand.self, SplitsCommand.self,
+                      DreamBenchCommand.self, RenderCommand.self])
 }
 
 struct ContactSheetCommand: ParsableCommand {
