@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// Procedural backgrounds. Each is a cheap analytic texture of normalised scene coordinates
 /// (x, y in [0, 1] over the image; it extends beyond, so warped views stay defined), with
@@ -17,6 +18,7 @@ struct PreparedScene: Sendable {
     let kind: Background
     let seed: UInt64
     let p0: Float, p1: Float, p2: Float, p3: Float
+    let cellKey: RNGKey
 
     init(_ s: Scene) {
         kind = s.background; seed = s.seed
@@ -25,6 +27,7 @@ struct PreparedScene: Sendable {
         p1 = WorldRandom.unit(seed: s.seed, stream: st, index: 1)
         p2 = WorldRandom.unit(seed: s.seed, stream: st, index: 2)
         p3 = WorldRandom.unit(seed: s.seed, stream: st, index: 3)
+        cellKey = WorldRandom.key(seed: s.seed, stream: st &+ 16)
     }
 
     /// Random value in [0, 1) for integer cell (i, j): the building block of star fields,
@@ -32,7 +35,7 @@ struct PreparedScene: Sendable {
     @inline(__always)
     func cell(_ i: Int, _ j: Int, _ salt: UInt64 = 0) -> Float {
         let idx = UInt64(bitPattern: Int64(i)) &* 0x1_0000_0001 &+ UInt64(bitPattern: Int64(j)) &* 0x9E37 &+ salt << 48
-        return WorldRandom.unit(seed: seed, stream: Stream.scene.rawValue &+ 16, index: idx)
+        return cellKey.uniform(at: idx)
     }
 
     @inline(__always)

@@ -1,21 +1,18 @@
+import Random
+
 /// The world's only source of randomness: a pure function of (seed, stream, index), so a
 /// render depends on nothing but its inputs (no state, no thread-count dependence).
-///
-/// TRANSITIONAL: until the `Random` module (Philox4x32-10, branch `optim`) lands its API,
-/// `bits` is a placeholder counter-based mix. The switch is one line in `bits`; all world
-/// code goes through this file, and no other generator exists in World.
+/// Backed by the `Random` module: word `index` of `RNGKey(seed: seed).fold(in: stream)`
+/// (Philox4x32-10).
 enum WorldRandom {
+    /// The key of (seed, stream); hot loops derive it once and call `uint32(at:)`.
+    @inline(__always)
+    static func key(seed: UInt64, stream: UInt64) -> RNGKey { RNGKey(seed: seed).fold(in: stream) }
+
     /// 32 uniformly distributed bits for (seed, stream, index).
     @inline(__always)
     static func bits(seed: UInt64, stream: UInt64, index: UInt64) -> UInt32 {
-        // Placeholder counter-based mix (splitmix64 finaliser over the three words).
-        var z = seed &+ 0x9E37_79B9_7F4A_7C15 &* (stream &+ 1)
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z ^= index &* 0xD6E8_FEB8_6659_FD93
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        z = (z ^ (z >> 29)) &* 0xBF58_476D_1CE4_E5B9
-        return UInt32(truncatingIfNeeded: z >> 32)
+        key(seed: seed, stream: stream).uint32(at: index)
     }
 
     /// Uniform Float in [0, 1) (24 bits).

@@ -14,27 +14,30 @@ import Imaging
     for k in 0..<5 {
         for j in 0..<9 { #expect(v.homographies[k].m[j] == orig.homographies[k].m[j]) }
     }
-    // Where image 1 is locally flat, image k at H_1_k(p) has the same colour.
-    let img1 = v.images[0]
+    // Where image 1 is locally flat, image k at H_1_k(p) has the same colour
+    // (three sequences, so enough flat points exist whatever the backgrounds).
     var checked = 0, agree = 0
-    for k in 0..<5 {
-        let h = v.homographies[k], imgk = v.images[k + 1]
-        #expect(h != .identity)
-        for y in stride(from: 2, to: 62, by: 2) {
-            for x in stride(from: 2, to: 62, by: 2) {
-                let c = img1.pixel(x: x, y: y)
-                let flat = (-1...1).allSatisfy { dy in (-1...1).allSatisfy { dx in img1.pixel(x: x + dx, y: y + dy) == c } }
-                guard flat else { continue }
-                let (qx, qy) = h.apply(Double(x), Double(y))
-                let ix = Int(qx.rounded()), iy = Int(qy.rounded())
-                guard ix >= 0, iy >= 0, ix < 64, iy < 64 else { continue }
-                checked += 1
-                let d = zip(c, imgk.pixel(x: ix, y: iy)).map { abs(Int($0) - Int($1)) }.max()!
-                if d <= 12 { agree += 1 }
+    for seq in [v] + [22, 23].map({ try! HPatches.makeViewpoint(name: "v_x", seed: UInt64($0), size: 64) }) {
+        let img1 = seq.images[0]
+        for k in 0..<5 {
+            let h = seq.homographies[k], imgk = seq.images[k + 1]
+            #expect(h != .identity)
+            for y in stride(from: 2, to: 62, by: 2) {
+                for x in stride(from: 2, to: 62, by: 2) {
+                    let c = img1.pixel(x: x, y: y)
+                    let flat = (-1...1).allSatisfy { dy in (-1...1).allSatisfy { dx in img1.pixel(x: x + dx, y: y + dy) == c } }
+                    guard flat else { continue }
+                    let (qx, qy) = h.apply(Double(x), Double(y))
+                    let ix = Int(qx.rounded()), iy = Int(qy.rounded())
+                    guard ix >= 0, iy >= 0, ix < 64, iy < 64 else { continue }
+                    checked += 1
+                    let d = zip(c, imgk.pixel(x: ix, y: iy)).map { abs(Int($0) - Int($1)) }.max()!
+                    if d <= 12 { agree += 1 }
+                }
             }
-        }
     }
-    #expect(checked > 150, "only \(checked) flat points")
+    }
+    #expect(checked > 100, "only \(checked) flat points")
     #expect(Double(agree) >= 0.95 * Double(checked), "\(agree) of \(checked) warped points agree")
 }
 
