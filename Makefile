@@ -27,3 +27,8 @@ bench: build
 
 clean:
 	rm -rf .build
+
+# The world's contact sheet (categories, backgrounds, defects, one HPatches sequence).
+world-sheet:
+	$(SWIFT) build --product worldgen
+	$$($(SWIFT) build --show-bin-path)/worldgen contact-sheet --out docs/world.png

@@ -37,6 +37,33 @@ public enum WorldSheet {
             items.append((try Renderer.render(req).image, b.rawValue))
         }
         sections.append(sheet.render(items, title: "BACKGROUNDS AND POSES"))
+
+        // 4. Defects on one striped subject: the corrupted image above its defect mask.
+        let striped = (0..<200).map { Subject(category: .backpack, instance: UInt64($0)) }
+            .first { $0.appearance.body.kind == .stripes }!
+        let req = RenderRequest(subject: striped, scene: Scene(background: .grassField, seed: 2),
+                                pose: Pose(rotationDegrees: 8), size: size, supersample: 3)
+        let orig = try Renderer.render(req)
+        var top: [(image: Image, caption: String?)] = [(orig.image, "original")]
+        var bottom: [(image: Image, caption: String?)] = [(maskImage(orig.mask.map { $0 > 0 ? 1 : 0 }, size), "object mask")]
+        for d in Defect.applicable(to: striped) {
+            guard let r = try? DefectInjector.inject(d, into: req, original: orig) else { continue }
+            top.append((r.image, "\(d)".components(separatedBy: "(")[0]))
+            bottom.append((maskImage(r.mask, size), "defect mask"))
+        }
+        sections.append(sheet.render(top, title: "DEFECTS (IMAGE, THEN ITS MASK BELOW)"))
+        sections.append(sheet.render(bottom))
+
+        // 5. One HPatches viewpoint sequence (image 1 and its five warps).
+        let seq = try HPatches.makeViewpoint(name: "v_world_demo", seed: 3, size: size)
+        let hp = seq.images.enumerated().map { (k, img) in (image: img, caption: Optional(k == 0 ? "1 (ref)" : "H_1_\(k + 1)")) }
+        var hsheet = sheet; hsheet.columns = 6
+        sections.append(hsheet.render(hp, title: "HPATCHES SEQUENCE V_WORLD_DEMO"))
         return ContactSheet.stack(sections, gap: 4)
+    }
+
+    /// A 0/1 mask as a white-on-black RGB image.
+    static func maskImage(_ mask: [UInt8], _ size: Int) -> Image {
+        Image(unchecked: size, size, 3, mask.flatMap { $0 != 0 ? [255, 255, 255] : [30, 30, 30] })
     }
 }
