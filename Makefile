@@ -32,3 +32,8 @@ clean:
 .PHONY: interop
 interop:
 	scripts/check-safetensors-interop
+
+# The world's contact sheet (categories, backgrounds, defects, one HPatches sequence).
+world-sheet:
+	$(SWIFT) build --product worldgen
+	$$($(SWIFT) build --show-bin-path)/worldgen contact-sheet --out docs/world.png

@@ -1,2 +1,3 @@
-print("perf-bench: no benchmarks yet")
+// Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
 runOptimBenches()
+runWorldBenches()

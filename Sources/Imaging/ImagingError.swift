@@ -1,0 +1,37 @@
+/// Errors for reading, writing and converting images. Every case names the file (or the
+/// argument) that was wrong and says what to do next.
+public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The file could not be opened or read.
+    case unreadable(path: String, reason: String)
+    /// The file could not be written (or renamed into place).
+    case unwritable(path: String, reason: String)
+    /// libpng rejected the bytes: corrupt, truncated, or not a PNG.
+    case corruptPNG(path: String, reason: String)
+    /// A PPM header or body that does not match the P6 / maxval 255 layout.
+    case badPPM(path: String, reason: String)
+    /// A format this project deliberately does not decode (e.g. JPEG).
+    case unsupportedFormat(path: String, format: String, hint: String)
+    /// A pixel buffer whose size does not match width x height x channels.
+    case shapeMismatch(what: String, expected: Int, got: Int)
+    /// Channels other than 1 (gray), 3 (RGB) or 4 (RGBA).
+    case unsupportedChannels(what: String, channels: Int)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read \(path): \(reason). Check that the file exists and is readable."
+        case let .unwritable(path, reason):
+            return "cannot write \(path): \(reason). Check that the directory exists and is writable."
+        case let .corruptPNG(path, reason):
+            return "\(path) is not a valid PNG (\(reason)). The file is corrupt or truncated: re-create it."
+        case let .badPPM(path, reason):
+            return "\(path) is not a binary PPM (P6, maxval 255): \(reason)."
+        case let .unsupportedFormat(path, format, hint):
+            return "\(path): \(format) is not supported. \(hint)"
+        case let .shapeMismatch(what, expected, got):
+            return "\(what): expected \(expected) values, got \(got). Pass width, height and channels matching the buffer."
+        case let .unsupportedChannels(what, channels):
+            return "\(what): \(channels) channels; only 1 (gray), 3 (RGB) and 4 (RGBA) are supported."
+        }
+    }
+}

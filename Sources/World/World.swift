@@ -1,1 +1,0 @@
-// World: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,1 +1,0 @@
-print("worldgen: not built yet")
