@@ -48,13 +48,13 @@ import Testing
         try db.addItems(stageRun: stage, keys: ["a", "b", "c"])
 
         let first = try db.claim(stageRun: stage, owner: "slow", limit: 10, lease: 60)
-        #expect(first.map(\.key) == ["a", "b", "c"])
+        try #require(first.map(\.key) == ["a", "b", "c"])
         #expect(try db.claim(stageRun: stage, owner: "other", limit: 10, lease: 60).isEmpty)
         clock.advance(59)
         #expect(try db.claim(stageRun: stage, owner: "other", limit: 10, lease: 60).isEmpty)
         clock.advance(1)   // lease_expiry <= now: expired
         let second = try db.claim(stageRun: stage, owner: "fast", limit: 2, lease: 60)
-        #expect(second.map(\.key) == ["a", "b"])
+        try #require(second.map(\.key) == ["a", "b"])
         #expect(zip(first, second).allSatisfy { $1.token == $0.token + 1 })
 
         // The slow worker's stale completion of "a" is refused and records nothing.
