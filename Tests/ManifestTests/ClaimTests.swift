@@ -8,10 +8,10 @@ import Testing
         defer { dir.cleanup() }
         let setup = try ManifestDB(path: dir.manifestPath)
         let stage = try makeStage(setup)
-        let keys = (0..<240).map { "item-\($0)" }
+        let keys = (0..<600).map { "item-\($0)" }
         try setup.addItems(stageRun: stage, keys: keys)
 
-        let workers = 4
+        let workers = 6
         let results = NSLock()
         nonisolated(unsafe) var claimed: [String] = []   // guarded by `results`
         nonisolated(unsafe) var errors: [String] = []    // guarded by `results`
@@ -19,10 +19,11 @@ import Testing
             do {
                 let db = try ManifestDB(path: dir.manifestPath)
                 while true {
-                    let batch = try db.claim(stageRun: stage, owner: "w\(w)", limit: 7, lease: 3600)
+                    let batch = try db.claim(stageRun: stage, owner: "w\(w)", limit: 3, lease: 3600)
                     if batch.isEmpty { break }
                     for c in batch {
-                        let art = try writeArtifact(dir.url, "artifacts/generate-pool/\(c.key).txt", c.key)
+                        let art = NewArtifact(kind: "txt", relativePath: "artifacts/pool/\(c.key).txt",
+                                              sha256: SHA256.hex(c.key), bytes: Int64(c.key.utf8.count))
                         try db.complete(c, artifacts: [art])
                     }
                     results.lock(); claimed += batch.map(\.key); results.unlock()
