@@ -87,6 +87,28 @@ import Testing
         #expect(try db.claim(stageRun: stage, owner: "x", limit: 5, lease: 1).map(\.key) == ["b"])
     }
 
+    @Test func completionIsAtomicWithItsArtifacts() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let db = try ManifestDB(path: dir.manifestPath)
+        let stage = try makeStage(db)
+        try db.addItems(stageRun: stage, keys: ["a"])
+        let claim = try #require(try db.claim(stageRun: stage, owner: "w", limit: 1, lease: 60).first)
+        let good = try writeArtifact(dir.url, "artifacts/s/a.png", "a")
+        let bad = NewArtifact(kind: "png", relativePath: "artifacts/s/a.json", sha256: "not-a-hash", bytes: 1)
+        #expect {
+            try db.complete(claim, artifacts: [good, bad])
+        } throws: { error in
+            guard case .sqlite(let path, let sql, _, let message) = error as? ManifestError else { return false }
+            return path == dir.manifestPath && sql.contains("INSERT INTO artifacts") && message.contains("CHECK")
+        }
+        // Neither artifact was kept and the item is still held by the same claim.
+        #expect(try db.artifacts(stageRun: stage).isEmpty)
+        #expect(try db.items(stageRun: stage).map(\.status) == [.running])
+        #expect(try db.complete(claim, artifacts: [good]).count == 1)
+        #expect(try db.counts(stageRun: stage) == ItemCounts(done: 1))
+    }
+
     @Test func renewKeepsLeasesAndReportsLostOnes() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
