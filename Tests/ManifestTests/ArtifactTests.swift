@@ -60,7 +60,7 @@ import Testing
 
         let l = try db.lineage(artifact: map[0])
         #expect(l.producer.stage == "patch-quality" && l.itemKey == nil)
-        #expect(l.inputs.map(\.artifact.relativePath) == ["artifacts/pool/p1.png", "artifacts/pairs/p.json"])
+        try #require(l.inputs.map(\.artifact.relativePath) == ["artifacts/pool/p1.png", "artifacts/pairs/p.json"])
         #expect(l.inputs[0].itemKey == "p1" && l.inputs[0].producer.stage == "generate-pool")
         #expect(l.inputs[0].inputs.isEmpty)
         let viaPairs = l.inputs[1]
@@ -83,7 +83,8 @@ import Testing
         try db.recordMetric(stageRun: a, name: "loss", step: 1, value: .nan)
         try db.recordMetric(stageRun: b, name: "clip-i", step: 0, value: -.infinity)
         let ma = try db.metrics(stageRun: a)
-        #expect(ma.map(\.step) == [1, 2] && ma[0].value.isNaN && ma[1].value == 0.25)
+        try #require(ma.map(\.step) == [1, 2])
+        #expect(ma[0].value.isNaN && ma[1].value == 0.25)
         #expect(try db.metrics(stageRun: nil).count == 3)
         #expect(try db.metrics(stageRun: b).first?.value == -.infinity)
         try db.event(stageRun: nil, level: "info", message: "start")

@@ -74,4 +74,14 @@ import Testing
         ]
         #expect(Set(variants + [base]).count == variants.count + 1)
     }
+
+    @Test func multiLineFieldsCannotImpersonateOtherFields() {
+        // Config sections are multi-line: a newline inside a field must not shift the field boundaries.
+        let a = Fingerprint.compute(stage: "s", codeVersion: "v1", canonicalConfig: "k=1\n1", inputHashes: ["aa"])
+        let b = Fingerprint.compute(stage: "s", codeVersion: "v1", canonicalConfig: "k=1", inputHashes: ["aa", "1"])
+        let c = Fingerprint.compute(stage: "s\nv1", codeVersion: "k=1", canonicalConfig: "", inputHashes: [])
+        let d = Fingerprint.compute(stage: "s", codeVersion: "v1\nk=1", canonicalConfig: "", inputHashes: [])
+        #expect(a != b)
+        #expect(c != d)
+    }
 }
