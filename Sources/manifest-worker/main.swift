@@ -4,6 +4,8 @@
 // each completed key on its own line. With `abandon`, claims one batch and exits without completing
 // (a crashed worker). With MANIFEST_WORKER_GO=<file> in the environment, opens the manifest, then
 // waits (up to 20 s) for that file to exist before claiming, so tests can start workers together.
+// MANIFEST_WORKER_WORK_US=<n> sleeps n microseconds per item outside any transaction (simulated
+// work; without it a tight loop can starve the other process, as SQLite's busy wait is not fair).
 // Exit code 0, or 1 with the error on stderr.
 import Foundation
 import Manifest
@@ -23,10 +25,12 @@ do {
         for c in try db.claim(stageRun: stageRun, owner: args[3], limit: batch, lease: lease) { print(c.key) }
         exit(0)
     }
+    let workMicros = UInt32(ProcessInfo.processInfo.environment["MANIFEST_WORKER_WORK_US"] ?? "") ?? 0
     while true {
         let claims = try db.claim(stageRun: stageRun, owner: args[3], limit: batch, lease: lease)
         if claims.isEmpty { break }
         for c in claims {
+            if workMicros > 0 { usleep(workMicros) }
             try db.complete(c, artifacts: [NewArtifact(kind: "txt", relativePath: "artifacts/w/\(c.key).txt",
                                                        sha256: SHA256.hex(c.key), bytes: Int64(c.key.utf8.count))])
             print(c.key)

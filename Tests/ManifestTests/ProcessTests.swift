@@ -20,7 +20,7 @@ import Testing
         let p = Process()
         p.executableURL = url
         p.arguments = args
-        if let go { p.environment = ProcessInfo.processInfo.environment.merging(["MANIFEST_WORKER_GO": go.path]) { $1 } }
+        if let go { p.environment = ProcessInfo.processInfo.environment.merging(["MANIFEST_WORKER_GO": go.path, "MANIFEST_WORKER_WORK_US": "1000"]) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
