@@ -57,4 +57,24 @@ import Testing
         #expect(try outcome?.get() == 1)
         #expect(try holder.items(stageRun: stage).map(\.key) == ["first", "second"])
     }
+
+    @Test func concurrentFirstOpensMigrateOnce() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let lock = NSLock()
+        nonisolated(unsafe) var errors: [String] = []   // guarded by `lock`
+        DispatchQueue.concurrentPerform(iterations: 4) { w in
+            do {
+                let db = try ManifestDB(path: dir.manifestPath)
+                _ = try db.ensureRun(name: "r", configHash: "h", codeVersion: "v", config: "[s]\nk = \(w)")
+            } catch {
+                lock.lock(); errors.append("\(error)"); lock.unlock()
+            }
+        }
+        #expect(errors.isEmpty, "\(errors)")
+        let db = try ManifestDB(path: dir.manifestPath)
+        let runs = try db.runs()
+        #expect(runs.count == 1 && runs[0].name == "r" && runs[0].config.hasPrefix("[s]\nk = "))
+        #expect(try db.db.query("SELECT count(*) FROM sqlite_schema WHERE type='table'") { $0.int(0) } == [7])
+    }
 }
