@@ -64,6 +64,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
+        // Helper process for the Manifest two-process claiming test.
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest"]),
     ],
     swiftLanguageModes: [.v6]
