@@ -12,6 +12,13 @@ public enum Interrupts {
     /// Installs the handlers (idempotent).
     public static func install() {
         _ = pendingSignal.load(ordering: .relaxed)
+        // A parent may have spawned us with these signals blocked (Foundation's Process does);
+        // unblock them so the handlers run.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { s in
                 if pendingSignal.exchange(s, ordering: .relaxed) != 0 { _exit(128 + s) }

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import StageKit
+
+struct SafeTensorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "safetensors",
+                                                    abstract: "Tensor names, dtypes, shapes and the file's SHA-256.")
+    @Argument(help: "A .safetensors file.") var file: String
+    func run() throws {
+        try guarded {
+            let url = URL(fileURLWithPath: file)
+            let header = try SafeTensorsHeader.read(url)
+            print("file\t\(file)\nsha256\t\(try SHA256.hexOfFile(url))")
+            for (k, v) in header.metadata.sorted(by: { $0.key < $1.key }) { print("metadata\t\(k)\t\(v)") }
+            print("name\tdtype\tshape\tbytes")
+            for t in header.tensors { print("\(t.name)\t\(t.dtype)\t\(t.shape)\t\(t.bytes)") }
+        }
+    }
+}
