@@ -13,6 +13,8 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     case interrupted(stage: String, signal: Int32, resume: String)
     /// The stage finished with failed items.
     case itemsFailed(stage: String, failed: Int, firstError: String)
+    /// `--shard` given to a stage that has no items to split.
+    case shardUnsupported(stage: String)
     /// A lock or run directory could not be created.
     case io(path: String, operation: String, errno: Int32)
 
@@ -24,6 +26,7 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         case .interrupted: return .interrupted
         case .itemsFailed: return .itemsFailed
         case .io: return .ioError
+        case .shardUnsupported: return .usage
         }
     }
 
@@ -44,6 +47,8 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .itemsFailed(stage, failed, firstError):
             return "\(stage): \(failed) item(s) failed (first: \(firstError)); hint: fix the cause and rerun the same "
                 + "command, which retries only the failed items"
+        case let .shardUnsupported(stage):
+            return "\(stage): --shard applies to per-item stages only; hint: run this stage without --shard"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed (errno \(code)); hint: check that the run directory is writable"
         }
