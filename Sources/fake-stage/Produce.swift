@@ -11,7 +11,9 @@ struct Produce: ParsableCommand {
     static let definition = StageDefinition(
         name: "fake-produce",
         schema: ConfigSchema(section: "fake-stage.produce", keys: [
-            .integer("count", default: 8, doc: "number of items", in: 0...1_000_000),
+            // Append-only, like a growing prompt list: raising it appends items to a finished run
+            // (incremental refresh); lowering it keeps finished items. So it stays out of the fingerprint.
+            .integer("count", default: 8, doc: "number of items (append-only)", in: 0...1_000_000, affectsOutput: false),
             ConfigKey("prefix", .string, default: .string("item"), doc: "item key prefix"),
             ConfigKey("content", .string, default: .string("hello"), doc: "text written into every file"),
         ]),

@@ -32,9 +32,14 @@ import Testing
     let p5 = try box.run("produce", ["--seed", "2"])
     #expect(p5.stdout.contains("done 6") && p5.stderr.contains("run.seed: 1 -> 2"))
     #expect(try box.run("produce", ["--seed", "2"]).stdout.contains("(up to date)"))
-    // The stage's own flag overrides its section.
+    // The stage's own flag overrides its section; `count` is append-only: two new items are appended
+    // to the finished run (incremental refresh), the six done ones are kept; downstream sees new inputs.
     let p6 = try box.run("produce", ["--seed", "2", "--count", "8"])
-    #expect(p6.stdout.contains("done 8") && p6.stderr.contains("count: 6 -> 8"))
+    #expect(p6.status == 0 && p6.stdout.contains("done 2, skipped 6") && p6.stderr.contains("appending 2 new item(s)"))
+    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(8))
+    #expect(try box.run("produce", ["--seed", "2", "--count", "8"]).stdout.contains("(up to date)"))
+    let c6 = try box.run("consume", ["--seed", "2"])
+    #expect(c6.stdout.contains("done 8") && c6.stderr.contains("input changed (6 -> 8 upstream artifacts)"))
 }
 
 @Test func failedItemsGiveExitCodeOneAndAreRetriedOnRerun() throws {

@@ -32,7 +32,7 @@ extension StageRunner {
     public func runItems(keys: [String], inputs: [ArtifactRecord],
                          body: (ItemContext) throws -> [NewArtifact]) throws -> StageSummary {
         Interrupts.install()
-        let plan = try self.plan(inputs: inputs)
+        let plan = try self.plan(inputs: inputs, keys: keys)
         guard case let .run(stageRun, _, _) = plan else {
             if case let .skip(id) = plan { summary.skipped = try db.counts(stageRun: id).done }
             summary.upToDate = true

@@ -26,8 +26,10 @@ extension StageRunner {
     }
 
     /// Decides skip / new / resume, under `locks/<stage>.plan.lock` so concurrent shards agree on one
-    /// stage run. Logs the decision and its reason.
-    public func plan(inputs: [ArtifactRecord]) throws -> StagePlan {
+    /// stage run. Logs the decision and its reason. `keys` (per-item stages): when an up-to-date
+    /// finished run lacks some of them (items appended since, e.g. new prompts), that run is reopened
+    /// for the new items only (incremental refresh) instead of being skipped.
+    public func plan(inputs: [ArtifactRecord], keys: [String]? = nil) throws -> StagePlan {
         guard let planLock = try FileLock(path: layout.lock("\(stage).plan").path, wait: true) else {
             preconditionFailure("blocking flock returned busy")
         }
@@ -47,6 +49,17 @@ extension StageRunner {
         switch latest.status {
         case .done:
             let problems = verify(try db.artifacts(stageRun: latest.id))
+            if problems.isEmpty, let keys {
+                let known = Set(try db.items(stageRun: latest.id).map(\.key))
+                let fresh = keys.filter { !known.contains($0) }.count
+                if fresh > 0 {
+                    let reason = "appending \(fresh) new item(s) to finished stage run \(latest.id)"
+                    try db.setStatus(stageRun: latest.id, .running, error: nil)
+                    try db.event(stageRun: latest.id, level: "info", message: "append: \(fresh) new item(s)")
+                    log.info(reason)
+                    return .run(stageRun: latest.id, reason: reason, resumed: true)
+                }
+            }
             if problems.isEmpty {
                 log.info("up to date: stage run \(latest.id) (fingerprint \(fp.prefix(12))) finished and its outputs verify; skipping")
                 return .skip(stageRun: latest.id)
