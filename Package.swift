@@ -56,6 +56,8 @@ let package = Package(
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Helper process for the Manifest two-process claiming test.
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -70,7 +72,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest"]),
     ],
     swiftLanguageModes: [.v6]
