@@ -87,23 +87,3 @@ final class Lines: @unchecked Sendable {
     #expect(ProgressReporter.duration(3700) == "1h01m")
 }
 
-@Test func safetensorsHeaderListsTensorsAndRejectsGarbage() throws {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("st-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: dir) }
-    let json = #"{"b":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"a":{"dtype":"F16","shape":[1],"data_offsets":[24,26]},"__metadata__":{"format":"pt"}}"#
-    var data = Data()
-    var n = UInt64(json.utf8.count).littleEndian
-    withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
-    data.append(contentsOf: json.utf8)
-    data.append(Data(count: 26))
-    let good = dir.appendingPathComponent("m.safetensors")
-    try data.write(to: good)
-    let h = try SafeTensorsHeader.read(good)
-    #expect(h.tensors.map(\.name) == ["a", "b"])
-    #expect(h.tensors[1] == .init(name: "b", dtype: "F32", shape: [2, 3], bytes: 24))
-    #expect(h.metadata == ["format": "pt"])
-    let truncated = dir.appendingPathComponent("t.safetensors")
-    try data.prefix(30).write(to: truncated)
-    #expect { try SafeTensorsHeader.read(truncated) } throws: { "\($0)".contains(truncated.path) }
-}

@@ -111,8 +111,8 @@ final class Sandbox {
         return Result(status: status, stdout: p.stdout, stderr: p.stderr)
     }
 
-    func inspect(_ args: [String]) throws -> Result {
-        let p = try Spawned("inspect", args + ["--run-dir", runDir.path], in: dir)
+    func inspect(_ args: [String], withRunDir: Bool = true) throws -> Result {
+        let p = try Spawned("inspect", args + (withRunDir ? ["--run-dir", runDir.path] : []), in: dir)
         let status = p.wait()
         return Result(status: status, stdout: p.stdout, stderr: p.stderr)
     }

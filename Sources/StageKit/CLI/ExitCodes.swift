@@ -28,7 +28,7 @@ public enum StageExitCode: Int32, Sendable, CaseIterable {
     public static func of(_ error: Error) -> StageExitCode {
         switch error {
         case let e as StageError: return e.exitCode
-        case is ConfigError, is SafeTensorsHeaderError: return .dataError
+        case is ConfigError: return .dataError
         case let e as ManifestError:
             switch e {
             case .corrupt, .newerSchema: return .dataError
