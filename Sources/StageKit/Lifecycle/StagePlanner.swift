@@ -37,9 +37,13 @@ extension StageRunner {
         let fp = fingerprint(inputs: inputs)
         let latest = try db.stageRuns(stage: stage).first
         func begin(_ reason: String) throws -> StagePlan {
-            let id = try db.beginStageRun(run: runID, stage: stage, fingerprint: fp, inputs: inputs.map(\.id))
-            try db.event(stageRun: id, level: "info", message: partsMessage(inputs: inputs))
-            try db.event(stageRun: id, level: "info", message: "start: \(reason)")
+            // One transaction, so a crash never leaves a stage run without its fingerprint parts.
+            let id = try db.transaction {
+                let id = try db.beginStageRun(run: runID, stage: stage, fingerprint: fp, inputs: inputs.map(\.id))
+                try db.event(stageRun: id, level: "info", message: partsMessage(inputs: inputs))
+                try db.event(stageRun: id, level: "info", message: "start: \(reason)")
+                return id
+            }
             log.info("running (stage run \(id), fingerprint \(fp.prefix(12))): \(reason)")
             return .run(stageRun: id, reason: reason, resumed: false)
         }
