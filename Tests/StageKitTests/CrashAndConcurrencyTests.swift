@@ -92,8 +92,9 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 @Test func secondUnshardedRunExitsBusyAndSameShardTwiceToo() throws {
-    let box = try Sandbox(count: 30)
-    let first = try box.spawn("produce", ["--sleep-ms", "30"])
+    // Long enough (40 x 60 ms) that the first run is still busy while a slow machine starts the others.
+    let box = try Sandbox(count: 40)
+    let first = try box.spawn("produce", ["--sleep-ms", "60"])
     #expect(first.waitForStderr("item(s) to do"))
     let second = try box.run("produce")
     #expect(second.status == 75)
@@ -101,10 +102,10 @@ struct SplitMix: RandomNumberGenerator {
     let shard = try box.run("produce", ["--shard", "0/2"])               // shards exclude an unsharded run
     #expect(shard.status == 75)
     #expect(first.wait() == 0)
-    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(30))
+    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(40))
 
-    let box2 = try Sandbox(count: 30)
-    let s0 = try box2.spawn("produce", ["--shard", "0/2", "--sleep-ms", "30"])
+    let box2 = try Sandbox(count: 40)
+    let s0 = try box2.spawn("produce", ["--shard", "0/2", "--sleep-ms", "60"])
     #expect(s0.waitForStderr("item(s) to do"))
     let again = try box2.run("produce", ["--shard", "0/2"])
     #expect(again.status == 75)
