@@ -33,20 +33,33 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 @Test func killMinus9TwentyTimesThenResumeDoesEveryItemOnce() throws {
-    let box = try Sandbox(count: 40)
+    // 150 items x 10 ms: no single run can finish before its kill (at most ~10 items per run),
+    // so every kill lands mid-run: even iterations during start-up (planning, claiming),
+    // odd ones at a random point after the item loop started.
+    let box = try Sandbox(count: 150)
     var rng = SplitMix(state: 42)
     var killed = 0
-    for _ in 0..<20 {
-        let p = try box.spawn("produce", ["--sleep-ms", "15"])
-        usleep(UInt32.random(in: 0...250_000, using: &rng))
+    for i in 0..<20 {
+        let p = try box.spawn("produce", ["--sleep-ms", "10"])
+        if i % 2 == 1 { _ = p.waitForStderr("item(s) to do") }
+        usleep(UInt32.random(in: 0...(i % 2 == 1 ? 100_000 : 80_000), using: &rng))
         p.signal(SIGKILL)
         let status = p.wait()
         if status == 128 + SIGKILL { killed += 1 } else { #expect(status == 0, "exit \(status): \(p.stderr)") }
     }
-    #expect(killed > 10)   // most runs were really killed mid-way
+    #expect(killed >= 18)   // the runs were really killed mid-way
+    do {
+        let db = try ManifestDB(path: box.runDir.appendingPathComponent("manifest.sqlite").path)
+        let run = try #require(try db.stageRuns(stage: "fake-produce").first)
+        let done = try db.counts(stageRun: run.id).done
+        #expect(done > 0 && done < 150)
+    }
     let final = try box.run("produce")
     #expect(final.status == 0, "\(final.stderr)")
-    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(40))
+    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(150))
+    // Some item was killed in flight and redone after its lease expired: attempts > 1, yet done once.
+    let db = try ManifestDB(path: box.runDir.appendingPathComponent("manifest.sqlite").path)
+    #expect(try db.items(stageRun: try db.stageRuns(stage: "fake-produce")[0].id).contains { $0.attempts > 1 })
     // Contents are right, and no temporaries are left behind.
     #expect(try String(contentsOf: box.artifact("fake-produce", "item-0007.txt"), encoding: .utf8) == "hello item-0007 seed=1\n")
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: box.artifact("fake-produce", "").path)
