@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]
 )

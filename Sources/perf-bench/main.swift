@@ -2,4 +2,3 @@
 runOptimBenches()
 runWorldBenches()
 runManifestBenches()
-print("perf-bench: no benchmarks yet")
