@@ -108,6 +108,22 @@ extension ManifestDB {
         }
     }
 
+    /// Returns every `running` item of `stageRun` in `shard` (all items without one) to `pending` and bumps
+    /// its fencing token, whatever its lease says. Only for a caller that knows no live worker can hold
+    /// those items (StageKit holds the stage's or shard's exclusive lock): it turns a crashed worker's
+    /// leases into work at once instead of after they expire, and the token bump still fences a worker
+    /// that turns out to be alive. Returns how many items came back.
+    @discardableResult
+    public func reclaimOrphans(stageRun: Int64, shard: Shard? = nil) throws -> Int {
+        try transaction {
+            let s = shard ?? Shard(index: 0, count: 1)
+            return try db.run("""
+                UPDATE items SET status='pending', lease_owner=NULL, lease_expiry=NULL, token=token+1
+                WHERE stage_run=?1 AND status='running' AND key_hash % ?2 = ?3
+                """, [.int(stageRun), .int(Int64(s.count)), .int(Int64(s.index))])
+        }
+    }
+
     /// Extends the leases of `claims` to `now + lease`. Returns the claims no longer held
     /// (superseded or finished); the caller must abandon those items.
     @discardableResult

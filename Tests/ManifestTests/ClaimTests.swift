@@ -127,6 +127,26 @@ import Testing
         #expect(try db.counts(stageRun: stage) == ItemCounts(pending: 1, running: 1))
     }
 
+    @Test func reclaimOrphansReturnsLiveLeasesInScopeAndFencesTheirHolders() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let db = try ManifestDB(path: dir.manifestPath)
+        let stage = try makeStage(db)
+        let keys = (0..<40).map { "k\($0)" }
+        try db.addItems(stageRun: stage, keys: keys)
+        let shard = Shard(index: 1, count: 2)
+        let crashed = try db.claim(stageRun: stage, owner: "dead", limit: 40, lease: 3600)
+        #expect(crashed.count == 40)
+        let inShard = crashed.filter { shard.contains($0.key) }
+        #expect(try db.reclaimOrphans(stageRun: stage, shard: shard) == inShard.count)
+        #expect(try db.counts(stageRun: stage) == ItemCounts(pending: inShard.count, running: 40 - inShard.count))
+        // The old holder is fenced even though its lease had not expired.
+        #expect(throws: ManifestError.self) { try db.complete(inShard[0], artifacts: []) }
+        #expect(try db.reclaimOrphans(stageRun: stage) == 40 - inShard.count)
+        let again = try db.claim(stageRun: stage, owner: "new", limit: 40, lease: 10)
+        #expect(Set(again.map(\.key)) == Set(keys))
+    }
+
     @Test func shardsPartitionTheItems() throws {
         // Stable FNV-1a 64 vectors (top bit cleared): independent of process and platform.
         #expect(Shard.hash("") == Int64(bitPattern: 0xcbf2_9ce4_8422_2325 & 0x7fff_ffff_ffff_ffff))

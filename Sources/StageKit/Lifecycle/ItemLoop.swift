@@ -23,7 +23,8 @@ extension StageRunner {
     /// 4. add `keys` as items (insert-or-ignore: a resumed run keeps its done items);
     /// 5. claim one item at a time (this shard's only), run `body`, `complete` it with the returned
     ///    artifacts (one transaction); a throwing body marks the item failed and the loop continues;
-    ///    items still leased by a dead worker are waited for until their lease expires;
+    ///    items left `running` by a dead worker are reclaimed at once (this process holds the scope's
+///    exclusive lock), and any that still appear are waited for until their lease expires;
     /// 6. on SIGINT/SIGTERM stop after the item in flight, mark the stage run interrupted and throw
     ///    `.interrupted` with the resume command; otherwise mark it done (or failed) once no item of any
     ///    shard is left.
@@ -49,6 +50,10 @@ extension StageRunner {
         let removed = try AtomicWrite.removeLeftoverTemporaries(under: layout.artifacts(stage))
         if removed > 0 { log.info("removed \(removed) leftover temporary file(s) of a crashed run") }
         let added = try db.addItems(stageRun: stageRun, keys: keys)
+        // We hold this scope's exclusive lock, so items still `running` in it belong to a dead worker:
+        // hand them back now (fencing the dead holder) rather than waiting out their leases.
+        let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard)
+        if orphans > 0 { log.info("reclaimed \(orphans) item(s) left running by a stopped worker") }
         let mine = try db.items(stageRun: stageRun).filter { shard?.contains($0.key) ?? true }
         summary.skipped = mine.filter { $0.status == .done }.count
         let todo = mine.filter { $0.status != .done && $0.status != .failed }.count
