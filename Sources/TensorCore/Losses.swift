@@ -37,7 +37,7 @@ extension Kernels {
     }
 
     /// `dL/da = 2 (a - b) / n * g` for `L = mseLoss(a, b)` (`dL/db` is its negation).
-    public static func mseLossBackward(_ grad: Float = 1, _ a: Tensor, _ b: Tensor) -> Tensor {
+    public static func mseLossBackward(_ a: Tensor, _ b: Tensor, grad: Float = 1) -> Tensor {
         let c = 2 * grad / Float(Swift.max(1, a.count))
         return map2(a, b, "mseLossBackward") { (x: Float, y: Float) in c * (x - y) }
     }
@@ -56,7 +56,7 @@ extension Kernels {
     }
 
     /// `dL/dlogits = (softmax(logits) - onehot(targets)) / N * g`.
-    public static func crossEntropyBackward(_ grad: Float = 1, logits: Tensor, targets: [Int32]) -> Tensor {
+    public static func crossEntropyBackward(logits: Tensor, targets: [Int32], grad: Float = 1) -> Tensor {
         precondition(logits.rank == 2 && logits.shape[0] == targets.count,
                      "crossEntropyBackward: logits \(logits.shape) for \(targets.count) targets")
         let n = targets.count, c = logits.shape[1]
