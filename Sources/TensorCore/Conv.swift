@@ -58,6 +58,12 @@ extension Kernels {
         let n = inputShape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
         precondition(grad.shape == [n, o, g.outH, g.outW],
                      "conv2dBackwardData: grad \(grad.shape) must be \([n, o, g.outH, g.outW]) for input \(inputShape), weight \(weight.shape)")
+        if stride == (1, 1) && padding.0 <= g.kernelH - 1 && padding.1 <= g.kernelW - 1 && !g.isPointwise {
+            // Stride 1: the data gradient is a "full" convolution of grad with the spatially flipped,
+            // in/out-swapped kernel: one im2col + sgemm with K = O kh kw, no col2im scatter.
+            return conv2d(grad, weight: flippedTransposedKernel(weight), bias: nil, stride: (1, 1),
+                          padding: (g.kernelH - 1 - padding.0, g.kernelW - 1 - padding.1))
+        }
         let imageSize = g.channels * g.height * g.width
         var dx = [Float](repeating: 0, count: n * imageSize)
         var col = [Float](repeating: 0, count: g.isPointwise ? 0 : rows * cols)
@@ -77,6 +83,16 @@ extension Kernels {
             }
         }
         return Tensor(shape: inputShape, scalars: dx)
+    }
+
+    /// `W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]`: `[O, C, kh, kw] -> [C, O, kh, kw]`.
+    static func flippedTransposedKernel(_ w: Tensor) -> Tensor {
+        let (o, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        var out = [Float](repeating: 0, count: w.count)
+        for oc in 0..<o { for ic in 0..<c { for i in 0..<kh { for j in 0..<kw {
+            out[((ic * o + oc) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)] = w.scalars[((oc * c + ic) * kh + i) * kw + j]
+        } } } }
+        return Tensor(shape: [c, o, kh, kw], scalars: out)
     }
 
     /// `dL/dweight [O, C, kh, kw]` of `conv2d` given `grad [N, O, Ho, Wo]` and the input `x`.

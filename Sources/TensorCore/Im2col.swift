@@ -65,9 +65,17 @@ func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePo
                     let y = oy * g.strideH - g.padH + i
                     if y < 0 || y >= g.height { continue }
                     let d = dstC + y * g.width, s = src + oy * ow
-                    for ox in 0..<ow {
-                        let x = ox * g.strideW - g.padW + j
-                        if x >= 0 && x < g.width { d[x] += s[ox] }
+                    if g.strideW == 1 {
+                        // x = ox - padW + j over the in-range span only: a branch-free, vectorisable add.
+                        let x0 = j - g.padW
+                        let lo = Swift.min(ow, Swift.max(0, -x0)), hi = Swift.max(lo, Swift.min(ow, g.width - x0))
+                        let dd = d + (x0 + lo), ss = s + lo
+                        for t in 0..<(hi - lo) { dd[t] += ss[t] }
+                    } else {
+                        for ox in 0..<ow {
+                            let x = ox * g.strideW - g.padW + j
+                            if x >= 0 && x < g.width { d[x] += s[ox] }
+                        }
                     }
                 }
             }
