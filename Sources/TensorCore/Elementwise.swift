@@ -11,8 +11,8 @@ public enum Kernels {
 extension Kernels {
     /// `out[i] = op(a[i], b[i])` after broadcasting `a` and `b` to a common shape.
     @inline(__always)
-    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
-        let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
+    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float, shape target: [Int]? = nil) -> Tensor {
+        let shape = target ?? (a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape))
         let plan = BroadcastPlan(a.shape, b.shape, to: shape)
         var out = [Float](repeating: 0, count: shape.reduce(1, *))
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
