@@ -38,10 +38,16 @@ public enum Threads {
     public static var count: Int {
         if let o = override { return o }
         if let c = configured.withLock({ $0 }) { return c }
-        let env = ProcessInfo.processInfo.environment
-        let c = (try? parse(env)) ?? nil
-        return c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return defaultCount
     }
+
+    /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static),
+    /// since `count` is consulted by every kernel call. An invalid value is reported by
+    /// `configureFromEnvironment`, which executables call at start.
+    private static let defaultCount: Int = {
+        let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
+        return c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Sets the process-wide thread count (kernels and OpenBLAS).
     public static func configure(count: Int) {
