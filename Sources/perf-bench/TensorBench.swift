@@ -91,6 +91,23 @@ func runTensorBenches() {
                   ("ratio_to_sgemm", gflops / sgemmGflops)])
         }
     }
+    // Memory-bound kernels of a ResnetBlock at the 32x32 level: effective GB/s (bytes read + written).
+    let act = randomTensor([batch, 64, 32, 32], seed: 9), gamma = randomTensor([64], seed: 10)
+    let gn = Kernels.groupNorm(act, groups: 32, weight: gamma, bias: gamma)
+    let bytes = Double(act.count * 4)
+    let memRuns: [(String, Double, () -> Void)] = [
+        ("silu", 2 * bytes, { _ = Kernels.silu(act) }),
+        ("add", 3 * bytes, { _ = Kernels.add(act, act) }),
+        ("group_norm_forward", 2 * bytes, { _ = Kernels.groupNorm(act, groups: 32, weight: gamma, bias: gamma) }),
+        ("group_norm_backward", 4 * bytes, {
+            _ = Kernels.groupNormBackward(act, input: act, mean: gn.mean, rstd: gn.rstd, groups: 32, weight: gamma, hasBias: true)
+        }),
+    ]
+    let mt = interleavedMedians(memRuns.map(\.2))
+    for (i, run) in memRuns.enumerated() {
+        emit([("bench", "memory_kernel"), ("kernel", run.0), ("shape", "16x64x32x32"), ("threads", threads),
+              ("seconds", mt[i]), ("gbytes_per_s", run.1 / mt[i] / 1e9)])
+    }
     // Peak RSS after a conv-heavy forward + backward loop (two 64-channel convs at 32x32, batch 16).
     let x = randomTensor([batch, 64, 32, 32], seed: 7), w = randomTensor([64, 64, 3, 3], seed: 8)
     let t0 = DispatchTime.now().uptimeNanoseconds
