@@ -161,7 +161,7 @@ let geluTanhC: Float = 0.7978845608028654  // sqrt(2/pi)
 let invSqrt2: Float = 0.7071067811865476
 let invSqrt2Pi: Float = 0.3989422804014327
 
-@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * invSqrt2)) }
+@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + fastErf(x * invSqrt2)) }
 @inline(__always) func geluTanhScalar(_ x: Float) -> Float {
     0.5 * x * (1 + fastTanh(geluTanhC * (x + 0.044715 * x * x * x)))
 }

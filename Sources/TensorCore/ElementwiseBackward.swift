@@ -66,7 +66,7 @@ extension Kernels {
             }
         }
         return map2(grad, x, "geluBackward") { g, x in
-            let cdf = 0.5 * (1 + erf(x * invSqrt2))
+            let cdf = 0.5 * (1 + fastErf(x * invSqrt2))
             let pdf = invSqrt2Pi * fastExp(-0.5 * x * x)
             return g * (cdf + x * pdf)
         }

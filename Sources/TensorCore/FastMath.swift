@@ -1,4 +1,4 @@
-/// Branch-free Float exp and tanh that the compiler can vectorise (glibc's `expf` is a call per
+/// Branch-free Float exp, tanh and erf that the compiler can vectorise (glibc's `expf` is a call per
 /// element and does not vectorise). Accuracy: relative error below 3e-7 against Double `exp` on
 /// [-87, 88] (tested); `exp(x) = 0` below -87.33 (the normal range ends there; glibc returns
 /// subnormals), `+inf` above 88.72; between 88.37 and 88.72 the result saturates at e^88.37.
@@ -32,4 +32,19 @@ func fastTanh(_ x: Float) -> Float {
     let x2 = x * x
     let small = x * (1 - x2 * (1.0 / 3 - x2 * (2.0 / 15)))
     return Swift.abs(x) < 0.01 ? small : big
+}
+
+/// `erf(x)` by Abramowitz & Stegun 7.1.26: `1 - (a1 t + ... + a5 t^5) e^(-x^2)`, `t = 1 / (1 + p |x|)`,
+/// odd extension. Absolute error below 1.5e-7 in exact arithmetic (tested below 4e-7 in Float).
+@inline(__always)
+func fastErf(_ x: Float) -> Float {
+    let ax = Swift.abs(x)
+    let t = 1 / (1 + 0.3275911 * ax)
+    var p: Float = 1.061405429
+    p = p * t - 1.453152027
+    p = p * t + 1.421413741
+    p = p * t - 0.284496736
+    p = p * t + 0.254829592
+    let y = 1 - p * t * fastExp(-ax * ax)
+    return x < 0 ? -y : y
 }

@@ -19,6 +19,18 @@ import Testing
         #expect(fastExp(.nan).isNaN)
     }
 
+    @Test func fastErfMatchesDoubleErf() {
+        var worst = 0.0, worstAt: Float = 0
+        var x: Float = -6
+        while x < 6 {
+            let err = abs(Double(fastErf(x)) - Foundation.erf(Double(x)))
+            if err > worst { worst = err; worstAt = x }
+            x += 0.00513
+        }
+        #expect(worst < 4e-7, "max absolute error \(worst) at x = \(worstAt)")
+        #expect(fastErf(0) == 0 && fastErf(10) == 1 && fastErf(-10) == -1)
+    }
+
     @Test func fastTanhMatchesDoubleTanh() {
         var worst = 0.0, worstAt: Float = 0
         var x: Float = -12
