@@ -18,15 +18,16 @@ public struct ConvGeometry: Sendable, Equatable {
     }
 }
 
-/// Unfolds one image into `col` (`colRows x colCols`), parallel over column rows (fixed chunks).
-func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
+/// Unfolds one image into `col` (`colRows x colCols`, rows `ld >= colCols` apart so several images
+/// can sit side by side), parallel over column rows (fixed chunks).
+func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, ld: Int) {
     let oh = g.outH, ow = g.outW, kk = g.kernelH * g.kernelW
     let col = UnsafeSendable(col)
     Threads.parallelFor(g.colRows, chunk: Swift.max(1, 8192 / Swift.max(1, oh * ow))) { rows in
         for row in rows {
             let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
             let src = image + c * g.height * g.width
-            let dst = col.value + row * oh * ow
+            let dst = col.value + row * ld
             for oy in 0..<oh {
                 let y = oy * g.strideH - g.padH + i
                 let d = dst + oy * ow
@@ -51,8 +52,9 @@ func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePo
 }
 
 /// Folds `col` back into one image, ADDING overlapping contributions (the adjoint of `im2col`).
-/// Parallel over channels: each channel's rows write only that channel, in a fixed order.
-func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>) {
+/// Rows of `col` are `ld` apart. Parallel over channels: each channel's rows write only that
+/// channel, in a fixed order.
+func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, ld: Int, image: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, kk = g.kernelH * g.kernelW
     let image = UnsafeSendable(image)
     Threads.parallelFor(g.channels, chunk: Swift.max(1, 8192 / Swift.max(1, kk * oh * ow))) { cs in
@@ -60,7 +62,7 @@ func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePo
             let dstC = image.value + c * g.height * g.width
             for k in 0..<kk {
                 let i = k / g.kernelW, j = k % g.kernelW
-                let src = col + (c * kk + k) * oh * ow
+                let src = col + (c * kk + k) * ld
                 for oy in 0..<oh {
                     let y = oy * g.strideH - g.padH + i
                     if y < 0 || y >= g.height { continue }
