@@ -41,12 +41,15 @@ public enum Threads {
         return defaultCount
     }
 
-    /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static),
-    /// since `count` is consulted by every kernel call. An invalid value is reported by
-    /// `configureFromEnvironment`, which executables call at start.
+    /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static,
+    /// initialised thread-safely), since `count` is consulted by every kernel call. OpenBLAS is
+    /// set to the same count then, so the variable is honoured without an explicit call. An invalid
+    /// value is reported by `configureFromEnvironment`, which executables call at start.
     private static let defaultCount: Int = {
         let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
-        return c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(n))
+        return n
     }()
 
     /// Sets the process-wide thread count (kernels and OpenBLAS).
