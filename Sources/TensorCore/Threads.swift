@@ -52,7 +52,12 @@ public enum Threads {
         return n
     }()
 
-    /// Sets the process-wide thread count (kernels and OpenBLAS).
+    /// Forces the lazy default (and its OpenBLAS setting) before the first BLAS call, so that
+    /// OpenBLAS's thread count never changes under a running sgemm.
+    static func prepareBLAS() { _ = defaultCount }
+
+    /// Sets the process-wide thread count (kernels and OpenBLAS). Call it at program start, before
+    /// kernels run on other threads: OpenBLAS must not be reconfigured during an sgemm.
     public static func configure(count: Int) {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
