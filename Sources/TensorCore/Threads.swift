@@ -103,16 +103,18 @@ public enum Threads {
             for c in 0..<chunks { body(c * chunk..<min(n, (c + 1) * chunk)) }
             return
         }
-        // Worker w takes chunks w, w + workers, ...: static, so no shared counter is needed.
+        // The caller and `workers - 1` helpers claim chunks from a shared counter. The caller waits
+        // only for chunks that were claimed, never for a helper that has not started: on a busy
+        // machine a helper may get a core only milliseconds later, and then finds nothing to do.
+        // Which thread runs a chunk varies; the chunks do not, so results stay deterministic.
+        let job = ParallelJob(n: n, chunk: chunk, chunks: chunks)
         withoutActuallyEscaping(body) { body in
-            let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var c = w
-                while c < chunks {
-                    box.value(c * chunk..<min(n, (c + 1) * chunk))
-                    c += workers
-                }
+            job.body = body
+            for _ in 1..<workers {
+                DispatchQueue.global(qos: .userInitiated).async { if job.work() { job.finished.signal() } }
             }
+            if !job.work() { job.finished.wait() }
+            job.body = nil  // every claimed chunk has completed; late helpers never touch `body`
         }
     }
 
@@ -128,6 +130,29 @@ public enum Threads {
             }
         }
         return results.map { $0! }
+    }
+}
+
+/// Shared state of one `parallelFor`: a chunk counter, a completion counter, and the body, which
+/// is called only for a claimed chunk (so only while the caller is waiting for it).
+private final class ParallelJob: @unchecked Sendable {
+    let n: Int, chunk: Int, chunks: Int
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let finished = DispatchSemaphore(value: 0)
+    var body: ((Range<Int>) -> Void)?
+
+    init(n: Int, chunk: Int, chunks: Int) { self.n = n; self.chunk = chunk; self.chunks = chunks }
+
+    /// Runs chunks until none are left; true when this thread completed the last one.
+    func work() -> Bool {
+        var completedLast = false
+        while true {
+            let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if c >= chunks { return completedLast }
+            body!(c * chunk..<min(n, (c + 1) * chunk))
+            if done.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == chunks { completedLast = true }
+        }
     }
 }
 
