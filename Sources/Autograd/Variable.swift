@@ -1,0 +1,81 @@
+import TensorCore
+
+/// A node of the reverse-mode graph: a value, its accumulated gradient, and the operation that made it.
+///
+/// - `value`: the forward result (any shape).
+/// - `grad`: d(loss)/d(value), same shape as `value`. Filled only on LEAVES that require grad
+///   (parameters, inputs), and ACCUMULATED across `backward()` calls until `zeroGrad()`.
+/// - `requiresGrad`: leaves set it; results of ops inherit it (true if any input requires grad and
+///   grad mode is enabled, see `withNoGrad`).
+///
+/// `Variable` is a reference type (identity matters: the graph is a DAG of these), and is not
+/// `Sendable`: a graph belongs to the task that built it.
+public final class Variable {
+    /// The forward value. Settable on leaves (e.g. optimizer updates); changing it after a graph
+    /// used it does not change saved values in that graph.
+    public var value: Tensor
+    /// Accumulated gradient of the last `backward()` calls, or nil when none reached this leaf.
+    public var grad: Tensor?
+    /// Whether gradients flow to (leaf) or through (interior) this variable.
+    public let requiresGrad: Bool
+    /// The operation that produced this variable (nil for leaves and for results built without grad).
+    let node: Node?
+    /// Optional label for error messages and debugging (e.g. a parameter key).
+    public var name: String?
+
+    /// A leaf variable (a parameter when `requiresGrad`, a constant input otherwise).
+    public init(_ value: Tensor, requiresGrad: Bool = false, name: String? = nil) {
+        self.value = value
+        self.requiresGrad = requiresGrad
+        self.node = nil
+        self.name = name
+    }
+
+    init(value: Tensor, node: Node) {
+        self.value = value
+        self.requiresGrad = true
+        self.node = node
+        self.name = nil
+    }
+
+    /// Shape of `value`.
+    public var shape: [Int] { value.shape }
+    /// True when no operation produced this variable.
+    public var isLeaf: Bool { node == nil }
+
+    /// Clears the accumulated gradient.
+    public func zeroGrad() { grad = nil }
+
+    /// A leaf holding the same value and no history (like `tensor.detach()`).
+    public func detached() -> Variable { Variable(value, requiresGrad: false) }
+}
+
+/// The recorded operation: its inputs and the rule mapping the output gradient to input gradients.
+///
+/// `backward(g)` returns one entry per input (nil when that input needs no gradient), each with the
+/// input's shape. Rules only call TensorCore kernels; they never see other nodes.
+final class Node {
+    let op: String
+    let inputs: [Variable]
+    let backward: (Tensor) -> [Tensor?]
+
+    init(op: String, inputs: [Variable], backward: @escaping (Tensor) -> [Tensor?]) {
+        self.op = op
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+extension Variable {
+    /// Records the result of an op. When grad mode is off or no input requires grad, the result is
+    /// a plain leaf without history and `backward` is never kept.
+    static func record(
+        _ op: String, _ value: Tensor, inputs: [Variable],
+        backward: @escaping (Tensor) -> [Tensor?]
+    ) -> Variable {
+        guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else {
+            return Variable(value, requiresGrad: false)
+        }
+        return Variable(value: value, node: Node(op: op, inputs: inputs, backward: backward))
+    }
+}
