@@ -19,7 +19,8 @@ public final class Variable {
     /// Whether gradients flow to (leaf) or through (interior) this variable.
     public let requiresGrad: Bool
     /// The operation that produced this variable (nil for leaves and for results built without grad).
-    let node: Node?
+    /// `var` only so that `deinit` can dismantle long chains iteratively.
+    private(set) var node: Node?
     /// Optional label for error messages and debugging (e.g. a parameter key).
     public var name: String?
 
@@ -36,6 +37,26 @@ public final class Variable {
         self.requiresGrad = true
         self.node = node
         self.name = nil
+    }
+
+    /// Releases the graph behind this variable without recursion: a chain of thousands of ops would
+    /// otherwise be freed by nested deinit calls and overflow a (test thread's) small stack.
+    deinit {
+        guard node != nil else { return }
+        var pending = [node!]                      // the array holds the only other reference
+        node = nil
+        while var n = pending.popLast() {
+            guard isKnownUniquelyReferenced(&n) else { continue }
+            n.backward = { _ in [] }               // drop captured inputs first
+            var inputs = n.inputs
+            n.inputs = []
+            while var v = inputs.popLast() {
+                if isKnownUniquelyReferenced(&v), let vn = v.node {
+                    v.node = nil
+                    pending.append(vn)
+                }
+            }
+        }
     }
 
     /// Shape of `value`.
@@ -56,8 +77,8 @@ public final class Variable {
 /// input's shape. Rules only call TensorCore kernels; they never see other nodes.
 final class Node {
     let op: String
-    let inputs: [Variable]
-    let backward: (Tensor) -> [Tensor?]
+    var inputs: [Variable]
+    var backward: (Tensor) -> [Tensor?]
 
     init(op: String, inputs: [Variable], backward: @escaping (Tensor) -> [Tensor?]) {
         self.op = op
