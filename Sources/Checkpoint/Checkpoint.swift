@@ -1,1 +1,0 @@
-// Checkpoint: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,1 +1,0 @@
-// Random: see docs/ARCHITECTURE.md for what this module owns.

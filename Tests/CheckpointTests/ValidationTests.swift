@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import Checkpoint
+
+/// Every malformed file gives a typed error naming the file and the key.
+@Suite struct ValidationTests {
+    let path = "bad.safetensors"
+    let f32x2 = #"{"dtype":"F32","shape":[2],"data_offsets":"#
+
+    func parseError(_ data: Data) -> CheckpointError? {
+        thrown { _ = try SafeTensors.parse(data, path: path) }
+    }
+
+    @Test func truncatedAndHeaderBeyondFile() {
+        #expect(parseError(Data([1, 2, 3])) == .truncated(path: path, size: 3))
+        var d = rawFile(header: "{}", data: [])
+        d[0] = 200
+        #expect(parseError(d) == .headerBeyondFile(path: path, headerLength: 200, fileSize: 10))
+        d = Data(repeating: 0xff, count: 16)
+        #expect(parseError(d) == .headerBeyondFile(path: path, headerLength: UInt64.max, fileSize: 16))
+    }
+
+    @Test func badJSONAndBadEntries() {
+        guard case .badJSON(let p, _)? = parseError(rawFile(header: "{\"a\": [", data: [])) else {
+            Issue.record("expected badJSON"); return
+        }
+        #expect(p == path)
+        let e = parseError(rawFile(header: #"{"w":{"dtype":"F32","shape":[2]}}"#, data: []))
+        guard case .badEntry(_, let key, let detail)? = e else { Issue.record("got \(String(describing: e))"); return }
+        #expect(key == "w" && detail.contains("data_offsets"), "\(detail)")
+        let neg = parseError(rawFile(header: #"{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}"#, data: []))
+        guard case .badEntry(_, "w", _)? = neg else { Issue.record("got \(String(describing: neg))"); return }
+        let frac = parseError(rawFile(header: #"{"w":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]))
+        guard case .badEntry(_, "w", _)? = frac else { Issue.record("frac got \(String(describing: frac))"); return }
+        let meta = parseError(rawFile(header: #"{"__metadata__":{"step":3}}"#, data: []))
+        guard case .badMetadata(_, "step", _)? = meta else { Issue.record("got \(String(describing: meta))"); return }
+    }
+
+    @Test func unknownDTypeIsNamedButDescribable() throws {
+        let data = rawFile(header: #"{"ids":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: [UInt8](repeating: 0, count: 8))
+        #expect(parseError(data) == .unknownDType(path: path, key: "ids", dtype: "I64"))
+        let weird = rawFile(header: #"{"q":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}"#, data: [0])
+        #expect(parseError(weird) == .unknownDType(path: path, key: "q", dtype: "Q4"))
+        let url = tempDir().appendingPathComponent("ids.safetensors")
+        try data.write(to: url)
+        #expect(try SafeTensors.describe(url).tensors == [TensorInfo(name: "ids", dtype: "I64", shape: [1], byteCount: 8)])
+    }
+
+    @Test func offsetsOutOfRangeMismatchedOverlappingOrNotCovering() {
+        let eight = [UInt8](repeating: 0, count: 8)
+        #expect(parseError(rawFile(header: "{\"w\":\(f32x2)[0,12]}}", data: eight))
+                == .offsetsOutOfRange(path: path, key: "w", begin: 0, end: 12, bufferSize: 8))
+        #expect(parseError(rawFile(header: "{\"w\":\(f32x2)[4,0]}}", data: eight))
+                == .offsetsOutOfRange(path: path, key: "w", begin: 4, end: 0, bufferSize: 8))
+        #expect(parseError(rawFile(header: "{\"w\":\(f32x2)[0,4]}}", data: eight))
+                == .byteCountMismatch(path: path, key: "w", shape: [2], dtype: "F32", expected: 8, found: 4))
+        #expect(parseError(rawFile(header: "{\"a\":\(f32x2)[0,8]},\"b\":\(f32x2)[4,12]}}", data: eight + [0, 0, 0, 0]))
+                == .overlap(path: path, key: "b", other: "a"))
+        #expect(parseError(rawFile(header: "{\"a\":\(f32x2)[4,12]}}", data: eight + [0, 0, 0, 0]))
+                == .gap(path: path, before: "a", at: 0, bufferSize: 12))
+        #expect(parseError(rawFile(header: "{\"a\":\(f32x2)[0,8]}}", data: eight + [9]))
+                == .gap(path: path, before: "<end of file>", at: 8, bufferSize: 9))
+    }
+
+    @Test func unreadableFileIsNamed() {
+        let url = URL(fileURLWithPath: "/nonexistent/x.safetensors")
+        guard case .unreadable(let p, _)? = thrown({ _ = try SafeTensors.read(url) }) else {
+            Issue.record("expected unreadable"); return
+        }
+        #expect(p == url.path)
+        #expect(CheckpointError.unreadable(path: p, reason: "r").description.contains(p))
+    }
+
+    @Test func strictLoadingNamesTheKeyAndBothShapes() throws {
+        let url = tempDir().appendingPathComponent("s.safetensors")
+        try SafeTensors.write(SafeTensorsFile(tensors: [
+            "fc.weight": TensorData(shape: [2, 3], values: [Float](repeating: 1, count: 6)),
+            "fc.bias": TensorData(shape: [2], values: [0, 0]),
+        ]), to: url)
+        let ok = try SafeTensors.readStrict(url, expected: ["fc.weight": [2, 3], "fc.bias": [2]])
+        #expect(ok.tensors.count == 2)
+        #expect(thrown { _ = try SafeTensors.readStrict(url, expected: ["fc.weight": [2, 3], "fc.bias": [2], "fc2.bias": [4]]) }
+                == .missingKey(path: url.path, key: "fc2.bias", expectedShape: [4]))
+        #expect(thrown { _ = try SafeTensors.readStrict(url, expected: ["fc.weight": [2, 3]]) }
+                == .unexpectedKey(path: url.path, key: "fc.bias", shape: [2]))
+        let wrong = thrown { _ = try SafeTensors.readStrict(url, expected: ["fc.weight": [3, 2], "fc.bias": [2]]) }
+        #expect(wrong == .shapeMismatch(path: url.path, key: "fc.weight", expected: [3, 2], found: [2, 3]))
+        let text = wrong?.description ?? ""
+        #expect(text.contains("fc.weight") && text.contains("[3, 2]") && text.contains("[2, 3]") && text.contains(url.path))
+    }
+}
