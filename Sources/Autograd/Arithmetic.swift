@@ -50,7 +50,7 @@ extension Variable {
 
     /// a + s for a constant scalar s. d/da = g.
     public func adding(_ s: Float) -> Variable {
-        Variable.record("addScalar", Kernels.add(value, Tensor(scalar: s)), inputs: [self]) { g in [g] }
+        Variable.record("addScalar", Kernels.addScalar(value, s), inputs: [self]) { g in [g] }
     }
 
     public static func * (a: Variable, s: Float) -> Variable { a.scaled(s) }

@@ -13,7 +13,8 @@ public func scaledDotProductAttention(
                  "attention: q \(q.shape), k \(k.shape), v \(v.shape) (want [B, H, Lq, D], [B, H, Lk, D], [B, H, Lk, Dv])")
     let s = scale ?? 1 / Float(q.shape[3]).squareRoot()
     let qv = q.value, kv = k.value, vv = v.value
-    let (y, probs) = Kernels.attention(qv, kv, vv, mask: mask, scale: s)
+    let r = Kernels.attention(q: qv, k: kv, v: vv, mask: mask, scale: s)
+    let y = r.output, probs = r.probs
     return Variable.record("attention", y, inputs: [q, k, v]) { g in
         let (dq, dk, dv) = Kernels.attentionBackward(g, q: qv, k: kv, v: vv, probs: probs, scale: s)
         return [dq, dk, dv]

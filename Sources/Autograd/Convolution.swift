@@ -10,14 +10,14 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let xv = x.value, wv = weight.value
     precondition(xv.rank == 4 && wv.rank == 4 && xv.shape[1] == wv.shape[1],
                  "conv2d: input \(xv.shape) and weight \(wv.shape) disagree (want [N, Cin, H, W] and [Cout, Cin, kh, kw])")
-    let y = Kernels.conv2d(xv, wv, bias: bias?.value, stride: stride, padding: padding)
+    let y = Kernels.conv2d(xv, weight: wv, bias: bias?.value, stride: (stride, stride), padding: (padding, padding))
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.record("conv2d", y, inputs: inputs) { g in
         var out: [Tensor?] = [
-            x.requiresGrad ? Kernels.conv2dBackwardData(g, weight: wv, inputShape: xv.shape, stride: stride, padding: padding) : nil,
-            weight.requiresGrad ? Kernels.conv2dBackwardWeight(g, input: xv, weightShape: wv.shape, stride: stride, padding: padding) : nil,
+            x.requiresGrad ? Kernels.conv2dBackwardData(g, weight: wv, inputShape: xv.shape, stride: (stride, stride), padding: (padding, padding)) : nil,
+            weight.requiresGrad ? Kernels.conv2dBackwardWeight(g, input: xv, weightShape: wv.shape, stride: (stride, stride), padding: (padding, padding)) : nil,
         ]
-        if let bias { out.append(bias.requiresGrad ? Kernels.sum(g, axes: [0, 2, 3], keepDims: false) : nil) }
+        if let bias { out.append(bias.requiresGrad ? Kernels.conv2dBackwardBias(g) : nil) }
         return out
     }
 }

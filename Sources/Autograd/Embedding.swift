@@ -10,6 +10,6 @@ public func embedding(_ indices: [Int32], shape: [Int]? = nil, table: Variable) 
     let outShape = (shape ?? [indices.count]) + [tv.shape[1]]
     precondition(outShape.reduce(1, *) == y.count, "embedding: index shape \(shape ?? []) does not hold \(indices.count) indices")
     return Variable.record("embedding", y.reshaped(outShape), inputs: [table]) { g in
-        [Kernels.embeddingBackward(g.reshaped([indices.count, tv.shape[1]]), indices: indices, vocabulary: tv.shape[0])]
+        [Kernels.embeddingBackward(g.reshaped([indices.count, tv.shape[1]]), indices: indices, vocabularySize: tv.shape[0])]
     }
 }

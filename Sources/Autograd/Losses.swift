@@ -5,9 +5,9 @@ import TensorCore
 public func mseLoss(_ a: Variable, _ b: Variable) -> Variable {
     precondition(a.shape == b.shape, "mseLoss: shapes \(a.shape) and \(b.shape) differ")
     let av = a.value, bv = b.value
-    let y = Kernels.mse(av, bv)
+    let y = Kernels.mseLoss(av, bv)
     return Variable.record("mse", y, inputs: [a, b]) { g in
-        let da = Kernels.scale(Kernels.mseBackward(av, bv), g.scalars[0])
+        let da = Kernels.mseLossBackward(av, bv, grad: g.scalars[0])
         return [da, b.requiresGrad ? Kernels.scale(da, -1) : nil]
     }
 }
@@ -18,6 +18,8 @@ public func mseLoss(_ a: Variable, _ b: Variable) -> Variable {
 public func crossEntropyLoss(_ logits: Variable, targets: [Int32]) -> Variable {
     precondition(logits.shape.count == 2 && logits.shape[0] == targets.count,
                  "crossEntropyLoss: logits \(logits.shape), \(targets.count) targets (want [N, C] and N targets)")
-    let (y, dlogits) = Kernels.crossEntropy(logits.value, targets: targets)
-    return Variable.record("crossEntropy", y, inputs: [logits]) { g in [Kernels.scale(dlogits, g.scalars[0])] }
+    let lv = logits.value
+    return Variable.record("crossEntropy", Kernels.crossEntropy(logits: lv, targets: targets), inputs: [logits]) { g in
+        [Kernels.crossEntropyBackward(logits: lv, targets: targets, grad: g.scalars[0])]
+    }
 }

@@ -6,17 +6,17 @@ extension Variable {
     /// d/da = g b^T, d/db = a^T g (summed over the batch when b was broadcast).
     public func matmul(_ b: Variable) -> Variable {
         let av = value, bv = b.value
-        let y = Kernels.matmul(av, bv, transA: false, transB: false)
+        let y = Kernels.matmul(av, bv)
         return Variable.record("matmul", y, inputs: [self, b]) { g in
-            let da: Tensor? = self.requiresGrad ? Kernels.matmul(g, bv, transA: false, transB: true) : nil
+            let da: Tensor? = self.requiresGrad ? Kernels.matmul(g, bv, transposeB: true) : nil
             var db: Tensor? = nil
             if b.requiresGrad {
                 if bv.rank == 2 && av.rank > 2 {
                     // Fold the batch into M: [B*M, K]^T x [B*M, N] = [K, N].
                     let k = av.shape[av.rank - 1], n = g.shape[g.rank - 1]
-                    db = Kernels.matmul(av.reshaped([-1, k]), g.reshaped([-1, n]), transA: true, transB: false)
+                    db = Kernels.matmul(av.reshaped([-1, k]), g.reshaped([-1, n]), transposeA: true)
                 } else {
-                    db = Kernels.matmul(av, g, transA: true, transB: false)
+                    db = Kernels.matmul(av, g, transposeA: true)
                 }
             }
             return [da, db]

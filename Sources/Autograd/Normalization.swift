@@ -8,12 +8,14 @@ public func groupNorm(_ x: Variable, groups: Int, weight: Variable?, bias: Varia
     let xv = x.value
     precondition(xv.rank >= 2 && xv.shape[1] % groups == 0, "groupNorm: channels of \(xv.shape) not divisible by \(groups) groups")
     let wv = weight?.value, bv = bias?.value
-    let (y, mean, rstd) = Kernels.groupNorm(xv, groups: groups, weight: wv, bias: bv, eps: eps)
+    let r = Kernels.groupNorm(xv, groups: groups, weight: wv, bias: bv, eps: eps)
+    let y = r.output, mean = r.mean, rstd = r.rstd
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     return Variable.record("groupNorm", y, inputs: inputs) { g in
-        let (dx, dw, db) = Kernels.groupNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv, groups: groups)
+        let d = Kernels.groupNormBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, hasBias: bias != nil)
+        let (dx, dw, db) = (d.input, d.weight, d.bias)
         var out: [Tensor?] = [dx]
         if weight != nil { out.append(dw) }
         if bias != nil { out.append(db) }
@@ -26,12 +28,14 @@ public func groupNorm(_ x: Variable, groups: Int, weight: Variable?, bias: Varia
 public func layerNorm(_ x: Variable, weight: Variable?, bias: Variable?, eps: Float = 1e-5) -> Variable {
     let xv = x.value
     let wv = weight?.value, bv = bias?.value
-    let (y, mean, rstd) = Kernels.layerNorm(xv, weight: wv, bias: bv, eps: eps)
+    let r = Kernels.layerNorm(xv, weight: wv, bias: bv, eps: eps)
+    let y = r.output, mean = r.mean, rstd = r.rstd
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     return Variable.record("layerNorm", y, inputs: inputs) { g in
-        let (dx, dw, db) = Kernels.layerNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv)
+        let d = Kernels.layerNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv, hasBias: bias != nil)
+        let (dx, dw, db) = (d.input, d.weight, d.bias)
         var out: [Tensor?] = [dx]
         if weight != nil { out.append(dw) }
         if bias != nil { out.append(db) }

@@ -12,9 +12,8 @@ extension Variable {
     /// Average pooling of NCHW with kernel = stride = `k`: [N, C, H, W] -> [N, C, H/k, W/k].
     /// d = g / k^2 spread over each window.
     public func avgPool(_ k: Int) -> Variable {
-        let xs = shape
-        return Variable.record("avgPool", Kernels.avgPool(value, kernel: k), inputs: [self]) { g in
-            [Kernels.avgPoolBackward(g, kernel: k, inputShape: xs)]
+        Variable.record("avgPool", Kernels.avgPool2d(value, kernel: k), inputs: [self]) { g in
+            [Kernels.avgPool2dBackward(g, kernel: k)]
         }
     }
 

@@ -34,8 +34,8 @@ extension Variable {
         precondition(ax >= 0 && ax < shape.count && 0 <= start && start <= end && end <= shape[ax],
                      "slice: axis \(axis) range \(start)..<\(end) invalid for shape \(shape)")
         let xs = shape
-        return Variable.record("slice", Kernels.slice(value, axis: ax, start: start, end: end), inputs: [self]) { g in
-            [Kernels.sliceBackward(g, inputShape: xs, axis: ax, start: start)]
+        return Variable.record("slice", Kernels.slice(value, axis: ax, start: start, length: end - start), inputs: [self]) { g in
+            [Kernels.sliceBackward(g, axis: ax, start: start, inputShape: xs)]
         }
     }
 
@@ -56,10 +56,6 @@ public func concat(_ xs: [Variable], axis: Int) -> Variable {
     let extents = xs.map { $0.shape[ax] }
     let y = Kernels.concat(xs.map(\.value), axis: ax)
     return Variable.record("concat", y, inputs: xs) { g in
-        var start = 0
-        return extents.map { n in
-            defer { start += n }
-            return Kernels.slice(g, axis: ax, start: start, end: start + n)
-        }
+        Kernels.split(g, axis: ax, sizes: extents)
     }
 }
