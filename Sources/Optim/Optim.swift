@@ -1,1 +1,0 @@
-// Optim: see docs/ARCHITECTURE.md for what this module owns.
