@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["TensorCore"]),
         .target(name: "Checkpoint"),
         .target(name: "Optim", dependencies: ["Checkpoint"]),
-        .target(name: "NN", dependencies: ["Autograd", "Random", "Checkpoint", "Optim"]),
+        .target(name: "NN", dependencies: ["Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
 
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Checkpoint", "Optim"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

@@ -16,8 +16,12 @@ public final class Variable {
     public var value: Tensor
     /// Accumulated gradient of the last `backward()` calls, or nil when none reached this leaf.
     public var grad: Tensor?
-    /// Whether gradients flow to (leaf) or through (interior) this variable.
-    public let requiresGrad: Bool
+    /// Whether gradients flow to (leaf) or through (interior) this variable. Settable on leaves
+    /// only (freezing/unfreezing a parameter, like `p.requires_grad_(False)`); graphs already
+    /// built keep the setting they were built with.
+    public var requiresGrad: Bool {
+        didSet { precondition(node == nil, "requiresGrad can only be changed on a leaf (variable \(name ?? "?") of shape \(shape))") }
+    }
     /// The operation that produced this variable (nil for leaves and for results built without grad).
     /// `var` only so that `deinit` can dismantle long chains iteratively.
     private(set) var node: Node?
