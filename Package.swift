@@ -46,7 +46,7 @@ let package = Package(
 
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
-            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
+            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest", "Random",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",

@@ -1,1 +1,2 @@
 runTensorBenches()
+runAutogradBenches()
