@@ -11,8 +11,8 @@ public enum Kernels {
 extension Kernels {
     /// `out[i] = op(a[i], b[i])` after broadcasting `a` and `b` to a common shape.
     @inline(__always)
-    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
-        let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
+    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float, shape target: [Int]? = nil) -> Tensor {
+        let shape = target ?? (a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape))
         let plan = BroadcastPlan(a.shape, b.shape, to: shape)
         var out = [Float](repeating: 0, count: shape.reduce(1, *))
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
@@ -127,7 +127,7 @@ extension Kernels {
     // MARK: Unary
 
     /// `e^x`.
-    public static func exp(_ x: Tensor) -> Tensor { unary(x) { Foundation.exp($0) } }
+    public static func exp(_ x: Tensor) -> Tensor { unary(x, fastExp) }
     /// Natural logarithm.
     public static func log(_ x: Tensor) -> Tensor { unary(x) { Foundation.log($0) } }
     /// Square root.
@@ -140,7 +140,7 @@ extension Kernels {
     /// `sigmoid(x) = 1 / (1 + e^-x)`.
     public static func sigmoid(_ x: Tensor) -> Tensor { unary(x, sigmoidScalar) }
     /// Hyperbolic tangent.
-    public static func tanh(_ x: Tensor) -> Tensor { unary(x) { Foundation.tanh($0) } }
+    public static func tanh(_ x: Tensor) -> Tensor { unary(x, fastTanh) }
     /// `silu(x) = x * sigmoid(x)`.
     public static func silu(_ x: Tensor) -> Tensor { unary(x) { $0 * sigmoidScalar($0) } }
     /// `relu(x) = max(x, 0)`.
@@ -153,19 +153,17 @@ extension Kernels {
 }
 
 @inline(__always) func sigmoidScalar(_ x: Float) -> Float {
-    // Stable for large |x|: never exponentiates a positive number.
-    if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-    let e = Foundation.exp(x)
-    return e / (1 + e)
+    // e^-x overflows to +inf for x < -88.7, giving 1 / inf = 0: stable without a branch.
+    1 / (1 + fastExp(-x))
 }
 
 let geluTanhC: Float = 0.7978845608028654  // sqrt(2/pi)
 let invSqrt2: Float = 0.7071067811865476
 let invSqrt2Pi: Float = 0.3989422804014327
 
-@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * invSqrt2)) }
+@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + fastErf(x * invSqrt2)) }
 @inline(__always) func geluTanhScalar(_ x: Float) -> Float {
-    0.5 * x * (1 + Foundation.tanh(geluTanhC * (x + 0.044715 * x * x * x)))
+    0.5 * x * (1 + fastTanh(geluTanhC * (x + 0.044715 * x * x * x)))
 }
 
 // Operators for readability in tests and glue code; kernels are the Kernels.* functions.

@@ -60,14 +60,14 @@ extension Kernels {
     public static func geluBackward(_ grad: Tensor, input x: Tensor, approximate: Bool = false) -> Tensor {
         if approximate {
             return map2(grad, x, "geluBackward") { g, x in
-                let t = Foundation.tanh(geluTanhC * (x + 0.044715 * x * x * x))
+                let t = fastTanh(geluTanhC * (x + 0.044715 * x * x * x))
                 let d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluTanhC * (1 + 3 * 0.044715 * x * x)
                 return g * d
             }
         }
         return map2(grad, x, "geluBackward") { g, x in
-            let cdf = 0.5 * (1 + erf(x * invSqrt2))
-            let pdf = invSqrt2Pi * Foundation.exp(-0.5 * x * x)
+            let cdf = 0.5 * (1 + fastErf(x * invSqrt2))
+            let pdf = invSqrt2Pi * fastExp(-0.5 * x * x)
             return g * (cdf + x * pdf)
         }
     }

@@ -38,12 +38,26 @@ public enum Threads {
     public static var count: Int {
         if let o = override { return o }
         if let c = configured.withLock({ $0 }) { return c }
-        let env = ProcessInfo.processInfo.environment
-        let c = (try? parse(env)) ?? nil
-        return c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return defaultCount
     }
 
-    /// Sets the process-wide thread count (kernels and OpenBLAS).
+    /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static,
+    /// initialised thread-safely), since `count` is consulted by every kernel call. OpenBLAS is
+    /// set to the same count then, so the variable is honoured without an explicit call. An invalid
+    /// value is reported by `configureFromEnvironment`, which executables call at start.
+    private static let defaultCount: Int = {
+        let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
+        let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(n))
+        return n
+    }()
+
+    /// Forces the lazy default (and its OpenBLAS setting) before the first BLAS call, so that
+    /// OpenBLAS's thread count never changes under a running sgemm.
+    static func prepareBLAS() { _ = defaultCount }
+
+    /// Sets the process-wide thread count (kernels and OpenBLAS). Call it at program start, before
+    /// kernels run on other threads: OpenBLAS must not be reconfigured during an sgemm.
     public static func configure(count: Int) {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
