@@ -27,3 +27,8 @@ bench: build
 
 clean:
 	rm -rf .build
+
+# Safetensors round trip with the Python package (Python -> Swift, Swift -> Python); venv in .build-py/.
+.PHONY: interop
+interop:
+	scripts/check-safetensors-interop

@@ -46,7 +46,8 @@ let package = Package(
 
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
-            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest", "Random",
+            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
+            "Random", "Checkpoint",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
@@ -56,6 +57,7 @@ let package = Package(
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -67,7 +69,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
-        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint"]),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),

@@ -12,7 +12,7 @@ import Foundation
 /// ```
 /// Bias corrections are computed in Double (Python floats in torch), element maths in Float.
 /// State per parameter: `<name>.exp_avg`, `<name>.exp_avg_sq`, and the step in metadata.
-public struct AdamW: Optimizer {
+public struct AdamW: Optimizer, Equatable {
     // Hyperparameters are Doubles, like torch's Python floats; each is cast to Float
     // where torch casts it (as the scalar of a float32 tensor op).
     public var learningRate: Double

@@ -10,7 +10,7 @@ import Foundation
 /// p <- p - lr * g
 /// ```
 /// State: `<name>.momentum_buffer` once a momentum step has run.
-public struct SGD: Optimizer {
+public struct SGD: Optimizer, Equatable {
     // Doubles like torch's Python floats, cast to Float as each op's scalar.
     public var learningRate: Double
     public var momentum: Double

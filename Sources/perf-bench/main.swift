@@ -1,2 +1,3 @@
 runTensorBenches()
 runAutogradBenches()
+runOptimBenches()
