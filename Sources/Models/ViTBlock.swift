@@ -78,15 +78,16 @@ public final class ViTBlock: Module {
 enum EncoderInit {
     /// N(0, std^2) truncated to [-2 std, 2 std] (timm `trunc_normal_(std=std)`, whose default cut
     /// is at +-2 absolute; for std 0.02 we cut at +-2 std, i.e. +-0.04, as timm's ViT init intends).
-    /// Out-of-range draws are redrawn from `key` folded with the round number, so the values still
-    /// depend only on the key.
+    /// An out-of-range element i is redrawn as element i of `key` folded with the round number, so
+    /// each value still depends only on (key, index).
     static func truncatedNormal(_ shape: [Int], std: Float, key: RNGKey) -> Tensor {
         var values = Init.normal(shape, std: std, key: key).scalars
-        var round: UInt64 = 1
-        while values.contains(where: { abs($0) > 2 * std }) {
-            let redraw = Init.normal(shape, std: std, key: key.fold(in: round)).scalars
-            for i in values.indices where abs(values[i]) > 2 * std { values[i] = redraw[i] }
-            round += 1
+        for i in values.indices where abs(values[i]) > 2 * std {
+            var round: UInt64 = 1
+            repeat {
+                values[i] = std * key.fold(in: round).normal(at: UInt64(i))
+                round += 1
+            } while abs(values[i]) > 2 * std
         }
         return Tensor(shape: shape, scalars: values)
     }
