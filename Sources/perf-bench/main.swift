@@ -1,4 +1,5 @@
 // Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
+runTensorBenches()
 runOptimBenches()
 runWorldBenches()
 runManifestBenches()
