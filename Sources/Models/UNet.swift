@@ -1,0 +1,120 @@
+import Autograd
+import NN
+import Random
+import TensorCore
+
+/// Text-to-image U-Net with decoupled image cross-attention (IP-Adapter-Plus analogue), pixel space,
+/// epsilon prediction; diffusers `UNet2DConditionModel` keys (MODELS.md "Generator").
+///
+/// forward(x [B, in, H, W], timesteps [B], text [B, Lt, ctx], imageTokens [B, Li, ctx]?, ipScale):
+///   temb = time_embedding(sinusoid(t, c0))                              [B, 4 c0]
+///   h = conv_in(x); skips = [h]
+///   down level i: layers x (resnet [-> transformer]) (+ downsampler), each output pushed to skips
+///   mid: resnet -> transformer -> resnet
+///   up level i (reversed): (layers + 1) x (resnet(concat[h, skips.pop()]) [-> transformer]) (+ upsampler)
+///   y = conv_out(SiLU(conv_norm_out(h)))                                [B, out, H, W]
+/// H and W must be multiples of 2^(levels - 1). Keys, in PyTorch registration order: `conv_in`,
+/// `time_embedding.linear_{1,2}`, `down_blocks.*`, `up_blocks.*`, `mid_block.*`, `conv_norm_out`, `conv_out`.
+/// Initialisation: PyTorch defaults (kaiming-uniform) drawn from `key` by parameter path.
+public final class UNet2DConditionModel: Module {
+    public let config: UNetConfig
+    public let convIn: Conv2d
+    public let timeEmbedding: TimestepEmbedding
+    public let downBlocks: ModuleList<UNetDownBlock>
+    public let upBlocks: ModuleList<UNetUpBlock>
+    public let midBlock: UNetMidBlock
+    public let convNormOut: GroupNorm
+    public let convOut: Conv2d
+
+    public init(config: UNetConfig = .standard, key: RNGKey) throws(UNetError) {
+        try config.validate()
+        self.config = config
+        let chans = config.blockOutChannels, layers = config.layersPerBlock, c0 = chans[0]
+        convIn = Conv2d(config.inChannels, c0, kernelSize: 3, padding: 1, key: key.fold(in: "conv_in"))
+        timeEmbedding = TimestepEmbedding(inDim: c0, outDim: config.timeEmbedDim, key: key.fold(in: "time_embedding"))
+
+        var skipChannels = [c0]
+        var down: [UNetDownBlock] = []
+        var cin = c0
+        for (i, c) in chans.enumerated() {
+            let last = i == chans.count - 1
+            down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: i > 0,
+                                      downsample: !last, config: config, key: key.fold(in: "down_blocks.\(i)")))
+            skipChannels += Array(repeating: c, count: layers + (last ? 0 : 1))
+            cin = c
+        }
+        downBlocks = ModuleList(down)
+        midBlock = UNetMidBlock(channels: cin, config: config, key: key.fold(in: "mid_block"))
+
+        var up: [UNetUpBlock] = []
+        for (i, level) in chans.indices.reversed().enumerated() {
+            let c = chans[level]
+            var ins: [Int] = []
+            for _ in 0...layers {
+                ins.append(cin + skipChannels.removeLast())
+                cin = c
+            }
+            up.append(UNetUpBlock(inChannels: ins, outChannels: c, attention: level > 0, upsample: level > 0,
+                                  config: config, key: key.fold(in: "up_blocks.\(i)")))
+        }
+        upBlocks = ModuleList(up)
+        convNormOut = GroupNorm(groups: UNetConfig.groups(for: c0), channels: c0, eps: config.normEps)
+        convOut = Conv2d(c0, config.outChannels, kernelSize: 3, padding: 1, key: key.fold(in: "conv_out"))
+    }
+
+    public var children: [(String, any Module)] {
+        [("conv_in", convIn), ("time_embedding", timeEmbedding), ("down_blocks", downBlocks),
+         ("up_blocks", upBlocks), ("mid_block", midBlock), ("conv_norm_out", convNormOut), ("conv_out", convOut)]
+    }
+
+    /// Checks input shapes against the config; the error names the argument and the expected shape.
+    public func validateInputs(x: [Int], timesteps: Int, text: [Int], imageTokens: [Int]?) throws(UNetError) {
+        let m = config.resolutionMultiple
+        guard x.count == 4, x[1] == config.inChannels, x[2] % m == 0, x[3] % m == 0, x[2] > 0, x[3] > 0 else {
+            throw .invalidInput(field: "x", reason: "has shape \(x); want [B, \(config.inChannels), H, W] with H, W multiples of \(m)")
+        }
+        guard timesteps == x[0] else {
+            throw .invalidInput(field: "timesteps", reason: "has \(timesteps) entries for a batch of \(x[0]); give one per image")
+        }
+        guard text.count == 3, text[0] == x[0], text[2] == config.crossAttentionDim else {
+            throw .invalidInput(field: "text", reason: "has shape \(text); want [\(x[0]), L, \(config.crossAttentionDim)]")
+        }
+        if let i = imageTokens, i.count != 3 || i[0] != x[0] || i[2] != config.crossAttentionDim {
+            throw .invalidInput(field: "imageTokens", reason: "has shape \(i); want [\(x[0]), N, \(config.crossAttentionDim)] (the resampler's output)")
+        }
+    }
+
+    /// Predicted noise [B, out, H, W]. Shapes are preconditions (see `validateInputs` for a typed check).
+    public func forward(_ x: Variable, timesteps: [Int], text: Variable, imageTokens: Variable?, ipScale: Float) -> Variable {
+        do {
+            try validateInputs(x: x.shape, timesteps: timesteps.count, text: text.shape, imageTokens: imageTokens?.shape)
+        } catch { preconditionFailure("UNet2DConditionModel.forward: \(error)") }
+        let temb = timeEmbedding(Variable(timestepEmbedding(timesteps, dim: config.blockOutChannels[0])))
+        let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale)
+        var h = convIn(x)
+        var skips = [h]
+        for block in downBlocks.items {
+            let (out, s) = block(h, cond)
+            h = out
+            skips += s
+        }
+        h = midBlock(h, cond)
+        for block in upBlocks.items { h = block(h, skips: &skips, cond) }
+        precondition(skips.isEmpty, "UNet: \(skips.count) skip connections left over (config \(config.blockOutChannels))")
+        return convOut(convNormOut(h).silu())
+    }
+
+    /// Every image-branch projection (`...attn2.to_k_ip`, `...attn2.to_v_ip`), with full keys.
+    public func imageProjectionParameters() -> [(String, Parameter)] {
+        namedParameters().filter { $0.0.hasSuffix("to_k_ip.weight") || $0.0.hasSuffix("to_v_ip.weight") }
+    }
+
+    /// Every decoupled cross-attention layer (to copy text weights into the image branch, etc.).
+    public var crossAttentions: [IPCrossAttention] {
+        func walk(_ m: any Module) -> [IPCrossAttention] {
+            if let a = m as? IPCrossAttention { return [a] }
+            return m.children.flatMap { walk($0.1) }
+        }
+        return walk(self)
+    }
+}

@@ -1,0 +1,92 @@
+/// Shape of the text-to-image U-Net (MODELS.md "Generator"), diffusers `UNet2DConditionModel` layout.
+///
+/// - levels: one per `blockOutChannels` entry; level 0 (full resolution) has resnets only, every
+///   deeper level has a resnet followed by a Transformer2D block, `layersPerBlock` times; every level
+///   but the last ends with a stride-2 conv downsampler. The up path mirrors it with
+///   `layersPerBlock + 1` resnets per level (skip concatenation) and nearest-x2 + conv upsamplers.
+/// - time embedding: sinusoidal of dim `blockOutChannels[0]` -> Linear -> SiLU -> Linear, width
+///   `4 * blockOutChannels[0]`.
+/// - attention: `heads` heads of dim channels / heads; cross-attention context width
+///   `crossAttentionDim` for both the text states and the image tokens.
+/// - GroupNorm groups: `groups(for: c) = min(32, c / 2)` (1 below 4 channels), eps `normEps`, as in
+///   the JAX peer (shared/peers/unet_step_jax.py), so the benchmark compares the same network.
+public struct UNetConfig: Codable, Sendable, Equatable {
+    public var inChannels: Int
+    public var outChannels: Int
+    public var blockOutChannels: [Int]
+    public var layersPerBlock: Int
+    public var crossAttentionDim: Int
+    public var heads: Int
+    /// GroupNorm eps (ResNet, Transformer2D input norm, output norm). diffusers uses 1e-5 for the
+    /// ResNets and 1e-6 for Transformer2D's norm; the peer uses 1e-5 everywhere, and so do we.
+    public var normEps: Float
+    /// LayerNorm eps of the transformer blocks (diffusers default 1e-5).
+    public var layerNormEps: Float
+
+    public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64, 128, 128],
+                layersPerBlock: Int = 2, crossAttentionDim: Int = 128, heads: Int = 4,
+                normEps: Float = 1e-5, layerNormEps: Float = 1e-5) {
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.blockOutChannels = blockOutChannels
+        self.layersPerBlock = layersPerBlock
+        self.crossAttentionDim = crossAttentionDim
+        self.heads = heads
+        self.normEps = normEps
+        self.layerNormEps = layerNormEps
+    }
+
+    /// MODELS.md default: channels [64, 128, 128], 2 layers per block, context 128, 4 heads.
+    public static let standard = UNetConfig()
+    /// Small preset for tests and the benchmark: channels [32, 64, 64].
+    public static let xs = UNetConfig(blockOutChannels: [32, 64, 64])
+
+    /// Width of the time embedding: 4 x the first level's channels.
+    public var timeEmbedDim: Int { 4 * blockOutChannels[0] }
+
+    /// GroupNorm groups for `channels`: min(32, channels / 2), or 1 below 4 channels (the peer's rule).
+    public static func groups(for channels: Int) -> Int {
+        channels >= 4 ? min(32, channels / 2) : 1
+    }
+
+    /// The input resolution must be divisible by 2^(levels - 1) (each downsampler halves it).
+    public var resolutionMultiple: Int { 1 << (blockOutChannels.count - 1) }
+
+    /// Checks the config describes a buildable network; the error names the field.
+    public func validate() throws(UNetError) {
+        guard !blockOutChannels.isEmpty else {
+            throw .invalidConfig(field: "blockOutChannels", reason: "is empty; give one width per level, e.g. [32, 64, 64]")
+        }
+        for c in blockOutChannels where c <= 0 || c % heads != 0 {
+            throw .invalidConfig(field: "blockOutChannels",
+                                 reason: "width \(c) must be positive and divisible by heads (\(heads))")
+        }
+        for c in blockOutChannels where c % UNetConfig.groups(for: c) != 0 {
+            throw .invalidConfig(field: "blockOutChannels", reason: "width \(c) is not divisible by its GroupNorm groups")
+        }
+        guard layersPerBlock >= 1 else {
+            throw .invalidConfig(field: "layersPerBlock", reason: "is \(layersPerBlock); it must be at least 1")
+        }
+        guard heads >= 1, crossAttentionDim >= 1, inChannels >= 1, outChannels >= 1 else {
+            throw .invalidConfig(field: "heads/crossAttentionDim/inChannels/outChannels", reason: "must all be positive")
+        }
+        guard blockOutChannels[0] % 2 == 0 else {
+            throw .invalidConfig(field: "blockOutChannels[0]", reason: "\(blockOutChannels[0]) is the sinusoidal embedding width and must be even")
+        }
+    }
+}
+
+/// Problems with a U-Net or resampler config or its inputs; each names the field and suggests a fix.
+public enum UNetError: Error, CustomStringConvertible, Equatable {
+    case invalidConfig(field: String, reason: String)
+    case invalidInput(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfig(field, reason):
+            return "U-Net config: \(field) \(reason) (see MODELS.md for the default shapes)"
+        case let .invalidInput(field, reason):
+            return "U-Net input: \(field) \(reason)"
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import Autograd
+import NN
+import Random
+import TensorCore
+
+/// Cross-attention with IP-Adapter's decoupled image branch (diffusers `attn2` + `IPAdapterAttnProcessor`).
+///
+/// x [B, L, C], text [B, Lt, ctx], image [B, Li, ctx] (optional):
+///   q = to_q(x)                                          shared query
+///   o = attn(q, to_k(text), to_v(text)) + ipScale * attn(q, to_k_ip(image), to_v_ip(image))
+///   y = to_out.0(o)
+/// with `attn` multi-head softmax(q_h k_h^T / sqrt(C/heads)) v_h. Keys: `to_q` [C, C], `to_k`, `to_v`,
+/// `to_k_ip`, `to_v_ip` [C, ctx] (no bias), `to_out.0.{weight,bias}` [C, C]. Without image tokens (or
+/// with ipScale 0) the image branch is skipped, which is the plain text-conditioned U-Net.
+public final class IPCrossAttention: Module {
+    public let base: Attention
+    public let toKIP: Linear
+    public let toVIP: Linear
+
+    public init(queryDim: Int, contextDim: Int, heads: Int, key: RNGKey) {
+        base = Attention(queryDim: queryDim, contextDim: contextDim, heads: heads, headDim: queryDim / heads, key: key)
+        toKIP = Linear(contextDim, queryDim, bias: false, key: key.fold(in: "to_k_ip"))
+        toVIP = Linear(contextDim, queryDim, bias: false, key: key.fold(in: "to_v_ip"))
+    }
+
+    public var children: [(String, any Module)] { base.children + [("to_k_ip", toKIP), ("to_v_ip", toVIP)] }
+
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
+        let q = base.splitHeads(base.toQ(x))
+        var o = scaledDotProductAttention(q, base.splitHeads(base.toK(text)), base.splitHeads(base.toV(text)))
+        if let image, ipScale != 0 {
+            let oi = scaledDotProductAttention(q, base.splitHeads(toKIP(image)), base.splitHeads(toVIP(image)))
+            o = o + (ipScale == 1 ? oi : oi.scaled(ipScale))
+        }
+        return base.toOut(base.mergeHeads(o))
+    }
+
+    /// IP-Adapter's initialisation of the image branch: copies `to_k`/`to_v` into `to_k_ip`/`to_v_ip`.
+    public func initImageBranchFromText() {
+        toKIP.weight.value = base.toK.weight.value
+        toVIP.weight.value = base.toV.weight.value
+    }
+}
+
+/// diffusers `FeedForward` with GEGLU (mult 4): `ff.net.0.proj` Linear(C, 8C) -> split into (a, g) ->
+/// a * GELU(g) -> `ff.net.2` Linear(4C, C). GELU is the exact erf form (PyTorch `F.gelu`, diffusers);
+/// the JAX peer calls `jax.nn.gelu`, whose default is the tanh approximation (max difference ~1e-3
+/// per activation; same cost), the one deliberate difference from the peer.
+public final class GEGLUFeedForward: Module {
+    public let proj: Linear
+    public let out: Linear
+
+    public init(dim: Int, mult: Int = 4, key: RNGKey) {
+        proj = Linear(dim, 2 * mult * dim, key: key.fold(in: "net.0.proj"))
+        out = Linear(mult * dim, dim, key: key.fold(in: "net.2"))
+    }
+
+    public var children: [(String, any Module)] { [("net.0.proj", proj), ("net.2", out)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        let parts = proj(x).chunked(2, axis: -1)
+        return out(parts[0] * parts[1].gelu())
+    }
+}
+
+/// diffusers `BasicTransformerBlock` (pre-norm), x [B, L, C]:
+///   x = x + attn1(norm1(x))                              self-attention
+///   x = x + attn2(norm2(x), text, image, ipScale)        decoupled cross-attention
+///   x = x + ff(norm3(x))                                 GEGLU
+/// Keys: `norm1`, `attn1`, `norm2`, `attn2`, `norm3` (LayerNorm(C)), `ff.net.0.proj`, `ff.net.2`.
+public final class BasicTransformerBlock: Module {
+    public let norm1: LayerNorm
+    public let attn1: Attention
+    public let norm2: LayerNorm
+    public let attn2: IPCrossAttention
+    public let norm3: LayerNorm
+    public let ff: GEGLUFeedForward
+
+    public init(dim: Int, contextDim: Int, heads: Int, eps: Float, key: RNGKey) {
+        norm1 = LayerNorm(dim, eps: eps)
+        attn1 = Attention(queryDim: dim, heads: heads, headDim: dim / heads, key: key.fold(in: "attn1"))
+        norm2 = LayerNorm(dim, eps: eps)
+        attn2 = IPCrossAttention(queryDim: dim, contextDim: contextDim, heads: heads, key: key.fold(in: "attn2"))
+        norm3 = LayerNorm(dim, eps: eps)
+        ff = GEGLUFeedForward(dim: dim, key: key.fold(in: "ff"))
+    }
+
+    public var children: [(String, any Module)] {
+        [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
+    }
+
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
+        var h = x + attn1(norm1(x))
+        h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
+        return h + ff(norm3(h))
+    }
+}
+
+/// diffusers `Transformer2DModel` with `use_linear_projection=True` and one block, x [B, C, H, W]:
+///   h = norm(x) (GroupNorm(groups(C), C)) -> [B, HW, C] -> proj_in (Linear) -> block -> proj_out (Linear)
+///   y = x + h back in [B, C, H, W]
+/// Keys: `norm`, `proj_in` [C, C], `transformer_blocks.0.*`, `proj_out` [C, C].
+public final class Transformer2DModel: Module {
+    public let norm: GroupNorm
+    public let projIn: Linear
+    public let block: BasicTransformerBlock
+    public let projOut: Linear
+
+    public init(channels: Int, contextDim: Int, heads: Int, groupNormEps: Float, layerNormEps: Float, key: RNGKey) {
+        norm = GroupNorm(groups: UNetConfig.groups(for: channels), channels: channels, eps: groupNormEps)
+        projIn = Linear(channels, channels, key: key.fold(in: "proj_in"))
+        block = BasicTransformerBlock(dim: channels, contextDim: contextDim, heads: heads, eps: layerNormEps,
+                                      key: key.fold(in: "transformer_blocks.0"))
+        projOut = Linear(channels, channels, key: key.fold(in: "proj_out"))
+    }
+
+    public var children: [(String, any Module)] {
+        [("norm", norm), ("proj_in", projIn), ("transformer_blocks.0", block), ("proj_out", projOut)]
+    }
+
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
+        let b = x.shape[0], c = x.shape[1], hgt = x.shape[2], wid = x.shape[3]
+        var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
+        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale))
+        return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
+    }
+}

@@ -1,0 +1,70 @@
+import Autograd
+import Foundation
+import Models
+import NN
+import Random
+import Testing
+
+/// The parameter keys and shapes, in PyTorch registration order, against the literal lists in
+/// Tests/Fixtures (written by scripts/golden_unet.py from its own diffusers/IP-Adapter table).
+struct UNetKeyTests {
+    func compare(_ module: some Module, _ fixture: String) throws {
+        let expected = try UNetFixtures.keyList(fixture)
+        let actual = module.namedParameters().map { ($0.0, $0.1.shape) }
+        #expect(actual.count == expected.count, "\(fixture): \(actual.count) parameters, want \(expected.count)")
+        for (i, (a, e)) in zip(actual, expected).enumerated() where a.0 != e.0 || a.1 != e.1 {
+            Issue.record("\(fixture) line \(i + 1): got \(a.0) \(a.1), want \(e.0) \(e.1)")
+            return
+        }
+    }
+
+    @Test func standardUNetKeysAndShapes() throws {
+        try compare(UNet2DConditionModel(config: .standard, key: RNGKey(seed: 1)), "unet_keys_standard.txt")
+    }
+
+    @Test func xsUNetKeysAndShapes() throws {
+        try compare(UNet2DConditionModel(config: .xs, key: RNGKey(seed: 1)), "unet_keys_xs.txt")
+    }
+
+    @Test func standardResamplerKeysAndShapes() throws {
+        try compare(Resampler(config: .standard, key: RNGKey(seed: 1)), "resampler_keys_standard.txt")
+    }
+
+    @Test func adapterParametersAreResamplerAndImageProjectionsOnly() throws {
+        let unet = try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 2))
+        let resampler = try Resampler(config: .xs, key: RNGKey(seed: 3))
+        let trainable = adapterParameters(unet: unet, resampler: resampler)
+        // 11 transformers (4 down, 1 mid, 6 up) x (to_k_ip, to_v_ip).
+        let ip = trainable.filter { !$0.0.hasPrefix("image_proj.") }
+        #expect(ip.count == 22)
+        #expect(ip.allSatisfy { $0.0.hasSuffix("attn2.to_k_ip.weight") || $0.0.hasSuffix("attn2.to_v_ip.weight") })
+        #expect(trainable.count == 22 + resampler.namedParameters().count)
+        #expect(unet.trainableParameters().map(\.0) == ip.map(\.0))
+        #expect(resampler.trainableParameters().count == resampler.namedParameters().count)
+        #expect(Set(trainable.map(\.0)).count == trainable.count, "keys must be unique for the optimizer")
+    }
+
+    @Test func badConfigsAndInputsGiveTypedErrors() throws {
+        #expect(throws: UNetError.self) { try UNet2DConditionModel(config: UNetConfig(blockOutChannels: []), key: RNGKey(seed: 0)) }
+        #expect(throws: UNetError.self) { try UNet2DConditionModel(config: UNetConfig(blockOutChannels: [30, 64]), key: RNGKey(seed: 0)) }
+        #expect(throws: UNetError.self) { try Resampler(config: ResamplerConfig(depth: 0), key: RNGKey(seed: 0)) }
+        let unet = try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 0))
+        do {
+            try unet.validateInputs(x: [2, 3, 30, 32], timesteps: 2, text: [2, 12, 128], imageTokens: nil)
+            Issue.record("30x32 is not a multiple of 4")
+        } catch {
+            #expect(error.description.contains("x") && error.description.contains("multiples of 4"))
+        }
+        #expect(throws: UNetError.self) { try unet.validateInputs(x: [2, 3, 32, 32], timesteps: 1, text: [2, 12, 128], imageTokens: nil) }
+        #expect(throws: UNetError.self) { try unet.validateInputs(x: [2, 3, 32, 32], timesteps: 2, text: [2, 12, 64], imageTokens: nil) }
+        #expect(throws: UNetError.self) { try unet.validateInputs(x: [2, 3, 32, 32], timesteps: 2, text: [2, 12, 128], imageTokens: [2, 8, 32]) }
+        try unet.validateInputs(x: [2, 3, 32, 32], timesteps: 2, text: [2, 12, 128], imageTokens: [2, 8, 128])
+    }
+
+    @Test func configsRoundTripThroughJSON() throws {
+        let u = try JSONDecoder().decode(UNetConfig.self, from: JSONEncoder().encode(UNetConfig.xs))
+        #expect(u == .xs && u.blockOutChannels == [32, 64, 64])
+        let r = try JSONDecoder().decode(ResamplerConfig.self, from: JSONEncoder().encode(ResamplerConfig.standard))
+        #expect(r == .standard)
+    }
+}
