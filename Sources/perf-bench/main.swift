@@ -1,9 +1,6 @@
 // Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
 runTensorBenches()
+runAutogradBenches()
 runOptimBenches()
 runWorldBenches()
 runManifestBenches()
-runTensorBenches()
-runTensorBenches()
-runAutogradBenches()
-runOptimBenches()
