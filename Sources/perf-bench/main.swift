@@ -2,3 +2,4 @@
 runOptimBenches()
 runWorldBenches()
 runManifestBenches()
+runTensorBenches()

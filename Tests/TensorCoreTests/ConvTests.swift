@@ -1,0 +1,52 @@
+import Testing
+@testable import TensorCore
+
+@Suite struct ConvTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var x: [Int], w: [Int], stride: (Int, Int), pad: (Int, Int), bias: Bool
+        var testDescription: String { "x\(x) w\(w) s\(stride) p\(pad) bias \(bias)" }
+    }
+
+    static let cases: [Case] = [
+        Case(x: [2, 5, 7, 6], w: [3, 5, 3, 3], stride: (1, 1), pad: (1, 1), bias: true),
+        Case(x: [2, 5, 7, 6], w: [4, 5, 3, 3], stride: (2, 2), pad: (1, 1), bias: false),
+        Case(x: [1, 3, 9, 8], w: [2, 3, 2, 3], stride: (2, 1), pad: (0, 2), bias: true),
+        Case(x: [2, 5, 4, 3], w: [6, 5, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
+        Case(x: [1, 2, 5, 5], w: [3, 2, 5, 5], stride: (3, 3), pad: (2, 2), bias: false),
+        Case(x: [1, 3, 6, 5], w: [2, 3, 2, 3], stride: (1, 1), pad: (1, 0), bias: true),   // flipped-kernel dx path
+        Case(x: [2, 3, 4, 5], w: [2, 3, 1, 1], stride: (1, 1), pad: (1, 1), bias: false),  // padded 1x1: col2im path
+        // Image grouping (Kernels.convColumnTarget = 256 columns): 100 columns -> groups of 2 and a
+        // partial group of 1; 289 columns -> one image per GEMM.
+        Case(x: [3, 2, 10, 10], w: [3, 2, 3, 3], stride: (1, 1), pad: (1, 1), bias: true),
+        Case(x: [3, 2, 20, 20], w: [3, 2, 3, 3], stride: (2, 2), pad: (1, 1), bias: false),
+        Case(x: [3, 2, 10, 10], w: [2, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
+        Case(x: [2, 2, 17, 17], w: [3, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
+        Case(x: [2, 1, 31, 33], w: [2, 1, 3, 3], stride: (1, 1), pad: (1, 1), bias: false),
+    ]
+
+    @Test(arguments: cases)
+    func convForwardAndBackwardMatchDirectLoops(_ c: Case) {
+        var rng = TestRNG(31)
+        let x = rng.tensor(c.x), w = rng.tensor(c.w), b = c.bias ? rng.tensor([c.w[0]]) : nil
+        let y = Kernels.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.pad)
+        expectClose(y, Reference.conv2d(x, w, b, stride: c.stride, padding: c.pad), "forward")
+        let g = rng.tensor(y.shape)
+        let ref = Reference.conv2dBackward(g, x, w, stride: c.stride, padding: c.pad)
+        expectClose(Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: c.stride, padding: c.pad), ref.dx, "dx")
+        expectClose(Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: c.stride, padding: c.pad), ref.dw, "dw")
+        expectClose(Kernels.conv2dBackwardBias(g), Kernels.sum(g, axes: [0, 2, 3]), "dbias")
+    }
+
+    @Test func convBackwardIsTheAdjointOfForward() {
+        // <conv(x), g> differentiated by finite differences, independent of the reference loops.
+        var rng = TestRNG(32)
+        let x = rng.tensor([2, 3, 5, 7]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4])
+        let g = rng.tensor([2, 4, 3, 4])
+        let dx = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: (2, 2), padding: (1, 1))
+        let dw = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: (2, 2), padding: (1, 1))
+        let db = Kernels.conv2dBackwardBias(g)
+        expectGradient(x, analytic: dx, "dx") { dot(Kernels.conv2d($0, weight: w, bias: b, stride: (2, 2), padding: (1, 1)), g) }
+        expectGradient(w, analytic: dw, "dw") { dot(Kernels.conv2d(x, weight: $0, bias: b, stride: (2, 2), padding: (1, 1)), g) }
+        expectGradient(b, analytic: db, "db") { dot(Kernels.conv2d(x, weight: w, bias: $0, stride: (2, 2), padding: (1, 1)), g) }
+    }
+}
