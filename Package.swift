@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["TensorCore"]),
         .target(name: "Checkpoint"),
         .target(name: "Optim", dependencies: ["Checkpoint"]),
-        .target(name: "NN", dependencies: ["Autograd", "Random", "Checkpoint", "Optim"]),
+        .target(name: "NN", dependencies: ["Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
 
         // Diffusion: noise schedules, schedulers, guidance (never sees the network).
         .target(name: "Diffusion", dependencies: ["TensorCore"]),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Checkpoint", "Optim"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),

@@ -1,1 +1,0 @@
-// Autograd: see docs/ARCHITECTURE.md for what this module owns.

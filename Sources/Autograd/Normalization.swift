@@ -1,0 +1,44 @@
+import TensorCore
+
+/// Group normalisation (PyTorch `GroupNorm`) of x [N, C, ...] with C divisible by `groups`:
+/// y = (x - mean_g) / sqrt(var_g + eps) * weight[c] + bias[c], mean/var (biased) over each group's
+/// channels and all spatial positions. weight, bias: [C] (optional together).
+/// Backward uses the saved mean and rstd from the forward kernel.
+public func groupNorm(_ x: Variable, groups: Int, weight: Variable?, bias: Variable?, eps: Float = 1e-5) -> Variable {
+    let xv = x.value
+    precondition(xv.rank >= 2 && xv.shape[1] % groups == 0, "groupNorm: channels of \(xv.shape) not divisible by \(groups) groups")
+    let wv = weight?.value, bv = bias?.value
+    let r = Kernels.groupNorm(xv, groups: groups, weight: wv, bias: bv, eps: eps)
+    let y = r.output, mean = r.mean, rstd = r.rstd
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Variable.record("groupNorm", y, inputs: inputs) { g in
+        let d = Kernels.groupNormBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, hasBias: bias != nil)
+        let (dx, dw, db) = (d.input, d.weight, d.bias)
+        var out: [Tensor?] = [dx]
+        if weight != nil { out.append(dw) }
+        if bias != nil { out.append(db) }
+        return out
+    }
+}
+
+/// Layer normalisation over the last axis (PyTorch `LayerNorm(d)`): x [.., D],
+/// y = (x - mean) / sqrt(var + eps) * weight + bias, weight/bias [D] (optional together).
+public func layerNorm(_ x: Variable, weight: Variable?, bias: Variable?, eps: Float = 1e-5) -> Variable {
+    let xv = x.value
+    let wv = weight?.value, bv = bias?.value
+    let r = Kernels.layerNorm(xv, weight: wv, bias: bv, eps: eps)
+    let y = r.output, mean = r.mean, rstd = r.rstd
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Variable.record("layerNorm", y, inputs: inputs) { g in
+        let d = Kernels.layerNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv, hasBias: bias != nil)
+        let (dx, dw, db) = (d.input, d.weight, d.bias)
+        var out: [Tensor?] = [dx]
+        if weight != nil { out.append(dw) }
+        if bias != nil { out.append(db) }
+        return out
+    }
+}

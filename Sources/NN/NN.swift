@@ -1,1 +1,0 @@
-// NN: see docs/ARCHITECTURE.md for what this module owns.

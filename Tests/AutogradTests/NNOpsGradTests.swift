@@ -1,0 +1,71 @@
+import Testing
+import TensorCore
+@testable import Autograd
+
+/// Finite-difference checks of the network primitives.
+@Suite struct NNOpsGradTests {
+    var rng = TestRNG(seed: 13)
+
+    @Test mutating func matmulPlainBatchedBroadcast() {
+        gradCheck([rng.tensor([3, 4]), rng.tensor([4, 2])]) { $0[0].matmul($0[1]) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([2, 4, 5])]) { $0[0].matmul($0[1]) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([4, 5])]) { $0[0].matmul($0[1]) }
+        gradCheck([rng.tensor([3, 4]), rng.tensor([2, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([2, 5, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        let a = Variable(Tensor(shape: [1, 2], scalars: [1, 2])), b = Variable(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
+        #expect(a.matmul(b, transposeB: true).value.scalars == [5, 11])
+    }
+    @Test mutating func linearLayer() {
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4]), rng.tensor([5])]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+    }
+    @Test mutating func conv2dStridePadding() {
+        gradCheck([rng.tensor([2, 3, 5, 7]), rng.tensor([4, 3, 3, 3]), rng.tensor([4])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: 2, padding: 1)
+        }
+        gradCheck([rng.tensor([1, 2, 4, 4]), rng.tensor([3, 2, 1, 1])]) { conv2d($0[0], weight: $0[1], bias: nil) }
+    }
+    @Test mutating func upsampleAvgPoolBilinear() {
+        gradCheck([rng.tensor([2, 2, 3, 3])]) { $0[0].upsampleNearest(factor: 2) }
+        gradCheck([rng.tensor([2, 2, 4, 6])]) { $0[0].avgPool(2) }
+        gradCheck([rng.tensor([1, 2, 3, 5])]) { $0[0].resizeBilinear(height: 7, width: 4) }
+    }
+    @Test mutating func groupNormAffine() {
+        gradCheck([rng.tensor([2, 6, 3, 3]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {
+            groupNorm($0[0], groups: 3, weight: $0[1], bias: $0[2])
+        }
+        gradCheck([rng.tensor([2, 4, 5])]) { groupNorm($0[0], groups: 2, weight: nil, bias: nil) }
+    }
+    @Test mutating func layerNormAffine() {
+        gradCheck([rng.tensor([2, 3, 6]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {
+            layerNorm($0[0], weight: $0[1], bias: $0[2], eps: 1e-6)
+        }
+    }
+    @Test mutating func softmaxAndLogSoftmax() {
+        gradCheck([rng.tensor([3, 5], -2, 2)]) { $0[0].softmax() }
+        gradCheck([rng.tensor([3, 5], -2, 2)]) { $0[0].logSoftmax() }
+    }
+    @Test mutating func attentionWithAndWithoutMask() {
+        let q = rng.tensor([2, 2, 3, 4]), k = rng.tensor([2, 2, 5, 4]), v = rng.tensor([2, 2, 5, 3])
+        gradCheck([q, k, v]) { scaledDotProductAttention($0[0], $0[1], $0[2]) }
+        var causal = Tensor(zeros: [3, 5])
+        for i in 0..<3 { for j in 0..<5 where j > i + 2 { causal[[i, j]] = -1e9 } }
+        gradCheck([q, k, v]) { scaledDotProductAttention($0[0], $0[1], $0[2], mask: causal) }
+        let perBatch = rng.tensor([2, 1, 3, 5], -1, 1)
+        gradCheck([q, k, v]) { scaledDotProductAttention($0[0], $0[1], $0[2], mask: perBatch, scale: 0.3) }
+    }
+    @Test mutating func embeddingScatterAdds() {
+        let idx: [Int32] = [1, 3, 1, 0, 3, 3]
+        gradCheck([rng.tensor([5, 4])]) { embedding(idx, shape: [2, 3], table: $0[0]) }
+        let t = Variable(rng.tensor([5, 4]), requiresGrad: true)
+        embedding(idx, table: t).sum().backward()
+        #expect(t.grad?.scalars[12..<16].allSatisfy { $0 == 3 } == true)   // row 3 used three times
+        #expect(t.grad?.scalars[8..<12].allSatisfy { $0 == 0 } == true)    // row 2 unused
+    }
+    @Test mutating func losses() {
+        gradCheck([rng.tensor([3, 4]), rng.tensor([3, 4])]) { mseLoss($0[0], $0[1]) }
+        gradCheck([rng.tensor([4, 5], -2, 2)]) { crossEntropyLoss($0[0], targets: [0, 4, 2, 2]) }
+        let l = crossEntropyLoss(Variable(Tensor(zeros: [2, 4])), targets: [1, 3])
+        #expect(abs(l.value.scalars[0] - 1.3862944) < 1e-6)   // log 4
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import TensorCore
+import Autograd
+import NN
+
+/// Deterministic test data (SplitMix64); tests must not share global state.
+struct TestRNG {
+    var state: UInt64
+    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {
+        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+    }
+    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in uniform(lo, hi) })
+    }
+}
+
+/// Finite-difference check through a module: for every parameter of `module` and every input,
+/// compares <dL/dtheta, d> with (L(theta + h d) - L(theta - h d)) / 2h along a random direction d,
+/// L = sum(f(x) * w) for a fixed random w. Tolerance as in AutogradTests' `gradCheck`:
+/// |a - n| <= atol (1 + S) + rtol max(|a|, |n|), S = sum |f(x) * w|, h = 1e-2, rtol = 1e-2, atol = 1e-4.
+func moduleGradCheck(
+    _ module: some Module, inputs: [Tensor], h: Float = 1e-2, rtol: Double = 1e-2, atol: Double = 1e-4,
+    seed: UInt64 = 5, sourceLocation: SourceLocation = #_sourceLocation,
+    _ f: ([Variable]) -> Variable
+) {
+    var rng = TestRNG(seed: seed)
+    let xs = inputs.map { Variable($0, requiresGrad: true) }
+    module.zeroGrad()
+    let y = f(xs)
+    let w = rng.tensor(y.shape)
+    y.backward(seed: w)
+    let scale = zip(y.value.scalars, w.scalars).reduce(0.0) { $0 + abs(Double($1.0) * Double($1.1)) }
+    func loss(_ inputs: [Tensor]) -> Double {
+        let out = withNoGrad { f(inputs.map { Variable($0) }) }
+        return zip(out.value.scalars, w.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+    }
+    func check(_ label: String, grad: Tensor?, direction d: Tensor, numeric: Double) {
+        guard let grad else {
+            Issue.record("moduleGradCheck: \(label) received no gradient", sourceLocation: sourceLocation)
+            return
+        }
+        let analytic = zip(grad.scalars, d.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let err = abs(analytic - numeric), tol = atol * (1 + scale) + rtol * Swift.max(abs(analytic), abs(numeric))
+        #expect(err <= tol, "\(label): analytic \(analytic) vs numeric \(numeric) (err \(err) > tol \(tol))",
+                sourceLocation: sourceLocation)
+    }
+    for (key, p) in module.namedParameters() {
+        let d = rng.tensor(p.shape), v0 = p.value
+        p.value = Tensor(shape: v0.shape, scalars: zip(v0.scalars, d.scalars).map { $0 + h * $1 })
+        let lp = loss(inputs)
+        p.value = Tensor(shape: v0.shape, scalars: zip(v0.scalars, d.scalars).map { $0 - h * $1 })
+        let lm = loss(inputs)
+        p.value = v0
+        check("parameter \(key) \(p.shape)", grad: p.grad, direction: d, numeric: (lp - lm) / (2 * Double(h)))
+    }
+    for i in inputs.indices {
+        let d = rng.tensor(inputs[i].shape)
+        var plus = inputs, minus = inputs
+        plus[i] = Tensor(shape: d.shape, scalars: zip(inputs[i].scalars, d.scalars).map { $0 + h * $1 })
+        minus[i] = Tensor(shape: d.shape, scalars: zip(inputs[i].scalars, d.scalars).map { $0 - h * $1 })
+        check("input \(i) \(inputs[i].shape)", grad: xs[i].grad, direction: d,
+              numeric: (loss(plus) - loss(minus)) / (2 * Double(h)))
+    }
+}
