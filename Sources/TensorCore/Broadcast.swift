@@ -74,6 +74,6 @@ extension Kernels {
     public static func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
         if x.shape == shape { return x }
         precondition(broadcastShape(x.shape, shape) == shape, "broadcast: \(x.shape) cannot expand to \(shape)")
-        return broadcastBinary(x, Tensor(zeros: [1]), { a, _ in a }, shape: shape)
+        return broadcastBinary(x, Tensor(zeros: [1]), Fn.First(), shape: shape)
     }
 }

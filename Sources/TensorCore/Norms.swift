@@ -31,7 +31,9 @@ extension Kernels {
     ) -> NormResult {
         var out = [Float](repeating: 0, count: x.count)
         var mean = [Float](repeating: 0, count: sets), rstd = [Float](repeating: 0, count: sets)
-        let w = weight?.scalars, b = bias?.scalars
+        let (w, b) = affine(weight, bias, channels: channelSets * (n / run))
+        w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+        let pw = pw.baseAddress!, pb = pb.baseAddress!
         x.scalars.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 mean.withUnsafeMutableBufferPointer { pm in
@@ -49,9 +51,13 @@ extension Kernels {
                                 let r = 1 / (Float(v / Double(n)) + eps).squareRoot()
                                 pm.value[s] = mu; pr.value[s] = r
                                 let runs = n / run, c0 = (s % channelSets) * runs
+                                if run == 1 {
+                                    for j in 0..<n { dst[j] = (src[j] - mu) * r * pw[c0 + j] + pb[c0 + j] }
+                                    continue
+                                }
                                 for q in 0..<runs {
                                     // y = (x - mu) r w + b = x a + c with a = r w, c = b - mu a.
-                                    let a = r * (w?[c0 + q] ?? 1), c = (b?[c0 + q] ?? 0) - mu * a
+                                    let a = r * pw[c0 + q], c = pb[c0 + q] - mu * a
                                     let xs = src + q * run, ys = dst + q * run
                                     for t in 0..<run { ys[t] = xs[t] * a + c }
                                 }
@@ -61,8 +67,14 @@ extension Kernels {
                 }
             }
         }
+        } }
         return NormResult(output: Tensor(shape: x.shape, scalars: out),
                           mean: Tensor(shape: statsShape, scalars: mean), rstd: Tensor(shape: statsShape, scalars: rstd))
+    }
+
+    /// Weight and bias values, ones and zeros when absent.
+    private static func affine(_ weight: Tensor?, _ bias: Tensor?, channels: Int) -> ([Float], [Float]) {
+        (weight?.scalars ?? [Float](repeating: 1, count: channels), bias?.scalars ?? [Float](repeating: 0, count: channels))
     }
 
     /// `dx` for each set (parallel over sets) given the per-set stats, with `dxhat = g * weight[channel]`.
@@ -71,19 +83,22 @@ extension Kernels {
         weight: Tensor?, run: Int, channelSets: Int
     ) -> Tensor {
         var dx = [Float](repeating: 0, count: x.count)
-        let w = weight?.scalars
+        let w = affine(weight, nil, channels: channelSets * (n / run)).0
+        w.withUnsafeBufferPointer { pw in
+        mean.scalars.withUnsafeBufferPointer { pmean in rstd.scalars.withUnsafeBufferPointer { prstd in
+        let pw = pw.baseAddress!, pmean = pmean.baseAddress!, prstd = prstd.baseAddress!
         x.scalars.withUnsafeBufferPointer { px in
             grad.scalars.withUnsafeBufferPointer { pg in
                 dx.withUnsafeMutableBufferPointer { pd in
                     let px = px.baseAddress!, pg = pg.baseAddress!, pd = UnsafeSendable(pd.baseAddress!)
                     Threads.parallelFor(sets, chunk: Swift.max(1, elementChunk / n)) { ss in
                         for s in ss {
-                            let mu = mean.scalars[s], r = rstd.scalars[s]
+                            let mu = pmean[s], r = prstd[s]
                             let xs = px + s * n, gs = pg + s * n, ds = pd.value + s * n
                             let runs = n / run, c0 = (s % channelSets) * runs
                             var sumD = 0.0, sumDX = 0.0
                             for q in 0..<runs {
-                                let wq = w?[c0 + q] ?? 1
+                                let wq = pw[c0 + q]
                                 var pd: Float = 0, pdx: Float = 0
                                 for t in q * run..<(q + 1) * run {
                                     let d = gs[t] * wq
@@ -92,8 +107,12 @@ extension Kernels {
                                 sumD += Double(pd); sumDX += Double(pdx * r)
                             }
                             let mD = Float(sumD / Double(n)), mDX = Float(sumDX / Double(n))
+                            if run == 1 {
+                                for j in 0..<n { ds[j] = r * (gs[j] * pw[c0 + j] - mD - (xs[j] - mu) * r * mDX) }
+                                continue
+                            }
                             for q in 0..<runs {
-                                let wq = w?[c0 + q] ?? 1
+                                let wq = pw[c0 + q]
                                 for t in q * run..<(q + 1) * run {
                                     let xh = (xs[t] - mu) * r
                                     ds[t] = r * (gs[t] * wq - mD - xh * mDX)
@@ -104,6 +123,7 @@ extension Kernels {
                 }
             }
         }
+        } } }
         return Tensor(shape: x.shape, scalars: dx)
     }
 
