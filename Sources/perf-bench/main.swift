@@ -2,3 +2,4 @@
 runTensorBenches()
 runOptimBenches()
 runWorldBenches()
+runUNetBenches()
