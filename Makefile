@@ -37,3 +37,24 @@ interop:
 world-sheet:
 	$(SWIFT) build --product worldgen
 	$$($(SWIFT) build --show-bin-path)/worldgen contact-sheet --out docs/world.png
+# One stage: make stage STAGE=<name> [CONFIG=pipelines/smoke.toml] [RUN_DIR=runs/smoke] [ARGS="--force"].
+# Exit codes as documented in Sources/StageKit/CLI/ExitCodes.swift (0 ok, 1 items failed, 65 data, 75 busy, ...).
+STAGE_CMD_fake-produce = fake-stage produce
+STAGE_CMD_fake-consume = fake-stage consume
+stage: build
+	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
+	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
+
+# The smoke pipeline (tiny sizes) end to end, then an integrity check of its manifest.
+SMOKE_STAGES ?= fake-produce fake-consume
+smoke: build
+	@for s in $(SMOKE_STAGES); do \
+	  $(MAKE) --no-print-directory -o build stage STAGE=$$s CONFIG=pipelines/smoke.toml RUN_DIR=runs/smoke || exit $$?; \
+	done
+	$(BIN)/inspect status --run-dir runs/smoke
+	$(BIN)/inspect verify --run-dir runs/smoke
+
+# Incremental refresh, as cron runs it (scripts/refresh documents the crontab line).
+.PHONY: refresh
+refresh: build
+	BIN=$(BIN) CONFIG=$(CONFIG) RUN_DIR=$(RUN_DIR) scripts/refresh

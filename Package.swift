@@ -68,6 +68,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
+        // Helper process for the Manifest two-process claiming test.
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -85,8 +87,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]
 )

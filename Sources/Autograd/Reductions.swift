@@ -10,7 +10,7 @@ extension Variable {
         let ax = normalizedAxes(axes), xs = shape
         let y = Kernels.sum(value, axes: ax, keepDims: keepDims)
         return Variable.record("sum", y, inputs: [self]) { g in
-            [Kernels.add(Tensor(zeros: xs), g.reshaped(keptShape(xs, ax)))]
+            [Kernels.broadcast(g.reshaped(keptShape(xs, ax)), to: xs)]
         }
     }
 
@@ -20,7 +20,7 @@ extension Variable {
         let n = ax.map { xs[$0] }.reduce(1, *)
         let y = Kernels.mean(value, axes: ax, keepDims: keepDims)
         return Variable.record("mean", y, inputs: [self]) { g in
-            [Kernels.add(Tensor(zeros: xs), Kernels.scale(g, 1 / Float(n)).reshaped(keptShape(xs, ax)))]
+            [Kernels.broadcast(Kernels.scale(g, 1 / Float(n)).reshaped(keptShape(xs, ax)), to: xs)]
         }
     }
 

@@ -59,4 +59,18 @@ extension Variable {
         let y = Kernels.tanh(value)
         return Variable.record("tanh", y, inputs: [self]) { g in [Kernels.tanhBackward(g, output: y)] }
     }
+
+    /// ReLU max(x, 0); d = g where x > 0, else 0.
+    public func relu() -> Variable {
+        let x = value
+        return Variable.record("relu", Kernels.relu(x), inputs: [self]) { g in [Kernels.reluBackward(g, input: x)] }
+    }
+
+    /// log(sigmoid(x)) = -log(1 + e^-x), computed stably for any x as the first entry of
+    /// log-softmax([x, 0]) over a new last axis (so it needs no rule of its own). Used by the
+    /// preference losses (logsig of METHODS.md).
+    public func logSigmoid() -> Variable {
+        let pair = concat([self.reshaped(shape + [1]), Variable(Tensor(zeros: shape + [1]))], axis: shape.count)
+        return pair.logSoftmax().slice(axis: shape.count, start: 0, end: 1).reshaped(shape)
+    }
 }

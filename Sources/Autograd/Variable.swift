@@ -65,6 +65,11 @@ public final class Variable {
 
     /// Shape of `value`.
     public var shape: [Int] { value.shape }
+    /// The single element of a one-element value (a loss), as Float.
+    public var item: Float {
+        precondition(value.count == 1, "item: variable has shape \(shape), not one element")
+        return value.scalars[0]
+    }
     /// True when no operation produced this variable.
     public var isLeaf: Bool { node == nil }
 

@@ -19,6 +19,14 @@ extension Module {
         }
     }
 
+    /// The loss `f()` and its gradient for every trainable parameter, keyed by PyTorch name
+    /// (this call's gradients only; see Autograd's `valueAndGrad(of:at:)`).
+    public func valueAndGrad(of f: () throws -> Variable) rethrows -> (value: Float, grads: [String: Tensor]) {
+        let named = trainableParameters()
+        let (v, g) = try Autograd.valueAndGrad(of: f, at: named.map(\.1))
+        return (v, Dictionary(uniqueKeysWithValues: zip(named.map(\.0), g)))
+    }
+
     /// `torch.nn.utils.clip_grad_norm_` over the trainable parameters' gradients: scales them in
     /// place by min(1, maxNorm / (norm + 1e-6)) and returns the total 2-norm before clipping.
     @discardableResult

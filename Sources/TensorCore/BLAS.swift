@@ -11,6 +11,7 @@ func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
+    Threads.prepareBLAS()
     if k == 0 {
         // BLAS would leave C scaled by beta; do it explicitly for clarity.
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }

@@ -67,3 +67,13 @@ struct BroadcastPlan {
         return (oa, ob)
     }
 }
+
+extension Kernels {
+    /// `x` expanded to `shape` by NumPy broadcasting (the backward of `sum`/`mean` with keepDims,
+    /// and of `reduceToShape`). `shape` must be a broadcast of `x.shape`.
+    public static func broadcast(_ x: Tensor, to shape: [Int]) -> Tensor {
+        if x.shape == shape { return x }
+        precondition(broadcastShape(x.shape, shape) == shape, "broadcast: \(x.shape) cannot expand to \(shape)")
+        return broadcastBinary(x, Tensor(zeros: [1]), Fn.First(), shape: shape)
+    }
+}

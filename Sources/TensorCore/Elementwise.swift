@@ -11,8 +11,8 @@ public enum Kernels {
 extension Kernels {
     /// `out[i] = op(a[i], b[i])` after broadcasting `a` and `b` to a common shape.
     @inline(__always)
-    static func broadcastBinary(_ a: Tensor, _ b: Tensor, _ op: (Float, Float) -> Float) -> Tensor {
-        let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
+    static func broadcastBinary<F: ElementFn2>(_ a: Tensor, _ b: Tensor, _ op: F, shape target: [Int]? = nil) -> Tensor {
+        let shape = target ?? (a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape))
         let plan = BroadcastPlan(a.shape, b.shape, to: shape)
         var out = [Float](repeating: 0, count: shape.reduce(1, *))
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
@@ -45,7 +45,7 @@ extension Kernels {
 
     /// `out[i] = op(x[i])`.
     @inline(__always)
-    static func unary(_ x: Tensor, _ op: (Float) -> Float) -> Tensor {
+    static func unary<F: ElementFn1>(_ x: Tensor, _ op: F) -> Tensor {
         var out = [Float](repeating: 0, count: x.count)
         if out.isEmpty { return x }
         x.scalars.withUnsafeBufferPointer { px in
@@ -61,7 +61,7 @@ extension Kernels {
 
     /// `out[i] = op(x[i], y[i])` for tensors of the same shape (derivative kernels).
     @inline(__always)
-    static func map2(_ x: Tensor, _ y: Tensor, _ name: String, _ op: (Float, Float) -> Float) -> Tensor {
+    static func map2<F: ElementFn2>(_ x: Tensor, _ y: Tensor, _ name: String, _ op: F) -> Tensor {
         precondition(x.shape == y.shape, "\(name): shapes \(x.shape) and \(y.shape) must match")
         var out = [Float](repeating: 0, count: x.count)
         if out.isEmpty { return x }
@@ -78,94 +78,68 @@ extension Kernels {
         return Tensor(shape: x.shape, scalars: out)
     }
 
-    /// Three same-shape operands (derivative kernels that need grad, input and output).
-    @inline(__always)
-    static func map3(_ x: Tensor, _ y: Tensor, _ z: Tensor, _ name: String,
-                     _ op: (Float, Float, Float) -> Float) -> Tensor {
-        precondition(x.shape == y.shape && y.shape == z.shape,
-                     "\(name): shapes \(x.shape), \(y.shape), \(z.shape) must match")
-        var out = [Float](repeating: 0, count: x.count)
-        if out.isEmpty { return x }
-        x.scalars.withUnsafeBufferPointer { px in
-            y.scalars.withUnsafeBufferPointer { py in
-                z.scalars.withUnsafeBufferPointer { pz in
-                    out.withUnsafeMutableBufferPointer { po in
-                        let (px, py, pz) = (px.baseAddress!, py.baseAddress!, pz.baseAddress!)
-                        let po = UnsafeSendable(po.baseAddress!)
-                        Threads.parallelFor(x.count, chunk: elementChunk) { r in
-                            for i in r { po.value[i] = op(px[i], py[i], pz[i]) }
-                        }
-                    }
-                }
-            }
-        }
-        return Tensor(shape: x.shape, scalars: out)
-    }
-
     // MARK: Binary (broadcasting)
 
     /// `a + b`, broadcast.
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, +) }
+    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Add()) }
     /// `a - b`, broadcast.
-    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, -) }
+    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Sub()) }
     /// `a * b`, broadcast.
-    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, *) }
+    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Mul()) }
     /// `a / b`, broadcast.
-    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, /) }
+    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Div()) }
     /// `max(a, b)`, broadcast.
-    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b) { Swift.max($0, $1) } }
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Max()) }
 
     // MARK: Scalar
 
     /// `s * x`.
-    public static func scale(_ x: Tensor, _ s: Float) -> Tensor { unary(x) { $0 * s } }
+    public static func scale(_ x: Tensor, _ s: Float) -> Tensor { unary(x, Fn.Scale(s: s)) }
     /// `x + s`.
-    public static func addScalar(_ x: Tensor, _ s: Float) -> Tensor { unary(x) { $0 + s } }
+    public static func addScalar(_ x: Tensor, _ s: Float) -> Tensor { unary(x, Fn.AddScalar(s: s)) }
     /// `-x`.
-    public static func neg(_ x: Tensor) -> Tensor { unary(x) { -$0 } }
+    public static func neg(_ x: Tensor) -> Tensor { unary(x, Fn.Neg()) }
 
     // MARK: Unary
 
     /// `e^x`.
-    public static func exp(_ x: Tensor) -> Tensor { unary(x) { Foundation.exp($0) } }
+    public static func exp(_ x: Tensor) -> Tensor { unary(x, Fn.Exp()) }
     /// Natural logarithm.
-    public static func log(_ x: Tensor) -> Tensor { unary(x) { Foundation.log($0) } }
+    public static func log(_ x: Tensor) -> Tensor { unary(x, Fn.Log()) }
     /// Square root.
-    public static func sqrt(_ x: Tensor) -> Tensor { unary(x) { $0.squareRoot() } }
+    public static func sqrt(_ x: Tensor) -> Tensor { unary(x, Fn.Sqrt()) }
     /// `x^p` for a scalar exponent `p`.
     public static func pow(_ x: Tensor, _ p: Float) -> Tensor {
-        if p == 2 { return unary(x) { $0 * $0 } }
-        return unary(x) { Foundation.pow($0, p) }
+        if p == 2 { return unary(x, Fn.Square()) }
+        return unary(x, Fn.Pow(p: p))
     }
     /// `sigmoid(x) = 1 / (1 + e^-x)`.
-    public static func sigmoid(_ x: Tensor) -> Tensor { unary(x, sigmoidScalar) }
+    public static func sigmoid(_ x: Tensor) -> Tensor { unary(x, Fn.Sigmoid()) }
     /// Hyperbolic tangent.
-    public static func tanh(_ x: Tensor) -> Tensor { unary(x) { Foundation.tanh($0) } }
+    public static func tanh(_ x: Tensor) -> Tensor { unary(x, Fn.Tanh()) }
     /// `silu(x) = x * sigmoid(x)`.
-    public static func silu(_ x: Tensor) -> Tensor { unary(x) { $0 * sigmoidScalar($0) } }
+    public static func silu(_ x: Tensor) -> Tensor { unary(x, Fn.Silu()) }
     /// `relu(x) = max(x, 0)`.
-    public static func relu(_ x: Tensor) -> Tensor { unary(x) { Swift.max($0, 0) } }
+    public static func relu(_ x: Tensor) -> Tensor { unary(x, Fn.Relu()) }
     /// GELU. Exact: `0.5 x (1 + erf(x / sqrt 2))`. `approximate: true` (PyTorch "tanh"):
     /// `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
     public static func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor {
-        approximate ? unary(x, geluTanhScalar) : unary(x, geluErfScalar)
+        approximate ? unary(x, Fn.GeluTanh()) : unary(x, Fn.GeluErf())
     }
 }
 
 @inline(__always) func sigmoidScalar(_ x: Float) -> Float {
-    // Stable for large |x|: never exponentiates a positive number.
-    if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
-    let e = Foundation.exp(x)
-    return e / (1 + e)
+    // e^-x overflows to +inf for x < -88.7, giving 1 / inf = 0: stable without a branch.
+    1 / (1 + fastExp(-x))
 }
 
 let geluTanhC: Float = 0.7978845608028654  // sqrt(2/pi)
 let invSqrt2: Float = 0.7071067811865476
 let invSqrt2Pi: Float = 0.3989422804014327
 
-@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * invSqrt2)) }
+@inline(__always) func geluErfScalar(_ x: Float) -> Float { 0.5 * x * (1 + fastErf(x * invSqrt2)) }
 @inline(__always) func geluTanhScalar(_ x: Float) -> Float {
-    0.5 * x * (1 + Foundation.tanh(geluTanhC * (x + 0.044715 * x * x * x)))
+    0.5 * x * (1 + fastTanh(geluTanhC * (x + 0.044715 * x * x * x)))
 }
 
 // Operators for readability in tests and glue code; kernels are the Kernels.* functions.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Derivative kernels of the elementwise ops: each returns `dL/dx` given `grad = dL/dy` and the
 /// saved input `x` and/or output `y`. Binary ops return gradients already summed back to the
 /// operands' shapes (`reduceToShape`), so broadcasting is handled here, not in the autograd.
@@ -24,51 +22,37 @@ extension Kernels {
     }
 
     /// `g * y` for `y = exp(x)`.
-    public static func expBackward(_ grad: Tensor, output y: Tensor) -> Tensor { map2(grad, y, "expBackward", *) }
+    public static func expBackward(_ grad: Tensor, output y: Tensor) -> Tensor { map2(grad, y, "expBackward", Fn.Mul()) }
     /// `g / x` for `y = log(x)`.
-    public static func logBackward(_ grad: Tensor, input x: Tensor) -> Tensor { map2(grad, x, "logBackward", /) }
+    public static func logBackward(_ grad: Tensor, input x: Tensor) -> Tensor { map2(grad, x, "logBackward", Fn.Div()) }
     /// `g / (2 y)` for `y = sqrt(x)`.
     public static func sqrtBackward(_ grad: Tensor, output y: Tensor) -> Tensor {
-        map2(grad, y, "sqrtBackward") { $0 / (2 * $1) }
+        map2(grad, y, "sqrtBackward", Fn.SqrtBackward())
     }
     /// `g p x^(p-1)` for `y = x^p`.
     public static func powBackward(_ grad: Tensor, input x: Tensor, exponent p: Float) -> Tensor {
-        if p == 2 { return map2(grad, x, "powBackward") { $0 * 2 * $1 } }
-        return map2(grad, x, "powBackward") { $0 * p * Foundation.pow($1, p - 1) }
+        if p == 2 { return map2(grad, x, "powBackward", Fn.SquareBackward()) }
+        return map2(grad, x, "powBackward", Fn.PowBackward(p: p))
     }
     /// `g y (1 - y)` for `y = sigmoid(x)`.
     public static func sigmoidBackward(_ grad: Tensor, output y: Tensor) -> Tensor {
-        map2(grad, y, "sigmoidBackward") { $0 * $1 * (1 - $1) }
+        map2(grad, y, "sigmoidBackward", Fn.SigmoidBackward())
     }
     /// `g (1 - y^2)` for `y = tanh(x)`.
     public static func tanhBackward(_ grad: Tensor, output y: Tensor) -> Tensor {
-        map2(grad, y, "tanhBackward") { $0 * (1 - $1 * $1) }
+        map2(grad, y, "tanhBackward", Fn.TanhBackward())
     }
     /// `g s (1 + x (1 - s))`, `s = sigmoid(x)`, for `y = silu(x)`.
     public static func siluBackward(_ grad: Tensor, input x: Tensor) -> Tensor {
-        map2(grad, x, "siluBackward") { g, x in
-            let s = sigmoidScalar(x)
-            return g * s * (1 + x * (1 - s))
-        }
+        map2(grad, x, "siluBackward", Fn.SiluBackward())
     }
     /// `g [x > 0]` for `y = relu(x)`.
     public static func reluBackward(_ grad: Tensor, input x: Tensor) -> Tensor {
-        map2(grad, x, "reluBackward") { $1 > 0 ? $0 : 0 }
+        map2(grad, x, "reluBackward", Fn.ReluBackward())
     }
     /// GELU derivative. Exact: `Phi(x) + x phi(x)`. Tanh form:
     /// `0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2)`, `t = tanh(sqrt(2/pi)(x + 0.044715 x^3))`.
     public static func geluBackward(_ grad: Tensor, input x: Tensor, approximate: Bool = false) -> Tensor {
-        if approximate {
-            return map2(grad, x, "geluBackward") { g, x in
-                let t = Foundation.tanh(geluTanhC * (x + 0.044715 * x * x * x))
-                let d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * geluTanhC * (1 + 3 * 0.044715 * x * x)
-                return g * d
-            }
-        }
-        return map2(grad, x, "geluBackward") { g, x in
-            let cdf = 0.5 * (1 + erf(x * invSqrt2))
-            let pdf = invSqrt2Pi * Foundation.exp(-0.5 * x * x)
-            return g * (cdf + x * pdf)
-        }
+        approximate ? map2(grad, x, "geluBackward", Fn.GeluTanhBackward()) : map2(grad, x, "geluBackward", Fn.GeluErfBackward())
     }
 }

@@ -18,15 +18,16 @@ public struct ConvGeometry: Sendable, Equatable {
     }
 }
 
-/// Unfolds one image into `col` (`colRows x colCols`), parallel over column rows (fixed chunks).
-func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>) {
+/// Unfolds one image into `col` (`colRows x colCols`, rows `ld >= colCols` apart so several images
+/// can sit side by side), parallel over column rows (fixed chunks).
+func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, ld: Int) {
     let oh = g.outH, ow = g.outW, kk = g.kernelH * g.kernelW
     let col = UnsafeSendable(col)
     Threads.parallelFor(g.colRows, chunk: Swift.max(1, 8192 / Swift.max(1, oh * ow))) { rows in
         for row in rows {
             let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
             let src = image + c * g.height * g.width
-            let dst = col.value + row * oh * ow
+            let dst = col.value + row * ld
             for oy in 0..<oh {
                 let y = oy * g.strideH - g.padH + i
                 let d = dst + oy * ow
@@ -51,8 +52,9 @@ func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePo
 }
 
 /// Folds `col` back into one image, ADDING overlapping contributions (the adjoint of `im2col`).
-/// Parallel over channels: each channel's rows write only that channel, in a fixed order.
-func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePointer<Float>) {
+/// Rows of `col` are `ld` apart. Parallel over channels: each channel's rows write only that
+/// channel, in a fixed order.
+func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, ld: Int, image: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, kk = g.kernelH * g.kernelW
     let image = UnsafeSendable(image)
     Threads.parallelFor(g.channels, chunk: Swift.max(1, 8192 / Swift.max(1, kk * oh * ow))) { cs in
@@ -60,14 +62,22 @@ func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, image: UnsafeMutablePo
             let dstC = image.value + c * g.height * g.width
             for k in 0..<kk {
                 let i = k / g.kernelW, j = k % g.kernelW
-                let src = col + (c * kk + k) * oh * ow
+                let src = col + (c * kk + k) * ld
                 for oy in 0..<oh {
                     let y = oy * g.strideH - g.padH + i
                     if y < 0 || y >= g.height { continue }
                     let d = dstC + y * g.width, s = src + oy * ow
-                    for ox in 0..<ow {
-                        let x = ox * g.strideW - g.padW + j
-                        if x >= 0 && x < g.width { d[x] += s[ox] }
+                    if g.strideW == 1 {
+                        // x = ox - padW + j over the in-range span only: a branch-free, vectorisable add.
+                        let x0 = j - g.padW
+                        let lo = Swift.min(ow, Swift.max(0, -x0)), hi = Swift.max(lo, Swift.min(ow, g.width - x0))
+                        let dd = d + (x0 + lo), ss = s + lo
+                        for t in 0..<(hi - lo) { dd[t] += ss[t] }
+                    } else {
+                        for ox in 0..<ow {
+                            let x = ox * g.strideW - g.padW + j
+                            if x >= 0 && x < g.width { d[x] += s[ox] }
+                        }
                     }
                 }
             }

@@ -39,7 +39,7 @@ extension Kernels {
     /// `dL/da = 2 (a - b) / n * g` for `L = mseLoss(a, b)` (`dL/db` is its negation).
     public static func mseLossBackward(_ a: Tensor, _ b: Tensor, grad: Float = 1) -> Tensor {
         let c = 2 * grad / Float(Swift.max(1, a.count))
-        return map2(a, b, "mseLossBackward") { (x: Float, y: Float) in c * (x - y) }
+        return map2(a, b, "mseLossBackward", Fn.ScaledDifference(c: c))
     }
 
     /// `mean_i(-log softmax(logits[i])[targets[i]])` for `logits [N, C]`, targets in `0..<C`.

@@ -22,15 +22,18 @@ public struct NormGradients: Sendable {
 }
 
 extension Kernels {
-    /// Statistics and normalisation of `sets` contiguous sets of `n` elements, where element `j`
-    /// of set `s` uses affine channel `channel(s, j)`; parallel over sets.
+    /// Statistics and normalisation of `sets` contiguous sets of `n` elements. Each set is a
+    /// sequence of runs of `run` elements; run `r` of set `s` uses affine channel
+    /// `(s % channelSets) * (n / run) + r` (GroupNorm: run = H W; LayerNorm: run = 1). Parallel over sets.
     private static func normalizeSets(
         _ x: Tensor, sets: Int, n: Int, eps: Float, weight: Tensor?, bias: Tensor?,
-        channel: @escaping (Int, Int) -> Int, statsShape: [Int]
+        run: Int, channelSets: Int, statsShape: [Int]
     ) -> NormResult {
         var out = [Float](repeating: 0, count: x.count)
         var mean = [Float](repeating: 0, count: sets), rstd = [Float](repeating: 0, count: sets)
-        let w = weight?.scalars, b = bias?.scalars
+        let (w, b) = affine(weight, bias, channels: channelSets * (n / run))
+        w.withUnsafeBufferPointer { pw in b.withUnsafeBufferPointer { pb in
+        let pw = pw.baseAddress!, pb = pb.baseAddress!
         x.scalars.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
                 mean.withUnsafeMutableBufferPointer { pm in
@@ -47,14 +50,16 @@ extension Kernels {
                                 for j in 0..<n { let d = Double(src[j] - mu); v += d * d }
                                 let r = 1 / (Float(v / Double(n)) + eps).squareRoot()
                                 pm.value[s] = mu; pr.value[s] = r
-                                for j in 0..<n {
-                                    var y = (src[j] - mu) * r
-                                    if w != nil || b != nil {
-                                        let c = channel(s, j)
-                                        if let w { y *= w[c] }
-                                        if let b { y += b[c] }
-                                    }
-                                    dst[j] = y
+                                let runs = n / run, c0 = (s % channelSets) * runs
+                                if run == 1 {
+                                    for j in 0..<n { dst[j] = (src[j] - mu) * r * pw[c0 + j] + pb[c0 + j] }
+                                    continue
+                                }
+                                for q in 0..<runs {
+                                    // y = (x - mu) r w + b = x a + c with a = r w, c = b - mu a.
+                                    let a = r * pw[c0 + q], c = pb[c0 + q] - mu * a
+                                    let xs = src + q * run, ys = dst + q * run
+                                    for t in 0..<run { ys[t] = xs[t] * a + c }
                                 }
                             }
                         }
@@ -62,41 +67,63 @@ extension Kernels {
                 }
             }
         }
+        } }
         return NormResult(output: Tensor(shape: x.shape, scalars: out),
                           mean: Tensor(shape: statsShape, scalars: mean), rstd: Tensor(shape: statsShape, scalars: rstd))
+    }
+
+    /// Weight and bias values, ones and zeros when absent.
+    private static func affine(_ weight: Tensor?, _ bias: Tensor?, channels: Int) -> ([Float], [Float]) {
+        (weight?.scalars ?? [Float](repeating: 1, count: channels), bias?.scalars ?? [Float](repeating: 0, count: channels))
     }
 
     /// `dx` for each set (parallel over sets) given the per-set stats, with `dxhat = g * weight[channel]`.
     private static func normBackwardInput(
         _ grad: Tensor, _ x: Tensor, mean: Tensor, rstd: Tensor, sets: Int, n: Int,
-        weight: Tensor?, channel: @escaping (Int, Int) -> Int
+        weight: Tensor?, run: Int, channelSets: Int
     ) -> Tensor {
         var dx = [Float](repeating: 0, count: x.count)
-        let w = weight?.scalars
+        let w = affine(weight, nil, channels: channelSets * (n / run)).0
+        w.withUnsafeBufferPointer { pw in
+        mean.scalars.withUnsafeBufferPointer { pmean in rstd.scalars.withUnsafeBufferPointer { prstd in
+        let pw = pw.baseAddress!, pmean = pmean.baseAddress!, prstd = prstd.baseAddress!
         x.scalars.withUnsafeBufferPointer { px in
             grad.scalars.withUnsafeBufferPointer { pg in
                 dx.withUnsafeMutableBufferPointer { pd in
                     let px = px.baseAddress!, pg = pg.baseAddress!, pd = UnsafeSendable(pd.baseAddress!)
                     Threads.parallelFor(sets, chunk: Swift.max(1, elementChunk / n)) { ss in
                         for s in ss {
-                            let mu = mean.scalars[s], r = rstd.scalars[s]
+                            let mu = pmean[s], r = prstd[s]
                             let xs = px + s * n, gs = pg + s * n, ds = pd.value + s * n
+                            let runs = n / run, c0 = (s % channelSets) * runs
                             var sumD = 0.0, sumDX = 0.0
-                            for j in 0..<n {
-                                let d = gs[j] * (w.map { $0[channel(s, j)] } ?? 1)
-                                sumD += Double(d); sumDX += Double(d * (xs[j] - mu) * r)
+                            for q in 0..<runs {
+                                let wq = pw[c0 + q]
+                                var pd: Float = 0, pdx: Float = 0
+                                for t in q * run..<(q + 1) * run {
+                                    let d = gs[t] * wq
+                                    pd += d; pdx += d * (xs[t] - mu)
+                                }
+                                sumD += Double(pd); sumDX += Double(pdx * r)
                             }
                             let mD = Float(sumD / Double(n)), mDX = Float(sumDX / Double(n))
-                            for j in 0..<n {
-                                let d = gs[j] * (w.map { $0[channel(s, j)] } ?? 1)
-                                let xh = (xs[j] - mu) * r
-                                ds[j] = r * (d - mD - xh * mDX)
+                            if run == 1 {
+                                for j in 0..<n { ds[j] = r * (gs[j] * pw[c0 + j] - mD - (xs[j] - mu) * r * mDX) }
+                                continue
+                            }
+                            for q in 0..<runs {
+                                let wq = pw[c0 + q]
+                                for t in q * run..<(q + 1) * run {
+                                    let xh = (xs[t] - mu) * r
+                                    ds[t] = r * (gs[t] * wq - mD - xh * mDX)
+                                }
                             }
                         }
                     }
                 }
             }
         }
+        } } }
         return Tensor(shape: x.shape, scalars: dx)
     }
 
@@ -112,7 +139,7 @@ extension Kernels {
                      "groupNorm: weight \(weight?.shape ?? []) / bias \(bias?.shape ?? []) must be [\(c)] for \(x.shape)")
         let n = cpg * hw
         return normalizeSets(x, sets: x.shape[0] * groups, n: n, eps: eps, weight: weight, bias: bias,
-                             channel: { s, j in (s % groups) * cpg + j / hw }, statsShape: [x.shape[0], groups])
+                             run: hw, channelSets: groups, statsShape: [x.shape[0], groups])
     }
 
     /// Gradients of `groupNorm` given `grad = dL/dy` and the saved mean and rstd.
@@ -122,7 +149,7 @@ extension Kernels {
                      "groupNormBackward: grad \(grad.shape), input \(x.shape), stats \(mean.shape)/\(rstd.shape), groups \(groups)")
         let batch = x.shape[0], c = x.shape[1], hw = x.shape[2...].reduce(1, *), cpg = c / groups
         let dx = normBackwardInput(grad, x, mean: mean, rstd: rstd, sets: batch * groups, n: cpg * hw,
-                                   weight: weight, channel: { s, j in (s % groups) * cpg + j / hw })
+                                   weight: weight, run: hw, channelSets: groups)
         // Per (n, c) partial sums in parallel, then a fixed-order sum over n.
         var pw = [Float](repeating: 0, count: batch * c), pb = pw
         x.scalars.withUnsafeBufferPointer { px in
@@ -162,7 +189,7 @@ extension Kernels {
         precondition(weight.map { $0.shape == [d] } ?? true && bias.map { $0.shape == [d] } ?? true,
                      "layerNorm: weight \(weight?.shape ?? []) / bias \(bias?.shape ?? []) must be [\(d)] for \(x.shape)")
         return normalizeSets(x, sets: x.count / d, n: d, eps: eps, weight: weight, bias: bias,
-                             channel: { _, j in j }, statsShape: [x.count / d])
+                             run: 1, channelSets: 1, statsShape: [x.count / d])
     }
 
     /// Gradients of `layerNorm`; the weight/bias sums run over fixed chunks of 64 rows.
@@ -171,7 +198,7 @@ extension Kernels {
         let d = x.shape[x.rank - 1], rows = x.count / d
         precondition(grad.shape == x.shape && mean.count == rows && rstd.count == rows,
                      "layerNormBackward: grad \(grad.shape), input \(x.shape), stats \(mean.shape)/\(rstd.shape)")
-        let dx = normBackwardInput(grad, x, mean: mean, rstd: rstd, sets: rows, n: d, weight: weight, channel: { _, j in j })
+        let dx = normBackwardInput(grad, x, mean: mean, rstd: rstd, sets: rows, n: d, weight: weight, run: 1, channelSets: 1)
         let partials = x.scalars.withUnsafeBufferPointer { px in
             grad.scalars.withUnsafeBufferPointer { pg in
                 let px = px.baseAddress!, pg = pg.baseAddress!

@@ -81,7 +81,9 @@ extension Kernels {
     }
 
     /// Bilinear resize `[N, C, H, W] -> [N, C, outH, outW]` with PyTorch semantics
-    /// (`F.interpolate(mode="bilinear", align_corners=False, antialias=False)`).
+    /// (`F.interpolate(size=(outH, outW), mode="bilinear", align_corners=False, antialias=False)`).
+    /// The source scale is `in / out`; PyTorch called with `scale_factor=s` uses `1 / s` instead,
+    /// which differs only when `in * s` is not an integer.
     public static func resizeBilinear(_ x: Tensor, height oh: Int, width ow: Int) -> Tensor {
         let (_, h, w) = planes(x.shape, "resizeBilinear")
         precondition(oh >= 1 && ow >= 1 && h >= 1 && w >= 1, "resizeBilinear: \(x.shape) to \(oh)x\(ow)")

@@ -28,7 +28,7 @@ extension Kernels {
             for i in 0..<n { m = Swift.max(m, src[i]) }
             if m == -.infinity { m = 0 }  // a fully masked row gives NaN-free zeros / uniform below
             var s: Float = 0
-            for i in 0..<n { let e = Foundation.exp(src[i] - m); dst[i] = e; s += e }
+            for i in 0..<n { let e = fastExp(src[i] - m); dst[i] = e; s += e }
             let inv = s > 0 ? 1 / s : 0
             for i in 0..<n { dst[i] *= inv }
         }
@@ -40,7 +40,7 @@ extension Kernels {
             var m = -Float.infinity
             for i in 0..<n { m = Swift.max(m, src[i]) }
             var s: Float = 0
-            for i in 0..<n { s += Foundation.exp(src[i] - m) }
+            for i in 0..<n { s += fastExp(src[i] - m) }
             let lse = m + Foundation.log(s)
             for i in 0..<n { dst[i] = src[i] - lse }
         }
@@ -71,7 +71,7 @@ extension Kernels {
                 let g = pg + r * n
                 var s: Float = 0
                 for i in 0..<n { s += g[i] }
-                for i in 0..<n { dst[i] = g[i] - Foundation.exp(py[i]) * s }
+                for i in 0..<n { dst[i] = g[i] - fastExp(py[i]) * s }
             }
         }
     }

@@ -38,12 +38,26 @@ public enum Threads {
     public static var count: Int {
         if let o = override { return o }
         if let c = configured.withLock({ $0 }) { return c }
-        let env = ProcessInfo.processInfo.environment
-        let c = (try? parse(env)) ?? nil
-        return c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        return defaultCount
     }
 
-    /// Sets the process-wide thread count (kernels and OpenBLAS).
+    /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static,
+    /// initialised thread-safely), since `count` is consulted by every kernel call. OpenBLAS is
+    /// set to the same count then, so the variable is honoured without an explicit call. An invalid
+    /// value is reported by `configureFromEnvironment`, which executables call at start.
+    private static let defaultCount: Int = {
+        let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
+        let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        openblas_set_num_threads(Int32(n))
+        return n
+    }()
+
+    /// Forces the lazy default (and its OpenBLAS setting) before the first BLAS call, so that
+    /// OpenBLAS's thread count never changes under a running sgemm.
+    static func prepareBLAS() { _ = defaultCount }
+
+    /// Sets the process-wide thread count (kernels and OpenBLAS). Call it at program start, before
+    /// kernels run on other threads: OpenBLAS must not be reconfigured during an sgemm.
     public static func configure(count: Int) {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
@@ -89,16 +103,18 @@ public enum Threads {
             for c in 0..<chunks { body(c * chunk..<min(n, (c + 1) * chunk)) }
             return
         }
-        // Worker w takes chunks w, w + workers, ...: static, so no shared counter is needed.
+        // The caller and `workers - 1` helpers claim chunks from a shared counter. The caller waits
+        // only for chunks that were claimed, never for a helper that has not started: on a busy
+        // machine a helper may get a core only milliseconds later, and then finds nothing to do.
+        // Which thread runs a chunk varies; the chunks do not, so results stay deterministic.
+        let job = ParallelJob(n: n, chunk: chunk, chunks: chunks)
         withoutActuallyEscaping(body) { body in
-            let box = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var c = w
-                while c < chunks {
-                    box.value(c * chunk..<min(n, (c + 1) * chunk))
-                    c += workers
-                }
+            job.body = body
+            for _ in 1..<workers {
+                DispatchQueue.global(qos: .userInitiated).async { if job.work() { job.finished.signal() } }
             }
+            if !job.work() { job.finished.wait() }
+            job.body = nil  // every claimed chunk has completed; late helpers never touch `body`
         }
     }
 
@@ -114,6 +130,29 @@ public enum Threads {
             }
         }
         return results.map { $0! }
+    }
+}
+
+/// Shared state of one `parallelFor`: a chunk counter, a completion counter, and the body, which
+/// is called only for a claimed chunk (so only while the caller is waiting for it).
+private final class ParallelJob: @unchecked Sendable {
+    let n: Int, chunk: Int, chunks: Int
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+    let finished = DispatchSemaphore(value: 0)
+    var body: ((Range<Int>) -> Void)?
+
+    init(n: Int, chunk: Int, chunks: Int) { self.n = n; self.chunk = chunk; self.chunks = chunks }
+
+    /// Runs chunks until none are left; true when this thread completed the last one.
+    func work() -> Bool {
+        var completedLast = false
+        while true {
+            let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if c >= chunks { return completedLast }
+            body!(c * chunk..<min(n, (c + 1) * chunk))
+            if done.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == chunks { completedLast = true }
+        }
     }
 }
 

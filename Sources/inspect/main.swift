@@ -1,1 +1,74 @@
-print("inspect: not built yet")
+import ArgumentParser
+import Foundation
+import Manifest
+import StageKit
+
+/// `inspect`: read-only views of a run directory's manifest.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
+        discussion: "Exit codes: 0 ok, 64 usage, 65 verification failed or corrupt manifest, 66 missing manifest/file.",
+        subcommands: [Status.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
+}
+
+/// The run directory option shared by the manifest subcommands.
+struct RunDirOption: ParsableArguments {
+    @Option(help: "Run directory holding manifest.sqlite.") var runDir = "runs/default"
+    var url: URL { URL(fileURLWithPath: runDir, isDirectory: true) }
+}
+
+/// Runs `body`, printing errors as one line and exiting with the shared exit-code table.
+func guarded(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as ExitCode { throw e } catch let e as ExitCodeError {
+        FileHandle.standardError.write(Data("inspect: error: \(e)\n".utf8))
+        throw ExitCode(e.code.rawValue)
+    } catch {
+        FileHandle.standardError.write(Data("inspect: error: \(error)\n".utf8))
+        throw ExitCode(StageExitCode.of(error).rawValue)
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Each stage's newest run: fingerprint, state, items, time.")
+    @OptionGroup var dir: RunDirOption
+    func run() throws { try guarded { print(try ManifestReport.status(ManifestReport.open(runDirectory: dir.url)), terminator: "") } }
+}
+
+struct LineageCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "lineage", abstract: "Where an artifact came from, recursively.")
+    @OptionGroup var dir: RunDirOption
+    @Argument(help: "Artifact path relative to the run directory.") var path: String
+    func run() throws {
+        try guarded { print(try ManifestReport.lineage(ManifestReport.open(runDirectory: dir.url), path: path), terminator: "") }
+    }
+}
+
+struct Metrics: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Recorded metrics (stage, stage run, name, step, value).")
+    @OptionGroup var dir: RunDirOption
+    @Option(help: "Only this stage's metrics.") var stage: String?
+    func run() throws {
+        try guarded { print(try ManifestReport.metrics(ManifestReport.open(runDirectory: dir.url), stage: stage), terminator: "") }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every recorded file exists with its size and SHA-256; list the bad ones (exit 65).")
+    @OptionGroup var dir: RunDirOption
+    func run() throws {
+        try guarded {
+            let db = try ManifestReport.open(runDirectory: dir.url)
+            let problems = try db.verify(runDirectory: dir.url)
+            for p in problems { print(p) }
+            let total = try db.currentArtifacts().count
+            if !problems.isEmpty {
+                FileHandle.standardError.write(Data("inspect: \(problems.count) of \(total) artifact(s) failed verification\n".utf8))
+                throw ExitCode(StageExitCode.dataError.rawValue)
+            }
+            print("verify: \(total) artifact(s) ok")
+        }
+    }
+}
+Inspect.main()

@@ -4,17 +4,20 @@ import TensorCore
 
 // TensorCore benchmarks: sgemm and conv2d GFLOP/s at the U-Net's im2col shapes, the conv/sgemm
 // ratio, and peak RSS after a conv-heavy forward+backward loop. One JSON object per line.
-// Each figure is the median of `reps` timed runs after one warm-up run.
+// Each figure is the median of 7 interleaved timed runs after one warm-up run.
 
-private func medianSeconds(reps: Int = 5, _ body: () -> Void) -> Double {
-    body()  // warm-up (allocations, BLAS thread start)
-    var times: [Double] = []
+/// Median time of each body over `reps` rounds; in each round every body runs once, in order.
+private func interleavedMedians(reps: Int = 7, _ bodies: [() -> Void]) -> [Double] {
+    for body in bodies { body() }  // warm-up
+    var times = [[Double]](repeating: [], count: bodies.count)
     for _ in 0..<reps {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        for (i, body) in bodies.enumerated() {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
     }
-    return times.sorted()[reps / 2]
+    return times.map { $0.sorted()[reps / 2] }
 }
 
 private func emit(_ fields: [(String, Any)]) {
@@ -61,27 +64,49 @@ func runTensorBenches() {
     let shapes = [(32, 32, 32), (32, 64, 32), (64, 64, 16), (64, 128, 16), (128, 128, 8)]
     for (cin, cout, res) in shapes {
         let m = cout, k = cin * 9, nImg = res * res
-        // sgemm at the per-image im2col shape and at the whole-batch shape.
-        var sgemmPerImage = 0.0
-        for n in [nImg, batch * nImg] {
-            let a = randomTensor([m, k], seed: 1), b = randomTensor([k, n], seed: 2)
-            let t = medianSeconds { _ = Kernels.matmul(a, b) }
-            let gflops = 2 * Double(m * k * n) / t / 1e9
-            if n == nImg { sgemmPerImage = gflops }
-            emit([("bench", "sgemm"), ("m", m), ("k", k), ("n", n), ("threads", threads), ("seconds", t), ("gflops", gflops)])
-        }
-        // conv2d 3x3, stride 1, padding 1, batch 16: forward, backward data, backward weight.
+        let a = randomTensor([m, k], seed: 1), b = randomTensor([k, nImg], seed: 2)
+        let bBatch = randomTensor([k, batch * nImg], seed: 2)
         let x = randomTensor([batch, cin, res, res], seed: 3), w = randomTensor([cout, cin, 3, 3], seed: 4)
         let bias = randomTensor([cout], seed: 5), g = randomTensor([batch, cout, res, res], seed: 6)
-        let flops = 2 * Double(batch * cout * cin * 9 * nImg)
-        let tf = medianSeconds { _ = Kernels.conv2d(x, weight: w, bias: bias, stride: (1, 1), padding: (1, 1)) }
-        let td = medianSeconds { _ = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: (1, 1), padding: (1, 1)) }
-        let tw = medianSeconds { _ = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: (1, 1), padding: (1, 1)) }
-        for (pass, t) in [("forward", tf), ("backward_data", td), ("backward_weight", tw)] {
-            let gflops = flops / t / 1e9
-            emit([("bench", "conv2d"), ("pass", pass), ("n", batch), ("cin", cin), ("cout", cout), ("res", res),
-                  ("threads", threads), ("seconds", t), ("gflops", gflops), ("ratio_to_sgemm", gflops / sgemmPerImage)])
+        // The machine is shared, so the candidates are timed interleaved, rep by rep, and each figure
+        // is a median: a load spike then hits sgemm and conv alike and the ratio stays meaningful.
+        let runs: [(String, () -> Void)] = [
+            ("sgemm_per_image", { for _ in 0..<batch { _ = Kernels.matmul(a, b) } }),
+            ("sgemm_batched", { _ = Kernels.matmul(a, bBatch) }),
+            ("forward", { _ = Kernels.conv2d(x, weight: w, bias: bias, stride: (1, 1), padding: (1, 1)) }),
+            ("backward_data", { _ = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: (1, 1), padding: (1, 1)) }),
+            ("backward_weight", { _ = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: (1, 1), padding: (1, 1)) }),
+        ]
+        let t = interleavedMedians(runs.map(\.1))
+        let flops = 2 * Double(batch * m * k * nImg)  // identical for every entry
+        let sgemmGflops = flops / t[0] / 1e9
+        emit([("bench", "sgemm"), ("m", m), ("k", k), ("n", nImg), ("calls", batch), ("threads", threads),
+              ("seconds", t[0]), ("gflops", sgemmGflops)])
+        emit([("bench", "sgemm"), ("m", m), ("k", k), ("n", batch * nImg), ("calls", 1), ("threads", threads),
+              ("seconds", t[1]), ("gflops", flops / t[1] / 1e9)])
+        for i in 2..<runs.count {
+            let gflops = flops / t[i] / 1e9
+            emit([("bench", "conv2d"), ("pass", runs[i].0), ("n", batch), ("cin", cin), ("cout", cout), ("res", res),
+                  ("kernel", 3), ("threads", threads), ("seconds", t[i]), ("gflops", gflops),
+                  ("ratio_to_sgemm", gflops / sgemmGflops)])
         }
+    }
+    // Memory-bound kernels of a ResnetBlock at the 32x32 level: effective GB/s (bytes read + written).
+    let act = randomTensor([batch, 64, 32, 32], seed: 9), gamma = randomTensor([64], seed: 10)
+    let gn = Kernels.groupNorm(act, groups: 32, weight: gamma, bias: gamma)
+    let bytes = Double(act.count * 4)
+    let memRuns: [(String, Double, () -> Void)] = [
+        ("silu", 2 * bytes, { _ = Kernels.silu(act) }),
+        ("add", 3 * bytes, { _ = Kernels.add(act, act) }),
+        ("group_norm_forward", 2 * bytes, { _ = Kernels.groupNorm(act, groups: 32, weight: gamma, bias: gamma) }),
+        ("group_norm_backward", 4 * bytes, {
+            _ = Kernels.groupNormBackward(act, input: act, mean: gn.mean, rstd: gn.rstd, groups: 32, weight: gamma, hasBias: true)
+        }),
+    ]
+    let mt = interleavedMedians(memRuns.map(\.2))
+    for (i, run) in memRuns.enumerated() {
+        emit([("bench", "memory_kernel"), ("kernel", run.0), ("shape", "16x64x32x32"), ("threads", threads),
+              ("seconds", mt[i]), ("gbytes_per_s", run.1 / mt[i] / 1e9)])
     }
     // Peak RSS after a conv-heavy forward + backward loop (two 64-channel convs at 32x32, batch 16).
     let x = randomTensor([batch, 64, 32, 32], seed: 7), w = randomTensor([64, 64, 3, 3], seed: 8)

@@ -1,5 +1,7 @@
 // Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
 runTensorBenches()
+runAutogradBenches()
 runOptimBenches()
 runWorldBenches()
+runManifestBenches()
 runUNetBenches()

@@ -31,6 +31,18 @@ import TensorCore
     @Test mutating func geluExact() { gradCheck([rng.tensor([3, 4], -3, 3)]) { $0[0].gelu() } }
     @Test mutating func geluTanh() { gradCheck([rng.tensor([3, 4], -3, 3)]) { $0[0].gelu(approximate: true) } }
     @Test mutating func sigmoid() { gradCheck([rng.tensor([3, 4], -3, 3)]) { $0[0].sigmoid() } }
+    @Test func relu() {
+        // Values away from the kink at 0 (|x| > 2h|d| with high probability at h = 1e-3).
+        let x = Tensor(shape: [6], scalars: [-1.5, -0.4, -0.2, 0.3, 0.8, 2])
+        gradCheck([x], h: 1e-3) { $0[0].relu() }
+        #expect(Variable(x).relu().value.scalars == [0, 0, 0, 0.3, 0.8, 2])
+    }
+    @Test mutating func logSigmoid() {
+        gradCheck([rng.tensor([2, 3], -4, 4)]) { $0[0].logSigmoid() }
+        // Stable where log(sigmoid(x)) underflows: logsig(-100) = -100 - log(1 + e^-100) ~ -100.
+        let y = Variable(Tensor(shape: [3], scalars: [-100, 0, 100])).logSigmoid().value.scalars
+        #expect(abs(y[0] + 100) < 1e-4 && abs(y[1] + 0.6931472) < 1e-6 && abs(y[2]) < 1e-6, "\(y)")
+    }
     @Test mutating func tanh() { gradCheck([rng.tensor([3, 4], -2, 2)]) { $0[0].tanh() } }
 
     @Test func forwardValues() {

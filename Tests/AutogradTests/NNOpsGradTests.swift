@@ -10,6 +10,11 @@ import TensorCore
         gradCheck([rng.tensor([3, 4]), rng.tensor([4, 2])]) { $0[0].matmul($0[1]) }
         gradCheck([rng.tensor([2, 3, 4]), rng.tensor([2, 4, 5])]) { $0[0].matmul($0[1]) }
         gradCheck([rng.tensor([2, 3, 4]), rng.tensor([4, 5])]) { $0[0].matmul($0[1]) }
+        gradCheck([rng.tensor([3, 4]), rng.tensor([2, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([2, 5, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4])]) { $0[0].matmul($0[1], transposeB: true) }
+        let a = Variable(Tensor(shape: [1, 2], scalars: [1, 2])), b = Variable(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
+        #expect(a.matmul(b, transposeB: true).value.scalars == [5, 11])
     }
     @Test mutating func linearLayer() {
         gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4]), rng.tensor([5])]) { linear($0[0], weight: $0[1], bias: $0[2]) }

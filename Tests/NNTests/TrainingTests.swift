@@ -43,6 +43,16 @@ import NN
         #expect(Set(opt.state.keys) == ["0.weight", "0.bias"])
     }
 
+    @Test func moduleValueAndGradIsKeyedByName() {
+        let l = Linear(2, 1, key: RNGKey(seed: 4))
+        l.bias!.requiresGrad = false
+        let x = Variable(Tensor(shape: [1, 2], scalars: [2, -3]))
+        let (v, grads) = l.valueAndGrad { l(x).sum() }
+        #expect(abs(v - (l.weight.value.scalars[0] * 2 - l.weight.value.scalars[1] * 3 + l.bias!.value.scalars[0])) < 1e-6)
+        #expect(Set(grads.keys) == ["weight"])
+        #expect(grads["weight"]?.scalars == [2, -3])
+    }
+
     @Test func clipGradNormScalesToMaxNorm() {
         let l = Linear(2, 2, key: RNGKey(seed: 3))
         l.weight.grad = Tensor(shape: [2, 2], scalars: [3, 0, 0, 0])

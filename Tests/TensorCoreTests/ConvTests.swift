@@ -13,6 +13,15 @@ import Testing
         Case(x: [1, 3, 9, 8], w: [2, 3, 2, 3], stride: (2, 1), pad: (0, 2), bias: true),
         Case(x: [2, 5, 4, 3], w: [6, 5, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
         Case(x: [1, 2, 5, 5], w: [3, 2, 5, 5], stride: (3, 3), pad: (2, 2), bias: false),
+        Case(x: [1, 3, 6, 5], w: [2, 3, 2, 3], stride: (1, 1), pad: (1, 0), bias: true),   // flipped-kernel dx path
+        Case(x: [2, 3, 4, 5], w: [2, 3, 1, 1], stride: (1, 1), pad: (1, 1), bias: false),  // padded 1x1: col2im path
+        // Image grouping (Kernels.convColumnTarget = 256 columns): 100 columns -> groups of 2 and a
+        // partial group of 1; 289 columns -> one image per GEMM.
+        Case(x: [3, 2, 10, 10], w: [3, 2, 3, 3], stride: (1, 1), pad: (1, 1), bias: true),
+        Case(x: [3, 2, 20, 20], w: [3, 2, 3, 3], stride: (2, 2), pad: (1, 1), bias: false),
+        Case(x: [3, 2, 10, 10], w: [2, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
+        Case(x: [2, 2, 17, 17], w: [3, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
+        Case(x: [2, 1, 31, 33], w: [2, 1, 3, 3], stride: (1, 1), pad: (1, 1), bias: false),
     ]
 
     @Test(arguments: cases)

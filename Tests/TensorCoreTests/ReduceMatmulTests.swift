@@ -29,6 +29,16 @@ import Testing
         expectClose(Kernels.sum(dx, axes: [1]), g, "column sums of the scatter")
     }
 
+    @Test func broadcastExpandsAndIsTheAdjointOfReduceToShape() {
+        var rng = TestRNG(14)
+        let x = rng.tensor([3, 1, 7])
+        let y = Kernels.broadcast(x, to: [2, 3, 5, 7])
+        expectClose(y, Reference.binary(x, Tensor(zeros: [2, 3, 5, 7]), { a, _ in a }), "broadcast")
+        let g = rng.tensor([2, 3, 5, 7])
+        #expect(abs(dot(y, g) - dot(x, Kernels.reduceToShape(g, x.shape))) < 1e-3)
+        #expect(Kernels.broadcast(Tensor(scalar: 2), to: [2, 2]).scalars == [2, 2, 2, 2])
+    }
+
     @Test func reduceToShapeSumsBroadcastAxes() {
         var rng = TestRNG(13)
         let g = rng.tensor([2, 3, 5, 7])

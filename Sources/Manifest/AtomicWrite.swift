@@ -1,0 +1,90 @@
+import Foundation
+
+/// Crash-safe file replacement: write a temporary file in the destination's directory, fsync it,
+/// rename it over the destination, fsync the directory. A reader sees the old file or the new one,
+/// never a mix; after a crash a leftover temporary may remain, which
+/// `removeLeftoverTemporaries(under:)` deletes at the next start.
+/// Temporary names: `.atomicwrite-<pid>-<random hex>-<file name>` (hidden, in the same directory).
+public enum AtomicWrite {
+    static let prefix = ".atomicwrite-"
+
+    /// Writes `data` to `url` atomically, creating missing parent directories.
+    /// Throws `ManifestError.io` naming the file and the failed step.
+    public static func write(_ data: Data, to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ManifestError.io(path: dir.path, operation: "create directory", errno: errnoOf(error))
+        }
+        let temp = dir.appendingPathComponent(
+            "\(prefix)\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))-\(url.lastPathComponent)")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 { throw ManifestError.io(path: temp.path, operation: "create temporary", errno: errno) }
+        var ok = false
+        defer { if !ok { unlink(temp.path) } }
+        do {
+            defer { close(fd) }
+            try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw ManifestError.io(path: temp.path, operation: "write", errno: errno)
+                    }
+                    offset += n
+                }
+            }
+            if fsync(fd) != 0 { throw ManifestError.io(path: temp.path, operation: "fsync", errno: errno) }
+        }
+        if rename(temp.path, url.path) != 0 {
+            throw ManifestError.io(path: url.path, operation: "rename temporary into place", errno: errno)
+        }
+        ok = true
+        try fsyncDirectory(dir)
+    }
+
+    /// Makes a rename or creation in `dir` durable.
+    static func fsyncDirectory(_ dir: URL) throws {
+        let dfd = open(dir.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd < 0 { throw ManifestError.io(path: dir.path, operation: "open directory for fsync", errno: errno) }
+        defer { close(dfd) }
+        if fsync(dfd) != 0 && errno != EINVAL {
+            throw ManifestError.io(path: dir.path, operation: "fsync directory", errno: errno)
+        }
+    }
+
+    /// Deletes AtomicWrite temporaries under `dir` (recursively) left by crashed writers, i.e. whose
+    /// writer process id is not alive on this machine. Temporaries of live processes (including
+    /// this one) are kept, so running this while other shards write is safe. Returns how many
+    /// were deleted; a missing `dir` counts as none.
+    @discardableResult
+    public static func removeLeftoverTemporaries(under dir: URL) throws -> Int {
+        guard let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { return 0 }
+        var removed = 0
+        for case let url as URL in walker where url.lastPathComponent.hasPrefix(prefix) {
+            if let pid = writerPID(url.lastPathComponent), processAlive(pid) { continue }
+            if unlink(url.path) != 0 && errno != ENOENT {
+                throw ManifestError.io(path: url.path, operation: "remove leftover temporary", errno: errno)
+            }
+            removed += 1
+        }
+        return removed
+    }
+
+    /// The pid embedded in a temporary's name, nil if the name is malformed.
+    static func writerPID(_ name: String) -> pid_t? {
+        let rest = name.dropFirst(prefix.count)
+        guard let dash = rest.firstIndex(of: "-") else { return nil }
+        return pid_t(rest[..<dash])
+    }
+
+    static func processAlive(_ pid: pid_t) -> Bool {
+        pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)
+    }
+
+    private static func errnoOf(_ error: Error) -> Int32 {
+        ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? EIO
+    }
+}

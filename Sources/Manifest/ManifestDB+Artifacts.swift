@@ -1,0 +1,100 @@
+/// Artifacts and lineage.
+extension ManifestDB {
+    static let artifactColumns = "id, kind, path, sha256, bytes, stage_run, item, created"
+
+    static func artifact(_ r: Row) -> ArtifactRecord {
+        ArtifactRecord(id: r.int(0), kind: r.text(1), relativePath: r.text(2), sha256: r.text(3), bytes: r.int(4),
+                       stageRun: r.int(5), item: r.optInt(6), created: r.double(7))
+    }
+
+    func insertArtifacts(stageRun: Int64, item: Int64?, _ artifacts: [NewArtifact]) throws -> [Int64] {
+        let t = now
+        return try artifacts.map { a in
+            precondition(!a.relativePath.hasPrefix("/"),
+                         "artifact path '\(a.relativePath)' must be relative to the run directory")
+            try db.run("INSERT INTO artifacts(kind, path, sha256, bytes, stage_run, item, created) VALUES (?,?,?,?,?,?,?)",
+                       [.text(a.kind), .text(a.relativePath), .text(a.sha256), .int(a.bytes), .int(stageRun),
+                        item.map { .int($0) } ?? .null, .double(t)])
+            return db.lastInsertRowID
+        }
+    }
+
+    /// Records whole-stage outputs (no producing item) in one transaction; returns their ids.
+    /// Recording a path again adds a newer record; `artifact(path:)` and `verify` use the newest.
+    @discardableResult
+    public func recordArtifacts(stageRun: Int64, _ artifacts: [NewArtifact]) throws -> [Int64] {
+        try transaction {
+            try requireExists("stage_runs", "stage run", stageRun)
+            return try insertArtifacts(stageRun: stageRun, item: nil, artifacts)
+        }
+    }
+
+    /// Artifacts produced by a stage run (its items' and its own), in id order.
+    public func artifacts(stageRun: Int64) throws -> [ArtifactRecord] {
+        try locked {
+            try db.query("SELECT \(Self.artifactColumns) FROM artifacts WHERE stage_run=? ORDER BY id",
+                         [.int(stageRun)], Self.artifact)
+        }
+    }
+
+    /// The newest record of the artifact at `path` (relative to the run directory), if any.
+    public func artifact(path relativePath: String) throws -> ArtifactRecord? {
+        try locked {
+            try db.query("SELECT \(Self.artifactColumns) FROM artifacts WHERE path=? ORDER BY id DESC LIMIT 1",
+                         [.text(relativePath)], Self.artifact).first
+        }
+    }
+
+    /// The artifact with `id`, if any.
+    public func artifact(id: Int64) throws -> ArtifactRecord? {
+        try locked {
+            try db.query("SELECT \(Self.artifactColumns) FROM artifacts WHERE id=?", [.int(id)], Self.artifact).first
+        }
+    }
+
+    /// The newest record of every recorded path, in path order (what `verify` checks).
+    public func currentArtifacts() throws -> [ArtifactRecord] {
+        try locked {
+            try db.query("""
+                SELECT \(Self.artifactColumns) FROM artifacts a
+                WHERE id = (SELECT max(id) FROM artifacts b WHERE b.path = a.path) ORDER BY path
+                """, [], Self.artifact)
+        }
+    }
+
+    /// Artifacts consumed by a stage run (its lineage inputs), in id order.
+    public func inputs(stageRun: Int64) throws -> [ArtifactRecord] {
+        try locked {
+            try db.query("""
+                SELECT \(Self.artifactColumns) FROM artifacts WHERE id IN (SELECT artifact FROM lineage WHERE stage_run=?)
+                ORDER BY id
+                """, [.int(stageRun)], Self.artifact)
+        }
+    }
+
+    /// The lineage of `artifact`: its producing stage run and item, and recursively the lineage of
+    /// every input of that stage run. Throws `.notFound` for an unknown id. A stage run reached twice
+    /// on one path (a cycle, which the API cannot create but a hand-edited file could) is cut.
+    public func lineage(artifact: Int64) throws -> Lineage {
+        try locked {
+            guard let a = try self.artifact(id: artifact) else {
+                throw ManifestError.notFound(path: path, what: "artifact", id: artifact)
+            }
+            return try lineage(of: a, visiting: [])
+        }
+    }
+
+    private func lineage(of a: ArtifactRecord, visiting: Set<Int64>) throws -> Lineage {
+        let producer = try stageRun(id: a.stageRun)
+        let key = try a.item.flatMap { item in
+            try db.query("SELECT key FROM items WHERE id=?", [.int(item)], { $0.text(0) }).first
+        }
+        var inputs: [Lineage] = []
+        if !visiting.contains(a.stageRun) {
+            for input in try self.inputs(stageRun: a.stageRun) {
+                inputs.append(try lineage(of: input, visiting: visiting.union([a.stageRun])))
+            }
+        }
+        return Lineage(artifact: a, producer: producer, itemKey: key, inputs: inputs)
+    }
+}

@@ -1,0 +1,63 @@
+import CSQLite
+import Foundation
+
+/// Every failure the manifest library reports. Each case names the file (and the SQL or the
+/// item when relevant) and its `description` ends with a hint for the next step.
+public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The manifest file could not be opened or created (missing directory, permissions).
+    case cannotOpen(path: String, message: String)
+    /// The file is not a SQLite database or fails its integrity check (truncated, overwritten).
+    /// The library never modifies such a file.
+    case corrupt(path: String, detail: String)
+    /// The manifest was written by newer code (PRAGMA user_version > `ManifestDB.schemaVersion`).
+    case newerSchema(path: String, found: Int, supported: Int)
+    /// A SQLite call failed; `code` is the extended result code.
+    case sqlite(path: String, sql: String, code: Int32, message: String)
+    /// `complete`/`fail` with a fencing token that is no longer the item's current token
+    /// (the lease expired and another worker claimed the item), or the item is no longer running.
+    case leaseLost(path: String, item: Int64, key: String, token: Int64, currentToken: Int64, status: String)
+    /// An id given by the caller does not exist in the manifest.
+    case notFound(path: String, what: String, id: Int64)
+    /// A file operation failed (AtomicWrite, hashing, verify).
+    case io(path: String, operation: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, message):
+            return "manifest \(path): cannot open (\(message)); hint: check that the run directory exists and is writable"
+        case let .corrupt(path, detail):
+            return "manifest \(path): not a valid manifest (\(detail)); it was left untouched; hint: move it aside "
+                + "(or restore a backup) and rerun, which starts a fresh manifest"
+        case let .newerSchema(path, found, supported):
+            return "manifest \(path): schema version \(found) is newer than this code supports (\(supported)); "
+                + "hint: run a newer build of the pipeline, or use another run directory"
+        case let .sqlite(path, sql, code, message):
+            return "manifest \(path): SQLite error \(code) (\(message)) in `\(sql)`; hint: \(Self.hint(code: code))"
+        case let .leaseLost(path, item, key, token, current, status):
+            return "manifest \(path): lease lost on item \(item) '\(key)' (claim token \(token), current token \(current), "
+                + "status \(status)); hint: another worker owns it now; discard this result and claim again"
+        case let .notFound(path, what, id):
+            return "manifest \(path): no \(what) with id \(id); hint: list them with the inspect command"
+        case let .io(path, operation, code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code)); "
+                + "hint: check that the directory exists, is writable and the disk is not full"
+        }
+    }
+
+    static func hint(code: Int32) -> String {
+        switch code & 0xff {
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return "another process held the write lock longer than the busy timeout; retry, or stop the other worker"
+        case SQLITE_CONSTRAINT:
+            return "a referenced id does not exist, a unique key repeats or a value is out of range; check the ids passed"
+        case SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN:
+            return "check permissions of the manifest and its directory (WAL needs to create -wal and -shm files)"
+        case SQLITE_FULL, SQLITE_IOERR:
+            return "check free disk space and the file system"
+        case SQLITE_CORRUPT, SQLITE_NOTADB:
+            return "the manifest is damaged; move it aside and rerun"
+        default:
+            return "this is likely a bug in the caller or the library; report the SQL above"
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Manifest
+
+/// `--shard k/N`: this process takes the items whose stable key hash mod N is k.
+public struct ShardSpec: Sendable, Equatable, ExpressibleByArgument, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    public init?(argument: String) {
+        let parts = argument.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else { return nil }
+        index = k; count = n
+    }
+
+    public var shard: Shard { Shard(index: index, count: count) }
+    public var description: String { "\(index)/\(count)" }
+}
+
+/// The flags every stage executable shares. Argument checks happen in `validate()` (exit 64).
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(help: "Run directory holding manifest.sqlite and artifacts/ (default: runs/<[run].name>).")
+    public var runDir: String?
+
+    @Option(help: "Pipeline config (TOML subset).")
+    public var config: String = "pipelines/default.toml"
+
+    @Option(help: "Override [run].seed (enters every stage's fingerprint).")
+    public var seed: Int?
+
+    @Option(help: "Override [run].threads (does not change results).")
+    public var threads: Int?
+
+    @Option(help: "Take only shard k of N of the items (k/N, 0 <= k < N); shards may run concurrently.")
+    public var shard: ShardSpec?
+
+    @Flag(help: "Rerun the stage even if an identical finished run exists.")
+    public var force = false
+
+    @Option(help: "Log level: debug, info, warn, error.")
+    public var logLevel: LogLevel = .info
+
+    @Option(name: .customLong("set"), help: "Override a key of this stage's config section (key=value; repeatable).")
+    public var overrides: [String] = []
+
+    @Option(help: ArgumentHelp("Item lease in seconds (a dead worker's items return after it).", visibility: .hidden))
+    public var lease: Double = 30
+
+    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", visibility: .hidden))
+    public var progressInterval: Double = 10
+
+    public init() {}
+
+    public func validate() throws {
+        if let s = seed, s < 0 || s > Int(UInt32.max) { throw ValidationError("--seed must be in 0...\(UInt32.max), got \(s)") }
+        if let t = threads, t < 1 || t > 256 { throw ValidationError("--threads must be in 1...256, got \(t)") }
+        if force && shard != nil {
+            throw ValidationError("--force cannot be combined with --shard (each shard would restart the stage); "
+                                  + "force once without --shard")
+        }
+        if !(lease > 0) { throw ValidationError("--lease must be > 0 seconds, got \(lease)") }
+        if !(progressInterval > 0) { throw ValidationError("--progress-interval must be > 0, got \(progressInterval)") }
+        if !FileManager.default.fileExists(atPath: config) {
+            throw ValidationError("config file \(config) does not exist; pass --config pipelines/smoke.toml (or default, paper)")
+        }
+        for o in overrides where !o.contains("=") { throw ValidationError("--set \(o): expected key=value") }
+    }
+}

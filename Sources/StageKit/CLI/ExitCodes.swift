@@ -1,0 +1,49 @@
+import Manifest
+
+/// The one exit-code table of every stage executable and `inspect` (sysexits-style):
+///
+/// | code | meaning |
+/// |------|---------|
+/// | 0    | ok: stage finished or skipped as up to date |
+/// | 1    | stage finished but some items failed (listed in the log; rerun retries them) |
+/// | 64   | usage: bad flags (swift-argument-parser's validation) |
+/// | 65   | data error: bad config, corrupt or newer manifest, an input or output failing verification |
+/// | 66   | no input: an upstream stage has not produced its outputs yet, a missing file |
+/// | 70   | internal error: a bug (SQLite misuse, unexpected state) |
+/// | 74   | I/O error: cannot write, disk full, permissions |
+/// | 75   | busy: the same stage (or shard) already runs in this run directory; retry later |
+/// | 130  | interrupted by SIGINT/SIGTERM; the log prints the command that resumes |
+public enum StageExitCode: Int32, Sendable, CaseIterable {
+    case ok = 0
+    case itemsFailed = 1
+    case usage = 64
+    case dataError = 65
+    case noInput = 66
+    case internalError = 70
+    case ioError = 74
+    case busy = 75
+    case interrupted = 130
+
+    /// The exit code for an error escaping a stage.
+    public static func of(_ error: Error) -> StageExitCode {
+        switch error {
+        case let e as StageError: return e.exitCode
+        case is ConfigError: return .dataError
+        case let e as ManifestError:
+            switch e {
+            case .corrupt, .newerSchema: return .dataError
+            case .cannotOpen: return .noInput
+            case .io: return .ioError
+            case let .sqlite(_, _, code, _):
+                switch code & 0xff {
+                case 5, 6: return .busy            // SQLITE_BUSY, SQLITE_LOCKED
+                case 10, 13: return .ioError       // SQLITE_IOERR, SQLITE_FULL
+                case 11, 26: return .dataError     // SQLITE_CORRUPT, SQLITE_NOTADB
+                default: return .internalError
+                }
+            case .leaseLost, .notFound: return .internalError
+            }
+        default: return .internalError
+        }
+    }
+}

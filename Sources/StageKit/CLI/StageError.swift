@@ -1,0 +1,56 @@
+/// Failures of the stage machinery itself (config and manifest problems keep their own types).
+/// Each `description` names the file or stage and ends with a hint.
+public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// Another process holds the stage's (or shard's) lock.
+    case busy(stage: String, lock: String)
+    /// An upstream stage has no finished stage run in this run directory.
+    case upstreamMissing(stage: String, upstream: String)
+    /// An input artifact does not match its record (missing, edited, truncated).
+    case inputUnverified(stage: String, upstream: String, problem: String)
+    /// A file the stage needs could not be found or read.
+    case missingFile(path: String, hint: String)
+    /// The run was stopped by a signal; `resume` is the command that continues it.
+    case interrupted(stage: String, signal: Int32, resume: String)
+    /// The stage finished with failed items.
+    case itemsFailed(stage: String, failed: Int, firstError: String)
+    /// `--shard` given to a stage that has no items to split.
+    case shardUnsupported(stage: String)
+    /// A lock or run directory could not be created.
+    case io(path: String, operation: String, errno: Int32)
+
+    public var exitCode: StageExitCode {
+        switch self {
+        case .busy: return .busy
+        case .upstreamMissing, .missingFile: return .noInput
+        case .inputUnverified: return .dataError
+        case .interrupted: return .interrupted
+        case .itemsFailed: return .itemsFailed
+        case .io: return .ioError
+        case .shardUnsupported: return .usage
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .busy(stage, lock):
+            return "\(stage): busy: another process runs this stage here (lock \(lock) is held); "
+                + "hint: wait for it to finish, or split the work with --shard k/N in every process"
+        case let .upstreamMissing(stage, upstream):
+            return "\(stage): no finished run of upstream stage '\(upstream)' in this run directory; "
+                + "hint: run `make stage STAGE=\(upstream)` (or the \(upstream) executable) first"
+        case let .inputUnverified(stage, upstream, problem):
+            return "\(stage): input from '\(upstream)' failed verification: \(problem)"
+        case let .missingFile(path, hint):
+            return "\(path): missing or unreadable; hint: \(hint)"
+        case let .interrupted(stage, signal, resume):
+            return "\(stage): interrupted by signal \(signal); finished items are kept; resume with: \(resume)"
+        case let .itemsFailed(stage, failed, firstError):
+            return "\(stage): \(failed) item(s) failed (first: \(firstError)); hint: fix the cause and rerun the same "
+                + "command, which retries only the failed items"
+        case let .shardUnsupported(stage):
+            return "\(stage): --shard applies to per-item stages only; hint: run this stage without --shard"
+        case let .io(path, operation, code):
+            return "\(path): \(operation) failed (errno \(code)); hint: check that the run directory is writable"
+        }
+    }
+}

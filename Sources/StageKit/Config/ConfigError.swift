@@ -1,0 +1,68 @@
+/// Every problem with a config file or a config override. Each case names the file (and line,
+/// section, key when known); `description` ends with a hint for the next step.
+public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file could not be read.
+    case unreadable(file: String, message: String)
+    /// The text is not in the supported TOML subset.
+    case syntax(file: String, line: Int, message: String)
+    /// A key appears twice in one table.
+    case duplicateKey(file: String, line: Int, key: String, firstLine: Int)
+    /// A `[table]` header appears twice.
+    case duplicateTable(file: String, line: Int, table: String)
+    /// A key the section's schema does not declare.
+    case unknownKey(file: String, line: Int, section: String, key: String, known: [String])
+    /// A value whose type differs from the schema's.
+    case wrongType(file: String, line: Int, section: String, key: String, expected: String, found: String)
+    /// A value of the right type that the schema's check refuses.
+    case invalidValue(file: String, line: Int, section: String, key: String, message: String)
+    /// A required section is absent.
+    case missingSection(file: String, section: String)
+    /// A required key (schema default nil) is absent.
+    case missingKey(file: String, section: String, key: String)
+    /// A `--set key=value` (or stage flag) override that cannot be applied.
+    case badOverride(text: String, message: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, message):
+            return "\(file): cannot read config (\(message)); hint: pass an existing file with --config, e.g. pipelines/smoke.toml"
+        case let .syntax(file, line, message):
+            return "\(file):\(line): \(message); hint: the config format is a TOML subset (see pipelines/default.toml)"
+        case let .duplicateKey(file, line, key, first):
+            return "\(file):\(line): key '\(key)' already set on line \(first); hint: keep one of them"
+        case let .duplicateTable(file, line, table):
+            return "\(file):\(line): table [\(table)] defined twice; hint: merge the two sections"
+        case let .unknownKey(file, line, section, key, known):
+            let close = known.filter { editDistance($0, key) <= 2 }
+            let suggestion = close.isEmpty ? "known keys: \(known.joined(separator: ", "))" : "did you mean '\(close[0])'?"
+            return "\(file):\(line): unknown key '\(key)' in [\(section)]; hint: \(suggestion)"
+        case let .wrongType(file, line, section, key, expected, found):
+            return "\(file):\(line): key '\(key)' in [\(section)] must be \(expected), found \(found); hint: fix the value's type"
+        case let .invalidValue(file, line, section, key, message):
+            return "\(file):\(line): key '\(key)' in [\(section)]: \(message)"
+        case let .missingSection(file, section):
+            return "\(file): no [\(section)] section; hint: add one (see pipelines/default.toml for its keys)"
+        case let .missingKey(file, section, key):
+            return "\(file): [\(section)] needs key '\(key)'; hint: add it (see pipelines/default.toml)"
+        case let .badOverride(text, message):
+            return "override '\(text)': \(message); hint: write --set key=value with a key of this stage's section"
+        }
+    }
+}
+
+/// Levenshtein distance, for "did you mean" hints on short keys.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var prev = Array(0...b.count)
+    var cur = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        cur[0] = i
+        for j in 1...b.count {
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&prev, &cur)
+    }
+    return prev[b.count]
+}

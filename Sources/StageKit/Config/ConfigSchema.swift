@@ -1,0 +1,157 @@
+import Foundation
+
+/// The type a config key must have. An integer literal is accepted where a float is expected
+/// (and stored as a float, so `lr = 1` and `lr = 1.0` fingerprint alike).
+public indirect enum ConfigType: Sendable, Equatable, CustomStringConvertible {
+    case string, integer, float, bool
+    case array(ConfigType)
+
+    public var description: String {
+        switch self {
+        case .string: return "a string"
+        case .integer: return "an integer"
+        case .float: return "a float"
+        case .bool: return "a bool (true/false)"
+        case let .array(e): return "an array of \(e.plural)"
+        }
+    }
+    var plural: String {
+        switch self {
+        case .string: return "strings"
+        case .integer: return "integers"
+        case .float: return "floats"
+        case .bool: return "bools"
+        case let .array(e): return "arrays of \(e.plural)"
+        }
+    }
+
+    /// `value` converted to this type, or nil when it does not fit.
+    func coerce(_ value: TOMLValue) -> TOMLValue? {
+        switch (self, value) {
+        case (.string, .string), (.integer, .integer), (.float, .float), (.bool, .bool): return value
+        case let (.float, .integer(i)): return .float(Double(i))
+        case let (.array(element), .array(items)):
+            var out: [TOMLValue] = []
+            for item in items {
+                guard let c = element.coerce(item) else { return nil }
+                out.append(c)
+            }
+            return .array(out)
+        default: return nil
+        }
+    }
+}
+
+/// One declared key of a config section: name, type, default (nil = required), one-line doc, an
+/// optional check returning a message when a well-typed value is out of range, and whether the key
+/// changes outputs (only such keys enter the fingerprint; e.g. a log interval does not).
+public struct ConfigKey: Sendable {
+    public let name: String
+    public let type: ConfigType
+    public let defaultValue: TOMLValue?
+    public let doc: String
+    public let affectsOutput: Bool
+    public let check: (@Sendable (TOMLValue) -> String?)?
+
+    public init(_ name: String, _ type: ConfigType, default defaultValue: TOMLValue?, doc: String,
+                affectsOutput: Bool = true, check: (@Sendable (TOMLValue) -> String?)? = nil) {
+        if let d = defaultValue {
+            precondition(type.coerce(d) != nil, "ConfigKey \(name): default \(d) is not \(type)")
+        }
+        self.name = name; self.type = type; self.defaultValue = defaultValue.flatMap(type.coerce)
+        self.doc = doc; self.affectsOutput = affectsOutput; self.check = check
+    }
+
+    /// An integer key constrained to `range`.
+    public static func integer(_ name: String, default d: Int?, doc: String, in range: ClosedRange<Int64>? = nil,
+                               affectsOutput: Bool = true) -> ConfigKey {
+        var check: (@Sendable (TOMLValue) -> String?)? = nil
+        if let r = range {
+            check = { (v: TOMLValue) -> String? in
+                if case let .integer(i) = v, !r.contains(i) { return "\(i) is outside \(r.lowerBound)...\(r.upperBound)" }
+                return nil
+            }
+        }
+        let dv: TOMLValue? = d.map { TOMLValue.integer(Int64($0)) }
+        return ConfigKey(name, .integer, default: dv, doc: doc, affectsOutput: affectsOutput, check: check)
+    }
+}
+
+/// The declared keys of one section, e.g. `[fake-stage.produce]`.
+public struct ConfigSchema: Sendable {
+    public let section: String
+    public let keys: [ConfigKey]
+
+    public init(section: String, keys: [ConfigKey]) {
+        let names = keys.map(\.name)
+        precondition(Set(names).count == names.count, "ConfigSchema [\(section)]: duplicate key in \(names)")
+        self.section = section
+        self.keys = keys
+    }
+
+    func key(_ name: String) -> ConfigKey? { keys.first { $0.name == name } }
+
+    /// Resolves the section of `document` against this schema, then applies `overrides`
+    /// (`key=value` strings, value in TOML syntax; a bare word is taken as a string for string keys).
+    /// Errors name the file, line and key. A section missing from the file is an error unless every
+    /// key has a default (`requireSection: false`).
+    public func resolve(_ document: TOMLDocument, overrides: [String] = [],
+                        requireSection: Bool = true) throws -> ConfigSection {
+        let file = document.file
+        let table = document.tables[section]
+        if table == nil && requireSection { throw ConfigError.missingSection(file: file, section: section) }
+        var values: [String: TOMLValue] = [:]
+        var origins: [String: String] = [:]
+        for (name, entry) in table?.entries ?? [:] {
+            guard let k = key(name) else {
+                throw ConfigError.unknownKey(file: file, line: entry.line, section: section, key: name,
+                                             known: keys.map(\.name))
+            }
+            guard let v = k.type.coerce(entry.value) else {
+                throw ConfigError.wrongType(file: file, line: entry.line, section: section, key: name,
+                                            expected: k.type.description, found: describe(entry.value))
+            }
+            if let message = k.check?(v) {
+                throw ConfigError.invalidValue(file: file, line: entry.line, section: section, key: name, message: message)
+            }
+            values[name] = v
+            origins[name] = "\(file):\(entry.line)"
+        }
+        for text in overrides {
+            let (name, v) = try parseOverride(text)
+            values[name] = v
+            origins[name] = "override \(text)"
+        }
+        for k in keys where values[k.name] == nil {
+            guard let d = k.defaultValue else { throw ConfigError.missingKey(file: file, section: section, key: k.name) }
+            values[k.name] = d
+            origins[k.name] = "default"
+        }
+        return ConfigSection(schema: self, file: file, values: values, origins: origins)
+    }
+
+    private func parseOverride(_ text: String) throws -> (String, TOMLValue) {
+        guard let eq = text.firstIndex(of: "=") else { throw ConfigError.badOverride(text: text, message: "missing '='") }
+        let name = text[..<eq].trimmingCharacters(in: .whitespaces)
+        let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+        guard let k = key(name) else {
+            throw ConfigError.badOverride(text: text, message: "unknown key '\(name)' for [\(section)]; known keys: "
+                                          + keys.map(\.name).joined(separator: ", "))
+        }
+        let parsed: TOMLValue
+        if let v = try? TOMLDocument.parseValue(raw, source: "--set") {
+            parsed = v
+        } else if k.type == .string {
+            parsed = .string(raw)
+        } else {
+            throw ConfigError.badOverride(text: text, message: "cannot read '\(raw)' as \(k.type)")
+        }
+        guard let v = k.type.coerce(parsed) else {
+            throw ConfigError.badOverride(text: text, message: "key '\(name)' must be \(k.type), found \(describe(parsed))")
+        }
+        if let message = k.check?(v) { throw ConfigError.badOverride(text: text, message: message) }
+        return (name, v)
+    }
+}
+
+func describe(_ value: TOMLValue) -> String { "\(value.typeName) \(value.canonical)" }

@@ -1,0 +1,122 @@
+import Foundation
+import Manifest
+
+/// One claimed item, handed to the stage's item body.
+public struct ItemContext {
+    public let key: String
+    public let claim: Claim
+    public let stageRun: Int64
+    public let runner: StageRunner
+
+    /// Writes `artifacts/<stage>/<name>` atomically; return the results from the body to record them
+    /// in the same transaction that marks the item done.
+    public func write(_ data: Data, name: String, kind: String) throws -> NewArtifact {
+        try runner.writeArtifact(data, name: name, kind: kind)
+    }
+}
+
+extension StageRunner {
+    /// The per-item lifecycle:
+    /// 1. `plan` (skip when up to date: returns with `summary.upToDate`);
+    /// 2. check every input against its record (`.inputUnverified` names the file);
+    /// 3. delete AtomicWrite temporaries left by dead writers under `artifacts/<stage>/`;
+    /// 4. add `keys` as items (insert-or-ignore: a resumed run keeps its done items);
+    /// 5. claim one item at a time (this shard's only), run `body`, `complete` it with the returned
+    ///    artifacts (one transaction); a throwing body marks the item failed and the loop continues;
+    ///    items left `running` by a dead worker are reclaimed at once (this process holds the scope's
+///    exclusive lock), and any that still appear are waited for until their lease expires;
+    /// 6. on SIGINT/SIGTERM stop after the item in flight, mark the stage run interrupted and throw
+    ///    `.interrupted` with the resume command; otherwise mark it done (or failed) once no item of any
+    ///    shard is left.
+    /// Returns the summary (also kept in `summary`); the caller maps `failed > 0` to exit code 1.
+    @discardableResult
+    public func runItems(keys: [String], inputs: [ArtifactRecord],
+                         body: (ItemContext) throws -> [NewArtifact]) throws -> StageSummary {
+        Interrupts.install()
+        let plan = try self.plan(inputs: inputs, keys: keys)
+        guard case let .run(stageRun, _, _) = plan else {
+            if case let .skip(id) = plan { summary.skipped = try db.counts(stageRun: id).done }
+            summary.upToDate = true
+            summary.seconds = elapsed
+            return summary
+        }
+        let bad = verify(inputs)
+        if !bad.isEmpty {
+            try db.setStatus(stageRun: stageRun, .failed, error: "input failed verification: \(bad[0])")
+            throw StageError.inputUnverified(stage: stage, upstream: definition.upstream.joined(separator: ","),
+                                             problem: bad[0] + (bad.count > 1 ? " (+\(bad.count - 1) more)" : "")
+                                                 + "; hint: rerun the upstream stage, which redoes outputs that fail verification")
+        }
+        let removed = try AtomicWrite.removeLeftoverTemporaries(under: layout.artifacts(stage))
+        if removed > 0 { log.info("removed \(removed) leftover temporary file(s) of a crashed run") }
+        let added = try db.addItems(stageRun: stageRun, keys: keys)
+        // We hold this scope's exclusive lock, so items still `running` in it belong to a dead worker:
+        // hand them back now (fencing the dead holder) rather than waiting out their leases.
+        let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard)
+        if orphans > 0 { log.info("reclaimed \(orphans) item(s) left running by a stopped worker") }
+        let mine = try db.items(stageRun: stageRun).filter { shard?.contains($0.key) ?? true }
+        summary.skipped = mine.filter { $0.status == .done }.count
+        let todo = mine.filter { $0.status != .done && $0.status != .failed }.count
+        log.info("\(todo) item(s) to do, \(summary.skipped) already done" + (added > 0 ? " (\(added) new)" : "")
+                 + (shard.map { " in shard \($0)" } ?? ""))
+        let progress = ProgressReporter(total: todo, log: log, interval: options.progressInterval)
+        var firstError: String?
+        var announcedWait = false
+        while Interrupts.received == nil {
+            let claims = try db.claim(stageRun: stageRun, owner: owner, limit: 1, lease: options.lease, shard: shard)
+            if claims.isEmpty {
+                // Items still `running` in our scope belong to a dead worker (we hold the lock for this
+                // scope); they become claimable when their lease expires.
+                let stale = try db.items(stageRun: stageRun, status: .running).filter { shard?.contains($0.key) ?? true }
+                guard let soonest = stale.compactMap(\.leaseExpiry).min() else { break }
+                if !announcedWait {
+                    log.info("waiting for \(stale.count) item(s) leased by a stopped worker (lease ends in "
+                             + ProgressReporter.duration(max(0, soonest - Date().timeIntervalSince1970)) + ")")
+                    announcedWait = true
+                }
+                usleep(50_000)
+                continue
+            }
+            for claim in claims {
+                let context = ItemContext(key: claim.key, claim: claim, stageRun: stageRun, runner: self)
+                do {
+                    let artifacts = try body(context)
+                    try db.complete(claim, artifacts: artifacts)
+                    summary.done += 1
+                } catch let error as ManifestError {
+                    if case .leaseLost = error {
+                        log.warn("item '\(claim.key)': \(error)")
+                        continue
+                    }
+                    throw error
+                } catch {
+                    let message = "\(error)"
+                    try db.fail(claim, error: message)
+                    summary.failed += 1
+                    firstError = firstError ?? "'\(claim.key)': \(message)"
+                    log.warn("item '\(claim.key)' failed: \(message)")
+                }
+                progress.advance()
+            }
+        }
+        progress.finish()
+        summary.seconds = elapsed
+        if let sig = Interrupts.received {
+            let resume = Interrupts.resumeCommand()
+            try db.setStatus(stageRun: stageRun, .interrupted, error: "signal \(sig)")
+            try db.event(stageRun: stageRun, level: "warn", message: "interrupted by signal \(sig); resume: \(resume)")
+            throw StageError.interrupted(stage: stage, signal: sig, resume: resume)
+        }
+        let counts = try db.counts(stageRun: stageRun)
+        if counts.pending == 0 && counts.running == 0 {
+            try db.setStatus(stageRun: stageRun, counts.failed > 0 ? .failed : .done,
+                             error: counts.failed > 0 ? "\(counts.failed) item(s) failed" : nil)
+        } else {
+            log.info("shard finished; \(counts.pending + counts.running) item(s) remain for other shards")
+        }
+        if summary.failed > 0 {
+            throw StageError.itemsFailed(stage: stage, failed: summary.failed, firstError: firstError ?? "?")
+        }
+        return summary
+    }
+}

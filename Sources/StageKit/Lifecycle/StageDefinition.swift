@@ -1,0 +1,55 @@
+import Foundation
+import Manifest
+
+/// What a stage declares about itself.
+/// - `name`: the manifest stage name; also `artifacts/<name>/` and `locks/<name>.lock`.
+/// - `schema`: its config section and keys (the section name is `schema.section`).
+/// - `codeVersion`: bump when the stage's output-affecting code changes; enters the fingerprint.
+/// - `upstream`: stages whose newest finished outputs are this stage's inputs.
+public struct StageDefinition: Sendable {
+    public let name: String
+    public let schema: ConfigSchema
+    public let codeVersion: String
+    public let upstream: [String]
+
+    public init(name: String, schema: ConfigSchema, codeVersion: String, upstream: [String] = []) {
+        precondition(!name.isEmpty && !name.contains("/"), "stage name '\(name)' must be non-empty without '/'")
+        self.name = name; self.schema = schema; self.codeVersion = codeVersion; self.upstream = upstream
+    }
+}
+
+/// Run-directory layout: `manifest.sqlite`, `artifacts/<stage>/...`, `locks/<stage>.lock`.
+public struct RunLayout: Sendable {
+    public let root: URL
+    public init(root: URL) { self.root = root }
+    public var manifest: URL { root.appendingPathComponent("manifest.sqlite") }
+    public func artifacts(_ stage: String) -> URL { root.appendingPathComponent("artifacts/\(stage)", isDirectory: true) }
+    public func lock(_ name: String) -> URL { root.appendingPathComponent("locks/\(name).lock") }
+    /// Path of `url` relative to the run directory (as recorded in the manifest).
+    public func relative(_ url: URL) -> String {
+        let r = root.standardizedFileURL.path, p = url.standardizedFileURL.path
+        precondition(p.hasPrefix(r + "/"), "\(p) is not under the run directory \(r)")
+        return String(p.dropFirst(r.count + 1))
+    }
+}
+
+/// The locks a stage process holds. Without a shard: `locks/<stage>.lock` exclusively (a second
+/// run exits busy). With shard k/N: `locks/<stage>.lock` shared (so shards coexist but exclude an
+/// unsharded run) and `locks/<stage>.shard-k-of-N.lock` exclusively (one process per shard).
+struct StageLocks {
+    let held: [FileLock]
+
+    init(layout: RunLayout, stage: String, shard: ShardSpec?) throws {
+        let main = layout.lock(stage).path
+        guard let stageLock = try FileLock(path: main, shared: shard != nil) else {
+            throw StageError.busy(stage: stage, lock: main)
+        }
+        var held = [stageLock]
+        if let s = shard {
+            let path = layout.lock("\(stage).shard-\(s.index)-of-\(s.count)").path
+            guard let shardLock = try FileLock(path: path) else { throw StageError.busy(stage: stage, lock: path) }
+            held.append(shardLock)
+        }
+        self.held = held
+    }
+}

@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// The one place errors become exit codes. Runs `body`, prints the summary line (stdout) when a
+/// runner was created, prints any error as one `<stage>: error: ...` line (stderr), and exits with
+/// the code of `StageExitCode.of(error)` via ArgumentParser's `ExitCode`.
+public enum StageMain {
+    public static func run(stage: String, _ body: (inout StageRunner?) throws -> Void) throws {
+        var runner: StageRunner?
+        do {
+            try body(&runner)
+            if let r = runner { print(r.summary) }
+        } catch {
+            if let r = runner { print(r.summary) }
+            let code = StageExitCode.of(error)
+            // StageError descriptions already start with the stage name.
+            let line = error is StageError ? "\(error)\n" : "\(stage): error: \(error)\n"
+            FileHandle.standardError.write(Data(line.utf8))
+            throw ExitCode(code.rawValue)
+        }
+    }
+}

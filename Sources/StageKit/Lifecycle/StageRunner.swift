@@ -1,0 +1,114 @@
+import Foundation
+import Manifest
+
+/// Opens everything a stage needs, in order: config (`[run]` + the stage's section, with flag
+/// overrides), the run directory, the stage locks (busy -> `StageError.busy`), the manifest, and the
+/// run record. Then `runItems` (per-item stages) or `runWhole` (training stages) does the work;
+/// `plan` decides skip / rerun / resume (see `StagePlanner.swift`).
+public final class StageRunner {
+    public let definition: StageDefinition
+    public let options: CommonOptions
+    /// `[run]` after `--seed` / `--threads`.
+    public let run: RunConfig
+    /// The stage's section after its flags and `--set`.
+    public let config: ConfigSection
+    public let layout: RunLayout
+    public let db: ManifestDB
+    public let runID: Int64
+    public let log: Log
+    public internal(set) var summary: StageSummary
+    let started = Date()
+    private let locks: StageLocks
+
+    public var stage: String { definition.name }
+    public var shard: Shard? { options.shard?.shard }
+    /// `<host>:<pid>`, the lease owner written into claimed items.
+    public let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+
+    /// - Parameter flagOverrides: `key=value` from the stage's own flags (applied before `--set`).
+    public init(_ definition: StageDefinition, options: CommonOptions, flagOverrides: [String] = [],
+                log: Log? = nil) throws {
+        self.definition = definition
+        self.options = options
+        let doc = try TOMLDocument.load(URL(fileURLWithPath: options.config))
+        var run = try RunConfig(doc)
+        if let s = options.seed { run.seed = s }
+        if let t = options.threads { run.threads = t }
+        self.run = run
+        config = try definition.schema.resolve(doc, overrides: flagOverrides + options.overrides)
+        let log = log ?? Log(stage: definition.name, level: options.logLevel)
+        self.log = log
+        summary = StageSummary(stage: definition.name)
+        let root = URL(fileURLWithPath: options.runDir ?? "runs/\(run.name)", isDirectory: true).standardizedFileURL
+        layout = RunLayout(root: root)
+        do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
+            throw StageError.io(path: root.path, operation: "create run directory", errno: EACCES)
+        }
+        locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard)
+        db = try ManifestDB(path: layout.manifest.path)
+        let canonical = doc.canonical
+        runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: definition.codeVersion,
+                                 config: canonical)
+        log.debug("run dir \(root.path), config \(options.config), run id \(runID)")
+    }
+
+    /// The canonical text that enters the fingerprint: the stage's section and the run seed.
+    public var canonicalConfig: String { "[\(config.name)]\n" + config.canonical + "[run]\nseed = \(run.seed)\n" }
+
+    /// The newest finished outputs of upstream stage `upstream`. Throws `.upstreamMissing` when it has
+    /// never run here, `.inputUnverified` when its newest run is unfinished.
+    public func upstreamOutputs(_ upstream: String) throws -> [ArtifactRecord] {
+        guard let latest = try db.stageRuns(stage: upstream).first else {
+            throw StageError.upstreamMissing(stage: stage, upstream: upstream)
+        }
+        guard latest.status == .done else {
+            throw StageError.inputUnverified(stage: stage, upstream: upstream,
+                                             problem: "its newest stage run \(latest.id) is \(latest.status.rawValue), not done; "
+                                                 + "hint: rerun \(upstream) to finish it")
+        }
+        return try db.artifacts(stageRun: latest.id)
+    }
+
+    /// Inputs from every declared upstream stage, in upstream order.
+    public func allUpstreamOutputs() throws -> [ArtifactRecord] {
+        try definition.upstream.flatMap { try upstreamOutputs($0) }
+    }
+
+    /// Checks recorded artifacts against their files (existence, size, SHA-256); returns problems.
+    public func verify(_ artifacts: [ArtifactRecord]) -> [String] {
+        artifacts.compactMap { a in
+            let url = layout.root.appendingPathComponent(a.relativePath)
+            guard let attrs = try? FileManager.default.attributesOfItem(atPath: url.path),
+                  let size = (attrs[.size] as? NSNumber)?.int64Value else {
+                return "\(url.path): missing (recorded by stage run \(a.stageRun))"
+            }
+            if size != a.bytes { return "\(url.path): \(size) bytes, recorded \(a.bytes) (truncated or edited)" }
+            guard let hash = try? SHA256.hexOfFile(url) else { return "\(url.path): unreadable" }
+            return hash == a.sha256 ? nil : "\(url.path): sha256 \(hash.prefix(12))…, recorded \(a.sha256.prefix(12))… (edited)"
+        }
+    }
+
+    /// Writes `data` atomically to `artifacts/<stage>/<name>` and returns the record to commit.
+    public func writeArtifact(_ data: Data, name: String, kind: String) throws -> NewArtifact {
+        let url = layout.artifacts(stage).appendingPathComponent(name)
+        try AtomicWrite.write(data, to: url)
+        return NewArtifact(kind: kind, relativePath: layout.relative(url), sha256: SHA256.hex(data), bytes: Int64(data.count))
+    }
+
+    /// Reads an input artifact, refusing it (`.inputUnverified`) unless its size and hash match the record.
+    public func readVerified(_ artifact: ArtifactRecord, upstream: String) throws -> Data {
+        let url = layout.root.appendingPathComponent(artifact.relativePath)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw StageError.inputUnverified(stage: stage, upstream: upstream,
+                                             problem: "\(url.path): missing; hint: rerun \(upstream)")
+        }
+        guard Int64(data.count) == artifact.bytes, SHA256.hex(data) == artifact.sha256 else {
+            throw StageError.inputUnverified(stage: stage, upstream: upstream,
+                                             problem: "\(url.path): contents differ from the manifest record "
+                                                 + "(edited after recording); hint: rerun \(upstream) (add --force) to regenerate it")
+        }
+        return data
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(started) }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import Manifest
+
+/// Plain-text views of a manifest for the `inspect` command (tab-separated tables with a header
+/// line, so they read well and `cut`/`awk` apart easily).
+public enum ManifestReport {
+    /// Opens an existing manifest without creating one. Throws `StageError.missingFile` when absent.
+    public static func open(runDirectory: URL) throws -> ManifestDB {
+        let path = RunLayout(root: runDirectory).manifest.path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StageError.missingFile(path: path, hint: "pass the run directory with --run-dir (e.g. runs/smoke), or run a stage first")
+        }
+        return try ManifestDB(path: path)
+    }
+
+    /// One line per stage (its newest stage run): stage, run id, status, fingerprint prefix,
+    /// items done/failed/total, start time (UTC), duration.
+    public static func status(_ db: ManifestDB) throws -> String {
+        var newest: [String: StageRunRecord] = [:]
+        var order: [String] = []
+        for r in try db.stageRuns(stage: nil).reversed() {     // oldest first, so order = first appearance
+            if newest[r.stage] == nil { order.append(r.stage) }
+            newest[r.stage] = r
+        }
+        var lines = ["stage\tstage_run\tstatus\tfingerprint\tdone\tfailed\ttotal\tstarted\ttime\terror"]
+        for stage in order {
+            let r = newest[stage]!
+            let c = try db.counts(stageRun: r.id)
+            let started = r.started.map(timestamp) ?? "-"
+            let time = r.started.map { ProgressReporter.duration((r.finished ?? Date().timeIntervalSince1970) - $0) } ?? "-"
+            lines.append("\(stage)\t\(r.id)\t\(r.status.rawValue)\t\(r.fingerprint.prefix(12))\t\(c.done)\t\(c.failed)\t"
+                         + "\(c.total)\t\(started)\t\(time)\t\(r.error ?? "")")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The producing stage run and item of the artifact at `path` (relative to the run directory),
+    /// then, indented, the lineage of each input it consumed.
+    public static func lineage(_ db: ManifestDB, path: String) throws -> String {
+        guard let a = try db.artifact(path: path) else {
+            throw StageError.missingFile(path: path, hint: "no artifact recorded at this path; paths are relative to the run "
+                                         + "directory, e.g. artifacts/fake-produce/item-0000.txt")
+        }
+        var out = ""
+        func walk(_ l: Lineage, depth: Int) {
+            let pad = String(repeating: "  ", count: depth)
+            out += "\(pad)\(l.artifact.relativePath)  sha256 \(l.artifact.sha256.prefix(12))  \(l.artifact.bytes) bytes\n"
+            out += "\(pad)  <- \(l.producer.stage) (stage run \(l.producer.id), \(l.producer.status.rawValue)"
+                + (l.itemKey.map { ", item '\($0)'" } ?? "") + ")\n"
+            for i in l.inputs { walk(i, depth: depth + 2) }
+        }
+        walk(try db.lineage(artifact: a.id), depth: 0)
+        return out
+    }
+
+    /// Metrics (optionally of one stage's runs): stage, stage run, name, step, value.
+    public static func metrics(_ db: ManifestDB, stage: String?) throws -> String {
+        let runs = try db.stageRuns(stage: stage)
+        let names = Dictionary(uniqueKeysWithValues: runs.map { ($0.id, $0.stage) })
+        var lines = ["stage\tstage_run\tname\tstep\tvalue"]
+        for m in try db.metrics(stageRun: nil) where names[m.stageRun] != nil {
+            lines.append("\(names[m.stageRun]!)\t\(m.stageRun)\t\(m.name)\t\(m.step)\t\(m.value)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func timestamp(_ t: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: Date(timeIntervalSince1970: t))
+    }
+}

@@ -1,1 +1,0 @@
-// StageKit: see docs/ARCHITECTURE.md for what this module owns.

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+@testable import StageKit
+
+private let schema = ConfigSchema(section: "fake-stage.produce", keys: [
+    .integer("count", default: 8, doc: "items", in: 1...1000),
+    ConfigKey("prefix", .string, default: .string("item"), doc: "key prefix"),
+    ConfigKey("scale", .float, default: .float(1), doc: "a float"),
+    ConfigKey("loud", .bool, default: .bool(false), doc: "a bool", affectsOutput: false),
+    ConfigKey("tags", .array(.string), default: .array([]), doc: "strings"),
+])
+
+@Test func parsesTablesValuesAndComments() throws {
+    let doc = try TOMLDocument.parse("""
+    # comment
+    top = 1
+    [run]
+    name = "smoke"   # trailing comment
+    seed = 1_000
+    [fake-stage.produce]
+    scale = -2.5e-3
+    tags = ["a", 'b\\n', "c\\"d"]
+    nested = [[1, 2], [3]]
+    flag = true
+    big = 9223372036854775807
+    """, file: "t.toml")
+    #expect(doc.tables[""]?.entries["top"]?.value == .integer(1))
+    #expect(doc.tables["run"]?.entries["name"]?.value == .string("smoke"))
+    #expect(doc.tables["run"]?.entries["seed"]?.value == .integer(1000))
+    let t = try #require(doc.tables["fake-stage.produce"])
+    #expect(t.entries["scale"]?.value == .float(-0.0025))
+    #expect(t.entries["tags"]?.value == .array([.string("a"), .string("b\\n"), .string("c\"d")]))
+    #expect(t.entries["nested"]?.value == .array([.array([.integer(1), .integer(2)]), .array([.integer(3)])]))
+    #expect(t.entries["flag"]?.value == .bool(true))
+    #expect(t.entries["big"]?.value == .integer(Int64.max))
+    #expect(t.entries["tags"]?.line == 8)
+}
+
+@Test(arguments: [
+    ("a = ", 1, "missing value"),
+    ("[t]\nx = 01", 2, "cannot read value"),
+    ("x = bare", 1, "strings need quotes"),
+    ("x = \"open", 1, "unterminated string"),
+    ("x = [1, 2", 1, "unterminated array"),
+    ("x = 1 2", 1, "unexpected"),
+    ("a.b = 1", 1, "dotted key"),
+    ("x = {a = 1}", 1, "inline tables"),
+    ("[[t]]", 1, "arrays of tables"),
+    ("\n\n[t\n", 3, "expected ']'"),
+    ("x = 1.", 1, "cannot read value"),
+])
+func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
+    #expect {
+        _ = try TOMLDocument.parse(text, file: "bad.toml")
+    } throws: { error in
+        guard case let .syntax(file, l, message) = error as? ConfigError else { return false }
+        return file == "bad.toml" && l == line && message.contains(fragment)
+            && "\(error)".hasPrefix("bad.toml:\(line): ")
+    }
+}
+
+@Test func duplicateKeysAndTablesAreErrors() {
+    #expect(throws: ConfigError.duplicateKey(file: "d.toml", line: 3, key: "x", firstLine: 2)) {
+        try TOMLDocument.parse("[t]\nx = 1\nx = 2", file: "d.toml")
+    }
+    #expect(throws: ConfigError.duplicateTable(file: "d.toml", line: 3, table: "t")) {
+        try TOMLDocument.parse("[t]\nx = 1\n[t]", file: "d.toml")
+    }
+}
+
+@Test func schemaFillsDefaultsAndPromotesIntegersToFloats() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\ncount = 3\nscale = 2\n", file: "c.toml")
+    let s = try schema.resolve(doc)
+    #expect(s.int("count") == 3)
+    #expect(s.double("scale") == 2)
+    #expect(s.values["scale"] == .float(2))
+    #expect(s.string("prefix") == "item")
+    #expect(s.strings("tags") == [])
+    #expect(s.origins["count"] == "c.toml:2")
+    #expect(s.origins["prefix"] == "default")
+}
+
+@Test func unknownKeyNamesKeyFileAndLineWithSuggestion() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\n\ncoutn = 3\n", file: "c.toml")
+    #expect {
+        _ = try schema.resolve(doc)
+    } throws: { error in
+        let text = "\(error)"
+        return error as? ConfigError == .unknownKey(file: "c.toml", line: 3, section: "fake-stage.produce", key: "coutn",
+                                                     known: ["count", "prefix", "scale", "loud", "tags"])
+            && text.contains("c.toml:3") && text.contains("'coutn'") && text.contains("did you mean 'count'")
+    }
+}
+
+@Test func wrongTypeNamesKeyAndFile() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\ncount = \"three\"\n", file: "c.toml")
+    #expect(throws: ConfigError.wrongType(file: "c.toml", line: 2, section: "fake-stage.produce", key: "count",
+                                          expected: "an integer", found: "string \"three\"")) {
+        try schema.resolve(doc)
+    }
+    let arr = try TOMLDocument.parse("[fake-stage.produce]\ntags = [\"a\", 1]\n", file: "c.toml")
+    #expect(throws: ConfigError.self) { try schema.resolve(arr) }
+}
+
+@Test func rangeChecksAndMissingSection() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\ncount = 0\n", file: "c.toml")
+    #expect {
+        _ = try schema.resolve(doc)
+    } throws: { "\($0)".contains("c.toml:2") && "\($0)".contains("outside 1...1000") }
+    let empty = try TOMLDocument.parse("[run]\nname = \"x\"\n", file: "e.toml")
+    #expect(throws: ConfigError.missingSection(file: "e.toml", section: "fake-stage.produce")) { try schema.resolve(empty) }
+    #expect(try schema.resolve(empty, requireSection: false).int("count") == 8)
+}
+
+@Test func overridesApplyWithTypeChecks() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\ncount = 3\n", file: "c.toml")
+    let s = try schema.resolve(doc, overrides: ["count=5", "prefix=bare", "scale = 0.5", "tags=[\"x\"]"])
+    #expect(s.int("count") == 5)
+    #expect(s.string("prefix") == "bare")
+    #expect(s.double("scale") == 0.5)
+    #expect(s.strings("tags") == ["x"])
+    #expect(throws: ConfigError.self) { try schema.resolve(doc, overrides: ["count=many"]) }
+    #expect(throws: ConfigError.self) { try schema.resolve(doc, overrides: ["nope=1"]) }
+    #expect(throws: ConfigError.self) { try schema.resolve(doc, overrides: ["count"]) }
+    #expect(throws: ConfigError.self) { try schema.resolve(doc, overrides: ["count=0"]) }
+}
+
+@Test func canonicalFormIsSortedNormalisedAndSkipsNonOutputKeys() throws {
+    let a = try schema.resolve(TOMLDocument.parse("[fake-stage.produce]\nscale = 1\ncount = 3\nloud = true\n", file: "a"))
+    let b = try schema.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 3\nscale = 1.000\n", file: "b"))
+    #expect(a.canonical == b.canonical)
+    #expect(a.canonical == "count = 3\nprefix = \"item\"\nscale = 1.0\ntags = []\n")
+    let c = try schema.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 4\n", file: "c"))
+    #expect(c.canonical != a.canonical)
+    #expect(TOMLValue.float(1e-10).canonical == "1e-10")
+    #expect(TOMLValue.float(-0.0).canonical == "0.0")
+    #expect(TOMLValue.string("a\"\n\u{1}").canonical == "\"a\\\"\\n\\u0001\"")
+}
+
+@Test func canonicalValuesParseBackToThemselves() throws {
+    let values: [TOMLValue] = [.float(0.1), .float(3), .float(-1e300), .float(.infinity), .integer(-7),
+                               .string("tab\t\\ \u{7f}"), .array([.bool(false), .array([.float(2.5)])])]
+    for v in values {
+        #expect(try TOMLDocument.parseValue(v.canonical, source: "t") == v)
+    }
+}
+
+@Test func runSectionIsRequiredAndChecked() throws {
+    let ok = try RunConfig(TOMLDocument.parse("[run]\nname = \"smoke\"\nseed = 3\n", file: "r"))
+    #expect(ok == RunConfig(name: "smoke", seed: 3, threads: 2))
+    #expect(throws: ConfigError.missingKey(file: "r", section: "run", key: "name")) {
+        try RunConfig(TOMLDocument.parse("[run]\nseed = 3\n", file: "r"))
+    }
+    #expect(throws: ConfigError.self) { try RunConfig(TOMLDocument.parse("[run]\nname = \"a/b\"\n", file: "r")) }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Manifest
+import Testing
+
+@Test func inspectSafetensorsListsTensorsAndRejectsGarbage() throws {
+    let box = try Sandbox()
+    let json = #"{"b":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"a":{"dtype":"F16","shape":[1],"data_offsets":[24,26]},"__metadata__":{"format":"pt"}}"#
+    var data = Data()
+    var n = UInt64(json.utf8.count).littleEndian
+    withUnsafeBytes(of: &n) { data.append(contentsOf: $0) }
+    data.append(contentsOf: json.utf8)
+    data.append(Data(count: 26))
+    let good = box.dir.appendingPathComponent("m.safetensors")
+    try data.write(to: good)
+    let r = try box.inspect(["safetensors", good.path], withRunDir: false)
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("sha256\t\(SHA256.hex(data))"))
+    #expect(r.stdout.contains("metadata\tformat\tpt"))
+    #expect(r.stdout.contains("a\tF16\t[1]\t2\nb\tF32\t[2, 3]\t24\n"))
+    let truncated = box.dir.appendingPathComponent("t.safetensors")
+    try data.prefix(30).write(to: truncated)
+    let bad = try box.inspect(["safetensors", truncated.path], withRunDir: false)
+    #expect(bad.status == 65)
+    #expect(bad.stderr.contains(truncated.path))
+    let missing = try box.inspect(["safetensors", box.dir.appendingPathComponent("none.safetensors").path], withRunDir: false)
+    #expect(missing.status == 66)
+}
+
+@Test func inspectStatusLineageAndMetricsShowTheManifest() throws {
+    let box = try Sandbox(count: 3)
+    #expect(try box.run("produce").status == 0)
+    #expect(try box.run("consume").status == 0)
+    let s = try box.inspect(["status"])
+    #expect(s.status == 0)
+    let rows = s.stdout.split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
+    #expect(rows.count == 3)
+    #expect(rows[1].prefix(3) == ["fake-produce", "1", "done"] && rows[1][4...6] == ["3", "0", "3"])
+    #expect(rows[2].prefix(3) == ["fake-consume", "2", "done"])
+    let l = try box.inspect(["lineage", "artifacts/fake-consume/item-0001.txt.out"])
+    #expect(l.status == 0)
+    #expect(l.stdout.contains("<- fake-consume (stage run 2, done, item 'item-0001.txt')"))
+    #expect(l.stdout.contains("    artifacts/fake-produce/item-0001.txt"))
+    #expect(l.stdout.contains("<- fake-produce (stage run 1, done, item 'item-0001')"))
+    let unknown = try box.inspect(["lineage", "artifacts/nope"])
+    #expect(unknown.status == 66 && unknown.stderr.contains("artifacts/nope"))
+    let db = try ManifestDB(path: box.runDir.appendingPathComponent("manifest.sqlite").path)
+    try db.recordMetric(stageRun: 1, name: "loss", step: 5, value: 0.25)
+    let m = try box.inspect(["metrics", "--stage", "fake-produce"])
+    #expect(m.stdout == "stage\tstage_run\tname\tstep\tvalue\nfake-produce\t1\tloss\t5\t0.25\n")
+    #expect(try box.inspect(["metrics", "--stage", "fake-consume"]).stdout == "stage\tstage_run\tname\tstep\tvalue\n")
+    let none = try Spawned("inspect", ["status", "--run-dir", box.dir.appendingPathComponent("absent").path], in: box.dir)
+    #expect(none.wait() == 66)
+    #expect(!FileManager.default.fileExists(atPath: box.dir.appendingPathComponent("absent/manifest.sqlite").path))
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Synchronization
+import Testing
+@testable import StageKit
+
+@Test func shardSpecParsesOnlyValidSplits() {
+    #expect(ShardSpec(argument: "0/2") == ShardSpec(argument: "0/2"))
+    #expect(ShardSpec(argument: "1/2")?.shard == Shard(index: 1, count: 2))
+    for bad in ["2/2", "-1/2", "0/0", "1", "a/b", "1/2/3", ""] { #expect(ShardSpec(argument: bad) == nil, "\(bad)") }
+}
+
+@Test func commonOptionsValidateBeforeRun() throws {
+    let config = FileManager.default.temporaryDirectory.appendingPathComponent("opts-\(UUID().uuidString).toml")
+    try "[run]\nname = \"x\"\n".write(to: config, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: config) }
+    let ok = try CommonOptions.parse(["--config", config.path, "--shard", "1/3", "--set", "a=1", "--log-level", "warn"])
+    #expect(ok.shard?.index == 1 && ok.overrides == ["a=1"] && ok.logLevel == .warn)
+    for args in [["--force", "--shard", "0/2"], ["--seed", "-1"], ["--threads", "0"], ["--set", "novalue"], ["--lease", "0"]] {
+        #expect(throws: (any Error).self, "\(args)") { try CommonOptions.parse(["--config", config.path] + args) }
+    }
+    #expect(throws: (any Error).self) { try CommonOptions.parse(["--config", "/nonexistent.toml"]) }
+}
+
+@Test func resumeCommandDropsForceAndQuotes() {
+    #expect(Interrupts.resumeCommand(arguments: ["/bin/x", "produce", "--force", "--set", "a=b c", "--run-dir", "it's"])
+            == "/bin/x produce --set 'a=b c' --run-dir 'it'\\''s'")
+}
+
+@Test func exitCodesFollowTheTable() {
+    #expect(StageExitCode.of(StageError.busy(stage: "s", lock: "l")) == .busy)
+    #expect(StageExitCode.of(ConfigError.missingSection(file: "f", section: "s")) == .dataError)
+    #expect(StageExitCode.of(ManifestError.newerSchema(path: "p", found: 3, supported: 1)) == .dataError)
+    #expect(StageExitCode.of(ManifestError.corrupt(path: "p", detail: "d")) == .dataError)
+    #expect(StageExitCode.of(StageError.upstreamMissing(stage: "a", upstream: "b")) == .noInput)
+    #expect(StageExitCode.of(StageError.interrupted(stage: "a", signal: 2, resume: "x")) == .interrupted)
+    #expect(StageExitCode.of(CocoaError(.fileNoSuchFile)) == .internalError)
+    #expect(Set(StageExitCode.allCases.map(\.rawValue)).count == StageExitCode.allCases.count)
+}
+
+@Test func fileLockExcludesAndReleases() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString)/s.lock").path
+    var first: FileLock? = try #require(try FileLock(path: path))
+    #expect(try FileLock(path: path) == nil)
+    #expect(try FileLock(path: path, shared: true) == nil)
+    first = nil
+    _ = first
+    let s1 = try #require(try FileLock(path: path, shared: true))
+    let s2 = try #require(try FileLock(path: path, shared: true))
+    #expect(try FileLock(path: path) == nil)
+    withExtendedLifetime((s1, s2)) {}
+}
+
+final class Lines: @unchecked Sendable {
+    let m = Mutex<[String]>([])
+    func add(_ s: String) { m.withLock { $0.append(s) } }
+    var all: [String] { m.withLock { $0 } }
+}
+
+@Test func progressLogsPlainLinesAtIntervalsWhenNotATerminal() {
+    let lines = Lines()
+    nonisolated(unsafe) var now = 100.0   // only this test's closure reads it, on this thread
+    let log = Log(stage: "s", level: .info, sink: { lines.add($0) })
+    let p = ProgressReporter(total: 10, log: log, terminal: false, interval: 5, clock: { now })
+    for _ in 0..<4 { now += 1; p.advance() }        // 4 s: nothing yet
+    #expect(lines.all.isEmpty)
+    now += 1; p.advance()                           // 5 s: one line
+    #expect(lines.all == ["s: 5/10 items (50%), 1.0 items/s, eta 5.00s\n"])
+    p.finish()
+    #expect(lines.all.count == 1)
+
+    let bar = Lines()
+    let t = ProgressReporter(total: 4, log: Log(stage: "s", level: .info, sink: { bar.add($0) }), terminal: true,
+                             clock: { now })
+    t.advance(by: 2)
+    t.finish()
+    #expect(bar.all.first?.hasPrefix("\rs: [###############---------------] 2/4") == true)
+    #expect(bar.all.last == "\n")
+}
+
+@Test func summaryLineAndDurations() {
+    var s = StageSummary(stage: "x")
+    s.done = 3; s.skipped = 2; s.failed = 1; s.seconds = 75
+    #expect("\(s)" == "x: done 3, skipped 2, failed 1 in 1m15s")
+    #expect(ProgressReporter.duration(0.5) == "0.50s")
+    #expect(ProgressReporter.duration(3700) == "1h01m")
+}
+
