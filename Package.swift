@@ -44,6 +44,18 @@ let package = Package(
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
         .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
 
+        // Generation: the sampler (DDIM + CFG, reward guidance, adaptive normalisation) and the
+        // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples.
+        .target(name: "Generation", dependencies: [
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text", "Checkpoint", "World",
+            "Manifest",
+        ]),
+        // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
+        .target(name: "Training", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
+            "Diffusion", "World", "Imaging", "Text",
+        ]),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -57,7 +69,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint", "Models",
+            "Random", "Checkpoint", "Models", "Generation", "Training",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
@@ -65,6 +77,15 @@ let package = Package(
         ]),
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "pretrain", dependencies: [
+            "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
+            "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sample", dependencies: [
+            "Generation", "Training", "Imaging", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
@@ -88,6 +109,12 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "GenerationTests", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
+        ]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+        ]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]
