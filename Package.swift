@@ -111,6 +111,7 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
+            "Checkpoint", "Manifest", "World",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
