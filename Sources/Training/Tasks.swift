@@ -160,10 +160,9 @@ public final class AdapterTask: PretrainTask {
         var refs = b.images
         var prompts = b.prompts
         for i in 0..<batchSize {
-            let noText = u[i] < dropText || (u[i] >= dropText + dropImage && u[i] < dropText + dropImage + dropBoth)
-            let noImage = u[i] >= dropText && u[i] < dropText + dropImage + dropBoth
-            if noText { prompts[i] = WorldText.nullPrompt }
-            if noImage { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 } }
+            let d = AdapterTask.drops(u: u[i], text: dropText, image: dropImage, both: dropBoth)
+            if d.text { prompts[i] = WorldText.nullPrompt }
+            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 } }
         }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
         let feats = withNoGrad { imageEncoder.forward(Variable(refs), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
@@ -171,5 +170,14 @@ public final class AdapterTask: PretrainTask {
         let d = DenoisingDraw(x0: b.images, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
         return mseLoss(eps, Variable(d.noise))
+    }
+
+    /// Which conditions a row drops for its draw u ~ U(0, 1): [0, text) text only,
+    /// [text, text + image) image only, [text + image, text + image + both) both, else none.
+    public static func drops(u: Float, text: Float, image: Float, both: Float) -> (text: Bool, image: Bool) {
+        if u < text { return (true, false) }
+        if u < text + image { return (false, true) }
+        if u < text + image + both { return (true, true) }
+        return (false, false)
     }
 }
