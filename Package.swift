@@ -69,7 +69,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint", "Models", "Generation", "Training",
+            "Random", "Checkpoint", "Models", "Generation", "Training", "World",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
