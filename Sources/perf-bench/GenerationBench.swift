@@ -30,7 +30,7 @@ func runGenerationBenches() {
         for _ in 0..<steps { try trainer.trainStep() }
         let perStep = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(steps)
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)   // Glibc imports RUSAGE_SELF as an enum case
         print("{\"bench\":\"pretrain_unet_step\",\"batch\":16,\"res\":32,\"channels\":[32,64,64],\"layers_per_block\":1,"
               + "\"s_per_step\":\(perStep),\"peak_rss_mb\":\(Double(usage.ru_maxrss) / 1024)}")
 
