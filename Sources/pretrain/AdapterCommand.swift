@@ -78,25 +78,10 @@ struct AdapterCommand: ParsableCommand {
                     let vit = try loadViT(vitFiles)
                     let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
                                       resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
-                    let opts = SamplingOptions(steps: c.int("gate_steps"), guidanceScale: Float(c.double("gate_guidance")))
-                    let cats = ObjectCategory.allCases
-                    let subjects = (0..<c.int("gate_subjects")).map { i in
-                        Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last!
-                    }
-                    let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
-                    clip.train(false)
-                    let judges: [(String, (Tensor) -> Tensor)] = [
-                        ("adapter_vit_cosine", Gates.classTokenEmbedding(vit)),
-                        ("adapter_clip_image_cosine", { x in withNoGrad { clip.imageEmbeddings(Variable(x)).value } }),
-                    ]
-                    let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts,
-                                                           seed: settings.seed &+ 11)
-                    for (name, v) in gate.scores {
-                        metrics[name] = v.cosine
-                        metrics[name + "_other_subject"] = v.floor
-                    }
-                    let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
-                                           title: "adapter: reference | generated in 4 backgrounds (test subjects)")
+                    let gate = try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
+                                                    guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                    metrics = gate.metrics
+                    let sheet = gate.sheet
                     extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))
                 } else {
                     r.log.warn("no finished pretrain-vit in this run: the adapter gate is not measured (run `pretrain vit` first)")

@@ -62,17 +62,10 @@ struct UNetCommand: ParsableCommand {
                 var extra: [NewArtifactBox] = []
                 if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
                     let vit = try loadViT(vitFiles)
-                    let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
-                                      schedule: noise.schedule, resolution: c.int("resolution"))
-                    let opts = SamplingOptions(steps: c.int("gate_steps"), guidanceScale: Float(c.double("gate_guidance")))
-                    let gate = try Gates.categoryAccuracy(g, classifier: vit, clip: clip, options: opts, seed: settings.seed &+ 7)
-                    metrics["category_accuracy"] = gate.accuracy
-                    metrics["category_accuracy_real_renders"] = gate.realAccuracy
-                    metrics["clip_category_accuracy"] = gate.clipAccuracy
-                    metrics["clip_category_accuracy_real_renders"] = gate.clipRealAccuracy
-                    let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
-                    let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
-                                           title: "base U-Net: rows = backgrounds, columns = categories")
+                    let gate = try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
+                                                 steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                    metrics = gate.metrics
+                    let sheet = gate.sheet
                     extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "unet-samples.png", kind: "grid"))
                 } else {
                     r.log.warn("no finished pretrain-vit in this run: the category gate is not measured (run `pretrain vit` first)")

@@ -8,7 +8,7 @@ struct Pretrain: ParsableCommand {
         commandName: "pretrain",
         abstract: "Pretrain the project's models on the synthetic world (or import shipped checkpoints).",
         discussion: "Exit codes: 0 ok, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.",
-        subcommands: [ViTCommand.self, CLIPCommand.self, UNetCommand.self, AdapterCommand.self])
+        subcommands: [ViTCommand.self, CLIPCommand.self, UNetCommand.self, AdapterCommand.self, GatesCommand.self])
 }
 
 Pretrain.main()
