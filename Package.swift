@@ -81,7 +81,7 @@ let package = Package(
         ]),
         .executableTarget(name: "pretrain", dependencies: [
             "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
-            "TensorCore", "Autograd", "Random",
+            "TensorCore", "Autograd", "Random", "Diffusion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sample", dependencies: [

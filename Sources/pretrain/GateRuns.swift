@@ -1,4 +1,5 @@
 import Autograd
+import Diffusion
 import Foundation
 import Generation
 import Imaging
