@@ -50,7 +50,7 @@ stage: build
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The smoke pipeline (tiny sizes) end to end, then an integrity check of its manifest.
-SMOKE_STAGES ?= fake-produce fake-consume
+SMOKE_STAGES ?= pretrain-vit pretrain-clip pretrain-unet pretrain-adapter fake-produce fake-consume
 smoke: build
 	@for s in $(SMOKE_STAGES); do \
 	  $(MAKE) --no-print-directory -o build stage STAGE=$$s CONFIG=pipelines/smoke.toml RUN_DIR=runs/smoke || exit $$?; \
