@@ -46,7 +46,7 @@ enum GateRuns {
             m[name + "_other_subject"] = v.floor
         }
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
-                               title: "adapter: reference | generated in 4 backgrounds (test subjects)")
+                               title: "adapter: reference, then generated in 4 backgrounds")
         return (m, sheet)
     }
 }
