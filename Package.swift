@@ -54,6 +54,11 @@ let package = Package(
             "Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Patch quality (METHODS 2-4): quality maps, SSL finetuning loss, patch matching, AUROC.
+        .target(name: "PatchQuality", dependencies: [
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim", "World", "Imaging",
+        ]),
+
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
@@ -65,6 +70,14 @@ let package = Package(
         ]),
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ssl-finetune-vit", dependencies: [
+            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "Optim", "World", "Imaging", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "patch-quality", dependencies: [
+            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "World", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
@@ -88,6 +101,10 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "PatchQualityTests", dependencies: [
+            "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
+            "Manifest", "ssl-finetune-vit", "patch-quality",
+        ]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]

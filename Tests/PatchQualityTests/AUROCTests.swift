@@ -1,0 +1,23 @@
+import Testing
+@testable import PatchQuality
+
+@Suite struct AUROCTests {
+    @Test func handComputedExample() {
+        // sklearn's roc_auc_score doc example: positives 0.35, 0.8; negatives 0.1, 0.4.
+        // Pairs (pos > neg): 0.35>0.1, 0.8>0.1, 0.8>0.4 -> 3 of 4.
+        #expect(auroc(scores: [0.1, 0.4, 0.35, 0.8], labels: [false, false, true, true]) == 0.75)
+    }
+
+    @Test func tiesCountHalf() {
+        // positive 0.5 ties negative 0.5 (1/2) and beats 0.2 (1); positive 0.9 beats both: (0.5 + 1 + 2) / 4.
+        #expect(auroc(scores: [0.5, 0.5, 0.2, 0.9], labels: [true, false, false, true]) == 0.875)
+        #expect(auroc(scores: [1, 1, 1], labels: [true, false, false]) == 0.5)
+    }
+
+    @Test func perfectInvertedAndDegenerate() {
+        #expect(auroc(scores: [0.9, 0.8, 0.1], labels: [true, true, false]) == 1)
+        #expect(auroc(scores: [0.1, 0.2, 0.9], labels: [true, true, false]) == 0)
+        #expect(auroc(scores: [0.1, 0.2], labels: [true, true]) == nil)
+        #expect(auroc(scores: [], labels: []) == nil)
+    }
+}
