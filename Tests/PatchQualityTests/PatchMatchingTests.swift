@@ -40,6 +40,18 @@ import World
         #expect(near.correct >= side * (side - 1))
     }
 
+    /// Cell (c) covers x in [4c - 0.5, 4c + 3.5): its centre 4c + 1.5 moved by 0.6 px (or 1.9 px) is
+    /// still inside it, moved by 2.1 px it lies in cell c + 1.
+    @Test func subCellShiftsUseTheHPatchesPixelConvention() {
+        let f = Self.randomFeatures(side: 4, seed: 7)
+        for dx in [0.6, 1.9] {
+            let c = PatchMatching.match(f, f, homography: .translation(dx, 0), patch: 4)
+            #expect(c.total == 16 && c.correct == 16, "dx \(dx): \(c)")
+        }
+        let moved = PatchMatching.match(f, f, homography: .translation(2.1, 0), patch: 4)
+        #expect(moved.total == 12 && moved.correct == 0)
+    }
+
     @Test func rescaledHomographyMapsPixelCentres() {
         // Same size: identity stays identity. Halving both images: a shift of 8 px becomes 4 px.
         let same = PatchMatching.rescaled(.identity, from1: 64, 64, to1: 64, 64, fromK: 64, 64, toK: 64, 64)
