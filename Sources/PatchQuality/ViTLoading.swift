@@ -55,6 +55,18 @@ public enum ViTLoading {
         return vit
     }
 
+    /// The pretrain-vit model from its checkpoint bytes and optional record (`vit.json`): heads from
+    /// the record, else `defaultHeads` when > 0, else the file's metadata or 3.
+    public static func load(checkpoint: Data, path: String, record: Data?, defaultHeads: Int) throws -> ViT {
+        let heads = record.flatMap { Self.heads(inRecord: $0) } ?? (defaultHeads > 0 ? defaultHeads : nil)
+        return try load(try SafeTensors.parse(checkpoint, path: path), path: path, heads: heads)
+    }
+
+    /// Splits `blocks` into those that exist in a ViT of `depth` and those that do not.
+    public static func partition(blocks: [Int], depth: Int) -> (kept: [Int], dropped: [Int]) {
+        (blocks.filter { (1...depth).contains($0) }, blocks.filter { !(1...depth).contains($0) })
+    }
+
     /// The head count in a pretrain record (`vit.json`): the first integer `heads` found, preferring
     /// one under a `config` object. Nil when absent or when the data is not JSON.
     public static func heads(inRecord data: Data) -> Int? {
