@@ -48,7 +48,7 @@ final class QualityWork {
     /// The configured block, capped at the ViT's depth (logged once when capped).
     func block(_ vit: ViT) -> Int {
         let want = r.config.int("block")
-        if want > vit.config.depth { r.log.debug("block \(want) capped at the ViT's depth \(vit.config.depth)") }
+        if want > vit.config.depth { r.log.warn("block \(want) capped at the ViT's depth \(vit.config.depth)") }
         return min(want, vit.config.depth)
     }
 

@@ -23,11 +23,15 @@ struct SSLStageBody {
         let size = original.config.imageSize
         let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval-blocks"), depth: original.config.depth)
         if !dropped.isEmpty { r.log.warn("eval-blocks \(dropped) skipped: the ViT has depth \(original.config.depth)") }
-        let lossBlocks = c.ints("loss-blocks")
-        if lossBlocks.isEmpty || !lossBlocks.allSatisfy({ (1...original.config.depth).contains($0) }) {
-            throw PatchQualityError.badConfig(key: "loss-blocks",
-                                              detail: "\(lossBlocks) must be non-empty within 1...\(original.config.depth) (the ViT's depth)")
+        // Loss blocks past the depth are capped at the last block (a shallow smoke ViT has no block 7).
+        let depth = original.config.depth
+        let wanted = c.ints("loss-blocks")
+        if wanted.isEmpty || wanted.contains(where: { $0 < 1 }) {
+            throw PatchQualityError.badConfig(key: "loss-blocks", detail: "\(wanted) must be a non-empty list of blocks >= 1")
         }
+        var lossBlocks: [Int] = []
+        for b in wanted.map({ min($0, depth) }) where !lossBlocks.contains(b) { lossBlocks.append(b) }
+        if wanted.contains(where: { $0 > depth }) { r.log.warn("loss-blocks \(wanted) capped to \(lossBlocks): the ViT has depth \(depth)") }
         let images = try poolImages(size: size)
         r.log.info("\(images.shape[0]) pool image(s) at \(size)x\(size); ViT depth \(original.config.depth), width \(original.config.width)")
 
