@@ -90,12 +90,12 @@ struct SSLStageBody {
         // Outputs.
         var file = trainer.model.stateDict()
         file.metadata = ["heads": "\(original.config.heads)", "steps": "\(trainer.step)", "seed": "\(r.run.seed)",
-                         "config": String(decoding: try JSONEncoder().encode(original.config), as: UTF8.self)]
+                         "config": String(decoding: try sortedJSON.encode(original.config), as: UTF8.self)]
         outputs.append(try r.writeArtifact(SafeTensors.encode(file), name: "vit-ssl.safetensors", kind: "checkpoint/vit-ssl"))
         let rows = before + after
         let csv = ([MatchingRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
         outputs.append(try r.writeArtifact(Data(csv.utf8), name: "patch-matching.csv", kind: "table"))
-        let enc = JSONEncoder()
+        let enc = sortedJSON
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         let doc = MatchingDocument(training: tc, steps: trainer.step, images: images.shape[0], rows: rows)
         outputs.append(try r.writeArtifact(try enc.encode(doc), name: "patch-matching.json", kind: "table"))
@@ -115,7 +115,7 @@ struct SSLStageBody {
         for a in pool where limit == 0 || images.count < limit {
             let data = try r.readVerified(a, upstream: "generate-pool")
             do { images.append(try PNG.decode([UInt8](data), name: r.layout.root.appendingPathComponent(a.relativePath).path)) } catch {
-                r.log.warn("skipping \(error)")
+                r.log.warn("skipping an unreadable pool image: \(error)")
             }
         }
         guard !images.isEmpty else {
@@ -138,6 +138,13 @@ struct SSLStageBody {
         }
         return out.sorted { $0.relativePath < $1.relativePath }
     }
+}
+
+/// Key order fixed, so outputs are the same bytes on every run (a resumed run's too).
+var sortedJSON: JSONEncoder {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return e
 }
 
 /// `patch-matching.json`: the training settings and the table rows.

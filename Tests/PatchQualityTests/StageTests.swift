@@ -71,3 +71,33 @@ import Testing
         #expect(ssl.stderr.contains("upstream stage 'generate-pool'"), "\(ssl.stderr)")
     }
 }
+
+/// SIGINT mid-training, then the same command: it resumes from the newest checkpoint and writes
+/// the same finetuned weights as an uninterrupted run.
+@Test func sslStageResumesBitExactAfterAnInterrupt() throws {
+    let straight = try StageFixture(epochs: 8)
+    let s = try straight.run("ssl-finetune-vit")
+    #expect(s.status == 0, "\(s.stderr)")
+
+    let fx = try StageFixture(epochs: 8)
+    let p = try Spawned("ssl-finetune-vit", ["--config", fx.config.path, "--run-dir", fx.runDir.path], in: fx.dir)
+    let checkpoints = fx.artifact("ssl-finetune-vit", "checkpoints")
+    let deadline = Date().addingTimeInterval(60)
+    while p.process.isRunning && Date() < deadline
+            && ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path))?.isEmpty ?? true) {
+        usleep(5_000)
+    }
+    kill(p.process.processIdentifier, SIGINT)
+    #expect(p.wait() == 130, "\(p.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors").path))
+    let again = try fx.run("ssl-finetune-vit")
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("resumed from the checkpoint of step"), "\(again.stderr)")
+    let a = try Data(contentsOf: fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors"))
+    let b = try Data(contentsOf: straight.artifact("ssl-finetune-vit", "vit-ssl.safetensors"))
+    #expect(try SafeTensors.read(fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors")).tensors
+            == SafeTensors.read(straight.artifact("ssl-finetune-vit", "vit-ssl.safetensors")).tensors)
+    #expect(a == b)
+    #expect(try Data(contentsOf: fx.artifact("ssl-finetune-vit", "patch-matching.csv"))
+            == Data(contentsOf: straight.artifact("ssl-finetune-vit", "patch-matching.csv")))
+}
