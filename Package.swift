@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "World", targets: ["World"]),
+        .library(name: "Models", targets: ["Models"]),
         .library(name: "Manifest", targets: ["Manifest"]),
         .library(name: "StageKit", targets: ["StageKit"]),
     ],
@@ -40,6 +41,9 @@ let package = Package(
         // Text: the word-level tokenizer of the text encoder.
         .target(name: "Text"),
 
+        // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
+        .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -53,7 +57,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint",
+            "Random", "Checkpoint", "Models",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
@@ -80,6 +84,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
