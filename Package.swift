@@ -62,7 +62,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint", "Models",
+            "Random", "Checkpoint", "Models", "PatchQuality",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
