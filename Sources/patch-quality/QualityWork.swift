@@ -5,6 +5,7 @@ import Manifest
 import Models
 import PatchQuality
 import StageKit
+import TensorCore
 
 /// Per-item work of the patch-quality stage: the pairs, the images they name (resolved against the
 /// manifest and verified), the ViTs (loaded once, lazily), and the two item bodies.
@@ -19,6 +20,7 @@ final class QualityWork {
     init(runner: StageRunner, inputs: [ArtifactRecord]) throws {
         r = runner
         self.inputs = inputs
+        Threads.configure(count: runner.run.threads)
         byPath = Dictionary(inputs.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
         guard let file = inputs.first(where: { $0.kind == "patchdpo-pairs" || $0.relativePath.hasSuffix("/patchdpo-pairs.json") }) else {
             throw StageError.missingFile(path: runner.layout.artifacts("score-and-pair").appendingPathComponent("patchdpo-pairs.json").path,

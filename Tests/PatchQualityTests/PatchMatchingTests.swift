@@ -62,3 +62,22 @@ import World
         #expect(abs(hx - 14) < 1e-9 && abs(hy - 20) < 1e-9)
     }
 }
+
+/// The evaluator end to end on a ViT: a sequence of six identical images with identity homographies
+/// scores 100% at every block, also when the images (32 px) are larger than the ViT (16 px) and the
+/// homographies are rescaled; a viewpoint sequence scores less than that.
+@Test func evaluatorScoresIdenticalImagesFullyAtEveryBlock() throws {
+    let vit = try Fixture.randomized(.xs, seed: 12)
+    let base = try HPatches.makeIllumination(name: "i_same", seed: 4, size: 32)
+    var same = base                                                    // illumination: H = identity
+    same.images = Array(repeating: base.images[0], count: 6)
+    let rows = MatchingEvaluator.evaluate(vit, sequences: [same], blocks: [1, 3], source: "test", model: "m")
+    #expect(rows.map(\.block) == [1, 3])
+    for r in rows {
+        #expect(r.exact == MatchCount(correct: 80, total: 80) && r.within1.percent == 100 && r.illuminationExact.total == 80)
+        #expect(r.viewpointExact.total == 0)
+    }
+    let view = try HPatches.makeViewpoint(name: "v_x", seed: 4, size: 32)
+    let v = MatchingEvaluator.evaluate(vit, sequences: [view], blocks: [3], source: "test", model: "m")[0]
+    #expect(v.exact.total > 0 && v.exact.percent < 100 && v.within1.correct >= v.exact.correct)
+}

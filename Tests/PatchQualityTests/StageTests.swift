@@ -3,13 +3,17 @@ import Foundation
 import Manifest
 import Models
 import Testing
+import World
 @testable import PatchQuality
 
 /// Both stages end to end on a fixture run directory (StageFixture), through the real executables.
 @Suite(.serialized) struct StageTests {
     @Test func sslFinetuneThenPatchQuality() throws {
         let fx = try StageFixture(corruptKey: "p00002")
-        let ssl = try fx.run("ssl-finetune-vit")
+        // A "real" HPatches folder at 32 px (the ViT is 16 px: homographies are rescaled).
+        let real = fx.dir.appendingPathComponent("hpatches-sequences-release")
+        try HPatches.write(try HPatches.makeViewpoint(name: "v_real", seed: 9, size: 32), to: real.path)
+        let ssl = try fx.run("ssl-finetune-vit", ["--hpatches", fx.dir.path])
         #expect(ssl.status == 0, "\(ssl.stderr)")
         // Loss blocks [2, 7] capped to the depth-3 ViT; eval block 12 skipped; both said so.
         #expect(ssl.stderr.contains("capped") && ssl.stderr.contains("[12] skipped"), "\(ssl.stderr)")
@@ -22,7 +26,8 @@ import Testing
             .split(separator: "\n")
         #expect(csv.first == Substring(MatchingRow.csvHeader))
         #expect(csv.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
-                == ["world,before,1", "world,before,2", "world,before,3", "world,after,1", "world,after,2", "world,after,3"])
+                == ["world,before,1", "world,before,2", "world,before,3", "hpatches,before,1", "hpatches,before,2", "hpatches,before,3",
+                    "world,after,1", "world,after,2", "world,after,3", "hpatches,after,1", "hpatches,after,2", "hpatches,after,3"])
         let db = try ManifestDB(path: fx.runDir.appendingPathComponent("manifest.sqlite").path)
         let sslRun = try #require(try db.stageRuns(stage: "ssl-finetune-vit").first)
         let outs = try db.artifacts(stageRun: sslRun.id)
