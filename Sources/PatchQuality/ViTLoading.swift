@@ -67,6 +67,15 @@ public enum ViTLoading {
         (blocks.filter { (1...depth).contains($0) }, blocks.filter { !(1...depth).contains($0) })
     }
 
+    /// `blocks` with every block past `depth` replaced by `depth`, duplicates dropped (order kept);
+    /// nil when `blocks` is empty or holds a block < 1. (A shallow smoke ViT has no block 7.)
+    public static func capped(blocks: [Int], depth: Int) -> [Int]? {
+        guard !blocks.isEmpty, blocks.allSatisfy({ $0 >= 1 }) else { return nil }
+        var out: [Int] = []
+        for b in blocks.map({ min($0, depth) }) where !out.contains(b) { out.append(b) }
+        return out
+    }
+
     /// The head count in a pretrain record (`vit.json`): the first integer `heads` found, preferring
     /// one under a `config` object. Nil when absent or when the data is not JSON.
     public static func heads(inRecord data: Data) -> Int? {

@@ -20,56 +20,65 @@ struct SSLStageBody {
         let c = r.config
         Threads.configure(count: r.run.threads)
         let original = try loadPretrainedViT(r, inputs: inputs, defaultHeads: c.int("heads"))
-        let size = original.config.imageSize
-        let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval-blocks"), depth: original.config.depth)
-        if !dropped.isEmpty { r.log.warn("eval-blocks \(dropped) skipped: the ViT has depth \(original.config.depth)") }
-        // Loss blocks past the depth are capped at the last block (a shallow smoke ViT has no block 7).
         let depth = original.config.depth
+        let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval-blocks"), depth: depth)
+        if !dropped.isEmpty { r.log.warn("eval-blocks \(dropped) skipped: the ViT has depth \(depth)") }
         let wanted = c.ints("loss-blocks")
-        if wanted.isEmpty || wanted.contains(where: { $0 < 1 }) {
+        guard let lossBlocks = ViTLoading.capped(blocks: wanted, depth: depth) else {
             throw PatchQualityError.badConfig(key: "loss-blocks", detail: "\(wanted) must be a non-empty list of blocks >= 1")
         }
-        var lossBlocks: [Int] = []
-        for b in wanted.map({ min($0, depth) }) where !lossBlocks.contains(b) { lossBlocks.append(b) }
-        if wanted.contains(where: { $0 > depth }) { r.log.warn("loss-blocks \(wanted) capped to \(lossBlocks): the ViT has depth \(depth)") }
-        let images = try poolImages(size: size)
-        r.log.info("\(images.shape[0]) pool image(s) at \(size)x\(size); ViT depth \(original.config.depth), width \(original.config.width)")
+        if lossBlocks != wanted { r.log.warn("loss-blocks \(wanted) capped to \(lossBlocks): the ViT has depth \(depth)") }
+        let images = try poolImages(size: original.config.imageSize)
+        r.log.info("\(images.shape[0]) pool image(s) at \(original.config.imageSize)px; ViT depth \(depth), width \(original.config.width)")
 
-        // Evaluation sets: world sequences (written as outputs) and an optional real folder.
-        var outputs: [NewArtifact] = []
-        let world = try HPatches.makeSet(count: c.int("hpatches-count"), seed: UInt64(c.int("hpatches-seed")), size: size)
-        let hpDir = r.layout.artifacts(r.stage).appendingPathComponent("hpatches")
-        try? FileManager.default.removeItem(at: hpDir)
-        for seq in world { try HPatches.write(seq, to: hpDir.path) }
-        outputs += try recordTree(hpDir, kind: "hpatches")
-        var sets: [(String, [HPatchesSequence])] = [("world", world)]
-        let realDir = c.string("hpatches-dir")
-        if !realDir.isEmpty { sets.append(("hpatches", try HPatches.readAll(root: realDir))) }
+        let (sets, hpatchesFiles) = try evaluationSets(size: original.config.imageSize)
         func table(_ vit: ViT, _ model: String) -> [MatchingRow] {
             sets.flatMap { MatchingEvaluator.evaluate(vit, sequences: $0.1, blocks: evalBlocks, source: $0.0, model: model) }
         }
         let before = table(original, "before")
-
-        // Training (resumes from the newest verified checkpoint of this stage run).
         var tc = SSLTrainingConfig()
         tc.epochs = c.int("epochs"); tc.batchSize = c.int("batch-size"); tc.learningRate = c.double("lr")
         tc.momentum = c.double("momentum"); tc.lambdaReg = Float(c.double("lambda-reg")); tc.blocks = lossBlocks
         tc.seed = UInt64(r.run.seed)
+        let trainer = try train(original: original, images: images, config: tc)
+        let rows = before + table(trainer.model, "after")
+        for row in rows where row.source == "world" {
+            try context.metric("patch_matching_\(row.model)_block\(row.block)", step: trainer.step, row.exact.percent)
+        }
+        return hpatchesFiles + (try writeOutputs(trainer: trainer, rows: rows))
+    }
+
+    /// World sequences (written under `hpatches/` and returned as outputs) and the real folder if any.
+    func evaluationSets(size: Int) throws -> (sets: [(String, [HPatchesSequence])], outputs: [NewArtifact]) {
+        let c = r.config
+        let world = try HPatches.makeSet(count: c.int("hpatches-count"), seed: UInt64(c.int("hpatches-seed")), size: size)
+        let dir = r.layout.artifacts(r.stage).appendingPathComponent("hpatches")
+        try? FileManager.default.removeItem(at: dir)
+        for seq in world { try HPatches.write(seq, to: dir.path) }
+        var sets: [(String, [HPatchesSequence])] = [("world", world)]
+        let real = c.string("hpatches-dir")
+        if !real.isEmpty { sets.append(("hpatches", try HPatches.readAll(root: real))) }
+        return (sets, try recordTree(dir, kind: "hpatches"))
+    }
+
+    /// Trains a copy of `original` against it, resuming from the newest verified checkpoint of this
+    /// stage run, checkpointing every K steps and on SIGINT/SIGTERM (then stopping).
+    func train(original: ViT, images: Tensor, config: SSLTrainingConfig) throws -> SSLTrainer {
         let model = try ViT(config: original.config, key: .init(seed: 0))
         try model.loadStrict(original.stateDict(), path: "pretrain-vit")
-        let trainer = SSLTrainer(model: model, frozen: original, images: images, config: tc)
-        let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints")
+        let trainer = SSLTrainer(model: model, frozen: original, images: images, config: config)
         if let (step, files) = try context.checkpoints.latest() {
             let dir = r.layout.root.appendingPathComponent(files[0].relativePath).deletingLastPathComponent()
             try trainer.restore(try TrainingCheckpoint.load(dir, rng: SSLSchedule.self), path: dir.path)
             r.log.info("resumed from the checkpoint of step \(step)")
         }
-        let every = c.int("checkpoint-every")
+        let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints")
         func save() throws {
             let dir = try TrainingCheckpoint.save(trainer.state(), root: root)
             let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
             try context.checkpoints.record(step: trainer.step, files: names.map { dir.appendingPathComponent($0) })
         }
+        let every = r.config.int("checkpoint-every")
         r.log.info("training \(trainer.schedule.totalSteps - trainer.step) step(s) of \(trainer.schedule.totalSteps)")
         while !trainer.isFinished {
             let (loss, eq, reg) = trainer.trainStep()
@@ -79,37 +88,39 @@ struct SSLStageBody {
             if !loss.isFinite {
                 throw PatchQualityError.badConfig(key: "lr", detail: "the loss became \(loss) at step \(trainer.step); lower lr")
             }
-            if CheckpointStore.isDue(step: trainer.step, every: every) { try save() }
+            let due = CheckpointStore.isDue(step: trainer.step, every: every)
+            if due { try save() }
             if Interrupts.received != nil {
-                if !CheckpointStore.isDue(step: trainer.step, every: every) { try save() }
+                if !due { try save() }
                 try context.checkInterrupt()
             }
         }
-        let after = table(trainer.model, "after")
-
-        // Outputs.
-        var file = trainer.model.stateDict()
-        file.metadata = ["heads": "\(original.config.heads)", "steps": "\(trainer.step)", "seed": "\(r.run.seed)",
-                         "config": String(decoding: try sortedJSON.encode(original.config), as: UTF8.self)]
-        outputs.append(try r.writeArtifact(SafeTensors.encode(file), name: "vit-ssl.safetensors", kind: "checkpoint/vit-ssl"))
-        let rows = before + after
-        let csv = ([MatchingRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
-        outputs.append(try r.writeArtifact(Data(csv.utf8), name: "patch-matching.csv", kind: "table"))
-        let enc = sortedJSON
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let doc = MatchingDocument(training: tc, steps: trainer.step, images: images.shape[0], rows: rows)
-        outputs.append(try r.writeArtifact(try enc.encode(doc), name: "patch-matching.json", kind: "table"))
-        for row in rows where row.source == "world" {
-            try context.metric("patch_matching_\(row.model)_block\(row.block)", step: trainer.step, row.exact.percent)
-        }
-        return outputs
+        return trainer
     }
 
-    /// Every reference and generated pool PNG, resized to the ViT's size; unreadable ones are skipped
-    /// with a warning naming the file.
+    /// vit-ssl.safetensors (with heads, steps, seed, config in its metadata) and the table as CSV and JSON.
+    func writeOutputs(trainer: SSLTrainer, rows: [MatchingRow]) throws -> [NewArtifact] {
+        var file = trainer.model.stateDict()
+        file.metadata = ["heads": "\(trainer.model.config.heads)", "steps": "\(trainer.step)", "seed": "\(r.run.seed)",
+                         "config": String(decoding: try sortedJSON.encode(trainer.model.config), as: UTF8.self)]
+        let csv = ([MatchingRow.csvHeader] + rows.map(\.csvLine)).joined(separator: "\n") + "\n"
+        let enc = sortedJSON
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let doc = MatchingDocument(training: trainer.config, steps: trainer.step, images: trainer.images.shape[0], rows: rows)
+        return [
+            try r.writeArtifact(SafeTensors.encode(file), name: "vit-ssl.safetensors", kind: "checkpoint/vit-ssl"),
+            try r.writeArtifact(Data(csv.utf8), name: "patch-matching.csv", kind: "table"),
+            try r.writeArtifact(try enc.encode(doc), name: "patch-matching.json", kind: "table"),
+        ]
+    }
+
+    /// Every reference and generated pool PNG (`pool/<key>/reference.png`, `gen-<k>.png`, in key
+    /// order), resized to the ViT's size; unreadable ones are skipped with a warning naming the file.
     func poolImages(size: Int) throws -> Tensor {
-        let pool = inputs.filter { $0.relativePath.hasPrefix("artifacts/generate-pool/") && $0.relativePath.hasSuffix(".png") }
-            .sorted { $0.relativePath < $1.relativePath }
+        let records = Dictionary(inputs.filter { $0.relativePath.hasPrefix("artifacts/generate-pool/") }.map { ($0.relativePath, $0) },
+                                 uniquingKeysWith: { a, _ in a })
+        let pool = PoolItem.items(paths: Array(records.keys)).flatMap { [$0.reference].compactMap { $0 } + $0.generated }
+            .map { records[$0]! }
         var images: [Image] = []
         let limit = r.config.int("max-images")
         for a in pool where limit == 0 || images.count < limit {

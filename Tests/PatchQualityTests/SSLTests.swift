@@ -156,6 +156,13 @@ enum Fixture {
         }
     }
 
+    @Test func blockLists() {
+        #expect(ViTLoading.capped(blocks: [2, 7, 12], depth: 3) == [2, 3])
+        #expect(ViTLoading.capped(blocks: [7], depth: 12) == [7])
+        #expect(ViTLoading.capped(blocks: [], depth: 12) == nil && ViTLoading.capped(blocks: [0, 1], depth: 12) == nil)
+        #expect(ViTLoading.partition(blocks: [1, 4, 7, 10, 12], depth: 6) == ([1, 4], [7, 10, 12]))
+    }
+
     @Test func headsFromARecord() {
         #expect(ViTLoading.heads(inRecord: Data(#"{"config":{"vit":{"heads":4}},"steps":10}"#.utf8)) == 4)
         #expect(ViTLoading.heads(inRecord: Data(#"{"seed":1}"#.utf8)) == nil)
