@@ -62,11 +62,11 @@ public enum PatchFeatureExtractor {
         while start < images.count {
             let end = min(images.count, start + batch)
             let x = tensor(Array(images[start..<end]), size: s)
-            let taps = withNoGrad { vit.forward(Variable(x), taps: blocks) }
+            let taps = withNoGrad { ViTTaps.forward(vit, Variable(x), taps: blocks) }
             for b in 0..<(end - start) {
                 var perBlock: [Int: PatchFeatures] = [:]
                 for block in blocks {
-                    let t = taps.patchTokens(after: block).value                // [B, N, D]
+                    let t = ViTTaps.patchTokens(taps, after: block).value        // [B, N, D]
                     let n = t.shape[1], d = t.shape[2]
                     let row = Array(t.scalars[(b * n * d)..<((b + 1) * n * d)])
                     perBlock[block] = PatchFeatures(rows: side, columns: side, dim: d, raw: row)

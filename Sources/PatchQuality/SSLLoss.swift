@@ -25,15 +25,15 @@ public enum SSLLoss {
         let side = model.config.imageSize / model.config.patchSize
         let x = Variable(images)
         let tx = Variable(transform.apply(toImages: images))
-        let out = model.forward(x, taps: blocks)
-        let outT = model.forward(tx, taps: blocks)
-        let ref = withNoGrad { frozen.forward(x, taps: blocks) }
+        let out = ViTTaps.forward(model, x, taps: blocks)
+        let outT = ViTTaps.forward(model, tx, taps: blocks)
+        let ref = withNoGrad { ViTTaps.forward(frozen, x, taps: blocks) }
         var total: Variable?
         var eq: Float = 0, reg: Float = 0
         for block in blocks {
-            let f = out.patchTokens(after: block)
-            let e = mseLoss(transform.apply(toTokens: f, side: side), outT.patchTokens(after: block))
-            let r = mseLoss(f, ref.patchTokens(after: block).detached())
+            let f = ViTTaps.patchTokens(out, after: block)
+            let e = mseLoss(transform.apply(toTokens: f, side: side), ViTTaps.patchTokens(outT, after: block))
+            let r = mseLoss(f, ViTTaps.patchTokens(ref, after: block).detached())
             eq += e.item; reg += r.item
             let term = e + r * lambdaReg
             total = total.map { $0 + term } ?? term

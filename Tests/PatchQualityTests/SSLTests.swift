@@ -156,6 +156,16 @@ enum Fixture {
         }
     }
 
+    @Test func truncatedForwardTapsEqualTheFullForwardBitForBit() throws {
+        let vit = try Fixture.randomized(ViTConfig.xs, seed: 8)
+        let x = Variable(Fixture.images(2, size: 16, seed: 9))
+        let full = vit.forward(x, taps: [1, 2, 3])
+        let short = ViTTaps.forward(vit, x, taps: [2, 1])
+        #expect(Set(short.keys) == [1, 2])
+        #expect(short[1]!.value == full.taps[1]!.value && short[2]!.value == full.taps[2]!.value)
+        #expect(ViTTaps.patchTokens(short, after: 2).value == full.patchTokens(after: 2).value)
+    }
+
     @Test func blockLists() {
         #expect(ViTLoading.capped(blocks: [2, 7, 12], depth: 3) == [2, 3])
         #expect(ViTLoading.capped(blocks: [7], depth: 12) == [7])
