@@ -69,6 +69,15 @@ public struct QualityMaps: Sendable, Equatable {
         return q
     }
 
+    /// Mean of q_g over the generated image's foreground cells (all cells when `foreground` is nil
+    /// or empty): the "patch-quality mean over foreground" scorer of METHODS 7.
+    public func meanGeneratedQuality(foreground: [Bool]? = nil) -> Float {
+        let mask = Self.effective(foreground, qg.count)
+        precondition(mask.count == qg.count, "meanGeneratedQuality: mask of \(mask.count) cells for \(qg.count)")
+        let cells = (0..<qg.count).filter { mask[$0] }
+        return cells.reduce(0) { $0 + qg[$1] } / Float(cells.count)
+    }
+
     /// Bilinear upsampling (PyTorch `interpolate`, align_corners = False) of a rows x columns map to
     /// `height` x `width`, the resolution of the noise the loss is computed on.
     public static func upsample(_ map: [Float], rows: Int, columns: Int, height: Int, width: Int) -> [Float] {

@@ -54,10 +54,12 @@ final class QualityWork {
         return min(want, vit.config.depth)
     }
 
-    /// A pair's image: the recorded artifact at `path` (relative to the run directory, or to
-    /// generate-pool's artifact folder), verified, decoded (a non-PNG throws naming the file).
+    /// A pair's image: the recorded artifact at `path` (relative to the run directory, or a suffix of
+    /// a generate-pool artifact's path, as dpo-train resolves them), verified, decoded (a non-PNG
+    /// throws naming the file).
     func image(_ path: String) throws -> Image {
-        guard let a = byPath[path] ?? byPath["artifacts/generate-pool/" + path] else {
+        let pool = inputs.lazy.filter { $0.relativePath.hasPrefix("artifacts/generate-pool/") }
+        guard let a = byPath[path] ?? pool.first(where: { $0.relativePath.hasSuffix("/" + path) }) else {
             throw StageError.missingFile(path: r.layout.root.appendingPathComponent(path).path,
                                          hint: "named by patchdpo-pairs.json but not recorded by generate-pool; rerun generate-pool and score-and-pair")
         }

@@ -47,6 +47,15 @@ import TensorCore
         #expect(q.qg[1] == 1 && q.qg[2] == 1)
     }
 
+    @Test func foregroundMeanScorer() {
+        let r = Self.feats(Self.base)
+        let g = Self.feats([[0, 0, 1], [1, 0, 0], [0, 1, 0], [-1, 0, 0]])
+        let q = QualityMaps(generated: g, reference: r)                           // q_g = [1, 1, 1, 0.5]
+        #expect(abs(q.meanGeneratedQuality() - 0.875) < 1e-6)
+        #expect(abs(q.meanGeneratedQuality(foreground: [false, false, true, true]) - 0.75) < 1e-6)
+        #expect(abs(q.meanGeneratedQuality(foreground: [false, false, false, false]) - 0.875) < 1e-6)
+    }
+
     @Test func upsampleIsBilinearWithPyTorchCorners() {
         // F.interpolate(torch.tensor([[[[0., 1.], [2., 3.]]]]), size=(4, 4), mode="bilinear")
         let up = QualityMaps.upsample([0, 1, 2, 3], rows: 2, columns: 2, height: 4, width: 4)
