@@ -1,11 +1,13 @@
 import Imaging
 import Models
+import Random
 import World
 
 /// A measured test of patch quality (WORLD.md "Defects"): a reference render of a subject (clean
 /// background, canonical pose) and a "generated" render of the same subject (textured background,
-/// random pose) with one injected defect, with ground-truth foreground coverage of both and the
-/// defect mask of the generated image.
+/// random pose) with one injected local defect (recolour or blur or shift the decal, drop a stripe;
+/// not swap-pattern, which repaints the whole body), with ground-truth foreground coverage of both
+/// and the defect mask of the generated image.
 public struct DefectSample: Sendable {
     public var reference: Image
     public var referenceCoverage: [Float]
@@ -34,8 +36,9 @@ public enum DefectBenchmark {
             let genReq = RenderRequest(subject: subject, scene: Scene(background: bgs[Int((seed &+ i) % UInt64(bgs.count))], seed: seed &+ i),
                                        pose: pose, size: size)
             let ref = try Renderer.render(refReq), gen = try Renderer.render(genReq)
-            let defects = Defect.applicable(to: subject)
-            let d = defects[Int((seed &+ i / 3) % UInt64(defects.count))]
+            // Local defects only: swap-pattern repaints the whole body, which is not a "local detail".
+            let defects = Defect.applicable(to: subject).filter { $0 != .swapPattern }
+            let d = defects[Int(RNGKey(seed: seed).fold(in: i).uint32(at: 0) % UInt32(defects.count))]
             guard let hurt = try? DefectInjector.inject(d, into: genReq, original: gen) else { continue }
             out.append(DefectSample(reference: ref.image, referenceCoverage: ref.mask, generated: hurt.image,
                                     generatedCoverage: gen.mask, defectMask: hurt.mask, defect: "\(d)"))

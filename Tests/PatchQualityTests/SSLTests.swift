@@ -173,6 +173,14 @@ enum Fixture {
         #expect(ViTLoading.partition(blocks: [1, 4, 7, 10, 12], depth: 6) == ([1, 4], [7, 10, 12]))
     }
 
+    @Test func aClassifierCheckpointKeepsItsHead() throws {
+        var config = ViTConfig.xs
+        config.classes = 5                                                       // pretrain-vit trains a category head
+        let vit = try Fixture.randomized(config, seed: 6)
+        let loaded = try ViTLoading.load(vit.stateDict(), path: "mem", heads: 2)
+        #expect(loaded.config == config && loaded.stateDict() == vit.stateDict())
+    }
+
     @Test func headsFromARecord() {
         #expect(ViTLoading.heads(inRecord: Data(#"{"config":{"vit":{"heads":4}},"steps":10}"#.utf8)) == 4)
         #expect(ViTLoading.heads(inRecord: Data(#"{"seed":1}"#.utf8)) == nil)
