@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
