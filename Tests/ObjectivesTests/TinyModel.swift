@@ -40,3 +40,13 @@ func allBits(_ policy: AdapterPolicy) -> [String: [UInt32]] {
     for (k, p) in policy.resampler.namedParameters() { out["image_proj." + k] = p.value.scalars.map(\.bitPattern) }
     return out
 }
+
+/// The first key whose bits differ between two `allBits` snapshots (nil when identical), for short failure messages.
+func firstDifference(_ a: [String: [UInt32]], _ b: [String: [UInt32]]) -> String? {
+    if a.keys.sorted() != b.keys.sorted() { return "key sets differ" }
+    for key in a.keys.sorted() where a[key] != b[key] {
+        let i = zip(a[key]!, b[key]!).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? -1
+        return "\(key) at index \(i)"
+    }
+    return nil
+}
