@@ -74,7 +74,7 @@ let package = Package(
         ]),
         .executableTarget(name: "dpo-train", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
-            "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
