@@ -74,8 +74,9 @@ func runDPOTrain(_ r: StageRunner) throws {
                     r.log.info("\(kind.rawValue) step \(step)/\(steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
                                + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))
                 }
-                if step == steps || CheckpointStore.isDue(step: step, every: every) { try save() }
-                do { try ctx.checkInterrupt() } catch { if step % max(every, 1) != 0 { try save() }; throw error }
+                var saved = false
+                if step == steps || CheckpointStore.isDue(step: step, every: every) { try save(); saved = true }
+                do { try ctx.checkInterrupt() } catch { if !saved { try save() }; throw error }
             }
             var file = policy.adapterStateDict()
             file.metadata = ["loss": kind.rawValue, "steps": "\(steps)", "format": "ip-adapter"]
