@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ObjectivesTests", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
         ]),
