@@ -41,6 +41,11 @@ let package = Package(
         // Text: the word-level tokenizer of the text encoder.
         .target(name: "Text"),
 
+        // Objectives: the training losses of METHODS.md 5 and the preference training step.
+        .target(name: "Objectives", dependencies: [
+            "Autograd", "TensorCore", "Diffusion", "Models", "NN", "Optim", "Random", "Checkpoint",
+        ]),
+
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
         .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
 
@@ -80,6 +85,10 @@ let package = Package(
             "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "World", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "dpo-train", dependencies: [
+            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
+            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
@@ -98,6 +107,9 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
+        .testTarget(name: "ObjectivesTests", dependencies: [
+            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
+        ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
