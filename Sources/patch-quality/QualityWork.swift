@@ -68,7 +68,9 @@ final class QualityWork {
     }
 
     func pair(_ item: ItemContext) throws -> [NewArtifact] {
-        let entry = pairs.first { $0.key == item.key }!
+        guard let entry = pairs.first(where: { $0.key == item.key }) else {
+            throw PatchQualityError.badPairs(path: "patchdpo-pairs.json", detail: "no pair has key \(item.key) any more")
+        }
         let reference = try image(entry.reference), generated = try image(entry.generated)
         let which = r.config.string("vit")
         let vit = try vit(which)
