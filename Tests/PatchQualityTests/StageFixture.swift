@@ -42,7 +42,7 @@ final class StageFixture {
     """
 
     init(stages: Set<String> = ["pretrain-vit", "generate-pool", "score-and-pair"], items: Int = 3,
-         corruptKey: String? = nil, epochs: Int = 2) throws {
+         corruptKey: String? = nil, epochs: Int = 2, withPairsFile: Bool = true, withViTFile: Bool = true) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("pq-\(UUID().uuidString)")
         vit = try ViT(config: .xs, key: RNGKey(seed: 21))
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
@@ -63,8 +63,7 @@ final class StageFixture {
             _ = try db.recordArtifacts(stageRun: id, recs)
             try db.setStatus(stageRun: id, .done, error: nil)
         }
-        try stage("pretrain-vit", [
-            ("vit.safetensors", SafeTensors.encode(vit.stateDict()), "checkpoint/vit"),
+        try stage("pretrain-vit", (withViTFile ? [("vit.safetensors", SafeTensors.encode(vit.stateDict()), "checkpoint/vit")] : []) + [
             ("vit.json", Data(#"{"config":{"heads":2,"depth":3},"seed":21,"steps":0}"#.utf8), "record"),
         ])
         var pool: [(String, Data, String)] = []
@@ -86,9 +85,9 @@ final class StageFixture {
             pairs.append(["key": key, "reference": "artifacts/generate-pool/pool/\(key)/reference.png", "generated": gens])
         }
         try stage("generate-pool", pool)
-        try stage("score-and-pair", [
+        try stage("score-and-pair", withPairsFile ? [
             ("patchdpo-pairs.json", try JSONSerialization.data(withJSONObject: ["pairs": pairs], options: [.sortedKeys]), "patchdpo-pairs"),
-        ])
+        ] : [("pairs.json", Data("[]".utf8), "pairs")])
     }
 
     deinit { try? FileManager.default.removeItem(at: dir) }

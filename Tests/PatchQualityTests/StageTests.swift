@@ -66,6 +66,18 @@ import World
         #expect(v >= 0 && v <= 1)
     }
 
+    @Test func missingUpstreamFilesNameTheStageThatShouldHaveMadeThem() throws {
+        let noPairs = try StageFixture(withPairsFile: false)
+        #expect(try noPairs.run("ssl-finetune-vit").status == 0)
+        let pq = try noPairs.run("patch-quality")
+        #expect(pq.status == 66)
+        #expect(pq.stderr.contains("patchdpo-pairs.json") && pq.stderr.contains("stage score-and-pair should have produced it"), "\(pq.stderr)")
+        let noViT = try StageFixture(withViTFile: false)
+        let ssl = try noViT.run("ssl-finetune-vit")
+        #expect(ssl.status == 66)
+        #expect(ssl.stderr.contains("vit.safetensors") && ssl.stderr.contains("stage pretrain-vit should have produced it"), "\(ssl.stderr)")
+    }
+
     @Test func missingUpstreamNamesTheStage() throws {
         let fx = try StageFixture(stages: ["pretrain-vit"])
         let pq = try fx.run("patch-quality")
