@@ -57,7 +57,7 @@ public enum DefectBenchmark {
     public static func evaluate(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
                                 foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
         let p = vit.config.patchSize, s = vit.config.imageSize
-        var scores: [Double] = [], labels: [Bool] = []
+        var cells: [(qg: [Float], foreground: [Bool], defective: [Bool])] = []
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
         for (j, sample) in samples.enumerated() {
@@ -68,9 +68,20 @@ public enum DefectBenchmark {
             let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
             let maps = QualityMaps(generated: gens[j][block]!, reference: refs[j][block]!, generatedForeground: fgG,
                                    referenceForeground: fgR, normalization: normalization)
-            for i in 0..<fgG.count where fgG[i] {
-                scores.append(Double(1 - maps.qg[i]))
-                labels.append(bad[i])
+            cells.append((maps.qg, fgG, bad))
+        }
+        return score(cells)
+    }
+
+    /// AUROC of 1 - q_g against the defect labels over the foreground cells of every sample.
+    public static func score(_ samples: [(qg: [Float], foreground: [Bool], defective: [Bool])]) -> Result {
+        var scores: [Double] = [], labels: [Bool] = []
+        for x in samples {
+            precondition(x.qg.count == x.foreground.count && x.qg.count == x.defective.count,
+                         "DefectBenchmark.score: \(x.qg.count) qualities, \(x.foreground.count) fg, \(x.defective.count) labels")
+            for i in 0..<x.qg.count where x.foreground[i] {
+                scores.append(Double(1 - x.qg[i]))
+                labels.append(x.defective[i])
             }
         }
         let pos = labels.filter { $0 }.count

@@ -20,4 +20,19 @@ import Testing
         #expect(auroc(scores: [0.1, 0.2], labels: [true, true]) == nil)
         #expect(auroc(scores: [], labels: []) == nil)
     }
+
+    /// Only foreground cells count; low quality must rank defective cells first.
+    @Test func defectScoreOverForegroundCells() {
+        let a: (qg: [Float], foreground: [Bool], defective: [Bool]) =
+            ([0.2, 0.9, 0.1, 1.0], [true, true, false, false], [true, false, true, false])   // cells 2, 3: background
+        let b: (qg: [Float], foreground: [Bool], defective: [Bool]) =
+            ([0.6, 0.95, 0.3], [true, true, true], [false, false, true])
+        // Foreground scores 1 - q: defective {0.8, 0.7}, clean {0.1, 0.4, 0.05}: perfectly separated.
+        let r = DefectBenchmark.score([a, b])
+        #expect(r == DefectBenchmark.Result(auroc: 1, positives: 2, negatives: 3))
+        // Make a clean cell look worse than a defective one: 1 of 6 pairs inverted.
+        let c: (qg: [Float], foreground: [Bool], defective: [Bool]) = ([0.25], [true], [false])
+        let r2 = DefectBenchmark.score([a, b, c])
+        #expect(r2.positives == 2 && r2.negatives == 4 && abs(r2.auroc! - 7.0 / 8.0) < 1e-12)
+    }
 }
