@@ -85,14 +85,15 @@ final class QualityWork {
         let maps = QualityMaps(generated: feats[1][b]!, reference: feats[0][b]!,
                                generatedForeground: mask(generated, "fg-generated"), referenceForeground: mask(reference, "fg-reference"),
                                normalization: QualityNormalization(rawValue: r.config.string("normalization"))!)
-        let side = r.config.int("loss-resolution") > 0 ? r.config.int("loss-resolution") : generated.width
-        let sideH = r.config.int("loss-resolution") > 0 ? side : generated.height
-        let n = maps.rows
+        let res = r.config.int("loss-resolution")
+        let (h, w) = res > 0 ? (res, res) : (generated.height, generated.width)      // the noise the loss sees
+        func up(_ q: [Float]) -> TensorData {
+            TensorData(shape: [h, w], values: QualityMaps.upsample(q, rows: maps.rows, columns: maps.columns, height: h, width: w))
+        }
         let file = SafeTensorsFile(tensors: [
-            "q_g": TensorData(shape: [sideH, side], values: QualityMaps.upsample(maps.qg, rows: n, columns: maps.columns, height: sideH, width: side)),
-            "q_r": TensorData(shape: [sideH, side], values: QualityMaps.upsample(maps.qr, rows: n, columns: maps.columns, height: sideH, width: side)),
-            "q_g_patch": TensorData(shape: [n, maps.columns], values: maps.qg),
-            "q_r_patch": TensorData(shape: [n, maps.columns], values: maps.qr),
+            "q_g": up(maps.qg), "q_r": up(maps.qr),
+            "q_g_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qg),
+            "q_r_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qr),
         ], metadata: ["reference": entry.reference, "generated": entry.generated, "vit": which, "block": "\(b)",
                       "normalization": r.config.string("normalization")])
         var out = [try item.write(SafeTensors.encode(file), name: "q/\(item.key).safetensors", kind: "quality-map")]
