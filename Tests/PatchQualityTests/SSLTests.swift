@@ -183,6 +183,9 @@ enum Fixture {
 
     @Test func headsFromARecord() {
         #expect(ViTLoading.heads(inRecord: Data(#"{"config":{"vit":{"heads":4}},"steps":10}"#.utf8)) == 4)
+        // The pretrain-vit record as written by `pretrain vit` (abridged).
+        let record = #"{"classes":["mug","ball"],"metrics":{"val_top1":0.07},"training":{"lr":"0.001"},"vit":{"depth":12,"heads":3,"width":96}}"#
+        #expect(ViTLoading.heads(inRecord: Data(record.utf8)) == 3)
         #expect(ViTLoading.heads(inRecord: Data(#"{"seed":1}"#.utf8)) == nil)
         #expect(ViTLoading.heads(inRecord: Data("not json".utf8)) == nil)
     }
