@@ -56,6 +56,12 @@ let package = Package(
             "Diffusion", "World", "Imaging", "Text",
         ]),
 
+        // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
+        .target(name: "PoolStages", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
+            "Manifest", "StageKit",
+        ]),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -88,6 +94,14 @@ let package = Package(
             "Generation", "Training", "Imaging", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "generate-pool", dependencies: [
+            "PoolStages", "Generation", "Imaging", "World", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "score-and-pair", dependencies: [
+            "PoolStages", "Generation", "Imaging", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
@@ -115,6 +129,10 @@ let package = Package(
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+        ]),
+        .testTarget(name: "PoolStagesTests", dependencies: [
+            "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
+            "NN", "generate-pool", "score-and-pair",
         ]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
