@@ -45,10 +45,10 @@ struct GeneratePool: ParsableCommand {
             for p in plans { byKey[p.key] = p }
             let options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
                                           ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")))
-            var generator: Generator?   // loaded on the first item that needs it (an up-to-date run loads nothing)
+            // Loaded before the item loop so a missing or bad upstream artifact stops the stage (exit 66/65)
+            // instead of failing every item.
+            let g = try UpstreamModels(runner: r).generator()
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
-                let g = try generator ?? UpstreamModels(runner: r).generator()
-                generator = g
                 let plan = byKey[item.key]!
                 let reference = try Renderer.render(RenderRequest(subject: try plan.worldSubject(), scene: .clean,
                                                                   size: g.resolution)).image
