@@ -58,8 +58,11 @@ public struct PairsFile: Codable, Sendable, Equatable {
 }
 
 /// `patchdpo-pairs.json`: every (reference, generated) pair of the scored prompts (PatchDPO trains on all).
+/// `key` is unique per pair, `<pool key>-<generated stem>` (e.g. `p00003-gen-1`): the name patch-quality
+/// and dpo-train give the pair's quality map `q/<key>.safetensors`.
 public struct PatchDPOPair: Codable, Sendable, Equatable {
     public var key: String
+    public var poolKey: String
     public var prompt: String
     public var reference: String
     public var generated: String
@@ -82,7 +85,10 @@ public enum PoolReports {
     /// The (reference, generated) pairs of `prompts`.
     public static func patchDPOPairs(_ prompts: [ScoredPrompt]) -> [PatchDPOPair] {
         prompts.flatMap { p in
-            p.images.enumerated().map { PatchDPOPair(key: p.key, prompt: p.prompt, reference: p.reference, generated: $1, index: $0) }
+            p.images.enumerated().map { i, g in
+                PatchDPOPair(key: "\(p.key)-" + ((g as NSString).lastPathComponent as NSString).deletingPathExtension, poolKey: p.key,
+                             prompt: p.prompt, reference: p.reference, generated: g, index: i)
+            }
         }
     }
 

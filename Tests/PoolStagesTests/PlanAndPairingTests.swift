@@ -77,6 +77,7 @@ import World
     #expect(f.pairs.count == 1 && f.pairs[0].winner == "g0" && f.pairs[0].loser == "g1")
     #expect(f.dropped == 1 && f.droppedReasons["p00001"] != nil)
     #expect(PoolReports.patchDPOPairs([kept, dropped]).map(\.generated) == ["g0", "g1", "h0", "h1"])
+    #expect(PoolReports.patchDPOPairs([kept]).map(\.key) == ["p00000-g0", "p00000-g1"])
     let csv = PoolReports.csv([kept], scorers: ["vit_cls"]).split(separator: "\n")
     #expect(csv[0] == "key,image,vit_cls,total" && csv.count == 3)
 }

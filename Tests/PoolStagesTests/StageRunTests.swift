@@ -51,6 +51,8 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(pairs.pairs.count + pairs.dropped == 3 && pairs.failed.isEmpty)
     let pd = try JSONDecoder().decode([PatchDPOPair].self, from: box.file("artifacts/score-and-pair/patchdpo-pairs.json")!)
     #expect(pd.count == 6 && pd[0].reference == pool + "p00000/reference.png")
+    #expect(pd.map(\.key) == ["p00000-gen-0", "p00000-gen-1", "p00001-gen-0", "p00001-gen-1", "p00002-gen-0", "p00002-gen-1"])
+    #expect(pd[3].generated == pool + "p00001/gen-1.png" && pd[3].poolKey == "p00001")
     let csv = String(decoding: box.file("artifacts/score-and-pair/scores.csv")!, as: UTF8.self)
     #expect(csv.split(separator: "\n").count == 7)
 }
