@@ -87,7 +87,7 @@ let package = Package(
         ]),
         .executableTarget(name: "pretrain", dependencies: [
             "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
-            "TensorCore",
+            "TensorCore", "Autograd", "Random",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sample", dependencies: [

@@ -63,45 +63,91 @@ public enum Gates {
 
     /// Base U-Net gate: one text-only sample per (background, category), the prompt
     /// "a {object} {background phrase}"; the fraction the classifier ViT labels as the requested
-    /// category (goal >= 0.8). Returns the fraction and the images with their captions.
-    public static func categoryAccuracy(_ g: Generator, classifier: ViT, backgrounds: [Background] = Background.textured,
-                                        options: SamplingOptions, seed: UInt64, batchSize: Int = 26) throws
-        -> (accuracy: Double, samples: [(image: Image, caption: String)]) {
+    /// category (goal >= 0.8). With `clip`, also the fraction CLIP's zero-shot classifier (argmax over
+    /// categories of cos(image, "a {category} {same background phrase}")) gets right. `real*` are
+    /// the same judges on real renders of the same (category, background) grid (validation subjects,
+    /// random poses): the ceiling the samples are measured against.
+    public static func categoryAccuracy(_ g: Generator, classifier: ViT, clip: CLIPModel? = nil,
+                                        backgrounds: [Background] = Background.textured,
+                                        options: SamplingOptions, seed: UInt64, batchSize: Int = 26) throws -> CategoryGate {
         classifier.train(false)
+        clip?.train(false)
         var jobs: [(ObjectCategory, Background)] = []
         for bg in backgrounds { for c in ObjectCategory.allCases { jobs.append((c, bg)) } }
-        var correct = 0
-        var samples: [(image: Image, caption: String)] = []
+        var gate = CategoryGate()
+        var hits = [0, 0, 0, 0]
         for start in stride(from: 0, to: jobs.count, by: batchSize) {
             let part = Array(jobs[start..<min(jobs.count, start + batchSize)])
             let prompts = part.map { "a \($0.0.noun) \($0.1.phrase)" }
             let seeds = part.indices.map { seed &+ UInt64(start + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: nil, seeds: seeds, options: options)
+            let real = try realRenders(part, resolution: g.resolution, seed: seed &+ UInt64(start))
+            let want = part.map { $0.0.index }
             let pred = predictions(withNoGrad { classifier.logits(Variable(x)).value })
+            let predReal = predictions(withNoGrad { classifier.logits(Variable(real)).value })
+            hits[0] += zip(pred, want).filter { $0 == $1 }.count
+            hits[1] += zip(predReal, want).filter { $0 == $1 }.count
+            if let clip {
+                hits[2] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: x, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
+                hits[3] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: real, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
+            }
             let imgs = Sampler.images(x)
             for (k, job) in part.enumerated() {
-                if pred[k] == job.0.index { correct += 1 }
-                samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pred[k]].noun)"))
+                gate.samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pred[k]].noun)"))
             }
         }
-        return (Double(correct) / Double(max(jobs.count, 1)), samples)
+        let n = Double(max(jobs.count, 1))
+        gate.accuracy = Double(hits[0]) / n
+        gate.realAccuracy = Double(hits[1]) / n
+        if clip != nil { gate.clipAccuracy = Double(hits[2]) / n; gate.clipRealAccuracy = Double(hits[3]) / n }
+        return gate
+    }
+
+    /// Renders of validation subjects for (category, background) jobs, random poses.
+    static func realRenders(_ jobs: [(ObjectCategory, Background)], resolution: Int, seed: UInt64) throws -> Tensor {
+        let reqs = jobs.enumerated().map { k, job in
+            RenderRequest(subject: Split.validation.subjects(of: job.0, count: 1 + k % 4).last!,
+                          scene: Scene(background: job.1, seed: seed &+ UInt64(k)), pose: Pose.random(seed: seed &+ UInt64(k)),
+                          size: resolution)
+        }
+        let r = try Renderer.renderBatch(reqs, threads: 2)
+        return Tensor(shape: [jobs.count, 3, resolution, resolution], scalars: Array(r.map { $0.image.toCHW() }.joined()))
+    }
+
+    /// CLIP zero-shot category per image: argmax_c cos(image, "a {c} {phrase of its background}").
+    public static func zeroShot(_ clip: CLIPModel, tokenizer: WordTokenizer, images: Tensor, backgrounds: [Background]) -> [Int] {
+        let cats = ObjectCategory.allCases
+        let u = withNoGrad { clip.imageEmbeddings(Variable(images)).value }
+        let e = u.shape[1]
+        var textCache: [Background: Tensor] = [:]
+        return backgrounds.enumerated().map { i, bg in
+            let t = textCache[bg] ?? withNoGrad {
+                clip.textEmbeddings(cats.map { tokenizer.encode("a \($0.noun) \(bg.phrase)") }).value
+            }
+            textCache[bg] = t
+            var best = 0, bestScore = -Float.infinity
+            for c in 0..<cats.count {
+                var s: Float = 0
+                for j in 0..<e { s += u.scalars[i * e + j] * t.scalars[c * e + j] }
+                if s > bestScore { (best, bestScore) = (c, s) }
+            }
+            return best
+        }
     }
 
     /// Adapter gate: for each TEST subject, its clean canonical render is the reference; generate it
-    /// in each of `backgrounds` with "a {object} {phrase}"; score = cos(judge class token of the
-    /// generated image, of the reference), averaged. Also the same cosine against a reference of
-    /// ANOTHER test subject of another category (a floor). Returns both, and grid rows
-    /// (reference | generated ...).
-    public static func adapterSimilarity(_ g: Generator, judge: ViT, subjects: [Subject], backgrounds: [Background],
-                                         options: SamplingOptions, seed: UInt64) throws
-        -> (cosine: Double, floor: Double, rows: [[Image]]) {
-        judge.train(false)
+    /// in each of `backgrounds` with "a {object} {phrase}"; per judge (an image-embedding function,
+    /// e.g. the ViT class token or the CLIP image embedding), score = mean cos(generated, reference),
+    /// and as a floor the same cosine against the reference of ANOTHER test subject. Returns the
+    /// scores by judge name and grid rows (reference | generated ...).
+    public static func adapterSimilarity(_ g: Generator, judges: [(String, (Tensor) -> Tensor)], subjects: [Subject],
+                                         backgrounds: [Background], options: SamplingOptions, seed: UInt64) throws
+        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]]) {
         let refs = try WorldData.references(subjects, resolution: g.resolution)
         let per = refs.count / max(subjects.count, 1)
-        func embed(_ x: Tensor) -> Tensor { withNoGrad { CLIPModel.normalize(judge.forward(Variable(x)).classToken).value } }
-        let refEmb = embed(refs)
-        let d = refEmb.shape[1]
-        var sum = 0.0, floorSum = 0.0, n = 0
+        let refEmb = judges.map { $0.1(refs) }
+        var sums = [Double](repeating: 0, count: judges.count), floors = sums
+        var n = 0
         var rows: [[Image]] = []
         for (i, s) in subjects.enumerated() {
             let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
@@ -110,19 +156,31 @@ public enum Gates {
             let prompts = backgrounds.map { "a \(s.category.noun) \($0.phrase)" }
             let seeds = backgrounds.indices.map { seed &+ UInt64(i * 100 + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
-            let e = embed(x)
             let other = (i + 1) % subjects.count
-            for k in 0..<backgrounds.count {
-                var c = 0.0, f = 0.0
-                for j in 0..<d {
-                    c += Double(e.scalars[k * d + j] * refEmb.scalars[i * d + j])
-                    f += Double(e.scalars[k * d + j] * refEmb.scalars[other * d + j])
+            for (j, judge) in judges.enumerated() {
+                let e = judge.1(x), r = refEmb[j]
+                let d = e.shape[1]
+                for k in 0..<backgrounds.count {
+                    var c = 0.0, f = 0.0
+                    for q in 0..<d {
+                        c += Double(e.scalars[k * d + q] * r.scalars[i * d + q])
+                        f += Double(e.scalars[k * d + q] * r.scalars[other * d + q])
+                    }
+                    sums[j] += c; floors[j] += f
                 }
-                sum += c; floorSum += f; n += 1
             }
+            n += backgrounds.count
             rows.append(Sampler.images(Tensor(shape: [1, 3, g.resolution, g.resolution], scalars: one)) + Sampler.images(x))
         }
-        return (sum / Double(max(n, 1)), floorSum / Double(max(n, 1)), rows)
+        var scores: [String: (cosine: Double, floor: Double)] = [:]
+        for (j, judge) in judges.enumerated() { scores[judge.0] = (sums[j] / Double(max(n, 1)), floors[j] / Double(max(n, 1))) }
+        return (scores, rows)
+    }
+
+    /// Unit class-token embeddings [B, D] of a ViT (the judges' image embedding).
+    public static func classTokenEmbedding(_ vit: ViT) -> (Tensor) -> Tensor {
+        vit.train(false)
+        return { x in withNoGrad { CLIPModel.normalize(vit.forward(Variable(x)).classToken).value } }
     }
 
     /// A contact sheet of rows of images (e.g. reference | generated in 4 backgrounds), magnified.
@@ -135,4 +193,13 @@ public enum Gates {
         }
         return ContactSheet(columns: cols, scale: scale).render(items, title: title)
     }
+}
+
+/// Result of the base U-Net gate (see `Gates.categoryAccuracy`).
+public struct CategoryGate {
+    public var accuracy = 0.0
+    public var realAccuracy = 0.0
+    public var clipAccuracy: Double?
+    public var clipRealAccuracy: Double?
+    public var samples: [(image: Image, caption: String)] = []
 }

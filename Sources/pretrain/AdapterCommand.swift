@@ -1,4 +1,6 @@
 import ArgumentParser
+import Autograd
+import TensorCore
 import Foundation
 import Generation
 import Imaging
@@ -14,8 +16,8 @@ import World
 /// The image branch starts as a copy of the text branch (IP-Adapter's init).
 /// Output `adapter.safetensors` (`image_proj.*` + `...attn2.to_k_ip/to_v_ip.weight`, kind
 /// `checkpoint/adapter`) + `adapter.json`. Gate (with a finished pretrain-vit in the run): cosine of the
-/// ViT class token between generated and reference images of TEST subjects (`adapter_cosine`, with
-/// `adapter_cosine_other_subject` as a floor) and the grid `adapter-samples.png` (kind `grid`).
+/// ViT class token (`adapter_vit_cosine`) and of the CLIP image embedding (`adapter_clip_image_cosine`)
+/// between generated and reference images of TEST subjects, each with `..._other_subject` as a floor, and the grid `adapter-samples.png` (kind `grid`).
 struct AdapterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "adapter", abstract: "Pretrain the image adapter ([pretrain-adapter]).")
 
@@ -82,10 +84,17 @@ struct AdapterCommand: ParsableCommand {
                         Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last!
                     }
                     let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
-                    let gate = try Gates.adapterSimilarity(g, judge: vit, subjects: subjects, backgrounds: bgs, options: opts,
+                    clip.train(false)
+                    let judges: [(String, (Tensor) -> Tensor)] = [
+                        ("adapter_vit_cosine", Gates.classTokenEmbedding(vit)),
+                        ("adapter_clip_image_cosine", { x in withNoGrad { clip.imageEmbeddings(Variable(x)).value } }),
+                    ]
+                    let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts,
                                                            seed: settings.seed &+ 11)
-                    metrics["adapter_cosine"] = gate.cosine
-                    metrics["adapter_cosine_other_subject"] = gate.floor
+                    for (name, v) in gate.scores {
+                        metrics[name] = v.cosine
+                        metrics[name + "_other_subject"] = v.floor
+                    }
                     let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
                                            title: "adapter: reference | generated in 4 backgrounds (test subjects)")
                     extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))

@@ -65,8 +65,11 @@ struct UNetCommand: ParsableCommand {
                     let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
                                       schedule: noise.schedule, resolution: c.int("resolution"))
                     let opts = SamplingOptions(steps: c.int("gate_steps"), guidanceScale: Float(c.double("gate_guidance")))
-                    let gate = try Gates.categoryAccuracy(g, classifier: vit, options: opts, seed: settings.seed &+ 7)
+                    let gate = try Gates.categoryAccuracy(g, classifier: vit, clip: clip, options: opts, seed: settings.seed &+ 7)
                     metrics["category_accuracy"] = gate.accuracy
+                    metrics["category_accuracy_real_renders"] = gate.realAccuracy
+                    metrics["clip_category_accuracy"] = gate.clipAccuracy
+                    metrics["clip_category_accuracy_real_renders"] = gate.clipRealAccuracy
                     let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
                     let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
                                            title: "base U-Net: rows = backgrounds, columns = categories")
