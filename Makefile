@@ -19,7 +19,8 @@ build: bootstrap
 # Correctness only: no timed assertions. Long training runs live in `make bench`.
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
+	scripts/check-safetensors-interop
 
 # JSON lines on stdout, one per figure.
 bench: build
