@@ -64,7 +64,7 @@ let package = Package(
         // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
         .target(name: "PoolStages", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
-            "Manifest", "StageKit",
+            "Manifest", "StageKit", "PatchQuality",
         ]),
 
         // World and images (independent of the tensor library).

@@ -10,23 +10,27 @@ import Text
 /// - `vit_cls`    = cos(ViT_cls(g_i), ViT_cls(r)): class-token similarity under the pretrain-vit ViT;
 /// - `clip_image` = cos(E_img(g_i), E_img(r)): CLIP-I image-image similarity;
 /// - `clip_text`  = cos(E_img(g_i), E_txt(p)): CLIP-T text alignment.
-/// (The foreground patch-quality scorer is not included: the PatchQuality library was not merged here.)
+/// - `patch_quality` = mean foreground q_g of g against r (`PatchQualityScorer`, on the same ViT).
 /// Not thread-safe (holds modules); everything runs without gradients.
 public final class PoolScorer {
-    public static let names = ["clip_image", "clip_text", "vit_cls"]
+    public static let names = ["clip_image", "clip_text", "patch_quality", "vit_cls"]
     public let vit: ViT?
     public let clip: CLIPModel?
+    public let patchQuality: PatchQualityScorer?
     public let tokenizer: WordTokenizer
 
-    public init(vit: ViT?, clip: CLIPModel?, tokenizer: WordTokenizer = WorldText.tokenizer()) {
-        self.vit = vit; self.clip = clip; self.tokenizer = tokenizer
+    /// `patchQuality` needs `vit` (it scores with the ViT's patch tokens).
+    public init(vit: ViT?, clip: CLIPModel?, patchQuality: PatchQualityScorer? = nil, tokenizer: WordTokenizer = WorldText.tokenizer()) {
+        precondition(patchQuality == nil || vit != nil, "PoolScorer: the patch-quality scorer needs a ViT")
+        self.vit = vit; self.clip = clip; self.patchQuality = patchQuality; self.tokenizer = tokenizer
         vit?.train(false)
         clip?.train(false)
     }
 
     /// The scorers this instance can compute (sorted names).
     public var available: [String] {
-        (vit == nil ? [] : ["vit_cls"]) + (clip == nil ? [] : ["clip_image", "clip_text"])
+        ((clip == nil ? [] : ["clip_image", "clip_text"]) + (patchQuality == nil ? [] : ["patch_quality"])
+            + (vit == nil ? [] : ["vit_cls"]))
     }
 
     /// Scores of every image, one dictionary (scorer name -> score) per image.
@@ -37,6 +41,9 @@ public final class PoolScorer {
             let x = try Sampler.tensor([reference] + images, size: s)
             let cls = withNoGrad { v.forward(Variable(x)).classToken.value }
             for (i, c) in PoolScorer.cosinesToFirst(cls).enumerated() { out[i]["vit_cls"] = c }
+            if let pq = patchQuality {
+                for (i, q) in pq.scores(v, reference: reference, images: images).enumerated() { out[i]["patch_quality"] = q }
+            }
         }
         if let m = clip {
             let s = m.config.vision.imageSize

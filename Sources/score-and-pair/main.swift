@@ -21,7 +21,14 @@ struct ScoreAndPair: ParsableCommand {
             ConfigKey("w_vit_cls", .float, default: .float(1), doc: "weight of ViT class-token similarity to the reference"),
             ConfigKey("w_clip_image", .float, default: .float(0), doc: "weight of CLIP image similarity to the reference"),
             ConfigKey("w_clip_text", .float, default: .float(1), doc: "weight of CLIP text alignment with the prompt"),
+            ConfigKey("w_patch_quality", .float, default: .float(1), doc: "weight of the foreground mean patch quality q_g (METHODS 7)"),
             ConfigKey("min_gap", .float, default: .float(0.01), doc: "drop pairs whose total-score gap is below this"),
+            .integer("pq_block", default: 7, doc: "ViT block of the patch features (capped at the ViT's depth)", in: 1...64),
+            ConfigKey("pq_normalization", .string, default: .string("cosine"), doc: "cosine ((cos+1)/2) | min-max"),
+            ConfigKey("pq_fg_reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none"),
+            ConfigKey("pq_fg_generated", .string, default: .string("border"), doc: "foreground estimator of generated images: border | none"),
+            ConfigKey("pq_border_threshold", .float, default: .float(40), doc: "RGB distance (0..255) from the border colour that counts as foreground"),
+            ConfigKey("pq_cell_threshold", .float, default: .float(0.25), doc: "a cell is foreground when more than this share of its pixels is"),
         ]),
         codeVersion: "score-and-pair-1",
         upstream: ["generate-pool", "pretrain-vit", "pretrain-clip"])
@@ -33,13 +40,17 @@ struct ScoreAndPair: ParsableCommand {
             let r = try StageRunner(Self.definition, options: common)
             runner = r
             let c = r.config
-            let weights = ["vit_cls": c.double("w_vit_cls"), "clip_image": c.double("w_clip_image"), "clip_text": c.double("w_clip_text")]
+            let weights = ["vit_cls": c.double("w_vit_cls"), "clip_image": c.double("w_clip_image"), "clip_text": c.double("w_clip_text"),
+                           "patch_quality": c.double("w_patch_quality")]
+            let pq = try PatchQualityScorer.parse(block: c.int("pq_block"), normalization: c.string("pq_normalization"),
+                                                  fgReference: c.string("pq_fg_reference"), fgGenerated: c.string("pq_fg_generated"),
+                                                  borderThreshold: c.double("pq_border_threshold"), cellThreshold: c.double("pq_cell_threshold"))
             let minGap = c.double("min_gap")
             var failedCount = 0
             let summary = try r.runWhole(inputs: try r.allUpstreamOutputs()) { ctx in
                 let pool = try r.upstreamOutputs("generate-pool")
                 let models = UpstreamModels(runner: r)
-                let scorer = PoolScorer(vit: try models.vit(), clip: try models.clip())
+                let scorer = PoolScorer(vit: try models.vit(), clip: try models.clip(), patchQuality: pq)
                 var scored: [ScoredPrompt] = [], failed: [FailedPrompt] = []
                 let records = pool.filter { $0.kind == "prompt" }.sorted { $0.relativePath < $1.relativePath }
                 for rec in records {

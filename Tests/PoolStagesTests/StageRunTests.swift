@@ -42,8 +42,9 @@ private let pool = "artifacts/generate-pool/pool/"
     for p in scored {
         #expect(p.scores.count == 2)
         for sc in p.scores {
-            #expect(Set(sc.keys) == ["vit_cls", "clip_image", "clip_text", "total"])
-            #expect(abs(sc["total"]! - sc["vit_cls"]! - sc["clip_text"]!) < 1e-9)
+            #expect(Set(sc.keys) == ["vit_cls", "clip_image", "clip_text", "patch_quality", "total"])
+            #expect(abs(sc["total"]! - sc["vit_cls"]! - sc["clip_text"]! - 0.5 * sc["patch_quality"]!) < 1e-9)
+            #expect((0...1).contains(sc["patch_quality"]!))
         }
         #expect(p.decision == Pairing.decide(key: p.key, scores: p.scores.map { $0["total"]! }, minGap: 0))
     }
@@ -55,6 +56,7 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(pd[3].generated == pool + "p00001/gen-1.png" && pd[3].poolKey == "p00001")
     let csv = String(decoding: box.file("artifacts/score-and-pair/scores.csv")!, as: UTF8.self)
     #expect(csv.split(separator: "\n").count == 7)
+    #expect(csv.hasPrefix("key,image,clip_image,clip_text,patch_quality,vit_cls,total\n"))
 }
 
 @Test func missingUpstreamNamesTheStage() throws {

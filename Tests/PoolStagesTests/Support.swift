@@ -70,6 +70,8 @@ struct Sandbox {
         [score-and-pair]
         w_vit_cls = 1.0
         w_clip_text = 1.0
+        w_patch_quality = 0.5
+        pq_block = 1
         min_gap = 0.0
         """
         try Data(toml.utf8).write(to: config)
