@@ -91,7 +91,7 @@ public struct PoolPromptRecord: Codable, Sendable, Equatable {
 public enum PoolJSON {
     public static func encode<T: Encodable>(_ value: T) -> Data {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return (try? e.encode(value)) ?? Data()
     }
 }
