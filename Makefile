@@ -42,6 +42,10 @@ world-sheet:
 # Exit codes as documented in Sources/StageKit/CLI/ExitCodes.swift (0 ok, 1 items failed, 65 data, 75 busy, ...).
 STAGE_CMD_fake-produce = fake-stage produce
 STAGE_CMD_fake-consume = fake-stage consume
+STAGE_CMD_pretrain-vit = pretrain vit
+STAGE_CMD_pretrain-clip = pretrain clip
+STAGE_CMD_pretrain-unet = pretrain unet
+STAGE_CMD_pretrain-adapter = pretrain adapter
 stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
@@ -59,3 +63,14 @@ smoke: build
 .PHONY: refresh
 refresh: build
 	BIN=$(BIN) CONFIG=$(CONFIG) RUN_DIR=$(RUN_DIR) scripts/refresh
+
+# Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
+# (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
+# sample grids into data/checkpoints/ and docs/. About an hour on 2 cores (data/checkpoints/README.md).
+PRETRAIN_RUN ?= runs/pretrain
+.PHONY: pretrain
+pretrain: build
+	@for s in vit clip unet adapter; do \
+	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
+	done
+	scripts/ship-checkpoints $(PRETRAIN_RUN)

@@ -49,6 +49,24 @@ let package = Package(
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
         .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
 
+        // Generation: the sampler (DDIM + CFG, reward guidance, adaptive normalisation) and the
+        // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples.
+        .target(name: "Generation", dependencies: [
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text", "Checkpoint", "World",
+            "Manifest",
+        ]),
+        // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
+        .target(name: "Training", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
+            "Diffusion", "World", "Imaging", "Text",
+        ]),
+
+        // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
+        .target(name: "PoolStages", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
+            "Manifest", "StageKit", "PatchQuality",
+        ]),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -67,7 +85,7 @@ let package = Package(
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint", "Models", "PatchQuality",
+            "Random", "Checkpoint", "Models", "Generation", "Training", "PatchQuality",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
@@ -75,6 +93,23 @@ let package = Package(
         ]),
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "pretrain", dependencies: [
+            "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
+            "TensorCore", "Autograd", "Random",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "sample", dependencies: [
+            "Generation", "Training", "Imaging", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "generate-pool", dependencies: [
+            "PoolStages", "Generation", "Imaging", "World", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "score-and-pair", dependencies: [
+            "PoolStages", "Generation", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ssl-finetune-vit", dependencies: [
@@ -113,6 +148,17 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "GenerationTests", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
+            "Checkpoint", "Manifest", "World",
+        ]),
+        .testTarget(name: "TrainingTests", dependencies: [
+            "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+        ]),
+        .testTarget(name: "PoolStagesTests", dependencies: [
+            "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
+            "NN", "generate-pool", "score-and-pair",
+        ]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",

@@ -1,0 +1,145 @@
+import Autograd
+import Diffusion
+import Models
+import NN
+import Random
+import TensorCore
+import Text
+
+/// The personalized text-to-image generator (IP-Adapter-Plus analogue, MODELS.md "Generator"):
+/// a text encoder, an image encoder (a ViT whose `imageEncoderLayer` tokens, class token included,
+/// feed the resampler), an optional resampler (no resampler = the base text-to-image model), the
+/// U-Net with decoupled image cross-attention, the DDPM noise schedule and the project tokenizer.
+///
+/// Conditioning of one batch row: text states [L, 128] of its prompt, and image tokens
+/// resampler(imageEncoder(reference)) [Nq, 128]. The null branch of classifier-free guidance drops
+/// text AND image together: text states of the empty prompt and
+/// null image tokens = resampler(imageEncoder(zero image)) (METHODS.md 6).
+/// Everything runs without gradients; `Generator` is not thread-safe (it holds modules).
+public final class Generator {
+    public let textEncoder: TextEncoder
+    public let imageEncoder: ViT?
+    public let imageEncoderLayer: Int
+    public let resampler: Resampler?
+    public let unet: UNet2DConditionModel
+    public let schedule: NoiseSchedule
+    public let tokenizer: WordTokenizer
+    /// Image side in pixels (the image encoder's input size when there is one).
+    public let resolution: Int
+
+    public init(textEncoder: TextEncoder, imageEncoder: ViT?, imageEncoderLayer: Int? = nil, resampler: Resampler?,
+                unet: UNet2DConditionModel, schedule: NoiseSchedule = NoiseSchedule(),
+                tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32) {
+        precondition((imageEncoder == nil) == (resampler == nil),
+                     "Generator: give both an image encoder and a resampler, or neither")
+        if let e = imageEncoder {
+            precondition(e.config.imageSize == resolution,
+                         "Generator: image encoder takes \(e.config.imageSize)px, generator resolution \(resolution)")
+        }
+        self.textEncoder = textEncoder
+        self.imageEncoder = imageEncoder
+        self.imageEncoderLayer = imageEncoderLayer ?? max(1, (imageEncoder?.config.depth ?? 2) - 1)
+        self.resampler = resampler
+        self.unet = unet
+        self.schedule = schedule
+        self.tokenizer = tokenizer
+        self.resolution = resolution
+        textEncoder.train(false)
+        imageEncoder?.train(false)
+        resampler?.train(false)
+        unet.train(false)
+    }
+
+    /// Token ids of `prompts` ([B][maxLength]).
+    public func encode(_ prompts: [String]) -> [[Int32]] { prompts.map(tokenizer.encode) }
+
+    /// Text states [B, L, D] of `prompts` (the cross-attention context).
+    public func textStates(_ prompts: [String]) -> Tensor {
+        withNoGrad { textEncoder.forward(encode(prompts)).states.value }
+    }
+
+    /// Image-encoder tokens [B, 1 + N, D] after block `imageEncoderLayer` of images [B, 3, S, S].
+    public func imageFeatures(_ images: Tensor) -> Tensor {
+        guard let e = imageEncoder else { preconditionFailure("Generator.imageFeatures: no image encoder (base model)") }
+        return withNoGrad { e.forward(Variable(images), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
+    }
+
+    /// Image tokens [B, Nq, 128] of reference images [B, 3, S, S] in [-1, 1].
+    public func imageTokens(_ references: Tensor) -> Tensor {
+        guard let r = resampler else { preconditionFailure("Generator.imageTokens: no resampler (base model)") }
+        let f = imageFeatures(references)
+        return withNoGrad { r.forward(Variable(f)).value }
+    }
+
+    /// Null image tokens [B, Nq, 128]: resampler(imageEncoder(zero image)), repeated over the batch.
+    public func nullImageTokens(batch: Int) -> Tensor {
+        let s = resolution
+        let one = imageTokens(Tensor(zeros: [1, 3, s, s]))
+        return Tensor(shape: [batch] + one.shape.dropFirst(), scalars: Array((0..<batch).map { _ in one.scalars }.joined()))
+    }
+
+    /// Noise prediction [B, 3, S, S] for x [B, 3, S, S] at one timestep t.
+    public func predictNoise(_ x: Tensor, timestep t: Int, text: Tensor, imageTokens: Tensor?, ipScale: Float) -> Tensor {
+        withNoGrad {
+            unet.forward(Variable(x), timesteps: Array(repeating: t, count: x.shape[0]), text: Variable(text),
+                         imageTokens: imageTokens.map { Variable($0) }, ipScale: ipScale).value
+        }
+    }
+
+    /// The prepared conditioning of a batch: conditional and null text states and image tokens.
+    public func conditioning(prompts: [String], references: Tensor?) -> Conditioning {
+        let b = prompts.count
+        precondition(references == nil || references!.shape == [b, 3, resolution, resolution],
+                     "Generator: references \(references!.shape), want [\(b), 3, \(resolution), \(resolution)]")
+        let text = textStates(prompts)
+        let null = textStates(Array(repeating: WorldText.nullPrompt, count: b))
+        var image: Tensor? = nil, nullImage: Tensor? = nil
+        if let refs = references, resampler != nil {
+            image = imageTokens(refs)
+            nullImage = nullImageTokens(batch: b)
+        }
+        return Conditioning(text: text, nullText: null, image: image, nullImage: nullImage)
+    }
+
+    /// Conditional and unconditional predictions from ONE batched U-Net pass over [x; x]:
+    /// (eps(x, c), eps(x, null)), each [B, 3, S, S].
+    public func guidedPair(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
+        let b = x.shape[0]
+        let xx = stack([x, x])
+        let text = stack([c.text, c.nullText])
+        let image = c.image.map { stack([$0, c.nullImage!]) }
+        let eps = predictNoise(xx, timestep: t, text: text, imageTokens: image, ipScale: ipScale)
+        let per = eps.count / (2 * b)
+        let shape = x.shape
+        return (Tensor(shape: shape, scalars: Array(eps.scalars[0..<(b * per)])),
+                Tensor(shape: shape, scalars: Array(eps.scalars[(b * per)...])))
+    }
+
+    /// Initial noise [B, 3, S, S]: row i drawn from `RNGKey(seed: seeds[i])` alone, so an image does
+    /// not depend on what else is in its batch.
+    public func initialNoise(seeds: [UInt64]) -> Tensor {
+        let s = resolution
+        return stack(seeds.map { Init.normal([1, 3, s, s], key: RNGKey(seed: $0).fold(in: "x_T")) })
+    }
+}
+
+/// Conditioning of a batch (see `Generator.conditioning`): text [B, L, D], null text [B, L, D],
+/// image tokens and null image tokens [B, Nq, D] (nil for text-only sampling).
+public struct Conditioning: Sendable {
+    public var text: Tensor
+    public var nullText: Tensor
+    public var image: Tensor?
+    public var nullImage: Tensor?
+    public init(text: Tensor, nullText: Tensor, image: Tensor?, nullImage: Tensor?) {
+        self.text = text; self.nullText = nullText; self.image = image; self.nullImage = nullImage
+    }
+}
+
+/// Concatenates tensors of equal trailing shape along axis 0.
+func stack(_ parts: [Tensor]) -> Tensor {
+    precondition(!parts.isEmpty, "stack: no tensors")
+    let tail = Array(parts[0].shape.dropFirst())
+    for p in parts { precondition(Array(p.shape.dropFirst()) == tail, "stack: shapes \(parts.map(\.shape))") }
+    let rows = parts.reduce(0) { $0 + $1.shape[0] }
+    return Tensor(shape: [rows] + tail, scalars: Array(parts.map(\.scalars).joined()))
+}

@@ -1,0 +1,103 @@
+import Autograd
+import Checkpoint
+import Foundation
+import Manifest
+import Models
+import NN
+import Random
+import TensorCore
+
+/// Building a `Generator` from pretraining checkpoints (data/checkpoints/ or a run's pretrain outputs).
+///
+/// Files (see `PretrainRecord`): `clip.safetensors` holds the whole CLIP pair under HF `CLIPModel`
+/// keys (`text_model.*` = the generator's text encoder, `vision_model.*` = its image encoder,
+/// projections, `logit_scale`); `unet.safetensors` the U-Net (diffusers keys; its `to_k_ip`/`to_v_ip`
+/// are untrained in the base model); `adapter.safetensors` the resampler as `image_proj.*` plus every
+/// `...attn2.to_k_ip.weight` / `...attn2.to_v_ip.weight` (IP-Adapter naming).
+extension Generator {
+    /// The CLIP pair of a record + weights file (weights checked against the record's SHA-256).
+    public static func loadCLIP(weights: URL, record: PretrainRecord) throws(GenerationError) -> CLIPModel {
+        guard let cfg = record.clip else { throw .badCheckpoint(path: weights.path, reason: "record has no `clip` config") }
+        let file = try readChecked(weights, record: record)
+        do {
+            let m = try CLIPModel(config: cfg, key: RNGKey(seed: 0))
+            try m.loadStrict(file, path: weights.path)
+            return m
+        } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// The U-Net of a record + weights file.
+    public static func loadUNet(weights: URL, record: PretrainRecord) throws(GenerationError) -> UNet2DConditionModel {
+        guard let cfg = record.unet else { throw .badCheckpoint(path: weights.path, reason: "record has no `unet` config") }
+        let file = try readChecked(weights, record: record)
+        do {
+            let m = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: 0))
+            try m.loadStrict(file, path: weights.path)
+            return m
+        } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// Applies an adapter file to `unet` (its `to_k_ip`/`to_v_ip`) and returns the resampler.
+    public static func loadAdapter(weights: URL, record: PretrainRecord, into unet: UNet2DConditionModel) throws(GenerationError) -> Resampler {
+        guard let cfg = record.resampler else { throw .badCheckpoint(path: weights.path, reason: "record has no `resampler` config") }
+        let file = try readChecked(weights, record: record)
+        do {
+            let r = try Resampler(config: cfg, key: RNGKey(seed: 0))
+            try applyAdapter(file, path: weights.path, unet: unet, resampler: r)
+            return r
+        } catch let e as GenerationError { throw e } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// Loads `image_proj.*` into `resampler` and the ip projections into `unet`, strictly by name.
+    public static func applyAdapter(_ file: SafeTensorsFile, path: String, unet: UNet2DConditionModel, resampler: Resampler) throws {
+        var expected: [String: [Int]] = [:]
+        for (k, p) in resampler.namedParameters() { expected["image_proj.\(k)"] = p.shape }
+        let ip = unet.imageProjectionParameters()
+        for (k, p) in ip { expected[k] = p.shape }
+        try file.checkStrict(expected: expected, path: path)
+        var sub = SafeTensorsFile()
+        for (k, v) in file.tensors where k.hasPrefix("image_proj.") { sub.tensors[String(k.dropFirst(11))] = v }
+        try resampler.loadStrict(sub, path: path)
+        for (k, p) in ip { p.value = Tensor(shape: p.shape, scalars: file.tensors[k]!.values) }
+    }
+
+    /// The adapter file of a resampler + U-Net (the inverse of `applyAdapter`).
+    public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler) -> SafeTensorsFile {
+        var f = SafeTensorsFile()
+        for (k, p) in resampler.namedParameters() { f.tensors["image_proj.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
+        for (k, p) in unet.imageProjectionParameters() { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+        return f
+    }
+
+    /// A generator from a directory holding `clip`, `unet` and (optionally) `adapter` `.safetensors`
+    /// + `.json` (data/checkpoints/ layout). Without an adapter it is the base text-to-image model.
+    public static func load(directory: URL, adapter: Bool = true) throws(GenerationError) -> Generator {
+        func pair(_ name: String) throws(GenerationError) -> (URL, PretrainRecord) {
+            (directory.appendingPathComponent("\(name).safetensors"),
+             try PretrainRecord.read(directory.appendingPathComponent("\(name).json")))
+        }
+        let (cw, cr) = try pair("clip"), (uw, ur) = try pair("unet")
+        let clip = try loadCLIP(weights: cw, record: cr)
+        let unet = try loadUNet(weights: uw, record: ur)
+        let schedule = (ur.noise ?? NoiseConfig()).schedule
+        guard adapter else {
+            return Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
+                             schedule: schedule, resolution: ur.resolution)
+        }
+        let (aw, ar) = try pair("adapter")
+        let r = try loadAdapter(weights: aw, record: ar, into: unet)
+        return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
+                         resampler: r, unet: unet, schedule: schedule, resolution: ur.resolution)
+    }
+
+    static func readChecked(_ url: URL, record: PretrainRecord) throws(GenerationError) -> SafeTensorsFile {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw .badCheckpoint(path: url.path, reason: "weights file missing")
+        }
+        let hash = SHA256.hex(data)
+        guard record.weightsSHA256.isEmpty || hash == record.weightsSHA256 else {
+            throw .badCheckpoint(path: url.path, reason: "sha256 \(hash.prefix(12))… differs from its record's \(record.weightsSHA256.prefix(12))…")
+        }
+        do { return try SafeTensors.parse(data, path: url.path) } catch { throw .badCheckpoint(path: url.path, reason: "\(error)") }
+    }
+}

@@ -1,0 +1,74 @@
+import Diffusion
+import Foundation
+import Models
+
+/// The JSON record written next to every pretrained checkpoint (`vit.json`, `clip.json`, `unet.json`,
+/// `adapter.json`, kind `record`): what was trained (model configs), how (seed, steps, settings),
+/// with which code, the quality-gate metrics, and the SHA-256 of the weights file it describes.
+/// A consumer builds the model from the configs here and loads the weights by name.
+public struct PretrainRecord: Codable, Sendable, Equatable {
+    /// `pretrain-vit`, `pretrain-clip`, `pretrain-unet` or `pretrain-adapter`.
+    public var stage: String
+    public var codeVersion: String
+    public var seed: UInt64
+    public var steps: Int
+    /// World image side in pixels.
+    public var resolution: Int
+    /// The weights file this record describes (name in the same directory) and its SHA-256.
+    public var weightsFile: String
+    public var weightsSHA256: String
+    public var vit: ViTConfig?
+    public var clip: CLIPConfig?
+    public var unet: UNetConfig?
+    public var resampler: ResamplerConfig?
+    /// Block of the CLIP image tower whose tokens feed the resampler (adapter records).
+    public var imageEncoderLayer: Int?
+    public var noise: NoiseConfig?
+    /// Category names in class-index order (ViT head).
+    public var classes: [String]?
+    /// The tokenizer's word list (`WorldText.tokenizer().words`) the text encoder was trained with.
+    public var tokenizerWords: [String]?
+    /// Training settings as text (batch, lr, warmup, ...), for the record only.
+    public var training: [String: String]
+    /// Final metrics and quality gates (e.g. `val_top1`, `retrieval_top1`, `category_accuracy`).
+    public var metrics: [String: Double]
+
+    public init(stage: String, codeVersion: String, seed: UInt64, steps: Int, resolution: Int,
+                weightsFile: String, weightsSHA256: String, training: [String: String] = [:], metrics: [String: Double] = [:]) {
+        self.stage = stage; self.codeVersion = codeVersion; self.seed = seed; self.steps = steps
+        self.resolution = resolution; self.weightsFile = weightsFile; self.weightsSHA256 = weightsSHA256
+        self.training = training; self.metrics = metrics
+    }
+
+    /// Pretty, key-sorted JSON (stable bytes for the same record).
+    public func encoded() -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? e.encode(self)) ?? Data()
+    }
+
+    /// Reads a record; the error names the file.
+    public static func read(_ url: URL) throws(GenerationError) -> PretrainRecord {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw .badCheckpoint(path: url.path, reason: "record missing")
+        }
+        do { return try JSONDecoder().decode(PretrainRecord.self, from: data) } catch {
+            throw .badCheckpoint(path: url.path, reason: "not a pretraining record: \(error)")
+        }
+    }
+}
+
+/// The DDPM schedule of a U-Net record (MODELS.md: 1000 linear betas 1e-4 .. 0.02).
+public struct NoiseConfig: Codable, Sendable, Equatable {
+    public var betaSchedule: NoiseSchedule.BetaSchedule
+    public var trainSteps: Int
+    public var betaStart: Double
+    public var betaEnd: Double
+    public init(betaSchedule: NoiseSchedule.BetaSchedule = .linear, trainSteps: Int = 1000,
+                betaStart: Double = 1e-4, betaEnd: Double = 0.02) {
+        self.betaSchedule = betaSchedule; self.trainSteps = trainSteps; self.betaStart = betaStart; self.betaEnd = betaEnd
+    }
+    public var schedule: NoiseSchedule {
+        NoiseSchedule(betaSchedule, trainSteps: trainSteps, betaStart: betaStart, betaEnd: betaEnd)
+    }
+}

@@ -1,0 +1,162 @@
+import Diffusion
+import Foundation
+import Imaging
+import NN
+import Random
+import TensorCore
+
+/// How to sample (METHODS.md 6). Defaults: DDIM 25 steps, eta 0, "leading" spacing with offset 1
+/// (Stable Diffusion's), CFG scale 5, ip scale 1.
+public struct SamplingOptions: Sendable, Codable, Equatable {
+    public var steps: Int
+    public var guidanceScale: Float
+    public var ipScale: Float
+    public var eta: Float
+    public var spacing: DDIMScheduler.Spacing
+    /// DCO reward guidance weight w_rg (needs a reference generator); nil = off.
+    public var rewardScale: Float?
+    /// HG-DPO latent adaptive normalisation against the reference chain (needs a reference generator).
+    public var adaptiveNormalization: Bool
+
+    public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
+                spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false) {
+        self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
+        self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
+    }
+
+    /// Checks the options; names the field at fault.
+    public func validate(trainSteps: Int, hasReference: Bool) throws(GenerationError) {
+        guard steps >= 1 && steps <= trainSteps else {
+            throw .invalidOption(field: "steps", reason: "\(steps) is outside 1...\(trainSteps)")
+        }
+        guard eta >= 0, guidanceScale.isFinite, ipScale.isFinite else {
+            throw .invalidOption(field: "eta/guidanceScale/ipScale", reason: "eta must be >= 0 and scales finite")
+        }
+        if (rewardScale != nil || adaptiveNormalization) && !hasReference {
+            throw .invalidOption(field: rewardScale != nil ? "rewardScale" : "adaptiveNormalization",
+                                 reason: "needs a reference generator (the model before finetuning)")
+        }
+        if rewardScale != nil && adaptiveNormalization {
+            throw .invalidOption(field: "rewardScale", reason: "reward guidance and adaptive normalisation are exclusive; pick one")
+        }
+    }
+}
+
+/// Problems with a sampling request or a generator's files; each names the field or file.
+public enum GenerationError: Error, CustomStringConvertible, Equatable {
+    case invalidOption(field: String, reason: String)
+    case mismatch(field: String, reason: String)
+    case badCheckpoint(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidOption(f, r): return "sampling option \(f): \(r)"
+        case let .mismatch(f, r): return "sampling input \(f): \(r)"
+        case let .badCheckpoint(p, r): return "\(p): \(r); hint: rerun the pretrain stage that writes it (make pretrain)"
+        }
+    }
+}
+
+/// The DDIM sampling loop, outside the scheduler (diffusers' split): per step
+/// 1. eps_c, eps_u = U-Net([x; x], t, [c; null]) in one batched pass;
+/// 2. eps_hat = eps_u + w (eps_c - eps_u)                                 (CFG), or with reward guidance
+///    eps_hat = eps_ref(null) + w (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c));
+/// 3. x <- DDIM step(eps_hat)                                              (eta > 0 draws z per step and seed);
+/// 4. with adaptive normalisation, the reference chain steps from the same noise and each (sample,
+///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2).
+public enum Sampler {
+    /// Images [B, 3, S, S] in [-1, 1]. `references` [B, 3, S, S] (nil: text only); `seeds` one per row.
+    public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
+                              seeds: [UInt64], options: SamplingOptions = SamplingOptions()) throws(GenerationError) -> Tensor {
+        try options.validate(trainSteps: g.schedule.trainSteps, hasReference: reference != nil)
+        guard prompts.count == seeds.count, !prompts.isEmpty else {
+            throw .mismatch(field: "seeds", reason: "\(seeds.count) seeds for \(prompts.count) prompts; give one seed per prompt")
+        }
+        if let r = references, r.shape != [prompts.count, 3, g.resolution, g.resolution] {
+            throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count), 3, \(g.resolution), \(g.resolution)]")
+        }
+        let scheduler = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false,
+                                      spacing: options.spacing, stepsOffset: 0)
+        let c = g.conditioning(prompts: prompts, references: references)
+        let cRef = reference.map { $0.conditioning(prompts: prompts, references: references) }
+        var x = g.initialNoise(seeds: seeds)
+        var xRef = x
+        let w = options.guidanceScale
+        for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
+            let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
+            if let ref = reference, let cr = cRef, let wrg = options.rewardScale {
+                let r = ref.guidedPair(x, timestep: t, cr, ipScale: options.ipScale)
+                let theta = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale).cond
+                let eps = Guidance.reward(referenceConditional: r.cond, referenceUnconditional: r.uncond,
+                                          trainedConditional: theta, textScale: w, rewardScale: wrg)
+                x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
+                continue
+            }
+            let p = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
+            let eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
+            x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
+            if options.adaptiveNormalization, let ref = reference, let cr = cRef {
+                let pr = ref.guidedPair(xRef, timestep: t, cr, ipScale: options.ipScale)
+                let er = Guidance.classifierFree(conditional: pr.cond, unconditional: pr.uncond, scale: w)
+                xRef = scheduler.step(epsilon: er, timestep: t, sample: xRef, steps: options.steps, eta: options.eta, noise: z)
+                x = Guidance.adaptiveNormalize(x, toMatch: xRef)
+            }
+        }
+        return x
+    }
+
+    /// The eta > 0 noise of step `step`: row i from `RNGKey(seed: seeds[i])` folded with the step.
+    static func stepNoise(seeds: [UInt64], step: Int, like x: Tensor) -> Tensor {
+        let per = Array(x.shape.dropFirst())
+        return stack(seeds.map { Init.normal([1] + per, key: RNGKey(seed: $0).fold(in: "z").fold(in: UInt64(step))) })
+    }
+
+    /// 8-bit RGB images of a [B, 3, S, S] batch in [-1, 1].
+    public static func images(_ x: Tensor) -> [Image] {
+        precondition(x.rank == 4 && x.shape[1] == 3, "Sampler.images: want [B, 3, H, W], got \(x.shape)")
+        let (b, h, w) = (x.shape[0], x.shape[2], x.shape[3])
+        let per = 3 * h * w
+        return (0..<b).map { i in
+            try! Image(chw: Array(x.scalars[(i * per)..<((i + 1) * per)]), width: w, height: h, channels: 3)
+        }
+    }
+
+    /// A [B, 3, S, S] tensor in [-1, 1] of RGB images (each must be S x S, 3 channels).
+    public static func tensor(_ images: [Image], size: Int) throws(GenerationError) -> Tensor {
+        var parts: [Float] = []
+        for (i, im) in images.enumerated() {
+            guard im.channels == 3 || im.channels == 4 else {
+                throw .mismatch(field: "references[\(i)]", reason: "\(im.channels) channels; want RGB")
+            }
+            let rgb = im.channels == 3 ? im : try! Image(width: im.width, height: im.height, channels: 3,
+                pixels: (0..<(im.width * im.height)).flatMap { Array(im.pixels[($0 * 4)..<($0 * 4 + 3)]) })
+            let sized = (rgb.width == size && rgb.height == size) ? rgb : rgb.resizedArea(width: size, height: size)
+            parts += sized.toCHW()
+        }
+        return Tensor(shape: [images.count, 3, size, size], scalars: parts)
+    }
+}
+
+extension Generator {
+    /// Samples and returns 8-bit images: `references` are RGB images (resized to the model size).
+    public func generate(prompts: [String], references: [Image]?, seeds: [UInt64],
+                         options: SamplingOptions = SamplingOptions(), reference: Generator? = nil) throws(GenerationError) -> [Image] {
+        if let r = references, r.count != prompts.count {
+            throw .mismatch(field: "references", reason: "\(r.count) images for \(prompts.count) prompts")
+        }
+        let refs = try references.map { (r) throws(GenerationError) -> Tensor in try Sampler.tensor(r, size: resolution) }
+        let x = try Sampler.sample(self, reference: reference, prompts: prompts, references: refs, seeds: seeds, options: options)
+        return Sampler.images(x)
+    }
+
+    /// Writes images as PNGs into `directory` (created), atomically, named `names[i]`; returns the URLs.
+    public static func writePNGs(_ images: [Image], to directory: URL, names: [String]) throws -> [URL] {
+        precondition(images.count == names.count, "writePNGs: \(images.count) images, \(names.count) names")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return try zip(images, names).map { im, name in
+            let url = directory.appendingPathComponent(name)
+            try PNG.write(im, to: url.path)
+            return url
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Autograd
+import Generation
+import Imaging
+import Models
+import NN
+import TensorCore
+import Text
+import World
+
+/// The quality gates of the pretrained models (measured into each record and the manifest).
+public enum Gates {
+    /// ViT top-1 category accuracy on `batches` x `batchSize` renders of VALIDATION subjects
+    /// (random backgrounds and poses, data seed `seed`).
+    public static func vitTop1(_ vit: ViT, resolution: Int, seed: UInt64, batches: Int = 4, batchSize: Int = 64) throws -> Double {
+        vit.train(false)
+        var correct = 0, total = 0
+        let cfg = WorldDataConfig(resolution: resolution, split: .validation, subjectsPerCategory: 8)
+        for s in 0..<batches {
+            let b = try WorldData.batch(seed: seed, step: s, size: batchSize, config: cfg)
+            let pred = predictions(withNoGrad { vit.logits(Variable(b.images)).value })
+            correct += zip(pred, b.labels).filter { $0 == Int($1) }.count
+            total += batchSize
+        }
+        return Double(correct) / Double(max(total, 1))
+    }
+
+    /// Row-wise argmax of a [B, K] matrix.
+    public static func predictions(_ logits: Tensor) -> [Int] {
+        precondition(logits.rank == 2, "predictions: want [B, K], got \(logits.shape)")
+        let k = logits.shape[1]
+        return (0..<logits.shape[0]).map { r in
+            var best = 0
+            for j in 1..<k where logits.scalars[r * k + j] > logits.scalars[r * k + best] { best = j }
+            return best
+        }
+    }
+
+    /// Text -> image top-1 retrieval on one validation batch of `batchSize` (render, prompt) pairs:
+    /// prompt i retrieves argmax_j cos(text_i, image_j). `exact` counts j == i; `content` counts an image
+    /// whose (category, background) equals the prompt's (plain prompts name only those two, so several
+    /// images of a batch can match a prompt equally well).
+    public static func retrievalTop1(_ clip: CLIPModel, tokenizer: WordTokenizer, resolution: Int, seed: UInt64,
+                                     batchSize: Int = 64) throws -> (exact: Double, content: Double) {
+        clip.train(false)
+        let cfg = WorldDataConfig(resolution: resolution, split: .validation, subjectsPerCategory: 8)
+        let b = try WorldData.batch(seed: seed, step: 0, size: batchSize, config: cfg)
+        let logits = withNoGrad { clip.logits(images: Variable(b.images), ids: b.prompts.map(tokenizer.encode)).value }
+        let perText = predictions(transpose(logits))
+        var exact = 0, content = 0
+        for (i, j) in perText.enumerated() {
+            if i == j { exact += 1 }
+            if b.labels[i] == b.labels[j] && b.backgrounds[i] == b.backgrounds[j] { content += 1 }
+        }
+        return (Double(exact) / Double(batchSize), Double(content) / Double(batchSize))
+    }
+
+    static func transpose(_ m: Tensor) -> Tensor {
+        let (r, c) = (m.shape[0], m.shape[1])
+        var out = [Float](repeating: 0, count: r * c)
+        for i in 0..<r { for j in 0..<c { out[j * r + i] = m.scalars[i * c + j] } }
+        return Tensor(shape: [c, r], scalars: out)
+    }
+
+    /// Base U-Net gate: one text-only sample per (background, category), the prompt
+    /// "a {object} {background phrase}"; the fraction the classifier ViT labels as the requested
+    /// category (goal >= 0.8). With `clip`, also the fraction CLIP's zero-shot classifier (argmax over
+    /// categories of cos(image, "a {category} {same background phrase}")) gets right. `real*` are
+    /// the same judges on real renders of the same (category, background) grid (validation subjects,
+    /// random poses): the ceiling the samples are measured against.
+    public static func categoryAccuracy(_ g: Generator, classifier: ViT, clip: CLIPModel? = nil,
+                                        backgrounds: [Background] = Background.textured,
+                                        options: SamplingOptions, seed: UInt64, batchSize: Int = 26) throws -> CategoryGate {
+        classifier.train(false)
+        clip?.train(false)
+        var jobs: [(ObjectCategory, Background)] = []
+        for bg in backgrounds { for c in ObjectCategory.allCases { jobs.append((c, bg)) } }
+        var gate = CategoryGate()
+        var hits = [0, 0, 0, 0]
+        for start in stride(from: 0, to: jobs.count, by: batchSize) {
+            let part = Array(jobs[start..<min(jobs.count, start + batchSize)])
+            let prompts = part.map { "a \($0.0.noun) \($0.1.phrase)" }
+            let seeds = part.indices.map { seed &+ UInt64(start + $0) }
+            let x = try Sampler.sample(g, prompts: prompts, references: nil, seeds: seeds, options: options)
+            let real = try realRenders(part, resolution: g.resolution, seed: seed &+ UInt64(start))
+            let want = part.map { $0.0.index }
+            let pred = predictions(withNoGrad { classifier.logits(Variable(x)).value })
+            let predReal = predictions(withNoGrad { classifier.logits(Variable(real)).value })
+            hits[0] += zip(pred, want).filter { $0 == $1 }.count
+            hits[1] += zip(predReal, want).filter { $0 == $1 }.count
+            if let clip {
+                hits[2] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: x, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
+                hits[3] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: real, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
+            }
+            let imgs = Sampler.images(x)
+            for (k, job) in part.enumerated() {
+                gate.samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pred[k]].noun)"))
+            }
+        }
+        let n = Double(max(jobs.count, 1))
+        gate.accuracy = Double(hits[0]) / n
+        gate.realAccuracy = Double(hits[1]) / n
+        if clip != nil { gate.clipAccuracy = Double(hits[2]) / n; gate.clipRealAccuracy = Double(hits[3]) / n }
+        return gate
+    }
+
+    /// Renders of validation subjects for (category, background) jobs, random poses.
+    static func realRenders(_ jobs: [(ObjectCategory, Background)], resolution: Int, seed: UInt64) throws -> Tensor {
+        let reqs = jobs.enumerated().map { k, job in
+            RenderRequest(subject: Split.validation.subjects(of: job.0, count: 1 + k % 4).last!,
+                          scene: Scene(background: job.1, seed: seed &+ UInt64(k)), pose: Pose.random(seed: seed &+ UInt64(k)),
+                          size: resolution)
+        }
+        let r = try Renderer.renderBatch(reqs, threads: 2)
+        return Tensor(shape: [jobs.count, 3, resolution, resolution], scalars: Array(r.map { $0.image.toCHW() }.joined()))
+    }
+
+    /// CLIP zero-shot category per image: argmax_c cos(image, "a {c} {phrase of its background}").
+    public static func zeroShot(_ clip: CLIPModel, tokenizer: WordTokenizer, images: Tensor, backgrounds: [Background]) -> [Int] {
+        let cats = ObjectCategory.allCases
+        let u = withNoGrad { clip.imageEmbeddings(Variable(images)).value }
+        let e = u.shape[1]
+        var textCache: [Background: Tensor] = [:]
+        return backgrounds.enumerated().map { i, bg in
+            let t = textCache[bg] ?? withNoGrad {
+                clip.textEmbeddings(cats.map { tokenizer.encode("a \($0.noun) \(bg.phrase)") }).value
+            }
+            textCache[bg] = t
+            var best = 0, bestScore = -Float.infinity
+            for c in 0..<cats.count {
+                var s: Float = 0
+                for j in 0..<e { s += u.scalars[i * e + j] * t.scalars[c * e + j] }
+                if s > bestScore { (best, bestScore) = (c, s) }
+            }
+            return best
+        }
+    }
+
+    /// Adapter gate: for each TEST subject, its clean canonical render is the reference; generate it
+    /// in each of `backgrounds` with "a {object} {phrase}"; per judge (an image-embedding function,
+    /// e.g. the ViT class token or the CLIP image embedding), score = mean cos(generated, reference),
+    /// and as a floor the same cosine against the reference of ANOTHER test subject. Returns the
+    /// scores by judge name and grid rows (reference | generated ...).
+    public static func adapterSimilarity(_ g: Generator, judges: [(String, (Tensor) -> Tensor)], subjects: [Subject],
+                                         backgrounds: [Background], options: SamplingOptions, seed: UInt64) throws
+        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]]) {
+        let refs = try WorldData.references(subjects, resolution: g.resolution)
+        let per = refs.count / max(subjects.count, 1)
+        let refEmb = judges.map { $0.1(refs) }
+        var sums = [Double](repeating: 0, count: judges.count), floors = sums
+        var n = 0
+        var rows: [[Image]] = []
+        for (i, s) in subjects.enumerated() {
+            let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
+            let rb = Tensor(shape: [backgrounds.count, 3, g.resolution, g.resolution],
+                            scalars: Array(Array(repeating: one, count: backgrounds.count).joined()))
+            let prompts = backgrounds.map { "a \(s.category.noun) \($0.phrase)" }
+            let seeds = backgrounds.indices.map { seed &+ UInt64(i * 100 + $0) }
+            let x = try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
+            let other = (i + 1) % subjects.count
+            for (j, judge) in judges.enumerated() {
+                let e = judge.1(x), r = refEmb[j]
+                let d = e.shape[1]
+                for k in 0..<backgrounds.count {
+                    var c = 0.0, f = 0.0
+                    for q in 0..<d {
+                        c += Double(e.scalars[k * d + q] * r.scalars[i * d + q])
+                        f += Double(e.scalars[k * d + q] * r.scalars[other * d + q])
+                    }
+                    sums[j] += c; floors[j] += f
+                }
+            }
+            n += backgrounds.count
+            rows.append(Sampler.images(Tensor(shape: [1, 3, g.resolution, g.resolution], scalars: one)) + Sampler.images(x))
+        }
+        var scores: [String: (cosine: Double, floor: Double)] = [:]
+        for (j, judge) in judges.enumerated() { scores[judge.0] = (sums[j] / Double(max(n, 1)), floors[j] / Double(max(n, 1))) }
+        return (scores, rows)
+    }
+
+    /// Unit class-token embeddings [B, D] of a ViT (the judges' image embedding).
+    public static func classTokenEmbedding(_ vit: ViT) -> (Tensor) -> Tensor {
+        vit.train(false)
+        return { x in withNoGrad { CLIPModel.normalize(vit.forward(Variable(x)).classToken).value } }
+    }
+
+    /// A contact sheet of rows of images (e.g. reference | generated in 4 backgrounds), magnified.
+    public static func grid(rows: [[Image]], captions: [String], scale: Int = 3, title: String? = nil) -> Image {
+        let cols = rows.map(\.count).max() ?? 1
+        var items: [(image: Image, caption: String?)] = []
+        for r in rows {
+            for (k, im) in r.enumerated() { items.append((im, k < captions.count ? captions[k] : nil)) }
+            for _ in r.count..<cols { items.append((Image(width: r[0].width, height: r[0].height, fill: [245, 245, 245]), nil)) }
+        }
+        return ContactSheet(columns: cols, scale: scale).render(items, title: title)
+    }
+}
+
+/// Result of the base U-Net gate (see `Gates.categoryAccuracy`).
+public struct CategoryGate {
+    public var accuracy = 0.0
+    public var realAccuracy = 0.0
+    public var clipAccuracy: Double?
+    public var clipRealAccuracy: Double?
+    public var samples: [(image: Image, caption: String)] = []
+}

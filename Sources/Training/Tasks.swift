@@ -1,0 +1,183 @@
+import Autograd
+import Diffusion
+import Generation
+import Models
+import NN
+import Random
+import TensorCore
+import Text
+import World
+
+/// (a) ViT by object-category classification on world renders (random backgrounds and poses):
+/// L = CE(head(norm(ViT(x))[:, 0]), category).
+public final class ViTClassificationTask: PretrainTask {
+    public let vit: ViT
+    public let data: WorldDataConfig
+    public let seed: UInt64
+    public let batchSize: Int
+
+    public init(vit: ViT, data: WorldDataConfig, seed: UInt64, batchSize: Int) {
+        precondition(vit.head != nil, "ViTClassificationTask: the ViT needs a head (config.classes)")
+        self.vit = vit; self.data = data; self.seed = seed; self.batchSize = batchSize
+    }
+
+    public var trainable: [(String, Parameter)] { vit.namedParameters() }
+
+    public func loss(step: Int) throws -> Variable {
+        vit.train(true)
+        let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
+        return crossEntropyLoss(vit.logits(Variable(b.images)), targets: b.labels)
+    }
+}
+
+/// (b) CLIP-style pair trained contrastively on (render, plain prompt) pairs: symmetric InfoNCE over
+/// the batch, logit scale clamped to [0, log 100] after every update (open_clip).
+public final class CLIPContrastiveTask: PretrainTask {
+    public let clip: CLIPModel
+    public let tokenizer: WordTokenizer
+    public let data: WorldDataConfig
+    public let seed: UInt64
+    public let batchSize: Int
+
+    public init(clip: CLIPModel, tokenizer: WordTokenizer = WorldText.tokenizer(), data: WorldDataConfig, seed: UInt64, batchSize: Int) {
+        self.clip = clip; self.tokenizer = tokenizer; self.data = data; self.seed = seed; self.batchSize = batchSize
+    }
+
+    public var trainable: [(String, Parameter)] { clip.namedParameters() }
+
+    public func loss(step: Int) throws -> Variable {
+        clip.train(true)
+        let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
+        return clip.contrastiveLoss(images: Variable(b.images), ids: b.prompts.map(tokenizer.encode))
+    }
+
+    public func afterUpdate() { clip.clampLogitScale() }
+}
+
+/// Noise-prediction loss shared by the U-Net and adapter tasks (DDPM, epsilon prediction):
+/// t ~ U{0..T-1}, eps ~ N(0, I) per row from (seed, step, row); x_t = sqrt(abar_t) x0 + sqrt(1-abar_t) eps;
+/// L = mean (eps_theta(x_t, t, c) - eps)^2.
+struct DenoisingDraw {
+    let timesteps: [Int]
+    let noise: Tensor
+    let noisy: Tensor
+
+    init(x0: Tensor, schedule: NoiseSchedule, seed: UInt64, step: Int) {
+        let b = x0.shape[0]
+        let k = RNGKey(seed: seed).fold(in: "denoise").fold(in: UInt64(step))
+        timesteps = (0..<b).map { i in min(schedule.trainSteps - 1, Int(k.fold(in: "t").uniform(at: UInt64(i)) * Float(schedule.trainSteps))) }
+        noise = Init.normal(x0.shape, key: k.fold(in: "eps"))
+        noisy = schedule.addNoise(x0, noise: noise, timesteps: timesteps)
+    }
+}
+
+/// Per-row condition dropout draws from (seed, step): u_i ~ U(0, 1).
+func dropoutDraws(seed: UInt64, step: Int, count: Int) -> [Float] {
+    let k = RNGKey(seed: seed).fold(in: "cond-dropout").fold(in: UInt64(step))
+    return (0..<count).map { k.uniform(at: UInt64($0)) }
+}
+
+/// (c) Base text-to-image U-Net on "a {object} in the {background}" renders, text conditioning only:
+/// the image branch is off (no image tokens, ip_scale 0). The text encoder (CLIP's) is frozen; the
+/// prompt is replaced by the empty prompt with probability `textDropout` (CFG, MODELS.md: 0.1).
+public final class UNetDenoisingTask: PretrainTask {
+    public let unet: UNet2DConditionModel
+    public let textEncoder: TextEncoder
+    public let tokenizer: WordTokenizer
+    public let schedule: NoiseSchedule
+    public let data: WorldDataConfig
+    public let seed: UInt64
+    public let batchSize: Int
+    public let textDropout: Float
+
+    public init(unet: UNet2DConditionModel, textEncoder: TextEncoder, tokenizer: WordTokenizer = WorldText.tokenizer(),
+                schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
+                textDropout: Float = 0.1) {
+        self.unet = unet; self.textEncoder = textEncoder; self.tokenizer = tokenizer; self.schedule = schedule
+        self.data = data; self.seed = seed; self.batchSize = batchSize; self.textDropout = textDropout
+        textEncoder.setRequiresGrad(false)
+        textEncoder.train(false)
+        // The image branch never runs here, so its projections stay as initialised (and untrained).
+        unet.setRequiresGrad(true)
+        for (_, p) in unet.imageProjectionParameters() { p.requiresGrad = false }
+    }
+
+    public var trainable: [(String, Parameter)] { unet.namedParameters().filter { $0.1.requiresGrad } }
+
+    public func loss(step: Int) throws -> Variable {
+        unet.train(true)
+        let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
+        let u = dropoutDraws(seed: seed, step: step, count: batchSize)
+        let prompts = zip(b.prompts, u).map { $1 < textDropout ? WorldText.nullPrompt : $0 }
+        let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
+        let d = DenoisingDraw(x0: b.images, schedule: schedule, seed: seed, step: step)
+        let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: nil, ipScale: 0)
+        return mseLoss(eps, Variable(d.noise))
+    }
+}
+
+/// (d) Adapter (resampler + every to_k_ip/to_v_ip; U-Net, text and image encoders frozen) by
+/// reconstruction with reference = target (IP-Adapter): per row, u < pText drops the text,
+/// pText <= u < pText + pImage drops the image, the next pBoth drops both (0.05 each). A dropped
+/// image is the zero image, so its tokens are resampler(imageEncoder(0)), the sampler's null tokens.
+public final class AdapterTask: PretrainTask {
+    public let unet: UNet2DConditionModel
+    public let resampler: Resampler
+    public let textEncoder: TextEncoder
+    public let imageEncoder: ViT
+    public let imageEncoderLayer: Int
+    public let tokenizer: WordTokenizer
+    public let schedule: NoiseSchedule
+    public let data: WorldDataConfig
+    public let seed: UInt64
+    public let batchSize: Int
+    public let dropText: Float, dropImage: Float, dropBoth: Float
+    let params: [(String, Parameter)]
+
+    public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: ViT,
+                imageEncoderLayer: Int, tokenizer: WordTokenizer = WorldText.tokenizer(), schedule: NoiseSchedule = NoiseSchedule(),
+                data: WorldDataConfig, seed: UInt64, batchSize: Int,
+                dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05) {
+        self.unet = unet; self.resampler = resampler; self.textEncoder = textEncoder; self.imageEncoder = imageEncoder
+        self.imageEncoderLayer = imageEncoderLayer; self.tokenizer = tokenizer; self.schedule = schedule
+        self.data = data; self.seed = seed; self.batchSize = batchSize
+        self.dropText = dropText; self.dropImage = dropImage; self.dropBoth = dropBoth
+        textEncoder.setRequiresGrad(false)
+        imageEncoder.setRequiresGrad(false)
+        textEncoder.train(false)
+        imageEncoder.train(false)
+        params = adapterParameters(unet: unet, resampler: resampler)
+    }
+
+    public var trainable: [(String, Parameter)] { params }
+
+    public func loss(step: Int) throws -> Variable {
+        unet.train(true)
+        resampler.train(true)
+        let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
+        let u = dropoutDraws(seed: seed, step: step, count: batchSize)
+        let per = b.images.count / batchSize
+        var refs = b.images
+        var prompts = b.prompts
+        for i in 0..<batchSize {
+            let d = AdapterTask.drops(u: u[i], text: dropText, image: dropImage, both: dropBoth)
+            if d.text { prompts[i] = WorldText.nullPrompt }
+            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 } }
+        }
+        let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
+        let feats = withNoGrad { imageEncoder.forward(Variable(refs), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
+        let tokens = resampler.forward(Variable(feats))
+        let d = DenoisingDraw(x0: b.images, schedule: schedule, seed: seed, step: step)
+        let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
+        return mseLoss(eps, Variable(d.noise))
+    }
+
+    /// Which conditions a row drops for its draw u ~ U(0, 1): [0, text) text only,
+    /// [text, text + image) image only, [text + image, text + image + both) both, else none.
+    public static func drops(u: Float, text: Float, image: Float, both: Float) -> (text: Bool, image: Bool) {
+        if u < text { return (true, false) }
+        if u < text + image { return (false, true) }
+        if u < text + image + both { return (true, true) }
+        return (false, false)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Random
+import TensorCore
+import World
+
+/// What the world data pipeline draws from: image side, subject split, how many subjects per
+/// category (instances taken in order from the split), the share of clean-background renders, and
+/// the renderer's supersampling.
+public struct WorldDataConfig: Sendable, Codable, Equatable {
+    public var resolution: Int
+    public var split: Split
+    public var subjectsPerCategory: Int
+    /// Probability that a row uses the clean (reference-style) background instead of a textured one.
+    public var cleanFraction: Double
+    public var supersample: Int
+    /// Random pose (position, scale, rotation, flip, perspective) instead of the canonical pose.
+    public var randomPose: Bool
+
+    public init(resolution: Int = 32, split: Split = .train, subjectsPerCategory: Int = 16,
+                cleanFraction: Double = 0.1, supersample: Int = 2, randomPose: Bool = true) {
+        self.resolution = resolution; self.split = split; self.subjectsPerCategory = subjectsPerCategory
+        self.cleanFraction = cleanFraction; self.supersample = supersample; self.randomPose = randomPose
+    }
+}
+
+/// One batch of world renders: images [B, 3, S, S] in [-1, 1], category labels (index into
+/// `ObjectCategory.allCases`), plain prompts ("a {object} in the {background}" templates), subjects
+/// and backgrounds.
+public struct WorldBatch: Sendable {
+    public var images: Tensor
+    public var labels: [Int32]
+    public var prompts: [String]
+    public var subjects: [Subject]
+    public var backgrounds: [Background]
+}
+
+/// The world data pipeline: batch `step` of a run seeded `seed` is a pure function of
+/// (seed, step, size, config): row i draws its category, subject, background, pose and scene from
+/// counter-based randoms keyed by (seed, step, i), so a resumed run sees exactly the batches an
+/// uninterrupted one would, and rendering threads do not change a byte.
+public enum WorldData {
+    public static func batch(seed: UInt64, step: Int, size: Int, config: WorldDataConfig, threads: Int = 2) throws -> WorldBatch {
+        let cats = ObjectCategory.allCases
+        let textured = Background.textured
+        var requests: [RenderRequest] = [], labels: [Int32] = [], prompts: [String] = []
+        var subjects: [Subject] = [], backgrounds: [Background] = []
+        let base = RNGKey(seed: seed).fold(in: "world-data").fold(in: UInt64(step))
+        for i in 0..<size {
+            let k = base.fold(in: UInt64(i))
+            let c = cats[min(cats.count - 1, Int(k.uniform(at: 0) * Float(cats.count)))]
+            let pool = config.split.subjects(of: c, count: config.subjectsPerCategory)
+            let subject = pool[min(pool.count - 1, Int(k.uniform(at: 1) * Float(pool.count)))]
+            let bg: Background = Double(k.uniform(at: 2)) < config.cleanFraction
+                ? .clean : textured[min(textured.count - 1, Int(k.uniform(at: 3) * Float(textured.count)))]
+            let poseSeed = UInt64(k.uint32(at: 4)) << 32 | UInt64(k.uint32(at: 5))
+            let sceneSeed = UInt64(k.uint32(at: 6))
+            let pose = config.randomPose ? Pose.random(seed: poseSeed) : .canonical
+            requests.append(RenderRequest(subject: subject, scene: Scene(background: bg, seed: sceneSeed), pose: pose,
+                                          size: config.resolution, supersample: config.supersample))
+            labels.append(Int32(c.index))
+            prompts.append(Prompts.plain(c, bg, seed: poseSeed, index: 0))
+            subjects.append(subject)
+            backgrounds.append(bg)
+        }
+        let renders = try Renderer.renderBatch(requests, threads: threads)
+        let s = config.resolution
+        var scalars: [Float] = []
+        scalars.reserveCapacity(size * 3 * s * s)
+        for r in renders { scalars += r.image.toCHW() }
+        return WorldBatch(images: Tensor(shape: [size, 3, s, s], scalars: scalars), labels: labels, prompts: prompts,
+                          subjects: subjects, backgrounds: backgrounds)
+    }
+
+    /// Renders of given subjects on the clean background in the canonical pose (reference images),
+    /// [B, 3, S, S] in [-1, 1].
+    public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, threads: Int = 2) throws -> Tensor {
+        let reqs = subjects.map { RenderRequest(subject: $0, scene: .clean, pose: .canonical, size: resolution, supersample: supersample) }
+        let renders = try Renderer.renderBatch(reqs, threads: threads)
+        return Tensor(shape: [subjects.count, 3, resolution, resolution], scalars: Array(renders.map { $0.image.toCHW() }.joined()))
+    }
+}

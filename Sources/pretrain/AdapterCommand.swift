@@ -1,0 +1,117 @@
+import ArgumentParser
+import Autograd
+import TensorCore
+import Foundation
+import Generation
+import Imaging
+import Models
+import NN
+import Random
+import StageKit
+import Training
+import World
+
+/// `pretrain adapter`: the IP-Adapter analogue (resampler + every to_k_ip/to_v_ip; the U-Net and both
+/// CLIP towers frozen), trained by reconstruction with reference = target and condition dropout.
+/// The image branch starts as a copy of the text branch (IP-Adapter's init).
+/// Output `adapter.safetensors` (`image_proj.*` + `...attn2.to_k_ip/to_v_ip.weight`, kind
+/// `checkpoint/adapter`) + `adapter.json`. Gate (with a finished pretrain-vit in the run): cosine of the
+/// ViT class token (`adapter_vit_cosine`) and of the CLIP image embedding (`adapter_clip_image_cosine`)
+/// between generated and reference images of TEST subjects, each with `..._other_subject` as a floor, and the grid `adapter-samples.png` (kind `grid`).
+struct AdapterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "adapter", abstract: "Pretrain the image adapter ([pretrain-adapter]).")
+
+    static let definition = StageDefinition(
+        name: "pretrain-adapter",
+        schema: ConfigSchema(section: "pretrain-adapter", keys: commonKeys(steps: 600, batch: 16, lr: 3e-4, warmup: 30, checkpointEvery: 100) + [
+            .integer("queries", default: 8, doc: "resampler queries (image tokens)", in: 1...256),
+            .integer("dim", default: 128, doc: "resampler width", in: 8...4096),
+            .integer("depth", default: 2, doc: "resampler layers", in: 1...16),
+            .integer("heads", default: 4, doc: "resampler heads (head dim = dim / heads)", in: 1...64),
+            .integer("image_layer", default: 0, doc: "image-tower block feeding the resampler (0 = penultimate)", in: 0...64),
+            ConfigKey("drop_text", .float, default: .float(0.05), doc: "probability of dropping the text only"),
+            ConfigKey("drop_image", .float, default: .float(0.05), doc: "probability of dropping the image only"),
+            ConfigKey("drop_both", .float, default: .float(0.05), doc: "probability of dropping both"),
+            .integer("gate_steps", default: 25, doc: "DDIM steps of the gate's samples", in: 0...1000),
+            ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
+            .integer("gate_subjects", default: 8, doc: "test subjects in the gate", in: 1...1000),
+        ]),
+        codeVersion: codeVersionPrefix + "-adapter",
+        upstream: ["pretrain-unet", "pretrain-clip"])
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try StageMain.run(stage: Self.definition.name) { runner in
+            let r = try StageRunner(Self.definition, options: common)
+            runner = r
+            configureThreads(r)
+            let out = PretrainOutput(weightsName: "adapter.safetensors", kind: "checkpoint/adapter")
+            let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
+            let unetFiles = try requiredUpstream(r, stage: "pretrain-unet", name: "unet.safetensors")
+            let inputs = try r.allUpstreamOutputs()
+            try r.runWhole(inputs: inputs) { ctx in
+                let from = r.config.string("from")
+                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
+                let c = r.config
+                let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+                let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+                let schedule = (unetFiles.record.noise ?? NoiseConfig()).schedule
+                let depth = clip.config.vision.depth
+                let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
+                let dim = c.int("dim"), heads = c.int("heads")
+                let rcfg = ResamplerConfig(embeddingDim: clip.config.vision.width, dim: dim, depth: c.int("depth"), heads: heads,
+                                           dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
+                let settings = trainSettings(r)
+                let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+                for a in unet.crossAttentions { a.initImageBranchFromText() }
+                let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: clip.visionModel,
+                                       imageEncoderLayer: layer, schedule: schedule, data: dataConfig(r), seed: settings.seed,
+                                       batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
+                                       dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")))
+                let trainer = Trainer(task: task, settings: settings)
+                try trainWithCheckpoints(ctx, trainer: trainer)
+                trainer.applyEMA()
+                var metrics: [String: Double] = [:]
+                var extra: [NewArtifactBox] = []
+                if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
+                    let vit = try loadViT(vitFiles)
+                    let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
+                                      resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
+                    let opts = SamplingOptions(steps: c.int("gate_steps"), guidanceScale: Float(c.double("gate_guidance")))
+                    let cats = ObjectCategory.allCases
+                    let subjects = (0..<c.int("gate_subjects")).map { i in
+                        Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last!
+                    }
+                    let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
+                    clip.train(false)
+                    let judges: [(String, (Tensor) -> Tensor)] = [
+                        ("adapter_vit_cosine", Gates.classTokenEmbedding(vit)),
+                        ("adapter_clip_image_cosine", { x in withNoGrad { clip.imageEmbeddings(Variable(x)).value } }),
+                    ]
+                    let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts,
+                                                           seed: settings.seed &+ 11)
+                    for (name, v) in gate.scores {
+                        metrics[name] = v.cosine
+                        metrics[name + "_other_subject"] = v.floor
+                    }
+                    let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
+                                           title: "adapter: reference | generated in 4 backgrounds (test subjects)")
+                    extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))
+                } else {
+                    r.log.warn("no finished pretrain-vit in this run: the adapter gate is not measured (run `pretrain vit` first)")
+                }
+                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                         steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                         training: settings.asRecord, metrics: metrics)
+                rec.resampler = rcfg
+                rec.imageEncoderLayer = layer
+                rec.unet = unet.config
+                rec.noise = unetFiles.record.noise
+                var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
+                for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+                return outs
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Checkpoint
+import Foundation
+import Generation
+import Manifest
+import Optim
+import Random
+import StageKit
+import TensorCore
+import Training
+
+/// Config keys every pretrain stage shares (optimisation, data, checkpoints, import).
+func commonKeys(steps: Int, batch: Int, lr: Double, warmup: Int, checkpointEvery: Int) -> [ConfigKey] {
+    [
+        ConfigKey("from", .string, default: .string(""),
+                  doc: "import the shipped checkpoint from this directory (e.g. data/checkpoints) instead of training; \"\" trains"),
+        .integer("steps", default: steps, doc: "optimizer steps", in: 0...10_000_000),
+        .integer("batch", default: batch, doc: "batch size", in: 1...4096),
+        ConfigKey("lr", .float, default: .float(lr), doc: "peak AdamW learning rate (warmup then cosine)"),
+        .integer("warmup", default: warmup, doc: "linear warmup steps", in: 0...1_000_000),
+        ConfigKey("weight_decay", .float, default: .float(0.01), doc: "AdamW decoupled weight decay"),
+        ConfigKey("grad_clip", .float, default: .float(1.0), doc: "global gradient-norm clip (0 = off)"),
+        ConfigKey("ema_decay", .float, default: .float(0.0), doc: "EMA decay of the trained weights (0 = off)"),
+        .integer("checkpoint_every", default: checkpointEvery, doc: "training checkpoint every K steps", in: 0...10_000_000,
+                 affectsOutput: false),
+        .integer("log_every", default: 10, doc: "log and record the loss every N steps", in: 1...1_000_000, affectsOutput: false),
+        .integer("resolution", default: 32, doc: "world image side (multiple of 16)", in: 16...512),
+        .integer("subjects_per_category", default: 16, doc: "training subjects per category", in: 1...10_000),
+    ]
+}
+
+func trainSettings(_ r: StageRunner) -> TrainSettings {
+    let c = r.config
+    return TrainSettings(steps: c.int("steps"), batchSize: c.int("batch"), learningRate: c.double("lr"),
+                         warmupSteps: c.int("warmup"), weightDecay: c.double("weight_decay"),
+                         gradClip: c.double("grad_clip"), emaDecay: c.double("ema_decay"),
+                         seed: stageSeed(r))
+}
+
+/// The stage's own seed: the run seed folded with the stage name (so the four stages draw different data).
+func stageSeed(_ r: StageRunner) -> UInt64 {
+    let k = RNGKey(seed: UInt64(bitPattern: Int64(r.run.seed))).fold(in: r.stage)
+    return UInt64(k.k0) << 32 | UInt64(k.k1)
+}
+
+func dataConfig(_ r: StageRunner) -> WorldDataConfig {
+    WorldDataConfig(resolution: r.config.int("resolution"), split: .train,
+                    subjectsPerCategory: r.config.int("subjects_per_category"))
+}
+
+/// A pretrain stage's two outputs: the weights file (kind `checkpoint/<what>`) and its record (kind `record`).
+struct PretrainOutput {
+    let weightsName: String
+    let kind: String
+}
+
+/// Runs the training loop of a whole stage with StageKit checkpoints: resumes from the newest verified
+/// checkpoint, saves one every `checkpoint_every` steps and when interrupted, logs and records the loss.
+func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer) throws {
+    let r = ctx.runner
+    let every = r.config.int("checkpoint_every"), logEvery = r.config.int("log_every")
+    let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true)
+    if let latest = try ctx.checkpoints.latest() {
+        let dir = ctx.checkpoints.directory(step: latest.step)
+        let state = try TrainingCheckpoint.load(dir, rng: RandomStream.self)
+        try trainer.restore(state, path: dir.path)
+        r.log.info("resumed from checkpoint step \(latest.step)")
+    }
+    func save() throws {
+        let dir = try TrainingCheckpoint.save(trainer.state(), root: root)
+        let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+            .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
+        try ctx.checkpoints.record(step: trainer.step, files: files)
+    }
+    let started = Date()
+    var window: [Float] = []
+    while !trainer.isDone {
+        let loss = try trainer.trainStep()
+        window.append(loss)
+        if trainer.step % logEvery == 0 || trainer.isDone {
+            let mean = window.reduce(0, +) / Float(window.count)
+            window.removeAll()
+            let rate = Date().timeIntervalSince(started) / Double(trainer.step)
+            r.log.info("step \(trainer.step)/\(trainer.settings.steps) loss \(String(format: "%.4f", mean)) "
+                       + "grad_norm \(String(format: "%.3f", trainer.lastGradNorm)) (\(String(format: "%.2f", rate)) s/step this process)")
+            try ctx.metric("loss", step: trainer.step, Double(mean))
+            try ctx.metric("grad_norm", step: trainer.step, Double(trainer.lastGradNorm))
+        }
+        if CheckpointStore.isDue(step: trainer.step, every: every) && !trainer.isDone { try save() }
+        do { try ctx.checkInterrupt() } catch {
+            try save()
+            throw error
+        }
+    }
+}
+
+/// Writes the weights and the record as artifacts and the metrics into the manifest.
+func writeOutputs(_ ctx: StageContext, weights: SafeTensorsFile, output: PretrainOutput, record: PretrainRecord) throws -> [NewArtifact] {
+    let r = ctx.runner
+    let data = SafeTensors.encode(weights)
+    let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)
+    var rec = record
+    rec.weightsFile = output.weightsName
+    rec.weightsSHA256 = w.sha256
+    let recName = (output.weightsName as NSString).deletingPathExtension + ".json"
+    let j = try r.writeArtifact(rec.encoded(), name: recName, kind: "record")
+    for (k, v) in rec.metrics.sorted(by: { $0.key < $1.key }) {
+        try ctx.metric(k, step: rec.steps, v)
+        r.log.info("gate \(k) = \(String(format: "%.4f", v))")
+    }
+    return [w, j]
+}
+
+/// `from = <dir>`: copies `<dir>/<weights>` and its record into the stage's outputs after checking the
+/// record (stage name, SHA-256 of the weights).
+func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput) throws -> [NewArtifact] {
+    let r = ctx.runner
+    let base = URL(fileURLWithPath: dir)
+    let wURL = base.appendingPathComponent(output.weightsName)
+    let recName = (output.weightsName as NSString).deletingPathExtension + ".json"
+    let record = try PretrainRecord.read(base.appendingPathComponent(recName))
+    guard record.stage == r.stage else {
+        throw GenerationError.badCheckpoint(path: base.appendingPathComponent(recName).path,
+                                            reason: "record is for stage \(record.stage), not \(r.stage)")
+    }
+    guard let data = FileManager.default.contents(atPath: wURL.path) else {
+        throw GenerationError.badCheckpoint(path: wURL.path, reason: "missing")
+    }
+    guard SHA256.hex(data) == record.weightsSHA256 else {
+        throw GenerationError.badCheckpoint(path: wURL.path, reason: "SHA-256 differs from its record (edited or truncated)")
+    }
+    let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)
+    let j = try r.writeArtifact(record.encoded(), name: recName, kind: "record")
+    for (k, v) in record.metrics.sorted(by: { $0.key < $1.key }) { try ctx.metric(k, step: record.steps, v) }
+    r.log.info("imported \(wURL.path) (record verified)")
+    return [w, j]
+}
+
+/// Finds the newest finished output `name` of `stage` in this run (nil when that stage has not run).
+func optionalUpstream(_ r: StageRunner, stage: String, name: String) -> (weights: URL, record: PretrainRecord)? {
+    guard let arts = try? r.upstreamOutputs(stage),
+          let w = arts.first(where: { $0.relativePath.hasSuffix("/" + name) }),
+          let j = arts.first(where: { $0.relativePath.hasSuffix("/" + (name as NSString).deletingPathExtension + ".json") }),
+          r.verify([w, j]).isEmpty,
+          let rec = try? PretrainRecord.read(r.layout.root.appendingPathComponent(j.relativePath)) else { return nil }
+    return (r.layout.root.appendingPathComponent(w.relativePath), rec)
+}
+
+/// The required output `name` of upstream `stage` (verified), or a typed error naming the stage.
+func requiredUpstream(_ r: StageRunner, stage: String, name: String) throws -> (weights: URL, record: PretrainRecord) {
+    let arts = try r.upstreamOutputs(stage)
+    guard let w = arts.first(where: { $0.relativePath.hasSuffix("/" + name) }),
+          let j = arts.first(where: { $0.relativePath.hasSuffix("/" + (name as NSString).deletingPathExtension + ".json") }) else {
+        throw StageError.upstreamMissing(stage: r.stage, upstream: stage)
+    }
+    _ = try r.readVerified(w, upstream: stage)
+    _ = try r.readVerified(j, upstream: stage)
+    return (r.layout.root.appendingPathComponent(w.relativePath),
+            try PretrainRecord.read(r.layout.root.appendingPathComponent(j.relativePath)))
+}
+
+let codeVersionPrefix = "pretrain-1"
+
+/// Kernel and OpenBLAS threads from `--threads` / `[run].threads` (results do not depend on it).
+func configureThreads(_ r: StageRunner) {
+    Threads.configure(count: max(1, r.run.threads))
+}

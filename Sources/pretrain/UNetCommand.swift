@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Imaging
+import Models
+import NN
+import Random
+import StageKit
+import Training
+import World
+
+/// `pretrain unet`: the base text-to-image U-Net (text conditioning only; the image branch is off)
+/// on "a {object} in the {background}" renders, text encoder = pretrain-clip's, frozen.
+/// Output `unet.safetensors` (diffusers keys, kind `checkpoint/unet`) + `unet.json`.
+/// Gate (when this run has a finished pretrain-vit): the share of text-only samples, one per
+/// (background, category), that the pretrained ViT classifies as the requested category
+/// (`category_accuracy`, goal >= 0.8), and a grid `unet-samples.png` (kind `grid`).
+struct UNetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "unet", abstract: "Pretrain the base text-to-image U-Net ([pretrain-unet]).")
+
+    static let definition = StageDefinition(
+        name: "pretrain-unet",
+        schema: ConfigSchema(section: "pretrain-unet", keys: commonKeys(steps: 1500, batch: 16, lr: 5e-4, warmup: 50, checkpointEvery: 100) + [
+            ConfigKey("channels", .array(.integer), default: .array([.integer(32), .integer(64), .integer(64)]),
+                      doc: "block_out_channels ([32, 64, 64] = xs, [64, 128, 128] = MODELS.md default)"),
+            .integer("layers_per_block", default: 2, doc: "resnets per level", in: 1...8),
+            .integer("heads", default: 4, doc: "attention heads", in: 1...64),
+            ConfigKey("text_dropout", .float, default: .float(0.1), doc: "probability of the empty prompt (CFG)"),
+            .integer("gate_steps", default: 25, doc: "DDIM steps of the gate's samples", in: 0...1000),
+            ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
+        ]),
+        codeVersion: codeVersionPrefix + "-unet",
+        upstream: ["pretrain-clip"])
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try StageMain.run(stage: Self.definition.name) { runner in
+            let r = try StageRunner(Self.definition, options: common)
+            runner = r
+            configureThreads(r)
+            let out = PretrainOutput(weightsName: "unet.safetensors", kind: "checkpoint/unet")
+            let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
+            let inputs = try r.allUpstreamOutputs()
+            try r.runWhole(inputs: inputs) { ctx in
+                let from = r.config.string("from")
+                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
+                let c = r.config
+                let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+                let channels = c.value("channels").intArray
+                let cfg = UNetConfig(blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
+                                     crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
+                let settings = trainSettings(r)
+                let noise = NoiseConfig()
+                let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+                let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
+                                             seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")))
+                let trainer = Trainer(task: task, settings: settings)
+                try trainWithCheckpoints(ctx, trainer: trainer)
+                trainer.applyEMA()
+                var metrics: [String: Double] = [:]
+                var extra: [NewArtifactBox] = []
+                if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
+                    let vit = try loadViT(vitFiles)
+                    let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
+                                      schedule: noise.schedule, resolution: c.int("resolution"))
+                    let opts = SamplingOptions(steps: c.int("gate_steps"), guidanceScale: Float(c.double("gate_guidance")))
+                    let gate = try Gates.categoryAccuracy(g, classifier: vit, clip: clip, options: opts, seed: settings.seed &+ 7)
+                    metrics["category_accuracy"] = gate.accuracy
+                    metrics["category_accuracy_real_renders"] = gate.realAccuracy
+                    metrics["clip_category_accuracy"] = gate.clipAccuracy
+                    metrics["clip_category_accuracy_real_renders"] = gate.clipRealAccuracy
+                    let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
+                    let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
+                                           title: "base U-Net: rows = backgrounds, columns = categories")
+                    extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "unet-samples.png", kind: "grid"))
+                } else {
+                    r.log.warn("no finished pretrain-vit in this run: the category gate is not measured (run `pretrain vit` first)")
+                }
+                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                         steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                         training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))"]) { a, _ in a },
+                                         metrics: metrics)
+                rec.unet = cfg
+                rec.noise = noise
+                rec.tokenizerWords = WorldText.tokenizer().words
+                var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
+                for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+                return outs
+            }
+        }
+    }
+}
+
+/// An extra output to write after the main ones.
+struct NewArtifactBox {
+    let data: Data
+    let name: String
+    let kind: String
+}
+
+/// The classifier ViT of a pretrain-vit record.
+func loadViT(_ files: (weights: URL, record: PretrainRecord)) throws -> ViT {
+    guard let cfg = files.record.vit else {
+        throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `vit` config")
+    }
+    let vit = try ViT(config: cfg, key: RNGKey(seed: 0))
+    try vit.load(from: files.weights)
+    return vit
+}
+
+extension TOMLValue {
+    var intArray: [Int] {
+        guard case let .array(items) = self else { return [] }
+        return items.compactMap { if case let .integer(i) = $0 { return Int(i) } else { return nil } }
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Models
+import NN
+import Random
+import StageKit
+import Training
+import World
+
+/// `pretrain vit`: the patch-feature ViT, trained by object-category classification on world renders.
+/// Output `vit.safetensors` (timm keys incl. `head.*`, kind `checkpoint/vit`) + `vit.json` (record).
+/// Gate: top-1 on validation subjects (`val_top1`).
+struct ViTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "vit", abstract: "Pretrain the ViT by category classification ([pretrain-vit]).")
+
+    static let definition = StageDefinition(
+        name: "pretrain-vit",
+        schema: ConfigSchema(section: "pretrain-vit", keys: commonKeys(steps: 600, batch: 32, lr: 1e-3, warmup: 50, checkpointEvery: 100) + [
+            .integer("width", default: 96, doc: "ViT width", in: 8...4096),
+            .integer("depth", default: 12, doc: "ViT blocks (12: the paper's layer table maps 1:1)", in: 1...64),
+            .integer("heads", default: 3, doc: "attention heads", in: 1...64),
+            .integer("mlp", default: 384, doc: "MLP hidden width", in: 8...16384),
+            .integer("patch", default: 4, doc: "patch size", in: 1...64),
+        ]),
+        codeVersion: codeVersionPrefix + "-vit")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try StageMain.run(stage: Self.definition.name) { runner in
+            let r = try StageRunner(Self.definition, options: common)
+            runner = r
+            configureThreads(r)
+            let out = PretrainOutput(weightsName: "vit.safetensors", kind: "checkpoint/vit")
+            try r.runWhole(inputs: []) { ctx in
+                let from = r.config.string("from")
+                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
+                let c = r.config
+                let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
+                                    depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
+                                    classes: ObjectCategory.allCases.count)
+                let settings = trainSettings(r)
+                let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+                let task = ViTClassificationTask(vit: vit, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
+                let trainer = Trainer(task: task, settings: settings)
+                try trainWithCheckpoints(ctx, trainer: trainer)
+                trainer.applyEMA()
+                let top1 = try Gates.vitTop1(vit, resolution: cfg.imageSize, seed: settings.seed &+ 1)
+                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                         steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
+                                         training: settings.asRecord, metrics: ["val_top1": top1])
+                rec.vit = cfg
+                rec.classes = ObjectCategory.allCases.map(\.noun)
+                return try writeOutputs(ctx, weights: vit.stateDict(), output: out, record: rec)
+            }
+        }
+    }
+}

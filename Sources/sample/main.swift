@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Imaging
+import TensorCore
+
+/// `sample`: prompt + optional reference PNG + seeds -> PNGs, from a checkpoint directory
+/// (data/checkpoints layout: clip, unet, adapter `.safetensors` + `.json`). Thin: the sampler lives in Generation.
+struct Sample: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate images from a prompt (and a reference image) with the pretrained generator.",
+        discussion: "Example: sample --prompt \"a mug in the forest\" --reference ref.png --seed 1 --seed 2 --out out/")
+
+    @Option(help: "Directory with clip/unet/adapter checkpoints and their records.") var checkpoints = "data/checkpoints"
+    @Option(help: "The text prompt.") var prompt: String
+    @Option(help: "Reference image (PNG); without it the base text-to-image model samples.") var reference: String?
+    @Option(help: "Seeds, one image each (repeatable).") var seed: [UInt64] = [1]
+    @Option(help: "Output directory.") var out = "samples"
+    @Option(help: "DDIM steps.") var steps = 25
+    @Option(help: "Classifier-free guidance scale.") var guidance: Float = 5
+    @Option(help: "Image-branch scale.") var ipScale: Float = 1
+    @Option(help: "Worker threads (results do not depend on it).") var threads = 2
+
+    func validate() throws {
+        if seed.isEmpty { throw ValidationError("give at least one --seed") }
+        if steps < 1 { throw ValidationError("--steps must be >= 1, got \(steps)") }
+        if threads < 1 { throw ValidationError("--threads must be >= 1, got \(threads)") }
+    }
+
+    func run() throws {
+        Threads.configure(count: threads)
+        do {
+            let g = try Generator.load(directory: URL(fileURLWithPath: checkpoints), adapter: reference != nil)
+            let refs = try reference.map { path in Array(repeating: try PNG.read(path), count: seed.count) }
+            let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale)
+            let images = try g.generate(prompts: Array(repeating: prompt, count: seed.count), references: refs, seeds: seed, options: opts)
+            let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: seed.map { "seed-\($0).png" })
+            for u in urls { print(u.path) }
+        } catch {
+            FileHandle.standardError.write(Data("sample: error: \(error)\n".utf8))
+            throw ExitCode(65)
+        }
+    }
+}
+
+Sample.main()

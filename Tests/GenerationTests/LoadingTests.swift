@@ -1,0 +1,72 @@
+import Checkpoint
+import Manifest
+import Foundation
+import Testing
+import TensorCore
+import Text
+import World
+@testable import Generation
+import Models
+import NN
+import Random
+
+@Suite struct LoadingTests {
+    @Test func worldTokenizerCoversEveryPrompt() {
+        let tok = WorldText.tokenizer()
+        #expect(tok.vocabularySize < 128, "the text encoders are built with vocabSize 128")
+        for p in Prompts.list(count: 200, seed: 3) { #expect(tok.unknownWords(in: p.prompt).isEmpty, "\(p.prompt)") }
+        let s = Subject(category: .robotToy, instance: 7)
+        for bg in Background.allCases {
+            #expect(tok.unknownWords(in: Prompts.comprehensive(s, bg)).isEmpty)
+        }
+        #expect(tok.encode(WorldText.nullPrompt).prefix(2) == [WordTokenizer.begin, WordTokenizer.end])
+        #expect(tok == WorldText.tokenizer(), "a pure function of the code")
+    }
+
+    @Test func adapterFileRoundTripsAndIsStrict() throws {
+        let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
+        let file = Generator.adapterFile(unet: a.unet, resampler: a.resampler!)
+        #expect(file.tensors.keys.contains("image_proj.latents"))
+        #expect(file.tensors.keys.contains { $0.hasSuffix("attn2.to_k_ip.weight") })
+        #expect(!file.tensors.keys.contains { $0.hasSuffix("attn2.to_k.weight") }, "only the adapter set")
+        try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!)
+        #expect(Generator.adapterFile(unet: b.unet, resampler: b.resampler!) == file)
+        var broken = file
+        broken.tensors.removeValue(forKey: "image_proj.latents")
+        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(broken, path: "mem", unet: b.unet, resampler: b.resampler!) }
+    }
+
+    @Test func loadsADirectoryAndRefusesAnEditedFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gen-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = try CLIPModel(config: CLIPConfig(vision: Tiny.vision, text: Tiny.text, embedDim: 8), key: RNGKey(seed: 4))
+        let g = try Tiny.generator(seed: 4)
+        func write(_ name: String, _ f: SafeTensorsFile, _ edit: (inout PretrainRecord) -> Void) throws {
+            let data = SafeTensors.encode(f)
+            try data.write(to: dir.appendingPathComponent("\(name).safetensors"))
+            var rec = PretrainRecord(stage: "pretrain-\(name)", codeVersion: "t", seed: 4, steps: 0, resolution: 16,
+                                     weightsFile: "\(name).safetensors", weightsSHA256: SHA256.hex(data))
+            edit(&rec)
+            try rec.encoded().write(to: dir.appendingPathComponent("\(name).json"))
+        }
+        try write("clip", clip.stateDict()) { $0.clip = clip.config }
+        try write("unet", g.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05) }
+        try write("adapter", Generator.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
+        let loaded = try Generator.load(directory: dir)
+        #expect(loaded.imageEncoderLayer == 2 && loaded.schedule.trainSteps == 100)
+        let opts = SamplingOptions(steps: 2)
+        let refs = Tiny.references(1)
+        let mine = try Sampler.sample(Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: 2,
+                                                resampler: g.resampler, unet: g.unet, schedule: loaded.schedule, resolution: 16),
+                                      prompts: ["a mug"], references: refs, seeds: [1], options: opts)
+        let theirs = try Sampler.sample(loaded, prompts: ["a mug"], references: refs, seeds: [1], options: opts)
+        #expect(mine == theirs)
+        // Edit one byte of the U-Net weights: its record's SHA-256 no longer matches.
+        let u = dir.appendingPathComponent("unet.safetensors")
+        var bytes = try Data(contentsOf: u)
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: u)
+        #expect(throws: GenerationError.self) { _ = try Generator.load(directory: dir) }
+    }
+}

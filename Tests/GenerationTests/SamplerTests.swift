@@ -1,0 +1,122 @@
+import Diffusion
+import Foundation
+import Testing
+import TensorCore
+@testable import Generation
+
+@Suite struct SamplerTests {
+    let prompts = ["a mug in the forest", "a ball on the beach"]
+
+    @Test func batchedGuidedPairEqualsSeparatePasses() throws {
+        let g = try Tiny.generator()
+        let c = g.conditioning(prompts: prompts, references: Tiny.references(2))
+        let x = Init_normal([2, 3, 16, 16], key: .init(seed: 3))
+        let pair = g.guidedPair(x, timestep: 40, c, ipScale: 0.8)
+        let cond = g.predictNoise(x, timestep: 40, text: c.text, imageTokens: c.image, ipScale: 0.8)
+        let uncond = g.predictNoise(x, timestep: 40, text: c.nullText, imageTokens: c.nullImage, ipScale: 0.8)
+        #expect(Tiny.maxAbsDiff(pair.cond, cond) < 1e-5)
+        #expect(Tiny.maxAbsDiff(pair.uncond, uncond) < 1e-5)
+        #expect(Tiny.maxAbsDiff(pair.cond, pair.uncond) > 1e-4, "the null branch must differ from the conditional one")
+    }
+
+    @Test func nullImageTokensAreTheResampledZeroImage() throws {
+        let g = try Tiny.generator()
+        let zero = g.imageTokens(Tensor(zeros: [1, 3, 16, 16]))
+        let null = g.nullImageTokens(batch: 3)
+        #expect(null.shape == [3, 4, 16])
+        for b in 0..<3 {
+            #expect(Array(null.scalars[(b * zero.count)..<((b + 1) * zero.count)]) == zero.scalars)
+        }
+    }
+
+    /// The loop re-derived by hand from DDIMScheduler and the conditional/unconditional passes.
+    @Test func sampleMatchesAHandWrittenCFGLoop() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2)
+        let opts = SamplingOptions(steps: 4, guidanceScale: 3, ipScale: 1)
+        let got = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
+        let sched = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false, spacing: .trailing)
+        let c = g.conditioning(prompts: prompts, references: refs)
+        var x = g.initialNoise(seeds: [5, 6])
+        for t in sched.timesteps(steps: 4) {
+            let e1 = g.predictNoise(x, timestep: t, text: c.text, imageTokens: c.image, ipScale: 1)
+            let e0 = g.predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: 1)
+            var e = e0
+            for i in e.scalars.indices { e.scalars[i] = e0.scalars[i] + 3 * (e1.scalars[i] - e0.scalars[i]) }
+            x = sched.step(epsilon: e, timestep: t, sample: x, steps: 4)
+        }
+        #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
+    }
+
+    @Test func anImageDependsOnItsSeedNotOnItsBatch() throws {
+        let g = try Tiny.generator(adapter: false)
+        let opts = SamplingOptions(steps: 3, guidanceScale: 2)
+        let both = try Sampler.sample(g, prompts: prompts, references: nil, seeds: [11, 12], options: opts)
+        let alone = try Sampler.sample(g, prompts: [prompts[1]], references: nil, seeds: [12], options: opts)
+        let per = alone.count
+        #expect(Tiny.maxAbsDiff(Tensor(shape: alone.shape, scalars: Array(both.scalars[per...])), alone) < 1e-4)
+        let other = try Sampler.sample(g, prompts: [prompts[1]], references: nil, seeds: [13], options: opts)
+        #expect(Tiny.maxAbsDiff(other, alone) > 1e-2)
+    }
+
+    @Test func rewardGuidanceWithTheSameModelIsPlainCFG() throws {
+        let g = try Tiny.generator(), ref = try Tiny.generator()
+        let refs = Tiny.references(2)
+        let plain = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [1, 2],
+                                       options: SamplingOptions(steps: 3, guidanceScale: 4))
+        let rg = try Sampler.sample(g, reference: ref, prompts: prompts, references: refs, seeds: [1, 2],
+                                    options: SamplingOptions(steps: 3, guidanceScale: 4, rewardScale: 2.5))
+        #expect(Tiny.maxAbsDiff(plain, rg) < 1e-4)
+        // A different reference model changes the result.
+        let other = try Tiny.generator(seed: 2)
+        let rg2 = try Sampler.sample(g, reference: other, prompts: prompts, references: refs, seeds: [1, 2],
+                                     options: SamplingOptions(steps: 3, guidanceScale: 4, rewardScale: 2.5))
+        #expect(Tiny.maxAbsDiff(plain, rg2) > 1e-3)
+    }
+
+    @Test func adaptiveNormalisationAgainstItselfChangesNothing() throws {
+        let g = try Tiny.generator(), same = try Tiny.generator()
+        let refs = Tiny.references(2)
+        let plain = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [3, 4], options: SamplingOptions(steps: 3))
+        let normed = try Sampler.sample(g, reference: same, prompts: prompts, references: refs, seeds: [3, 4],
+                                        options: SamplingOptions(steps: 3, adaptiveNormalization: true))
+        #expect(Tiny.maxAbsDiff(plain, normed) < 1e-3)
+        // Against another model every (sample, channel) plane takes the other chain's statistics.
+        let other = try Tiny.generator(seed: 5)
+        let normed2 = try Sampler.sample(g, reference: other, prompts: prompts, references: refs, seeds: [3, 4],
+                                         options: SamplingOptions(steps: 3, adaptiveNormalization: true))
+        let otherChain = try Sampler.sample(other, prompts: prompts, references: refs, seeds: [3, 4], options: SamplingOptions(steps: 3))
+        let a = meanStd(normed2.scalars[0..<256]), b = meanStd(otherChain.scalars[0..<256])
+        #expect(abs(a.0 - b.0) < 1e-3 && abs(a.1 - b.1) < 1e-3)
+    }
+
+    @Test func badRequestsAreTypedErrors() throws {
+        let g = try Tiny.generator()
+        #expect(throws: GenerationError.self) {
+            _ = try Sampler.sample(g, prompts: prompts, references: nil, seeds: [1], options: SamplingOptions(steps: 2))
+        }
+        #expect(throws: GenerationError.invalidOption(field: "rewardScale", reason: "needs a reference generator (the model before finetuning)")) {
+            _ = try Sampler.sample(g, prompts: prompts, references: nil, seeds: [1, 2], options: SamplingOptions(steps: 2, rewardScale: 1))
+        }
+        #expect(throws: GenerationError.self) {
+            _ = try Sampler.sample(g, prompts: prompts, references: Tiny.references(1), seeds: [1, 2], options: SamplingOptions(steps: 2))
+        }
+        #expect(throws: GenerationError.self) {
+            _ = try Sampler.sample(g, prompts: prompts, references: nil, seeds: [1, 2], options: SamplingOptions(steps: 0))
+        }
+    }
+
+    @Test func imagesRoundTripThroughTensors() throws {
+        let t = Tiny.references(2)
+        let imgs = Sampler.images(t)
+        #expect(imgs.count == 2 && imgs[0].width == 16 && imgs[0].channels == 3)
+        let back = try Sampler.tensor(imgs, size: 16)
+        #expect(Tiny.maxAbsDiff(back, t) <= 1 / 127.5 + 1e-6)
+    }
+}
+
+func meanStd(_ v: ArraySlice<Float>) -> (Float, Float) {
+    let n = Double(v.count), m = v.reduce(0.0) { $0 + Double($1) } / n
+    let s = (v.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / n).squareRoot()
+    return (Float(m), Float(s))
+}

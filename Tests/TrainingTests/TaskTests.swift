@@ -1,0 +1,80 @@
+import Foundation
+import Generation
+import Models
+import NN
+import Random
+import Testing
+import TensorCore
+@testable import Training
+
+@Suite struct TaskTests {
+    func snapshot(_ m: any Module) -> [String: [Float]] {
+        Dictionary(uniqueKeysWithValues: m.namedParameters().map { ($0.0, $0.1.value.scalars) })
+    }
+
+    @Test func unetTaskTrainsTheUNetButNotTheImageBranchOrTextEncoder() throws {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let task = UNetDenoisingTask(unet: unet, textEncoder: te, data: TinyModels.data, seed: 3, batchSize: 2)
+        let (u0, t0) = (snapshot(unet), snapshot(te))
+        let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3))
+        try t.trainStep()
+        let (u1, t1) = (snapshot(unet), snapshot(te))
+        #expect(t0 == t1)
+        for (k, v) in u0 {
+            if k.contains("_ip.") { #expect(u1[k] == v, "\(k) must stay frozen") }
+        }
+        #expect(u1["conv_in.weight"] != u0["conv_in.weight"])
+        #expect(task.trainable.count == unet.namedParameters().count - unet.imageProjectionParameters().count)
+    }
+
+    @Test func adapterTaskTrainsOnlyTheAdapterSet() throws {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let vit = try ViT(config: ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32), key: RNGKey(seed: 4))
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                              key: RNGKey(seed: 5))
+        let task = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: vit, imageEncoderLayer: 1,
+                               data: TinyModels.data, seed: 3, batchSize: 2)
+        let (u0, v0, t0, r0) = (snapshot(unet), snapshot(vit), snapshot(te), snapshot(r))
+        let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3))
+        try t.trainStep()
+        let (u1, v1, t1, r1) = (snapshot(unet), snapshot(vit), snapshot(te), snapshot(r))
+        #expect(v0 == v1 && t0 == t1)
+        for (k, v) in u0 {
+            if k.hasSuffix("to_k_ip.weight") || k.hasSuffix("to_v_ip.weight") { #expect(u1[k] != v, "\(k) must train") }
+            else { #expect(u1[k] == v, "\(k) must stay frozen") }
+        }
+        #expect(r1 != r0)
+        #expect(Set(task.trainable.map(\.0)).count == r.namedParameters().count + unet.imageProjectionParameters().count)
+    }
+
+    @Test func conditionDropoutSplitsFivePercentEach() {
+        let cases: [(Float, Bool, Bool)] = [(0.01, true, false), (0.049, true, false), (0.05, false, true), (0.07, false, true),
+                                            (0.10, true, true), (0.149, true, true), (0.15, false, false), (0.9, false, false)]
+        for (u, text, image) in cases {
+            let d = AdapterTask.drops(u: u, text: 0.05, image: 0.05, both: 0.05)
+            #expect(d.text == text && d.image == image, "u = \(u)")
+        }
+        let u = dropoutDraws(seed: 1, step: 2, count: 4000)
+        let textOnly = u.filter { $0 < 0.05 }.count
+        #expect(textOnly > 150 && textOnly < 250, "about 5% of 4000")
+        #expect(dropoutDraws(seed: 1, step: 2, count: 5) == Array(u.prefix(5)))
+        #expect(dropoutDraws(seed: 1, step: 3, count: 5) != Array(u.prefix(5)))
+    }
+
+    @Test func clipTaskClampsTheLogitScale() throws {
+        let cfg = CLIPConfig(vision: ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32),
+                             text: TinyModels.text, embedDim: 8, logitScaleInit: 9)
+        let clip = try CLIPModel(config: cfg, key: RNGKey(seed: 1))
+        let task = CLIPContrastiveTask(clip: clip, data: TinyModels.data, seed: 2, batchSize: 4)
+        try Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 4, learningRate: 1e-3, seed: 2)).trainStep()
+        #expect(abs(clip.logitScale.value.scalars[0] - Float(log(100.0))) < 1e-6)
+    }
+
+    @Test func gatePredictionsAreRowArgmax() {
+        let t = Tensor(shape: [3, 3], scalars: [0, 2, 1, 5, -1, 0, 0, 0, 0.5])
+        #expect(Gates.predictions(t) == [1, 0, 2])
+        #expect(Gates.transpose(t).scalars == [0, 5, 0, 2, -1, 0, 1, 0, 0.5])
+    }
+}
