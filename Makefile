@@ -6,7 +6,7 @@ THREADS   ?= 2
 RELEASE    = $(SWIFT) build -c release
 BIN        = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all bootstrap build test bench run smoke stage docs clean
+.PHONY: all bootstrap build test bench run smoke pipeline stage clean
 
 all: build
 
@@ -19,7 +19,9 @@ build: bootstrap
 # Correctness only: no timed assertions. Long training runs live in `make bench`.
 test: bootstrap
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel
+	$(SWIFT) test --skip-build
+	scripts/check-safetensors-interop
+	scripts/check-smoke $$($(SWIFT) build --show-bin-path)
 
 # JSON lines on stdout, one per figure.
 bench: build
@@ -49,14 +51,25 @@ stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
-# The smoke pipeline (tiny sizes) end to end, then an integrity check of its manifest.
-SMOKE_STAGES ?= pretrain-vit pretrain-clip pretrain-unet pretrain-adapter fake-produce fake-consume
+# The pipeline's stages in dependency order (each one's upstream comes before it).
+PIPELINE_STAGES = pretrain-vit pretrain-clip pretrain-unet pretrain-adapter \
+                  generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train
+
+# The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
+run: build
+	@$(MAKE) --no-print-directory -o build pipeline
+
+# The smoke pipeline (tiny sizes) end to end; a second `make smoke` skips every stage.
 smoke: build
-	@for s in $(SMOKE_STAGES); do \
-	  $(MAKE) --no-print-directory -o build stage STAGE=$$s CONFIG=pipelines/smoke.toml RUN_DIR=runs/smoke || exit $$?; \
+	@$(MAKE) --no-print-directory -o build pipeline CONFIG=pipelines/smoke.toml RUN_DIR=runs/smoke
+
+# Every stage in order on CONFIG / RUN_DIR, then the manifest's status and an integrity check.
+pipeline:
+	@for s in $(PIPELINE_STAGES); do \
+	  $(MAKE) --no-print-directory -o build stage STAGE=$$s CONFIG=$(CONFIG) RUN_DIR=$(RUN_DIR) || exit $$?; \
 	done
-	$(BIN)/inspect status --run-dir runs/smoke
-	$(BIN)/inspect verify --run-dir runs/smoke
+	$(BIN)/inspect status --run-dir $(RUN_DIR)
+	$(BIN)/inspect verify --run-dir $(RUN_DIR)
 
 # Incremental refresh, as cron runs it (scripts/refresh documents the crontab line).
 .PHONY: refresh
@@ -73,3 +86,6 @@ pretrain: build
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
+
+print-stages:
+	@echo $(PIPELINE_STAGES)

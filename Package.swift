@@ -41,6 +41,11 @@ let package = Package(
         // Text: the word-level tokenizer of the text encoder.
         .target(name: "Text"),
 
+        // Objectives: the training losses of METHODS.md 5 and the preference training step.
+        .target(name: "Objectives", dependencies: [
+            "Autograd", "TensorCore", "Diffusion", "Models", "NN", "Optim", "Random", "Checkpoint",
+        ]),
+
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
         .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
 
@@ -56,6 +61,12 @@ let package = Package(
             "Diffusion", "World", "Imaging", "Text",
         ]),
 
+        // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
+        .target(name: "PoolStages", dependencies: [
+            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
+            "Manifest", "StageKit", "PatchQuality",
+        ]),
+
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "World", dependencies: ["Imaging", "Random"]),
@@ -66,10 +77,15 @@ let package = Package(
             "Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Patch quality (METHODS 2-4): quality maps, SSL finetuning loss, patch matching, AUROC.
+        .target(name: "PatchQuality", dependencies: [
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim", "World", "Imaging",
+        ]),
+
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
-            "Random", "Checkpoint", "Models", "Generation", "Training", "World",
+            "Random", "Checkpoint", "Models", "Generation", "Training", "PatchQuality",
         ]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
@@ -87,6 +103,26 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: [
             "Generation", "Training", "Imaging", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "generate-pool", dependencies: [
+            "PoolStages", "Generation", "Imaging", "World", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "score-and-pair", dependencies: [
+            "PoolStages", "Generation", "Imaging", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ssl-finetune-vit", dependencies: [
+            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "Optim", "World", "Imaging", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "patch-quality", dependencies: [
+            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "World", "Imaging", "Manifest", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "dpo-train", dependencies: [
+            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
+            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
@@ -106,6 +142,9 @@ let package = Package(
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
+        .testTarget(name: "ObjectivesTests", dependencies: [
+            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
+        ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
@@ -115,6 +154,14 @@ let package = Package(
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+        ]),
+        .testTarget(name: "PoolStagesTests", dependencies: [
+            "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
+            "NN", "generate-pool", "score-and-pair",
+        ]),
+        .testTarget(name: "PatchQualityTests", dependencies: [
+            "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
+            "Manifest", "ssl-finetune-vit", "patch-quality",
         ]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],

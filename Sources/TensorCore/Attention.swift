@@ -18,8 +18,9 @@ extension Kernels {
                      && q.shape[3] == k.shape[3] && k.shape[0...2] == v.shape[0...2],
                      "attention: q \(q.shape), k \(k.shape), v \(v.shape) must be [B, H, Lq, D], [B, H, Lk, D], [B, H, Lk, Dv]")
         let s = scale ?? 1 / Float(q.shape[3]).squareRoot()
-        var scores = matmul(q, k, transposeB: true)
-        scores = Kernels.scale(scores, s)
+        // Scale the query [.., Lq, D] rather than the scores [.., Lq, Lk]: the same product up to
+        // rounding, and one pass over the (usually much larger) score matrix less.
+        var scores = matmul(Kernels.scale(q, s), k, transposeB: true)
         if let mask {
             precondition(broadcastShape(scores.shape, mask.shape) == scores.shape,
                          "attention: mask \(mask.shape) does not broadcast to scores \(scores.shape)")
@@ -38,9 +39,10 @@ extension Kernels {
         let s = scale ?? 1 / Float(q.shape[3]).squareRoot()
         let dv = matmul(probs, grad, transposeA: true)
         let dp = matmul(grad, v, transposeB: true)
-        let ds = Kernels.scale(softmaxBackward(dp, output: probs), s)
-        let dq = matmul(ds, k)
-        let dk = matmul(ds, q, transposeA: true)
+        // dS without the scale; it is applied to the smaller dq and dk instead (see `attention`).
+        let ds = softmaxBackward(dp, output: probs)
+        let dq = Kernels.scale(matmul(ds, k), s)
+        let dk = Kernels.scale(matmul(ds, q, transposeA: true), s)
         return (dq, dk, dv)
     }
 }

@@ -17,6 +17,45 @@ func sgemm(
         for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
         return
     }
+    // OpenBLAS runs single-threaded (see `Threads`); large products are split here into blocks of
+    // rows (or columns) of C, one single-threaded sgemm each, spread by `Threads.parallelFor`.
+    // Each C element is still one BLAS dot product over the whole K.
+    // Why: OpenBLAS's own workers spin (sched_yield) between calls and starve the elementwise
+    // kernels' threads; on a loaded 2-core machine that made a U-Net step 2x slower than 1 thread.
+    // The split depends on the shape only (never on the thread count): OpenBLAS may use different
+    // edge kernels for different block sizes, so the same blocks must run whatever the count.
+    let pieces = m * n * k < gemmSplitThreshold ? 1 : min(8, max(m, n) / 16)
+    if pieces <= 1 {
+        cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        return
+    }
+    let cBox = UnsafeSendable(c)
+    if m >= n {
+        let rows = (m + pieces - 1) / pieces
+        Threads.parallelFor(m, chunk: rows) { r in
+            let aOff = transA ? r.lowerBound : r.lowerBound * lda      // A stored [K, M] when transposed
+            cblasSgemm(transA, transB, r.count, n, k, alpha, a + aOff, lda, b, ldb, beta,
+                       cBox.value + r.lowerBound * ldc, ldc)
+        }
+    } else {
+        let cols = (n + pieces - 1) / pieces
+        Threads.parallelFor(n, chunk: cols) { r in
+            let bOff = transB ? r.lowerBound * ldb : r.lowerBound      // B stored [N, K] when transposed
+            cblasSgemm(transA, transB, m, r.count, k, alpha, a, lda, b + bOff, ldb, beta,
+                       cBox.value + r.lowerBound, ldc)
+        }
+    }
+}
+
+/// Products with fewer multiply-adds than this run as one sgemm on the calling thread.
+let gemmSplitThreshold = 1 << 18
+
+@inline(__always)
+private func cblasSgemm(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
     cblas_sgemm(
         CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

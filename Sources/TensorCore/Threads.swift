@@ -20,10 +20,11 @@ public enum ThreadsError: Error, CustomStringConvertible, Equatable {
 /// How many threads the kernels use, and the one helper that spreads work over them.
 ///
 /// - The count is `Threads.configure(count:)` if called, else `PDPO_THREADS` if it is a positive
-///   integer, else the active processor count. `configure` also sets OpenBLAS's thread count.
+///   integer, else the active processor count. OpenBLAS itself always runs single-threaded:
+///   `sgemm` (BLAS.swift) splits large products over these threads instead.
 /// - `Threads.withCount(n) { ... }` overrides the count for the current task only (a task-local),
 ///   which lets tests run a kernel with 1 and 2 threads side by side without touching global state.
-///   The override does not change OpenBLAS (its sgemm does not split the K sum, so it is exact).
+///   The override applies to sgemm too (it splits C into shape-fixed blocks, never the K sum).
 /// - Determinism: `parallelFor` cuts `0..<n` into chunks of a FIXED size chosen by the kernel, never
 ///   by the thread count, and every kernel combines per-chunk partial results in chunk order. So a
 ///   kernel gives bit-identical results for any thread count.
@@ -48,7 +49,7 @@ public enum Threads {
     private static let defaultCount: Int = {
         let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
         let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)   // BLAS.swift splits large products itself
         return n
     }()
 
@@ -61,7 +62,7 @@ public enum Threads {
     public static func configure(count: Int) {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
-        openblas_set_num_threads(Int32(count))
+        openblas_set_num_threads(1)   // BLAS.swift splits large products itself
     }
 
     /// Reads `PDPO_THREADS` from `environment` and configures from it (or from the processor

@@ -44,6 +44,15 @@ struct UNetKeyTests {
         #expect(Set(trainable.map(\.0)).count == trainable.count, "keys must be unique for the optimizer")
     }
 
+    @Test func imageBranchCanStartFromTheTextProjections() throws {
+        let unet = try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 4))
+        let attns = unet.crossAttentions
+        #expect(attns.count == 11)
+        #expect(attns.allSatisfy { $0.toKIP.weight.value != $0.base.toK.weight.value })
+        for a in attns { a.initImageBranchFromText() }
+        #expect(attns.allSatisfy { $0.toKIP.weight.value == $0.base.toK.weight.value && $0.toVIP.weight.value == $0.base.toV.weight.value })
+    }
+
     @Test func badConfigsAndInputsGiveTypedErrors() throws {
         #expect(throws: UNetError.self) { try UNet2DConditionModel(config: UNetConfig(blockOutChannels: []), key: RNGKey(seed: 0)) }
         #expect(throws: UNetError.self) { try UNet2DConditionModel(config: UNetConfig(blockOutChannels: [30, 64]), key: RNGKey(seed: 0)) }

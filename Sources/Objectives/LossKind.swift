@@ -1,0 +1,66 @@
+/// The losses `dpo-train --loss` offers (METHODS.md 5), by their command-line names.
+public enum LossKind: String, CaseIterable, Sendable, Codable {
+    case dm
+    case patchdpo
+    case patchdpoPref = "patchdpo-pref"
+    case diffusionDPO = "diffusion-dpo"
+    case sft
+    case dco
+    case hgDPO = "hg-dpo"
+
+    /// Parses a command-line/config name; the error lists the valid names.
+    public init(name: String) throws(ObjectivesError) {
+        guard let k = LossKind(rawValue: name) else {
+            throw .unknownLoss(name: name, known: LossKind.allCases.map(\.rawValue))
+        }
+        self = k
+    }
+
+    /// Whether the loss needs the frozen reference model's prediction.
+    public var needsReference: Bool {
+        switch self {
+        case .dm, .patchdpo, .sft: return false
+        case .patchdpoPref, .diffusionDPO, .dco, .hgDPO: return true
+        }
+    }
+
+    /// Whether the loss reads the patch-quality maps.
+    public var needsQualityMaps: Bool { self == .patchdpo || self == .patchdpoPref }
+
+    /// Which pairs it trains on: PatchDPO's reference/generated pairs (`patchdpo-pairs.json`) or
+    /// HG-DPO's pool winner/loser pairs (`pairs.json`).
+    public var usesPoolPairs: Bool { self == .diffusionDPO || self == .hgDPO || self == .sft }
+
+    /// Which members of each pair enter the model: both (stacked [winner; loser]) or the winner only.
+    public var rowsPerPair: Int {
+        switch self {
+        case .sft, .dco: return 1
+        default: return 2
+        }
+    }
+
+    /// The code-default beta of each preference loss (METHODS.md 5); 0 where there is none.
+    public var defaultBeta: Double {
+        switch self {
+        case .diffusionDPO, .patchdpoPref: return 5000
+        case .hgDPO: return 2500
+        case .dco: return 1000
+        case .dm, .patchdpo, .sft: return 0
+        }
+    }
+}
+
+/// Bad input to the objectives (names, data shapes read from files); each names the field and a fix.
+public enum ObjectivesError: Error, CustomStringConvertible, Equatable {
+    case unknownLoss(name: String, known: [String])
+    case badBatch(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownLoss(name, known):
+            return "unknown loss '\(name)'; use one of: \(known.joined(separator: ", "))"
+        case let .badBatch(field, reason):
+            return "training batch: \(field) \(reason)"
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Autograd
+import Diffusion
+import TensorCore
+
+/// A configured loss of METHODS.md 5 and the way it is fed: noise the batch with one (t, eps) per pair,
+/// run the policy (and the frozen reference model when the loss needs it) on the stacked rows, and
+/// evaluate the loss.
+public struct PreferenceObjective: Sendable {
+    public var kind: LossKind
+    /// beta of the preference losses (ignored by `dm`, `patchdpo`, `sft`).
+    public var beta: Float
+    /// lambda_stat of `hg-dpo`.
+    public var lambdaStat: Float
+    /// `hg-dpo`: sample the reverse step with a shared z (true) or use the posterior mean (false).
+    public var sampledStatStep: Bool
+    public var schedule: NoiseSchedule
+
+    public init(kind: LossKind, beta: Float? = nil, lambdaStat: Float = 10000, sampledStatStep: Bool = true,
+                schedule: NoiseSchedule = NoiseSchedule()) {
+        self.kind = kind
+        self.beta = beta ?? Float(kind.defaultBeta)
+        self.lambdaStat = lambdaStat
+        self.sampledStatStep = sampledStatStep
+        self.schedule = schedule
+    }
+
+    /// Whether `PairNoise` must include z.
+    public var needsStepNoise: Bool { kind == .hgDPO && sampledStatStep }
+
+    /// The loss on `batch` with the given draws (graph recorded through the policy's trainable parameters).
+    public func loss(policy: AdapterPolicy, batch: PreferenceBatch, draw: PairNoise) throws(ObjectivesError) -> LossOutput {
+        try batch.validate(for: kind)
+        guard draw.pairs == batch.pairs, draw.noise.shape == batch.first.shape else {
+            throw .badBatch(field: "noise", reason: "has shape \(draw.noise.shape) for a batch of shape \(batch.first.shape)")
+        }
+        let rows = kind.rowsPerPair
+        let x0 = batch.stackedImages(rows: rows)
+        let (t, eps) = draw.stacked(rows: rows)
+        let xt = draw.noisy(x0, rows: rows, schedule: schedule)
+        let text = PreferenceBatch.repeatRows(batch.text, rows: rows)
+        let image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: rows)
+        let pred = policy.predict(xt, timesteps: t, text: text, imageFeatures: image)
+        let ref = kind.needsReference
+            ? policy.predictReference(xt, timesteps: t, text: text, imageFeatures: image) : nil
+        switch kind {
+        case .dm, .sft:
+            return diffusionLoss(prediction: pred, noise: eps)
+        case .patchdpo:
+            return patchDPOLoss(prediction: pred, noise: eps, referenceQuality: batch.referenceQuality!,
+                                generatedQuality: batch.generatedQuality!)
+        case .patchdpoPref:
+            return patchDPOPrefLoss(prediction: pred, reference: ref!, noise: eps, referenceQuality: batch.referenceQuality!,
+                                    generatedQuality: batch.generatedQuality!, beta: beta)
+        case .diffusionDPO:
+            return diffusionDPOLoss(prediction: pred, reference: ref!, noise: eps, beta: beta)
+        case .dco:
+            return dcoLoss(prediction: pred, reference: ref!, noise: eps, beta: beta)
+        case .hgDPO:
+            return hgDPOLoss(prediction: pred, reference: ref!, noise: eps, noisySample: xt, timesteps: draw.timesteps,
+                             schedule: schedule, stepNoise: draw.stepNoise, beta: beta, lambdaStat: lambdaStat)
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Imaging
+import Models
+import Random
+import World
+
+/// A measured test of patch quality (WORLD.md "Defects"): a reference render of a subject (clean
+/// background, canonical pose) and a "generated" render of the same subject (textured background,
+/// random pose) with one injected local defect (recolour or blur or shift the decal, drop a stripe;
+/// not swap-pattern, which repaints the whole body), with ground-truth foreground coverage of both
+/// and the defect mask of the generated image.
+public struct DefectSample: Sendable {
+    public var reference: Image
+    public var referenceCoverage: [Float]
+    public var generated: Image
+    public var generatedCoverage: [Float]
+    public var defectMask: [UInt8]
+    public var defect: String
+}
+
+/// AUROC of per-patch quality against injected defects: over the foreground cells of every
+/// generated image, the score 1 - q_g (low quality = predicted defective) against the label
+/// "defect-mask coverage of the cell > `defectThreshold`", pooled over samples.
+public enum DefectBenchmark {
+    /// `count` samples of test-split subjects, a pure function of (seed, size).
+    public static func samples(count: Int, seed: UInt64, size: Int) throws -> [DefectSample] {
+        var out: [DefectSample] = []
+        let cats = ObjectCategory.allCases, bgs = Background.textured
+        var i: UInt64 = 0
+        while out.count < count {
+            defer { i += 1 }
+            precondition(i < UInt64(count) * 20 + 100, "DefectBenchmark: no applicable defect after \(i) subjects")
+            let subject = Subject(category: cats[Int((seed &+ i) % UInt64(cats.count))], instance: (seed &+ i) * 10 + 9)
+            let refReq = RenderRequest(subject: subject, scene: .clean, pose: .canonical, size: size)
+            var pose = Pose.random(seed: seed &+ i, index: 1)
+            pose.scale = max(pose.scale, 0.36)
+            let genReq = RenderRequest(subject: subject, scene: Scene(background: bgs[Int((seed &+ i) % UInt64(bgs.count))], seed: seed &+ i),
+                                       pose: pose, size: size)
+            let ref = try Renderer.render(refReq), gen = try Renderer.render(genReq)
+            // Local defects only: swap-pattern repaints the whole body, which is not a "local detail".
+            let defects = Defect.applicable(to: subject).filter { $0 != .swapPattern }
+            let d = defects[Int(RNGKey(seed: seed).fold(in: i).uint32(at: 0) % UInt32(defects.count))]
+            guard let hurt = try? DefectInjector.inject(d, into: genReq, original: gen) else { continue }
+            out.append(DefectSample(reference: ref.image, referenceCoverage: ref.mask, generated: hurt.image,
+                                    generatedCoverage: gen.mask, defectMask: hurt.mask, defect: "\(d)"))
+        }
+        return out
+    }
+
+    public struct Result: Sendable, Equatable, Codable {
+        /// Nil when the cells held only one class.
+        public var auroc: Double?
+        public var positives: Int
+        public var negatives: Int
+    }
+
+    /// AUROC of q_g at `block` of `vit` over `samples`.
+    public static func evaluate(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
+                                foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
+        let p = vit.config.patchSize, s = vit.config.imageSize
+        var cells: [(qg: [Float], foreground: [Bool], defective: [Bool])] = []
+        let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
+        let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
+        for (j, sample) in samples.enumerated() {
+            precondition(sample.generated.width == s && sample.reference.width == s,
+                         "DefectBenchmark: samples of width \(sample.generated.width), ViT size \(s)")
+            let fgG = PatchMask.cells(sample.generatedCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
+            let fgR = PatchMask.cells(sample.referenceCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
+            let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
+            let maps = QualityMaps(generated: gens[j][block]!, reference: refs[j][block]!, generatedForeground: fgG,
+                                   referenceForeground: fgR, normalization: normalization)
+            cells.append((maps.qg, fgG, bad))
+        }
+        return score(cells)
+    }
+
+    /// AUROC of 1 - q_g against the defect labels over the foreground cells of every sample.
+    public static func score(_ samples: [(qg: [Float], foreground: [Bool], defective: [Bool])]) -> Result {
+        var scores: [Double] = [], labels: [Bool] = []
+        for x in samples {
+            precondition(x.qg.count == x.foreground.count && x.qg.count == x.defective.count,
+                         "DefectBenchmark.score: \(x.qg.count) qualities, \(x.foreground.count) fg, \(x.defective.count) labels")
+            for i in 0..<x.qg.count where x.foreground[i] {
+                scores.append(Double(1 - x.qg[i]))
+                labels.append(x.defective[i])
+            }
+        }
+        let pos = labels.filter { $0 }.count
+        return Result(auroc: auroc(scores: scores, labels: labels), positives: pos, negatives: labels.count - pos)
+    }
+}

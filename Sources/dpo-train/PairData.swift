@@ -1,0 +1,154 @@
+import Autograd
+import Checkpoint
+import Foundation
+import Imaging
+import Manifest
+import Models
+import Objectives
+import StageKit
+import TensorCore
+
+/// One training pair, decoded and encoded once (the encoders are frozen):
+/// `first`/`second` `[1, 3, H, W]` ([winner, loser] or [reference, generated]), `text` `[1, Lt, D]`,
+/// `image` `[1, N, E]` (image-encoder tokens of the pool item's reference), quality maps `[1, 1, H, W]`.
+struct EncodedPair {
+    var key: String
+    var first: Tensor
+    var second: Tensor
+    var text: Tensor
+    var image: Tensor
+    var qr: Tensor?
+    var qg: Tensor?
+}
+
+/// A pair as listed by score-and-pair: two image paths (relative to the run directory) and a key.
+struct ListedPair {
+    var key: String
+    var first: String
+    var second: String
+}
+
+enum PairLists {
+    /// `pairs.json` (HG-DPO: winner/loser per prompt) or `patchdpo-pairs.json` (reference/generated).
+    /// Accepted: a top-level array or an object with `pairs`; entries with string fields
+    /// `winner`/`loser` or `reference`/`generated` (a string or an array of strings), optional `key`.
+    static func parse(_ data: Data, path: String, pool: Bool) throws -> [ListedPair] {
+        let json = try? JSONSerialization.jsonObject(with: data)
+        let list: [Any]
+        if let a = json as? [Any] { list = a } else if let o = json as? [String: Any], let a = o["pairs"] as? [Any] { list = a } else {
+            throw DPOTrainError.badPairs(path: path, detail: "expected a JSON array or an object with `pairs`")
+        }
+        let (a, b) = pool ? ("winner", "loser") : ("reference", "generated")
+        var out: [ListedPair] = []
+        for (i, e) in list.enumerated() {
+            guard let o = e as? [String: Any], let first = o[a] as? String else {
+                throw DPOTrainError.badPairs(path: path, detail: "pairs[\(i)] has no string `\(a)`")
+            }
+            let seconds = (o[b] as? String).map { [$0] } ?? (o[b] as? [String]) ?? []
+            guard !seconds.isEmpty else { throw DPOTrainError.badPairs(path: path, detail: "pairs[\(i)] has no `\(b)`") }
+            for s in seconds {
+                let given = (o["key"] as? String).map { seconds.count > 1 ? "\($0)-\(stem(s))" : $0 }
+                out.append(ListedPair(key: given ?? "\(parentName(s))-\(stem(s))", first: first, second: s))
+            }
+        }
+        if out.isEmpty { throw DPOTrainError.badPairs(path: path, detail: "lists no pairs") }
+        return out
+    }
+
+    static func stem(_ p: String) -> String { ((p as NSString).lastPathComponent as NSString).deletingPathExtension }
+    static func parentName(_ p: String) -> String { ((p as NSString).deletingLastPathComponent as NSString).lastPathComponent }
+}
+
+/// Decodes and encodes every listed pair with the frozen text and image encoders.
+struct PairEncoder {
+    let up: Upstream
+    let models: LoadedModels
+    let resolution: Int
+
+    /// The recorded pool artifact whose path ends with `path` (pairs files may give run-relative or pool-relative paths).
+    func poolArtifact(_ path: String) throws -> ArtifactRecord {
+        let pool = up.byStage["generate-pool"] ?? []
+        guard let a = pool.first(where: { $0.relativePath == path || $0.relativePath.hasSuffix("/" + path) }) else {
+            throw DPOTrainError.badImage(path: path, detail: "not recorded by generate-pool")
+        }
+        return a
+    }
+
+    func image(_ path: String) throws -> Tensor {
+        let a = try poolArtifact(path)
+        let img: Image
+        do { img = try PNG.decode([UInt8](try up.data(a)), name: a.relativePath) } catch let e as StageError { throw e } catch {
+            throw DPOTrainError.badImage(path: a.relativePath, detail: "\(error)")
+        }
+        guard img.channels == 3, img.width == resolution, img.height == resolution else {
+            throw DPOTrainError.badImage(path: a.relativePath, detail: "is \(img.width)x\(img.height)x\(img.channels); want \(resolution)x\(resolution) RGB")
+        }
+        return Tensor(shape: [1, 3, resolution, resolution], scalars: img.toCHW())
+    }
+
+    /// The prompt of the pool item holding `path` (`pool/<key>/prompt.json`, field `prompt`).
+    func prompt(for path: String) throws -> String {
+        let dir = (try poolArtifact(path).relativePath as NSString).deletingLastPathComponent
+        guard let a = (up.byStage["generate-pool"] ?? []).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
+            throw DPOTrainError.badImage(path: dir + "/prompt.json", detail: "missing")
+        }
+        guard let o = try JSONSerialization.jsonObject(with: try up.data(a)) as? [String: Any], let p = o["prompt"] as? String else {
+            throw DPOTrainError.badImage(path: a.relativePath, detail: "has no string `prompt`")
+        }
+        return p
+    }
+
+    /// The pool item's reference image (`pool/<key>/reference.png`) of the item holding `path`.
+    func referencePath(for path: String) throws -> String {
+        ((try poolArtifact(path).relativePath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("reference.png")
+    }
+
+    /// Quality maps `q/<key>.safetensors` (`q_r`, `q_g`), resized to the loss resolution, `[1, 1, H, W]`.
+    func qualityMaps(key: String) throws -> (Tensor, Tensor) {
+        guard let a = (up.byStage["patch-quality"] ?? []).first(where: { $0.relativePath.hasSuffix("/q/\(key).safetensors") }) else {
+            throw DPOTrainError.missingQualityMap(key: key, hint: "patch-quality recorded no q/\(key).safetensors; rerun patch-quality")
+        }
+        let file = try SafeTensors.parse(try up.data(a), path: a.relativePath)
+        func map(_ name: String) throws -> Tensor {
+            guard let t = file.tensors[name], t.values.count > 0 else {
+                throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath) has no tensor `\(name)`")
+            }
+            let side = Int(Double(t.values.count).squareRoot())
+            guard side * side == t.values.count else {
+                throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath): `\(name)` of shape \(t.shape) is not square")
+            }
+            var m = Tensor(shape: [1, 1, side, side], scalars: t.values)
+            if side != resolution { m = Kernels.resizeBilinear(m, height: resolution, width: resolution) }
+            m.scalars = m.scalars.map { min(max($0, 0), 1) }
+            return m
+        }
+        return (try map("q_r"), try map("q_g"))
+    }
+
+    func encode(_ pairs: [ListedPair], withMaps: Bool) throws -> [EncodedPair] {
+        try withNoGrad {
+            try pairs.map { p in
+                let ids = [models.tokenizer.encode(try prompt(for: p.second))]
+                let text = models.clip.textModel.forward(ids).states.value
+                let ref = try image(try referencePath(for: p.first))
+                let tokens = models.clip.visionModel.forward(Variable(ref), taps: [models.imageEncoderLayer]).taps[models.imageEncoderLayer]!.value
+                let maps = withMaps ? try qualityMaps(key: p.key) : nil
+                return EncodedPair(key: p.key, first: try image(p.first), second: try image(p.second), text: text,
+                                   image: tokens, qr: maps?.0, qg: maps?.1)
+            }
+        }
+    }
+}
+
+extension Array where Element == EncodedPair {
+    /// The batch of the pairs at `indices`, for `kind`.
+    func batch(_ indices: [Int], kind: LossKind) -> PreferenceBatch {
+        let ps = indices.map { self[$0] }
+        func cat(_ f: (EncodedPair) -> Tensor) -> Tensor { Kernels.concat(ps.map(f), axis: 0) }
+        let maps = kind.needsQualityMaps
+        return PreferenceBatch(first: cat(\.first), second: kind.rowsPerPair == 2 ? cat(\.second) : nil,
+                               text: cat(\.text), imageFeatures: cat(\.image),
+                               referenceQuality: maps ? cat { $0.qr! } : nil, generatedQuality: maps ? cat { $0.qg! } : nil)
+    }
+}

@@ -1,0 +1,29 @@
+import Objectives
+import StageKit
+
+/// The `[dpo-train]` section (defaults = the reference code: AdamW lr 3e-5, wd 0.01, no schedule).
+let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
+    ConfigKey("losses", .array(.string), default: .array([.string("patchdpo")]),
+              doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|diffusion-dpo|sft|dco|hg-dpo",
+              check: { v in
+                  guard case let .array(items) = v else { return nil }
+                  for case let .string(s) in items where LossKind(rawValue: s) == nil {
+                      return "unknown loss '\(s)'; use one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                  }
+                  return nil
+              }),
+    .integer("steps", default: 200, doc: "optimizer steps per loss", in: 1...10_000_000),
+    .integer("batch", default: 4, doc: "pairs per step (drawn with replacement from the seeded stream)", in: 1...4096),
+    ConfigKey("lr", .float, default: .float(3e-5), doc: "AdamW learning rate (constant)"),
+    ConfigKey("weight_decay", .float, default: .float(0.01), doc: "AdamW decoupled weight decay"),
+    ConfigKey("beta", .float, default: .float(0), doc: "preference beta; 0 = each loss's code default (5000 dpo, 2500 hg-dpo, 1000 dco)"),
+    ConfigKey("lambda_stat", .float, default: .float(10000), doc: "hg-dpo statistic-matching weight"),
+    ConfigKey("stat_step", .string, default: .string("sample"),
+              doc: "hg-dpo reverse step: sample (shared z) | mean (posterior mean)",
+              check: { v in v == .string("sample") || v == .string("mean") ? nil : "use sample or mean" }),
+    ConfigKey("train_resampler", .bool, default: .bool(false), doc: "also train the resampler (image_proj.*)"),
+    ConfigKey("max_grad_norm", .float, default: .float(1.0), doc: "gradient 2-norm clip; 0 = none"),
+    ConfigKey("ip_scale", .float, default: .float(1.0), doc: "image cross-attention scale"),
+    .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
+    .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
+])

@@ -1,0 +1,112 @@
+import Checkpoint
+import Diffusion
+import Foundation
+import Manifest
+import Objectives
+import Optim
+import Random
+import StageKit
+
+/// The dpo-train lifecycle: load the frozen models and the pairs, then train one adapter per loss in
+/// `losses`, in order, inside one stage run. Global step g = (loss index) * steps + local step; every
+/// loss ends with a checkpoint, so a resumed run reloads finished losses' adapters from their last
+/// checkpoint and continues the current loss bit-for-bit.
+func runDPOTrain(_ r: StageRunner) throws {
+    let c = r.config
+    let kinds = c.strings("losses").map { LossKind(rawValue: $0)! }
+    let up = try Upstream(runner: r, stages: r.definition.upstream)
+    try r.runWhole(inputs: up.all) { ctx in
+        let models = try LoadedModels.load(up)
+        let resolution = models.clip.config.vision.imageSize
+        let encoder = PairEncoder(up: up, models: models, resolution: resolution)
+        var encoded: [Bool: [EncodedPair]] = [:]           // by "uses pool pairs"
+        func pairs(for kind: LossKind) throws -> [EncodedPair] {
+            if let e = encoded[kind.usesPoolPairs] { return e }
+            let name = kind.usesPoolPairs ? "pairs.json" : "patchdpo-pairs.json"
+            let a = try up.artifact("score-and-pair", named: name)
+            let listed = try PairLists.parse(try up.data(a), path: up.url(a).path, pool: kind.usesPoolPairs)
+            let e = try encoder.encode(listed, withMaps: !kind.usesPoolPairs && kinds.contains { $0.needsQualityMaps })
+            r.log.info("encoded \(e.count) pairs from \(name)")
+            encoded[kind.usesPoolPairs] = e
+            return e
+        }
+        let steps = c.int("steps"), every = c.int("checkpoint_every")
+        let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true)
+        let resumeStep = try ctx.checkpoints.latest()?.step ?? 0
+        var outputs: [NewArtifact] = []
+        for (index, kind) in kinds.enumerated() {
+            let base = index * steps
+            let policy = AdapterPolicy(unet: models.unet, resampler: models.resampler,
+                                       trainResampler: c.bool("train_resampler"), ipScale: Float(c.double("ip_scale")))
+            try policy.loadAdapter(models.adapter, path: models.adapterPath)
+            try policy.loadAdapter(models.adapter, path: models.adapterPath, asReference: true)
+            var optimizer = AdamW(learningRate: c.double("lr"), weightDecay: c.double("weight_decay"))
+            var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train").fold(in: kind.rawValue))
+            var step = 0
+            if resumeStep > base {
+                let at = min(resumeStep, base + steps)
+                step = try AdapterCheckpoint.restore(from: ctx.checkpoints.directory(step: at), policy: policy,
+                                                     optimizer: &optimizer, rng: &rng) - base
+                r.log.info("\(kind.rawValue): resumed at step \(step)/\(steps)")
+            }
+            let beta = c.double("beta") > 0 ? Float(c.double("beta")) : nil
+            let objective = PreferenceObjective(kind: kind, beta: beta, lambdaStat: Float(c.double("lambda_stat")),
+                                                sampledStatStep: c.string("stat_step") == "sample")
+            func save() throws {
+                let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: base + step, root: root,
+                                                     metadata: ["loss": kind.rawValue])
+                let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+                    .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
+                try ctx.checkpoints.record(step: base + step, files: files)
+            }
+            let data = step < steps ? try pairs(for: kind) : []
+            var last: StepMetrics?
+            while step < steps {
+                let indices = (0..<c.int("batch")).map { _ in rng.nextInt(in: 0..<data.count) }
+                let m = try objective.step(policy: policy, batch: data.batch(indices, kind: kind), rng: &rng,
+                                           optimizer: &optimizer, maxGradNorm: c.double("max_grad_norm"))
+                step += 1
+                last = m
+                try ctx.metric("\(kind.rawValue)/loss", step: step, m.loss)
+                try ctx.metric("\(kind.rawValue)/grad_norm", step: step, m.gradNorm)
+                if let acc = m.implicitAccuracy { try ctx.metric("\(kind.rawValue)/implicit_acc", step: step, acc) }
+                if step % c.int("log_every") == 0 || step == steps {
+                    r.log.info("\(kind.rawValue) step \(step)/\(steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
+                               + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))
+                }
+                var saved = false
+                if step == steps || CheckpointStore.isDue(step: step, every: every) { try save(); saved = true }
+                do { try ctx.checkInterrupt() } catch { if !saved { try save() }; throw error }
+            }
+            var file = policy.adapterStateDict()
+            file.metadata = ["loss": kind.rawValue, "steps": "\(steps)", "format": "ip-adapter"]
+            let weights = Checkpoint.SafeTensors.encode(file)
+            outputs.append(try r.writeArtifact(weights, name: "adapter-\(kind.rawValue).safetensors", kind: "checkpoint/adapter"))
+            let record = AdapterRecord(loss: kind.rawValue, steps: steps, seed: UInt64(r.run.seed), codeVersion: r.definition.codeVersion,
+                                       config: r.config.canonical, beta: Double(objective.beta),
+                                       finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
+                                       weightsSHA256: SHA256.hex(weights))
+            outputs.append(try r.writeArtifact(record.encoded(), name: "adapter-\(kind.rawValue).json", kind: "record"))
+        }
+        return outputs
+    }
+}
+
+/// `adapter-<loss>.json`: what was trained and how.
+struct AdapterRecord: Codable {
+    var loss: String
+    var steps: Int
+    var seed: UInt64
+    var codeVersion: String
+    var config: String
+    var beta: Double
+    var finalLoss: Double?
+    var finalImplicitAccuracy: Double?
+    var weightsSHA256: String
+
+    func encoded() -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? e.encode(self)) ?? Data()
+    }
+}

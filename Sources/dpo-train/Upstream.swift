@@ -1,0 +1,137 @@
+import Checkpoint
+import Foundation
+import Manifest
+import Models
+import NN
+import Random
+import StageKit
+import Text
+
+/// The subset of the pretraining record (`<name>.json`, kind `record`, written by `pretrain`) that
+/// dpo-train reads: model configs, the resampler's input block, the tokenizer's words.
+struct PretrainRecordSubset: Decodable {
+    var clip: CLIPConfig?
+    var unet: UNetConfig?
+    var resampler: ResamplerConfig?
+    var imageEncoderLayer: Int?
+    var tokenizerWords: [String]?
+    var resolution: Int?
+}
+
+/// Problems with dpo-train's inputs; each names the file or key and the stage that should fix it.
+enum DPOTrainError: Error, CustomStringConvertible {
+    case missingArtifact(stage: String, name: String)
+    case badRecord(path: String, key: String, hint: String)
+    case badPairs(path: String, detail: String)
+    case missingQualityMap(key: String, hint: String)
+    case badImage(path: String, detail: String)
+
+    var description: String {
+        switch self {
+        case let .missingArtifact(stage, name):
+            return "dpo-train: upstream stage \(stage) recorded no \(name); hint: run `make stage STAGE=\(stage)` first"
+        case let .badRecord(path, key, hint):
+            return "dpo-train: \(path): record key `\(key)` missing or invalid; \(hint)"
+        case let .badPairs(path, detail):
+            return "dpo-train: \(path): \(detail); hint: rerun score-and-pair"
+        case let .missingQualityMap(key, hint):
+            return "dpo-train: no quality map for pair \(key); \(hint)"
+        case let .badImage(path, detail):
+            return "dpo-train: \(path): \(detail); hint: rerun generate-pool"
+        }
+    }
+}
+
+/// Finds upstream artifacts by file name and reads them verified against the manifest.
+struct Upstream {
+    let runner: StageRunner
+    let byStage: [String: [ArtifactRecord]]
+
+    init(runner: StageRunner, stages: [String]) throws {
+        self.runner = runner
+        var m: [String: [ArtifactRecord]] = [:]
+        for s in stages { m[s] = try runner.upstreamOutputs(s) }
+        byStage = m
+    }
+
+    var all: [ArtifactRecord] { byStage.keys.sorted().flatMap { byStage[$0]! } }
+
+    func artifact(_ stage: String, named name: String) throws -> ArtifactRecord {
+        guard let a = byStage[stage]?.first(where: { ($0.relativePath as NSString).lastPathComponent == name }) else {
+            throw DPOTrainError.missingArtifact(stage: stage, name: name)
+        }
+        return a
+    }
+
+    func data(_ a: ArtifactRecord) throws -> Data {
+        try runner.readVerified(a, upstream: String(a.relativePath.split(separator: "/").dropFirst().first ?? ""))
+    }
+
+    func url(_ a: ArtifactRecord) -> URL { runner.layout.root.appendingPathComponent(a.relativePath) }
+
+    func record(_ stage: String, _ name: String) throws -> (PretrainRecordSubset, String) {
+        let a = try artifact(stage, named: name)
+        do { return (try JSONDecoder().decode(PretrainRecordSubset.self, from: try data(a)), url(a).path) } catch let e as StageError {
+            throw e
+        } catch {
+            throw DPOTrainError.badRecord(path: url(a).path, key: "(whole record)", hint: "not a pretraining record: \(error)")
+        }
+    }
+
+    func safetensors(_ stage: String, _ name: String) throws -> (SafeTensorsFile, String) {
+        let a = try artifact(stage, named: name)
+        return (try SafeTensors.parse(try data(a), path: url(a).path), url(a).path)
+    }
+}
+
+/// The frozen models of dpo-train, loaded from the pretrain stages' checkpoints and records.
+struct LoadedModels {
+    let clip: CLIPModel
+    let unet: UNet2DConditionModel
+    let resampler: Resampler
+    let adapter: SafeTensorsFile
+    let adapterPath: String
+    let imageEncoderLayer: Int
+    let tokenizer: WordTokenizer
+
+    static func load(_ up: Upstream) throws -> LoadedModels {
+        let (clipRec, clipRecPath) = try up.record("pretrain-clip", "clip.json")
+        let (unetRec, unetRecPath) = try up.record("pretrain-unet", "unet.json")
+        let (adRec, adRecPath) = try up.record("pretrain-adapter", "adapter.json")
+        guard let clipCfg = clipRec.clip else {
+            throw DPOTrainError.badRecord(path: clipRecPath, key: "clip", hint: "rerun pretrain-clip")
+        }
+        guard let unetCfg = unetRec.unet else {
+            throw DPOTrainError.badRecord(path: unetRecPath, key: "unet", hint: "rerun pretrain-unet")
+        }
+        guard let resCfg = adRec.resampler else {
+            throw DPOTrainError.badRecord(path: adRecPath, key: "resampler", hint: "rerun pretrain-adapter")
+        }
+        guard let words = clipRec.tokenizerWords ?? adRec.tokenizerWords else {
+            throw DPOTrainError.badRecord(path: clipRecPath, key: "tokenizerWords", hint: "rerun pretrain-clip")
+        }
+        let clip = try CLIPModel(config: clipCfg, key: RNGKey(seed: 0))
+        let (clipFile, clipPath) = try up.safetensors("pretrain-clip", "clip.safetensors")
+        try clip.loadStrict(clipFile, path: clipPath)
+        let unet = try UNet2DConditionModel(config: unetCfg, key: RNGKey(seed: 0))
+        let (unetFile, unetPath) = try up.safetensors("pretrain-unet", "unet.safetensors")
+        // The U-Net checkpoint may or may not hold the (untrained) image branch; the adapter sets it.
+        var base = unetFile
+        let ipKeys = Set(unet.imageProjectionParameters().map(\.0))
+        for (k, p) in unet.imageProjectionParameters() where base.tensors[k] == nil {
+            base.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars)
+        }
+        for k in base.tensors.keys where !ipKeys.contains(k) && unet.parameterShapes()[k] == nil { base.tensors[k] = nil }
+        try unet.loadStrict(base, path: unetPath)
+        let resampler = try Resampler(config: resCfg, key: RNGKey(seed: 0))
+        let (adapter, adapterPath) = try up.safetensors("pretrain-adapter", "adapter.safetensors")
+        let layer = adRec.imageEncoderLayer ?? max(1, clipCfg.vision.depth - 1)
+        let tokenizer = WordTokenizer(phrases: words.filter { !WordTokenizer.specials.contains($0) })
+        guard tokenizer.words == words else {
+            throw DPOTrainError.badRecord(path: clipRecPath, key: "tokenizerWords",
+                                          hint: "not a sorted word list after the four specials; rerun pretrain-clip")
+        }
+        return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
+                            imageEncoderLayer: layer, tokenizer: tokenizer)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Generation
+import Imaging
+import Manifest
+import PoolStages
+import StageKit
+import World
+
+/// `generate-pool`: one item per prompt (`p00000`, ...). Each item renders the reference (its training
+/// subject on the clean background) and samples N images from the personalized generator (prompt +
+/// reference, one recorded seed per image). Raising `prompts` appends items; finished items stay.
+struct GeneratePool: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-pool", abstract: "Generate the preference pool ([generate-pool]).",
+        discussion: "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
+
+    static let definition = StageDefinition(
+        name: "generate-pool",
+        schema: ConfigSchema(section: "generate-pool", keys: [
+            .integer("prompts", default: 16, doc: "number of prompts (append-only: raising it adds items)", in: 0...1_000_000,
+                     affectsOutput: false),
+            .integer("images_per_prompt", default: 4, doc: "generated images per prompt (HG-DPO uses up to 20)", in: 1...64),
+            .integer("subjects_per_category", default: 16, doc: "training subjects per category the pool draws from", in: 1...10_000),
+            .integer("steps", default: 25, doc: "DDIM steps", in: 1...1000),
+            ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
+            ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
+            ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+        ]),
+        codeVersion: "generate-pool-1",
+        upstream: ["pretrain-unet", "pretrain-adapter", "pretrain-clip"])
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try StageMain.run(stage: Self.definition.name) { runner in
+            let r = try StageRunner(Self.definition, options: common)
+            runner = r
+            let c = r.config
+            let inputs = try r.allUpstreamOutputs()
+            let plans = PoolPlanner.plan(count: c.int("prompts"), seed: UInt64(bitPattern: Int64(r.run.seed)),
+                                         imagesPerPrompt: c.int("images_per_prompt"),
+                                         subjectsPerCategory: c.int("subjects_per_category"))
+            var byKey: [String: PoolItemPlan] = [:]
+            for p in plans { byKey[p.key] = p }
+            let options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
+                                          ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")))
+            // Loaded before the item loop so a missing or bad upstream artifact stops the stage (exit 66/65)
+            // instead of failing every item.
+            let g = try UpstreamModels(runner: r).generator()
+            try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
+                let plan = byKey[item.key]!
+                let reference = try Renderer.render(RenderRequest(subject: try plan.worldSubject(), scene: .clean,
+                                                                  size: g.resolution)).image
+                let n = plan.seeds.count
+                let images = try g.generate(prompts: Array(repeating: plan.prompt, count: n),
+                                            references: Array(repeating: reference, count: n), seeds: plan.seeds, options: options)
+                let dir = "pool/\(item.key)/"
+                var out = [try item.write(Data(try PNG.encode(reference)), name: dir + "reference.png", kind: "reference")]
+                var files: [String] = []
+                for (k, im) in images.enumerated() {
+                    files.append("gen-\(k).png")
+                    out.append(try item.write(Data(try PNG.encode(im)), name: dir + files[k], kind: "generated"))
+                }
+                let record = PoolPromptRecord(plan: plan, reference: "reference.png", files: files)
+                out.append(try item.write(record.encoded(), name: dir + "prompt.json", kind: "prompt"))
+                return out
+            }
+        }
+    }
+}
+
+GeneratePool.main()

@@ -1,0 +1,146 @@
+import Checkpoint
+import Foundation
+import Imaging
+import Manifest
+import Models
+import PatchQuality
+import StageKit
+import TensorCore
+
+/// Per-item work of the patch-quality stage: the pairs, the images they name (resolved against the
+/// manifest and verified), the ViTs (loaded once, lazily), and the two item bodies.
+final class QualityWork {
+    static let aurocKey = "_auroc"
+    let r: StageRunner
+    let inputs: [ArtifactRecord]
+    let pairs: [PairEntry]
+    private let byPath: [String: ArtifactRecord]
+    private var cache: [String: ViT] = [:]
+
+    init(runner: StageRunner, inputs: [ArtifactRecord]) throws {
+        r = runner
+        self.inputs = inputs
+        Threads.configure(count: runner.run.threads)
+        byPath = Dictionary(inputs.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
+        guard let file = inputs.first(where: { $0.kind == "patchdpo-pairs" || $0.relativePath.hasSuffix("/patchdpo-pairs.json") }) else {
+            throw StageError.missingFile(path: runner.layout.artifacts("score-and-pair").appendingPathComponent("patchdpo-pairs.json").path,
+                                         hint: "stage score-and-pair should have produced it (kind patchdpo-pairs); rerun score-and-pair")
+        }
+        pairs = try PairsFile.parse(try runner.readVerified(file, upstream: "score-and-pair"),
+                                    path: runner.layout.root.appendingPathComponent(file.relativePath).path)
+    }
+
+    /// `which` = "original" (pretrain-vit) or "finetuned" (ssl-finetune-vit's vit-ssl.safetensors).
+    func vit(_ which: String) throws -> ViT {
+        if let v = cache[which] { return v }
+        let original = try cache["original"] ?? loadPretrainedViT(r, inputs: inputs, defaultHeads: r.config.int("heads"))
+        cache["original"] = original
+        guard which == "finetuned" else { return original }
+        guard let a = inputs.first(where: { $0.kind == "checkpoint/vit-ssl" || $0.relativePath.hasSuffix("/vit-ssl.safetensors") }) else {
+            throw StageError.missingFile(path: r.layout.artifacts("ssl-finetune-vit").appendingPathComponent("vit-ssl.safetensors").path,
+                                         hint: "stage ssl-finetune-vit should have produced it (kind checkpoint/vit-ssl); rerun ssl-finetune-vit")
+        }
+        let path = r.layout.root.appendingPathComponent(a.relativePath).path
+        let v = try ViTLoading.load(try SafeTensors.parse(try r.readVerified(a, upstream: "ssl-finetune-vit"), path: path),
+                                    path: path, heads: original.config.heads)
+        cache[which] = v
+        return v
+    }
+
+    /// The configured block, capped at the ViT's depth (logged once when capped).
+    func block(_ vit: ViT) -> Int {
+        let want = r.config.int("block")
+        if want > vit.config.depth { r.log.warn("block \(want) capped at the ViT's depth \(vit.config.depth)") }
+        return min(want, vit.config.depth)
+    }
+
+    /// A pair's image: the recorded artifact at `path` (relative to the run directory, or a suffix of
+    /// a generate-pool artifact's path, as dpo-train resolves them), verified, decoded (a non-PNG
+    /// throws naming the file).
+    func image(_ path: String) throws -> Image {
+        let pool = inputs.lazy.filter { $0.relativePath.hasPrefix("artifacts/generate-pool/") }
+        guard let a = byPath[path] ?? pool.first(where: { $0.relativePath.hasSuffix("/" + path) }) else {
+            throw StageError.missingFile(path: r.layout.root.appendingPathComponent(path).path,
+                                         hint: "named by patchdpo-pairs.json but not recorded by generate-pool; rerun generate-pool and score-and-pair")
+        }
+        let data = try r.readVerified(a, upstream: "generate-pool")
+        return try PNG.decode([UInt8](data), name: r.layout.root.appendingPathComponent(a.relativePath).path)
+    }
+
+    func pair(_ item: ItemContext) throws -> [NewArtifact] {
+        guard let entry = pairs.first(where: { $0.key == item.key }) else {
+            throw PatchQualityError.badPairs(path: "patchdpo-pairs.json", detail: "no pair has key \(item.key) any more")
+        }
+        let reference = try image(entry.reference), generated = try image(entry.generated)
+        let which = r.config.string("vit")
+        let vit = try vit(which)
+        let b = block(vit), s = vit.config.imageSize, p = vit.config.patchSize
+        let feats = PatchFeatureExtractor.features(vit, images: [reference, generated], blocks: [b])
+        func mask(_ img: Image, _ key: String) -> [Bool] {
+            let est = ForegroundEstimator(rawValue: r.config.string(key))!
+            let im = img.width == s && img.height == s ? img : img.converted(toChannels: 3).resizedBilinear(width: s, height: s)
+            return PatchMask.cells(est.coverage(im, threshold: Float(r.config.double("border-threshold"))),
+                                   width: s, height: s, patch: p, threshold: Float(r.config.double("fg-cell-threshold")))
+        }
+        let maps = QualityMaps(generated: feats[1][b]!, reference: feats[0][b]!,
+                               generatedForeground: mask(generated, "fg-generated"), referenceForeground: mask(reference, "fg-reference"),
+                               normalization: QualityNormalization(rawValue: r.config.string("normalization"))!)
+        let res = r.config.int("loss-resolution")
+        let (h, w) = res > 0 ? (res, res) : (generated.height, generated.width)      // the noise the loss sees
+        func up(_ q: [Float]) -> TensorData {
+            TensorData(shape: [h, w], values: QualityMaps.upsample(q, rows: maps.rows, columns: maps.columns, height: h, width: w))
+        }
+        let file = SafeTensorsFile(tensors: [
+            "q_g": up(maps.qg), "q_r": up(maps.qr),
+            "q_g_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qg),
+            "q_r_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qr),
+        ], metadata: ["reference": entry.reference, "generated": entry.generated, "vit": which, "block": "\(b)",
+                      "normalization": r.config.string("normalization")])
+        var out = [try item.write(SafeTensors.encode(file), name: "q/\(item.key).safetensors", kind: "quality-map")]
+        if let rank = pairs.firstIndex(where: { $0.key == item.key }), rank < r.config.int("heatmaps") {
+            let sheet = try heatmap(reference: reference, generated: generated, maps: maps)
+            out.append(try item.write(Data(try PNG.encode(sheet)), name: "heatmaps/\(item.key).png", kind: "heatmap"))
+        }
+        return out
+    }
+
+    /// reference | generated | q_g over generated | q_r over reference.
+    func heatmap(reference: Image, generated: Image, maps: QualityMaps) throws -> Image {
+        let g = generated.converted(toChannels: 3), rf = reference.converted(toChannels: 3)
+        let qg = try g.heatmapOverlay(quality: maps.qg, mapWidth: maps.columns, mapHeight: maps.rows)
+        let qr = try rf.heatmapOverlay(quality: maps.qr, mapWidth: maps.columns, mapHeight: maps.rows)
+        let scale = max(1, 128 / max(g.width, 1))
+        return ContactSheet(columns: 4, scale: scale).render([(rf, "reference"), (g, "generated"), (qg, "q_g"), (qr, "q_r")])
+    }
+
+    /// AUROC of 1 - q_g against injected world defects for the original and the finetuned ViT.
+    func auroc(_ item: ItemContext) throws -> [NewArtifact] {
+        let c = r.config
+        let original = try vit("original"), finetuned = try vit("finetuned")
+        let samples = try DefectBenchmark.samples(count: c.int("auroc-samples"), seed: UInt64(c.int("auroc-seed")),
+                                                  size: original.config.imageSize)
+        let norm = QualityNormalization(rawValue: c.string("normalization"))!
+        var doc = AUROCDocument(block: block(original), normalization: norm.rawValue, samples: samples.count,
+                                defectThreshold: c.double("defect-threshold"), models: [:])
+        for (name, v) in [("original", original), ("finetuned", finetuned)] {
+            let res = DefectBenchmark.evaluate(v, samples: samples, block: block(v), normalization: norm,
+                                               defectThreshold: Float(c.double("defect-threshold")))
+            doc.models[name] = res
+            if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
+            r.log.info("AUROC (\(name) ViT, block \(block(v))): \(res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") "
+                       + "over \(res.positives) defective / \(res.negatives) clean foreground cells")
+        }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return [try item.write(try enc.encode(doc), name: "auroc.json", kind: "table")]
+    }
+}
+
+/// `auroc.json`.
+struct AUROCDocument: Encodable {
+    let block: Int
+    let normalization: String
+    let samples: Int
+    let defectThreshold: Double
+    var models: [String: DefectBenchmark.Result]
+}

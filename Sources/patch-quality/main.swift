@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import StageKit
+
+/// `patch-quality`: q_g / q_r per (reference, generated) pair (PatchDPO 4.2.1, 4.3, METHODS 2),
+/// heatmaps for a sample, and the AUROC of per-patch quality against injected world defects.
+struct PatchQualityStage: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patch-quality",
+        abstract: "Patch-quality maps q_g, q_r for every PatchDPO pair, heatmaps, and AUROC against known defects.",
+        discussion: "Reads score-and-pair (patchdpo-pairs.json), generate-pool (the images), pretrain-vit "
+            + "(vit.safetensors) and ssl-finetune-vit (vit-ssl.safetensors). One item per pair (q/<key>.safetensors, "
+            + "kind quality-map) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
+            + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, "
+            + "75 busy, 130 interrupted.")
+
+    static let definition = StageDefinition(
+        name: "patch-quality",
+        schema: ConfigSchema(section: "patch-quality", keys: [
+            ConfigKey("vit", .string, default: .string("finetuned"), doc: "which ViT makes the maps: finetuned | original",
+                      check: { v in ["finetuned", "original"].contains(v.stringValue ?? "") ? nil : "must be finetuned or original" }),
+            .integer("block", default: 7, doc: "ViT block of the features (paper: 7; capped at the ViT's depth)", in: 1...64),
+            ConfigKey("normalization", .string, default: .string("cosine"), doc: "cosine ((cos+1)/2) | min-max",
+                      check: { v in ["cosine", "min-max"].contains(v.stringValue ?? "") ? nil : "must be cosine or min-max" }),
+            .integer("loss-resolution", default: 0, doc: "side of the upsampled maps (0: the generated image's size)", in: 0...4096),
+            ConfigKey("fg-reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none",
+                      check: { v in ["border", "none"].contains(v.stringValue ?? "") ? nil : "must be border or none" }),
+            ConfigKey("fg-generated", .string, default: .string("none"), doc: "foreground estimator of generated images: border | none",
+                      check: { v in ["border", "none"].contains(v.stringValue ?? "") ? nil : "must be border or none" }),
+            ConfigKey("border-threshold", .float, default: .float(40), doc: "RGB distance (0..255) from the border colour that counts as foreground"),
+            ConfigKey("fg-cell-threshold", .float, default: .float(0.25), doc: "a cell is foreground when this share of its pixels is"),
+            .integer("heatmaps", default: 8, doc: "pairs drawn as heatmap PNGs (the first in key order)", in: 0...100_000),
+            .integer("auroc-samples", default: 24, doc: "world renders with injected defects for the AUROC", in: 1...100_000),
+            .integer("auroc-seed", default: 11, doc: "seed of the defect renders", in: 0...Int64(UInt32.max)),
+            ConfigKey("defect-threshold", .float, default: .float(0.1), doc: "a cell is defective when this share of its pixels changed"),
+            .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
+        ]),
+        codeVersion: "patch-quality-1",
+        upstream: ["score-and-pair", "ssl-finetune-vit", "pretrain-vit", "generate-pool"])
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try StageMain.run(stage: Self.definition.name) { runner in
+            let r = try StageRunner(Self.definition, options: common)
+            runner = r
+            let inputs = try r.allUpstreamOutputs()
+            let work = try QualityWork(runner: r, inputs: inputs)
+            try r.runItems(keys: work.pairs.map(\.key) + [QualityWork.aurocKey], inputs: inputs) { item in
+                item.key == QualityWork.aurocKey ? try work.auroc(item) : try work.pair(item)
+            }
+        }
+    }
+}
+
+extension TOMLValue {
+    var stringValue: String? { if case let .string(s) = self { return s } else { return nil } }
+}
+
+PatchQualityStage.main()

@@ -1,0 +1,38 @@
+import Testing
+@testable import PatchQuality
+
+@Suite struct AUROCTests {
+    @Test func handComputedExample() {
+        // sklearn's roc_auc_score doc example: positives 0.35, 0.8; negatives 0.1, 0.4.
+        // Pairs (pos > neg): 0.35>0.1, 0.8>0.1, 0.8>0.4 -> 3 of 4.
+        #expect(auroc(scores: [0.1, 0.4, 0.35, 0.8], labels: [false, false, true, true]) == 0.75)
+    }
+
+    @Test func tiesCountHalf() {
+        // positive 0.5 ties negative 0.5 (1/2) and beats 0.2 (1); positive 0.9 beats both: (0.5 + 1 + 2) / 4.
+        #expect(auroc(scores: [0.5, 0.5, 0.2, 0.9], labels: [true, false, false, true]) == 0.875)
+        #expect(auroc(scores: [1, 1, 1], labels: [true, false, false]) == 0.5)
+    }
+
+    @Test func perfectInvertedAndDegenerate() {
+        #expect(auroc(scores: [0.9, 0.8, 0.1], labels: [true, true, false]) == 1)
+        #expect(auroc(scores: [0.1, 0.2, 0.9], labels: [true, true, false]) == 0)
+        #expect(auroc(scores: [0.1, 0.2], labels: [true, true]) == nil)
+        #expect(auroc(scores: [], labels: []) == nil)
+    }
+
+    /// Only foreground cells count; low quality must rank defective cells first.
+    @Test func defectScoreOverForegroundCells() {
+        let a: (qg: [Float], foreground: [Bool], defective: [Bool]) =
+            ([0.2, 0.9, 0.1, 1.0], [true, true, false, false], [true, false, true, false])   // cells 2, 3: background
+        let b: (qg: [Float], foreground: [Bool], defective: [Bool]) =
+            ([0.6, 0.95, 0.3], [true, true, true], [false, false, true])
+        // Foreground scores 1 - q: defective {0.8, 0.7}, clean {0.1, 0.4, 0.05}: perfectly separated.
+        let r = DefectBenchmark.score([a, b])
+        #expect(r == DefectBenchmark.Result(auroc: 1, positives: 2, negatives: 3))
+        // Make a clean cell look worse than a defective one: 1 of 6 pairs inverted.
+        let c: (qg: [Float], foreground: [Bool], defective: [Bool]) = ([0.25], [true], [false])
+        let r2 = DefectBenchmark.score([a, b, c])
+        #expect(r2.positives == 2 && r2.negatives == 4 && abs(r2.auroc! - 7.0 / 8.0) < 1e-12)
+    }
+}

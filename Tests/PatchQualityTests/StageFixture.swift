@@ -1,0 +1,155 @@
+import Checkpoint
+import Foundation
+import Imaging
+import Manifest
+import Models
+import NN
+import Random
+import World
+
+/// A run directory whose manifest holds finished upstream stages built here, so the two stages run
+/// end to end without the real pretrain / generate-pool / score-and-pair:
+/// - pretrain-vit: a random-init xs ViT (16x16, depth 3, 2 heads) as vit.safetensors + vit.json;
+/// - generate-pool: `items` prompts, each pool/<key>/reference.png (clean background), gen-0/1.png
+///   (textured backgrounds) and prompt.json; with `corruptKey`, that item's reference is not a PNG;
+/// - score-and-pair: patchdpo-pairs.json with every (reference, generated) pair.
+final class StageFixture {
+    let dir: URL
+    var runDir: URL { dir.appendingPathComponent("run") }
+    var config: URL { dir.appendingPathComponent("test.toml") }
+    let vit: ViT
+
+    static let toml = """
+    [run]
+    name = "t"
+    seed = 3
+    threads = 1
+
+    [ssl-finetune-vit]
+    epochs = 2
+    batch-size = 4
+    lr = 0.1
+    loss-blocks = [2, 7]
+    eval-blocks = [1, 2, 3, 12]
+    checkpoint-every = 2
+    hpatches-count = 1
+
+    [patch-quality]
+    block = 2
+    heatmaps = 2
+    auroc-samples = 3
+    loss-resolution = 32
+    """
+
+    init(stages: Set<String> = ["pretrain-vit", "generate-pool", "score-and-pair"], items: Int = 3,
+         corruptKey: String? = nil, epochs: Int = 2, withPairsFile: Bool = true, withViTFile: Bool = true) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pq-\(UUID().uuidString)")
+        vit = try ViT(config: .xs, key: RNGKey(seed: 21))
+        try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
+        try Self.toml.replacingOccurrences(of: "epochs = 2", with: "epochs = \(epochs)")
+            .write(to: config, atomically: true, encoding: .utf8)
+        let db = try ManifestDB(path: runDir.appendingPathComponent("manifest.sqlite").path)
+        let run = try db.ensureRun(name: "t", configHash: "fixture", codeVersion: "fixture")
+        func stage(_ name: String, _ files: [(String, Data, String)]) throws {
+            guard stages.contains(name) else { return }
+            let id = try db.beginStageRun(run: run, stage: name, fingerprint: UUID().uuidString, inputs: [])
+            var recs: [NewArtifact] = []
+            for (rel, data, kind) in files {
+                let url = runDir.appendingPathComponent("artifacts/\(name)/\(rel)")
+                try AtomicWrite.write(data, to: url)
+                recs.append(NewArtifact(kind: kind, relativePath: "artifacts/\(name)/\(rel)", sha256: SHA256.hex(data),
+                                        bytes: Int64(data.count)))
+            }
+            _ = try db.recordArtifacts(stageRun: id, recs)
+            try db.setStatus(stageRun: id, .done, error: nil)
+        }
+        try stage("pretrain-vit", (withViTFile ? [("vit.safetensors", SafeTensors.encode(vit.stateDict()), "checkpoint/vit")] : []) + [
+            ("vit.json", Data(#"{"config":{"heads":2,"depth":3},"seed":21,"steps":0}"#.utf8), "record"),
+        ])
+        var pool: [(String, Data, String)] = []
+        var pairs: [[String: Any]] = []
+        for i in 0..<items {
+            let key = String(format: "p%05d", i)
+            let subject = Subject(category: ObjectCategory.allCases[i % ObjectCategory.allCases.count], instance: UInt64(i * 10 + 1))
+            let ref = try Renderer.render(RenderRequest(subject: subject, scene: .clean, size: 16)).image
+            let refData = key == corruptKey ? Data("this is not a PNG".utf8) : Data(try PNG.encode(ref))
+            pool.append(("pool/\(key)/reference.png", refData, "reference"))
+            var gens: [String] = []
+            for k in 0..<2 {
+                let scene = Scene(background: Background.textured[(i + k) % Background.textured.count], seed: UInt64(i * 7 + k))
+                let img = try Renderer.render(RenderRequest(subject: subject, scene: scene, pose: .random(seed: UInt64(i), index: UInt64(k)), size: 16)).image
+                pool.append(("pool/\(key)/gen-\(k).png", Data(try PNG.encode(img)), "generated"))
+                gens.append("artifacts/generate-pool/pool/\(key)/gen-\(k).png")
+            }
+            pool.append(("pool/\(key)/prompt.json", Data(#"{"prompt":"a \#(subject.category.rawValue)"}"#.utf8), "prompt"))
+            pairs.append(["key": key, "reference": "artifacts/generate-pool/pool/\(key)/reference.png", "generated": gens])
+        }
+        try stage("generate-pool", pool)
+        try stage("score-and-pair", withPairsFile ? [
+            ("patchdpo-pairs.json", try JSONSerialization.data(withJSONObject: ["pairs": pairs], options: [.sortedKeys]), "patchdpo-pairs"),
+        ] : [("pairs.json", Data("[]".utf8), "pairs")])
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    func artifact(_ stage: String, _ name: String) -> URL { runDir.appendingPathComponent("artifacts/\(stage)/\(name)") }
+
+    /// Runs a stage executable to completion.
+    func run(_ tool: String, _ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try Spawned(tool, ["--config", config.path, "--run-dir", runDir.path] + extra, in: dir)
+        let status = p.wait()
+        return (status, p.stdout, p.stderr)
+    }
+}
+
+/// The products directory holding the stage executables (the test binary's, or <package>/.build/debug).
+enum Tool {
+    static let productsDirectory: URL = {
+        var d = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: d.appendingPathComponent("patch-quality").path) { return d }
+            d = d.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug")
+    }()
+}
+
+/// A spawned stage process with stdout/stderr in files (pollable while it runs).
+final class Spawned {
+    let process = Process()
+    let out: URL, err: URL
+
+    init(_ tool: String, _ args: [String], in dir: URL) throws {
+        let id = UUID().uuidString.prefix(8)
+        out = dir.appendingPathComponent("\(tool)-\(id).out")
+        err = dir.appendingPathComponent("\(tool)-\(id).err")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.executableURL = Tool.productsDirectory.appendingPathComponent(tool)
+        process.arguments = args
+        process.currentDirectoryURL = dir
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+    }
+
+    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+    }
+
+    /// Polls stderr until it contains `text` or the process exits (or 60 s pass).
+    func waitForStderr(_ text: String) -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if stderr.contains(text) { return true }
+            if !process.isRunning { return stderr.contains(text) }
+            usleep(10_000)
+        }
+        return false
+    }
+}

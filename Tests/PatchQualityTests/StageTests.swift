@@ -1,0 +1,120 @@
+import Checkpoint
+import Foundation
+import Manifest
+import Models
+import Testing
+import World
+@testable import PatchQuality
+
+/// Both stages end to end on a fixture run directory (StageFixture), through the real executables.
+@Suite(.serialized) struct StageTests {
+    @Test func sslFinetuneThenPatchQuality() throws {
+        let fx = try StageFixture(corruptKey: "p00002")
+        // A "real" HPatches folder at 32 px (the ViT is 16 px: homographies are rescaled).
+        let real = fx.dir.appendingPathComponent("hpatches-sequences-release")
+        try HPatches.write(try HPatches.makeViewpoint(name: "v_real", seed: 9, size: 32), to: real.path)
+        let ssl = try fx.run("ssl-finetune-vit", ["--hpatches", fx.dir.path])
+        #expect(ssl.status == 0, "\(ssl.stderr)")
+        // Loss blocks [2, 7] capped to the depth-3 ViT; eval block 12 skipped; both said so.
+        #expect(ssl.stderr.contains("capped") && ssl.stderr.contains("[12] skipped"), "\(ssl.stderr)")
+        // Finetuned weights: same keys and shapes as the original, different values.
+        let tuned = try ViTLoading.load(fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors"), heads: 2)
+        #expect(tuned.config == ViTConfig.xs)
+        #expect(tuned.stateDict().tensors != fx.vit.stateDict().tensors)
+        // The table: header + (before, after) x blocks 1...3 for the world sequences.
+        let csv = try String(contentsOf: fx.artifact("ssl-finetune-vit", "patch-matching.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(csv.first == Substring(MatchingRow.csvHeader))
+        #expect(csv.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
+                == ["world,before,1", "world,before,2", "world,before,3", "hpatches,before,1", "hpatches,before,2", "hpatches,before,3",
+                    "world,after,1", "world,after,2", "world,after,3", "hpatches,after,1", "hpatches,after,2", "hpatches,after,3"])
+        let db = try ManifestDB(path: fx.runDir.appendingPathComponent("manifest.sqlite").path)
+        let sslRun = try #require(try db.stageRuns(stage: "ssl-finetune-vit").first)
+        let outs = try db.artifacts(stageRun: sslRun.id)
+        #expect(outs.filter { $0.kind == "hpatches" }.count == 2 * (6 + 5))          // v_ and i_ sequence, 6 images + 5 H
+        #expect(outs.contains { $0.kind == "checkpoint/vit-ssl" } && outs.filter { $0.kind == "table" }.count == 2)
+        // 8 images (9 PNGs, the corrupt reference skipped with a warning), batch 4, 2 epochs: 2 steps each.
+        #expect(ssl.stderr.contains("skipping") && ssl.stderr.contains("p00002/reference.png"), "\(ssl.stderr)")
+        #expect(try db.metrics(stageRun: sslRun.id).filter { $0.name == "loss" }.map(\.step) == Array(1...4))
+
+        // patch-quality: 6 pairs, the two of p00002 fail (reference not a PNG), the rest and the AUROC item pass.
+        let pq = try fx.run("patch-quality")
+        #expect(pq.status == 1, "\(pq.stderr)")
+        #expect(pq.stderr.contains("artifacts/generate-pool/pool/p00002/reference.png") && pq.stderr.contains("not a valid PNG"),
+                "\(pq.stderr)")
+        let pqRun = try #require(try db.stageRuns(stage: "patch-quality").first)
+        let items = try db.items(stageRun: pqRun.id)
+        #expect(items.filter { $0.status == .failed }.map(\.key).sorted() == ["p00002-gen-0", "p00002-gen-1"])
+        #expect(items.filter { $0.status == .done }.count == 5)
+        for key in ["p00000-gen-0", "p00000-gen-1", "p00001-gen-0", "p00001-gen-1"] {
+            let f = try SafeTensors.read(fx.artifact("patch-quality", "q/\(key).safetensors"))
+            for name in ["q_g", "q_r"] {
+                let t = try #require(f.tensors[name])
+                #expect(t.shape == [32, 32])
+                #expect(t.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+            }
+            #expect(f.tensors["q_g_patch"]?.shape == [4, 4])
+            #expect(f.metadata["block"] == "2" && f.metadata["vit"] == "finetuned")
+        }
+        let artifacts = try db.artifacts(stageRun: pqRun.id)
+        #expect(artifacts.filter { $0.kind == "heatmap" }.map(\.relativePath).sorted()
+                == ["artifacts/patch-quality/heatmaps/p00000-gen-0.png", "artifacts/patch-quality/heatmaps/p00000-gen-1.png"])
+        let auroc = try JSONSerialization.jsonObject(with: Data(contentsOf: fx.artifact("patch-quality", "auroc.json"))) as? [String: Any]
+        let models = try #require(auroc?["models"] as? [String: Any])
+        #expect(Set(models.keys) == ["original", "finetuned"])
+        let v = try #require((models["original"] as? [String: Any])?["auroc"] as? Double)
+        #expect(v >= 0 && v <= 1)
+    }
+
+    @Test func missingUpstreamFilesNameTheStageThatShouldHaveMadeThem() throws {
+        let noPairs = try StageFixture(withPairsFile: false)
+        #expect(try noPairs.run("ssl-finetune-vit").status == 0)
+        let pq = try noPairs.run("patch-quality")
+        #expect(pq.status == 66)
+        #expect(pq.stderr.contains("patchdpo-pairs.json") && pq.stderr.contains("stage score-and-pair should have produced it"), "\(pq.stderr)")
+        let noViT = try StageFixture(withViTFile: false)
+        let ssl = try noViT.run("ssl-finetune-vit")
+        #expect(ssl.status == 66)
+        #expect(ssl.stderr.contains("vit.safetensors") && ssl.stderr.contains("stage pretrain-vit should have produced it"), "\(ssl.stderr)")
+    }
+
+    @Test func missingUpstreamNamesTheStage() throws {
+        let fx = try StageFixture(stages: ["pretrain-vit"])
+        let pq = try fx.run("patch-quality")
+        #expect(pq.status == 66)
+        #expect(pq.stderr.contains("upstream stage 'score-and-pair'"), "\(pq.stderr)")
+        let ssl = try fx.run("ssl-finetune-vit")
+        #expect(ssl.status == 66)
+        #expect(ssl.stderr.contains("upstream stage 'generate-pool'"), "\(ssl.stderr)")
+    }
+}
+
+/// SIGINT mid-training, then the same command: it resumes from the newest checkpoint and writes
+/// the same finetuned weights as an uninterrupted run.
+@Test func sslStageResumesBitExactAfterAnInterrupt() throws {
+    let straight = try StageFixture(epochs: 8)
+    let s = try straight.run("ssl-finetune-vit")
+    #expect(s.status == 0, "\(s.stderr)")
+
+    let fx = try StageFixture(epochs: 8)
+    let p = try Spawned("ssl-finetune-vit", ["--config", fx.config.path, "--run-dir", fx.runDir.path], in: fx.dir)
+    let checkpoints = fx.artifact("ssl-finetune-vit", "checkpoints")
+    let deadline = Date().addingTimeInterval(60)
+    while p.process.isRunning && Date() < deadline
+            && ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path))?.isEmpty ?? true) {
+        usleep(5_000)
+    }
+    kill(p.process.processIdentifier, SIGINT)
+    #expect(p.wait() == 130, "\(p.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors").path))
+    let again = try fx.run("ssl-finetune-vit")
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stderr.contains("resumed from the checkpoint of step"), "\(again.stderr)")
+    let a = try Data(contentsOf: fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors"))
+    let b = try Data(contentsOf: straight.artifact("ssl-finetune-vit", "vit-ssl.safetensors"))
+    #expect(try SafeTensors.read(fx.artifact("ssl-finetune-vit", "vit-ssl.safetensors")).tensors
+            == SafeTensors.read(straight.artifact("ssl-finetune-vit", "vit-ssl.safetensors")).tensors)
+    #expect(a == b)
+    #expect(try Data(contentsOf: fx.artifact("ssl-finetune-vit", "patch-matching.csv"))
+            == Data(contentsOf: straight.artifact("ssl-finetune-vit", "patch-matching.csv")))
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Imaging
+import Manifest
+import StageKit
+import Testing
+import World
+@testable import PoolStages
+
+private let pool = "artifacts/generate-pool/pool/"
+
+/// generate-pool then score-and-pair on random-init xs models in a temp run dir; then more prompts
+/// are appended (finished items untouched) and score-and-pair sees them all.
+@Test func bothStagesEndToEndWithAppend() throws {
+    let box = try Sandbox(prompts: 2)
+    defer { box.remove() }
+    try box.fakeJudges()
+    try box.fakeGenerator()
+
+    let g1 = try Tool.run("generate-pool", box.args, in: box.dir)
+    #expect(g1.status == 0, "\(g1.output)")
+    let refBefore = box.file(pool + "p00000/reference.png")
+    let genBefore = box.file(pool + "p00001/gen-1.png")
+    #expect(refBefore != nil && genBefore != nil && box.file(pool + "p00002/prompt.json") == nil)
+    let rec = try PoolPromptRecord.decode(box.file(pool + "p00001/prompt.json")!, path: "prompt.json")
+    let plan = PoolPlanner.plan(count: 2, seed: 5, imagesPerPrompt: 2, subjectsPerCategory: 2)[1]
+    #expect(rec.seeds == plan.seeds && rec.prompt == plan.prompt && rec.files == ["gen-0.png", "gen-1.png"])
+    // The reference is the subject rendered on the clean background.
+    let expected = try Renderer.render(RenderRequest(subject: try plan.worldSubject(), scene: .clean, size: 16)).image
+    #expect(try PNG.decode([UInt8](box.file(pool + "p00001/reference.png")!)) == expected)
+    // Two different seeds give two different images.
+    #expect(box.file(pool + "p00001/gen-0.png") != genBefore)
+
+    let g2 = try Tool.run("generate-pool", box.args + ["--set", "prompts=3"], in: box.dir)
+    #expect(g2.status == 0, "\(g2.output)")
+    #expect(box.file(pool + "p00002/gen-1.png") != nil)
+    #expect(box.file(pool + "p00000/reference.png") == refBefore && box.file(pool + "p00001/gen-1.png") == genBefore)
+
+    let s = try Tool.run("score-and-pair", box.args, in: box.dir)
+    #expect(s.status == 0, "\(s.output)")
+    let scored = try JSONDecoder().decode([ScoredPrompt].self, from: box.file("artifacts/score-and-pair/scores.json")!)
+    #expect(scored.map(\.key) == ["p00000", "p00001", "p00002"])
+    for p in scored {
+        #expect(p.scores.count == 2)
+        for sc in p.scores {
+            #expect(Set(sc.keys) == ["vit_cls", "clip_image", "clip_text", "patch_quality", "total"])
+            #expect(abs(sc["total"]! - sc["vit_cls"]! - sc["clip_text"]! - 0.5 * sc["patch_quality"]!) < 1e-9)
+            #expect((0...1).contains(sc["patch_quality"]!))
+        }
+        #expect(p.decision == Pairing.decide(key: p.key, scores: p.scores.map { $0["total"]! }, minGap: 0))
+    }
+    let pairs = try JSONDecoder().decode(PairsFile.self, from: box.file("artifacts/score-and-pair/pairs.json")!)
+    #expect(pairs.pairs.count + pairs.dropped == 3 && pairs.failed.isEmpty)
+    let pd = try JSONDecoder().decode([PatchDPOPair].self, from: box.file("artifacts/score-and-pair/patchdpo-pairs.json")!)
+    #expect(pd.count == 6 && pd[0].reference == pool + "p00000/reference.png")
+    #expect(pd.map(\.key) == ["p00000-gen-0", "p00000-gen-1", "p00001-gen-0", "p00001-gen-1", "p00002-gen-0", "p00002-gen-1"])
+    #expect(pd[3].generated == pool + "p00001/gen-1.png" && pd[3].poolKey == "p00001")
+    let csv = String(decoding: box.file("artifacts/score-and-pair/scores.csv")!, as: UTF8.self)
+    #expect(csv.split(separator: "\n").count == 7)
+    #expect(csv.hasPrefix("key,image,clip_image,clip_text,patch_quality,vit_cls,total\n"))
+}
+
+@Test func missingUpstreamNamesTheStage() throws {
+    let box = try Sandbox()
+    defer { box.remove() }
+    let g = try Tool.run("generate-pool", box.args, in: box.dir)
+    #expect(g.status == 66 && g.output.contains("pretrain-unet"), "\(g.output)")
+    try box.fakeGenerator()
+    // pretrain-clip ran, but without the artifact the generator needs.
+    try box.fakeStage("pretrain-clip") { _ in [] }
+    let g2 = try Tool.run("generate-pool", box.args, in: box.dir)
+    #expect(g2.status == 66 && g2.output.contains("pretrain-clip should have produced clip.safetensors"), "\(g2.output)")
+    let s = try Tool.run("score-and-pair", box.args, in: box.dir)
+    #expect(s.status == 66 && s.output.contains("generate-pool"), "\(s.output)")
+}
+
+/// A pool whose p00001 reference is not a PNG: that prompt is reported failed with its path, p00000 is scored.
+@Test func nonPNGReferenceFailsOnlyItsPrompt() throws {
+    let box = try Sandbox()
+    defer { box.remove() }
+    try box.fakeJudges()
+    try box.fakeStage("generate-pool", section: "fake-generate-pool") { r in
+        var out: [NewArtifact] = []
+        for plan in PoolPlanner.plan(count: 2, seed: 5, imagesPerPrompt: 2, subjectsPerCategory: 2) {
+            let dir = "pool/\(plan.key)/"
+            let subject = try plan.worldSubject()
+            let ref = try Renderer.render(RenderRequest(subject: subject, scene: .clean, size: 16)).image
+            let refBytes = plan.key == "p00001" ? Data("GIF89a not a png".utf8) : Data(try PNG.encode(ref))
+            out.append(try r.writeArtifact(refBytes, name: dir + "reference.png", kind: "reference"))
+            for (k, bg) in [Background.forest, .snow].enumerated() {
+                let im = try Renderer.render(RenderRequest(subject: subject, scene: Scene(background: bg), size: 16)).image
+                out.append(try r.writeArtifact(Data(try PNG.encode(im)), name: dir + "gen-\(k).png", kind: "generated"))
+            }
+            let rec = PoolPromptRecord(plan: plan, reference: "reference.png", files: ["gen-0.png", "gen-1.png"])
+            out.append(try r.writeArtifact(rec.encoded(), name: dir + "prompt.json", kind: "prompt"))
+        }
+        return out
+    }
+    let s = try Tool.run("score-and-pair", box.args, in: box.dir)
+    #expect(s.status == 1 && s.output.contains("p00001/reference.png"), "\(s.output)")
+    let pairs = try JSONDecoder().decode(PairsFile.self, from: box.file("artifacts/score-and-pair/pairs.json")!)
+    #expect(pairs.failed.map(\.key) == ["p00001"] && pairs.failed[0].path.hasSuffix("p00001/reference.png"))
+    let scored = try JSONDecoder().decode([ScoredPrompt].self, from: box.file("artifacts/score-and-pair/scores.json")!)
+    #expect(scored.map(\.key) == ["p00000"])
+}

@@ -1,0 +1,141 @@
+import Checkpoint
+import Diffusion
+import Foundation
+import Generation
+import Imaging
+import Manifest
+import Models
+import NN
+import Random
+import StageKit
+import World
+
+/// The built executables (`.build/debug`), found like StageKitTests' `Tool`.
+enum Tool {
+    static let productsDirectory: URL = {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("generate-pool").path) { return dir }
+            dir = dir.deletingLastPathComponent()
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug")
+    }()
+
+    /// Runs `tool args` to completion; returns (status, stdout + stderr).
+    static func run(_ tool: String, _ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = productsDirectory.appendingPathComponent(tool)
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        let log = dir.appendingPathComponent("\(tool)-\(UUID().uuidString.prefix(8)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let h = try FileHandle(forWritingTo: log)
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        p.waitUntilExit()
+        try h.close()
+        return (p.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+}
+
+/// A temporary run directory with a config holding every section the pool stages and their fake
+/// upstream stages read. xs models: 16 px images, width 16 everywhere, T = 100 noise schedule.
+struct Sandbox {
+    let dir: URL
+    var run: URL { dir.appendingPathComponent("run") }
+    var config: URL { dir.appendingPathComponent("pool.toml") }
+
+    init(prompts: Int = 2) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("poolstages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let toml = """
+        [run]
+        name = "pooltest"
+        seed = 5
+        threads = 1
+        [pretrain-vit]
+        [pretrain-clip]
+        [pretrain-unet]
+        [pretrain-adapter]
+        [fake-generate-pool]
+        [generate-pool]
+        prompts = \(prompts)
+        images_per_prompt = 2
+        subjects_per_category = 2
+        steps = 2
+        guidance = 3.0
+        [score-and-pair]
+        w_vit_cls = 1.0
+        w_clip_text = 1.0
+        w_patch_quality = 0.5
+        pq_block = 1
+        min_gap = 0.0
+        """
+        try Data(toml.utf8).write(to: config)
+    }
+
+    var args: [String] { ["--run-dir", run.path, "--config", config.path] }
+
+    func remove() { try? FileManager.default.removeItem(at: dir) }
+
+    /// Runs a whole stage named `name` in-process (section `section`), its body writing the outputs.
+    func fakeStage(_ name: String, section: String? = nil, body: (StageRunner) throws -> [NewArtifact]) throws {
+        let def = StageDefinition(name: name, schema: ConfigSchema(section: section ?? name, keys: []), codeVersion: "test-1")
+        let r = try StageRunner(def, options: try CommonOptions.parse(args))
+        try r.runWhole(inputs: []) { _ in try body(r) }
+    }
+
+    /// Writes weights + record of a pretrain stage.
+    static func write(_ r: StageRunner, _ base: String, kind: String, weights: SafeTensorsFile,
+                      record: (inout PretrainRecord) -> Void) throws -> [NewArtifact] {
+        let w = try r.writeArtifact(SafeTensors.encode(weights), name: "\(base).safetensors", kind: kind)
+        var rec = PretrainRecord(stage: r.stage, codeVersion: "test-1", seed: 1, steps: 0, resolution: 16,
+                                 weightsFile: "\(base).safetensors", weightsSHA256: w.sha256)
+        record(&rec)
+        return [w, try r.writeArtifact(rec.encoded(), name: "\(base).json", kind: "record")]
+    }
+
+    static let vision = ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32)
+    static let clipConfig = CLIPConfig(vision: vision, text: TextEncoderConfig(vocabSize: 128, maxLength: 12, width: 16, depth: 1,
+                                                                                heads: 2, mlpDim: 32), embedDim: 16)
+
+    /// pretrain-vit and pretrain-clip outputs: random-init xs models.
+    func fakeJudges() throws {
+        try fakeStage("pretrain-vit") { r in
+            let vit = try ViT(config: Sandbox.vision, key: RNGKey(seed: 21))
+            return try Sandbox.write(r, "vit", kind: "checkpoint/vit", weights: vit.stateDict()) { $0.vit = Sandbox.vision }
+        }
+        try fakeStage("pretrain-clip") { r in
+            let clip = try CLIPModel(config: Sandbox.clipConfig, key: RNGKey(seed: 22))
+            return try Sandbox.write(r, "clip", kind: "checkpoint/clip", weights: clip.stateDict()) { $0.clip = Sandbox.clipConfig }
+        }
+    }
+
+    /// pretrain-unet and pretrain-adapter outputs: random-init xs U-Net and adapter.
+    func fakeGenerator() throws {
+        let unetConfig = UNetConfig(blockOutChannels: [8, 16], layersPerBlock: 1, crossAttentionDim: 16, heads: 2)
+        let rc = ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16)
+        let unet = try UNet2DConditionModel(config: unetConfig, key: RNGKey(seed: 23))
+        try fakeStage("pretrain-unet") { r in
+            try Sandbox.write(r, "unet", kind: "checkpoint/unet", weights: unet.stateDict()) {
+                $0.unet = unetConfig
+                $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05)
+            }
+        }
+        try fakeStage("pretrain-adapter") { r in
+            let res = try Resampler(config: rc, key: RNGKey(seed: 24))
+            return try Sandbox.write(r, "adapter", kind: "checkpoint/adapter",
+                                     weights: Generator.adapterFile(unet: unet, resampler: res)) {
+                $0.resampler = rc
+                $0.imageEncoderLayer = 1
+            }
+        }
+    }
+
+    func file(_ relative: String) -> Data? {
+        FileManager.default.contents(atPath: run.appendingPathComponent(relative).path)
+    }
+}
