@@ -132,16 +132,18 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Tests.
+        // Tests. TestSupport holds the helpers several test targets share (deterministic test data,
+        // the finite-difference check through a module); only test targets depend on it.
+        .target(name: "TestSupport", dependencies: ["TensorCore", "Autograd", "NN"], path: "Tests/TestSupport"),
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "TensorCore"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
+        .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "TensorCore"]),
+        .testTarget(name: "NNTests", dependencies: ["TestSupport", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ObjectivesTests", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
         ]),

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Autograd
+import TestSupport
 
 /// Finite-difference checks of the broadcasting arithmetic and unary rules.
 @Suite struct ElementwiseGradTests {

@@ -1,35 +1,8 @@
 import Foundation
 import Testing
 import TensorCore
+import TestSupport
 @testable import Autograd
-
-/// SplitMix64: a tiny deterministic generator for test data (tests must not share global state).
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [lo, hi).
-    mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    /// Standard normal (Box-Muller).
-    mutating func normal() -> Float {
-        let u1 = Swift.max(Double(next() >> 11) / Double(1 << 53), 1e-12), u2 = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2))
-    }
-    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in uniform(lo, hi) })
-    }
-    mutating func normalTensor(_ shape: [Int]) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in normal() })
-    }
-}
 
 /// Finite-difference gradient check of `f` at `inputs`.
 ///

@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Autograd
+import TestSupport
 
 /// Finite-difference checks of the network primitives.
 @Suite struct NNOpsGradTests {

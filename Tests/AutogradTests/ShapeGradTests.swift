@@ -1,6 +1,7 @@
 import Testing
 import TensorCore
 @testable import Autograd
+import TestSupport
 
 /// Finite-difference checks of reductions and shape operations.
 @Suite struct ShapeGradTests {

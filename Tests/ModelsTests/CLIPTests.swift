@@ -6,6 +6,7 @@ import Autograd
 import NN
 import Optim
 @testable import Models
+import TestSupport
 
 /// A tiny pair for the CLIP tests: 8x8 images (4 patch tokens), width 16, and the xs text encoder.
 let tinyCLIPConfig = CLIPConfig(
@@ -29,7 +30,7 @@ let tinyCaptions: [[Int32]] = [[2, 4, 5, 3, 0, 0, 0, 0], [2, 6, 7, 8, 3, 0, 0, 0
 
     @Test func logitsAreScaledCosinesAndLossIsSymmetricCrossEntropy() throws {
         let clip = try CLIPModel(config: tinyCLIPConfig, key: RNGKey(seed: 2))
-        var rng = EncoderTestSupport.RNG(seed: 3)
+        var rng = TestRNG(seed: 3)
         let images = Variable(rng.tensor([4, 3, 8, 8]))
         let (u, v, logits, loss) = withNoGrad {
             (clip.imageEmbeddings(images).value, clip.textEmbeddings(tinyCaptions).value,
@@ -60,7 +61,7 @@ let tinyCaptions: [[Int32]] = [[2, 4, 5, 3, 0, 0, 0, 0], [2, 6, 7, 8, 3, 0, 0, 0
 
     @Test func trainingAlignsMatchedPairs() throws {
         let clip = try CLIPModel(config: tinyCLIPConfig, key: RNGKey(seed: 4))
-        var rng = EncoderTestSupport.RNG(seed: 5)
+        var rng = TestRNG(seed: 5)
         let images = Variable(rng.tensor([4, 3, 8, 8]))
         var opt = AdamW(learningRate: 3e-3, weightDecay: 0)
         let first = withNoGrad { clip.contrastiveLoss(images: images, ids: tinyCaptions).value.scalars[0] }

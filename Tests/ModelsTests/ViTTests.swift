@@ -5,10 +5,11 @@ import TensorCore
 import Autograd
 import NN
 @testable import Models
+import TestSupport
 
 @Suite struct ViTTests {
     static func images(_ b: Int, _ s: Int, seed: UInt64) -> Tensor {
-        var rng = EncoderTestSupport.RNG(seed: seed)
+        var rng = TestRNG(seed: seed)
         return rng.tensor([b, 3, s, s])
     }
 

@@ -4,6 +4,7 @@ import Random
 import TensorCore
 import Autograd
 import NN
+import TestSupport
 
 /// Shapes, initialisation, keys and a gradient check through each layer.
 @Suite struct LayerTests {

@@ -4,6 +4,7 @@ import TensorCore
 import Optim
 import Autograd
 import NN
+import TestSupport
 
 /// Optimizer glue: steps by PyTorch key, frozen parameters untouched, clipping.
 @Suite struct TrainingTests {

@@ -1,37 +1,20 @@
-import Foundation
 import Testing
 import TensorCore
 import Autograd
 import NN
 
-/// Deterministic test data (SplitMix64); tests must not share global state.
-struct TestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ lo: Float = -1, _ hi: Float = 1) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    mutating func tensor(_ shape: [Int], _ lo: Float = -1, _ hi: Float = 1) -> Tensor {
-        Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in uniform(lo, hi) })
-    }
-}
-
-/// Finite-difference check through a module: for every parameter of `module` and every input,
-/// compares <dL/dtheta, d> with (L(theta + h d) - L(theta - h d)) / 2h along a random direction d,
-/// L = sum(f(x) * w) for a fixed random w. Tolerance as in AutogradTests' `gradCheck`:
-/// |a - n| <= atol (1 + S) + rtol max(|a|, |n|), S = sum |f(x) * w|, h = 1e-2, rtol = 1e-2, atol = 1e-4.
-func moduleGradCheck(
-    _ module: some Module, inputs: [Tensor], h: Float = 1e-2, rtol: Double = 1e-2, atol: Double = 1e-4,
-    seed: UInt64 = 5, sourceLocation: SourceLocation = #_sourceLocation,
+/// Finite-difference check through a model: for each parameter whose key is in `keys` (all when
+/// nil) and each input, compares <dL/dtheta, d> with (L(theta + h d) - L(theta - h d)) / 2h along
+/// a random direction d, L = sum(f(x) * w) for a fixed random w, accumulated in Double.
+/// Passes when |a - n| <= atol (1 + S) + rtol max(|a|, |n|), S = sum |f(x) * w|
+/// with h = 1e-2, rtol = 1e-2, atol = 1e-4 by default. Shared by every test target that checks a layer or model.
+/// Returns how many checks ran.
+@discardableResult
+public func moduleGradCheck(
+    _ module: some Module, keys: Set<String>? = nil, inputs: [Tensor] = [], h: Float = 1e-2, rtol: Double = 1e-2,
+    atol: Double = 1e-4, seed: UInt64 = 5, sourceLocation: SourceLocation = #_sourceLocation,
     _ f: ([Variable]) -> Variable
-) {
+) -> Int {
     var rng = TestRNG(seed: seed)
     let xs = inputs.map { Variable($0, requiresGrad: true) }
     module.zeroGrad()
@@ -43,17 +26,19 @@ func moduleGradCheck(
         let out = withNoGrad { f(inputs.map { Variable($0) }) }
         return zip(out.value.scalars, w.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
+    var checks = 0
     func check(_ label: String, grad: Tensor?, direction d: Tensor, numeric: Double) {
+        checks += 1
         guard let grad else {
-            Issue.record("moduleGradCheck: \(label) received no gradient", sourceLocation: sourceLocation)
+            Issue.record("gradCheck: \(label) received no gradient", sourceLocation: sourceLocation)
             return
         }
         let analytic = zip(grad.scalars, d.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-        let err = abs(analytic - numeric), tol = atol * (1 + scale) + rtol * Swift.max(abs(analytic), abs(numeric))
+        let err = abs(analytic - numeric), tol = atol * (1 + scale) + rtol * max(abs(analytic), abs(numeric))
         #expect(err <= tol, "\(label): analytic \(analytic) vs numeric \(numeric) (err \(err) > tol \(tol))",
                 sourceLocation: sourceLocation)
     }
-    for (key, p) in module.namedParameters() {
+    for (key, p) in module.namedParameters() where keys?.contains(key) ?? true {
         let d = rng.tensor(p.shape), v0 = p.value
         p.value = Tensor(shape: v0.shape, scalars: zip(v0.scalars, d.scalars).map { $0 + h * $1 })
         let lp = loss(inputs)
@@ -70,4 +55,5 @@ func moduleGradCheck(
         check("input \(i) \(inputs[i].shape)", grad: xs[i].grad, direction: d,
               numeric: (loss(plus) - loss(minus)) / (2 * Double(h)))
     }
+    return checks
 }
