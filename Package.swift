@@ -82,6 +82,8 @@ let package = Package(
             "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim", "World", "Imaging",
         ]),
 
+        .target(name: "Report", dependencies: []),
+
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
@@ -161,6 +163,7 @@ let package = Package(
             "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
             "NN", "generate-pool", "score-and-pair",
         ]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",
