@@ -129,6 +129,7 @@ let package = Package(
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
+        .executableTarget(name: "render-report", dependencies: ["Report"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Whether one of issue 7's goals was met in this run.
+public enum GoalStatus: String, Sendable, Equatable, Codable { case met, notMet = "not met", notMeasured = "not measured" }
+
+public struct GoalCheck: Sendable, Equatable {
+    public var goal: String
+    public var status: GoalStatus
+    public var detail: String
+}
+
+/// PatchDPO (finetuned ViT) against the original model on one metric: both estimates and the paired
+/// relative change 100 * (model / base - 1) % with its bootstrap interval over the shared subjects.
+public struct HeadlineComparison: Sendable, Equatable {
+    public var metric: String
+    public var model: ModelSummary
+    public var base: ModelSummary
+    public var modelEstimate: Estimate
+    public var baseEstimate: Estimate
+    public var relativePct: Estimate
+}
+
+/// The report's headline: the comparisons and the goals of issue 7, computed from the summaries.
+public struct Headline: Sendable, Equatable {
+    public var setting: String?
+    public var comparisons: [HeadlineComparison]
+    public var goals: [GoalCheck]
+}
+
+public enum HeadlineGoals {
+    public static let dinoGainPct = 3.0, clipTTolerancePct = 1.0, matchingGainPoints = 5.0, aurocGoal = 0.9
+
+    /// Goals: (1) DINO >= +3% relative over the original model with CLIP-T down at most 1%; (2) DINO above
+    /// diffusion-dpo; (3) patch matching +5 points at the chosen block (the patch-quality block, else the
+    /// best finetuned block); (4) patch-quality AUROC >= 0.9 with the finetuned ViT.
+    public static func compute(_ results: BenchResults, summaries: [ModelSummary], seed: UInt64) -> Headline {
+        let reps = ModelSummaries.representatives(summaries)
+        let setting = reps.contains { $0.setting == "all-references" } ? "all-references" : reps.first?.setting
+        let inSetting = reps.filter { $0.setting == setting }
+        let base = inSetting.first { $0.loss == nil }
+        let patch = inSetting.first { $0.loss == "patchdpo" && $0.vit == "finetuned" }
+        let ddpo = inSetting.first { $0.loss == "diffusion-dpo" }
+        var comparisons: [HeadlineComparison] = []
+        if let base, let patch {
+            for (metric, key) in [("DINO", \SubjectScores.dino), ("CLIP-T", \SubjectScores.clipT)] {
+                let baseBy = Dictionary(base.subjects.map { ($0.subject, $0) }, uniquingKeysWith: { a, _ in a })
+                let shared = patch.subjects.filter { baseBy[$0.subject] != nil }
+                let rel = BenchStatistics.relativeChange(
+                    model: shared.map { $0[keyPath: key] }, base: shared.map { baseBy[$0.subject]![keyPath: key] },
+                    images: shared.map(\.images).reduce(0, +), seed: BenchStatistics.seed(seed, "headline|\(metric)"))
+                comparisons.append(HeadlineComparison(metric: metric, model: patch, base: base,
+                                                      modelEstimate: metric == "DINO" ? patch.dino : patch.clipT,
+                                                      baseEstimate: metric == "DINO" ? base.dino : base.clipT, relativePct: rel))
+            }
+        }
+        var goals: [GoalCheck] = []
+        let g1 = "DINO +\(fmt(dinoGainPct))% relative to the original model with CLIP-T within \(fmt(clipTTolerancePct))%"
+        if comparisons.count == 2, let d = comparisons[0].relativePct.mean, let t = comparisons[1].relativePct.mean {
+            goals.append(GoalCheck(goal: g1, status: d >= dinoGainPct && t >= -clipTTolerancePct ? .met : .notMet,
+                                   detail: "DINO \(signed(d))%, CLIP-T \(signed(t))%"))
+        } else {
+            goals.append(GoalCheck(goal: g1, status: .notMeasured, detail: "needs the original model and patchdpo (finetuned ViT) in \(setting ?? "any setting")"))
+        }
+        let g2 = "patchdpo (finetuned ViT) beats diffusion-dpo on DINO"
+        if let p = patch?.dino.mean, let d = ddpo?.dino.mean {
+            goals.append(GoalCheck(goal: g2, status: p > d ? .met : .notMet, detail: "DINO \(Cell.format(p, 3)) vs \(Cell.format(d, 3))"))
+        } else {
+            goals.append(GoalCheck(goal: g2, status: .notMeasured, detail: "needs both models in \(setting ?? "any setting")"))
+        }
+        goals.append(matchingGoal(results))
+        goals.append(aurocGoalCheck(results.auroc))
+        return Headline(setting: setting, comparisons: comparisons, goals: goals)
+    }
+
+    static func matchingGoal(_ results: BenchResults) -> GoalCheck {
+        let source = results.patchMatching.first?.source
+        let rows = results.patchMatching.filter { $0.source == source }
+        let chosen = results.auroc.first { $0.vit == "finetuned" }?.block
+        let row = rows.first { $0.block == chosen } ?? rows.max { $0.afterPct < $1.afterPct }
+        let goal = "patch matching +\(fmt(matchingGainPoints)) points after SSL finetuning at the chosen block"
+        guard let row else { return GoalCheck(goal: goal, status: .notMeasured, detail: "no patch-matching rows") }
+        let gain = row.afterPct - row.beforePct
+        let why = row.block == chosen ? "the patch-quality block" : "the best finetuned block"
+        return GoalCheck(goal: goal, status: gain >= matchingGainPoints ? .met : .notMet,
+                         detail: "block \(row.block) (\(why)), \(row.source): \(Cell.format(row.beforePct, 1))% -> "
+                             + "\(Cell.format(row.afterPct, 1))% (\(signed(gain)) points, \(row.cells) cells)")
+    }
+
+    static func aurocGoalCheck(_ rows: [AUROCRow]) -> GoalCheck {
+        let goal = "patch-quality AUROC >= \(fmt(aurocGoal)) against injected defects"
+        guard let r = rows.first(where: { $0.vit == "finetuned" }) ?? rows.max(by: { $0.auroc < $1.auroc }) else {
+            return GoalCheck(goal: goal, status: .notMeasured, detail: "no AUROC rows")
+        }
+        return GoalCheck(goal: goal, status: r.auroc >= aurocGoal ? .met : .notMet,
+                         detail: "\(r.vit) ViT, block \(r.block): \(Cell.format(r.auroc, 3)) over \(r.patches) patches of \(r.images) images")
+    }
+
+    static func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }
+    static func signed(_ v: Double) -> String { (v >= 0 ? "+" : "") + Cell.format(v, 1) }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Builders of the report's tables, in the papers' shapes (docs/REPORT.md says what each shows).
+public enum PaperTables {
+    /// PatchDPO Table 1: patch-matching score (% of cells matched exactly) per block, before and after
+    /// SSL finetuning, one group of rows per data source; blocks are columns as in the paper.
+    public static func patchMatching(_ rows: [PatchMatchingRow]) -> Table {
+        let blocks = Array(Set(rows.map(\.block))).sorted()
+        var sources: [String] = []
+        for r in rows where !sources.contains(r.source) { sources.append(r.source) }
+        var out: [[Cell]] = []
+        for s in sources {
+            let byBlock = Dictionary(rows.filter { $0.source == s }.map { ($0.block, $0) }, uniquingKeysWith: { a, _ in a })
+            func line(_ label: String, _ f: (PatchMatchingRow) -> Cell) -> [Cell] {
+                [.text(s), .text(label)] + blocks.map { b in byBlock[b].map(f) ?? .number(nil, digits: 1) }
+            }
+            out.append(line("before SSL finetuning") { .number($0.beforePct, digits: 1) })
+            out.append(line("after SSL finetuning") { .number($0.afterPct, digits: 1) })
+            out.append(line("change (points)") { .number($0.afterPct - $0.beforePct, digits: 1) })
+            out.append(line("cells") { .int($0.cells) })
+        }
+        return Table(id: "table1-patch-matching", title: "Table 1: patch-matching score (%) by ViT block",
+                     columns: ["Source", "ViT"] + blocks.map { "Block \($0)" }, rows: out,
+                     notes: ["Percent of patch cells of image 1 whose most similar cell in image k (k = 2..6) is the cell "
+                             + "containing the homography-mapped centre (METHODS 4), pooled over pairs and sequences."])
+    }
+
+    /// PatchDPO Table 4: DINO, CLIP-I, CLIP-T and Avg per model and reference setting, unweighted means
+    /// over subjects with bootstrap 95% intervals; one row per training seed plus a seed-mean row.
+    public static func dreamBench(_ rows: [ModelSummary]) -> Table {
+        let out: [[Cell]] = rows.map { r in
+            let seed: Cell = r.isSeedMean ? .text("mean of \(r.seedCount)") : .text(r.trainSeed.map(String.init) ?? "-")
+            return [.text(r.setting), .text(r.name), seed, .int(r.dino.subjects), .int(r.dino.images),
+                    .estimate(r.dino, digits: 3), .estimate(r.clipI, digits: 3), .estimate(r.clipT, digits: 3),
+                    .estimate(r.avg, digits: 3)]
+        }
+        return Table(id: "table4-dreambench", title: "Table 4: DreamBench protocol (DINO, CLIP-I, CLIP-T, Avg)",
+                     columns: ["Setting", "Method", "Seed", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T", "Avg"], rows: out,
+                     notes: ["Cosine similarities; final = unweighted mean over subjects; Avg = mean of DINO, CLIP-I, CLIP-T; "
+                             + "[low, high] = percentile bootstrap 95% interval over subjects (\(BenchStatistics.defaultResamples) resamples, seeded)."])
+    }
+
+    /// HG-DPO-style win rates per prompt: wins, ties, losses and their denominators.
+    public static func winRates(_ w: [WinRate]) -> Table {
+        func pct(_ k: Int, _ n: Int) -> Cell { .number(n > 0 ? 100 * Double(k) / Double(n) : nil, digits: 1) }
+        let out: [[Cell]] = w.map { r in
+            [.text(r.model), .text(r.baseline), .text(r.scorer), .int(r.wins), .int(r.ties), .int(r.losses), .int(r.prompts),
+             pct(r.wins, r.prompts), pct(r.ties, r.prompts), pct(r.losses, r.prompts), pct(r.wins, r.wins + r.losses)]
+        }
+        return Table(id: "win-rates", title: "Win rates against the base model, per prompt",
+                     columns: ["Model", "Baseline", "Scorer", "Wins", "Ties", "Losses", "Prompts",
+                               "Win (%)", "Tie (%)", "Loss (%)", "Win of decided (%)"], rows: out,
+                     notes: ["Win (%) = wins / prompts; Win of decided (%) = wins / (wins + losses); a tie is a score "
+                             + "difference within the bench's tie tolerance."])
+    }
+
+    /// HSV colour shift of each model's images against the base model's, in percent.
+    public static func colourShift(_ c: [ColourShift]) -> Table {
+        Table(id: "colour-shift", title: "HSV colour shift against the base model (%)",
+              columns: ["Model", "Baseline", "Images", "Hue (%)", "Saturation (%)", "Value (%)"],
+              rows: c.map { [.text($0.model), .text($0.baseline), .int($0.images), .number($0.huePct, digits: 2),
+                             .number($0.saturationPct, digits: 2), .number($0.valuePct, digits: 2)] },
+              notes: ["100 * (mean of the model's images - mean of the base model's) / base, per HSV channel (METHODS 8)."])
+    }
+
+    /// One frontier point summarised: DINO, CLIP-I, CLIP-T over subjects with intervals.
+    public struct FrontierSummary: Sendable, Equatable {
+        public var model: String
+        public var wRG: Double
+        public var dino: Estimate
+        public var clipI: Estimate
+        public var clipT: Estimate
+    }
+
+    public static func frontierSummaries(_ points: [FrontierPoint], seed: UInt64) -> [FrontierSummary] {
+        var models: [String] = []
+        for p in points where !models.contains(p.model) { models.append(p.model) }
+        let sorted = points.sorted { a, b in
+            a.model == b.model ? a.wRG < b.wRG : models.firstIndex(of: a.model)! < models.firstIndex(of: b.model)!
+        }
+        return sorted.map { p in
+            let images = p.perSubject.map(\.images).reduce(0, +)
+            func est(_ m: String, _ v: [Double]) -> Estimate {
+                BenchStatistics.bootstrap(v, images: images, seed: BenchStatistics.seed(seed, "frontier|\(p.model)|\(p.wRG)|\(m)"))
+            }
+            return FrontierSummary(model: p.model, wRG: p.wRG, dino: est("dino", p.perSubject.map(\.dino)),
+                                   clipI: est("clipI", p.perSubject.map(\.clipI)), clipT: est("clipT", p.perSubject.map(\.clipT)))
+        }
+    }
+
+    /// The DCO reward-guidance frontier: fidelity (DINO, CLIP-I) and text alignment (CLIP-T) per w_rg.
+    public static func frontier(_ f: [FrontierSummary]) -> Table {
+        Table(id: "frontier", title: "Reward-guidance frontier (DCO): fidelity vs text alignment by w_rg",
+              columns: ["Model", "w_rg", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T"],
+              rows: f.map { [.text($0.model), .number($0.wRG, digits: 1), .int($0.dino.subjects), .int($0.dino.images),
+                             .estimate($0.dino, digits: 3), .estimate($0.clipI, digits: 3), .estimate($0.clipT, digits: 3)] },
+              notes: ["eps = eps_ref(null) + w_text (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c)) (METHODS 6); "
+                      + "w_rg = 0 is the reference model, 1 the trained model."])
+    }
+
+    /// Patch-quality AUROC against injected defects, per ViT.
+    public static func auroc(_ a: [AUROCRow], goal: Double = HeadlineGoals.aurocGoal) -> Table {
+        Table(id: "auroc", title: "Patch-quality AUROC against injected defects",
+              columns: ["ViT", "Block", "Images", "Patches", "AUROC", "Goal"],
+              rows: a.map { [.text($0.vit), .int($0.block), .int($0.images), .int($0.patches), .number($0.auroc, digits: 3),
+                             .text($0.auroc >= goal ? "met (>= \(goal))" : "not met (< \(goal))")] },
+              notes: ["Probability that a defective patch gets a lower quality than a clean one (ties count half)."])
+    }
+
+    /// `make bench` figures, as parsed by `PerfEntry.parse(jsonLines:)`.
+    public static func performance(_ p: [PerfEntry]) -> Table {
+        Table(id: "performance", title: "Performance (make bench)", columns: ["Bench", "Figure", "Value", "Unit"],
+              rows: p.map { [.text($0.bench), .text($0.label), .number($0.value, digits: $0.value.magnitude >= 100 ? 1 : 3), .text($0.unit)] },
+              notes: ["From perf-bench's JSON lines (runs/perf/perf-bench.jsonl after `make bench`); timings on a shared 2-core CPU."])
+    }
+
+    /// Wall time of each stage's last finished run.
+    public static func stageTimes(_ s: [StageTime]) -> Table {
+        Table(id: "stage-times", title: "Stage wall times", columns: ["Stage", "Status", "Seconds", "Minutes"],
+              rows: s.map { [.text($0.stage), .text($0.status), .number($0.seconds, digits: 1), .number($0.seconds / 60, digits: 1)] },
+              notes: ["Total: " + Cell.format(s.map(\.seconds).reduce(0, +) / 60, 1) + " min."])
+    }
+}
