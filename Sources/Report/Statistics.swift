@@ -51,12 +51,6 @@ public enum BenchStatistics {
         return h
     }
 
-    /// Index draws for a bootstrap: `resamples` rows of n indices in 0..<n, with replacement.
-    public static func draws(n: Int, resamples: Int, seed: UInt64) -> [[Int]] {
-        var rng = SplitMix64(seed: seed)
-        return (0..<resamples).map { _ in (0..<n).map { _ in Int(rng.next() % UInt64(n)) } }
-    }
-
     /// q-quantile (0...1) of sorted values, linear between order statistics.
     public static func quantile(sorted v: [Double], _ q: Double) -> Double {
         precondition(!v.isEmpty, "quantile of an empty array (q = \(q))")
@@ -68,8 +62,12 @@ public enum BenchStatistics {
     /// Percentile-bootstrap interval of the mean of `values` (one per subject).
     public static func bootstrap(_ values: [Double], images: Int = 0, resamples: Int = defaultResamples,
                                  seed: UInt64, level: Double = 0.95) -> Estimate {
-        bootstrapStatistic(n: values.count, images: images, resamples: resamples, seed: seed, level: level) { idx in
-            idx.reduce(0) { $0 + values[$1] } / Double(idx.count)
+        values.withUnsafeBufferPointer { v in
+            bootstrapStatistic(n: v.count, images: images, resamples: resamples, seed: seed, level: level) { idx in
+                var sum = 0.0
+                for i in idx { sum += v[i] }
+                return sum / Double(idx.count)
+            }
         }
     }
 
@@ -79,18 +77,38 @@ public enum BenchStatistics {
                                       resamples: Int = defaultResamples, seed: UInt64, level: Double = 0.95) -> Estimate {
         precondition(model.count == base.count, "relativeChange: \(model.count) model values for \(base.count) base values")
         return bootstrapStatistic(n: model.count, images: images, resamples: resamples, seed: seed, level: level) { idx in
-            let m = idx.reduce(0) { $0 + model[$1] }, b = idx.reduce(0) { $0 + base[$1] }
+            var m = 0.0, b = 0.0
+            for i in idx { m += model[i]; b += base[i] }
             return 100 * (m / b - 1)
         }
     }
 
-    /// Generic percentile bootstrap of `statistic` over index resamples of n subjects.
+    /// Generic percentile bootstrap of `statistic` over `resamples` draws of n subject indices with
+    /// replacement (SplitMix64(seed), index = next() % n), made in place into one buffer.
     static func bootstrapStatistic(n: Int, images: Int, resamples: Int, seed: UInt64, level: Double,
-                                   _ statistic: ([Int]) -> Double) -> Estimate {
+                                   _ statistic: (UnsafeBufferPointer<Int>) -> Double) -> Estimate {
         precondition(resamples > 0 && level > 0 && level < 1, "bootstrap: resamples \(resamples), level \(level)")
         guard n > 0 else { return Estimate(mean: nil, low: nil, high: nil, subjects: 0, images: images) }
-        let point = statistic(Array(0..<n))
-        let stats = draws(n: n, resamples: resamples, seed: seed).map(statistic).filter(\.isFinite).sorted()
+        let point = Array(0..<n).withUnsafeBufferPointer { statistic($0) }
+        var rng = SplitMix64(seed: seed)
+        var idx = [Int](repeating: 0, count: n)
+        var stats: [Double] = []
+        stats.reserveCapacity(resamples)
+        idx.withUnsafeMutableBufferPointer { buf in
+            for _ in 0..<resamples {
+                for j in 0..<n { buf[j] = Int(rng.next() % UInt64(n)) }
+                let s = statistic(UnsafeBufferPointer(buf))
+                if s.isFinite { stats.append(s) }
+            }
+        }
+        // C qsort: the generic Swift sort is unspecialised in debug builds and dominated the report's time.
+        stats.withUnsafeMutableBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            qsort(base, b.count, MemoryLayout<Double>.stride) { x, y in
+                let a = x!.load(as: Double.self), c = y!.load(as: Double.self)
+                return a < c ? -1 : a > c ? 1 : 0
+            }
+        }
         guard point.isFinite, !stats.isEmpty else {
             return Estimate(mean: point.isFinite ? point : nil, low: nil, high: nil, subjects: n, images: images)
         }

@@ -1,0 +1,48 @@
+import Foundation
+import Report
+import Testing
+
+// Lines in the exact formats printed by Sources/perf-bench (TensorBench's emit uses %.4g; UNetBench
+// and GenerationBench interpolate Doubles), with build chatter and a failed bench among them.
+private let lines = """
+Building for production...
+{"bench":"sgemm","m":64,"k":288,"n":1024,"calls":16,"threads":2,"seconds":0.003012,"gflops":25.07}
+{"bench":"conv2d","pass":"forward","n":16,"cin":32,"cout":64,"res":32,"kernel":3,"threads":2,"seconds":0.004105,"gflops":18.39,"ratio_to_sgemm":0.7337}
+not json at all
+[1, 2, 3]
+{"bench":"unet_train_step","impl":"swift","width":32,"batch":8,"res":32,"steps":5,"threads":2,"params":2034563,"median_step_s":0.412,"forward_s":0.131,"backward_s":0.262,"adamw_s":0.019,"peak_rss_mb":412.5,"loss":1.02}
+{"bench":"unet_train_step_peer","impl":"jax","jax":"0.4.30","params":2034563,"median_step_s":0.355,"loss":1.01}
+{"bench":"unet_train_step_ratio","ours_over_peer":1.161,"goal":0.5}
+{"bench":"ddim_sample","steps":25,"cfg":true,"batch":8,"res":32,"images_per_s":0.77,"seconds":10.39}
+{"bench":"vit_forward","config":"default","res":32,"batch":64,"images_per_s":512.3,"ms_per_batch":124.9}
+{"bench":"generation","error":"missing vocab"}
+{"no_bench_key":1}
+"""
+
+@Test func perfEntriesFromRealPerfBenchLines() {
+    let e = PerfEntry.parse(jsonLines: lines)
+    func find(_ bench: String, _ unit: String) -> [PerfEntry] { e.filter { $0.bench == bench && $0.unit == unit } }
+    #expect(find("sgemm", "GFLOP/s").map(\.value) == [25.07])
+    #expect(find("conv2d", "GFLOP/s").map(\.value) == [18.39])
+    #expect(find("conv2d", "x sgemm").map(\.value) == [0.7337])
+    #expect(find("conv2d", "GFLOP/s").first?.label.contains("forward 32->64 @32") == true)
+    #expect(find("unet_train_step", "s").map(\.value) == [0.412])
+    #expect(find("unet_train_step", "MB").map(\.value) == [412.5])
+    #expect(find("unet_train_step_peer", "s").map(\.value) == [0.355])
+    #expect(find("unet_train_step_ratio", "x").map(\.value) == [1.161])
+    #expect(find("ddim_sample", "images/s").map(\.value) == [0.77])
+    #expect(find("ddim_sample", "images/s").first?.label.contains("CFG") == true)
+    #expect(find("vit_forward", "images/s").map(\.value) == [512.3])
+    #expect(find("generation", "error").first?.label.contains("missing vocab") == true)
+    #expect(e.count == 10)
+}
+
+@Test func perfParsingSkipsEverythingThatIsNotABenchObject() {
+    #expect(PerfEntry.parse(jsonLines: "").isEmpty)
+    #expect(PerfEntry.parse(jsonLines: "{\n}\n{\"bench\": 3}\n{broken").isEmpty)
+}
+
+@Test func fixturePerformanceIsParsedFromItsLines() {
+    #expect(ReportFixture.make().performance == PerfEntry.parse(jsonLines: ReportFixture.perfLines))
+    #expect(!ReportFixture.make().performance.isEmpty)
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Report
+import Testing
+
+private let content = ReportContent(ReportFixture.make())
+
+private func header(_ id: String) -> [String] { content.table(id)!.csv.split(separator: "\n")[0].split(separator: ",").map(String.init) }
+
+@Test func everyTableHasThePapersColumnsInCSVMarkdownAndJSON() throws {
+    let expected: [String: [String]] = [
+        "table4-dreambench": ["Setting", "Method", "Seed", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T", "Avg"],
+        "table1-patch-matching": ["Source", "ViT", "Block 1", "Block 4", "Block 7", "Block 10", "Block 12"],
+        "win-rates": ["Model", "Baseline", "Scorer", "Wins", "Ties", "Losses", "Prompts", "Win (%)", "Tie (%)", "Loss (%)", "Win of decided (%)"],
+        "colour-shift": ["Model", "Baseline", "Images", "Hue (%)", "Saturation (%)", "Value (%)"],
+        "frontier": ["Model", "w_rg", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T"],
+        "auroc": ["ViT", "Block", "Images", "Patches", "AUROC", "Goal"],
+        "performance": ["Bench", "Figure", "Value", "Unit"],
+        "stage-times": ["Stage", "Status", "Seconds", "Minutes"],
+    ]
+    #expect(Set(content.tables.map(\.id)) == Set(expected.keys))
+    for t in content.tables {
+        let cols = expected[t.id]!
+        #expect(t.columns == cols, "\(t.id)")
+        #expect(!t.rows.isEmpty, "\(t.id) is empty for the fixture")
+        // Markdown: header row, separator, one line per row.
+        let md = t.markdown.split(separator: "\n").filter { $0.hasPrefix("|") }
+        #expect(md.first == Substring("| " + cols.joined(separator: " | ") + " |"), "\(t.id)")
+        #expect(md.count == t.rows.count + 2, "\(t.id)")
+        // CSV: the flat header (estimates expanded) and one line per row with as many fields.
+        let csv = t.csv.split(separator: "\n")
+        #expect(csv.count == t.rows.count + 1, "\(t.id)")
+        // JSON: every row an object keyed by the flat headers.
+        let obj = try #require(try JSONSerialization.jsonObject(with: t.json()) as? [String: Any])
+        #expect(obj["columns"] as? [String] == t.flatColumns)
+        let rows = try #require(obj["rows"] as? [[String: Any]])
+        #expect(rows.count == t.rows.count)
+        #expect(rows.allSatisfy { Set($0.keys) == Set(t.flatColumns) }, "\(t.id)")
+    }
+}
+
+@Test func estimateColumnsExpandToValueAndInterval() throws {
+    #expect(header("table4-dreambench") == ["Setting", "Method", "Seed", "Subjects", "Images",
+                                            "DINO", "DINO CI low", "DINO CI high", "CLIP-I", "CLIP-I CI low", "CLIP-I CI high",
+                                            "CLIP-T", "CLIP-T CI low", "CLIP-T CI high", "Avg", "Avg CI low", "Avg CI high"])
+    let t = content.table("table4-dreambench")!
+    let rows = try #require(try JSONSerialization.jsonObject(with: t.json()) as? [String: Any])["rows"] as? [[String: Any]]
+    let first = try #require(rows?.first)
+    #expect(first["Method"] as? String == "original")
+    let dino = try #require(first["DINO"] as? Double), lo = try #require(first["DINO CI low"] as? Double)
+    let hi = try #require(first["DINO CI high"] as? Double)
+    #expect(lo <= dino && dino <= hi)
+    #expect(t.markdown.contains("| all-references | original | - | 8 | 80 | " + Cell.estimate(content.summaries[0].dino, digits: 3).display))
+}
+
+@Test func table4IsInThePapersOrderWithSeedRowsAndASeedMean() {
+    let names = content.summaries.filter { $0.setting == "all-references" }.map(\.name)
+    #expect(names == ["original", "dm", "diffusion-dpo", "patchdpo (original ViT)", "patchdpo (finetuned ViT) seed 1",
+                      "patchdpo (finetuned ViT) seed 2", "patchdpo (finetuned ViT) seed 3",
+                      "patchdpo (finetuned ViT) (mean of 3 seeds)", "hg-dpo"])
+    #expect(content.summaries.contains { $0.setting == "one-reference" && $0.name == "original" })
+}
+
+@Test func table1ShowsBeforeAfterAndChangePerBlock() {
+    let t = content.table("table1-patch-matching")!
+    #expect(t.rows.map { $0[1].display } == ["before SSL finetuning", "after SSL finetuning", "change (points)", "cells"])
+    #expect(t.rows[0][4].display == "40.2" && t.rows[1][4].display == "47.1" && t.rows[2][4].display == "6.9")
+}
+
+@Test func winRatesReportDenominators() {
+    let w = PaperTables.winRates([WinRate(model: "dm", baseline: "original", scorer: "dino", wins: 3, ties: 1, losses: 4)])
+    #expect(w.rows[0].map(\.display) == ["dm", "original", "dino", "3", "1", "4", "8", "37.5", "12.5", "50.0", "42.9"])
+    let none = PaperTables.winRates([WinRate(model: "dm", baseline: "original", scorer: "dino", wins: 0, ties: 0, losses: 0)])
+    #expect(none.rows[0][7].display == "n/a")
+    #expect(none.csv.split(separator: "\n")[1].hasSuffix(",0,,,,"))
+}
+
+@Test func csvQuotesFieldsAndMarkdownEscapesPipes() {
+    let t = Table(id: "x", title: "T", columns: ["a", "b"], rows: [[.text("p, \"q\""), .text("x|y")]])
+    #expect(t.csv == "a,b\n\"p, \"\"q\"\"\",x|y\n")
+    #expect(t.markdown.contains("| p, \"q\" | x\\|y |"))
+}
+
+@Test func headlineGoalsFollowTheNumbers() {
+    let goals = content.headline.goals
+    #expect(goals.count == 4)
+    #expect(goals.allSatisfy { $0.status == .met })
+    #expect(content.headline.comparisons.map(\.metric) == ["DINO", "CLIP-T"])
+    #expect(content.headline.comparisons[0].model.isSeedMean)
+
+    var r = ReportFixture.make()
+    r.auroc = [AUROCRow(vit: "finetuned", block: 7, auroc: 0.85, patches: 10, images: 2)]
+    r.patchMatching = [PatchMatchingRow(source: "world", block: 7, beforePct: 40, afterPct: 44, cells: 100)]
+    r.models.removeAll { $0.loss == "diffusion-dpo" }
+    let g = ReportContent(r).headline.goals
+    #expect(g.map(\.status) == [.met, .notMeasured, .notMet, .notMet])
+}
