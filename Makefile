@@ -23,9 +23,12 @@ test: bootstrap
 	scripts/check-safetensors-interop
 	scripts/check-smoke $$($(SWIFT) build --show-bin-path)
 
-# JSON lines on stdout, one per figure.
+# JSON lines on stdout, one per figure; also saved to runs/perf/perf-bench.jsonl (the bench stage's
+# `perf_json` reads it for the report's performance section). The file appears only when perf-bench succeeds.
 bench: build
-	$(BIN)/perf-bench
+	@mkdir -p runs/perf
+	bash -o pipefail -c '$(BIN)/perf-bench | tee runs/perf/perf-bench.jsonl.partial'
+	mv runs/perf/perf-bench.jsonl.partial runs/perf/perf-bench.jsonl
 
 clean:
 	rm -rf .build
@@ -89,3 +92,19 @@ pretrain: build
 
 print-stages:
 	@echo $(PIPELINE_STAGES)
+
+# The HTML report: re-render RUN_DIR's report from its bench results (no sampling), screenshot it with
+# headless Chromium (apt-get install chromium; not part of `make test`), or render the built-in fixture.
+REPORT_SHOT ?= docs/report.png
+.PHONY: report report-shot report-fixture
+report:
+	$(SWIFT) build --product render-report
+	$$($(SWIFT) build --show-bin-path)/render-report $(RUN_DIR)/artifacts/bench/results.json --run-dir $(RUN_DIR) --out $(RUN_DIR)/report
+
+report-shot:
+	scripts/report-screenshot $(RUN_DIR)/report/index.html $(REPORT_SHOT)
+
+report-fixture:
+	$(SWIFT) build --product render-report
+	$$($(SWIFT) build --show-bin-path)/render-report --fixture --run-dir . --out runs/report-fixture/report
+	@$(MAKE) --no-print-directory report-shot RUN_DIR=runs/report-fixture

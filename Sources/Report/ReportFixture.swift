@@ -3,8 +3,8 @@ import Foundation
 /// A small, realistic, deterministic `BenchResults` for tests and for docs/report.png until the real
 /// run exists (`render-report --fixture`). Numbers are made up in the shape of a world run: 8 test
 /// subjects, six models in two reference settings, patchdpo (finetuned ViT) with three seeds.
-/// Figure paths point at PNGs in the repository (docs/*.png, when the run directory is the repo
-/// root) plus one deliberately missing file, so the page shows both cases.
+/// Figure paths: docs/adapter-samples.png (present when the run directory is the repo root) and one
+/// deliberately missing file, so the page shows both an embedded figure and the missing-figure note.
 public enum ReportFixture {
     /// perf-bench lines in the exact format the benches print (Sources/perf-bench/*.swift).
     public static let perfLines = """
@@ -87,9 +87,8 @@ public enum ReportFixture {
                     AUROCRow(vit: "finetuned", block: 7, auroc: 0.923, patches: 51200, images: 800)],
             figures: [Figure(section: "samples", title: "Adapter samples", path: "docs/adapter-samples.png",
                              caption: "reference | samples per prompt (stand-in until the bench's grids exist)"),
-                      Figure(section: "samples", title: "hg-dpo samples", path: "artifacts/bench/grids/hg-dpo.png",
-                             caption: "deliberately missing in the fixture"),
-                      Figure(section: "heatmaps", title: "The world", path: "docs/world.png", caption: "categories, backgrounds, defects")],
+                      Figure(section: "heatmaps", title: "Patch-quality heatmaps", path: "artifacts/patch-quality/heatmaps.png",
+                             caption: "deliberately missing in the fixture, to show the note")],
             stageTimes: stages.map { StageTime(stage: $0.0, seconds: $0.1, status: "done") },
             performance: PerfEntry.parse(jsonLines: perfLines))
     }
