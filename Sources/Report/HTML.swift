@@ -58,7 +58,7 @@ public enum HTML {
     static let style = """
     body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1200px;color:#222;padding:0 16px}
     h1{font-size:24px;margin-bottom:4px}h2{font-size:19px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:32px}
-    table{border-collapse:collapse;margin:10px 0;font-size:13px}caption{text-align:left;font-weight:600;padding:4px 0}
+    table{border-collapse:collapse;margin:10px 0;font-size:13px}caption{text-align:left;font-weight:600;padding:4px 0;white-space:nowrap}
     th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f2f2f2}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td{white-space:nowrap}
     .ci{color:#777;font-size:11px}.note{color:#555;font-size:12px;margin:2px 0}
     .missing{background:#fff3cd;border:1px solid #e0c36b;padding:6px 10px;color:#6b5200}

@@ -25,6 +25,8 @@ public struct Headline: Sendable, Equatable {
     public var setting: String?
     public var comparisons: [HeadlineComparison]
     public var goals: [GoalCheck]
+    /// Caveats on how the headline's models were chosen (e.g. a patchdpo model without a recorded ViT).
+    public var notes: [String]
 }
 
 public enum HeadlineGoals {
@@ -38,7 +40,13 @@ public enum HeadlineGoals {
         let setting = reps.contains { $0.setting == "all-references" } ? "all-references" : reps.first?.setting
         let inSetting = reps.filter { $0.setting == setting }
         let base = inSetting.first { $0.loss == nil }
-        let patch = inSetting.first { $0.loss == "patchdpo" && $0.vit == "finetuned" }
+        // A patchdpo adapter whose record predates the `vit` field stands in for the finetuned-ViT one.
+        let finetuned = inSetting.first { $0.loss == "patchdpo" && $0.vit == "finetuned" }
+        let patch = finetuned ?? inSetting.first { $0.loss == "patchdpo" && $0.vit == nil }
+        var notes: [String] = []
+        if finetuned == nil, let p = patch {
+            notes.append("\(p.name): its adapter record names no ViT; taken as the patchdpo model with the finetuned ViT.")
+        }
         let ddpo = inSetting.first { $0.loss == "diffusion-dpo" }
         var comparisons: [HeadlineComparison] = []
         if let base, let patch {
@@ -63,13 +71,13 @@ public enum HeadlineGoals {
         }
         let g2 = "patchdpo (finetuned ViT) beats diffusion-dpo on DINO"
         if let p = patch?.dino.mean, let d = ddpo?.dino.mean {
-            goals.append(GoalCheck(goal: g2, status: p > d ? .met : .notMet, detail: "DINO \(Cell.format(p, 3)) vs \(Cell.format(d, 3))"))
+            goals.append(GoalCheck(goal: g2, status: p > d ? .met : .notMet, detail: "DINO \(Cell.format(p, 4)) vs \(Cell.format(d, 4)) (means over subjects)"))
         } else {
             goals.append(GoalCheck(goal: g2, status: .notMeasured, detail: "needs both models in \(setting ?? "any setting")"))
         }
         goals.append(matchingGoal(results))
         goals.append(aurocGoalCheck(results.auroc))
-        return Headline(setting: setting, comparisons: comparisons, goals: goals)
+        return Headline(setting: setting, comparisons: comparisons, goals: goals, notes: notes)
     }
 
     static func matchingGoal(_ results: BenchResults) -> GoalCheck {

@@ -35,6 +35,7 @@ public struct ReportContent: Sendable {
         rows += headline.goals.map { [.text($0.goal), .text($0.detail), .text($0.status.rawValue)] }
         return Table(id: "headline", title: "Headline: PatchDPO (finetuned ViT) against the original model, and issue 7's goals",
                      columns: ["Item", "Numbers", "Relative change (%) / status"], rows: rows,
-                     notes: ["Relative change = 100 (model / original - 1) over the subjects both have, paired bootstrap 95% interval."])
+                     notes: ["Relative change = 100 (model / original - 1) over the subjects both have, paired bootstrap 95% interval."]
+                         + headline.notes)
     }
 }

@@ -60,7 +60,7 @@ public enum ReportPage {
                 + "\(HTML.escape(Cell.estimate(cmp.baseEstimate, digits: 3).display)): <b>\(HTML.escape(signedEstimate(cmp.relativePct)))</b> relative "
                 + "<span class=\"ci\">(\(cmp.relativePct.subjects) subjects, \(cmp.relativePct.images) images, \(HTML.escape(c.headline.setting ?? "")))</span></p>"
         }
-        s += "<ul>"
+        s += c.headline.notes.map { "<p class=\"note\">\(HTML.escape($0))</p>" }.joined() + "<ul>"
         for g in c.headline.goals {
             let cls = g.status == .met ? "met" : g.status == .notMet ? "notmet" : "nm"
             s += "<li><span class=\"\(cls)\">\(HTML.escape(g.status.rawValue.uppercased()))</span> \(HTML.escape(g.goal)) "

@@ -84,7 +84,11 @@ public enum ReportWriter {
         data.withUnsafeBytes { buf in
             var off = 0
             while off < buf.count {
+                #if canImport(Glibc)
                 let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
+                #else
+                let n = Darwin.write(fd, buf.baseAddress! + off, buf.count - off)
+                #endif
                 if n <= 0 { if errno == EINTR { continue }; ok = false; return }
                 off += n
             }

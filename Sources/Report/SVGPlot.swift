@@ -13,18 +13,23 @@ public enum SVGPlot {
     /// Grouped bars from zero with CI whiskers: `values[g][s]` is series s in group g (nil = no bar).
     public static func groupedBars(groups: [String], series: [String], values: [[Bar?]], yLabel: String,
                                    width: Double = 760, height: Double = 320) -> String {
-        let top = values.flatMap { $0.compactMap { $0.map { max($0.value, $0.high ?? $0.value) } } }.max() ?? 1
-        var frame = Frame(width: width, height: height, x: (0, 1), y: (0, niceCeil(max(top, 1e-9) * 1.05)))
+        let all = values.flatMap { $0.compactMap { $0 } }.filter { $0.value.isFinite }
+        let top = all.map { max($0.value, $0.high ?? $0.value) }.max() ?? 1
+        let floor = all.map { min($0.value, $0.low ?? $0.value) }.min() ?? 0
+        // Bars start at zero; the axis covers zero and every whisker (cosines can be negative).
+        let yHigh = top > 0 ? niceCeil(top * 1.05) : 0, yLow = floor < 0 ? -niceCeil(-floor * 1.05) : 0
+        var frame = Frame(width: width, height: height, x: (0, 1), y: (yLow, yHigh > yLow ? yHigh : yLow + 1))
         frame.right = legendWidth(series)
         var svg = frame.open() + frame.yAxis(label: yLabel)
         let gw = frame.plotWidth / Double(max(groups.count, 1)), bw = gw * 0.8 / Double(max(series.count, 1))
         for (g, name) in groups.enumerated() {
             let gx = frame.left + Double(g) * gw
             svg += text(gx + gw / 2, frame.bottom + 18, name, anchor: "middle")
+            if g == 0 && frame.y.0 < 0 { svg += line(frame.left, frame.py(0), frame.left + frame.plotWidth, frame.py(0)) }
             for (s, bar) in values[g].enumerated() {
                 guard let bar, bar.value.isFinite else { continue }
-                let x = gx + gw * 0.1 + Double(s) * bw, y = frame.py(bar.value)
-                svg += "<rect x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(bw * 0.9))\" height=\"\(f(frame.bottom - y))\" fill=\"\(colour(s))\">"
+                let x = gx + gw * 0.1 + Double(s) * bw, y = frame.py(bar.value), zero = frame.py(0)
+                svg += "<rect x=\"\(f(x))\" y=\"\(f(min(y, zero)))\" width=\"\(f(bw * 0.9))\" height=\"\(f(abs(zero - y)))\" fill=\"\(colour(s))\">"
                     + "<title>\(HTML.escape("\(series[s]) \(name): \(Cell.format(bar.value, 3))"))</title></rect>"
                 if let lo = bar.low, let hi = bar.high, lo.isFinite, hi.isFinite {
                     let cx = x + bw * 0.45

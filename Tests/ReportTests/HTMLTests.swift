@@ -98,3 +98,16 @@ private let pngBytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A,
     try Data("a file, not a directory".utf8).write(to: blocker)
     #expect(throws: ReportError.self) { try ReportWriter.write(ReportFixture.make(), runDirectory: run, reportDirectory: blocker) }
 }
+
+@Test func barsWithNegativeValuesHangBelowZero() {
+    let svg = SVGPlot.groupedBars(groups: ["CLIP-T"], series: ["a", "b"],
+                                  values: [[SVGPlot.Bar(value: -0.2, low: -0.25, high: -0.15), SVGPlot.Bar(value: 0.4, low: nil, high: nil)]],
+                                  yLabel: "cosine")
+    let heights = svg.components(separatedBy: "height=\"").dropFirst().compactMap { Double($0.prefix { $0 != "\"" }) }
+    #expect(heights.allSatisfy { $0 >= 0 })
+    // Two bars whose heights are in the ratio of their values (0.2 : 0.4), plus the frame.
+    let bars = svg.components(separatedBy: "<rect").filter { $0.contains("<title>") }
+    #expect(bars.count == 2)
+    let h = bars.compactMap { b in Double(b.components(separatedBy: "height=\"")[1].prefix { $0 != "\"" }) }
+    #expect(h.count == 2 && abs(h[1] / h[0] - 2) < 0.05)
+}

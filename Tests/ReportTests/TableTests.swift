@@ -94,3 +94,13 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     let g = ReportContent(r).headline.goals
     #expect(g.map(\.status) == [.met, .notMeasured, .notMet, .notMet])
 }
+
+@Test func aPatchDPOModelWithoutARecordedViTStandsInForTheFinetunedOne() {
+    var r = ReportFixture.make()
+    r.models.removeAll { $0.loss == "patchdpo" && $0.vit == "finetuned" }
+    for i in r.models.indices where r.models[i].name == "patchdpo (original ViT)" { r.models[i].vit = nil }
+    let h = ReportContent(r).headline
+    #expect(h.comparisons.first?.model.name == "patchdpo (original ViT)")
+    #expect(h.notes.count == 1 && h.notes[0].contains("names no ViT"))
+    #expect(ReportContent(ReportFixture.make()).headline.notes.isEmpty)
+}
