@@ -40,7 +40,7 @@ public enum UpstreamTables {
 
     /// Keys of a perf-bench line that are measurements (everything else describes the setting).
     static func isMeasurement(_ key: String) -> Bool {
-        ["per_s", "gflops", "gbps", "ms", "_s", "seconds", "ratio", "over_peer", "speedup"].contains { key.hasSuffix($0) }
+        ["per_s", "per_step", "gflops", "gbps", "ms", "_s", "seconds", "ratio", "over_peer", "speedup"].contains { key.hasSuffix($0) }
     }
 
     /// perf-bench JSON lines -> entries: one per measurement field of each line (unit = the field name),
