@@ -50,13 +50,14 @@ STAGE_CMD_pretrain-vit = pretrain vit
 STAGE_CMD_pretrain-clip = pretrain clip
 STAGE_CMD_pretrain-unet = pretrain unet
 STAGE_CMD_pretrain-adapter = pretrain adapter
+STAGE_CMD_bench = bench
 stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The pipeline's stages in dependency order (each one's upstream comes before it).
 PIPELINE_STAGES = pretrain-vit pretrain-clip pretrain-unet pretrain-adapter \
-                  generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train
+                  generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train bench
 
 # The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
 run: build

@@ -83,6 +83,10 @@ let package = Package(
         ]),
 
         .target(name: "Report", dependencies: []),
+        .target(name: "Bench", dependencies: [
+            "Report", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "World", "Imaging",
+            "Checkpoint", "Manifest",
+        ]),
 
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
@@ -126,6 +130,10 @@ let package = Package(
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
             "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "bench", dependencies: [
+            "Bench", "Report", "PoolStages", "Generation", "Imaging", "Manifest", "Models", "NN", "Checkpoint", "StageKit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
@@ -165,6 +173,7 @@ let package = Package(
             "NN", "generate-pool", "score-and-pair",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Report", "World", "Imaging", "Models", "Random", "Generation"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",

@@ -70,7 +70,7 @@ public struct DreamBench: Sendable {
     }
 
     /// Parses prompts_and_classes.txt: (subject, class) pairs and the two prompt lists.
-    static func parseList(_ text: String, path: String) throws -> ([(String, String)], [String], [String]) {
+    public static func parseList(_ text: String, path: String) throws -> ([(String, String)], [String], [String]) {
         var classes: [(String, String)] = []
         var object: [String] = [], live: [String] = []
         enum Section { case none, classes, object, live }

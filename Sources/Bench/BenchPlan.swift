@@ -1,0 +1,124 @@
+import Foundation
+import Random
+import World
+
+/// One prompt of the bench for one subject: its index in the subject's list, the text, and its kind
+/// ("scene": the subject placed in a background; "attribute": a colour or pattern change).
+public struct BenchPrompt: Codable, Sendable, Equatable {
+    public var index: Int
+    public var text: String
+    public var kind: String
+    /// One initial-noise seed per image k (the same for every model).
+    public var seeds: [UInt64]
+    public init(index: Int, text: String, kind: String, seeds: [UInt64]) {
+        self.index = index; self.text = text; self.kind = kind; self.seeds = seeds
+    }
+}
+
+/// One evaluated subject: a stable id (world `mug-0009`, or a DreamBench folder name), where its
+/// references come from, and its prompts.
+public struct BenchSubject: Codable, Sendable, Equatable {
+    public var id: String
+    /// World subject (nil for a DreamBench folder subject).
+    public var category: String?
+    public var instance: UInt64?
+    /// Class noun used in prompts ("mug", "robot toy", or the DreamBench class).
+    public var noun: String
+    public var prompts: [BenchPrompt]
+
+    /// The world subject (nil for a folder subject or an unknown category).
+    public var worldSubject: Subject? {
+        guard let c = category.flatMap(ObjectCategory.init(rawValue:)), let i = instance else { return nil }
+        return Subject(category: c, instance: i)
+    }
+}
+
+/// The DreamBench protocol on the world (issue 7): a pure function of (subjects, prompts per subject,
+/// images per prompt, seed).
+/// - subjects: test-split subjects, categories in `ObjectCategory.allCases` order, subject i is test
+///   subject number i / 13 of category i % 13 (nothing trains on the test split);
+/// - prompts: the subject's canonical list of 25 (`promptList`), of which the first P are used;
+/// - seeds[k] of prompt j of subject s: the 64-bit value of RNGKey(seed).fold("bench-seed").fold(s.id).fold(j).fold(k).
+public enum BenchPlanner {
+    /// Scene prompts (10 backgrounds x 2 templates), then attribute prompts.
+    public static let scenePrompts = 20
+    public static let attributePrompts = 5
+    public static var fullPromptCount: Int { scenePrompts + attributePrompts }
+
+    /// Seed of image k of prompt `prompt` of subject `subject` (independent of the model).
+    public static func seed(_ seed: UInt64, subject: String, prompt: Int, image k: Int) -> UInt64 {
+        let key = RNGKey(seed: seed).fold(in: "bench-seed").fold(in: subject).fold(in: UInt64(prompt)).fold(in: UInt64(k))
+        return UInt64(key.k0) << 32 | UInt64(key.k1)
+    }
+
+    /// The world bench: `subjects` test subjects x `prompts` prompts x `imagesPerPrompt` seeds.
+    public static func world(subjects: Int, prompts: Int, imagesPerPrompt: Int, seed: UInt64) -> [BenchSubject] {
+        precondition(subjects >= 1 && prompts >= 1 && prompts <= fullPromptCount && imagesPerPrompt >= 1,
+                     "BenchPlanner.world: subjects \(subjects), prompts \(prompts) (max \(fullPromptCount)), images \(imagesPerPrompt)")
+        let cats = ObjectCategory.allCases
+        return (0..<subjects).map { i in
+            let c = cats[i % cats.count], u = i / cats.count
+            let s = Split.test.subjects(of: c, count: u + 1)[u]
+            let texts = promptList(s, seed: seed).prefix(prompts)
+            let ps = texts.enumerated().map { j, t in
+                BenchPrompt(index: j, text: t.text, kind: t.kind,
+                            seeds: (0..<imagesPerPrompt).map { seedFor(seed, s.id, j, $0) })
+            }
+            return BenchSubject(id: s.id, category: c.rawValue, instance: s.instance, noun: c.noun, prompts: ps)
+        }
+    }
+
+    /// A folder bench: each subject's prompts (already filled with its class noun), first `prompts` of them.
+    public static func folder(_ subjects: [(id: String, noun: String, prompts: [String])], prompts: Int,
+                              imagesPerPrompt: Int, seed: UInt64) -> [BenchSubject] {
+        subjects.map { s in
+            let ps = s.prompts.prefix(prompts).enumerated().map { j, t in
+                BenchPrompt(index: j, text: t, kind: "scene", seeds: (0..<imagesPerPrompt).map { seedFor(seed, s.id, j, $0) })
+            }
+            return BenchSubject(id: s.id, category: nil, instance: nil, noun: s.noun, prompts: Array(ps))
+        }
+    }
+
+    /// The 25 prompts of a world subject, interleaved so that any prefix mixes kinds: positions
+    /// 0, 5, 10, 15, 20 are attribute prompts, the others scenes. Scenes: every textured background
+    /// once with template `t1`, then once more with template `t2` (both drawn from (seed, subject)).
+    /// Attributes: "a <colour> <noun> <where>" with a colour other than the subject's main colour
+    /// (three of them), "a <pattern adjective> <noun> <where>" with a pattern the body does not have (two).
+    /// Every word is in `WorldText`'s vocabulary (colours, pattern adjectives, nouns, background phrases).
+    public static func promptList(_ s: Subject, seed: UInt64) -> [(text: String, kind: String)] {
+        let key = RNGKey(seed: seed).fold(in: "bench-prompts").fold(in: s.id)
+        func pick(_ n: Int, _ i: UInt64) -> Int { Int(key.uint32(at: i) % UInt32(n)) }
+        let backgrounds = Background.textured
+        let ts = Prompts.templates
+        let t1 = pick(ts.count, 0), t2 = (t1 + 1 + pick(ts.count - 1, 1)) % ts.count
+        var scenes: [String] = []
+        for (round, t) in [t1, t2].enumerated() {
+            let offset = pick(backgrounds.count, UInt64(2 + round))
+            for b in 0..<backgrounds.count {
+                let bg = backgrounds[(b + offset) % backgrounds.count]
+                scenes.append(ts[t].replacingOccurrences(of: "{object}", with: s.category.noun)
+                    .replacingOccurrences(of: "{where}", with: bg.phrase))
+            }
+        }
+        let a = s.appearance
+        let colours = ColorName.allCases.filter { $0 != a.main }
+        let patterns = PatternKind.allCases.filter { $0 != a.body.kind && $0 != .solid }
+        var attributes: [String] = []
+        for i in 0..<attributePrompts {
+            let bg = backgrounds[pick(backgrounds.count, UInt64(10 + i))].phrase
+            let word = i < 3 ? colours[(pick(colours.count, 4) + i * 5) % colours.count].rawValue
+                             : patterns[(pick(patterns.count, 5) + i) % patterns.count].adjective
+            attributes.append("a \(word) \(s.category.noun) \(bg)")
+        }
+        var out: [(String, String)] = []
+        var si = 0
+        for j in 0..<fullPromptCount {
+            if j % 5 == 0 { out.append((attributes[j / 5], "attribute")) } else { out.append((scenes[si], "scene")); si += 1 }
+        }
+        return out
+    }
+
+    static func seedFor(_ seed: UInt64, _ subject: String, _ j: Int, _ k: Int) -> UInt64 {
+        self.seed(seed, subject: subject, prompt: j, image: k)
+    }
+}

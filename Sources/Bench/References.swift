@@ -1,0 +1,102 @@
+import Foundation
+import Imaging
+import World
+
+/// Reference images of a bench subject. Reference 0 is the fixed single reference of the
+/// one-reference (Kosmos-G) setting and the image the generator is conditioned on.
+public enum BenchReferences {
+    /// World references: reference 0 = the subject on the clean background in the canonical pose,
+    /// references 1..<count = clean background, `Pose.random(seed: instance, index: k)` (DreamBench's
+    /// several photos of one object; the same poses `DreamBench.write` uses).
+    public static func world(_ s: Subject, count: Int, size: Int) throws -> [Image] {
+        precondition(count >= 1, "BenchReferences.world: count \(count)")
+        return try (0..<count).map { k in
+            let pose = k == 0 ? Pose.canonical : Pose.random(seed: s.instance, index: UInt64(k))
+            return try Renderer.render(RenderRequest(subject: s, scene: .clean, pose: pose, size: size)).image
+        }
+    }
+}
+
+/// A subject of a DreamBench-layout folder that could not be used, and why.
+public struct SkippedSubject: Codable, Sendable, Equatable {
+    public var subject: String
+    public var path: String
+    public var reason: String
+}
+
+/// A real DreamBench-layout folder (`<root>/dataset/<subject>/*.png|jpg` + `prompts_and_classes.txt`,
+/// see `World.DreamBench`), read leniently: a subject whose reference files are not decodable images
+/// (or a folder with no image) is skipped and recorded with the offending path; the rest continue.
+public struct DreamBenchFolder: Sendable {
+    public struct Entry: Sendable {
+        public var id: String
+        public var noun: String
+        /// Prompts with `{0}` -> unique token and `{1}` -> class noun.
+        public var prompts: [String]
+        public var referencePaths: [String]
+        /// RGB references, centre-square-cropped and resized to the requested size.
+        public var references: [Image]
+    }
+    public var root: String
+    public var subjects: [Entry]
+    public var skipped: [SkippedSubject]
+
+    /// Reads `root`. A missing or malformed prompts file is a `BenchError.badDataset` naming it.
+    /// `uniqueToken` replaces `{0}`: the world tokenizer has no rare token, so the default is empty
+    /// ("a  mug in the forest" collapses to "a mug ...").
+    public static func read(root: String, size: Int, uniqueToken: String = "") throws(BenchError) -> DreamBenchFolder {
+        let fm = FileManager.default
+        let dir = fm.fileExists(atPath: root + "/dataset/prompts_and_classes.txt") ? root + "/dataset" : root
+        let list = dir + "/prompts_and_classes.txt"
+        guard let data = fm.contents(atPath: list) else {
+            throw .badDataset(path: list, reason: "missing", hint: "a DreamBench folder holds prompts_and_classes.txt next to the subject folders")
+        }
+        let classes: [(String, String)], object: [String], live: [String]
+        do { (classes, object, live) = try DreamBench.parseList(String(decoding: data, as: UTF8.self), path: list) } catch {
+            throw .badDataset(path: list, reason: "\(error)", hint: "see World/DreamBench.swift for the format")
+        }
+        var out = DreamBenchFolder(root: root, subjects: [], skipped: [])
+        for (name, noun) in classes {
+            let sdir = dir + "/" + name
+            guard let files = try? fm.contentsOfDirectory(atPath: sdir) else {
+                out.skipped.append(SkippedSubject(subject: name, path: sdir, reason: "folder missing"))
+                continue
+            }
+            let paths = files.filter { !$0.hasPrefix(".") }.sorted().map { sdir + "/" + $0 }
+            guard !paths.isEmpty else {
+                out.skipped.append(SkippedSubject(subject: name, path: sdir, reason: "no reference images"))
+                continue
+            }
+            var refs: [Image] = []
+            var failure: SkippedSubject?
+            for p in paths {
+                do { refs.append(try PNG.read(p).converted(toChannels: 3).squareResized(to: size)) } catch {
+                    failure = SkippedSubject(subject: name, path: p, reason: "not a readable PNG image: \(error)")
+                    break
+                }
+            }
+            if let f = failure { out.skipped.append(f); continue }
+            let prompts = (DreamBench.liveClasses.contains(noun) && !live.isEmpty ? live : object).map {
+                $0.replacingOccurrences(of: "{0}", with: uniqueToken).replacingOccurrences(of: "{1}", with: noun)
+                    .split(separator: " ").joined(separator: " ")
+            }
+            out.subjects.append(Entry(id: name, noun: noun, prompts: prompts, referencePaths: paths, references: refs))
+        }
+        return out
+    }
+}
+
+/// Bad bench input; each case names the file or key and ends with a hint.
+public enum BenchError: Error, CustomStringConvertible, Equatable {
+    case badDataset(path: String, reason: String, hint: String)
+    case badFile(path: String, reason: String, hint: String)
+    case badConfig(key: String, reason: String, hint: String)
+
+    public var description: String {
+        switch self {
+        case let .badDataset(p, r, h): return "\(p): \(r); hint: \(h)"
+        case let .badFile(p, r, h): return "\(p): \(r); hint: \(h)"
+        case let .badConfig(k, r, h): return "config key `\(k)`: \(r); hint: \(h)"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Report
+
+/// Parsers of the upstream tables the report shows next to the bench numbers.
+public enum UpstreamTables {
+    /// ssl-finetune-vit's `patch-matching.json` ({rows: [{source, model: before|after, block, exact:
+    /// {correct, total}}]}) -> one row per (source, block) with the exact-match percent before and after.
+    public static func patchMatching(_ data: Data, path: String) throws(BenchError) -> [PatchMatchingRow] {
+        struct Count: Decodable { var correct: Int; var total: Int }
+        struct Row: Decodable { var source: String; var model: String; var block: Int; var exact: Count }
+        struct Doc: Decodable { var rows: [Row] }
+        let doc: Doc
+        do { doc = try JSONDecoder().decode(Doc.self, from: data) } catch {
+            throw .badFile(path: path, reason: "not a patch-matching table: \(error)", hint: "rerun ssl-finetune-vit")
+        }
+        func pct(_ c: Count) -> Double { c.total > 0 ? 100 * Double(c.correct) / Double(c.total) : 0 }
+        var out: [PatchMatchingRow] = []
+        for r in doc.rows where r.model == "before" {
+            let after = doc.rows.first { $0.model == "after" && $0.source == r.source && $0.block == r.block }
+            out.append(PatchMatchingRow(source: r.source, block: r.block, beforePct: pct(r.exact),
+                                        afterPct: after.map { pct($0.exact) } ?? .nan, cells: r.exact.total))
+        }
+        return out.filter { $0.afterPct.isFinite }.sorted { ($0.source, $0.block) < ($1.source, $1.block) }
+    }
+
+    /// patch-quality's `auroc.json` ({block, samples, models: {<vit>: {auroc?, positives, negatives}}})
+    /// -> one row per ViT with an AUROC (patches = positives + negatives, images = samples).
+    public static func auroc(_ data: Data, path: String) throws(BenchError) -> [AUROCRow] {
+        struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int }
+        struct Doc: Decodable { var block: Int; var samples: Int; var models: [String: Result] }
+        let doc: Doc
+        do { doc = try JSONDecoder().decode(Doc.self, from: data) } catch {
+            throw .badFile(path: path, reason: "not an AUROC table: \(error)", hint: "rerun patch-quality")
+        }
+        return doc.models.keys.sorted().compactMap { k in
+            let r = doc.models[k]!
+            return r.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: r.positives + r.negatives, images: doc.samples) }
+        }
+    }
+
+    /// Keys of a perf-bench line that are measurements (everything else describes the setting).
+    static func isMeasurement(_ key: String) -> Bool {
+        ["per_s", "per_step", "gflops", "gbps", "ms", "_s", "seconds", "ratio", "over_peer", "speedup"].contains { key.hasSuffix($0) }
+    }
+
+    /// perf-bench JSON lines -> entries: one per measurement field of each line (unit = the field name),
+    /// label = the line's other fields as `k=v` sorted by key. Lines with `error`, blank lines and
+    /// comment lines (`#`) are skipped; a line that is not a JSON object is an error naming `path:line`.
+    public static func performance(_ text: String, path: String) throws(BenchError) -> [PerfEntry] {
+        var out: [PerfEntry] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
+                throw .badFile(path: "\(path):\(n + 1)", reason: "not a JSON object", hint: "give the stdout of `make bench` (JSON lines)")
+            }
+            guard obj["error"] == nil, let bench = obj["bench"] as? String else { continue }
+            var label: [String] = []
+            var values: [(String, Double)] = []
+            for k in obj.keys.sorted() where k != "bench" {
+                if isMeasurement(k), let num = obj[k] as? NSNumber {
+                    values.append((k, num.doubleValue))
+                } else {
+                    label.append("\(k)=\(describe(obj[k]!))")
+                }
+            }
+            for (k, v) in values where v.isFinite {
+                out.append(PerfEntry(bench: bench, label: label.joined(separator: " "), value: v, unit: k))
+            }
+        }
+        return out
+    }
+
+    static func describe(_ v: Any) -> String {
+        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ",") + "]" }
+        return "\(v)"
+    }
+}

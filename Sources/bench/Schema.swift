@@ -1,0 +1,43 @@
+import StageKit
+
+/// The `[bench]` section (docs/BENCH.md). Defaults = issue 7's protocol (30 subjects x 25 prompts x 2).
+let benchSchema = ConfigSchema(section: "bench", keys: [
+    .integer("subjects", default: 30, doc: "world test subjects (categories cycle); a dreambench_dir uses its own, up to this many", in: 1...10_000),
+    .integer("prompts", default: 25, doc: "prompts per subject (first P of the 25: 20 scenes, 5 attribute changes)", in: 1...25),
+    .integer("images_per_prompt", default: 2, doc: "K images per prompt (one seed each, the same for every model)", in: 1...64),
+    .integer("references", default: 4, doc: "world reference renders per subject (0: canonical clean; others: random poses)", in: 1...16),
+    .integer("steps", default: 25, doc: "DDIM steps", in: 1...1000),
+    ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
+    ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+    ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
+    ConfigKey("adaptive_norm", .bool, default: .bool(false),
+              doc: "HG-DPO latent adaptive normalisation of trained models against the base adapter's chain"),
+    ConfigKey("frontier_wrg", .array(.float), default: .array([0, 1, 2, 3, 4, 5].map { .float($0) }),
+              doc: "DCO reward-guidance weights w_rg of the frontier ([] = no frontier)"),
+    ConfigKey("frontier_model", .string, default: .string("base"), doc: "model of the frontier: base or a dpo-train model name"),
+    ConfigKey("models", .array(.string), default: .array([]),
+              doc: "dpo-train models to evaluate (names, slugs or losses); [] = all; the base model always runs"),
+    ConfigKey("dreambench_dir", .string, default: .string(""), doc: "a real DreamBench-layout folder instead of the world (\"\" = world)"),
+    ConfigKey("perf_json", .string, default: .string(""), doc: "perf-bench JSON-lines file for the report (\"\" = none)"),
+    ConfigKey("judges", .string, default: .string("trained"),
+              doc: "trained: pretrain-dino-judge + pretrain-clip-judge; pipeline: pretrain-vit + pretrain-clip (stand-ins)",
+              check: { v in v == .string("trained") || v == .string("pipeline") ? nil : "use trained or pipeline" }),
+    ConfigKey("tie_tolerance", .float, default: .float(0.001), doc: "win rates: |model - base| <= this is a tie"),
+    .integer("grid_subjects", default: 2, doc: "subjects drawn in each model's sample grid", in: 0...1000),
+    .integer("grid_prompts", default: 4, doc: "prompts per subject in the sample grids", in: 1...25),
+    .integer("batch", default: 8, doc: "sampling batch (does not change images)", in: 1...256, affectsOutput: false),
+    ConfigKey("report", .bool, default: .bool(true), doc: "write the report (run-dir/report) after results.json", affectsOutput: false),
+])
+
+extension ConfigSection {
+    func doubles(_ key: String) -> [Double] {
+        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is \(value(key).typeName), not array") }
+        return items.map { item in
+            switch item {
+            case let .float(d): return d
+            case let .integer(i): return Double(i)
+            default: preconditionFailure("[\(name)].\(key) holds \(item.typeName), not float")
+            }
+        }
+    }
+}

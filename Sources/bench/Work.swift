@@ -1,0 +1,132 @@
+import Bench
+import Foundation
+import Generation
+import Imaging
+import Manifest
+import Report
+import StageKit
+
+/// The bench's items. `refs/<subject>` writes the subject's references; `<model slug>/<subject>`
+/// samples and judges every (prompt, k) of the subject with one model; `frontier-w<w>/<subject>`
+/// does the same with DCO reward guidance at w_rg = w; `_results` (last) assembles everything.
+final class BenchWork {
+    static let resultsKey = "_results"
+    let r: StageRunner
+    let inputs: BenchInputs
+    let subjects: [BenchSubject]
+    /// DreamBench folder subjects by id (nil: the world).
+    let folder: DreamBenchFolder?
+    let frontierModel: BenchModel?
+    let frontier: [Double]
+    let options: SamplingOptions
+
+    init(runner: StageRunner) throws {
+        r = runner
+        let c = runner.config
+        inputs = try BenchInputs(runner: runner)
+        let seed = UInt64(bitPattern: Int64(runner.run.seed))
+        let dir = c.string("dreambench_dir")
+        if dir.isEmpty {
+            folder = nil
+            subjects = BenchPlanner.world(subjects: c.int("subjects"), prompts: c.int("prompts"),
+                                          imagesPerPrompt: c.int("images_per_prompt"), seed: seed)
+        } else {
+            let f = try DreamBenchFolder.read(root: dir, size: inputs.base.resolution)
+            for s in f.skipped { runner.log.warn("dreambench subject \(s.subject) skipped: \(s.path): \(s.reason)") }
+            guard !f.subjects.isEmpty else {
+                throw BenchError.badDataset(path: dir, reason: "no usable subject (\(f.skipped.count) skipped)",
+                                            hint: "give PNG references under dataset/<subject>/")
+            }
+            folder = f
+            subjects = BenchPlanner.folder(f.subjects.prefix(c.int("subjects")).map { ($0.id, $0.noun, $0.prompts) },
+                                           prompts: c.int("prompts"), imagesPerPrompt: c.int("images_per_prompt"), seed: seed)
+        }
+        options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
+                                  ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")))
+        frontier = c.doubles("frontier_wrg")
+        let fm = c.string("frontier_model")
+        if frontier.isEmpty {
+            frontierModel = nil
+        } else if fm == "base" || fm == BenchModel.baseName {
+            frontierModel = .base
+        } else {
+            guard let m = inputs.models.first(where: { BenchInputs.matches($0, fm) }) else {
+                throw BenchError.badConfig(key: "bench.frontier_model", reason: "`\(fm)` is not an evaluated model",
+                                           hint: "use base or one of \(inputs.models.map(\.name).joined(separator: ", "))")
+            }
+            frontierModel = m
+        }
+    }
+
+    /// Frontier item prefix of w_rg `w` ("frontier-w2", "frontier-w0.5").
+    static func frontierSlug(_ w: Double) -> String {
+        "frontier-w" + (w == w.rounded() ? String(Int(w)) : String(w))
+    }
+
+    var keys: [String] {
+        subjects.map { "refs/\($0.id)" }
+            + inputs.models.flatMap { m in subjects.map { "\(m.slug)/\($0.id)" } }
+            + frontier.flatMap { w in subjects.map { "\(BenchWork.frontierSlug(w))/\($0.id)" } }
+            + [BenchWork.resultsKey]
+    }
+
+    /// References of a subject (reference 0 first), at the generator's resolution.
+    func references(_ s: BenchSubject) throws -> [Image] {
+        if let f = folder, let e = f.subjects.first(where: { $0.id == s.id }) { return e.references }
+        guard let w = s.worldSubject else { preconditionFailure("BenchWork: subject \(s.id) is neither a world nor a folder subject") }
+        return try BenchReferences.world(w, count: r.config.int("references"), size: inputs.base.resolution)
+    }
+
+    func referencePaths(_ s: BenchSubject, count: Int) -> [String] {
+        (0..<count).map { r.layout.relative(r.layout.artifacts(r.stage).appendingPathComponent("refs/\(s.id)/ref-\($0).png")) }
+    }
+
+    func run(_ item: ItemContext) throws -> [NewArtifact] {
+        if item.key == BenchWork.resultsKey { return try BenchResultsBuilder(work: self).build(item) }
+        let parts = item.key.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let s = subjects.first(where: { $0.id == parts[1] }) else {
+            preconditionFailure("BenchWork: unknown item key \(item.key)")
+        }
+        let refs = try references(s)
+        if parts[0] == "refs" {
+            return try refs.enumerated().map { j, im in
+                try item.write(Data(try PNG.encode(im)), name: "refs/\(s.id)/ref-\(j).png", kind: "reference")
+            }
+        }
+        let model: BenchModel, reference: Generator?, wRG: Double?, opts: SamplingOptions
+        if let w = frontier.first(where: { BenchWork.frontierSlug($0) == parts[0] }), let fm = frontierModel {
+            (model, wRG) = (fm, w)
+            reference = inputs.textOnly
+            var o = options
+            o.rewardScale = Float(w)
+            opts = o
+        } else {
+            guard let m = inputs.models.first(where: { $0.slug == parts[0] }) else {
+                preconditionFailure("BenchWork: no model for item \(item.key)")
+            }
+            (model, wRG) = (m, nil)
+            var o = options
+            o.adaptiveNormalization = r.config.bool("adaptive_norm") && m.adapter != nil
+            reference = o.adaptiveNormalization ? inputs.base : nil
+            opts = o
+        }
+        let g = try inputs.generator(for: model)
+        let samples = try BenchSampling.sample(g, reference: reference, subject: s, conditioning: refs[0], options: opts,
+                                               batch: r.config.int("batch"))
+        let texts = s.prompts.map(\.text)
+        let scores = try inputs.judges.score(images: samples.map(\.image), prompts: samples.map { texts[$0.prompt] }, references: refs)
+        var out: [NewArtifact] = []
+        var images: [ImageScores] = []
+        for (smp, sc) in zip(samples, scores) {
+            let name = "samples/\(parts[0])/\(s.id)/p\(String(format: "%02d", smp.prompt))-k\(smp.k).png"
+            let a = try item.write(Data(try PNG.encode(smp.image)), name: name, kind: "generated")
+            out.append(a)
+            images.append(ImageScores(file: a.relativePath, prompt: smp.prompt, k: smp.k, seed: smp.seed, dino: sc.dino,
+                                      clipI: sc.clipI, clipT: sc.clipT, hsv: HSV.mean(smp.image)))
+        }
+        let record = BenchItemRecord(key: item.key, model: model.name, wRG: wRG, subject: s.id,
+                                     references: referencePaths(s, count: refs.count), prompts: texts, images: images)
+        out.append(try item.write(record.encoded(), name: "items/\(parts[0])/\(s.id).json", kind: "scores"))
+        return out
+    }
+}

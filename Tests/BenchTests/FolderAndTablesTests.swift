@@ -1,0 +1,85 @@
+import Bench
+import Foundation
+import Imaging
+import Testing
+import World
+
+@Suite struct FolderAndTablesTests {
+    func tempDir() throws -> URL {
+        let d = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    @Test func readsAFolderAndSkipsASubjectWithABadImage() throws {
+        let root = try tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let subjects = [Subject(category: .mug, instance: 9), Subject(category: .vase, instance: 19)]
+        try DreamBench.write(subjects: subjects, root: root.path, images: 2, size: 32)
+        // The vase's second reference is not an image.
+        let bad = root.appendingPathComponent("dataset/\(subjects[1].id)/01.png")
+        try Data("not a png".utf8).write(to: bad)
+        let f = try DreamBenchFolder.read(root: root.path, size: 16)
+        #expect(f.subjects.map(\.id) == [subjects[0].id])
+        #expect(f.subjects[0].references.count == 2 && f.subjects[0].references[0].width == 16)
+        #expect(f.subjects[0].prompts.count == Background.textured.count)
+        #expect(f.subjects[0].prompts[0].hasPrefix("a mug "), "\(f.subjects[0].prompts[0])")
+        #expect(f.skipped.count == 1 && f.skipped[0].subject == subjects[1].id && f.skipped[0].path == bad.path)
+        let plan = BenchPlanner.folder(f.subjects.map { ($0.id, $0.noun, $0.prompts) }, prompts: 3, imagesPerPrompt: 2, seed: 1)
+        #expect(plan.count == 1 && plan[0].prompts.count == 3 && plan[0].prompts[0].seeds.count == 2)
+    }
+
+    @Test func missingPromptsFileNamesThePath() throws {
+        let root = try tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let e = #expect(throws: BenchError.self) { _ = try DreamBenchFolder.read(root: root.path, size: 16) }
+        let text = e.map { "\($0)" } ?? ""
+        #expect(text.contains(root.path + "/prompts_and_classes.txt") && text.contains("hint"))
+    }
+
+    @Test func patchMatchingAndAUROCTables() throws {
+        let pm = """
+        {"images": 4, "steps": 2, "training": {}, "rows": [
+          {"source": "world", "model": "before", "block": 7, "exact": {"correct": 25, "total": 100},
+           "within1": {"correct": 0, "total": 0}, "viewpointExact": {"correct": 0, "total": 0}, "illuminationExact": {"correct": 0, "total": 0}},
+          {"source": "world", "model": "after", "block": 7, "exact": {"correct": 40, "total": 100},
+           "within1": {"correct": 0, "total": 0}, "viewpointExact": {"correct": 0, "total": 0}, "illuminationExact": {"correct": 0, "total": 0}}]}
+        """
+        let rows = try UpstreamTables.patchMatching(Data(pm.utf8), path: "pm.json")
+        #expect(rows.count == 1 && rows[0].beforePct == 25 && rows[0].afterPct == 40 && rows[0].cells == 100 && rows[0].block == 7)
+        let au = """
+        {"block": 7, "normalization": "cosine", "samples": 24, "defectThreshold": 0.1,
+         "models": {"original": {"auroc": 0.6, "positives": 10, "negatives": 30}, "finetuned": {"auroc": 0.7, "positives": 10, "negatives": 30}}}
+        """
+        let a = try UpstreamTables.auroc(Data(au.utf8), path: "auroc.json")
+        #expect(a.map(\.vit) == ["finetuned", "original"] && a[0].auroc == 0.7 && a[0].patches == 40 && a[0].images == 24)
+        #expect(throws: BenchError.self) { try UpstreamTables.auroc(Data("{}".utf8), path: "auroc.json") }
+    }
+
+    @Test func perfLinesBecomeEntriesAndABadLineNamesItsLine() throws {
+        let text = """
+        {"bench":"sgemm","m":256,"gflops":12.5}
+        {"bench":"ddim_sample","steps":25,"batch":8,"images_per_s":0.77,"ms_per_step":40}
+
+        {"bench":"generation","error":"x"}
+        """
+        let e = try UpstreamTables.performance(text, path: "perf.jsonl")
+        #expect(e.count == 3)
+        #expect(e[0].bench == "sgemm" && e[0].unit == "gflops" && e[0].value == 12.5 && e[0].label == "m=256")
+        #expect(e[1].unit == "images_per_s" && e[1].label == "batch=8 steps=25")
+        let err = #expect(throws: BenchError.self) {
+            _ = try UpstreamTables.performance("{\"bench\":\"a\",\"gflops\":1}\nnot json", path: "perf.jsonl")
+        }
+        #expect(err.map { "\($0)" }?.contains("perf.jsonl:2") == true)
+    }
+
+    @Test func adapterRecordsWithAndWithoutOptionalFields() throws {
+        let old = try AdapterRecordInfo.decode(Data(#"{"loss":"patchdpo","seed":1,"steps":4,"beta":0}"#.utf8), path: "a.json")
+        #expect(old.model(adapter: "x").name == "patchdpo" && old.vit == nil)
+        let new = try AdapterRecordInfo.decode(Data(#"{"loss":"patchdpo","seed":2,"vit":"original"}"#.utf8), path: "b.json")
+        #expect(new.model(adapter: "y").name == "patchdpo (original ViT)" && new.model(adapter: "y").trainSeed == 2)
+        let named = try AdapterRecordInfo.decode(Data(#"{"loss":"dm","name":"dm s2"}"#.utf8), path: "c.json")
+        #expect(named.model(adapter: "z").slug == "dm-s2")
+        #expect(throws: BenchError.self) { try AdapterRecordInfo.decode(Data("[]".utf8), path: "d.json") }
+    }
+}
