@@ -37,42 +37,4 @@ public enum UpstreamTables {
             return r.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: r.positives + r.negatives, images: doc.samples) }
         }
     }
-
-    /// Keys of a perf-bench line that are measurements (everything else describes the setting).
-    static func isMeasurement(_ key: String) -> Bool {
-        ["per_s", "per_step", "gflops", "gbps", "ms", "_s", "seconds", "ratio", "over_peer", "speedup"].contains { key.hasSuffix($0) }
-    }
-
-    /// perf-bench JSON lines -> entries: one per measurement field of each line (unit = the field name),
-    /// label = the line's other fields as `k=v` sorted by key. Lines with `error`, blank lines and
-    /// comment lines (`#`) are skipped; a line that is not a JSON object is an error naming `path:line`.
-    public static func performance(_ text: String, path: String) throws(BenchError) -> [PerfEntry] {
-        var out: [PerfEntry] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let obj = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-                throw .badFile(path: "\(path):\(n + 1)", reason: "not a JSON object", hint: "give the stdout of `make bench` (JSON lines)")
-            }
-            guard obj["error"] == nil, let bench = obj["bench"] as? String else { continue }
-            var label: [String] = []
-            var values: [(String, Double)] = []
-            for k in obj.keys.sorted() where k != "bench" {
-                if isMeasurement(k), let num = obj[k] as? NSNumber {
-                    values.append((k, num.doubleValue))
-                } else {
-                    label.append("\(k)=\(describe(obj[k]!))")
-                }
-            }
-            for (k, v) in values where v.isFinite {
-                out.append(PerfEntry(bench: bench, label: label.joined(separator: " "), value: v, unit: k))
-            }
-        }
-        return out
-    }
-
-    static func describe(_ v: Any) -> String {
-        if let a = v as? [Any] { return "[" + a.map(describe).joined(separator: ",") + "]" }
-        return "\(v)"
-    }
 }

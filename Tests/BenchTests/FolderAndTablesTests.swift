@@ -56,23 +56,6 @@ import World
         #expect(throws: BenchError.self) { try UpstreamTables.auroc(Data("{}".utf8), path: "auroc.json") }
     }
 
-    @Test func perfLinesBecomeEntriesAndABadLineNamesItsLine() throws {
-        let text = """
-        {"bench":"sgemm","m":256,"gflops":12.5}
-        {"bench":"ddim_sample","steps":25,"batch":8,"images_per_s":0.77,"ms_per_step":40}
-
-        {"bench":"generation","error":"x"}
-        """
-        let e = try UpstreamTables.performance(text, path: "perf.jsonl")
-        #expect(e.count == 3)
-        #expect(e[0].bench == "sgemm" && e[0].unit == "gflops" && e[0].value == 12.5 && e[0].label == "m=256")
-        #expect(e[1].unit == "images_per_s" && e[1].label == "batch=8 steps=25")
-        let err = #expect(throws: BenchError.self) {
-            _ = try UpstreamTables.performance("{\"bench\":\"a\",\"gflops\":1}\nnot json", path: "perf.jsonl")
-        }
-        #expect(err.map { "\($0)" }?.contains("perf.jsonl:2") == true)
-    }
-
     @Test func adapterRecordsWithAndWithoutOptionalFields() throws {
         let old = try AdapterRecordInfo.decode(Data(#"{"loss":"patchdpo","seed":1,"steps":4,"beta":0}"#.utf8), path: "a.json")
         #expect(old.model(adapter: "x").name == "patchdpo" && old.vit == nil)
