@@ -168,6 +168,7 @@ let package = Package(
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",
         ]),
+        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "NN", "Random"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]
