@@ -103,7 +103,7 @@ let package = Package(
         ]),
         .executableTarget(name: "pretrain", dependencies: [
             "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
-            "TensorCore", "Autograd", "Random", "Diffusion",
+            "TensorCore", "Autograd", "Random", "Diffusion", "Text",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sample", dependencies: [
@@ -166,7 +166,7 @@ let package = Package(
             "Checkpoint", "Manifest", "World",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+            "TestSupport", "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
             "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
@@ -178,6 +178,7 @@ let package = Package(
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",
         ]),
+        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "NN", "Random"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
     ],
     swiftLanguageModes: [.v6]

@@ -39,17 +39,23 @@ public enum Gates {
     /// prompt i retrieves argmax_j cos(text_i, image_j). `exact` counts j == i; `content` counts an image
     /// whose (category, background) equals the prompt's (plain prompts name only those two, so several
     /// images of a batch can match a prompt equally well).
+    /// With `attributeCaptions`, the prompts are the comprehensive captions (colour, pattern, decal,
+    /// place) and `content` counts an image whose caption is the prompt's. `split` picks the subjects
+    /// (the clip-judge gate uses `.test`).
     public static func retrievalTop1(_ clip: CLIPModel, tokenizer: WordTokenizer, resolution: Int, seed: UInt64,
-                                     batchSize: Int = 64) throws -> (exact: Double, content: Double) {
+                                     batchSize: Int = 64, split: Split = .validation,
+                                     attributeCaptions: Bool = false) throws -> (exact: Double, content: Double) {
         clip.train(false)
-        let cfg = WorldDataConfig(resolution: resolution, split: .validation, subjectsPerCategory: 8)
+        let cfg = WorldDataConfig(resolution: resolution, split: split, subjectsPerCategory: 8)
         let b = try WorldData.batch(seed: seed, step: 0, size: batchSize, config: cfg)
-        let logits = withNoGrad { clip.logits(images: Variable(b.images), ids: b.prompts.map(tokenizer.encode)).value }
+        let prompts = attributeCaptions ? zip(b.subjects, b.backgrounds).map { Prompts.comprehensive($0, $1) } : b.prompts
+        let logits = withNoGrad { clip.logits(images: Variable(b.images), ids: prompts.map(tokenizer.encode)).value }
         let perText = predictions(transpose(logits))
         var exact = 0, content = 0
         for (i, j) in perText.enumerated() {
             if i == j { exact += 1 }
-            if b.labels[i] == b.labels[j] && b.backgrounds[i] == b.backgrounds[j] { content += 1 }
+            let same = attributeCaptions ? prompts[i] == prompts[j] : b.labels[i] == b.labels[j] && b.backgrounds[i] == b.backgrounds[j]
+            if same { content += 1 }
         }
         return (Double(exact) / Double(batchSize), Double(content) / Double(batchSize))
     }

@@ -30,25 +30,39 @@ public final class ViTClassificationTask: PretrainTask {
     }
 }
 
-/// (b) CLIP-style pair trained contrastively on (render, plain prompt) pairs: symmetric InfoNCE over
-/// the batch, logit scale clamped to [0, log 100] after every update (open_clip).
+/// (b) CLIP-style pair trained contrastively on (render, prompt) pairs: symmetric InfoNCE over
+/// the batch, logit scale clamped to [0, log 100] after every update (open_clip). A row's prompt is
+/// the plain one, or with probability `attributeFraction` (a keyed draw per (seed, step, row)) the
+/// comprehensive caption naming colour, pattern and decal (`Prompts.comprehensive`; the clip-judge).
 public final class CLIPContrastiveTask: PretrainTask {
     public let clip: CLIPModel
     public let tokenizer: WordTokenizer
     public let data: WorldDataConfig
     public let seed: UInt64
     public let batchSize: Int
+    public let attributeFraction: Float
 
-    public init(clip: CLIPModel, tokenizer: WordTokenizer = WorldText.tokenizer(), data: WorldDataConfig, seed: UInt64, batchSize: Int) {
+    public init(clip: CLIPModel, tokenizer: WordTokenizer = WorldText.tokenizer(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
+                attributeFraction: Float = 0) {
         self.clip = clip; self.tokenizer = tokenizer; self.data = data; self.seed = seed; self.batchSize = batchSize
+        self.attributeFraction = attributeFraction
     }
 
     public var trainable: [(String, Parameter)] { clip.namedParameters() }
 
+    /// The prompts of batch `step`'s rows (plain or comprehensive, see the type's doc).
+    public func prompts(_ b: WorldBatch, step: Int) -> [String] {
+        guard attributeFraction > 0 else { return b.prompts }
+        let k = RNGKey(seed: seed).fold(in: "captions").fold(in: UInt64(step))
+        return b.prompts.indices.map { i in
+            k.uniform(at: UInt64(i)) < attributeFraction ? Prompts.comprehensive(b.subjects[i], b.backgrounds[i]) : b.prompts[i]
+        }
+    }
+
     public func loss(step: Int) throws -> Variable {
         clip.train(true)
         let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
-        return clip.contrastiveLoss(images: Variable(b.images), ids: b.prompts.map(tokenizer.encode))
+        return clip.contrastiveLoss(images: Variable(b.images), ids: prompts(b, step: step).map(tokenizer.encode))
     }
 
     public func afterUpdate() { clip.clampLogitScale() }

@@ -104,12 +104,18 @@ struct PairEncoder {
             .appendingPathComponent("reference.png")
     }
 
-    /// Quality maps `q/<key>.safetensors` (`q_r`, `q_g`), resized to the loss resolution, `[1, 1, H, W]`.
-    func qualityMaps(key: String) throws -> (Tensor, Tensor) {
-        guard let a = (up.byStage["patch-quality"] ?? []).first(where: { $0.relativePath.hasSuffix("/q/\(key).safetensors") }) else {
-            throw DPOTrainError.missingQualityMap(key: key, hint: "patch-quality recorded no q/\(key).safetensors; rerun patch-quality")
+    /// Quality maps `q/<vit>/<key>.safetensors` (`q_r`, `q_g`; its metadata `vit` must say `vit`), resized
+    /// to the loss resolution, `[1, 1, H, W]`.
+    func qualityMaps(key: String, vit: String) throws -> (Tensor, Tensor) {
+        guard let a = (up.byStage["patch-quality"] ?? []).first(where: { $0.relativePath.hasSuffix("/q/\(vit)/\(key).safetensors") }) else {
+            throw DPOTrainError.missingQualityMap(key: key, hint: "patch-quality recorded no q/\(vit)/\(key).safetensors; "
+                                                  + "add \"\(vit)\" to [patch-quality].vits and rerun patch-quality")
         }
         let file = try SafeTensors.parse(try up.data(a), path: a.relativePath)
+        guard file.metadata["vit"] == vit else {
+            throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath) says vit = \(file.metadata["vit"] ?? "nothing"), "
+                                                  + "not \(vit); rerun patch-quality")
+        }
         func map(_ name: String) throws -> Tensor {
             guard let t = file.tensors[name], t.values.count > 0 else {
                 throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath) has no tensor `\(name)`")
@@ -126,14 +132,15 @@ struct PairEncoder {
         return (try map("q_r"), try map("q_g"))
     }
 
-    func encode(_ pairs: [ListedPair], withMaps: Bool) throws -> [EncodedPair] {
+    /// Encodes `pairs`; with `mapsOf`, each pair also gets that ViT's quality maps.
+    func encode(_ pairs: [ListedPair], mapsOf vit: String?) throws -> [EncodedPair] {
         try withNoGrad {
             try pairs.map { p in
                 let ids = [models.tokenizer.encode(try prompt(for: p.second))]
                 let text = models.clip.textModel.forward(ids).states.value
                 let ref = try image(try referencePath(for: p.first))
                 let tokens = models.clip.visionModel.forward(Variable(ref), taps: [models.imageEncoderLayer]).taps[models.imageEncoderLayer]!.value
-                let maps = withMaps ? try qualityMaps(key: p.key) : nil
+                let maps = try vit.map { try qualityMaps(key: p.key, vit: $0) }
                 return EncodedPair(key: p.key, first: try image(p.first), second: try image(p.second), text: text,
                                    image: tokens, qr: maps?.0, qg: maps?.1)
             }

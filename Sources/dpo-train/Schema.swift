@@ -12,7 +12,26 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
                   }
                   return nil
               }),
-    .integer("steps", default: 200, doc: "optimizer steps per loss", in: 1...10_000_000),
+    ConfigKey("seeds", .array(.integer), default: .array([.integer(1)]),
+              doc: "one run per seed (and loss, and ViT for PatchDPO losses): adapter-<loss>[-<vit>]-s<seed>",
+              check: { v in
+                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one seed" }
+                  let seeds = items.compactMap { if case let .integer(i) = $0 { return i } else { return nil } }
+                  if seeds.count != items.count || seeds.contains(where: { $0 < 0 }) { return "entries must be integers >= 0" }
+                  return Set(seeds).count == seeds.count ? nil : "lists a seed twice"
+              }),
+    ConfigKey("patchdpo_vits", .array(.string), default: .array([.string("finetuned")]),
+              doc: "for patchdpo and patchdpo-pref: one run per ViT whose quality maps it reads (finetuned | original; "
+                  + "patch-quality's `vits` must make them)",
+              check: { v in
+                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one of finetuned, original" }
+                  let names = items.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+                  if names.count != items.count || !names.allSatisfy(["finetuned", "original"].contains) {
+                      return "entries must be finetuned or original"
+                  }
+                  return Set(names).count == names.count ? nil : "lists a ViT twice"
+              }),
+    .integer("steps", default: 200, doc: "optimizer steps per run", in: 1...10_000_000),
     .integer("batch", default: 4, doc: "pairs per step (drawn with replacement from the seeded stream)", in: 1...4096),
     ConfigKey("lr", .float, default: .float(3e-5), doc: "AdamW learning rate (constant)"),
     ConfigKey("weight_decay", .float, default: .float(0.01), doc: "AdamW decoupled weight decay"),
@@ -27,3 +46,14 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])
+
+extension ConfigSection {
+    /// An array-of-integers key (validated by the schema).
+    func ints(_ key: String) -> [Int] {
+        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is not an array") }
+        return items.map { item in
+            guard case let .integer(i) = item else { preconditionFailure("[\(name)].\(key) holds \(item.typeName), not integer") }
+            return Int(i)
+        }
+    }
+}

@@ -7,59 +7,67 @@ import Optim
 import Random
 import StageKit
 
-/// The dpo-train lifecycle: load the frozen models and the pairs, then train one adapter per loss in
-/// `losses`, in order, inside one stage run. Global step g = (loss index) * steps + local step; every
-/// loss ends with a checkpoint, so a resumed run reloads finished losses' adapters from their last
-/// checkpoint and continues the current loss bit-for-bit.
+/// The dpo-train lifecycle: load the frozen models and the pairs, then train one adapter per
+/// `DPORun` (loss x ViT of `patchdpo_vits` for PatchDPO-family losses x seed of `seeds`), in plan order,
+/// inside one stage run. Global step g = (run index) * steps + local step; every run ends with a
+/// checkpoint, so a resumed stage reloads finished runs' adapters from their last checkpoint and
+/// continues the current run bit-for-bit. Runs of one (loss, seed) share the (t, eps) and pair-order
+/// stream whatever the ViT, so the two PatchDPO variants differ only by their quality maps.
 func runDPOTrain(_ r: StageRunner) throws {
     let c = r.config
     let kinds = c.strings("losses").map { LossKind(rawValue: $0)! }
+    let runs = DPORun.plan(losses: kinds, vits: c.strings("patchdpo_vits"), seeds: c.ints("seeds"))
     let up = try Upstream(runner: r, stages: r.definition.upstream)
     try r.runWhole(inputs: up.all) { ctx in
         let models = try LoadedModels.load(up)
         let resolution = models.clip.config.vision.imageSize
         let encoder = PairEncoder(up: up, models: models, resolution: resolution)
-        var encoded: [Bool: [EncodedPair]] = [:]           // by "uses pool pairs"
-        func pairs(for kind: LossKind) throws -> [EncodedPair] {
-            if let e = encoded[kind.usesPoolPairs] { return e }
+        var encoded: [String: [EncodedPair]] = [:]           // by pairs file + the ViT of the maps
+        func pairs(for run: DPORun) throws -> [EncodedPair] {
+            let kind = run.kind
             let name = kind.usesPoolPairs ? "pairs.json" : "patchdpo-pairs.json"
+            let maps = kind.usesPoolPairs ? nil : run.vit
+            let cacheKey = name + "|" + (maps ?? "")
+            if let e = encoded[cacheKey] { return e }
             let a = try up.artifact("score-and-pair", named: name)
             let listed = try PairLists.parse(try up.data(a), path: up.url(a).path, pool: kind.usesPoolPairs)
-            let e = try encoder.encode(listed, withMaps: !kind.usesPoolPairs && kinds.contains { $0.needsQualityMaps })
-            r.log.info("encoded \(e.count) pairs from \(name)")
-            encoded[kind.usesPoolPairs] = e
+            let e = try encoder.encode(listed, mapsOf: maps)
+            r.log.info("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps" } ?? ""))
+            encoded[cacheKey] = e
             return e
         }
         let steps = c.int("steps"), every = c.int("checkpoint_every")
         let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true)
         let resumeStep = try ctx.checkpoints.latest()?.step ?? 0
         var outputs: [NewArtifact] = []
-        for (index, kind) in kinds.enumerated() {
+        for (index, run) in runs.enumerated() {
+            let kind = run.kind, label = run.name
             let base = index * steps
             let policy = AdapterPolicy(unet: models.unet, resampler: models.resampler,
                                        trainResampler: c.bool("train_resampler"), ipScale: Float(c.double("ip_scale")))
             try policy.loadAdapter(models.adapter, path: models.adapterPath)
             try policy.loadAdapter(models.adapter, path: models.adapterPath, asReference: true)
             var optimizer = AdamW(learningRate: c.double("lr"), weightDecay: c.double("weight_decay"))
-            var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train").fold(in: kind.rawValue))
+            var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train").fold(in: kind.rawValue)
+                                       .fold(in: UInt64(bitPattern: Int64(run.seed))))
             var step = 0
             if resumeStep > base {
                 let at = min(resumeStep, base + steps)
                 step = try AdapterCheckpoint.restore(from: ctx.checkpoints.directory(step: at), policy: policy,
                                                      optimizer: &optimizer, rng: &rng) - base
-                r.log.info("\(kind.rawValue): resumed at step \(step)/\(steps)")
+                r.log.info("\(label): resumed at step \(step)/\(steps)")
             }
             let beta = c.double("beta") > 0 ? Float(c.double("beta")) : nil
             let objective = PreferenceObjective(kind: kind, beta: beta, lambdaStat: Float(c.double("lambda_stat")),
                                                 sampledStatStep: c.string("stat_step") == "sample")
             func save() throws {
                 let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: base + step, root: root,
-                                                     metadata: ["loss": kind.rawValue])
+                                                     metadata: ["loss": kind.rawValue, "run": label])
                 let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
                     .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
                 try ctx.checkpoints.record(step: base + step, files: files)
             }
-            let data = step < steps ? try pairs(for: kind) : []
+            let data = step < steps ? try pairs(for: run) : []
             var last: StepMetrics?
             while step < steps {
                 let indices = (0..<c.int("batch")).map { _ in rng.nextInt(in: 0..<data.count) }
@@ -67,11 +75,11 @@ func runDPOTrain(_ r: StageRunner) throws {
                                            optimizer: &optimizer, maxGradNorm: c.double("max_grad_norm"))
                 step += 1
                 last = m
-                try ctx.metric("\(kind.rawValue)/loss", step: step, m.loss)
-                try ctx.metric("\(kind.rawValue)/grad_norm", step: step, m.gradNorm)
-                if let acc = m.implicitAccuracy { try ctx.metric("\(kind.rawValue)/implicit_acc", step: step, acc) }
+                try ctx.metric("\(label)/loss", step: step, m.loss)
+                try ctx.metric("\(label)/grad_norm", step: step, m.gradNorm)
+                if let acc = m.implicitAccuracy { try ctx.metric("\(label)/implicit_acc", step: step, acc) }
                 if step % c.int("log_every") == 0 || step == steps {
-                    r.log.info("\(kind.rawValue) step \(step)/\(steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
+                    r.log.info("\(label) step \(step)/\(steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
                                + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))
                 }
                 var saved = false
@@ -79,34 +87,16 @@ func runDPOTrain(_ r: StageRunner) throws {
                 do { try ctx.checkInterrupt() } catch { if !saved { try save() }; throw error }
             }
             var file = policy.adapterStateDict()
-            file.metadata = ["loss": kind.rawValue, "steps": "\(steps)", "format": "ip-adapter"]
+            file.metadata = ["loss": kind.rawValue, "steps": "\(steps)", "format": "ip-adapter", "seed": "\(run.seed)", "name": label]
+            if let v = run.vit { file.metadata["vit"] = v }
             let weights = Checkpoint.SafeTensors.encode(file)
-            outputs.append(try r.writeArtifact(weights, name: "adapter-\(kind.rawValue).safetensors", kind: "checkpoint/adapter"))
-            let record = AdapterRecord(loss: kind.rawValue, steps: steps, seed: UInt64(r.run.seed), codeVersion: r.definition.codeVersion,
-                                       config: r.config.canonical, beta: Double(objective.beta),
+            outputs.append(try r.writeArtifact(weights, name: "adapter-\(label).safetensors", kind: "checkpoint/adapter"))
+            let record = AdapterRecord(loss: kind.rawValue, steps: steps, seed: UInt64(bitPattern: Int64(run.seed)),
+                                       codeVersion: r.definition.codeVersion, config: r.config.canonical, beta: Double(objective.beta),
                                        finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
-                                       weightsSHA256: SHA256.hex(weights))
-            outputs.append(try r.writeArtifact(record.encoded(), name: "adapter-\(kind.rawValue).json", kind: "record"))
+                                       weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label)
+            outputs.append(try r.writeArtifact(record.encoded(), name: "adapter-\(label).json", kind: "record"))
         }
         return outputs
-    }
-}
-
-/// `adapter-<loss>.json`: what was trained and how.
-struct AdapterRecord: Codable {
-    var loss: String
-    var steps: Int
-    var seed: UInt64
-    var codeVersion: String
-    var config: String
-    var beta: Double
-    var finalLoss: Double?
-    var finalImplicitAccuracy: Double?
-    var weightsSHA256: String
-
-    func encoded() -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return (try? e.encode(self)) ?? Data()
     }
 }

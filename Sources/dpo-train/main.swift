@@ -8,12 +8,13 @@ struct DPOTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo-train",
         abstract: "Train the image adapter with the losses of METHODS.md 5 ([dpo-train]).",
-        discussion: "Outputs adapter-<loss>.safetensors (kind checkpoint/adapter) and adapter-<loss>.json (kind record) "
-            + "per loss; metrics <loss>/loss, <loss>/implicit_acc, <loss>/grad_norm per step. Exit codes: 0 ok, "
+        discussion: "Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
+            + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); metrics <run>/loss, "
+            + "<run>/implicit_acc, <run>/grad_norm per step. Exit codes: 0 ok, "
             + "64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
 
     static let definition = StageDefinition(
-        name: "dpo-train", schema: dpoTrainSchema, codeVersion: "dpo-train-1",
+        name: "dpo-train", schema: dpoTrainSchema, codeVersion: "dpo-train-2",
         upstream: ["patch-quality", "score-and-pair", "generate-pool", "pretrain-clip", "pretrain-unet", "pretrain-adapter"])
 
     @OptionGroup var common: CommonOptions

@@ -11,6 +11,8 @@ import TensorCore
 /// manifest and verified), the ViTs (loaded once, lazily), and the two item bodies.
 final class QualityWork {
     static let aurocKey = "_auroc"
+    /// The ViT variants that can make maps (`[patch-quality].vits`).
+    static let vitNames = ["finetuned", "original"]
     let r: StageRunner
     let inputs: [ArtifactRecord]
     let pairs: [PairEntry]
@@ -67,12 +69,21 @@ final class QualityWork {
         return try PNG.decode([UInt8](data), name: r.layout.root.appendingPathComponent(a.relativePath).path)
     }
 
+    /// One pair: a map file per ViT of `vits`, `q/<vit>/<key>.safetensors` (metadata `vit` says which),
+    /// and for the first `heatmaps` pairs `heatmaps/<vit>/<key>.png`.
     func pair(_ item: ItemContext) throws -> [NewArtifact] {
         guard let entry = pairs.first(where: { $0.key == item.key }) else {
             throw PatchQualityError.badPairs(path: "patchdpo-pairs.json", detail: "no pair has key \(item.key) any more")
         }
         let reference = try image(entry.reference), generated = try image(entry.generated)
-        let which = r.config.string("vit")
+        var out: [NewArtifact] = []
+        for which in r.config.strings("vits") {
+            out += try maps(item, entry: entry, reference: reference, generated: generated, which: which)
+        }
+        return out
+    }
+
+    func maps(_ item: ItemContext, entry: PairEntry, reference: Image, generated: Image, which: String) throws -> [NewArtifact] {
         let vit = try vit(which)
         let b = block(vit), s = vit.config.imageSize, p = vit.config.patchSize
         let feats = PatchFeatureExtractor.features(vit, images: [reference, generated], blocks: [b])
@@ -96,10 +107,10 @@ final class QualityWork {
             "q_r_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qr),
         ], metadata: ["reference": entry.reference, "generated": entry.generated, "vit": which, "block": "\(b)",
                       "normalization": r.config.string("normalization")])
-        var out = [try item.write(SafeTensors.encode(file), name: "q/\(item.key).safetensors", kind: "quality-map")]
+        var out = [try item.write(SafeTensors.encode(file), name: "q/\(which)/\(item.key).safetensors", kind: "quality-map")]
         if let rank = pairs.firstIndex(where: { $0.key == item.key }), rank < r.config.int("heatmaps") {
             let sheet = try heatmap(reference: reference, generated: generated, maps: maps)
-            out.append(try item.write(Data(try PNG.encode(sheet)), name: "heatmaps/\(item.key).png", kind: "heatmap"))
+            out.append(try item.write(Data(try PNG.encode(sheet)), name: "heatmaps/\(which)/\(item.key).png", kind: "heatmap"))
         }
         return out
     }

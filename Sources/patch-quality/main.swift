@@ -10,16 +10,25 @@ struct PatchQualityStage: ParsableCommand {
         commandName: "patch-quality",
         abstract: "Patch-quality maps q_g, q_r for every PatchDPO pair, heatmaps, and AUROC against known defects.",
         discussion: "Reads score-and-pair (patchdpo-pairs.json), generate-pool (the images), pretrain-vit "
-            + "(vit.safetensors) and ssl-finetune-vit (vit-ssl.safetensors). One item per pair (q/<key>.safetensors, "
-            + "kind quality-map) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
+            + "(vit.safetensors) and ssl-finetune-vit (vit-ssl.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
+            + "in `vits`, kind quality-map) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
             + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, "
             + "75 busy, 130 interrupted.")
 
     static let definition = StageDefinition(
         name: "patch-quality",
         schema: ConfigSchema(section: "patch-quality", keys: [
-            ConfigKey("vit", .string, default: .string("finetuned"), doc: "which ViT makes the maps: finetuned | original",
-                      check: { v in ["finetuned", "original"].contains(v.stringValue ?? "") ? nil : "must be finetuned or original" }),
+            ConfigKey("vits", .array(.string), default: .array([.string("finetuned"), .string("original")]),
+                      doc: "ViTs that make maps, one set each (q/<vit>/<key>.safetensors): finetuned | original. "
+                          + "Replaces the old single `vit` key (an old config naming `vit` fails as an unknown key)",
+                      check: { v in
+                          guard case let .array(items) = v, !items.isEmpty else { return "must list at least one of finetuned, original" }
+                          let names = items.compactMap(\.stringValue)
+                          if names.count != items.count || !names.allSatisfy(QualityWork.vitNames.contains) {
+                              return "entries must be finetuned or original"
+                          }
+                          return Set(names).count == names.count ? nil : "lists a ViT twice"
+                      }),
             .integer("block", default: 7, doc: "ViT block of the features (paper: 7; capped at the ViT's depth)", in: 1...64),
             ConfigKey("normalization", .string, default: .string("cosine"), doc: "cosine ((cos+1)/2) | min-max",
                       check: { v in ["cosine", "min-max"].contains(v.stringValue ?? "") ? nil : "must be cosine or min-max" }),
@@ -36,7 +45,7 @@ struct PatchQualityStage: ParsableCommand {
             ConfigKey("defect-threshold", .float, default: .float(0.1), doc: "a cell is defective when this share of its pixels changed"),
             .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
         ]),
-        codeVersion: "patch-quality-1",
+        codeVersion: "patch-quality-2",
         upstream: ["score-and-pair", "ssl-finetune-vit", "pretrain-vit", "generate-pool"])
 
     @OptionGroup var common: CommonOptions

@@ -5,6 +5,7 @@ import Models
 import NN
 import Random
 import StageKit
+import Text
 import Training
 import World
 
@@ -19,23 +20,26 @@ struct CLIPCommand: ParsableCommand {
 
     static let definition = StageDefinition(
         name: "pretrain-clip",
-        schema: ConfigSchema(section: "pretrain-clip", keys: commonKeys(steps: 400, batch: 64, lr: 5e-4, warmup: 40, checkpointEvery: 100) + [
-            .integer("vision_width", default: 96, doc: "image tower width", in: 8...4096),
-            .integer("vision_depth", default: 6, doc: "image tower blocks", in: 2...64),
-            .integer("vision_heads", default: 3, doc: "image tower heads", in: 1...64),
-            .integer("vision_mlp", default: 384, doc: "image tower MLP width", in: 8...16384),
-            .integer("text_width", default: 128, doc: "text width (= U-Net cross-attention width)", in: 8...4096),
-            .integer("text_depth", default: 2, doc: "text blocks", in: 1...64),
-            .integer("text_heads", default: 4, doc: "text heads", in: 1...64),
-            .integer("text_mlp", default: 512, doc: "text MLP width", in: 8...16384),
-            .integer("embed_dim", default: 128, doc: "shared embedding width", in: 4...4096),
-        ]),
+        schema: ConfigSchema(section: "pretrain-clip", keys: commonKeys(steps: 400, batch: 64, lr: 5e-4, warmup: 40, checkpointEvery: 100)
+                             + modelKeys),
         codeVersion: codeVersionPrefix + "-clip")
+
+    /// The model-shape keys (shared with `pretrain clip-judge`).
+    static let modelKeys: [ConfigKey] = [
+        .integer("vision_width", default: 96, doc: "image tower width", in: 8...4096),
+        .integer("vision_depth", default: 6, doc: "image tower blocks", in: 2...64),
+        .integer("vision_heads", default: 3, doc: "image tower heads", in: 1...64),
+        .integer("vision_mlp", default: 384, doc: "image tower MLP width", in: 8...16384),
+        .integer("text_width", default: 128, doc: "text width (= U-Net cross-attention width)", in: 8...4096),
+        .integer("text_depth", default: 2, doc: "text blocks", in: 1...64),
+        .integer("text_heads", default: 4, doc: "text heads", in: 1...64),
+        .integer("text_mlp", default: 512, doc: "text MLP width", in: 8...16384),
+        .integer("embed_dim", default: 128, doc: "shared embedding width", in: 4...4096),
+    ]
 
     @OptionGroup var common: CommonOptions
 
-    static func config(_ c: ConfigSection) -> CLIPConfig {
-        let tok = WorldText.tokenizer()
+    static func config(_ c: ConfigSection, tokenizer tok: WordTokenizer = WorldText.tokenizer()) -> CLIPConfig {
         let vision = ViTConfig(imageSize: c.int("resolution"), patchSize: 4, width: c.int("vision_width"), depth: c.int("vision_depth"),
                                heads: c.int("vision_heads"), mlpDim: c.int("vision_mlp"))
         let text = TextEncoderConfig(vocabSize: max(128, tok.vocabularySize), maxLength: tok.maxLength, width: c.int("text_width"),

@@ -7,6 +7,7 @@ import Random
 import StageKit
 import TensorCore
 import Training
+import World
 
 /// Config keys every pretrain stage shares (optimisation, data, checkpoints, import).
 func commonKeys(steps: Int, batch: Int, lr: Double, warmup: Int, checkpointEvery: Int) -> [ConfigKey] {
@@ -42,8 +43,9 @@ func stageSeed(_ r: StageRunner) -> UInt64 {
     return UInt64(k.k0) << 32 | UInt64(k.k1)
 }
 
-func dataConfig(_ r: StageRunner) -> WorldDataConfig {
-    WorldDataConfig(resolution: r.config.int("resolution"), split: .train,
+/// The world data of a stage: training subjects for the pipeline's models, `.validation` for the judges.
+func dataConfig(_ r: StageRunner, split: Split = .train) -> WorldDataConfig {
+    WorldDataConfig(resolution: r.config.int("resolution"), split: split,
                     subjectsPerCategory: r.config.int("subjects_per_category"))
 }
 

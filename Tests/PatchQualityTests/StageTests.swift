@@ -46,19 +46,27 @@ import World
         let items = try db.items(stageRun: pqRun.id)
         #expect(items.filter { $0.status == .failed }.map(\.key).sorted() == ["p00002-gen-0", "p00002-gen-1"])
         #expect(items.filter { $0.status == .done }.count == 5)
+        // One map set per ViT of `vits` (default: both), named and labelled by the ViT; the two differ.
         for key in ["p00000-gen-0", "p00000-gen-1", "p00001-gen-0", "p00001-gen-1"] {
-            let f = try SafeTensors.read(fx.artifact("patch-quality", "q/\(key).safetensors"))
-            for name in ["q_g", "q_r"] {
-                let t = try #require(f.tensors[name])
-                #expect(t.shape == [32, 32])
-                #expect(t.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+            var qg: [String: [Float]] = [:]
+            for vit in ["finetuned", "original"] {
+                let f = try SafeTensors.read(fx.artifact("patch-quality", "q/\(vit)/\(key).safetensors"))
+                for name in ["q_g", "q_r"] {
+                    let t = try #require(f.tensors[name])
+                    #expect(t.shape == [32, 32])
+                    #expect(t.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+                }
+                #expect(f.tensors["q_g_patch"]?.shape == [4, 4])
+                #expect(f.metadata["block"] == "2" && f.metadata["vit"] == vit)
+                qg[vit] = f.tensors["q_g_patch"]?.values
             }
-            #expect(f.tensors["q_g_patch"]?.shape == [4, 4])
-            #expect(f.metadata["block"] == "2" && f.metadata["vit"] == "finetuned")
+            #expect(qg["finetuned"] != qg["original"], "\(key): the two ViTs' maps must differ")
         }
         let artifacts = try db.artifacts(stageRun: pqRun.id)
         #expect(artifacts.filter { $0.kind == "heatmap" }.map(\.relativePath).sorted()
-                == ["artifacts/patch-quality/heatmaps/p00000-gen-0.png", "artifacts/patch-quality/heatmaps/p00000-gen-1.png"])
+                == ["finetuned", "original"].flatMap { v in
+                    ["artifacts/patch-quality/heatmaps/\(v)/p00000-gen-0.png", "artifacts/patch-quality/heatmaps/\(v)/p00000-gen-1.png"]
+                })
         let auroc = try JSONSerialization.jsonObject(with: Data(contentsOf: fx.artifact("patch-quality", "auroc.json"))) as? [String: Any]
         let models = try #require(auroc?["models"] as? [String: Any])
         #expect(Set(models.keys) == ["original", "finetuned"])

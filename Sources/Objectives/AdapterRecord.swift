@@ -1,0 +1,66 @@
+import Foundation
+
+/// `adapter-<name>.json`, written by dpo-train next to each trained adapter: what was trained and how.
+/// `vit` (the ViT whose quality maps a PatchDPO-family loss used: finetuned | original) and `name`
+/// (the run name, see `DPORun.name`) are absent in records written before they existed.
+public struct AdapterRecord: Codable, Sendable, Equatable {
+    public var loss: String
+    public var steps: Int
+    /// The run's own seed (`[dpo-train].seeds` entry).
+    public var seed: UInt64
+    public var codeVersion: String
+    public var config: String
+    public var beta: Double
+    public var finalLoss: Double?
+    public var finalImplicitAccuracy: Double?
+    public var weightsSHA256: String
+    public var vit: String?
+    public var name: String?
+
+    public init(loss: String, steps: Int, seed: UInt64, codeVersion: String, config: String, beta: Double,
+                finalLoss: Double?, finalImplicitAccuracy: Double?, weightsSHA256: String, vit: String? = nil, name: String? = nil) {
+        self.loss = loss; self.steps = steps; self.seed = seed; self.codeVersion = codeVersion; self.config = config
+        self.beta = beta; self.finalLoss = finalLoss; self.finalImplicitAccuracy = finalImplicitAccuracy
+        self.weightsSHA256 = weightsSHA256; self.vit = vit; self.name = name
+    }
+
+    /// Pretty, key-sorted JSON.
+    public func encoded() -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted]
+        return (try? e.encode(self)) ?? Data()
+    }
+}
+
+/// One preference-training run of dpo-train: a loss, the ViT whose quality maps it reads (PatchDPO-family
+/// losses only, else nil) and a seed. `name` = `<loss>[-<vit>]-s<seed>`, e.g. `patchdpo-finetuned-s1`,
+/// `diffusion-dpo-s2`; the outputs are `adapter-<name>.safetensors` and `adapter-<name>.json`.
+public struct DPORun: Sendable, Equatable {
+    public var kind: LossKind
+    public var vit: String?
+    public var seed: Int
+
+    public init(kind: LossKind, vit: String?, seed: Int) {
+        self.kind = kind; self.vit = vit; self.seed = seed
+    }
+
+    public var name: String { kind.rawValue + (vit.map { "-" + $0 } ?? "") + "-s\(seed)" }
+
+    /// Every run, in training order: for each seed, for each loss, for each ViT of `vits` when the loss
+    /// needs quality maps (one run otherwise). The order is a function of the config alone, so a resumed
+    /// stage finds each run at the same global step offset (run index x steps).
+    public static func plan(losses: [LossKind], vits: [String], seeds: [Int]) -> [DPORun] {
+        precondition(!vits.isEmpty || !losses.contains { $0.needsQualityMaps }, "DPORun.plan: PatchDPO losses \(losses) with no ViT")
+        var out: [DPORun] = []
+        for seed in seeds {
+            for kind in losses {
+                if kind.needsQualityMaps {
+                    for v in vits { out.append(DPORun(kind: kind, vit: v, seed: seed)) }
+                } else {
+                    out.append(DPORun(kind: kind, vit: nil, seed: seed))
+                }
+            }
+        }
+        return out
+    }
+}
