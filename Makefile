@@ -22,6 +22,7 @@ test: bootstrap
 	$(SWIFT) test --skip-build
 	scripts/check-safetensors-interop
 	scripts/check-smoke $$($(SWIFT) build --show-bin-path)
+	scripts/check-kill $$($(SWIFT) build --show-bin-path)
 
 # JSON lines on stdout, one per figure; also saved to runs/perf/perf-bench.jsonl (the bench stage's
 # `perf_json` reads it for the report's performance section). The file appears only when perf-bench succeeds.
