@@ -135,6 +135,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
+        .executableTarget(name: "vit-probe", dependencies: [
+            "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
         .executableTarget(name: "render-report", dependencies: ["Report"]),

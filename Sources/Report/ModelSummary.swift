@@ -95,10 +95,12 @@ public enum ModelSummaries {
         return "\(r.setting)|\(loss)|\(r.vit ?? "")|\(baseName(r.name))"
     }
 
-    /// The display name without a seed mention ("patchdpo (finetuned ViT) seed 2" -> "patchdpo (finetuned ViT)").
+    /// The display name without a seed mention ("patchdpo (finetuned ViT) seed 2" -> "patchdpo (finetuned ViT)",
+    /// dpo-train's run names "patchdpo-finetuned-s2" -> "patchdpo-finetuned").
     public static func baseName(_ name: String) -> String {
         let stripped = name.replacingOccurrences(of: #"[\s,;-]*\(?\bseed[\s=:#]*\d+\)?"#, with: "",
                                                  options: [.regularExpression, .caseInsensitive])
+            .replacingOccurrences(of: #"-s\d+$"#, with: "", options: .regularExpression)
         let t = stripped.trimmingCharacters(in: .whitespaces)
         return t.isEmpty ? name : t
     }

@@ -85,3 +85,15 @@ import Testing
     #expect(abs(e.mean! - 10) < 1e-9)
     #expect(abs(e.low! - 10) < 1e-9 && abs(e.high! - 10) < 1e-9)   // every subject +10%: no spread
 }
+
+@Test func dpoTrainRunNamesGroupBySeed() {
+    #expect(ModelSummaries.baseName("patchdpo-finetuned-s2") == "patchdpo-finetuned")
+    #expect(ModelSummaries.baseName("dm-s1") == "dm")
+    #expect(ModelSummaries.baseName("sft") == "sft")
+    let rows = [1, 2].map { s in
+        ModelResult(name: "dm-s\(s)", loss: "dm", vit: nil, trainSeed: s, setting: "all-references",
+                    perSubject: [SubjectScores(subject: "a", dino: Double(s), clipI: 0, clipT: 0, images: 1)])
+    }
+    let names = ModelSummaries.summarise(rows, seed: 1).map(\.name)
+    #expect(names == ["dm-s1", "dm-s2", "dm (mean of 2 seeds)"])
+}
