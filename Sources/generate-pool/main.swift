@@ -49,7 +49,11 @@ struct GeneratePool: ParsableCommand {
             // instead of failing every item.
             let g = try UpstreamModels(runner: r).generator()
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
-                let plan = byKey[item.key]!
+                guard let plan = byKey[item.key] else {
+                    throw PoolError.badConfig(key: "generate-pool.prompts",
+                                              reason: "item \(item.key) of this stage run lies beyond prompts = \(c.int("prompts")); "
+                                                  + "prompts is append-only, so lowering it cannot drop planned items (raise it back, or --force)")
+                }
                 let reference = try Renderer.render(RenderRequest(subject: try plan.worldSubject(), scene: .clean,
                                                                   size: g.resolution)).image
                 let n = plan.seeds.count
