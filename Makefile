@@ -103,7 +103,8 @@ REPORT_SHOT ?= docs/report.png
 .PHONY: report report-shot report-fixture
 report:
 	$(SWIFT) build --product render-report
-	$$($(SWIFT) build --show-bin-path)/render-report $(RUN_DIR)/artifacts/bench/results.json --run-dir $(RUN_DIR) --out $(RUN_DIR)/report
+	$$($(SWIFT) build --show-bin-path)/render-report $(RUN_DIR)/artifacts/bench/results.json --run-dir $(RUN_DIR) --out $(RUN_DIR)/report \
+	  $$(test -f runs/perf/perf-bench.jsonl && echo --perf runs/perf/perf-bench.jsonl)
 
 report-shot:
 	scripts/report-screenshot $(RUN_DIR)/report/index.html $(REPORT_SHOT)

@@ -1,9 +1,11 @@
 // render-report: (re)writes a run's HTML report and tables from a bench results.json, without
 // rerunning the bench stage; `--fixture` renders the built-in fixture (docs/report.png until a real run).
-//   render-report <results.json> [--run-dir DIR] [--out DIR]
+//   render-report <results.json> [--run-dir DIR] [--out DIR] [--perf FILE]
 //   render-report --fixture [--run-dir DIR] [--out DIR]
 // --run-dir: figure paths are relative to it (default: the results file's run, i.e. its
-// grandparent for <run>/artifacts/bench/results.json; "." for --fixture); --out: default <run-dir>/report.
+// grandparent for <run>/artifacts/bench/results.json; "." for --fixture); --out: default <run-dir>/report;
+// --perf: perf-bench JSON lines (runs/perf/perf-bench.jsonl from `make bench`) replacing the results'
+// performance section, for a bench stage that ran before `make bench` did.
 // Exit codes: 0 ok, 64 usage, 65 bad results file, 66 missing input, 74 write error.
 import Foundation
 import Report
@@ -14,17 +16,17 @@ func fail(_ code: Int32, _ message: String) -> Never {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-var runDir: String?, outDir: String?, input: String?, fixture = false
+var runDir: String?, outDir: String?, perfFile: String?, input: String?, fixture = false
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
-    case "--run-dir", "--out":
-        guard let v = args.first else { fail(64, "\(a) needs a directory") }
+    case "--run-dir", "--out", "--perf":
+        guard let v = args.first else { fail(64, "\(a) needs a path") }
         args.removeFirst()
-        if a == "--run-dir" { runDir = v } else { outDir = v }
+        if a == "--run-dir" { runDir = v } else if a == "--out" { outDir = v } else { perfFile = v }
     case "--fixture": fixture = true
     case "-h", "--help":
-        print("usage: render-report (<results.json> | --fixture) [--run-dir DIR] [--out DIR]"); exit(0)
+        print("usage: render-report (<results.json> | --fixture) [--run-dir DIR] [--out DIR] [--perf FILE]"); exit(0)
     default:
         guard !a.hasPrefix("-"), input == nil else { fail(64, "unexpected argument \(a); see --help") }
         input = a
@@ -32,7 +34,7 @@ while !args.isEmpty {
 }
 guard fixture != (input != nil) else { fail(64, "give a results.json or --fixture (not both); see --help") }
 
-let results: BenchResults
+var results: BenchResults
 let defaultRun: URL
 if let input {
     let url = URL(fileURLWithPath: input)
@@ -46,6 +48,12 @@ if let input {
 } else {
     results = ReportFixture.make()
     defaultRun = URL(fileURLWithPath: ".")
+}
+if let perfFile {
+    guard let d = FileManager.default.contents(atPath: perfFile) else { fail(66, "cannot read \(perfFile); run `make bench` first") }
+    let entries = PerfEntry.parse(jsonLines: String(decoding: d, as: UTF8.self))
+    guard !entries.isEmpty else { fail(65, "\(perfFile) holds no perf-bench JSON lines") }
+    results.performance = entries
 }
 let run = runDir.map { URL(fileURLWithPath: $0) } ?? defaultRun
 let out = outDir.map { URL(fileURLWithPath: $0) } ?? run.appendingPathComponent("report")
