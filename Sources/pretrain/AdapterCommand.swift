@@ -42,61 +42,56 @@ struct AdapterCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "adapter.safetensors", kind: "checkpoint/adapter")
+        let out = PretrainOutput(weightsName: "adapter.safetensors", kind: "checkpoint/adapter")
+        try runPretrainStage(Self.definition, options: common, output: out, prepare: { r in
             let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
             let unetFiles = try requiredUpstream(r, stage: "pretrain-unet", name: "unet.safetensors")
-            let inputs = try r.allUpstreamOutputs()
-            try r.runWhole(inputs: inputs) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let c = r.config
-                let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-                let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
-                let schedule = (unetFiles.record.noise ?? NoiseConfig()).schedule
-                let depth = clip.config.vision.depth
-                let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
-                let dim = c.int("dim"), heads = c.int("heads")
-                let rcfg = ResamplerConfig(embeddingDim: clip.config.vision.width, dim: dim, depth: c.int("depth"), heads: heads,
-                                           dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
-                let settings = trainSettings(r)
-                let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-                for a in unet.crossAttentions { a.initImageBranchFromText() }
-                let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: clip.visionModel,
-                                       imageEncoderLayer: layer, schedule: schedule, data: dataConfig(r), seed: settings.seed,
-                                       batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
-                                       dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")))
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                var metrics: [String: Double] = [:]
-                var extra: [NewArtifactBox] = []
-                if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
-                    let vit = try loadViT(vitFiles)
-                    let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
-                                      resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
-                    let gate = try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
-                                                    guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
-                    metrics = gate.metrics
-                    let sheet = gate.sheet
-                    extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))
-                } else {
-                    r.log.warn("no finished pretrain-vit in this run: the adapter gate is not measured (run `pretrain vit` first)")
-                }
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
-                                         training: settings.asRecord, metrics: metrics)
-                rec.resampler = rcfg
-                rec.imageEncoderLayer = layer
-                rec.unet = unet.config
-                rec.noise = unetFiles.record.noise
-                var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
-                for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
-                return outs
+            return (try r.allUpstreamOutputs(), (clipFiles, unetFiles))
+        }) { r, ctx, prepared in
+            let (clipFiles, unetFiles) = prepared
+            let c = r.config
+            let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+            let schedule = (unetFiles.record.noise ?? NoiseConfig()).schedule
+            let depth = clip.config.vision.depth
+            let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
+            let dim = c.int("dim"), heads = c.int("heads")
+            let rcfg = ResamplerConfig(embeddingDim: clip.config.vision.width, dim: dim, depth: c.int("depth"), heads: heads,
+                                       dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
+            let settings = trainSettings(r)
+            let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            for a in unet.crossAttentions { a.initImageBranchFromText() }
+            let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: clip.visionModel,
+                                   imageEncoderLayer: layer, schedule: schedule, data: dataConfig(r), seed: settings.seed,
+                                   batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
+                                   dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")))
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            var metrics: [String: Double] = [:]
+            var extra: [NewArtifactBox] = []
+            if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
+                let vit = try loadViT(vitFiles)
+                let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
+                                  resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
+                let gate = try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
+                                                guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                metrics = gate.metrics
+                let sheet = gate.sheet
+                extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))
+            } else {
+                r.log.warn("no finished pretrain-vit in this run: the adapter gate is not measured (run `pretrain vit` first)")
             }
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                     training: settings.asRecord, metrics: metrics)
+            rec.resampler = rcfg
+            rec.imageEncoderLayer = layer
+            rec.unet = unet.config
+            rec.noise = unetFiles.record.noise
+            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
+            for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+            return outs
         }
     }
 }

@@ -48,32 +48,25 @@ struct CLIPCommand: ParsableCommand {
     }
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "clip.safetensors", kind: "checkpoint/clip")
-            try r.runWhole(inputs: []) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let cfg = Self.config(r.config)
-                let settings = trainSettings(r)
-                let tok = WorldText.tokenizer()
-                let clip = try CLIPModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-                let task = CLIPContrastiveTask(clip: clip, tokenizer: tok, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                let ret = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1)
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
-                                         training: settings.asRecord,
-                                         metrics: ["retrieval_top1": ret.content, "retrieval_top1_exact": ret.exact,
-                                                   "logit_scale": Double(clip.logitScale.value.scalars[0])])
-                rec.clip = cfg
-                rec.tokenizerWords = tok.words
-                return try writeOutputs(ctx, weights: clip.stateDict(), output: out, record: rec)
-            }
+        let out = PretrainOutput(weightsName: "clip.safetensors", kind: "checkpoint/clip")
+        try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
+            let cfg = Self.config(r.config)
+            let settings = trainSettings(r)
+            let tok = WorldText.tokenizer()
+            let clip = try CLIPModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let task = CLIPContrastiveTask(clip: clip, tokenizer: tok, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            let ret = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1)
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
+                                     training: settings.asRecord,
+                                     metrics: ["retrieval_top1": ret.content, "retrieval_top1_exact": ret.exact,
+                                               "logit_scale": Double(clip.logitScale.value.scalars[0])])
+            rec.clip = cfg
+            rec.tokenizerWords = tok.words
+            return try writeOutputs(ctx, weights: clip.stateDict(), output: out, record: rec)
         }
     }
 }

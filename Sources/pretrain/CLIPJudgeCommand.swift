@@ -35,43 +35,36 @@ struct CLIPJudgeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "clip-judge.safetensors", kind: "checkpoint/clip")
-            try r.runWhole(inputs: []) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let c = r.config
-                let tok = WorldText.tokenizer(maxLength: c.int("max_tokens"))
-                let cfg = CLIPCommand.config(c, tokenizer: tok)
-                let settings = trainSettings(r)
-                let clip = try CLIPModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-                let task = CLIPContrastiveTask(clip: clip, tokenizer: tok, data: dataConfig(r, split: .validation), seed: settings.seed,
-                                               batchSize: settings.batchSize, attributeFraction: Float(c.double("attribute_fraction")))
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                let n = c.int("gate_batch")
-                let plain = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1,
-                                                    batchSize: n, split: .test)
-                let attr = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1,
-                                                   batchSize: n, split: .test, attributeCaptions: true)
-                var training = settings.asRecord
-                training["task"] = "contrastive (symmetric InfoNCE), validation subjects, plain + comprehensive captions"
-                training["attribute_fraction"] = "\(c.double("attribute_fraction"))"
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
-                                         training: training,
-                                         metrics: ["retrieval_top1": plain.content, "retrieval_top1_exact": plain.exact,
-                                                   "attribute_retrieval_top1": attr.content, "attribute_retrieval_top1_exact": attr.exact,
-                                                   "retrieval_chance": 1 / Double(n),
-                                                   "logit_scale": Double(clip.logitScale.value.scalars[0])])
-                rec.clip = cfg
-                rec.tokenizerWords = tok.words
-                return try writeOutputs(ctx, weights: clip.stateDict(), output: out, record: rec)
-            }
+        let out = PretrainOutput(weightsName: "clip-judge.safetensors", kind: "checkpoint/clip")
+        try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
+            let c = r.config
+            let tok = WorldText.tokenizer(maxLength: c.int("max_tokens"))
+            let cfg = CLIPCommand.config(c, tokenizer: tok)
+            let settings = trainSettings(r)
+            let clip = try CLIPModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let task = CLIPContrastiveTask(clip: clip, tokenizer: tok, data: dataConfig(r, split: .validation), seed: settings.seed,
+                                           batchSize: settings.batchSize, attributeFraction: Float(c.double("attribute_fraction")))
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            let n = c.int("gate_batch")
+            let plain = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1,
+                                                batchSize: n, split: .test)
+            let attr = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1,
+                                               batchSize: n, split: .test, attributeCaptions: true)
+            var training = settings.asRecord
+            training["task"] = "contrastive (symmetric InfoNCE), validation subjects, plain + comprehensive captions"
+            training["attribute_fraction"] = "\(c.double("attribute_fraction"))"
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
+                                     training: training,
+                                     metrics: ["retrieval_top1": plain.content, "retrieval_top1_exact": plain.exact,
+                                               "attribute_retrieval_top1": attr.content, "attribute_retrieval_top1_exact": attr.exact,
+                                               "retrieval_chance": 1 / Double(n),
+                                               "logit_scale": Double(clip.logitScale.value.scalars[0])])
+            rec.clip = cfg
+            rec.tokenizerWords = tok.words
+            return try writeOutputs(ctx, weights: clip.stateDict(), output: out, record: rec)
         }
     }
 }

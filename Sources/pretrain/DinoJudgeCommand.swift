@@ -40,42 +40,35 @@ struct DinoJudgeCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "dino-judge.safetensors", kind: "checkpoint/vit")
-            try r.runWhole(inputs: []) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let c = r.config
-                let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
-                                    depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"))
-                let settings = trainSettings(r)
-                let key = RNGKey(seed: settings.seed)
-                let vit = try ViT(config: cfg, key: key.fold(in: "init"))
-                let proj = c.int("proj_dim") > 0 ? ProjectionHead(width: cfg.width, output: c.int("proj_dim"), key: key.fold(in: "projection")) : nil
-                var data = dataConfig(r, split: .validation)
-                data.cleanFraction = c.double("clean_fraction")
-                let task = InstanceDiscriminationTask(vit: vit, projection: proj, data: data, seed: settings.seed,
-                                                      subjects: settings.batchSize, perCategory: c.int("per_category"),
-                                                      temperature: Float(c.double("temperature")))
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                let gate = try Gates.instanceRetrieval(embed: Gates.classTokenEmbedding(vit), resolution: cfg.imageSize, seed: settings.seed &+ 1,
-                                                       subjectsPerCategory: c.int("gate_subjects_per_category"),
-                                                       queriesPerSubject: c.int("gate_queries"))
-                var training = settings.asRecord
-                training["task"] = "instance discrimination (InfoNCE), validation subjects"
-                for k in ["per_category", "proj_dim"] { training[k] = "\(c.int(k))" }
-                for k in ["temperature", "clean_fraction"] { training[k] = "\(c.double(k))" }
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
-                                         training: training, metrics: gate.metrics)
-                rec.vit = cfg
-                return try writeOutputs(ctx, weights: vit.stateDict(), output: out, record: rec)
-            }
+        let out = PretrainOutput(weightsName: "dino-judge.safetensors", kind: "checkpoint/vit")
+        try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
+            let c = r.config
+            let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
+                                depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"))
+            let settings = trainSettings(r)
+            let key = RNGKey(seed: settings.seed)
+            let vit = try ViT(config: cfg, key: key.fold(in: "init"))
+            let proj = c.int("proj_dim") > 0 ? ProjectionHead(width: cfg.width, output: c.int("proj_dim"), key: key.fold(in: "projection")) : nil
+            var data = dataConfig(r, split: .validation)
+            data.cleanFraction = c.double("clean_fraction")
+            let task = InstanceDiscriminationTask(vit: vit, projection: proj, data: data, seed: settings.seed,
+                                                  subjects: settings.batchSize, perCategory: c.int("per_category"),
+                                                  temperature: Float(c.double("temperature")))
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            let gate = try Gates.instanceRetrieval(embed: Gates.classTokenEmbedding(vit), resolution: cfg.imageSize, seed: settings.seed &+ 1,
+                                                   subjectsPerCategory: c.int("gate_subjects_per_category"),
+                                                   queriesPerSubject: c.int("gate_queries"))
+            var training = settings.asRecord
+            training["task"] = "instance discrimination (InfoNCE), validation subjects"
+            for k in ["per_category", "proj_dim"] { training[k] = "\(c.int(k))" }
+            for k in ["temperature", "clean_fraction"] { training[k] = "\(c.double(k))" }
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
+                                     training: training, metrics: gate.metrics)
+            rec.vit = cfg
+            return try writeOutputs(ctx, weights: vit.stateDict(), output: out, record: rec)
         }
     }
 }

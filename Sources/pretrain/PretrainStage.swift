@@ -166,3 +166,31 @@ let codeVersionPrefix = "pretrain-1"
 func configureThreads(_ r: StageRunner) {
     Threads.configure(count: max(1, r.run.threads))
 }
+
+/// The skeleton of every pretrain stage: one whole-stage unit on StageKit (threads from the config) whose
+/// body imports the shipped checkpoint when `from` is set and otherwise runs `train`. `prepare` runs before
+/// the unit (so a missing upstream stops the stage with its name) and returns the unit's inputs and what
+/// `train` needs from upstream.
+func runPretrainStage<Prepared>(_ definition: StageDefinition, options: CommonOptions, output: PretrainOutput,
+                                prepare: @escaping (StageRunner) throws -> ([ArtifactRecord], Prepared),
+                                train: @escaping (StageRunner, StageContext, Prepared) throws -> [NewArtifact]) throws {
+    try StageMain.run(stage: definition.name) { runner in
+        let r = try StageRunner(definition, options: options)
+        runner = r
+        configureThreads(r)
+        let (inputs, prepared) = try prepare(r)
+        try r.runWhole(inputs: inputs) { ctx in
+            let from = r.config.string("from")
+            if !from.isEmpty { return try importShipped(ctx, from: from, output: output) }
+            return try train(r, ctx, prepared)
+        }
+    }
+}
+
+/// `runPretrainStage` for a stage with no upstream.
+func runPretrainStage(_ definition: StageDefinition, options: CommonOptions, output: PretrainOutput,
+                      train: @escaping (StageRunner, StageContext) throws -> [NewArtifact]) throws {
+    try runPretrainStage(definition, options: options, output: output, prepare: { _ in ([], ()) }) { r, ctx, _ in
+        try train(r, ctx)
+    }
+}

@@ -35,52 +35,47 @@ struct UNetCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "unet.safetensors", kind: "checkpoint/unet")
+        let out = PretrainOutput(weightsName: "unet.safetensors", kind: "checkpoint/unet")
+        try runPretrainStage(Self.definition, options: common, output: out, prepare: { r in
             let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
-            let inputs = try r.allUpstreamOutputs()
-            try r.runWhole(inputs: inputs) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let c = r.config
-                let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-                let channels = c.value("channels").intArray
-                let cfg = UNetConfig(blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
-                                     crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
-                let settings = trainSettings(r)
-                let noise = NoiseConfig()
-                let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-                let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
-                                             seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")))
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                var metrics: [String: Double] = [:]
-                var extra: [NewArtifactBox] = []
-                if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
-                    let vit = try loadViT(vitFiles)
-                    let gate = try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
-                                                 steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
-                    metrics = gate.metrics
-                    let sheet = gate.sheet
-                    extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "unet-samples.png", kind: "grid"))
-                } else {
-                    r.log.warn("no finished pretrain-vit in this run: the category gate is not measured (run `pretrain vit` first)")
-                }
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
-                                         training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))"]) { a, _ in a },
-                                         metrics: metrics)
-                rec.unet = cfg
-                rec.noise = noise
-                rec.tokenizerWords = WorldText.tokenizer().words
-                var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
-                for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
-                return outs
+            return (try r.allUpstreamOutputs(), clipFiles)
+        }) { r, ctx, prepared in
+            let clipFiles = prepared
+            let c = r.config
+            let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let channels = c.value("channels").intArray
+            let cfg = UNetConfig(blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
+                                 crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
+            let settings = trainSettings(r)
+            let noise = NoiseConfig()
+            let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
+                                         seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")))
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            var metrics: [String: Double] = [:]
+            var extra: [NewArtifactBox] = []
+            if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
+                let vit = try loadViT(vitFiles)
+                let gate = try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
+                                             steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                metrics = gate.metrics
+                let sheet = gate.sheet
+                extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "unet-samples.png", kind: "grid"))
+            } else {
+                r.log.warn("no finished pretrain-vit in this run: the category gate is not measured (run `pretrain vit` first)")
             }
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                     training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))"]) { a, _ in a },
+                                     metrics: metrics)
+            rec.unet = cfg
+            rec.noise = noise
+            rec.tokenizerWords = WorldText.tokenizer().words
+            var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
+            for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+            return outs
         }
     }
 }

@@ -28,32 +28,25 @@ struct ViTCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
-            configureThreads(r)
-            let out = PretrainOutput(weightsName: "vit.safetensors", kind: "checkpoint/vit")
-            try r.runWhole(inputs: []) { ctx in
-                let from = r.config.string("from")
-                if !from.isEmpty { return try importShipped(ctx, from: from, output: out) }
-                let c = r.config
-                let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
-                                    depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
-                                    classes: ObjectCategory.allCases.count)
-                let settings = trainSettings(r)
-                let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-                let task = ViTClassificationTask(vit: vit, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
-                let trainer = Trainer(task: task, settings: settings)
-                try trainWithCheckpoints(ctx, trainer: trainer)
-                trainer.applyEMA()
-                let top1 = try Gates.vitTop1(vit, resolution: cfg.imageSize, seed: settings.seed &+ 1)
-                var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                         steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
-                                         training: settings.asRecord, metrics: ["val_top1": top1])
-                rec.vit = cfg
-                rec.classes = ObjectCategory.allCases.map(\.noun)
-                return try writeOutputs(ctx, weights: vit.stateDict(), output: out, record: rec)
-            }
+        let out = PretrainOutput(weightsName: "vit.safetensors", kind: "checkpoint/vit")
+        try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
+            let c = r.config
+            let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
+                                depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
+                                classes: ObjectCategory.allCases.count)
+            let settings = trainSettings(r)
+            let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let task = ViTClassificationTask(vit: vit, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
+            let trainer = Trainer(task: task, settings: settings)
+            try trainWithCheckpoints(ctx, trainer: trainer)
+            trainer.applyEMA()
+            let top1 = try Gates.vitTop1(vit, resolution: cfg.imageSize, seed: settings.seed &+ 1)
+            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+                                     steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
+                                     training: settings.asRecord, metrics: ["val_top1": top1])
+            rec.vit = cfg
+            rec.classes = ObjectCategory.allCases.map(\.noun)
+            return try writeOutputs(ctx, weights: vit.stateDict(), output: out, record: rec)
         }
     }
 }
