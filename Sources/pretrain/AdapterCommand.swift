@@ -68,29 +68,21 @@ struct AdapterCommand: ParsableCommand {
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
-            var metrics: [String: Double] = [:]
-            var extra: [NewArtifactBox] = []
-            if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
-                let vit = try loadViT(vitFiles)
+            let gate = try runStageGate(r, what: "adapter") { vit in
                 let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
                                   resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
-                let gate = try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
-                                                guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
-                metrics = gate.metrics
-                let sheet = gate.sheet
-                extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "adapter-samples.png", kind: "grid"))
-            } else {
-                r.log.warn("no finished pretrain-vit in this run: the adapter gate is not measured (run `pretrain vit` first)")
+                return try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
+                                            guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
-                                     training: settings.asRecord, metrics: metrics)
+                                     training: settings.asRecord, metrics: gate.metrics)
             rec.resampler = rcfg
             rec.imageEncoderLayer = layer
             rec.unet = unet.config
             rec.noise = unetFiles.record.noise
             var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
-            for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+            if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
             return outs
         }
     }

@@ -4,6 +4,7 @@ import Foundation
 import Generation
 import Imaging
 import Models
+import StageKit
 import TensorCore
 import Training
 import World
@@ -49,4 +50,17 @@ enum GateRuns {
                                title: "adapter: reference, then generated in 4 backgrounds")
         return (m, sheet)
     }
+}
+
+/// A training stage's gate: measured with the run's pretrain-vit as the classifier when that stage has
+/// finished and `gate_steps` > 0, else a warning and no metrics. Returns the metrics and the sample sheet
+/// as PNG bytes (nil when not measured).
+func runStageGate(_ r: StageRunner, what: String,
+                  measure: (ViT) throws -> (metrics: [String: Double], sheet: Image)) throws -> (metrics: [String: Double], sheetPNG: Data?) {
+    guard let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), r.config.int("gate_steps") > 0 else {
+        r.log.warn("no finished pretrain-vit in this run: the \(what) gate is not measured (run `pretrain vit` first)")
+        return ([:], nil)
+    }
+    let gate = try measure(try loadViT(vitFiles))
+    return (gate.metrics, Data(try PNG.encode(gate.sheet)))
 }

@@ -43,7 +43,7 @@ struct UNetCommand: ParsableCommand {
             let clipFiles = prepared
             let c = r.config
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-            let channels = c.value("channels").intArray
+            let channels = c.ints("channels")
             let cfg = UNetConfig(blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
                                  crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
             let settings = trainSettings(r)
@@ -54,37 +54,22 @@ struct UNetCommand: ParsableCommand {
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
-            var metrics: [String: Double] = [:]
-            var extra: [NewArtifactBox] = []
-            if let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), c.int("gate_steps") > 0 {
-                let vit = try loadViT(vitFiles)
-                let gate = try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
-                                             steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
-                metrics = gate.metrics
-                let sheet = gate.sheet
-                extra.append(NewArtifactBox(data: Data(try PNG.encode(sheet)), name: "unet-samples.png", kind: "grid"))
-            } else {
-                r.log.warn("no finished pretrain-vit in this run: the category gate is not measured (run `pretrain vit` first)")
+            let gate = try runStageGate(r, what: "category") { vit in
+                try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
+                                  steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))"]) { a, _ in a },
-                                     metrics: metrics)
+                                     metrics: gate.metrics)
             rec.unet = cfg
             rec.noise = noise
             rec.tokenizerWords = WorldText.tokenizer().words
             var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
-            for e in extra { outs.append(try r.writeArtifact(e.data, name: e.name, kind: e.kind)) }
+            if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "unet-samples.png", kind: "grid")) }
             return outs
         }
     }
-}
-
-/// An extra output to write after the main ones.
-struct NewArtifactBox {
-    let data: Data
-    let name: String
-    let kind: String
 }
 
 /// The classifier ViT of a pretrain-vit record.
@@ -95,11 +80,4 @@ func loadViT(_ files: (weights: URL, record: PretrainRecord)) throws -> ViT {
     let vit = try ViT(config: cfg, key: RNGKey(seed: 0))
     try vit.load(from: files.weights)
     return vit
-}
-
-extension TOMLValue {
-    var intArray: [Int] {
-        guard case let .array(items) = self else { return [] }
-        return items.compactMap { if case let .integer(i) = $0 { return Int(i) } else { return nil } }
-    }
 }
