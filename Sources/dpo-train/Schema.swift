@@ -46,14 +46,3 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])
-
-extension ConfigSection {
-    /// An array-of-integers key (validated by the schema).
-    func ints(_ key: String) -> [Int] {
-        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is not an array") }
-        return items.map { item in
-            guard case let .integer(i) = item else { preconditionFailure("[\(name)].\(key) holds \(item.typeName), not integer") }
-            return Int(i)
-        }
-    }
-}

@@ -165,13 +165,3 @@ struct MatchingDocument: Encodable {
     let images: Int
     let rows: [MatchingRow]
 }
-
-extension ConfigSection {
-    func ints(_ key: String) -> [Int] {
-        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is not an array") }
-        return items.map { item in
-            guard case let .integer(i) = item else { preconditionFailure("[\(name)].\(key) holds \(item.typeName), not integer") }
-            return Int(i)
-        }
-    }
-}

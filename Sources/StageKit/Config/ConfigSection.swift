@@ -56,6 +56,15 @@ public struct ConfigSection: Sendable {
             return s
         }
     }
+
+    /// An array-of-integers key (the schema validates the element type).
+    public func ints(_ key: String) -> [Int] {
+        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is \(value(key).typeName), not array") }
+        return items.map { item in
+            guard case let .integer(i) = item else { preconditionFailure("[\(name)].\(key) holds \(item.typeName), not integer") }
+            return Int(i)
+        }
+    }
 }
 
 extension TOMLDocument {
