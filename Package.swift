@@ -136,7 +136,7 @@ let package = Package(
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
         .executableTarget(name: "vit-probe", dependencies: [
-            "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World",
+            "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helper process for the Manifest two-process claiming test.

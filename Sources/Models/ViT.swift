@@ -5,19 +5,47 @@ import TensorCore
 
 /// timm `PatchEmbed`: a Conv2d(inChannels, width, kernel = stride = patch) as `proj`, flattened to
 /// tokens: images [B, C, H, W] -> [B, (H/p)(W/p), width] in row-major patch order.
+/// With `stemChannels` it is timm's `HybridEmbed`: a convolutional `backbone` first (3x3 convs,
+/// stride 1, padding 1, each followed by GELU), then `proj` over its last channels. A stem gives the
+/// patch tokens translation-equivariant local features, which a patch-4 projection alone learns
+/// slowly on small images (data/checkpoints/README.md).
 public final class PatchEmbed: Module {
+    public let backbone: ConvStem?
     public let proj: Conv2d
 
-    public init(inChannels: Int, width: Int, patch: Int, key: RNGKey) {
-        proj = Conv2d(inChannels, width, kernelSize: patch, stride: patch, key: key.fold(in: "proj"))
+    public init(inChannels: Int, width: Int, patch: Int, stemChannels: [Int] = [], key: RNGKey) {
+        backbone = stemChannels.isEmpty ? nil : ConvStem(inChannels: inChannels, channels: stemChannels, key: key.fold(in: "backbone"))
+        proj = Conv2d(stemChannels.last ?? inChannels, width, kernelSize: patch, stride: patch, key: key.fold(in: "proj"))
     }
 
-    public var children: [(String, any Module)] { [("proj", proj)] }
+    public var children: [(String, any Module)] {
+        var c: [(String, any Module)] = []
+        if let backbone { c.append(("backbone", backbone)) }
+        c.append(("proj", proj))
+        return c
+    }
 
     public func callAsFunction(_ images: Variable) -> Variable {
-        let y = proj(images)                                             // [B, D, h, w]
+        let y = proj(backbone.map { $0(images) } ?? images)             // [B, D, h, w]
         let (b, d) = (y.shape[0], y.shape[1])
         return y.reshaped([b, d, -1]).permuted([0, 2, 1])                // [B, h*w, D]
+    }
+}
+
+/// The `HybridEmbed` backbone: `convs.{i}` = Conv2d(c_{i-1}, c_i, 3, padding 1) + GELU, full resolution.
+public final class ConvStem: Module {
+    public let convs: ModuleList<Conv2d>
+
+    public init(inChannels: Int, channels: [Int], key: RNGKey) {
+        convs = ModuleList(channels.enumerated().map { i, c in
+            Conv2d(i == 0 ? inChannels : channels[i - 1], c, kernelSize: 3, padding: 1, key: key.fold(in: "convs.\(i)"))
+        })
+    }
+
+    public var children: [(String, any Module)] { [("convs", convs)] }
+
+    public func callAsFunction(_ x: Variable) -> Variable {
+        convs.items.reduce(x) { $1($0).gelu() }
     }
 }
 
@@ -47,7 +75,8 @@ public struct ViTOutput {
 /// images [B, C, S, S] in [-1, 1] -> patch tokens [B, N, D] (N = (S/p)^2), class token prepended,
 /// + `pos_embed` [1, 1 + N, D], then `depth` pre-norm `ViTBlock`s, then `norm` (LayerNorm, eps 1e-6);
 /// optional `head` Linear(D, classes) on the normed class token.
-/// Keys (in order): `cls_token` [1, 1, D], `pos_embed` [1, 1+N, D], `patch_embed.proj.{weight,bias}`,
+/// Keys (in order): `cls_token` [1, 1, D], `pos_embed` [1, 1+N, D], with `stemChannels`
+/// `patch_embed.backbone.convs.{i}.{weight,bias}` [c_i, c_{i-1}, 3, 3], `patch_embed.proj.{weight,bias}`,
 /// `blocks.{i}.{norm1, attn.qkv, attn.proj, norm2, mlp.fc1, mlp.fc2}.{weight,bias}`,
 /// `norm.{weight,bias}`, `head.{weight,bias}` when `classes` is set.
 /// Init (timm): `pos_embed` and every Linear trunc-normal(0.02) with zero biases, `cls_token`
@@ -69,7 +98,8 @@ public final class ViT: Module {
         clsToken = Parameter(Init.normal([1, 1, d], std: 1e-6, key: key.fold(in: "cls_token")), requiresGrad: true)
         posEmbed = Parameter(EncoderInit.truncatedNormal([1, config.tokenCount, d], std: 0.02, key: key.fold(in: "pos_embed")),
                              requiresGrad: true)
-        patchEmbed = PatchEmbed(inChannels: config.inChannels, width: d, patch: config.patchSize, key: key.fold(in: "patch_embed"))
+        patchEmbed = PatchEmbed(inChannels: config.inChannels, width: d, patch: config.patchSize, stemChannels: config.stemChannels,
+                                key: key.fold(in: "patch_embed"))
         blocks = ModuleList((0..<config.depth).map { i in
             ViTBlock(width: d, heads: config.heads, mlpDim: config.mlpDim, eps: config.layerNormEps,
                      key: key.fold(in: "blocks.\(i)"))

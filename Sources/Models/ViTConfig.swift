@@ -14,12 +14,15 @@ public struct ViTConfig: Codable, Sendable, Equatable {
     public var layerNormEps: Float = 1e-6
     /// Classes of the optional `head` (nil: no head, the encoder alone).
     public var classes: Int?
+    /// Channels of the optional convolutional stem before the patch projection (timm `HybridEmbed`,
+    /// 3x3 convs at full resolution); empty: the plain timm `PatchEmbed`.
+    public var stemChannels: [Int] = []
 
     /// The MODELS.md default (ViT-Tiny, depth 12, 32x32, patch 4, no head).
     public init() {}
 
     public init(imageSize: Int = 32, patchSize: Int = 4, inChannels: Int = 3, width: Int = 192, depth: Int = 12,
-                heads: Int = 3, mlpDim: Int = 768, layerNormEps: Float = 1e-6, classes: Int? = nil) {
+                heads: Int = 3, mlpDim: Int = 768, layerNormEps: Float = 1e-6, classes: Int? = nil, stemChannels: [Int] = []) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.inChannels = inChannels
@@ -29,6 +32,7 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         self.mlpDim = mlpDim
         self.layerNormEps = layerNormEps
         self.classes = classes
+        self.stemChannels = stemChannels
     }
 
     /// A tiny ViT for tests: 16x16, patch 4 (16 tokens + cls), width 32, depth 3, heads 2, MLP 64.
@@ -52,10 +56,11 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         try require(mlpDim > 0, "ViT", "mlpDim", mlpDim, "must be positive")
         try require(layerNormEps > 0, "ViT", "layerNormEps", layerNormEps, "must be positive")
         if let classes { try require(classes > 0, "ViT", "classes", classes, "must be positive when set") }
+        for c in stemChannels { try require(c > 0, "ViT", "stemChannels", c, "must be positive") }
     }
 
     enum CodingKeys: String, CodingKey {
-        case imageSize, patchSize, inChannels, width, depth, heads, mlpDim, layerNormEps, classes
+        case imageSize, patchSize, inChannels, width, depth, heads, mlpDim, layerNormEps, classes, stemChannels
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,5 +75,6 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         mlpDim = try c.decodeIfPresent(Int.self, forKey: .mlpDim) ?? d.mlpDim
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? d.layerNormEps
         classes = try c.decodeIfPresent(Int.self, forKey: .classes)
+        stemChannels = try c.decodeIfPresent([Int].self, forKey: .stemChannels) ?? []
     }
 }

@@ -56,17 +56,27 @@ public enum DefectBenchmark {
     /// AUROC of q_g at `block` of `vit` over `samples`.
     public static func evaluate(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
                                 foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
-        let p = vit.config.patchSize, s = vit.config.imageSize
-        var cells: [(qg: [Float], foreground: [Bool], defective: [Bool])] = []
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
+        return evaluate(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
+                        patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
+                        foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+    }
+
+    /// AUROC of q_g from any cell features (generated, reference) per sample, on a `patch`-pixel grid
+    /// of `size`-pixel images: how a ViT block compares with e.g. raw-pixel features.
+    public static func evaluate(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
+                                patch p: Int, size s: Int, normalization: QualityNormalization,
+                                foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
+        precondition(features.count == samples.count, "DefectBenchmark: \(features.count) feature pairs for \(samples.count) samples")
+        var cells: [(qg: [Float], foreground: [Bool], defective: [Bool])] = []
         for (j, sample) in samples.enumerated() {
             precondition(sample.generated.width == s && sample.reference.width == s,
                          "DefectBenchmark: samples of width \(sample.generated.width), ViT size \(s)")
             let fgG = PatchMask.cells(sample.generatedCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
             let fgR = PatchMask.cells(sample.referenceCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
             let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
-            let maps = QualityMaps(generated: gens[j][block]!, reference: refs[j][block]!, generatedForeground: fgG,
+            let maps = QualityMaps(generated: features[j].generated, reference: features[j].reference, generatedForeground: fgG,
                                    referenceForeground: fgR, normalization: normalization)
             cells.append((maps.qg, fgG, bad))
         }

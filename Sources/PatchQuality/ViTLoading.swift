@@ -6,7 +6,8 @@ import Random
 
 /// Builds a ViT from a safetensors file (timm keys, MODELS.md) without being told its config:
 /// every size is read from the shapes (`pos_embed` [1, 1+N, D], `patch_embed.proj.weight`
-/// [D, C, p, p], `blocks.{i}.mlp.fc1.weight` [M, D], `head.weight` [K, D]); only the head count
+/// [D, C, p, p], `patch_embed.backbone.convs.{i}.weight` [c_i, c_{i-1}, 3, 3] when the model has a conv
+/// stem, `blocks.{i}.mlp.fc1.weight` [M, D], `head.weight` [K, D]); only the head count
 /// cannot be, so it comes from `heads` (the pretrain record), else the file's metadata `heads`, else
 /// 3 (MODELS.md). The file is then loaded strictly (every key and shape checked by name).
 public enum ViTLoading {
@@ -18,7 +19,13 @@ public enum ViTLoading {
             return t.shape
         }
         let pos = try shape("pos_embed"), conv = try shape("patch_embed.proj.weight")
-        guard pos.count == 3, conv.count == 4, conv[2] == conv[3], conv[0] == pos[2] else {
+        var stem: [[Int]] = []                                           // HybridEmbed backbone conv shapes
+        while let t = file.tensors["patch_embed.backbone.convs.\(stem.count).weight"] { stem.append(t.shape) }
+        let inChannels = stem.first.map { $0.count == 4 ? $0[1] : -1 } ?? conv[1]
+        for (i, w) in stem.enumerated() where w.count != 4 || w[2] != 3 || w[3] != 3 || w[1] != (i == 0 ? inChannels : stem[i - 1][0]) {
+            throw PatchQualityError.badViTCheckpoint(path: path, detail: "patch_embed.backbone.convs.\(i).weight \(w) does not chain 3x3 convs")
+        }
+        guard pos.count == 3, conv.count == 4, conv[2] == conv[3], conv[0] == pos[2], conv[1] == (stem.last?[0] ?? conv[1]) else {
             throw PatchQualityError.badViTCheckpoint(path: path, detail: "pos_embed \(pos) and patch_embed.proj.weight \(conv) disagree")
         }
         let n = pos[1] - 1, side = Int(Double(n).squareRoot().rounded())
@@ -31,7 +38,8 @@ public enum ViTLoading {
         var c = ViTConfig()
         c.width = pos[2]
         c.patchSize = conv[2]
-        c.inChannels = conv[1]
+        c.inChannels = inChannels
+        c.stemChannels = stem.map { $0[0] }
         c.imageSize = side * conv[2]
         c.depth = depth
         c.mlpDim = fc1[0]

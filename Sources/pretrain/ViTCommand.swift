@@ -22,6 +22,14 @@ struct ViTCommand: ParsableCommand {
             .integer("heads", default: 3, doc: "attention heads", in: 1...64),
             .integer("mlp", default: 384, doc: "MLP hidden width", in: 8...16384),
             .integer("patch", default: 4, doc: "patch size", in: 1...64),
+            ConfigKey("clean_fraction", .float, default: .float(0.1),
+                      doc: "share of training renders on the clean background (the rest textured); textured-only data stalls at chance",
+                      check: { v in
+                          if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
+                          return nil
+                      }),
+            ConfigKey("stem", .array(.integer), default: .array([]),
+                      doc: "channels of a conv stem (3x3 convs + GELU, timm HybridEmbed `patch_embed.backbone`) before the patch projection; [] = none"),
         ]),
         codeVersion: codeVersionPrefix + "-vit")
 
@@ -33,10 +41,12 @@ struct ViTCommand: ParsableCommand {
             let c = r.config
             let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
                                 depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
-                                classes: ObjectCategory.allCases.count)
+                                classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"))
             let settings = trainSettings(r)
             let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
-            let task = ViTClassificationTask(vit: vit, data: dataConfig(r), seed: settings.seed, batchSize: settings.batchSize)
+            var data = dataConfig(r)
+            data.cleanFraction = c.double("clean_fraction")
+            let task = ViTClassificationTask(vit: vit, data: data, seed: settings.seed, batchSize: settings.batchSize)
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()

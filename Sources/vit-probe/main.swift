@@ -16,6 +16,12 @@ import World
 /// e.g. `vit-probe --steps 400 --subjects 3000 --clean 1 --canonical-steps 400`.
 struct VitProbe: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vit-probe",
+                                                    abstract: "Diagnostics of the patch-feature ViT (not a stage).",
+                                                    subcommands: [TrainProbe.self, AurocProbe.self], defaultSubcommand: TrainProbe.self)
+}
+
+struct TrainProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "train",
                                                     abstract: "Train a small ViT classifier on world renders and report accuracies.")
     @Option(help: "optimizer steps") var steps = 300
     @Option(help: "batch size") var batch = 32
@@ -27,13 +33,15 @@ struct VitProbe: ParsableCommand {
     @Flag(help: "canonical pose throughout (no random pose)") var noPose = false
     @Option(help: "ViT depth") var depth = 4
     @Option(help: "ViT width (MLP 4x, 2 heads)") var width = 64
+    @Option(help: "conv stem channels, comma-separated (empty: plain patch embedding)") var stem = ""
     @Option(help: "seed") var seed: UInt64 = 1
     @Option(help: "worker threads") var threads = 2
 
     func run() throws {
         Threads.configure(count: threads)
         let cfg = ViTConfig(imageSize: 32, patchSize: 4, width: width, depth: depth, heads: 2, mlpDim: 4 * width,
-                            classes: ObjectCategory.allCases.count)
+                            classes: ObjectCategory.allCases.count,
+                            stemChannels: stem.split(separator: ",").compactMap { Int($0) })
         let vit = try ViT(config: cfg, key: RNGKey(seed: seed).fold(in: "init"))
         var opt = AdamW(learningRate: lr, weightDecay: 0.05)
         var hits: [Int] = []

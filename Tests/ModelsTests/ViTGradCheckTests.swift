@@ -31,6 +31,18 @@ import TestSupport
         #expect(n == vit.namedParameters().count + 1)
     }
 
+    @Test func vitWithConvStem() throws {
+        let vit = try ViT(config: ViTConfig(imageSize: 8, patchSize: 4, width: 8, depth: 1, heads: 2, mlpDim: 16, classes: 3,
+                                            stemChannels: [4, 5]), key: RNGKey(seed: 1))
+        Self.randomize(vit, seed: 4)
+        var rng = TestRNG(seed: 5)
+        let n = moduleGradCheck(vit, inputs: [rng.tensor([2, 3, 8, 8])], seed: 9) { xs in
+            let out = vit.forward(xs[0], taps: [1])
+            return concat([try! #require(out.taps[1]).reshaped([2, -1]), vit.head!(out.classToken)], axis: 1)
+        }
+        #expect(n == vit.namedParameters().count + 1)
+    }
+
     @Test func textEncoderStatesAndPooled() throws {
         let enc = try TextEncoder(config: TextEncoderConfig(vocabSize: 12, maxLength: 5, width: 8, depth: 2, heads: 2, mlpDim: 16),
                                   key: RNGKey(seed: 4))

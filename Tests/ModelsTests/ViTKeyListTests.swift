@@ -16,6 +16,19 @@ import Random
         #expect(keys.suffix(2).map(\.0) == ["head.weight", "head.bias"])
         #expect(keys.suffix(2).map(\.1) == [[5, 32], [5]])
     }
+
+    @Test func convStemAddsHybridEmbedBackboneKeysBeforeProj() throws {
+        var config = ViTConfig.xs
+        config.stemChannels = [8, 16]
+        let keys = try ViT(config: config, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) }
+        let embed = keys.filter { $0.0.hasPrefix("patch_embed.") }
+        #expect(embed.map(\.0) == ["patch_embed.backbone.convs.0.weight", "patch_embed.backbone.convs.0.bias",
+                                   "patch_embed.backbone.convs.1.weight", "patch_embed.backbone.convs.1.bias",
+                                   "patch_embed.proj.weight", "patch_embed.proj.bias"])
+        #expect(embed.map(\.1) == [[8, 3, 3, 3], [8], [16, 8, 3, 3], [16], [32, 16, 4, 4], [32]])
+        let plain = try ViT(config: .xs, key: RNGKey(seed: 1)).namedParameters().map(\.0)
+        #expect(keys.map(\.0).filter { !$0.hasPrefix("patch_embed.backbone.") } == plain)
+    }
 }
 
 /// Every parameter of `ViT(config: ViTConfig())` in walk order with its shape (timm names).

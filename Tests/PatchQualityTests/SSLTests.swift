@@ -181,6 +181,19 @@ enum Fixture {
         #expect(loaded.config == config && loaded.stateDict() == vit.stateDict())
     }
 
+    @Test func aConvStemIsInferredFromItsBackboneKeys() throws {
+        var config = ViTConfig.xs
+        config.stemChannels = [6, 8]
+        let vit = try Fixture.randomized(config, seed: 10)
+        var file = vit.stateDict()
+        let loaded = try ViTLoading.load(file, path: "mem", heads: 2)
+        #expect(loaded.config == config && loaded.stateDict() == vit.stateDict())
+        file.tensors["patch_embed.backbone.convs.1.weight"] = file.tensors["patch_embed.backbone.convs.0.weight"]   // [6, 3, 3, 3]
+        #expect(throws: PatchQualityError.badViTCheckpoint(path: "mem", detail: "patch_embed.backbone.convs.1.weight [6, 3, 3, 3] does not chain 3x3 convs")) {
+            try ViTLoading.load(file, path: "mem", heads: 2)
+        }
+    }
+
     @Test func headsFromARecord() {
         #expect(ViTLoading.heads(inRecord: Data(#"{"config":{"vit":{"heads":4}},"steps":10}"#.utf8)) == 4)
         // The pretrain-vit record as written by `pretrain vit` (abridged).
