@@ -23,18 +23,25 @@ public enum UpstreamTables {
         return out.filter { $0.afterPct.isFinite }.sorted { ($0.source, $0.block) < ($1.source, $1.block) }
     }
 
-    /// patch-quality's `auroc.json` ({block, samples, models: {<vit>: {auroc?, positives, negatives}}})
-    /// -> one row per ViT with an AUROC (patches = positives + negatives, images = samples).
+    /// patch-quality's `auroc.json` ({block, samples, models: {<vit>: {auroc?, positives, negatives}},
+    /// byDefect?: {<vit>: {<kind>: ...}}}) -> one row per ViT with an AUROC (patches = positives + negatives,
+    /// images = samples), then its per-kind rows (images = nil: the kinds split the samples).
     public static func auroc(_ data: Data, path: String) throws(BenchError) -> [AUROCRow] {
         struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int }
-        struct Doc: Decodable { var block: Int; var samples: Int; var models: [String: Result] }
+        struct Doc: Decodable { var block: Int; var samples: Int; var models: [String: Result]; var byDefect: [String: [String: Result]]? }
         let doc: Doc
         do { doc = try JSONDecoder().decode(Doc.self, from: data) } catch {
             throw .badFile(path: path, reason: "not an AUROC table: \(error)", hint: "rerun patch-quality")
         }
-        return doc.models.keys.sorted().compactMap { k in
+        return doc.models.keys.sorted().flatMap { k -> [AUROCRow] in
             let r = doc.models[k]!
-            return r.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: r.positives + r.negatives, images: doc.samples) }
+            guard let a = r.auroc else { return [] }
+            let kinds = doc.byDefect?[k] ?? [:]
+            return [AUROCRow(vit: k, block: doc.block, auroc: a, patches: r.positives + r.negatives, images: doc.samples)]
+                + kinds.keys.sorted().compactMap { kind in
+                    let x = kinds[kind]!
+                    return x.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: x.positives + x.negatives, images: nil, defect: kind) }
+                }
         }
     }
 }

@@ -143,9 +143,13 @@ public final class ViT: Module {
         return ViTOutput(taps: kept, final: norm(x))
     }
 
-    /// Class logits `head(norm(x)[:, 0])`, [B, classes]. The model must have a head.
+    /// Class logits `head(norm(x)[:, 0])` (pool "token") or `head(mean_i norm(x)[:, 1 + i])` (pool
+    /// "avg"), [B, classes]. The model must have a head.
     public func logits(_ images: Variable) -> Variable {
         guard let head else { preconditionFailure("ViT.logits: config has no `classes`, so the model has no head") }
-        return head(forward(images).classToken)
+        let out = forward(images)
+        guard config.pool == "avg" else { return head(out.classToken) }
+        let f = out.final
+        return head(f.slice(axis: 1, start: 1, end: f.shape[1]).mean(axes: [1]))
     }
 }

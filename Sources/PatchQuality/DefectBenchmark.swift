@@ -15,6 +15,10 @@ public struct DefectSample: Sendable {
     public var generatedCoverage: [Float]
     public var defectMask: [UInt8]
     public var defect: String
+
+    /// The defect without its parameters ("shift-decal(0.18,-0.12)" -> "shift-decal"): the row
+    /// label of the per-kind AUROC.
+    public var kind: String { String(defect.prefix { $0 != "(" }) }
 }
 
 /// AUROC of per-patch quality against injected defects: over the foreground cells of every
@@ -68,9 +72,31 @@ public enum DefectBenchmark {
     public static func evaluate(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
                                 patch p: Int, size s: Int, normalization: QualityNormalization,
                                 foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
+        score(cells(features: features, samples: samples, patch: p, size: s, normalization: normalization,
+                    foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold))
+    }
+
+    /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass.
+    public static func evaluateByKind(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
+                                      foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
+        let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
+        let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
+        let c = cells(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples, patch: vit.config.patchSize,
+                      size: vit.config.imageSize, normalization: normalization, foregroundThreshold: foregroundThreshold,
+                      defectThreshold: defectThreshold)
+        var byKind: [String: Result] = [:]
+        for kind in Set(samples.map(\.kind)) {
+            byKind[kind] = score(zip(samples, c).filter { $0.0.kind == kind }.map(\.1))
+        }
+        return (score(c), byKind)
+    }
+
+    /// Per sample: q_g, the generated image's foreground cells and the defect labels of its cells.
+    static func cells(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
+                      patch p: Int, size s: Int, normalization: QualityNormalization,
+                      foregroundThreshold: Float, defectThreshold: Float) -> [(qg: [Float], foreground: [Bool], defective: [Bool])] {
         precondition(features.count == samples.count, "DefectBenchmark: \(features.count) feature pairs for \(samples.count) samples")
-        var cells: [(qg: [Float], foreground: [Bool], defective: [Bool])] = []
-        for (j, sample) in samples.enumerated() {
+        return samples.enumerated().map { j, sample in
             precondition(sample.generated.width == s && sample.reference.width == s,
                          "DefectBenchmark: samples of width \(sample.generated.width), ViT size \(s)")
             let fgG = PatchMask.cells(sample.generatedCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
@@ -78,9 +104,8 @@ public enum DefectBenchmark {
             let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
             let maps = QualityMaps(generated: features[j].generated, reference: features[j].reference, generatedForeground: fgG,
                                    referenceForeground: fgR, normalization: normalization)
-            cells.append((maps.qg, fgG, bad))
+            return (maps.qg, fgG, bad)
         }
-        return score(cells)
     }
 
     /// AUROC of 1 - q_g against the defect labels over the foreground cells of every sample.

@@ -149,15 +149,17 @@ public struct PatchMatchingRow: Codable, Sendable, Equatable {
     }
 }
 
-/// Patch-quality AUROC against injected defects for one ViT ("original" or "finetuned").
+/// Patch-quality AUROC against injected defects for one ViT ("original" or "finetuned"), over all
+/// defects (`defect` nil) or one defect kind; `images` is nil for a kind (its share of the samples).
 public struct AUROCRow: Codable, Sendable, Equatable {
     public var vit: String
     public var block: Int
     public var auroc: Double
     public var patches: Int
-    public var images: Int
-    public init(vit: String, block: Int, auroc: Double, patches: Int, images: Int) {
-        self.vit = vit; self.block = block; self.auroc = auroc; self.patches = patches; self.images = images
+    public var images: Int?
+    public var defect: String?
+    public init(vit: String, block: Int, auroc: Double, patches: Int, images: Int?, defect: String? = nil) {
+        self.vit = vit; self.block = block; self.auroc = auroc; self.patches = patches; self.images = images; self.defect = defect
     }
 }
 

@@ -96,11 +96,12 @@ public enum HeadlineGoals {
 
     static func aurocGoalCheck(_ rows: [AUROCRow]) -> GoalCheck {
         let goal = "patch-quality AUROC >= \(fmt(aurocGoal)) against injected defects"
-        guard let r = rows.first(where: { $0.vit == "finetuned" }) ?? rows.max(by: { $0.auroc < $1.auroc }) else {
+        let all = rows.filter { $0.defect == nil }
+        guard let r = all.first(where: { $0.vit == "finetuned" }) ?? all.max(by: { $0.auroc < $1.auroc }) else {
             return GoalCheck(goal: goal, status: .notMeasured, detail: "no AUROC rows")
         }
         return GoalCheck(goal: goal, status: r.auroc >= aurocGoal ? .met : .notMet,
-                         detail: "\(r.vit) ViT, block \(r.block): \(Cell.format(r.auroc, 3)) over \(r.patches) patches of \(r.images) images")
+                         detail: "\(r.vit) ViT, block \(r.block): \(Cell.format(r.auroc, 3)) over \(r.patches) patches of \(r.images.map(String.init) ?? "?") images")
     }
 
     static func fmt(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(v) }

@@ -98,13 +98,16 @@ public enum PaperTables {
                       + "w_rg = 0 is the reference model, 1 the trained model."])
     }
 
-    /// Patch-quality AUROC against injected defects, per ViT.
+    /// Patch-quality AUROC against injected defects, per ViT: all defects (the goal row), then per kind.
     public static func auroc(_ a: [AUROCRow], goal: Double = HeadlineGoals.aurocGoal) -> Table {
         Table(id: "auroc", title: "Patch-quality AUROC against injected defects",
-              columns: ["ViT", "Block", "Images", "Patches", "AUROC", "Goal"],
-              rows: a.map { [.text($0.vit), .int($0.block), .int($0.images), .int($0.patches), .number($0.auroc, digits: 3),
-                             .text($0.auroc >= goal ? "met (>= \(goal))" : "not met (< \(goal))")] },
-              notes: ["Probability that a defective patch gets a lower quality than a clean one (ties count half)."])
+              columns: ["ViT", "Block", "Defects", "Images", "Patches", "AUROC", "Goal"],
+              rows: a.map { [.text($0.vit), .int($0.block), .text($0.defect ?? "all"), $0.images.map { .int($0) } ?? .text(""),
+                             .int($0.patches), .number($0.auroc, digits: 3),
+                             .text($0.defect != nil ? "" : $0.auroc >= goal ? "met (>= \(goal))" : "not met (< \(goal))")] },
+              notes: ["Probability that a defective patch gets a lower quality than a clean one (ties count half).",
+                      "Per-kind rows split the same samples. q_g is a max over reference patches, so a shifted decal, "
+                      + "which still appears in the reference, is invisible to it by construction."])
     }
 
     /// `make bench` figures, as parsed by `PerfEntry.parse(jsonLines:)`.

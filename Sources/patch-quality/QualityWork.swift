@@ -132,11 +132,12 @@ final class QualityWork {
                                                   size: original.config.imageSize)
         let norm = QualityNormalization(rawValue: c.string("normalization"))!
         var doc = AUROCDocument(block: block(original), normalization: norm.rawValue, samples: samples.count,
-                                defectThreshold: c.double("defect-threshold"), models: [:])
+                                defectThreshold: c.double("defect-threshold"), models: [:], byDefect: [:])
         for (name, v) in [("original", original), ("finetuned", finetuned)] {
-            let res = DefectBenchmark.evaluate(v, samples: samples, block: block(v), normalization: norm,
-                                               defectThreshold: Float(c.double("defect-threshold")))
+            let (res, byKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: block(v), normalization: norm,
+                                                               defectThreshold: Float(c.double("defect-threshold")))
             doc.models[name] = res
+            doc.byDefect[name] = byKind
             if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
             r.log.info("AUROC (\(name) ViT, block \(block(v))): \(res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") "
                        + "over \(res.positives) defective / \(res.negatives) clean foreground cells")
@@ -154,4 +155,7 @@ struct AUROCDocument: Encodable {
     let samples: Int
     let defectThreshold: Double
     var models: [String: DefectBenchmark.Result]
+    /// The same per defect kind (recolor-decal, drop-stripe, blur-decal, shift-decal, ...): a
+    /// shifted decal still matches the reference somewhere, so max-over-patches quality cannot see it.
+    var byDefect: [String: [String: DefectBenchmark.Result]]
 }

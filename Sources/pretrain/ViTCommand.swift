@@ -28,6 +28,12 @@ struct ViTCommand: ParsableCommand {
                           if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
                           return nil
                       }),
+            ConfigKey("pool", .string, default: .string("token"),
+                      doc: "what the head reads: token (class token) | avg (mean patch token, timm global_pool avg)",
+                      check: { v in
+                          if case let .string(x) = v, x != "token" && x != "avg" { return "\"\(x)\" is not token or avg" }
+                          return nil
+                      }),
             ConfigKey("stem", .array(.integer), default: .array([]),
                       doc: "channels of a conv stem (3x3 convs + GELU, timm HybridEmbed `patch_embed.backbone`) before the patch projection; [] = none"),
         ]),
@@ -41,7 +47,7 @@ struct ViTCommand: ParsableCommand {
             let c = r.config
             let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
                                 depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
-                                classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"))
+                                classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"), pool: c.string("pool"))
             let settings = trainSettings(r)
             let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             var data = dataConfig(r)

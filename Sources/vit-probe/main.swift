@@ -1,6 +1,7 @@
 import ArgumentParser
 import Autograd
 import Foundation
+import Imaging
 import Models
 import NN
 import Optim
@@ -34,14 +35,16 @@ struct TrainProbe: ParsableCommand {
     @Option(help: "ViT depth") var depth = 4
     @Option(help: "ViT width (MLP 4x, 2 heads)") var width = 64
     @Option(help: "conv stem channels, comma-separated (empty: plain patch embedding)") var stem = ""
+    @Option(help: "classifier pooling: token | avg") var pool = "token"
     @Option(help: "seed") var seed: UInt64 = 1
+    @Option(help: "write the first training batch as a labelled contact sheet PNG here") var dumpBatch: String?
     @Option(help: "worker threads") var threads = 2
 
     func run() throws {
         Threads.configure(count: threads)
         let cfg = ViTConfig(imageSize: 32, patchSize: 4, width: width, depth: depth, heads: 2, mlpDim: 4 * width,
                             classes: ObjectCategory.allCases.count,
-                            stemChannels: stem.split(separator: ",").compactMap { Int($0) })
+                            stemChannels: stem.split(separator: ",").compactMap { Int($0) }, pool: pool)
         let vit = try ViT(config: cfg, key: RNGKey(seed: seed).fold(in: "init"))
         var opt = AdamW(learningRate: lr, weightDecay: 0.05)
         var hits: [Int] = []
@@ -52,6 +55,14 @@ struct TrainProbe: ParsableCommand {
                 data.cleanFraction = 1 - (1 - clean) * Double(step - canonicalSteps) / Double(rampSteps)
             }
             let b = try WorldData.batch(seed: seed, step: step, size: batch, config: data)
+            if step == 0, let dumpBatch {
+                let s = cfg.imageSize, n = s * s * 3
+                let items = try (0..<batch).map { i in
+                    (image: try Image(chw: Array(b.images.scalars[(i * n)..<((i + 1) * n)]), width: s, height: s, channels: 3),
+                     caption: Optional(ObjectCategory.allCases[Int(b.labels[i])].noun))
+                }
+                try PNG.write(ContactSheet(columns: 8, scale: 3).render(items), to: dumpBatch)
+            }
             let params = vit.namedParameters()
             for (_, p) in params { p.grad = nil }
             vit.train(true)

@@ -54,6 +54,15 @@ import World
         let a = try UpstreamTables.auroc(Data(au.utf8), path: "auroc.json")
         #expect(a.map(\.vit) == ["finetuned", "original"] && a[0].auroc == 0.7 && a[0].patches == 40 && a[0].images == 24)
         #expect(throws: BenchError.self) { try UpstreamTables.auroc(Data("{}".utf8), path: "auroc.json") }
+        let kinds = """
+        {"block": 7, "samples": 24, "models": {"original": {"auroc": 0.6, "positives": 10, "negatives": 30}},
+         "byDefect": {"original": {"shift-decal": {"auroc": 0.5, "positives": 6, "negatives": 9},
+                                   "recolor-decal": {"auroc": 0.8, "positives": 4, "negatives": 21},
+                                   "drop-stripe": {"positives": 0, "negatives": 3}}}}
+        """
+        let k = try UpstreamTables.auroc(Data(kinds.utf8), path: "auroc.json")
+        #expect(k.map(\.defect) == [nil, "recolor-decal", "shift-decal"])              // all first, kinds sorted, no-AUROC kind dropped
+        #expect(k[1].auroc == 0.8 && k[1].patches == 25 && k[1].images == nil && k[0].images == 24)
     }
 
     @Test func adapterRecordsWithAndWithoutOptionalFields() throws {

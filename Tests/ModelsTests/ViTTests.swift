@@ -72,6 +72,24 @@ import TestSupport
         EncoderTestSupport.expectMatches("logits", logits.value, manual.value, atol: 0, rtol: 0)
     }
 
+    @Test func avgPoolLogitsReadTheMeanPatchToken() throws {
+        var config = ViTConfig.xs
+        config.classes = 4
+        config.pool = "avg"
+        let vit = try ViT(config: config, key: RNGKey(seed: 9))
+        let x = Variable(Self.images(2, 16, seed: 10))
+        let logits = withNoGrad { vit.logits(x) }.value
+        let head = try #require(vit.head)
+        let f = withNoGrad { vit.forward(x).final }.value                      // [2, 17, 32]
+        var mean = [Float](repeating: 0, count: 2 * 32)
+        for b in 0..<2 { for t in 1..<17 { for d in 0..<32 { mean[b * 32 + d] += f.scalars[(b * 17 + t) * 32 + d] / 16 } } }
+        let manual = withNoGrad { head(Variable(Tensor(shape: [2, 32], scalars: mean))) }.value
+        EncoderTestSupport.expectMatches("avg logits", logits, manual, atol: 1e-5, rtol: 1e-5)
+        let token = withNoGrad { head(vit.forward(x).classToken) }.value
+        #expect(zip(token.scalars, logits.scalars).contains { abs($0 - $1) > 1e-3 })
+        #expect(throws: EncoderError.self) { try ViT(config: ViTConfig(pool: "max"), key: RNGKey(seed: 0)) }
+    }
+
     @Test func initialisationFollowsTimm() throws {
         let vit = try ViT(config: .xs, key: RNGKey(seed: 11))
         #expect(vit.clsToken.value.scalars.allSatisfy { abs($0) < 1e-5 })

@@ -1,4 +1,5 @@
 import Testing
+import Models
 @testable import PatchQuality
 
 @Suite struct AUROCTests {
@@ -34,5 +35,19 @@ import Testing
         let c: (qg: [Float], foreground: [Bool], defective: [Bool]) = ([0.25], [true], [false])
         let r2 = DefectBenchmark.score([a, b, c])
         #expect(r2.positives == 2 && r2.negatives == 4 && abs(r2.auroc! - 7.0 / 8.0) < 1e-12)
+    }
+
+    /// The per-kind results partition the cells of the overall one and each equals the overall
+    /// score restricted to that kind's samples.
+    @Test func perKindResultsPartitionTheSamples() throws {
+        let vit = try Fixture.randomized(ViTConfig.xs, seed: 3)
+        let samples = try DefectBenchmark.samples(count: 12, seed: 2, size: 16)
+        let (all, byKind) = DefectBenchmark.evaluateByKind(vit, samples: samples, block: 2, normalization: .cosine)
+        #expect(Set(byKind.keys) == Set(samples.map(\.kind)) && byKind.keys.allSatisfy { !$0.contains("(") })
+        #expect(byKind.values.map(\.positives).reduce(0, +) == all.positives)
+        #expect(byKind.values.map(\.negatives).reduce(0, +) == all.negatives)
+        #expect(all == DefectBenchmark.evaluate(vit, samples: samples, block: 2, normalization: .cosine))
+        let kind = try #require(byKind.keys.sorted().first)
+        #expect(byKind[kind] == DefectBenchmark.evaluate(vit, samples: samples.filter { $0.kind == kind }, block: 2, normalization: .cosine))
     }
 }

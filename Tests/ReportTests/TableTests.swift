@@ -13,7 +13,7 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
         "win-rates": ["Model", "Baseline", "Scorer", "Wins", "Ties", "Losses", "Prompts", "Win (%)", "Tie (%)", "Loss (%)", "Win of decided (%)"],
         "colour-shift": ["Model", "Baseline", "Images", "Hue (%)", "Saturation (%)", "Value (%)"],
         "frontier": ["Model", "w_rg", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T"],
-        "auroc": ["ViT", "Block", "Images", "Patches", "AUROC", "Goal"],
+        "auroc": ["ViT", "Block", "Defects", "Images", "Patches", "AUROC", "Goal"],
         "performance": ["Bench", "Figure", "Value", "Unit"],
         "stage-times": ["Stage", "Status", "Seconds", "Minutes"],
     ]
@@ -88,7 +88,8 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     #expect(content.headline.comparisons[0].model.isSeedMean)
 
     var r = ReportFixture.make()
-    r.auroc = [AUROCRow(vit: "finetuned", block: 7, auroc: 0.85, patches: 10, images: 2)]
+    r.auroc = [AUROCRow(vit: "finetuned", block: 7, auroc: 0.95, patches: 4, images: nil, defect: "recolor-decal"),
+               AUROCRow(vit: "finetuned", block: 7, auroc: 0.85, patches: 10, images: 2)]    // the goal reads the all-defects row
     r.patchMatching = [PatchMatchingRow(source: "world", block: 7, beforePct: 40, afterPct: 44, cells: 100)]
     r.models.removeAll { $0.loss == "diffusion-dpo" }
     let g = ReportContent(r).headline.goals
