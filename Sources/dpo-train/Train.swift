@@ -59,7 +59,7 @@ func runDPOTrain(_ r: StageRunner) throws {
             }
             let beta = c.double("beta") > 0 ? Float(c.double("beta")) : nil
             let objective = PreferenceObjective(kind: kind, beta: beta, lambdaStat: Float(c.double("lambda_stat")),
-                                                sampledStatStep: c.string("stat_step") == "sample")
+                                                sampledStatStep: c.string("stat_step") == "sample", schedule: models.schedule)
             func save() throws {
                 let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: base + step, root: root,
                                                      metadata: ["loss": kind.rawValue, "run": label])

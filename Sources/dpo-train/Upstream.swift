@@ -1,4 +1,5 @@
 import Checkpoint
+import Diffusion
 import Foundation
 import Manifest
 import Models
@@ -16,6 +17,16 @@ struct PretrainRecordSubset: Decodable {
     var imageEncoderLayer: Int?
     var tokenizerWords: [String]?
     var resolution: Int?
+    var noise: NoiseSubset?
+
+    /// Generation's `NoiseConfig` (the U-Net record's DDPM schedule), decoded without depending on Generation.
+    struct NoiseSubset: Decodable {
+        var betaSchedule: NoiseSchedule.BetaSchedule
+        var trainSteps: Int
+        var betaStart: Double
+        var betaEnd: Double
+        var schedule: NoiseSchedule { NoiseSchedule(betaSchedule, trainSteps: trainSteps, betaStart: betaStart, betaEnd: betaEnd) }
+    }
 }
 
 /// Problems with dpo-train's inputs; each names the file or key and the stage that should fix it.
@@ -93,6 +104,9 @@ struct LoadedModels {
     let adapterPath: String
     let imageEncoderLayer: Int
     let tokenizer: WordTokenizer
+    /// The U-Net record's DDPM schedule (the default when the record predates `noise`): the one the
+    /// base model was trained and is sampled with, so preference losses noise images the same way.
+    let schedule: NoiseSchedule
 
     static func load(_ up: Upstream) throws -> LoadedModels {
         let (clipRec, clipRecPath) = try up.record("pretrain-clip", "clip.json")
@@ -132,6 +146,6 @@ struct LoadedModels {
                                           hint: "not a sorted word list after the four specials; rerun pretrain-clip")
         }
         return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
-                            imageEncoderLayer: layer, tokenizer: tokenizer)
+                            imageEncoderLayer: layer, tokenizer: tokenizer, schedule: unetRec.noise?.schedule ?? NoiseSchedule())
     }
 }
