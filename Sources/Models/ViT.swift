@@ -146,8 +146,12 @@ public final class ViT: Module {
     /// Class logits `head(norm(x)[:, 0])` (pool "token") or `head(mean_i norm(x)[:, 1 + i])` (pool
     /// "avg"), [B, classes]. The model must have a head.
     public func logits(_ images: Variable) -> Variable {
+        logits(from: forward(images))
+    }
+
+    /// The head on an existing forward pass (so a task can add losses on the same tokens).
+    public func logits(from out: ViTOutput) -> Variable {
         guard let head else { preconditionFailure("ViT.logits: config has no `classes`, so the model has no head") }
-        let out = forward(images)
         guard config.pool == "avg" else { return head(out.classToken) }
         let f = out.final
         return head(f.slice(axis: 1, start: 1, end: f.shape[1]).mean(axes: [1]))

@@ -15,18 +15,31 @@ public final class ViTClassificationTask: PretrainTask {
     public let data: WorldDataConfig
     public let seed: UInt64
     public let batchSize: Int
+    /// Weight of `ForegroundAuxiliary`'s figure-ground loss (0: plain classification, no extra head).
+    public let foregroundWeight: Float
+    /// The auxiliary head (`fg_head.*` in training checkpoints; never in the saved ViT), nil when the weight is 0.
+    public let foregroundHead: Linear?
 
-    public init(vit: ViT, data: WorldDataConfig, seed: UInt64, batchSize: Int) {
+    public init(vit: ViT, data: WorldDataConfig, seed: UInt64, batchSize: Int, foregroundWeight: Float = 0) {
         precondition(vit.head != nil, "ViTClassificationTask: the ViT needs a head (config.classes)")
+        precondition(foregroundWeight >= 0, "ViTClassificationTask: foregroundWeight \(foregroundWeight) must be >= 0")
         self.vit = vit; self.data = data; self.seed = seed; self.batchSize = batchSize
+        self.foregroundWeight = foregroundWeight
+        foregroundHead = foregroundWeight > 0 ? Linear(vit.config.width, 1, key: RNGKey(seed: seed).fold(in: "fg_head")) : nil
     }
 
-    public var trainable: [(String, Parameter)] { vit.namedParameters() }
+    public var trainable: [(String, Parameter)] {
+        vit.namedParameters() + (foregroundHead.map { h in h.namedParameters().map { ("fg_head." + $0.0, $0.1) } } ?? [])
+    }
 
     public func loss(step: Int) throws -> Variable {
         vit.train(true)
         let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
-        return crossEntropyLoss(vit.logits(Variable(b.images)), targets: b.labels)
+        let out = vit.forward(Variable(b.images))
+        let ce = crossEntropyLoss(vit.logits(from: out), targets: b.labels)
+        guard let foregroundHead else { return ce }
+        let target = ForegroundAuxiliary.cellCoverage(b.coverage, batch: batchSize, size: data.resolution, patch: vit.config.patchSize)
+        return ce + ForegroundAuxiliary.loss(out, head: foregroundHead, target: target) * foregroundWeight
     }
 }
 

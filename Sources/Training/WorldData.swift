@@ -32,6 +32,8 @@ public struct WorldBatch: Sendable {
     public var prompts: [String]
     public var subjects: [Subject]
     public var backgrounds: [Background]
+    /// Object coverage of every pixel in [0, 1] (the renderer's mask), [B * S * S] row-major.
+    public var coverage: [Float]
 }
 
 /// The world data pipeline: batch `step` of a run seeded `seed` is a pure function of
@@ -68,7 +70,7 @@ public enum WorldData {
         scalars.reserveCapacity(size * 3 * s * s)
         for r in renders { scalars += r.image.toCHW() }
         return WorldBatch(images: Tensor(shape: [size, 3, s, s], scalars: scalars), labels: labels, prompts: prompts,
-                          subjects: subjects, backgrounds: backgrounds)
+                          subjects: subjects, backgrounds: backgrounds, coverage: Array(renders.map(\.mask).joined()))
     }
 
     /// Renders of given subjects on the clean background in the canonical pose (reference images),

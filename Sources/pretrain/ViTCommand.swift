@@ -28,6 +28,12 @@ struct ViTCommand: ParsableCommand {
                           if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
                           return nil
                       }),
+            ConfigKey("foreground_weight", .float, default: .float(0),
+                      doc: "weight of the figure-ground auxiliary loss (per-patch object coverage from the renderer's mask; head not saved); 0 = off",
+                      check: { v in
+                          if case let .float(x) = v, x < 0 { return "\(x) must be >= 0" }
+                          return nil
+                      }),
             ConfigKey("pool", .string, default: .string("token"),
                       doc: "what the head reads: token (class token) | avg (mean patch token, timm global_pool avg)",
                       check: { v in
@@ -52,7 +58,8 @@ struct ViTCommand: ParsableCommand {
             let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             var data = dataConfig(r)
             data.cleanFraction = c.double("clean_fraction")
-            let task = ViTClassificationTask(vit: vit, data: data, seed: settings.seed, batchSize: settings.batchSize)
+            let task = ViTClassificationTask(vit: vit, data: data, seed: settings.seed, batchSize: settings.batchSize,
+                                             foregroundWeight: Float(c.double("foreground_weight")))
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()

@@ -36,6 +36,7 @@ struct TrainProbe: ParsableCommand {
     @Option(help: "ViT width (MLP 4x, 2 heads)") var width = 64
     @Option(help: "conv stem channels, comma-separated (empty: plain patch embedding)") var stem = ""
     @Option(help: "classifier pooling: token | avg") var pool = "token"
+    @Option(help: "weight of the figure-ground auxiliary loss (ForegroundAuxiliary; 0 = off)") var fgWeight: Float = 0
     @Option(help: "seed") var seed: UInt64 = 1
     @Option(help: "write the first training batch as a labelled contact sheet PNG here") var dumpBatch: String?
     @Option(help: "worker threads") var threads = 2
@@ -47,6 +48,7 @@ struct TrainProbe: ParsableCommand {
                             stemChannels: stem.split(separator: ",").compactMap { Int($0) }, pool: pool)
         let vit = try ViT(config: cfg, key: RNGKey(seed: seed).fold(in: "init"))
         var opt = AdamW(learningRate: lr, weightDecay: 0.05)
+        let fgHead = fgWeight > 0 ? Linear(width, 1, key: RNGKey(seed: seed).fold(in: "fg_head")) : nil
         var hits: [Int] = []
         for step in 0..<steps {
             var data = WorldDataConfig(resolution: 32, split: .train, subjectsPerCategory: subjects, cleanFraction: clean,
@@ -63,11 +65,16 @@ struct TrainProbe: ParsableCommand {
                 }
                 try PNG.write(ContactSheet(columns: 8, scale: 3).render(items), to: dumpBatch)
             }
-            let params = vit.namedParameters()
+            let params = vit.namedParameters() + (fgHead.map { h in h.namedParameters().map { ("fg_head." + $0.0, $0.1) } } ?? [])
             for (_, p) in params { p.grad = nil }
             vit.train(true)
-            let logits = vit.logits(Variable(b.images))
-            let loss = crossEntropyLoss(logits, targets: b.labels)
+            let out = vit.forward(Variable(b.images))
+            let logits = vit.logits(from: out)
+            var loss = crossEntropyLoss(logits, targets: b.labels)
+            if let fgHead {
+                let target = ForegroundAuxiliary.cellCoverage(b.coverage, batch: batch, size: cfg.imageSize, patch: cfg.patchSize)
+                loss = loss + ForegroundAuxiliary.loss(out, head: fgHead, target: target) * fgWeight
+            }
             loss.backward()
             hits.append(zip(Gates.predictions(logits.value), b.labels).filter { $0 == Int($1) }.count)
             opt.learningRate = lr * min(1, Double(step + 1) / 20)
