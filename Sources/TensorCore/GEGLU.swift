@@ -8,7 +8,7 @@ extension Kernels {
     public static func geglu(_ x: Tensor) -> Tensor {
         precondition(x.rank >= 1 && x.shape[x.rank - 1] % 2 == 0, "geglu: last axis of \(x.shape) must be even (a and gate halves)")
         let f = x.shape[x.rank - 1] / 2, rows = f == 0 ? 0 : x.count / (2 * f)
-        var out = [Float](repeating: 0, count: rows * f)
+        var out = uninitializedStorage(rows * f)
         if !out.isEmpty {
             x.scalars.withUnsafeBufferPointer { px in
                 out.withUnsafeMutableBufferPointer { po in
@@ -31,7 +31,7 @@ extension Kernels {
         precondition(x.rank >= 1 && grad.shape == Array(x.shape.dropLast()) + [f],
                      "gegluBackward: grad \(grad.shape) must be input \(x.shape) with the last axis halved")
         let rows = f == 0 ? 0 : x.count / (2 * f)
-        var dx = [Float](repeating: 0, count: x.count)
+        var dx = uninitializedStorage(x.count)
         if rows > 0 {
             x.scalars.withUnsafeBufferPointer { px in
                 grad.scalars.withUnsafeBufferPointer { pg in

@@ -18,7 +18,7 @@ extension Kernels {
         precondition(batchB.isEmpty || batchA == batchB,
                      "matmul: batch axes \(batchA) and \(batchB) must match (or b must be rank 2): \(a.shape) x \(b.shape)")
         let batch = batchA.reduce(1, *)
-        var out = [Float](repeating: 0, count: batch * m * n)
+        var out = uninitializedStorage(batch * m * n)
         if out.isEmpty { return Tensor(shape: batchA + [m, n], scalars: out) }
         let lda = a.shape[ar - 1], ldb = b.shape[br - 1]
         a.scalars.withUnsafeBufferPointer { pa in

@@ -33,11 +33,10 @@ extension Kernels {
         let (b, lq, lk, d, dv) = mhaCheck(q, k, v, heads: heads, "multiHeadAttention")
         let s = scale ?? 1 / Float(d).squareRoot()
         let hd = heads * d, hdv = heads * dv
-        var probs = [Float](repeating: 0, count: b * heads * lq * lk)
-        var out = [Float](repeating: 0, count: b * lq * hdv)
-        if probs.isEmpty || out.isEmpty {
-            return MultiHeadAttentionResult(output: Tensor(shape: [b, lq, hdv], scalars: out),
-                                            probs: Tensor(shape: [b, heads, lq, lk], scalars: probs))
+        var probs = uninitializedStorage(b * heads * lq * lk)
+        var out = uninitializedStorage(b * lq * hdv)
+        if probs.isEmpty || out.isEmpty {   // no keys (or no queries): zero output, as softmax of an empty row
+            return MultiHeadAttentionResult(output: Tensor(zeros: [b, lq, hdv]), probs: Tensor(zeros: [b, heads, lq, lk]))
         }
         q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
             probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
@@ -70,9 +69,11 @@ extension Kernels {
                      "multiHeadAttentionBackward: grad \(grad.shape), probs \(probs.shape) for q \(q.shape), k \(k.shape), v \(v.shape), \(heads) heads")
         let s = scale ?? 1 / Float(d).squareRoot()
         let hd = heads * d, hdv = heads * dv
-        var dq = [Float](repeating: 0, count: q.count), dk = [Float](repeating: 0, count: k.count)
-        var dvs = [Float](repeating: 0, count: v.count)
-        if lq > 0 && lk > 0 && b > 0 {
+        guard lq > 0 && lk > 0 && b > 0 else { return (Tensor(zeros: q.shape), Tensor(zeros: k.shape), Tensor(zeros: v.shape)) }
+        // Every head's sgemms (beta 0) write its whole column block of dq, dk and dv.
+        var dq = uninitializedStorage(q.count), dk = uninitializedStorage(k.count)
+        var dvs = uninitializedStorage(v.count)
+        do {
             q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
             grad.scalars.withUnsafeBufferPointer { pg in probs.scalars.withUnsafeBufferPointer { pp in
             dq.withUnsafeMutableBufferPointer { dqb in dk.withUnsafeMutableBufferPointer { dkb in dvs.withUnsafeMutableBufferPointer { dvb in

@@ -8,7 +8,7 @@ extension Kernels {
                         _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         precondition(x.rank >= 1, "\(name): need rank >= 1, got \(x.shape)")
         let n = x.shape[x.rank - 1]
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedStorage(x.count)
         if out.isEmpty || n == 0 { return x }
         x.scalars.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
