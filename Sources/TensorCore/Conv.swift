@@ -49,9 +49,10 @@ extension Kernels {
         let g = convGeometry(x.shape, weight.shape, stride: stride, padding: padding, "conv2d")
         let n = x.shape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
         precondition(bias.map { $0.shape == [o] } ?? true, "conv2d: bias \(bias?.shape ?? []) must be [\(o)]")
+        if n * o * cols == 0 { return Tensor(shape: [n, o, g.outH, g.outW], scalars: []) }
+        if usesImageGroupPath(g, batch: n) { return conv2dByImageGroups(x, weight: weight, bias: bias, g) }   // ConvImageGroups.swift
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
         var out = uninitializedStorage(n * o * cols)
-        if out.isEmpty { return Tensor(shape: [n, o, g.outH, g.outW], scalars: out) }
         var col = uninitializedStorage(direct ? 0 : rows * group * cols)
         var tmp = uninitializedStorage(group > 1 ? o * group * cols : 0)
         let imageSize = g.channels * g.height * g.width
@@ -156,7 +157,8 @@ extension Kernels {
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
         let imageSize = g.channels * g.height * g.width
         var dw = [Float](repeating: 0, count: o * rows)
-        if grad.count == 0 { return Tensor(shape: weightShape, scalars: dw) }
+        if grad.count == 0 || o * rows == 0 { return Tensor(shape: weightShape, scalars: dw) }
+        if usesImageGroupPath(g, batch: n) { return conv2dBackwardWeightByImageGroups(grad, input: x, weightShape: weightShape, g) }
         var col = uninitializedStorage(direct ? 0 : rows * group * cols)
         var gbuf = uninitializedStorage(group > 1 ? o * group * cols : 0)
         x.scalars.withUnsafeBufferPointer { px in
