@@ -101,3 +101,14 @@ import TestSupport
         #expect(v.geglu().value == (parts[0] * parts[1].gelu()).value)
     }
 }
+
+@Suite struct FusedLinearGradTests {
+    var rng = TestRNG(seed: 31)
+
+    @Test mutating func linearWithBiasGradientsAndComposedEquivalence() {
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4]), rng.tensor([5])]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        gradCheck([rng.tensor([3, 4]), rng.tensor([2, 4]), rng.tensor([2])], checkInputs: [1, 2]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        let x = Variable(rng.tensor([2, 3, 4])), w = Variable(rng.tensor([5, 4])), b = Variable(rng.tensor([5]))
+        expectClose(linear(x, weight: w, bias: b).value, (x.matmul(w, transposeB: true) + b).value, atol: 1e-6, rtol: 1e-6)
+    }
+}
