@@ -17,7 +17,7 @@ extension Variable {
         for v in order.reversed() {
             guard let g = grads.removeValue(forKey: ObjectIdentifier(v)) else { continue }
             guard let node = v.node else {
-                v.grad = v.grad.map { Kernels.add($0, g) } ?? g
+                if v.grad == nil { v.grad = g } else { Kernels.addInPlace(&v.grad!, g) }
                 continue
             }
             let inGrads = node.backward(g)
@@ -28,7 +28,14 @@ extension Variable {
                 precondition(ig.shape == input.value.shape,
                              "backward rule of \(node.op): grad shape \(ig.shape) != input shape \(input.value.shape)")
                 let key = ObjectIdentifier(input)
-                grads[key] = grads[key].map { Kernels.add($0, ig) } ?? ig
+                // In place: the dictionary holds the only reference to a running sum it made
+                // (copy-on-write copies a sum that still shares an input's storage).
+                if var sum = grads.removeValue(forKey: key) {
+                    Kernels.addInPlace(&sum, ig)
+                    grads[key] = sum
+                } else {
+                    grads[key] = ig
+                }
             }
         }
     }

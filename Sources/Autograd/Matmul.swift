@@ -23,9 +23,19 @@ extension Variable {
     }
 }
 
-/// y = x W^T + b (PyTorch Linear) for x [.., in], W [out, in], b [out]; composed from matmul
-/// (with sgemm's transpose flag) and broadcasting add, so it has no rule of its own.
+/// y = x W^T + b (PyTorch Linear) for x [.., in], W [out, in], b [out]. Without a bias it is
+/// `matmul` with sgemm's transpose flag; with one, a fused op (`Kernels.linear`: the bias is the
+/// sgemm's starting C) with the rules dx = g W, dW = g^T x (leading axes folded), db = sum of g
+/// over the leading axes: the same values as matmul + broadcasting add, one pass less.
 public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable {
-    let y = x.matmul(weight, transposeB: true)
-    return bias.map { y + $0 } ?? y
+    guard let bias else { return x.matmul(weight, transposeB: true) }
+    let xv = x.value, wv = weight.value
+    return Variable.record("linear", Kernels.linear(xv, weight: wv, bias: bias.value), inputs: [x, weight, bias]) { g in
+        let k = xv.shape[xv.rank - 1], n = wv.shape[0]
+        let dx: Tensor? = x.requiresGrad ? Kernels.matmul(g, wv) : nil
+        let dw: Tensor? = weight.requiresGrad
+            ? Kernels.matmul(g.reshaped([-1, n]), xv.reshaped([-1, k]), transposeA: true) : nil
+        let db: Tensor? = bias.requiresGrad ? Kernels.sum(g, axes: Array(0..<(g.rank - 1))) : nil
+        return [dx, dw, db]
+    }
 }

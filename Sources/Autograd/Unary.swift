@@ -48,6 +48,14 @@ extension Variable {
         }
     }
 
+    /// Gated GELU over the last axis [.., 2F] -> [.., F]: a * GELU(g) with (a, g) the two halves
+    /// (diffusers GEGLU, exact erf). Equals `chunked(2, axis: -1)` then `parts[0] * parts[1].gelu()`;
+    /// fused (`Kernels.geglu`). d a = dy GELU(g), d g = dy a GELU'(g).
+    public func geglu() -> Variable {
+        let x = value
+        return Variable.record("geglu", Kernels.geglu(x), inputs: [self]) { g in [Kernels.gegluBackward(g, input: x)] }
+    }
+
     /// sigmoid(x) = 1 / (1 + e^-x); d = g * y (1 - y).
     public func sigmoid() -> Variable {
         let y = Kernels.sigmoid(value)

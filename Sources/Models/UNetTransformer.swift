@@ -26,13 +26,14 @@ public final class IPCrossAttention: Module {
     public var children: [(String, any Module)] { base.children + [("to_k_ip", toKIP), ("to_v_ip", toVIP)] }
 
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
-        let q = base.splitHeads(base.toQ(x))
-        var o = scaledDotProductAttention(q, base.splitHeads(base.toK(text)), base.splitHeads(base.toV(text)))
+        // Heads stay in the projections' [B, L, H*D] layout (fused kernel, no permutes).
+        let q = base.toQ(x), heads = base.heads
+        var o = multiHeadAttention(q, base.toK(text), base.toV(text), heads: heads)
         if let image, ipScale != 0 {
-            let oi = scaledDotProductAttention(q, base.splitHeads(toKIP(image)), base.splitHeads(toVIP(image)))
+            let oi = multiHeadAttention(q, toKIP(image), toVIP(image), heads: heads)
             o = o + (ipScale == 1 ? oi : oi.scaled(ipScale))
         }
-        return base.toOut(base.mergeHeads(o))
+        return base.toOut(o)
     }
 
     /// IP-Adapter's initialisation of the image branch: copies `to_k`/`to_v` into `to_k_ip`/`to_v_ip`.
@@ -58,8 +59,7 @@ public final class GEGLUFeedForward: Module {
     public var children: [(String, any Module)] { [("net.0.proj", proj), ("net.2", out)] }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let parts = proj(x).chunked(2, axis: -1)
-        return out(parts[0] * parts[1].gelu())
+        out(proj(x).geglu())   // fused a * GELU(g) over the two halves of proj's output
     }
 }
 

@@ -49,11 +49,12 @@ extension Kernels {
         let g = convGeometry(x.shape, weight.shape, stride: stride, padding: padding, "conv2d")
         let n = x.shape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
         precondition(bias.map { $0.shape == [o] } ?? true, "conv2d: bias \(bias?.shape ?? []) must be [\(o)]")
+        if n * o * cols == 0 { return Tensor(shape: [n, o, g.outH, g.outW], scalars: []) }
+        if usesImageGroupPath(g, batch: n) { return conv2dByImageGroups(x, weight: weight, bias: bias, g) }   // ConvImageGroups.swift
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
-        var out = [Float](repeating: 0, count: n * o * cols)
-        if out.isEmpty { return Tensor(shape: [n, o, g.outH, g.outW], scalars: out) }
-        var col = [Float](repeating: 0, count: direct ? 0 : rows * group * cols)
-        var tmp = [Float](repeating: 0, count: group > 1 ? o * group * cols : 0)
+        var out = uninitializedStorage(n * o * cols)
+        var col = uninitializedStorage(direct ? 0 : rows * group * cols)
+        var tmp = uninitializedStorage(group > 1 ? o * group * cols : 0)
         let imageSize = g.channels * g.height * g.width
         x.scalars.withUnsafeBufferPointer { px in
             weight.scalars.withUnsafeBufferPointer { pw in
@@ -104,10 +105,10 @@ extension Kernels {
         let imageSize = g.channels * g.height * g.width
         var dx = [Float](repeating: 0, count: n * imageSize)
         if dx.isEmpty || grad.count == 0 { return Tensor(shape: inputShape, scalars: dx) }
-        var col = [Float](repeating: 0, count: direct ? 0 : rows * group * cols)
-        var gbuf = [Float](repeating: 0, count: group > 1 ? o * group * cols : 0)
-        var gradCopy = grad.scalars
-        gradCopy.withUnsafeMutableBufferPointer { pg in
+        var col = uninitializedStorage(direct ? 0 : rows * group * cols)
+        var gbuf = uninitializedStorage(group > 1 ? o * group * cols : 0)
+        grad.scalars.withUnsafeBufferPointer { pgRead in
+            let pg = UnsafeMutableBufferPointer(mutating: pgRead)   // only read: regroup(toGroup: true) copies from it
             weight.scalars.withUnsafeBufferPointer { pw in
                 dx.withUnsafeMutableBufferPointer { pd in
                     col.withUnsafeMutableBufferPointer { pc in
@@ -156,12 +157,13 @@ extension Kernels {
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
         let imageSize = g.channels * g.height * g.width
         var dw = [Float](repeating: 0, count: o * rows)
-        if grad.count == 0 { return Tensor(shape: weightShape, scalars: dw) }
-        var col = [Float](repeating: 0, count: direct ? 0 : rows * group * cols)
-        var gbuf = [Float](repeating: 0, count: group > 1 ? o * group * cols : 0)
-        var gradCopy = grad.scalars
+        if grad.count == 0 || o * rows == 0 { return Tensor(shape: weightShape, scalars: dw) }
+        if usesImageGroupPath(g, batch: n) { return conv2dBackwardWeightByImageGroups(grad, input: x, weightShape: weightShape, g) }
+        var col = uninitializedStorage(direct ? 0 : rows * group * cols)
+        var gbuf = uninitializedStorage(group > 1 ? o * group * cols : 0)
         x.scalars.withUnsafeBufferPointer { px in
-            gradCopy.withUnsafeMutableBufferPointer { pg in
+            grad.scalars.withUnsafeBufferPointer { pgRead in
+                let pg = UnsafeMutableBufferPointer(mutating: pgRead)   // only read: regroup(toGroup: true) copies from it
                 dw.withUnsafeMutableBufferPointer { pd in
                     col.withUnsafeMutableBufferPointer { pc in
                         gbuf.withUnsafeMutableBufferPointer { pb in

@@ -50,6 +50,7 @@ enum Fn {
     }
     struct ReluBackward: ElementFn2 { func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 } }
     struct GeluErfBackward: ElementFn2 {
+        @inline(__always)   // measured: left to the optimiser it stayed a call per element, unvectorised
         func callAsFunction(_ g: Float, _ x: Float) -> Float {
             let cdf = 0.5 * (1 + fastErf(x * invSqrt2))
             let pdf = invSqrt2Pi * fastExp(-0.5 * x * x)

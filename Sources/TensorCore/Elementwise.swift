@@ -14,7 +14,7 @@ extension Kernels {
     static func broadcastBinary<F: ElementFn2>(_ a: Tensor, _ b: Tensor, _ op: F, shape target: [Int]? = nil) -> Tensor {
         let shape = target ?? (a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape))
         let plan = BroadcastPlan(a.shape, b.shape, to: shape)
-        var out = [Float](repeating: 0, count: shape.reduce(1, *))
+        var out = uninitializedStorage(shape.reduce(1, *))
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
         let inner = plan.inner, rows = plan.rows
         let ia = plan.sa[plan.sa.count - 1], ib = plan.sb[plan.sb.count - 1]
@@ -46,7 +46,7 @@ extension Kernels {
     /// `out[i] = op(x[i])`.
     @inline(__always)
     static func unary<F: ElementFn1>(_ x: Tensor, _ op: F) -> Tensor {
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedStorage(x.count)
         if out.isEmpty { return x }
         x.scalars.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
@@ -63,7 +63,7 @@ extension Kernels {
     @inline(__always)
     static func map2<F: ElementFn2>(_ x: Tensor, _ y: Tensor, _ name: String, _ op: F) -> Tensor {
         precondition(x.shape == y.shape, "\(name): shapes \(x.shape) and \(y.shape) must match")
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedStorage(x.count)
         if out.isEmpty { return x }
         x.scalars.withUnsafeBufferPointer { px in
             y.scalars.withUnsafeBufferPointer { py in
@@ -82,6 +82,21 @@ extension Kernels {
 
     /// `a + b`, broadcast.
     public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Add()) }
+    /// `a += b` for equal shapes, in place: gradient accumulation without a new tensor per sum.
+    /// Copy-on-write keeps it safe when `a`'s storage is shared (the first write copies it).
+    public static func addInPlace(_ a: inout Tensor, _ b: Tensor) {
+        precondition(a.shape == b.shape, "addInPlace: shapes \(a.shape) and \(b.shape) must match")
+        let n = a.count
+        b.scalars.withUnsafeBufferPointer { pb in
+            a.scalars.withUnsafeMutableBufferPointer { pa in
+                guard n > 0 else { return }
+                let (pa, pb) = (UnsafeSendable(pa.baseAddress!), pb.baseAddress!)
+                Threads.parallelFor(n, chunk: elementChunk) { r in
+                    for i in r { pa.value[i] += pb[i] }
+                }
+            }
+        }
+    }
     /// `a - b`, broadcast.
     public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { broadcastBinary(a, b, Fn.Sub()) }
     /// `a * b`, broadcast.

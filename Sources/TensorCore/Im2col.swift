@@ -19,11 +19,13 @@ public struct ConvGeometry: Sendable, Equatable {
 }
 
 /// Unfolds one image into `col` (`colRows x colCols`, rows `ld >= colCols` apart so several images
-/// can sit side by side), parallel over column rows (fixed chunks).
-func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, ld: Int) {
+/// can sit side by side), parallel over column rows (fixed chunks), or on the calling thread when
+/// `serial` (callers that already run one image per thread).
+func im2col(_ g: ConvGeometry, image: UnsafePointer<Float>, col: UnsafeMutablePointer<Float>, ld: Int, serial: Bool = false) {
     let oh = g.outH, ow = g.outW, kk = g.kernelH * g.kernelW
     let col = UnsafeSendable(col)
-    Threads.parallelFor(g.colRows, chunk: Swift.max(1, 8192 / Swift.max(1, oh * ow))) { rows in
+    let chunk = serial ? Swift.max(1, g.colRows) : Swift.max(1, 8192 / Swift.max(1, oh * ow))
+    Threads.parallelFor(g.colRows, chunk: chunk) { rows in
         for row in rows {
             let c = row / kk, i = (row % kk) / g.kernelW, j = row % g.kernelW
             let src = image + c * g.height * g.width

@@ -18,7 +18,7 @@ extension Kernels {
         precondition(batchB.isEmpty || batchA == batchB,
                      "matmul: batch axes \(batchA) and \(batchB) must match (or b must be rank 2): \(a.shape) x \(b.shape)")
         let batch = batchA.reduce(1, *)
-        var out = [Float](repeating: 0, count: batch * m * n)
+        var out = uninitializedStorage(batch * m * n)
         if out.isEmpty { return Tensor(shape: batchA + [m, n], scalars: out) }
         let lda = a.shape[ar - 1], ldb = b.shape[br - 1]
         a.scalars.withUnsafeBufferPointer { pa in
@@ -51,5 +51,28 @@ extension Kernels {
             return (da, matmul(a.reshaped([-1, k]), grad.reshaped([-1, n]), transposeA: true))
         }
         return (da, matmul(a, grad, transposeA: true))
+    }
+
+    /// `y [.., out] = x [.., in] W^T + b` (PyTorch Linear) for `W [out, in]`, `b [out]`: every row of
+    /// `y` starts as `b` and one sgemm adds the product (beta 1), a pass less than matmul then add.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor) -> Tensor {
+        precondition(x.rank >= 1 && weight.rank == 2 && x.shape[x.rank - 1] == weight.shape[1] && bias.shape == [weight.shape[0]],
+                     "linear: x \(x.shape), weight \(weight.shape), bias \(bias.shape) (want [.., in], [out, in], [out])")
+        let k = weight.shape[1], n = weight.shape[0], m = x.shape.dropLast().reduce(1, *)
+        let shape = Array(x.shape.dropLast()) + [n]
+        var out = uninitializedStorage(m * n)
+        if out.isEmpty { return Tensor(shape: shape, scalars: out) }
+        out.withUnsafeMutableBufferPointer { po in
+            bias.scalars.withUnsafeBufferPointer { pb in
+                for r in 0..<m { (po.baseAddress! + r * n).update(from: pb.baseAddress!, count: n) }
+            }
+            x.scalars.withUnsafeBufferPointer { px in
+                weight.scalars.withUnsafeBufferPointer { pw in
+                    sgemm(transA: false, transB: true, m: m, n: n, k: k, a: px.baseAddress!, lda: k,
+                          b: pw.baseAddress!, ldb: k, beta: 1, c: po.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return Tensor(shape: shape, scalars: out)
     }
 }

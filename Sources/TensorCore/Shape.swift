@@ -7,7 +7,7 @@ extension Kernels {
         let shape = dims.map { x.shape[$0] }
         let xs = x.strides
         let st = dims.map { xs[$0] }           // input stride of each output axis
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedStorage(x.count)
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
         let inner = shape[shape.count - 1], innerStride = st[st.count - 1]
         let rows = x.count / inner
@@ -57,7 +57,7 @@ extension Kernels {
         shape[ax] = parts.map { $0.shape[ax] }.reduce(0, +)
         let outer = shape[..<ax].reduce(1, *), innerBase = shape[(ax + 1)...].reduce(1, *)
         let rowLen = shape[ax] * innerBase
-        var out = [Float](repeating: 0, count: outer * rowLen)
+        var out = uninitializedStorage(outer * rowLen)
         var at = 0
         for p in parts {
             let len = p.shape[ax] * innerBase
@@ -82,7 +82,7 @@ extension Kernels {
         shape[ax] = length
         let outer = x.shape[..<ax].reduce(1, *), inner = x.shape[(ax + 1)...].reduce(1, *)
         let srcRow = x.shape[ax] * inner, len = length * inner
-        var out = [Float](repeating: 0, count: outer * len)
+        var out = uninitializedStorage(outer * len)
         if out.isEmpty { return Tensor(shape: shape, scalars: out) }
         x.scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

@@ -8,7 +8,7 @@ extension Kernels {
                         _ body: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Tensor {
         precondition(x.rank >= 1, "\(name): need rank >= 1, got \(x.shape)")
         let n = x.shape[x.rank - 1]
-        var out = [Float](repeating: 0, count: x.count)
+        var out = uninitializedStorage(x.count)
         if out.isEmpty || n == 0 { return x }
         x.scalars.withUnsafeBufferPointer { px in
             out.withUnsafeMutableBufferPointer { po in
@@ -23,15 +23,7 @@ extension Kernels {
 
     /// `y_i = e^(x_i - max) / sum_j e^(x_j - max)` over the last axis.
     public static func softmax(_ x: Tensor) -> Tensor {
-        rowwise(x, "softmax") { _, src, dst, n in
-            var m = -Float.infinity
-            for i in 0..<n { m = Swift.max(m, src[i]) }
-            if m == -.infinity { m = 0 }  // a fully masked row gives NaN-free zeros / uniform below
-            var s: Float = 0
-            for i in 0..<n { let e = fastExp(src[i] - m); dst[i] = e; s += e }
-            let inv = s > 0 ? 1 / s : 0
-            for i in 0..<n { dst[i] *= inv }
-        }
+        rowwise(x, "softmax") { _, src, dst, n in softmaxRow(src, dst, n) }   // RowMath.swift
     }
 
     /// `y_i = x_i - max - log sum_j e^(x_j - max)` over the last axis.
@@ -53,10 +45,7 @@ extension Kernels {
         return grad.scalars.withUnsafeBufferPointer { pg in
             let pg = pg.baseAddress!
             return rowwise(y, "softmaxBackward") { r, py, dst, _ in
-                let g = pg + r * n
-                var s: Float = 0
-                for i in 0..<n { s += g[i] * py[i] }
-                for i in 0..<n { dst[i] = py[i] * (g[i] - s) }
+                softmaxBackwardRow(pg + r * n, py, dst, n)
             }
         }
     }

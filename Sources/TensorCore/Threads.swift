@@ -50,6 +50,7 @@ public enum Threads {
         let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
         let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
         openblas_set_num_threads(1)   // BLAS.swift splits large products itself
+        _ = Allocator.configured      // before the first large tensor is freed (Allocator.swift)
         return n
     }()
 
@@ -63,6 +64,7 @@ public enum Threads {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
         openblas_set_num_threads(1)   // BLAS.swift splits large products itself
+        _ = Allocator.configured
     }
 
     /// Reads `PDPO_THREADS` from `environment` and configures from it (or from the processor

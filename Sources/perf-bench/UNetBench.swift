@@ -13,6 +13,18 @@ import TensorCore
 /// the ratio ours / peer (goal <= 0.5). Env: UNET_BENCH_STEPS (default 5), UNET_BENCH_PEER=0 skips
 /// the peer.
 func runUNetBenches() {
+    runUNetTrainStep()
+}
+
+/// `perf-bench unet` runs only the U-Net step (and its peer): a cheap before/after check on a
+/// shared machine. With the argument it runs the step and exits the process; otherwise it returns.
+func runOnlyUNetIfAsked() {
+    guard CommandLine.arguments.dropFirst().contains("unet") else { return }
+    runUNetTrainStep()
+    exit(0)
+}
+
+private func runUNetTrainStep() {
     let env = ProcessInfo.processInfo.environment
     let steps = Int(env["UNET_BENCH_STEPS"] ?? "") ?? 5
     let batch = 16, res = 32

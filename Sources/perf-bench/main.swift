@@ -1,4 +1,5 @@
 // Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
+runOnlyUNetIfAsked()   // `perf-bench unet`: the U-Net step alone, then exit
 runTensorBenches()
 runAutogradBenches()
 runOptimBenches()

@@ -70,3 +70,45 @@ import TestSupport
         #expect(abs(l.value.scalars[0] - 1.3862944) < 1e-6)   // log 4
     }
 }
+
+/// The fused multi-head attention op: finite differences, and equality with the composed path.
+@Suite struct MultiHeadAttentionGradTests {
+    var rng = TestRNG(seed: 23)
+
+    @Test mutating func gradientsAndComposedEquivalence() {
+        let q = rng.tensor([2, 5, 6]), k = rng.tensor([2, 7, 6]), v = rng.tensor([2, 7, 4])
+        gradCheck([q, k, v]) { multiHeadAttention($0[0], $0[1], $0[2], heads: 2) }
+        gradCheck([q, k, v]) { multiHeadAttention($0[0], $0[1], $0[2], heads: 2, scale: 0.7) }
+        func split(_ t: Variable) -> Variable {
+            t.reshaped([t.shape[0], t.shape[1], 2, t.shape[2] / 2]).permuted([0, 2, 1, 3])
+        }
+        let vars = [q, k, v].map { Variable($0, requiresGrad: true) }
+        let fused = multiHeadAttention(vars[0], vars[1], vars[2], heads: 2)
+        let composed = scaledDotProductAttention(split(vars[0]), split(vars[1]), split(vars[2]))
+            .permuted([0, 2, 1, 3]).reshaped([2, 5, 4])
+        expectClose(fused.value, composed.value, atol: 1e-5, rtol: 1e-4)
+    }
+}
+
+@Suite struct GEGLUGradTests {
+    var rng = TestRNG(seed: 29)
+
+    @Test mutating func gegluGradientAndComposedEquivalence() {
+        let x = rng.tensor([2, 3, 8], -2, 2)
+        gradCheck([x]) { $0[0].geglu() }
+        let v = Variable(x)
+        let parts = v.chunked(2, axis: -1)
+        #expect(v.geglu().value == (parts[0] * parts[1].gelu()).value)
+    }
+}
+
+@Suite struct FusedLinearGradTests {
+    var rng = TestRNG(seed: 31)
+
+    @Test mutating func linearWithBiasGradientsAndComposedEquivalence() {
+        gradCheck([rng.tensor([2, 3, 4]), rng.tensor([5, 4]), rng.tensor([5])]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        gradCheck([rng.tensor([3, 4]), rng.tensor([2, 4]), rng.tensor([2])], checkInputs: [1, 2]) { linear($0[0], weight: $0[1], bias: $0[2]) }
+        let x = Variable(rng.tensor([2, 3, 4])), w = Variable(rng.tensor([5, 4])), b = Variable(rng.tensor([5]))
+        expectClose(linear(x, weight: w, bias: b).value, (x.matmul(w, transposeB: true) + b).value, atol: 1e-6, rtol: 1e-6)
+    }
+}

@@ -22,7 +22,26 @@ import Testing
         Case(x: [3, 2, 10, 10], w: [2, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
         Case(x: [2, 2, 17, 17], w: [3, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
         Case(x: [2, 1, 31, 33], w: [2, 1, 3, 3], stride: (1, 1), pad: (1, 1), bias: false),
+        // >= 4 image groups: the batch-parallel path (ConvImageGroups.swift), with a partial last
+        // group (9 images in groups of 2), one image per group, strided, and pointwise.
+        Case(x: [9, 2, 10, 10], w: [3, 2, 3, 3], stride: (1, 1), pad: (1, 1), bias: true),
+        Case(x: [5, 3, 17, 17], w: [4, 3, 3, 3], stride: (1, 1), pad: (1, 1), bias: false),
+        Case(x: [8, 2, 20, 20], w: [3, 2, 3, 3], stride: (2, 2), pad: (1, 1), bias: true),
+        Case(x: [5, 2, 17, 17], w: [3, 2, 1, 1], stride: (1, 1), pad: (0, 0), bias: true),
     ]
+
+    @Test func imageGroupPathGivesTheSameBitsForOneAndTwoThreads() {
+        var rng = TestRNG(161)
+        let x = rng.tensor([9, 3, 10, 10]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([9, 4, 10, 10])
+        #expect(Kernels.usesImageGroupPath(Kernels.convGeometry(x.shape, w.shape, stride: (1, 1), padding: (1, 1), "test"), batch: 9))
+        func run() -> [Tensor] {
+            [Kernels.conv2d(x, weight: w, bias: b, padding: (1, 1)),
+             Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1)),
+             Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, padding: (1, 1))]
+        }
+        let one = Threads.withCount(1) { run() }, two = Threads.withCount(2) { run() }
+        #expect(one == two)
+    }
 
     @Test(arguments: cases)
     func convForwardAndBackwardMatchDirectLoops(_ c: Case) {

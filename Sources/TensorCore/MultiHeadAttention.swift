@@ -1,0 +1,106 @@
+/// Multi-head attention fused per head, on the projections' own layout (no head permutes).
+///
+/// Shapes: `q [B, Lq, H D]`, `k [B, Lk, H D]`, `v [B, Lk, H Dv]`; head `h` is the column block
+/// `h D ..< (h+1) D` (what `reshape [B, L, H, D] -> permute [B, H, L, D]` would give). For each
+/// (b, h):  `P = softmax(scale Q_h K_h^T)` `[Lq, Lk]`,  `O_h = P V_h`; output `[B, Lq, H Dv]`
+/// (heads merged back in place), probabilities `[B, H, Lq, Lk]` kept for the backward pass.
+/// Backward per head: `dV_h = P^T dO_h`, `dP = dO_h V_h^T`, `dS = P (dP - rowsum(dP P))`,
+/// `dQ_h = scale dS K_h`, `dK_h = scale dS^T Q_h`.
+///
+/// Why: the composed path (`splitHeads` permutes, batched matmul, a separate softmax pass, merge
+/// permute) streams every score matrix through memory several times; here each head's
+/// `[Lq, Lk]` block is made, normalised and consumed while it sits in cache, one head per task
+/// (a head's sgemms run on one thread; heads are spread over `Threads`). Each head is computed by
+/// one fixed sequence of calls, so results do not depend on the thread count.
+public struct MultiHeadAttentionResult: Sendable {
+    /// `[B, Lq, H Dv]`.
+    public var output: Tensor
+    /// `[B, H, Lq, Lk]`, saved for `multiHeadAttentionBackward`.
+    public var probs: Tensor
+}
+
+extension Kernels {
+    static func mhaCheck(_ q: Tensor, _ k: Tensor, _ v: Tensor, heads: Int, _ name: String) -> (b: Int, lq: Int, lk: Int, d: Int, dv: Int) {
+        precondition(heads >= 1 && q.rank == 3 && k.rank == 3 && v.rank == 3 && q.shape[0] == k.shape[0]
+                     && k.shape[0] == v.shape[0] && k.shape[1] == v.shape[1] && q.shape[2] == k.shape[2]
+                     && q.shape[2] % heads == 0 && v.shape[2] % heads == 0,
+                     "\(name): q \(q.shape), k \(k.shape), v \(v.shape) with \(heads) heads must be [B, Lq, H D], [B, Lk, H D], [B, Lk, H Dv]")
+        return (q.shape[0], q.shape[1], k.shape[1], q.shape[2] / heads, v.shape[2] / heads)
+    }
+
+    /// Forward; see `MultiHeadAttentionResult`. `scale` defaults to `1 / sqrt(D)`.
+    public static func multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float? = nil) -> MultiHeadAttentionResult {
+        let (b, lq, lk, d, dv) = mhaCheck(q, k, v, heads: heads, "multiHeadAttention")
+        let s = scale ?? 1 / Float(d).squareRoot()
+        let hd = heads * d, hdv = heads * dv
+        var probs = uninitializedStorage(b * heads * lq * lk)
+        var out = uninitializedStorage(b * lq * hdv)
+        if probs.isEmpty || out.isEmpty {   // no keys (or no queries): zero output, as softmax of an empty row
+            return MultiHeadAttentionResult(output: Tensor(zeros: [b, lq, hdv]), probs: Tensor(zeros: [b, heads, lq, lk]))
+        }
+        q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
+            probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
+                let (pq, pk, pv) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!)
+                let pp = UnsafeSendable(pp.baseAddress!), po = UnsafeSendable(po.baseAddress!)
+                Threads.parallelFor(b * heads, chunk: 1) { range in
+                    for inst in range {
+                        let bi = inst / heads, h = inst % heads
+                        let qh = pq + bi * lq * hd + h * d, kh = pk + bi * lk * hd + h * d, vh = pv + bi * lk * hdv + h * dv
+                        let p = pp.value + inst * lq * lk
+                        sgemmOnThisThread(transA: false, transB: true, m: lq, n: lk, k: d, alpha: s,
+                                          a: qh, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
+                        for r in 0..<lq { softmaxRow(p + r * lk, p + r * lk, lk) }
+                        sgemmOnThisThread(transA: false, transB: false, m: lq, n: dv, k: lk,
+                                          a: p, lda: lk, b: vh, ldb: hdv, c: po.value + bi * lq * hdv + h * dv, ldc: hdv)
+                    }
+                }
+            } }
+        } } }
+        return MultiHeadAttentionResult(output: Tensor(shape: [b, lq, hdv], scalars: out),
+                                        probs: Tensor(shape: [b, heads, lq, lk], scalars: probs))
+    }
+
+    /// Gradients `(dq, dk, dv)` of `multiHeadAttention` given `grad = dL/dO [B, Lq, H Dv]` and the
+    /// saved probabilities; each in its input's layout.
+    public static func multiHeadAttentionBackward(_ grad: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor,
+                                                  heads: Int, scale: Float? = nil) -> (q: Tensor, k: Tensor, v: Tensor) {
+        let (b, lq, lk, d, dv) = mhaCheck(q, k, v, heads: heads, "multiHeadAttentionBackward")
+        precondition(grad.shape == [b, lq, heads * dv] && probs.shape == [b, heads, lq, lk],
+                     "multiHeadAttentionBackward: grad \(grad.shape), probs \(probs.shape) for q \(q.shape), k \(k.shape), v \(v.shape), \(heads) heads")
+        let s = scale ?? 1 / Float(d).squareRoot()
+        let hd = heads * d, hdv = heads * dv
+        guard lq > 0 && lk > 0 && b > 0 else { return (Tensor(zeros: q.shape), Tensor(zeros: k.shape), Tensor(zeros: v.shape)) }
+        // Every head's sgemms (beta 0) write its whole column block of dq, dk and dv.
+        var dq = uninitializedStorage(q.count), dk = uninitializedStorage(k.count)
+        var dvs = uninitializedStorage(v.count)
+        do {
+            q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
+            grad.scalars.withUnsafeBufferPointer { pg in probs.scalars.withUnsafeBufferPointer { pp in
+            dq.withUnsafeMutableBufferPointer { dqb in dk.withUnsafeMutableBufferPointer { dkb in dvs.withUnsafeMutableBufferPointer { dvb in
+                let (pq, pk, pv, pg, pp) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!, pg.baseAddress!, pp.baseAddress!)
+                let out = UnsafeSendable((dqb.baseAddress!, dkb.baseAddress!, dvb.baseAddress!))
+                Threads.parallelFor(b * heads, chunk: 1) { range in
+                    let ds = UnsafeMutablePointer<Float>.allocate(capacity: lq * lk)
+                    defer { ds.deallocate() }
+                    for inst in range {
+                        let bi = inst / heads, h = inst % heads
+                        let qo = bi * lq * hd + h * d, ko = bi * lk * hd + h * d, vo = bi * lk * hdv + h * dv
+                        let go = bi * lq * hdv + h * dv, p = pp + inst * lq * lk
+                        sgemmOnThisThread(transA: true, transB: false, m: lk, n: dv, k: lq,
+                                          a: p, lda: lk, b: pg + go, ldb: hdv, c: out.value.2 + vo, ldc: hdv)
+                        sgemmOnThisThread(transA: false, transB: true, m: lq, n: lk, k: dv,
+                                          a: pg + go, lda: hdv, b: pv + vo, ldb: hdv, c: ds, ldc: lk)
+                        for r in 0..<lq { softmaxBackwardRow(ds + r * lk, p + r * lk, ds + r * lk, lk) }
+                        sgemmOnThisThread(transA: false, transB: false, m: lq, n: d, k: lk, alpha: s,
+                                          a: ds, lda: lk, b: pk + ko, ldb: hd, c: out.value.0 + qo, ldc: hd)
+                        sgemmOnThisThread(transA: true, transB: false, m: lk, n: d, k: lq, alpha: s,
+                                          a: ds, lda: lk, b: pq + qo, ldb: hd, c: out.value.1 + ko, ldc: hd)
+                    }
+                }
+            } } }
+            } }
+            } } }
+        }
+        return (Tensor(shape: q.shape, scalars: dq), Tensor(shape: k.shape, scalars: dk), Tensor(shape: v.shape, scalars: dvs))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import TensorCore
+
+/// The fused per-head kernel against the composed path: split heads (reshape + permute), the loop
+/// reference `Reference.attention`, merge heads; gradients by finite differences; 1 vs 2 threads.
+@Suite struct MultiHeadAttentionTests {
+    /// [B, L, H*D] -> [B, H, L, D].
+    static func split(_ t: Tensor, _ heads: Int) -> Tensor {
+        let (b, l, c) = (t.shape[0], t.shape[1], t.shape[2])
+        return Kernels.permute(t.reshaped([b, l, heads, c / heads]), [0, 2, 1, 3])
+    }
+
+    /// [B, H, L, D] -> [B, L, H*D].
+    static func merge(_ t: Tensor) -> Tensor {
+        let (b, h, l, d) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
+        return Kernels.permute(t, [0, 2, 1, 3]).reshaped([b, l, h * d])
+    }
+
+    // Lk = 13 and 21 exercise the 8-wide row loops' remainders; 3 heads, Dv != D.
+    @Test(arguments: [(5, 13), (9, 21), (1, 1)])
+    func matchesComposedReferenceAndGradients(_ lq: Int, _ lk: Int) {
+        var rng = TestRNG(UInt64(101 + lq * 7 + lk))
+        let heads = 3, d = 4, dv = 2
+        let q = rng.tensor([2, lq, heads * d], -2, 2), k = rng.tensor([2, lk, heads * d], -2, 2)
+        let v = rng.tensor([2, lk, heads * dv])
+        let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads)
+        let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: nil, scale: 0.5)
+        expectClose(r.output, Self.merge(ref), "output")
+        expectClose(r.probs, Kernels.softmax(Kernels.scale(Kernels.matmul(Self.split(q, heads), Self.split(k, heads), transposeB: true), 0.5)), "probs")
+
+        let g = rng.tensor(r.output.shape)
+        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads)
+        func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
+            dot(Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads).output, g)
+        }
+        expectGradient(q, analytic: grads.q, eps: 1e-3, "dq") { loss($0, k, v) }
+        expectGradient(k, analytic: grads.k, eps: 1e-3, "dk") { loss(q, $0, v) }
+        expectGradient(v, analytic: grads.v, eps: 1e-3, "dv") { loss(q, k, $0) }
+    }
+
+    @Test func sameBitsForOneAndTwoThreads() {
+        var rng = TestRNG(131)
+        let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
+        func run() -> [Tensor] {
+            let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 4, scale: 0.3)
+            let d = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: 4, scale: 0.3)
+            return [r.output, r.probs, d.q, d.k, d.v]
+        }
+        let one = Threads.withCount(1) { run() }, two = Threads.withCount(2) { run() }
+        #expect(one == two)
+    }
+}
