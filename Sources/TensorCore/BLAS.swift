@@ -10,13 +10,8 @@ func sgemm(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    if m == 0 || n == 0 { return }
+    if sgemmIsTrivial(m: m, n: n, k: k, beta: beta, c: c, ldc: ldc) { return }
     Threads.prepareBLAS()
-    if k == 0 {
-        // BLAS would leave C scaled by beta; do it explicitly for clarity.
-        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
-        return
-    }
     // OpenBLAS runs single-threaded (see `Threads`); large products are split here into blocks of
     // rows (or columns) of C, one single-threaded sgemm each, spread by `Threads.parallelFor`.
     // Each C element is still one BLAS dot product over the whole K.
@@ -47,6 +42,16 @@ func sgemm(
     }
 }
 
+/// The empty products, done here: nothing when C is empty; C = beta C when K = 0 (BLAS would leave
+/// C scaled by beta, done explicitly for clarity). True when nothing is left for BLAS.
+@inline(__always)
+private func sgemmIsTrivial(m: Int, n: Int, k: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+    if m == 0 || n == 0 { return true }
+    guard k == 0 else { return false }
+    for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+    return true
+}
+
 /// Products with fewer multiply-adds than this run as one sgemm on the calling thread.
 let gemmSplitThreshold = 1 << 18
 
@@ -71,11 +76,7 @@ func sgemmOnThisThread(
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
-    if m == 0 || n == 0 { return }
+    if sgemmIsTrivial(m: m, n: n, k: k, beta: beta, c: c, ldc: ldc) { return }
     Threads.prepareBLAS()
-    if k == 0 {
-        for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
-        return
-    }
     cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -35,10 +35,7 @@ extension Kernels {
                         defer { col.deallocate(); tmp.deallocate() }
                         for gi in gs {
                             let start = gi * group, gc = Swift.min(group, n - start), ld = gc * cols
-                            var src = UnsafePointer(col)
-                            if direct { src = px + start * imageSize } else {
-                                for i in 0..<gc { im2col(g, image: px + (start + i) * imageSize, col: col + i * cols, ld: ld, serial: true) }
-                            }
+                            let src = groupColumns(g, px, start: start, count: gc, imageSize: imageSize, direct: direct, col: col)
                             let dst = group == 1 ? po.value + start * o * cols : tmp
                             if let bias {
                                 for oc in 0..<o { (dst + oc * ld).update(repeating: bias.scalars[oc], count: ld) }
@@ -71,10 +68,7 @@ extension Kernels {
                         defer { col.deallocate(); gbuf.deallocate() }
                         for gi in gs {
                             let start = gi * group, gc = Swift.min(group, n - start), ld = gc * cols
-                            var src = UnsafePointer(col)
-                            if direct { src = px + start * imageSize } else {
-                                for i in 0..<gc { im2col(g, image: px + (start + i) * imageSize, col: col + i * cols, ld: ld, serial: true) }
-                            }
+                            let src = groupColumns(g, px, start: start, count: gc, imageSize: imageSize, direct: direct, col: col)
                             var gsrc = UnsafePointer(pg + start * o * cols)
                             if group > 1 {
                                 regroup(pg, gbuf, start: start, gc: gc, o: o, cols: cols, toGroup: true)
@@ -98,5 +92,16 @@ extension Kernels {
             }
         }
         return Tensor(shape: weightShape, scalars: dw)
+    }
+
+    /// The column matrix of images start..<start+count side by side ([rows, count * cols], row stride
+    /// count * cols): the images themselves when `direct` (1x1 stride-1 conv, one image), else im2col into `col`.
+    @inline(__always)
+    static func groupColumns(_ g: ConvGeometry, _ px: UnsafePointer<Float>, start: Int, count: Int, imageSize: Int,
+                             direct: Bool, col: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        if direct { return px + start * imageSize }
+        let cols = g.colCols, ld = count * cols
+        for i in 0..<count { im2col(g, image: px + (start + i) * imageSize, col: col + i * cols, ld: ld, serial: true) }
+        return UnsafePointer(col)
     }
 }
