@@ -22,16 +22,11 @@ struct DinoJudgeCommand: ParsableCommand {
 
     static let definition = StageDefinition(
         name: "pretrain-dino-judge",
-        schema: ConfigSchema(section: "pretrain-dino-judge", keys: commonKeys(steps: 600, batch: 16, lr: 5e-4, warmup: 30, checkpointEvery: 100) + [
-            .integer("width", default: 96, doc: "ViT width", in: 8...4096),
-            .integer("depth", default: 12, doc: "ViT blocks", in: 1...64),
-            .integer("heads", default: 3, doc: "attention heads", in: 1...64),
-            .integer("mlp", default: 384, doc: "MLP hidden width", in: 8...16384),
-            .integer("patch", default: 4, doc: "patch size", in: 1...64),
+        schema: ConfigSchema(section: "pretrain-dino-judge", keys: commonKeys(steps: 600, batch: 16, lr: 5e-4, warmup: 30, checkpointEvery: 100) + vitShapeKeys() + [
             .integer("per_category", default: 2, doc: "subjects of one category per group in a batch (hard negatives); batch = subjects, 2 views each", in: 1...1000),
             ConfigKey("temperature", .float, default: .float(0.1), doc: "InfoNCE temperature"),
             .integer("proj_dim", default: 0, doc: "projection head output width during training (0 = none; never saved)", in: 0...4096),
-            ConfigKey("clean_fraction", .float, default: .float(0.2), doc: "probability that a view uses the clean background"),
+            cleanFractionKey(default: 0.2, doc: "probability that a view uses the clean background"),
             .integer("gate_subjects_per_category", default: 4, doc: "test subjects per category in the gate's gallery", in: 2...1000),
             .integer("gate_queries", default: 2, doc: "query renders per gallery subject", in: 1...100),
         ]),
@@ -43,8 +38,7 @@ struct DinoJudgeCommand: ParsableCommand {
         let out = PretrainOutput(weightsName: "dino-judge.safetensors", kind: "checkpoint/vit")
         try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
             let c = r.config
-            let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
-                                depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"))
+            let cfg = vitConfig(c)
             let settings = trainSettings(r)
             let key = RNGKey(seed: settings.seed)
             let vit = try ViT(config: cfg, key: key.fold(in: "init"))

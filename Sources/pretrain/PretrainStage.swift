@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Generation
 import Manifest
+import Models
 import Optim
 import Random
 import StageKit
@@ -47,6 +48,31 @@ func stageSeed(_ r: StageRunner) -> UInt64 {
 func dataConfig(_ r: StageRunner, split: Split = .train) -> WorldDataConfig {
     WorldDataConfig(resolution: r.config.int("resolution"), split: split,
                     subjectsPerCategory: r.config.int("subjects_per_category"))
+}
+
+/// The shape keys of the stages that train a ViT from scratch (pretrain-vit, pretrain-dino-judge).
+func vitShapeKeys() -> [ConfigKey] {
+    [
+        .integer("width", default: 96, doc: "ViT width", in: 8...4096),
+        .integer("depth", default: 12, doc: "ViT blocks (12: the paper's layer table maps 1:1)", in: 1...64),
+        .integer("heads", default: 3, doc: "attention heads", in: 1...64),
+        .integer("mlp", default: 384, doc: "MLP hidden width", in: 8...16384),
+        .integer("patch", default: 4, doc: "patch size", in: 1...64),
+    ]
+}
+
+/// The ViT of `vitShapeKeys` at the stage's `resolution`.
+func vitConfig(_ c: ConfigSection, classes: Int? = nil, stemChannels: [Int] = [], pool: String = "token") -> ViTConfig {
+    ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"), depth: c.int("depth"),
+              heads: c.int("heads"), mlpDim: c.int("mlp"), classes: classes, stemChannels: stemChannels, pool: pool)
+}
+
+/// `clean_fraction`: the share of renders on the clean background, in 0...1.
+func cleanFractionKey(default d: Double, doc: String) -> ConfigKey {
+    ConfigKey("clean_fraction", .float, default: .float(d), doc: doc, check: { v in
+        if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
+        return nil
+    })
 }
 
 /// A pretrain stage's two outputs: the weights file (kind `checkpoint/<what>`) and its record (kind `record`).

@@ -16,18 +16,9 @@ struct ViTCommand: ParsableCommand {
 
     static let definition = StageDefinition(
         name: "pretrain-vit",
-        schema: ConfigSchema(section: "pretrain-vit", keys: commonKeys(steps: 600, batch: 32, lr: 1e-3, warmup: 50, checkpointEvery: 100) + [
-            .integer("width", default: 96, doc: "ViT width", in: 8...4096),
-            .integer("depth", default: 12, doc: "ViT blocks (12: the paper's layer table maps 1:1)", in: 1...64),
-            .integer("heads", default: 3, doc: "attention heads", in: 1...64),
-            .integer("mlp", default: 384, doc: "MLP hidden width", in: 8...16384),
-            .integer("patch", default: 4, doc: "patch size", in: 1...64),
-            ConfigKey("clean_fraction", .float, default: .float(0.1),
-                      doc: "share of training renders on the clean background (the rest textured); textured-only data stalls at chance",
-                      check: { v in
-                          if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
-                          return nil
-                      }),
+        schema: ConfigSchema(section: "pretrain-vit", keys: commonKeys(steps: 600, batch: 32, lr: 1e-3, warmup: 50, checkpointEvery: 100) + vitShapeKeys() + [
+            cleanFractionKey(default: 0.1,
+                             doc: "share of training renders on the clean background (the rest textured); textured-only data stalls at chance"),
             ConfigKey("foreground_weight", .float, default: .float(0),
                       doc: "weight of the figure-ground auxiliary loss (per-patch object coverage from the renderer's mask; head not saved); 0 = off",
                       check: { v in
@@ -51,9 +42,7 @@ struct ViTCommand: ParsableCommand {
         let out = PretrainOutput(weightsName: "vit.safetensors", kind: "checkpoint/vit")
         try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
             let c = r.config
-            let cfg = ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"),
-                                depth: c.int("depth"), heads: c.int("heads"), mlpDim: c.int("mlp"),
-                                classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"), pool: c.string("pool"))
+            let cfg = vitConfig(c, classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"), pool: c.string("pool"))
             let settings = trainSettings(r)
             let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             var data = dataConfig(r)
