@@ -63,6 +63,9 @@ public struct ViTOutput {
         return t.slice(axis: 1, start: 1, end: t.shape[1])
     }
 
+    /// The N patch tokens after the final norm, [B, N, D] (avg pooling, per-patch training heads).
+    public var finalPatchTokens: Variable { final.slice(axis: 1, start: 1, end: final.shape[1]) }
+
     /// The class token after the final norm, [B, D] (the image embedding of the judges).
     public var classToken: Variable {
         let b = final.shape[0], d = final.shape[2]
@@ -152,8 +155,6 @@ public final class ViT: Module {
     /// The head on an existing forward pass (so a task can add losses on the same tokens).
     public func logits(from out: ViTOutput) -> Variable {
         guard let head else { preconditionFailure("ViT.logits: config has no `classes`, so the model has no head") }
-        guard config.pool == "avg" else { return head(out.classToken) }
-        let f = out.final
-        return head(f.slice(axis: 1, start: 1, end: f.shape[1]).mean(axes: [1]))
+        return head(config.pool == "avg" ? out.finalPatchTokens.mean(axes: [1]) : out.classToken)
     }
 }

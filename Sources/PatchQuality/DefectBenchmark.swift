@@ -60,20 +60,8 @@ public enum DefectBenchmark {
     /// AUROC of q_g at `block` of `vit` over `samples`.
     public static func evaluate(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
                                 foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
-        let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
-        let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
-        return evaluate(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
-                        patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
-                        foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
-    }
-
-    /// AUROC of q_g from any cell features (generated, reference) per sample, on a `patch`-pixel grid
-    /// of `size`-pixel images: how a ViT block compares with e.g. raw-pixel features.
-    public static func evaluate(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
-                                patch p: Int, size s: Int, normalization: QualityNormalization,
-                                foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> Result {
-        score(cells(features: features, samples: samples, patch: p, size: s, normalization: normalization,
-                    foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold))
+        evaluateByKind(vit, samples: samples, block: block, normalization: normalization,
+                       foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold).all
     }
 
     /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass.
@@ -81,9 +69,18 @@ public enum DefectBenchmark {
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
-        let c = cells(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples, patch: vit.config.patchSize,
-                      size: vit.config.imageSize, normalization: normalization, foregroundThreshold: foregroundThreshold,
-                      defectThreshold: defectThreshold)
+        return evaluateByKind(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
+                              patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
+                              foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+    }
+
+    /// The same from any cell features (generated, reference) per sample, on a `patch`-pixel grid of
+    /// `size`-pixel images: how a ViT block compares with e.g. raw-pixel features.
+    public static func evaluateByKind(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
+                                      patch p: Int, size s: Int, normalization: QualityNormalization,
+                                      foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
+        let c = cells(features: features, samples: samples, patch: p, size: s, normalization: normalization,
+                      foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
         var byKind: [String: Result] = [:]
         for kind in Set(samples.map(\.kind)) {
             byKind[kind] = score(zip(samples, c).filter { $0.0.kind == kind }.map(\.1))

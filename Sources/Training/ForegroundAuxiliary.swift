@@ -29,8 +29,7 @@ public enum ForegroundAuxiliary {
 
     /// L_fg on the patch tokens of `out.final` ([B, 1 + N, D]) against `target` [B, N, 1].
     public static func loss(_ out: ViTOutput, head: Linear, target: Tensor) -> Variable {
-        let f = out.final
-        let tokens = f.slice(axis: 1, start: 1, end: f.shape[1])                 // [B, N, D]
+        let tokens = out.finalPatchTokens                                         // [B, N, D]
         precondition(target.shape == [tokens.shape[0], tokens.shape[1], 1],
                      "ForegroundAuxiliary: target \(target.shape) for tokens \(tokens.shape)")
         return mseLoss(head(tokens).sigmoid(), Variable(target))

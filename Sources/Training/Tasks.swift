@@ -33,13 +33,20 @@ public final class ViTClassificationTask: PretrainTask {
     }
 
     public func loss(step: Int) throws -> Variable {
+        loss(on: try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)).loss
+    }
+
+    /// Cross-entropy (+ the weighted figure-ground loss) on a given batch, with the logits (for
+    /// accuracy): what `loss(step:)` computes on its own batch, for callers that draw their own data.
+    public func loss(on b: WorldBatch) -> (loss: Variable, logits: Variable) {
         vit.train(true)
-        let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
         let out = vit.forward(Variable(b.images))
-        let ce = crossEntropyLoss(vit.logits(from: out), targets: b.labels)
-        guard let foregroundHead else { return ce }
-        let target = ForegroundAuxiliary.cellCoverage(b.coverage, batch: batchSize, size: data.resolution, patch: vit.config.patchSize)
-        return ce + ForegroundAuxiliary.loss(out, head: foregroundHead, target: target) * foregroundWeight
+        let logits = vit.logits(from: out)
+        let ce = crossEntropyLoss(logits, targets: b.labels)
+        guard let foregroundHead else { return (ce, logits) }
+        let target = ForegroundAuxiliary.cellCoverage(b.coverage, batch: b.labels.count, size: b.images.shape[2],
+                                                      patch: vit.config.patchSize)
+        return (ce + ForegroundAuxiliary.loss(out, head: foregroundHead, target: target) * foregroundWeight, logits)
     }
 }
 

@@ -38,37 +38,29 @@ struct AurocProbe: ParsableCommand {
         for block in 1...vit.config.depth {
             line("block\(block)", DefectBenchmark.evaluate(vit, samples: set, block: block, normalization: norm))
         }
+        let pixels = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: false),
+                                Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: false)) }
+        let pixelResult = DefectBenchmark.evaluateByKind(features: pixels, samples: set, patch: p, size: s, normalization: norm)
         if perDefect {
-            let kinds = Set(set.map { String($0.defect.prefix(while: { $0 != "(" })) }).sorted()
-            for kind in kinds {
-                let sub = set.filter { $0.defect.hasPrefix(kind) }
-                line("block1/\(kind) (\(sub.count))", DefectBenchmark.evaluate(vit, samples: sub, block: 1, normalization: norm))
-                let f = { (img: Image) -> PatchFeatures in Self.pixelFeatures(img, size: s, patch: p, meanOnly: false) }
-                line("pixels/\(kind)", DefectBenchmark.evaluate(features: sub.map { (f($0.generated), f($0.reference)) },
-                                                                  samples: sub, patch: p, size: s, normalization: norm))
+            let blockResult = DefectBenchmark.evaluateByKind(vit, samples: set, block: 1, normalization: norm)
+            for kind in blockResult.byKind.keys.sorted() {
+                line("block1/\(kind) (\(set.filter { $0.kind == kind }.count))", blockResult.byKind[kind]!)
+                line("pixels/\(kind)", pixelResult.byKind[kind]!)
             }
         }
         if let dump {
             try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
             for (j, x) in set.prefix(12).enumerated() {
                 var strip = Image(width: 3 * s, height: s, fill: [0, 0, 0])
-                let ref = x.reference.converted(toChannels: 3), gen = x.generated.converted(toChannels: 3)
-                for y in 0..<s {
-                    for xx in 0..<s {
-                        strip.setPixel(x: xx, y: y, ref.pixel(x: xx, y: y))
-                        strip.setPixel(x: s + xx, y: y, gen.pixel(x: xx, y: y))
-                        let m: UInt8 = x.defectMask[y * s + xx] > 0 ? 255 : 0
-                        strip.setPixel(x: 2 * s + xx, y: y, [m, m, m])
-                    }
-                }
+                let mask = try Image(width: s, height: s, channels: 1, pixels: x.defectMask.map { $0 > 0 ? 255 : 0 })
+                for (i, part) in [x.reference, x.generated, mask].enumerated() { strip.paste(part.converted(toChannels: 3), x: i * s, y: 0) }
                 try PNG.write(strip.resizedNearest(width: 24 * s, height: 8 * s), to: "\(dump)/\(j)-\(x.defect).png")
             }
         }
-        for (name, pool) in [("pixels", false), ("mean-colour", true)] {
-            let feats = { (img: Image) -> PatchFeatures in Self.pixelFeatures(img, size: s, patch: p, meanOnly: pool) }
-            line(name, DefectBenchmark.evaluate(features: set.map { (feats($0.generated), feats($0.reference)) },
-                                                samples: set, patch: p, size: s, normalization: norm))
-        }
+        line("pixels", pixelResult.all)
+        let means = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: true),
+                               Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: true)) }
+        line("mean-colour", DefectBenchmark.evaluateByKind(features: means, samples: set, patch: p, size: s, normalization: norm).all)
     }
 
     /// Cell features from pixels in [-1, 1]: the cell's values (3 p^2) or its mean colour (3).

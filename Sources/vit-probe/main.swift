@@ -48,11 +48,11 @@ struct TrainProbe: ParsableCommand {
                             stemChannels: stem.split(separator: ",").compactMap { Int($0) }, pool: pool)
         let vit = try ViT(config: cfg, key: RNGKey(seed: seed).fold(in: "init"))
         var opt = AdamW(learningRate: lr, weightDecay: 0.05)
-        let fgHead = fgWeight > 0 ? Linear(width, 1, key: RNGKey(seed: seed).fold(in: "fg_head")) : nil
+        let base = WorldDataConfig(resolution: 32, split: .train, subjectsPerCategory: subjects, cleanFraction: clean, randomPose: !noPose)
+        let task = ViTClassificationTask(vit: vit, data: base, seed: seed, batchSize: batch, foregroundWeight: fgWeight)
         var hits: [Int] = []
         for step in 0..<steps {
-            var data = WorldDataConfig(resolution: 32, split: .train, subjectsPerCategory: subjects, cleanFraction: clean,
-                                       randomPose: !noPose)
+            var data = base
             if step < canonicalSteps { data.cleanFraction = 1; data.randomPose = false } else if step < canonicalSteps + rampSteps {
                 data.cleanFraction = 1 - (1 - clean) * Double(step - canonicalSteps) / Double(rampSteps)
             }
@@ -65,16 +65,9 @@ struct TrainProbe: ParsableCommand {
                 }
                 try PNG.write(ContactSheet(columns: 8, scale: 3).render(items), to: dumpBatch)
             }
-            let params = vit.namedParameters() + (fgHead.map { h in h.namedParameters().map { ("fg_head." + $0.0, $0.1) } } ?? [])
+            let params = task.trainable
             for (_, p) in params { p.grad = nil }
-            vit.train(true)
-            let out = vit.forward(Variable(b.images))
-            let logits = vit.logits(from: out)
-            var loss = crossEntropyLoss(logits, targets: b.labels)
-            if let fgHead {
-                let target = ForegroundAuxiliary.cellCoverage(b.coverage, batch: batch, size: cfg.imageSize, patch: cfg.patchSize)
-                loss = loss + ForegroundAuxiliary.loss(out, head: fgHead, target: target) * fgWeight
-            }
+            let (loss, logits) = task.loss(on: b)
             loss.backward()
             hits.append(zip(Gates.predictions(logits.value), b.labels).filter { $0 == Int($1) }.count)
             opt.learningRate = lr * min(1, Double(step + 1) / 20)
