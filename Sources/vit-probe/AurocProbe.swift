@@ -20,6 +20,10 @@ struct AurocProbe: ParsableCommand {
     @Option(help: "worker threads") var threads = 2
     @Option(help: "also write reference | generated | defect mask strips (8x upscaled PNGs) of the first samples here") var dump: String?
     @Flag(help: "also report AUROC per defect kind") var perDefect = false
+    @Option(help: "a cell is foreground when more than this share of its pixels is object (the stage's 0.5)")
+    var foregroundThreshold: Float = 0.5
+    @Option(help: "a cell is defective when more than this share of its pixels is defect (the stage's defect-threshold)")
+    var defectThreshold: Float = 0.1
 
     func run() throws {
         Threads.configure(count: threads)
@@ -36,13 +40,13 @@ struct AurocProbe: ParsableCommand {
                   + "\"positives\":\(r.positives),\"negatives\":\(r.negatives)}")
         }
         for block in 1...vit.config.depth {
-            line("block\(block)", DefectBenchmark.evaluate(vit, samples: set, block: block, normalization: norm))
+            line("block\(block)", DefectBenchmark.evaluate(vit, samples: set, block: block, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold))
         }
         let pixels = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: false),
                                 Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: false)) }
-        let pixelResult = DefectBenchmark.evaluateByKind(features: pixels, samples: set, patch: p, size: s, normalization: norm)
+        let pixelResult = DefectBenchmark.evaluateByKind(features: pixels, samples: set, patch: p, size: s, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
         if perDefect {
-            let blockResult = DefectBenchmark.evaluateByKind(vit, samples: set, block: 1, normalization: norm)
+            let blockResult = DefectBenchmark.evaluateByKind(vit, samples: set, block: 1, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
             for kind in blockResult.byKind.keys.sorted() {
                 line("block1/\(kind) (\(set.filter { $0.kind == kind }.count))", blockResult.byKind[kind]!)
                 line("pixels/\(kind)", pixelResult.byKind[kind]!)
@@ -60,7 +64,7 @@ struct AurocProbe: ParsableCommand {
         line("pixels", pixelResult.all)
         let means = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: true),
                                Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: true)) }
-        line("mean-colour", DefectBenchmark.evaluateByKind(features: means, samples: set, patch: p, size: s, normalization: norm).all)
+        line("mean-colour", DefectBenchmark.evaluateByKind(features: means, samples: set, patch: p, size: s, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold).all)
     }
 
     /// Cell features from pixels in [-1, 1]: the cell's values (3 p^2) or its mean colour (3).
