@@ -1,5 +1,6 @@
 import Autograd
 import Checkpoint
+import Diffusion
 import Foundation
 import Manifest
 import Models
@@ -35,6 +36,16 @@ extension Generator {
             try m.loadStrict(file, path: weights.path)
             return m
         } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// The DDPM schedule of a U-Net record (`noise`; the MODELS.md default when the record predates it),
+    /// checked, so a bad record names its file instead of trapping in `NoiseSchedule`.
+    public static func noiseSchedule(record: PretrainRecord, path: URL) throws(GenerationError) -> NoiseSchedule {
+        let noise = record.noise ?? NoiseConfig()
+        if let problem = noise.problem {
+            throw .badCheckpoint(path: path.path, reason: "record key `noise`: \(problem); rerun pretrain-unet")
+        }
+        return noise.schedule
     }
 
     /// Applies an adapter file to `unet` (its `to_k_ip`/`to_v_ip`) and returns the resampler.
@@ -79,7 +90,7 @@ extension Generator {
         let (cw, cr) = try pair("clip"), (uw, ur) = try pair("unet")
         let clip = try loadCLIP(weights: cw, record: cr)
         let unet = try loadUNet(weights: uw, record: ur)
-        let schedule = (ur.noise ?? NoiseConfig()).schedule
+        let schedule = try noiseSchedule(record: ur, path: uw)
         guard adapter else {
             return Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
                              schedule: schedule, resolution: ur.resolution)

@@ -57,18 +57,3 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
         }
     }
 }
-
-/// The DDPM schedule of a U-Net record (MODELS.md: 1000 linear betas 1e-4 .. 0.02).
-public struct NoiseConfig: Codable, Sendable, Equatable {
-    public var betaSchedule: NoiseSchedule.BetaSchedule
-    public var trainSteps: Int
-    public var betaStart: Double
-    public var betaEnd: Double
-    public init(betaSchedule: NoiseSchedule.BetaSchedule = .linear, trainSteps: Int = 1000,
-                betaStart: Double = 1e-4, betaEnd: Double = 0.02) {
-        self.betaSchedule = betaSchedule; self.trainSteps = trainSteps; self.betaStart = betaStart; self.betaEnd = betaEnd
-    }
-    public var schedule: NoiseSchedule {
-        NoiseSchedule(betaSchedule, trainSteps: trainSteps, betaStart: betaStart, betaEnd: betaEnd)
-    }
-}

@@ -44,7 +44,7 @@ public struct UpstreamModels {
         let unet = try Generator.loadUNet(weights: uw, record: ur)
         let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
         return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                         resampler: resampler, unet: unet, schedule: (ur.noise ?? NoiseConfig()).schedule,
+                         resampler: resampler, unet: unet, schedule: try Generator.noiseSchedule(record: ur, path: uw),
                          resolution: ur.resolution)
     }
 

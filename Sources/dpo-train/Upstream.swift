@@ -17,16 +17,7 @@ struct PretrainRecordSubset: Decodable {
     var imageEncoderLayer: Int?
     var tokenizerWords: [String]?
     var resolution: Int?
-    var noise: NoiseSubset?
-
-    /// Generation's `NoiseConfig` (the U-Net record's DDPM schedule), decoded without depending on Generation.
-    struct NoiseSubset: Decodable {
-        var betaSchedule: NoiseSchedule.BetaSchedule
-        var trainSteps: Int
-        var betaStart: Double
-        var betaEnd: Double
-        var schedule: NoiseSchedule { NoiseSchedule(betaSchedule, trainSteps: trainSteps, betaStart: betaStart, betaEnd: betaEnd) }
-    }
+    var noise: NoiseConfig?
 }
 
 /// Problems with dpo-train's inputs; each names the file or key and the stage that should fix it.
@@ -137,6 +128,11 @@ struct LoadedModels {
         }
         for k in base.tensors.keys where !ipKeys.contains(k) && unet.parameterShapes()[k] == nil { base.tensors[k] = nil }
         try unet.loadStrict(base, path: unetPath)
+        let noise = unetRec.noise ?? NoiseConfig()
+        if let problem = noise.problem {
+            throw DPOTrainError.badRecord(path: unetRecPath, key: "noise", hint: "\(problem); rerun pretrain-unet")
+        }
+        let schedule = noise.schedule
         let resampler = try Resampler(config: resCfg, key: RNGKey(seed: 0))
         let (adapter, adapterPath) = try up.safetensors("pretrain-adapter", "adapter.safetensors")
         let layer = adRec.imageEncoderLayer ?? max(1, clipCfg.vision.depth - 1)
@@ -146,6 +142,6 @@ struct LoadedModels {
                                           hint: "not a sorted word list after the four specials; rerun pretrain-clip")
         }
         return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
-                            imageEncoderLayer: layer, tokenizer: tokenizer, schedule: unetRec.noise?.schedule ?? NoiseSchedule())
+                            imageEncoderLayer: layer, tokenizer: tokenizer, schedule: schedule)
     }
 }

@@ -52,7 +52,7 @@ struct AdapterCommand: ParsableCommand {
             let c = r.config
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
             let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
-            let schedule = (unetFiles.record.noise ?? NoiseConfig()).schedule
+            let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
             let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
             let dim = c.int("dim"), heads = c.int("heads")

@@ -30,7 +30,7 @@ struct GatesCommand: ParsableCommand {
             let (cw, cr) = try rec("clip"), (uw, ur) = try rec("unet"), (aw, ar) = try rec("adapter"), (vw, vr) = try rec("vit")
             let clip = try Generator.loadCLIP(weights: cw, record: cr)
             let vit = try loadViT((vw, vr))
-            let schedule = (ur.noise ?? NoiseConfig()).schedule
+            let schedule = try Generator.noiseSchedule(record: ur, path: uw)
             let unet = try Generator.loadUNet(weights: uw, record: ur)
             let u = try GateRuns.unet(clip: clip, unet: unet, schedule: schedule, vit: vit, resolution: ur.resolution,
                                       steps: steps, guidance: guidance, stageSeed: ur.seed)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diffusion
 import Foundation
 import Generation
 import Imaging

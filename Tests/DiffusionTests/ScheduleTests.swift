@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 @testable import Diffusion
@@ -67,5 +68,16 @@ import TensorCore
         let y = Guidance.adaptiveNormalize(x, toMatch: r)
         #expect(y.scalars[0] == 10 && y.scalars[1] == 14)
         #expect(y.scalars[2] == 1 && y.scalars[3] == 1)  // flat plane: mean moves, no blow-up
+    }
+
+    @Test func noiseConfigRoundTripAndProblems() throws {
+        let c = NoiseConfig(betaSchedule: .scaledLinear, trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05)
+        let json = try JSONEncoder().encode(c)
+        #expect(try JSONDecoder().decode(NoiseConfig.self, from: json) == c)
+        #expect(String(decoding: json, as: UTF8.self).contains("\"scaled_linear\""))
+        #expect(c.problem == nil && c.schedule == NoiseSchedule(.scaledLinear, trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05))
+        #expect(NoiseConfig(trainSteps: 1).problem?.contains("trainSteps") == true)
+        #expect(NoiseConfig(betaStart: 0.1, betaEnd: 0.05).problem?.contains("betaStart") == true)
+        #expect(NoiseConfig(betaEnd: 1).problem != nil && NoiseConfig(betaStart: 0).problem != nil)
     }
 }

@@ -1,4 +1,5 @@
 import Checkpoint
+import Diffusion
 import Manifest
 import Foundation
 import Testing
@@ -62,6 +63,9 @@ import Random
                                       prompts: ["a mug"], references: refs, seeds: [1], options: opts)
         let theirs = try Sampler.sample(loaded, prompts: ["a mug"], references: refs, seeds: [1], options: opts)
         #expect(mine == theirs)
+        // A record whose schedule NoiseSchedule would reject names the file and the key instead of trapping.
+        try write("unet", g.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(betaStart: 0.5, betaEnd: 1.5) }
+        #expect { _ = try Generator.load(directory: dir) } throws: { "\($0)".contains("unet.safetensors") && "\($0)".contains("`noise`") }
         // Edit one byte of the U-Net weights: its record's SHA-256 no longer matches.
         let u = dir.appendingPathComponent("unet.safetensors")
         var bytes = try Data(contentsOf: u)

@@ -62,7 +62,7 @@ import Testing
         p.executableURL = Self.products.appendingPathComponent("pretrain")
         p.arguments = [what, "--config", config.path, "--run-dir", dir.appendingPathComponent(run).path] + extra
         let err = dir.appendingPathComponent("\(what)-\(run).err")
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         p.standardError = try FileHandle(forWritingTo: err)
         p.standardOutput = FileHandle.nullDevice
         try p.run()
