@@ -155,6 +155,6 @@ public final class ViT: Module {
     /// The head on an existing forward pass (so a task can add losses on the same tokens).
     public func logits(from out: ViTOutput) -> Variable {
         guard let head else { preconditionFailure("ViT.logits: config has no `classes`, so the model has no head") }
-        return head(config.pool == "avg" ? out.finalPatchTokens.mean(axes: [1]) : out.classToken)
+        return head(config.pool == .avg ? out.finalPatchTokens.mean(axes: [1]) : out.classToken)
     }
 }

@@ -17,17 +17,16 @@ public struct ViTConfig: Codable, Sendable, Equatable {
     /// Channels of the optional convolutional stem before the patch projection (timm `HybridEmbed`,
     /// 3x3 convs at full resolution); empty: the plain timm `PatchEmbed`.
     public var stemChannels: [Int] = []
-    /// What the classification head reads (timm `global_pool`): "token" = the class token after
-    /// `norm`, "avg" = the mean of the patch tokens after `norm` (timm's avg pool with `fc_norm=False`,
-    /// same keys). The class token is computed either way (the judges' embedding).
-    public var pool = "token"
+    /// What the classification head reads (timm `global_pool`). The class token is computed either way
+    /// (the judges' embedding).
+    public var pool: ViTPool = .token
 
     /// The MODELS.md default (ViT-Tiny, depth 12, 32x32, patch 4, no head).
     public init() {}
 
     public init(imageSize: Int = 32, patchSize: Int = 4, inChannels: Int = 3, width: Int = 192, depth: Int = 12,
                 heads: Int = 3, mlpDim: Int = 768, layerNormEps: Float = 1e-6, classes: Int? = nil, stemChannels: [Int] = [],
-                pool: String = "token") {
+                pool: ViTPool = .token) {
         self.imageSize = imageSize
         self.patchSize = patchSize
         self.inChannels = inChannels
@@ -63,7 +62,6 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         try require(layerNormEps > 0, "ViT", "layerNormEps", layerNormEps, "must be positive")
         if let classes { try require(classes > 0, "ViT", "classes", classes, "must be positive when set") }
         for c in stemChannels { try require(c > 0, "ViT", "stemChannels", c, "must be positive") }
-        try require(pool == "token" || pool == "avg", "ViT", "pool", pool, "must be \"token\" or \"avg\"")
     }
 
     enum CodingKeys: String, CodingKey {
@@ -83,6 +81,14 @@ public struct ViTConfig: Codable, Sendable, Equatable {
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? d.layerNormEps
         classes = try c.decodeIfPresent(Int.self, forKey: .classes)
         stemChannels = try c.decodeIfPresent([Int].self, forKey: .stemChannels) ?? []
-        pool = try c.decodeIfPresent(String.self, forKey: .pool) ?? d.pool
+        pool = try c.decodeIfPresent(ViTPool.self, forKey: .pool) ?? d.pool
     }
+}
+
+/// What a ViT's classification head reads (timm `global_pool`; stored in records as the raw value).
+public enum ViTPool: String, Codable, Sendable, CaseIterable {
+    /// The class token after `norm`.
+    case token
+    /// The mean of the patch tokens after `norm` (timm's avg pool with `fc_norm=False`, same keys).
+    case avg
 }

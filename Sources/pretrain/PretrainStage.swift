@@ -62,7 +62,7 @@ func vitShapeKeys() -> [ConfigKey] {
 }
 
 /// The ViT of `vitShapeKeys` at the stage's `resolution`.
-func vitConfig(_ c: ConfigSection, classes: Int? = nil, stemChannels: [Int] = [], pool: String = "token") -> ViTConfig {
+func vitConfig(_ c: ConfigSection, classes: Int? = nil, stemChannels: [Int] = [], pool: ViTPool = .token) -> ViTConfig {
     ViTConfig(imageSize: c.int("resolution"), patchSize: c.int("patch"), width: c.int("width"), depth: c.int("depth"),
               heads: c.int("heads"), mlpDim: c.int("mlp"), classes: classes, stemChannels: stemChannels, pool: pool)
 }

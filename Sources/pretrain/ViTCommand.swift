@@ -28,7 +28,9 @@ struct ViTCommand: ParsableCommand {
             ConfigKey("pool", .string, default: .string("token"),
                       doc: "what the head reads: token (class token) | avg (mean patch token, timm global_pool avg)",
                       check: { v in
-                          if case let .string(x) = v, x != "token" && x != "avg" { return "\"\(x)\" is not token or avg" }
+                          if case let .string(x) = v, ViTPool(rawValue: x) == nil {
+                              return "\"\(x)\" is not one of \(ViTPool.allCases.map(\.rawValue).joined(separator: ", "))"
+                          }
                           return nil
                       }),
             ConfigKey("stem", .array(.integer), default: .array([]),
@@ -42,7 +44,7 @@ struct ViTCommand: ParsableCommand {
         let out = PretrainOutput(weightsName: "vit.safetensors", kind: "checkpoint/vit")
         try runPretrainStage(Self.definition, options: common, output: out) { r, ctx in
             let c = r.config
-            let cfg = vitConfig(c, classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"), pool: c.string("pool"))
+            let cfg = vitConfig(c, classes: ObjectCategory.allCases.count, stemChannels: c.ints("stem"), pool: ViTPool(rawValue: c.string("pool"))!)  // the key's check admits only raw values
             let settings = trainSettings(r)
             let vit = try ViT(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             var data = dataConfig(r)

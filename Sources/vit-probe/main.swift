@@ -43,6 +43,9 @@ struct TrainProbe: ParsableCommand {
 
     func run() throws {
         Threads.configure(count: threads)
+        guard let pool = ViTPool(rawValue: self.pool) else {
+            throw ValidationError("--pool \(self.pool): use one of \(ViTPool.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let cfg = ViTConfig(imageSize: 32, patchSize: 4, width: width, depth: depth, heads: 2, mlpDim: 4 * width,
                             classes: ObjectCategory.allCases.count,
                             stemChannels: stem.split(separator: ",").compactMap { Int($0) }, pool: pool)

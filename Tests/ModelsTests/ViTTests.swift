@@ -75,7 +75,7 @@ import TestSupport
     @Test func avgPoolLogitsReadTheMeanPatchToken() throws {
         var config = ViTConfig.xs
         config.classes = 4
-        config.pool = "avg"
+        config.pool = .avg
         let vit = try ViT(config: config, key: RNGKey(seed: 9))
         let x = Variable(Self.images(2, 16, seed: 10))
         let logits = withNoGrad { vit.logits(x) }.value
@@ -87,7 +87,12 @@ import TestSupport
         EncoderTestSupport.expectMatches("avg logits", logits, manual, atol: 1e-5, rtol: 1e-5)
         let token = withNoGrad { head(vit.forward(x).classToken) }.value
         #expect(zip(token.scalars, logits.scalars).contains { abs($0 - $1) > 1e-3 })
-        #expect(throws: EncoderError.self) { try ViT(config: ViTConfig(pool: "max"), key: RNGKey(seed: 0)) }
+        // Records store the raw value; an unknown one does not decode.
+        let json = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        #expect(json.contains("\"pool\":\"avg\""))
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(ViTConfig.self, from: Data(json.replacingOccurrences(of: "\"avg\"", with: "\"max\"").utf8))
+        }
     }
 
     @Test func initialisationFollowsTimm() throws {

@@ -124,8 +124,8 @@ final class Spawned {
         let id = UUID().uuidString.prefix(8)
         out = dir.appendingPathComponent("\(tool)-\(id).out")
         err = dir.appendingPathComponent("\(tool)-\(id).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.executableURL = Tool.productsDirectory.appendingPathComponent(tool)
         process.arguments = args
         process.currentDirectoryURL = dir
