@@ -9,6 +9,8 @@ import TensorCore
 /// original (evaluated without gradient); T acts on the token grid by the same permutation as on
 /// pixels (`GridTransform`). Deviation, stated: the squared norms are means over the B N D elements
 /// (not sums), so the loss scale does not depend on batch or width; the learning rate absorbs it.
+/// Option (not in the paper): `jitter` re-lights the transformed view, T(x) -> T(J(x)), so the same
+/// term also asks for features that ignore lighting (`PhotometricJitter`).
 public enum SSLLoss {
     public struct Terms {
         /// The whole loss (a scalar with gradient to the model's parameters).
@@ -19,12 +21,12 @@ public enum SSLLoss {
     }
 
     public static func compute(model: ViT, frozen: ViT, images: Tensor, transform: GridTransform,
-                               blocks: [Int], lambdaReg: Float) -> Terms {
+                               blocks: [Int], lambdaReg: Float, jitter: [PhotometricJitter]? = nil) -> Terms {
         precondition(!blocks.isEmpty, "SSLLoss: no blocks")
         precondition(model.config == frozen.config, "SSLLoss: model \(model.config) and frozen \(frozen.config) differ")
         let side = model.config.imageSize / model.config.patchSize
         let x = Variable(images)
-        let tx = Variable(transform.apply(toImages: images))
+        let tx = Variable(transform.apply(toImages: jitter.map { PhotometricJitter.apply($0, toImages: images) } ?? images))
         let out = ViTTaps.forward(model, x, taps: blocks)
         let outT = ViTTaps.forward(model, tx, taps: blocks)
         let ref = withNoGrad { ViTTaps.forward(frozen, x, taps: blocks) }

@@ -15,6 +15,8 @@ public struct SSLTrainingConfig: Sendable, Equatable, Codable {
     public var lambdaReg: Float = 1
     /// Blocks (1-based) the loss is taken at.
     public var blocks = [7]
+    /// Strength of the photometric jitter of the transformed view (0 = off, the paper's loss).
+    public var photometric: Float = 0
     public var seed: UInt64 = 0
     public init() {}
 }
@@ -41,6 +43,12 @@ public struct SSLSchedule: Sendable, Equatable, Codable {
         let indices = Array(perm[(j * batchSize)..<min(imageCount, (j + 1) * batchSize)])
         let pick = RNGKey(seed: seed).fold(in: "ssl-transform").uint32(at: UInt64(t))
         return (indices, GridTransform.ssl[Int(pick % UInt32(GridTransform.ssl.count))])
+    }
+
+    /// The photometric jitters of step `t`'s `count` images at `strength` (a pure function of seed and step).
+    public func jitters(at t: Int, count: Int, strength: Float) -> [PhotometricJitter] {
+        let key = RNGKey(seed: seed).fold(in: "ssl-photometric").fold(in: UInt64(t))
+        return (0..<count).map { PhotometricJitter.random(strength: strength, key: key.fold(in: UInt64($0))) }
     }
 }
 
@@ -83,7 +91,9 @@ public final class SSLTrainer {
         shape[0] = indices.count
         model.zeroGrad()
         let terms = SSLLoss.compute(model: model, frozen: frozen, images: Tensor(shape: shape, scalars: xs),
-                                    transform: transform, blocks: config.blocks, lambdaReg: config.lambdaReg)
+                                    transform: transform, blocks: config.blocks, lambdaReg: config.lambdaReg,
+                                    jitter: config.photometric > 0
+                                        ? schedule.jitters(at: step, count: indices.count, strength: config.photometric) : nil)
         terms.loss.backward()
         model.step(&optimizer)
         model.zeroGrad()

@@ -39,6 +39,7 @@ struct SSLStageBody {
         var tc = SSLTrainingConfig()
         tc.epochs = c.int("epochs"); tc.batchSize = c.int("batch-size"); tc.learningRate = c.double("lr")
         tc.momentum = c.double("momentum"); tc.lambdaReg = Float(c.double("lambda-reg")); tc.blocks = lossBlocks
+        tc.photometric = Float(c.double("photometric"))
         tc.seed = UInt64(r.run.seed)
         let trainer = try train(original: original, images: images, config: tc)
         let rows = before + table(trainer.model, "after")

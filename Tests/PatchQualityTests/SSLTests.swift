@@ -95,6 +95,7 @@ enum Fixture {
         var config = SSLTrainingConfig()
         config.epochs = 2; config.batchSize = 2; config.blocks = [1, 2]; config.seed = 5; config.momentum = 0.9
         config.learningRate = 0.05
+        config.photometric = 0.5  // the jitter is drawn per step too, so resume must redraw it exactly
         let images = Fixture.images(4, size: 8, seed: 6)
         let straight = SSLTrainer(model: try Fixture.randomized(seed: 1), frozen: try Fixture.randomized(seed: 1),
                                   images: images, config: config)
@@ -201,5 +202,54 @@ enum Fixture {
         #expect(ViTLoading.heads(inRecord: Data(record.utf8)) == 3)
         #expect(ViTLoading.heads(inRecord: Data(#"{"seed":1}"#.utf8)) == nil)
         #expect(ViTLoading.heads(inRecord: Data("not json".utf8)) == nil)
+    }
+}
+
+@Suite struct PhotometricJitterTests {
+    @Test func strengthZeroIsTheIdentity() {
+        let j = PhotometricJitter.random(strength: 0, key: RNGKey(seed: 3))
+        #expect(j == .identity)
+        let x = Fixture.images(2, size: 8, seed: 1)
+        let y = PhotometricJitter.apply([.identity, .identity], toImages: x)
+        #expect(zip(x.scalars, y.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
+    /// p' = clamp(p gain (1 + rampX (X - 1/2) + rampY (Y - 1/2)) + offset, 0, 1) at pixel centres.
+    @Test func matchesTheFormulaAndClamps() {
+        let x = Tensor(shape: [1, 3, 2, 2], scalars: [Float](repeating: 0, count: 12))  // p = 0.5 everywhere
+        let j = PhotometricJitter(gain: SIMD3(1, 2, 0.5), offset: 0.1, rampX: 0.4, rampY: 0)
+        let y = PhotometricJitter.apply([j], toImages: x).scalars
+        func expected(_ gain: Float, column: Int) -> Float {
+            let shade = gain * (1 + 0.4 * ((Float(column) + 0.5) / 2 - 0.5))
+            return min(max(0.5 * shade + 0.1, 0), 1) * 2 - 1
+        }
+        for c in 0..<3 {
+            for row in 0..<2 {
+                for col in 0..<2 {
+                    #expect(abs(y[c * 4 + row * 2 + col] - expected([1, 2, 0.5][c], column: col)) < 1e-6)
+                }
+            }
+        }
+        #expect(y[4] == 1 && y[5] == 1)  // gain 2: 0.5 * 2 * 0.9 + 0.1 = 1.0, and 1.1 clamped to 1
+    }
+
+    @Test func drawsArePerStepPerImageAndBounded() {
+        let s = SSLSchedule(seed: 4, imageCount: 8, batchSize: 4, epochs: 1)
+        let a = s.jitters(at: 0, count: 4, strength: 1), b = s.jitters(at: 1, count: 4, strength: 1)
+        #expect(a == s.jitters(at: 0, count: 4, strength: 1) && a != b && Set(a.map(\.offset)).count == 4)
+        for j in a + b {
+            #expect(abs(j.offset) <= 0.1 && abs(j.rampX) <= 0.5 && abs(j.rampY) <= 0.5)
+            #expect((0.45...1.65).contains(j.gain.x) && (0.45...1.65).contains(j.gain.z))
+        }
+    }
+
+    /// With the identity transform the equivariance term only sees the re-lighting.
+    @Test func jitterMakesTheIdentityViewDiffer() throws {
+        let model = try Fixture.randomized(seed: 1), frozen = try Fixture.randomized(seed: 1)
+        let x = Fixture.images(2, size: 8, seed: 3)
+        let jitters = SSLSchedule(seed: 1, imageCount: 2, batchSize: 2, epochs: 1).jitters(at: 0, count: 2, strength: 1)
+        let terms = SSLLoss.compute(model: model, frozen: frozen, images: x, transform: .identity, blocks: [2], lambdaReg: 1,
+                                    jitter: jitters)
+        #expect(terms.equivariance > 0 && terms.regularizer == 0)
     }
 }
