@@ -26,6 +26,13 @@ import TestSupport
         }
         gradCheck([rng.tensor([1, 2, 4, 4]), rng.tensor([3, 2, 1, 1])]) { conv2d($0[0], weight: $0[1], bias: nil) }
     }
+    /// 3x3, stride 1, padding 1: the Winograd path forward, for dx (flipped kernel) and for dW;
+    /// odd sizes exercise the cut-off last tile row and column.
+    @Test mutating func conv2dWinogradPath() {
+        gradCheck([rng.tensor([5, 3, 5, 7]), rng.tensor([4, 3, 3, 3]), rng.tensor([4])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: 1, padding: 1)
+        }
+    }
     @Test mutating func upsampleAvgPoolBilinear() {
         gradCheck([rng.tensor([2, 2, 3, 3])]) { $0[0].upsampleNearest(factor: 2) }
         gradCheck([rng.tensor([2, 2, 4, 6])]) { $0[0].avgPool(2) }
