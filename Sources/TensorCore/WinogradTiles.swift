@@ -15,13 +15,13 @@ extension Kernels {
                               v: UnsafeMutablePointer<Float>, ld: Int, tile0: Int, plane: UnsafeMutablePointer<Float>) {
         let h = g.height, w = g.width, hp = 2 * plan.th + 2, hw = plan.tw + 1, xs = g.channels * ld
         let even = plane, odd = plane + hp * hw   // padded column 2k at even[k], 2k + 1 at odd[k]
+        // The padding cells are the same for every channel and only the interior is rewritten.
+        plane.update(repeating: 0, count: 2 * hp * hw)
         for ch in 0..<g.channels {
-            plane.update(repeating: 0, count: 2 * hp * hw)
             let src = image + ch * h * w
             for y in 0..<h {
-                let s = src + y * w, e = even + (y + 1) * hw, o = odd + (y + 1) * hw
-                for k in 0..<((w + 1) / 2) { o[k] = s[2 * k] }       // padded 2k + 1 = input 2k
-                for k in 1..<(w / 2 + 1) { e[k] = s[2 * k - 1] }     // padded 2k = input 2k - 1
+                // padded 2k + 1 = input 2k (odd plane), padded 2k = input 2k - 1 (even plane, from k = 1)
+                deinterleave(src + y * w, w, even: odd + (y + 1) * hw, odd: even + (y + 1) * hw + 1)
             }
             for ty in 0..<plan.th {
                 let e = even + 2 * ty * hw, o = odd + 2 * ty * hw, d = v + ch * ld + tile0 + ty * plan.tw
@@ -38,13 +38,13 @@ extension Kernels {
     static func inputTiles<L: WinogradLanes>(_: L.Type, _ e: UnsafePointer<Float>, _ o: UnsafePointer<Float>, _ hw: Int,
                                              _ d: UnsafeMutablePointer<Float>, _ xs: Int, _ tx: Int) {
         // Column 2tx + c of B^T d for c = 0 (a), 1 (b), 2 (c), 3 (f): rows d0 - d2, d1 + d2, d2 - d1, d1 - d3.
-        func bt(_ p: UnsafePointer<Float>, _ at: Int) -> (L, L, L, L) {
+        @inline(__always) func bt(_ p: UnsafePointer<Float>, _ at: Int) -> (L, L, L, L) {
             let d0 = L(loading: p + at), d1 = L(loading: p + hw + at), d2 = L(loading: p + 2 * hw + at), d3 = L(loading: p + 3 * hw + at)
             return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
         }
         let a = bt(e, tx), b = bt(o, tx), c = bt(e, tx + 1), f = bt(o, tx + 1)
         // Row i of (B^T d) B: a_i - c_i, b_i + c_i, c_i - b_i, b_i - f_i.
-        func put(_ i: Int, _ a: L, _ b: L, _ c: L, _ f: L) {
+        @inline(__always) func put(_ i: Int, _ a: L, _ b: L, _ c: L, _ f: L) {
             (a - c).store(to: d + (4 * i) * xs + tx); (b + c).store(to: d + (4 * i + 1) * xs + tx)
             (c - b).store(to: d + (4 * i + 2) * xs + tx); (b - f).store(to: d + (4 * i + 3) * xs + tx)
         }
@@ -78,10 +78,10 @@ extension Kernels {
     static func outputTiles<L: WinogradLanes>(_: L.Type, _ src: UnsafePointer<Float>, _ xs: Int, _ bias: Float,
                                               _ rows: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
                                                        UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>), _ tx: Int) {
-        func m(_ xi: Int) -> L { L(loading: src + xi * xs + tx) }
+        @inline(__always) func m(_ xi: Int) -> L { L(loading: src + xi * xs + tx) }
         // Rows of A^T M (A^T = [1 1 1 0; 0 1 -1 -1]) per column j, then the same combination of columns.
-        func top(_ j: Int) -> L { m(j) + m(4 + j) + m(8 + j) }
-        func bottom(_ j: Int) -> L { m(4 + j) - m(8 + j) - m(12 + j) }
+        @inline(__always) func top(_ j: Int) -> L { m(j) + m(4 + j) + m(8 + j) }
+        @inline(__always) func bottom(_ j: Int) -> L { m(4 + j) - m(8 + j) - m(12 + j) }
         let t0 = top(0), t1 = top(1), t2 = top(2), t3 = top(3)
         let u0 = bottom(0), u1 = bottom(1), u2 = bottom(2), u3 = bottom(3)
         let b = L(broadcast: bias)
@@ -89,11 +89,32 @@ extension Kernels {
         (u0 + u1 + u2 + b).store(to: rows.2 + tx); (u1 - u2 - u3 + b).store(to: rows.3 + tx)
     }
 
-    /// `dst[2k] = even[k]`, `dst[2k + 1] = odd[k]` for the first `n` elements of `dst`.
+    /// `dst[2k] = even[k]`, `dst[2k + 1] = odd[k]` for the first `n` elements of `dst`, 16 at a time.
     @inline(__always)
     static func interleave(_ even: UnsafePointer<Float>, _ odd: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, _ n: Int) {
-        for k in 0..<(n / 2) { dst[2 * k] = even[k]; dst[2 * k + 1] = odd[k] }
+        var k = 0
+        while 2 * k + 16 <= n {
+            var v = SIMD16<Float>()
+            v.evenHalf = SIMD8(loading: even + k); v.oddHalf = SIMD8(loading: odd + k)
+            UnsafeMutableRawPointer(dst + 2 * k).storeBytes(of: v, as: SIMD16<Float>.self)
+            k += 8
+        }
+        while 2 * k + 1 < n { dst[2 * k] = even[k]; dst[2 * k + 1] = odd[k]; k += 1 }
         if n % 2 == 1 { dst[n - 1] = even[n / 2] }
+    }
+
+    /// `even[k] = src[2k]`, `odd[k] = src[2k + 1]` over `src[0 ..< n]`, 16 at a time (the inverse of
+    /// `interleave`; an odd n leaves the last `odd` element alone).
+    @inline(__always)
+    static func deinterleave(_ src: UnsafePointer<Float>, _ n: Int, even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>) {
+        var k = 0
+        while 2 * k + 16 <= n {
+            let v = UnsafeRawPointer(src + 2 * k).loadUnaligned(as: SIMD16<Float>.self)
+            v.evenHalf.store(to: even + k); v.oddHalf.store(to: odd + k)
+            k += 8
+        }
+        while 2 * k + 1 < n { even[k] = src[2 * k]; odd[k] = src[2 * k + 1]; k += 1 }
+        if n % 2 == 1 { even[n / 2] = src[n - 1] }
     }
 
     /// `dM[ξ, o, tile0 + t] = (A dY A^T)_ξ` for one image's output gradient `[O, outH, outW]`
@@ -102,14 +123,10 @@ extension Kernels {
                                  dm: UnsafeMutablePointer<Float>, ld: Int, tile0: Int, plane: UnsafeMutablePointer<Float>) {
         let oh = g.outH, ow = g.outW, tw = plan.tw, hp = 2 * plan.th, xs = outputs * ld
         let even = plane, odd = plane + hp * tw   // gradient column 2k at even[k], 2k + 1 at odd[k]
+        plane.update(repeating: 0, count: 2 * hp * tw)   // the zeros past an odd edge stay for every channel
         for oc in 0..<outputs {
-            plane.update(repeating: 0, count: 2 * hp * tw)
             let src = grad + oc * oh * ow
-            for y in 0..<oh {
-                let s = src + y * ow, e = even + y * tw, o = odd + y * tw
-                for k in 0..<((ow + 1) / 2) { e[k] = s[2 * k] }
-                for k in 0..<(ow / 2) { o[k] = s[2 * k + 1] }
-            }
+            for y in 0..<oh { deinterleave(src + y * ow, ow, even: even + y * tw, odd: odd + y * tw) }
             for ty in 0..<plan.th {
                 let e = even + 2 * ty * tw, o = odd + 2 * ty * tw, d = dm + oc * ld + tile0 + ty * tw
                 var tx = 0
@@ -125,13 +142,13 @@ extension Kernels {
     static func gradientTiles<L: WinogradLanes>(_: L.Type, _ e: UnsafePointer<Float>, _ o: UnsafePointer<Float>, _ hw: Int,
                                                 _ d: UnsafeMutablePointer<Float>, _ xs: Int, _ tx: Int) {
         // A = [1 0; 1 1; 1 -1; 0 -1]: column j of A dY has rows g0j, g0j + g1j, g0j - g1j, -g1j.
-        func column(_ p: UnsafePointer<Float>) -> (L, L, L, L) {
+        @inline(__always) func column(_ p: UnsafePointer<Float>) -> (L, L, L, L) {
             let g0 = L(loading: p + tx), g1 = L(loading: p + hw + tx)
             return (g0, g0 + g1, g0 - g1, -g1)
         }
         let a = column(e), b = column(o)
         // Row i of (A dY) A^T: a_i, a_i + b_i, a_i - b_i, -b_i.
-        func put(_ i: Int, _ a: L, _ b: L) {
+        @inline(__always) func put(_ i: Int, _ a: L, _ b: L) {
             a.store(to: d + (4 * i) * xs + tx); (a + b).store(to: d + (4 * i + 1) * xs + tx)
             (a - b).store(to: d + (4 * i + 2) * xs + tx); (-b).store(to: d + (4 * i + 3) * xs + tx)
         }
