@@ -58,9 +58,9 @@ import Testing
 
     /// Winograd F(2x2, 3x3) (3x3, stride 1, padding 1) against the im2col path it replaced: forward,
     /// weight gradient, and the data gradient (the same convolution with the flipped kernel).
-    /// Shapes: odd and even sizes, 1x1 and 2x3 maps (one partial tile), one and several images per
-    /// group, a partial last group.
-    @Test(arguments: [[5, 3, 9, 7], [16, 4, 8, 8], [9, 2, 16, 16], [3, 2, 1, 1], [2, 3, 2, 3], [1, 5, 32, 32]])
+    /// Shapes: odd and even sizes (a cut-off last tile row and column), a SIMD8 body with and without
+    /// a scalar remainder, one and several images per group, a partial last group.
+    @Test(arguments: [[5, 3, 9, 15], [16, 4, 3, 16], [9, 2, 16, 16], [3, 2, 1, 17], [2, 3, 2, 33], [1, 5, 32, 32]])
     func winogradMatchesIm2col(_ xShape: [Int]) {
         var rng = TestRNG(171)
         let x = rng.tensor(xShape), w = rng.tensor([6, xShape[1], 3, 3]), b = rng.tensor([6])
@@ -80,7 +80,8 @@ import Testing
 
     @Test func winogradGivesTheSameBitsForOneAndTwoThreads() {
         var rng = TestRNG(172)
-        let x = rng.tensor([9, 3, 10, 10]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([9, 4, 10, 10])
+        let x = rng.tensor([9, 3, 10, 16]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([9, 4, 10, 16])
+        #expect(Kernels.usesWinograd(Kernels.convGeometry(x.shape, w.shape, stride: (1, 1), padding: (1, 1), "test")))
         func run() -> [Tensor] {
             [Kernels.conv2d(x, weight: w, bias: b, padding: (1, 1)),
              Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1))]
@@ -91,7 +92,7 @@ import Testing
     @Test func winogradBackwardIsTheAdjointOfForward() {
         // Finite differences of <conv(x), g> on the Winograd path, independent of any reference.
         var rng = TestRNG(173)
-        let x = rng.tensor([3, 3, 5, 7]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([3, 4, 5, 7])
+        let x = rng.tensor([3, 3, 5, 17]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([3, 4, 5, 17])
         let dx = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, padding: (1, 1))
         let dw = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1))
         expectGradient(x, analytic: dx, "dx") { dot(Kernels.conv2d($0, weight: w, bias: b, padding: (1, 1)), g) }
