@@ -44,6 +44,12 @@ import TestSupport
         }
         gradCheck([rng.tensor([2, 4, 5])]) { groupNorm($0[0], groups: 2, weight: nil, bias: nil) }
     }
+    @Test mutating func groupNormSiLUFused() {
+        gradCheck([rng.tensor([2, 6, 3, 3]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {
+            groupNormSiLU($0[0], groups: 3, weight: $0[1], bias: $0[2])
+        }
+        gradCheck([rng.tensor([2, 4, 5])]) { groupNormSiLU($0[0], groups: 2, weight: nil, bias: nil) }
+    }
     @Test mutating func layerNormAffine() {
         gradCheck([rng.tensor([2, 3, 6]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {
             layerNorm($0[0], weight: $0[1], bias: $0[2], eps: 1e-6)
