@@ -20,11 +20,11 @@ extension Kernels {
     /// Tiles per group that the image grouping aims for (the GEMMs' width).
     static let winogradTileTarget = 256
 
-    /// Output width from which Winograd is used: a tile row then fills at least one SIMD8 of the
-    /// transforms. On 8x8 maps (4 tiles a row, all scalar) the U-Net's convs measured slower than
-    /// im2col (forward 26 -> 32 ms, backward 60 -> 66 ms per step, loaded machine); 16x16 and 32x32
+    /// Output width from which Winograd is used: a tile row then fills at least one SIMD4 of the
+    /// transforms. With scalar transforms only, the U-Net's 8x8 convs measured slower than im2col
+    /// (forward 26 -> 32 ms, backward 60 -> 66 ms per step, loaded machine); 16x16 and 32x32
     /// measured faster (forward 52 -> 40 and 63 -> 53 ms).
-    static let winogradMinWidth = 15
+    static let winogradMinWidth = 7
 
     /// Whether `conv2d` / `conv2dBackwardWeight` use Winograd for this geometry.
     static func usesWinograd(_ g: ConvGeometry) -> Bool {

@@ -6,8 +6,8 @@
 /// columns `2ty ..< 2ty + 4`, `2tx ..< 2tx + 4` and makes outputs `2ty ..< 2ty + 2`, `2tx ..< 2tx + 2`
 /// (those past an odd edge are dropped).
 /// Why the even/odd planes: a tile row's inputs are then contiguous in tx (column 2tx + 2j + p is
-/// element tx + j of parity plane p), so every transform is 8 tiles per SIMD8 operation instead of
-/// scalar gathers and scatters (which made the scalar version slower than im2col).
+/// element tx + j of parity plane p), so every transform is 8 (or 4) tiles per SIMD operation
+/// instead of scalar gathers and scatters (which made the scalar version slower than im2col).
 extension Kernels {
     /// `V[ξ, c, tile0 + t] = (B^T d B)_ξ` for every channel of one image `[C, H, W]` (padding 1).
     /// `plane` is scratch of `winogradPlaneCount(plan)` Floats.
@@ -27,6 +27,7 @@ extension Kernels {
                 let e = even + 2 * ty * hw, o = odd + 2 * ty * hw, d = v + ch * ld + tile0 + ty * plan.tw
                 var tx = 0
                 while tx + 8 <= plan.tw { inputTiles(SIMD8<Float>.self, e, o, hw, d, xs, tx); tx += 8 }
+                while tx + 4 <= plan.tw { inputTiles(SIMD4<Float>.self, e, o, hw, d, xs, tx); tx += 4 }
                 while tx < plan.tw { inputTiles(Float.self, e, o, hw, d, xs, tx); tx += 1 }
             }
         }
@@ -64,6 +65,7 @@ extension Kernels {
                 let src = m + oc * ld + ty * tw
                 var tx = 0
                 while tx + 8 <= tw { outputTiles(SIMD8<Float>.self, src, xs, b, rows, tx); tx += 8 }
+                while tx + 4 <= tw { outputTiles(SIMD4<Float>.self, src, xs, b, rows, tx); tx += 4 }
                 while tx < tw { outputTiles(Float.self, src, xs, b, rows, tx); tx += 1 }
                 let dst = image + (oc * oh + 2 * ty) * ow
                 interleave(rows.0, rows.1, into: dst, ow)
@@ -131,6 +133,7 @@ extension Kernels {
                 let e = even + 2 * ty * tw, o = odd + 2 * ty * tw, d = dm + oc * ld + tile0 + ty * tw
                 var tx = 0
                 while tx + 8 <= tw { gradientTiles(SIMD8<Float>.self, e, o, tw, d, xs, tx); tx += 8 }
+                while tx + 4 <= tw { gradientTiles(SIMD4<Float>.self, e, o, tw, d, xs, tx); tx += 4 }
                 while tx < tw { gradientTiles(Float.self, e, o, tw, d, xs, tx); tx += 1 }
             }
         }
@@ -159,8 +162,9 @@ extension Kernels {
     static func winogradPlaneCount(_ plan: WinogradPlan) -> Int { 2 * (2 * plan.th + 2) * (plan.tw + 1) }
 }
 
-/// What the tile transforms compute with: one tile (`Float`) or eight side by side (`SIMD8<Float>`),
-/// so each transform's formula is written once for the vector body and the scalar remainder.
+/// What the tile transforms compute with: one tile (`Float`), four or eight side by side
+/// (`SIMD4<Float>`, `SIMD8<Float>`), so each transform's formula is written once for the vector
+/// bodies and the scalar remainder.
 protocol WinogradLanes {
     init(loading p: UnsafePointer<Float>)
     init(broadcast x: Float)
@@ -174,6 +178,12 @@ extension Float: WinogradLanes {
     @inline(__always) init(loading p: UnsafePointer<Float>) { self = p.pointee }
     @inline(__always) init(broadcast x: Float) { self = x }
     @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { p.pointee = self }
+}
+
+extension SIMD4: WinogradLanes where Scalar == Float {
+    @inline(__always) init(loading p: UnsafePointer<Float>) { self = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+    @inline(__always) init(broadcast x: Float) { self.init(repeating: x) }
+    @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD4<Float>.self) }
 }
 
 extension SIMD8: WinogradLanes where Scalar == Float {

@@ -58,9 +58,10 @@ import Testing
 
     /// Winograd F(2x2, 3x3) (3x3, stride 1, padding 1) against the im2col path it replaced: forward,
     /// weight gradient, and the data gradient (the same convolution with the flipped kernel).
-    /// Shapes: odd and even sizes (a cut-off last tile row and column), a SIMD8 body with and without
-    /// a scalar remainder, one and several images per group, a partial last group.
-    @Test(arguments: [[5, 3, 9, 15], [16, 4, 3, 16], [9, 2, 16, 16], [3, 2, 1, 17], [2, 3, 2, 33], [1, 5, 32, 32]])
+    /// Shapes: odd and even sizes (a cut-off last tile row and column), SIMD8 and SIMD4 bodies with
+    /// and without a scalar remainder, one and several images per group, a partial last group.
+    @Test(arguments: [[5, 3, 9, 15], [16, 4, 3, 16], [9, 2, 16, 16], [3, 2, 1, 17], [2, 3, 2, 33], [1, 5, 32, 32],
+                      [16, 4, 8, 8], [2, 3, 5, 11]])
     func winogradMatchesIm2col(_ xShape: [Int]) {
         var rng = TestRNG(171)
         let x = rng.tensor(xShape), w = rng.tensor([6, xShape[1], 3, 3]), b = rng.tensor([6])
