@@ -23,6 +23,26 @@ public func groupNorm(_ x: Variable, groups: Int, weight: Variable?, bias: Varia
     }
 }
 
+/// `silu(groupNorm(x))` as one op (`Kernels.groupNormSiLU`): the values and gradients of the two
+/// ops composed, with one saved tensor (x, and the stats) instead of two and fewer passes.
+public func groupNormSiLU(_ x: Variable, groups: Int, weight: Variable?, bias: Variable?, eps: Float = 1e-5) -> Variable {
+    let xv = x.value
+    precondition(xv.rank >= 2 && xv.shape[1] % groups == 0, "groupNormSiLU: channels of \(xv.shape) not divisible by \(groups) groups")
+    let wv = weight?.value, bv = bias?.value
+    let r = Kernels.groupNormSiLU(xv, groups: groups, weight: wv, bias: bv, eps: eps)
+    let mean = r.mean, rstd = r.rstd
+    var inputs = [x]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Variable.record("groupNormSiLU", r.output, inputs: inputs) { g in
+        let d = Kernels.groupNormSiLUBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, bias: bv)
+        var out: [Tensor?] = [d.input]
+        if weight != nil { out.append(d.weight) }
+        if bias != nil { out.append(d.bias) }
+        return out
+    }
+}
+
 /// Layer normalisation over the last axis (PyTorch `LayerNorm(d)`): x [.., D],
 /// y = (x - mean) / sqrt(var + eps) * weight + bias, weight/bias [D] (optional together).
 public func layerNorm(_ x: Variable, weight: Variable?, bias: Variable?, eps: Float = 1e-5) -> Variable {

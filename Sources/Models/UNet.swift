@@ -101,7 +101,7 @@ public final class UNet2DConditionModel: Module {
         h = midBlock(h, cond)
         for block in upBlocks.items { h = block(h, skips: &skips, cond) }
         precondition(skips.isEmpty, "UNet: \(skips.count) skip connections left over (config \(config.blockOutChannels))")
-        return convOut(convNormOut(h).silu())
+        return convOut(convNormOut.normAndSiLU(h))
     }
 
     /// Every image-branch projection (`...attn2.to_k_ip`, `...attn2.to_v_ip`), with full keys.

@@ -72,10 +72,10 @@ public final class ResnetBlock2D: Module {
 
     /// x [B, in, H, W], temb [B, timeEmbedDim] (already the time embedding's output; SiLU applied here).
     public func callAsFunction(_ x: Variable, temb: Variable) -> Variable {
-        var h = conv1(norm1(x).silu())
+        var h = conv1(norm1.normAndSiLU(x))
         let t = timeEmbProj(temb.silu())
         h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
-        h = conv2(norm2(h).silu())
+        h = conv2(norm2.normAndSiLU(h))
         return (convShortcut.map { $0(x) } ?? x) + h
     }
 }

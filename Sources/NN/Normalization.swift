@@ -25,6 +25,12 @@ public final class GroupNorm: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps)
     }
+
+    /// `silu(self(x))` as one fused op (Autograd `groupNormSiLU`), for the norm-then-SiLU of
+    /// ResNet blocks and the U-Net's output.
+    public func normAndSiLU(_ x: Variable) -> Variable {
+        groupNormSiLU(x, groups: groups, weight: weight, bias: bias, eps: eps)
+    }
 }
 
 /// PyTorch `LayerNorm(dim, eps, elementwise_affine)` over the last axis of x [.., dim].

@@ -47,9 +47,16 @@ extension Kernels {
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
                               padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = convGeometry(x.shape, weight.shape, stride: stride, padding: padding, "conv2d")
-        let n = x.shape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
+        let n = x.shape[0], o = weight.shape[0], cols = g.colCols
         precondition(bias.map { $0.shape == [o] } ?? true, "conv2d: bias \(bias?.shape ?? []) must be [\(o)]")
         if n * o * cols == 0 { return Tensor(shape: [n, o, g.outH, g.outW], scalars: []) }
+        if usesWinograd(g) { return conv2dWinograd(x, weight: weight, bias: bias, g) }   // Winograd.swift
+        return conv2dByIm2col(x, weight: weight, bias: bias, g)
+    }
+
+    /// `conv2d` by im2col + sgemm, any geometry (the reference for the Winograd path). Non-empty output.
+    static func conv2dByIm2col(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
+        let n = x.shape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
         if usesImageGroupPath(g, batch: n) { return conv2dByImageGroups(x, weight: weight, bias: bias, g) }   // ConvImageGroups.swift
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
         var out = uninitializedStorage(n * o * cols)
@@ -151,13 +158,21 @@ extension Kernels {
     public static func conv2dBackwardWeight(_ grad: Tensor, input x: Tensor, weightShape: [Int], stride: (Int, Int) = (1, 1),
                                             padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = convGeometry(x.shape, weightShape, stride: stride, padding: padding, "conv2dBackwardWeight")
-        let n = x.shape[0], o = weightShape[0], cols = g.colCols, rows = g.colRows
+        let n = x.shape[0], o = weightShape[0], rows = g.colRows
         precondition(grad.shape == [n, o, g.outH, g.outW],
                      "conv2dBackwardWeight: grad \(grad.shape) must be \([n, o, g.outH, g.outW]) for input \(x.shape), weight \(weightShape)")
+        if grad.count == 0 || o * rows == 0 { return Tensor(zeros: weightShape) }
+        if usesWinograd(g) { return conv2dBackwardWeightWinograd(grad, input: x, weightShape: weightShape, g) }   // Winograd.swift
+        return conv2dBackwardWeightByIm2col(grad, input: x, weightShape: weightShape, g)
+    }
+
+    /// `conv2dBackwardWeight` by im2col + sgemm, any geometry (the reference for the Winograd path).
+    /// Non-empty grad and weight.
+    static func conv2dBackwardWeightByIm2col(_ grad: Tensor, input x: Tensor, weightShape: [Int], _ g: ConvGeometry) -> Tensor {
+        let n = x.shape[0], o = weightShape[0], cols = g.colCols, rows = g.colRows
         let group = imagesPerGemm(g, batch: n), direct = g.isPointwise && group == 1
         let imageSize = g.channels * g.height * g.width
         var dw = [Float](repeating: 0, count: o * rows)
-        if grad.count == 0 || o * rows == 0 { return Tensor(shape: weightShape, scalars: dw) }
         if usesImageGroupPath(g, batch: n) { return conv2dBackwardWeightByImageGroups(grad, input: x, weightShape: weightShape, g) }
         var col = uninitializedStorage(direct ? 0 : rows * group * cols)
         var gbuf = uninitializedStorage(group > 1 ? o * group * cols : 0)

@@ -25,9 +25,10 @@ extension Kernels {
     /// Statistics and normalisation of `sets` contiguous sets of `n` elements. Each set is a
     /// sequence of runs of `run` elements; run `r` of set `s` uses affine channel
     /// `(s % channelSets) * (n / run) + r` (GroupNorm: run = H W; LayerNorm: run = 1). Parallel over sets.
-    private static func normalizeSets(
+    /// With `silu`, the output is `silu(y)` instead of `y` (GroupNormSiLU.swift).
+    static func normalizeSets(
         _ x: Tensor, sets: Int, n: Int, eps: Float, weight: Tensor?, bias: Tensor?,
-        run: Int, channelSets: Int, statsShape: [Int]
+        run: Int, channelSets: Int, statsShape: [Int], silu: Bool = false
     ) -> NormResult {
         var out = [Float](repeating: 0, count: x.count)
         var mean = [Float](repeating: 0, count: sets), rstd = [Float](repeating: 0, count: sets)
@@ -53,13 +54,18 @@ extension Kernels {
                                 let runs = n / run, c0 = (s % channelSets) * runs
                                 if run == 1 {
                                     for j in 0..<n { dst[j] = (src[j] - mu) * r * pw[c0 + j] + pb[c0 + j] }
+                                    if silu { for j in 0..<n { dst[j] *= sigmoidScalar(dst[j]) } }
                                     continue
                                 }
                                 for q in 0..<runs {
                                     // y = (x - mu) r w + b = x a + c with a = r w, c = b - mu a.
                                     let a = r * pw[c0 + q], c = pb[c0 + q] - mu * a
                                     let xs = src + q * run, ys = dst + q * run
-                                    for t in 0..<run { ys[t] = xs[t] * a + c }
+                                    if silu {
+                                        for t in 0..<run { let z = xs[t] * a + c; ys[t] = z * sigmoidScalar(z) }
+                                    } else {
+                                        for t in 0..<run { ys[t] = xs[t] * a + c }
+                                    }
                                 }
                             }
                         }
@@ -73,7 +79,7 @@ extension Kernels {
     }
 
     /// Weight and bias values, ones and zeros when absent.
-    private static func affine(_ weight: Tensor?, _ bias: Tensor?, channels: Int) -> ([Float], [Float]) {
+    static func affine(_ weight: Tensor?, _ bias: Tensor?, channels: Int) -> ([Float], [Float]) {
         (weight?.scalars ?? [Float](repeating: 1, count: channels), bias?.scalars ?? [Float](repeating: 0, count: channels))
     }
 

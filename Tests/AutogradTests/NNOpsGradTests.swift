@@ -26,6 +26,13 @@ import TestSupport
         }
         gradCheck([rng.tensor([1, 2, 4, 4]), rng.tensor([3, 2, 1, 1])]) { conv2d($0[0], weight: $0[1], bias: nil) }
     }
+    /// 3x3, stride 1, padding 1: the Winograd path forward, for dx (flipped kernel) and for dW;
+    /// odd sizes exercise the cut-off last tile row and column.
+    @Test mutating func conv2dWinogradPath() {
+        gradCheck([rng.tensor([5, 3, 5, 17]), rng.tensor([4, 3, 3, 3]), rng.tensor([4])]) {
+            conv2d($0[0], weight: $0[1], bias: $0[2], stride: 1, padding: 1)
+        }
+    }
     @Test mutating func upsampleAvgPoolBilinear() {
         gradCheck([rng.tensor([2, 2, 3, 3])]) { $0[0].upsampleNearest(factor: 2) }
         gradCheck([rng.tensor([2, 2, 4, 6])]) { $0[0].avgPool(2) }
@@ -36,6 +43,12 @@ import TestSupport
             groupNorm($0[0], groups: 3, weight: $0[1], bias: $0[2])
         }
         gradCheck([rng.tensor([2, 4, 5])]) { groupNorm($0[0], groups: 2, weight: nil, bias: nil) }
+    }
+    @Test mutating func groupNormSiLUFused() {
+        gradCheck([rng.tensor([2, 6, 3, 3]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {
+            groupNormSiLU($0[0], groups: 3, weight: $0[1], bias: $0[2])
+        }
+        gradCheck([rng.tensor([2, 4, 5])]) { groupNormSiLU($0[0], groups: 2, weight: nil, bias: nil) }
     }
     @Test mutating func layerNormAffine() {
         gradCheck([rng.tensor([2, 3, 6]), rng.tensor([6], 0.5, 1.5), rng.tensor([6])]) {

@@ -56,6 +56,50 @@ import Testing
         expectClose(Kernels.conv2dBackwardBias(g), Kernels.sum(g, axes: [0, 2, 3]), "dbias")
     }
 
+    /// Winograd F(2x2, 3x3) (3x3, stride 1, padding 1) against the im2col path it replaced: forward,
+    /// weight gradient, and the data gradient (the same convolution with the flipped kernel).
+    /// Shapes: odd and even sizes (a cut-off last tile row and column), SIMD8 and SIMD4 bodies with
+    /// and without a scalar remainder, one and several images per group, a partial last group.
+    @Test(arguments: [[5, 3, 9, 15], [16, 4, 3, 16], [9, 2, 16, 16], [3, 2, 1, 17], [2, 3, 2, 33], [1, 5, 32, 32],
+                      [16, 4, 8, 8], [2, 3, 5, 11]])
+    func winogradMatchesIm2col(_ xShape: [Int]) {
+        var rng = TestRNG(171)
+        let x = rng.tensor(xShape), w = rng.tensor([6, xShape[1], 3, 3]), b = rng.tensor([6])
+        let g = Kernels.convGeometry(x.shape, w.shape, stride: (1, 1), padding: (1, 1), "test")
+        #expect(Kernels.usesWinograd(g))
+        let y = Kernels.conv2d(x, weight: w, bias: b, padding: (1, 1))
+        expectClose(y, Kernels.conv2dByIm2col(x, weight: w, bias: b, g), atol: 1e-5, rtol: 1e-5, "forward")
+        let dy = rng.tensor(y.shape)
+        expectClose(Kernels.conv2dBackwardWeight(dy, input: x, weightShape: w.shape, padding: (1, 1)),
+                    Kernels.conv2dBackwardWeightByIm2col(dy, input: x, weightShape: w.shape, g), atol: 1e-4, rtol: 1e-5, "dw")
+        let flipped = Kernels.flippedTransposedKernel(w)
+        expectClose(Kernels.conv2dBackwardData(dy, weight: w, inputShape: x.shape, padding: (1, 1)),
+                    Kernels.conv2dByIm2col(dy, weight: flipped, bias: nil,
+                                           Kernels.convGeometry(dy.shape, flipped.shape, stride: (1, 1), padding: (1, 1), "test")),
+                    atol: 1e-5, rtol: 1e-5, "dx")
+    }
+
+    @Test func winogradGivesTheSameBitsForOneAndTwoThreads() {
+        var rng = TestRNG(172)
+        let x = rng.tensor([9, 3, 10, 16]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([9, 4, 10, 16])
+        #expect(Kernels.usesWinograd(Kernels.convGeometry(x.shape, w.shape, stride: (1, 1), padding: (1, 1), "test")))
+        func run() -> [Tensor] {
+            [Kernels.conv2d(x, weight: w, bias: b, padding: (1, 1)),
+             Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1))]
+        }
+        #expect(Threads.withCount(1) { run() } == Threads.withCount(2) { run() })
+    }
+
+    @Test func winogradBackwardIsTheAdjointOfForward() {
+        // Finite differences of <conv(x), g> on the Winograd path, independent of any reference.
+        var rng = TestRNG(173)
+        let x = rng.tensor([3, 3, 5, 17]), w = rng.tensor([4, 3, 3, 3]), b = rng.tensor([4]), g = rng.tensor([3, 4, 5, 17])
+        let dx = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, padding: (1, 1))
+        let dw = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1))
+        expectGradient(x, analytic: dx, "dx") { dot(Kernels.conv2d($0, weight: w, bias: b, padding: (1, 1)), g) }
+        expectGradient(w, analytic: dw, "dw") { dot(Kernels.conv2d(x, weight: $0, bias: b, padding: (1, 1)), g) }
+    }
+
     @Test func convBackwardIsTheAdjointOfForward() {
         // <conv(x), g> differentiated by finite differences, independent of the reference loops.
         var rng = TestRNG(32)
