@@ -3,6 +3,17 @@
 // Module arrows are recorded in docs/ARCHITECTURE.md; SwiftPM enforces them.
 import PackageDescription
 
+// TensorCore's kernels (exp, GELU, norms, softmax rows, Winograd transforms) are vectorised by the
+// compiler: the x86-64 baseline gives 4-wide SSE, Haswell (AVX2 + FMA, every x86 server since 2013,
+// and what OpenBLAS already picks here) 8-wide. Only when the host building the package is x86-64
+// Linux (the manifest is compiled for the host); other hosts keep their baseline. An x86 CPU without
+// AVX2 would stop with an illegal instruction: delete these flags there.
+#if arch(x86_64)
+let tensorCoreSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
+#else
+let tensorCoreSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "PatchDPO",
     platforms: [.macOS(.v14)],
@@ -29,11 +40,7 @@ let package = Package(
 
         // Numerics stack.
         .target(name: "Random"),
-        // TensorCore's kernels (exp, GELU, norms, softmax rows, transforms) are vectorised by the
-        // compiler; the x86-64 baseline gives 4-wide SSE, Haswell (AVX2 + FMA, every x86 server
-        // since 2013, and what OpenBLAS already picks here) 8-wide. Linux x86 only (the bench host).
-        .target(name: "TensorCore", dependencies: ["CBLAS"],
-                swiftSettings: [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]),
+        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: tensorCoreSettings),
         .target(name: "Autograd", dependencies: ["TensorCore"]),
         .target(name: "Checkpoint"),
         .target(name: "Optim", dependencies: ["Checkpoint"]),
