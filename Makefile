@@ -85,7 +85,7 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About an hour on 2 cores (data/checkpoints/README.md).
+# sample grids into data/checkpoints/ and docs/. About 2.5 hours on 2 cores (data/checkpoints/README.md).
 PRETRAIN_RUN ?= runs/pretrain
 .PHONY: pretrain
 pretrain: build
