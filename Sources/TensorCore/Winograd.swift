@@ -44,6 +44,27 @@ extension Kernels {
         }
     }
 
+    /// Runs `body` once per image group of `plan` (images `start ..< start + count`, `t` tiles), the
+    /// groups spread over the worker threads. Each thread owns its scratch: `v` the transformed
+    /// input tiles [16, channels, t], `m` the tile products [16, outputs, t] (forward) or their
+    /// gradients (weight gradient), and `plane` one padded plane of the transforms.
+    static func forEachWinogradGroup(_ plan: WinogradPlan, channels c: Int, outputs o: Int, batch n: Int,
+                                     _ body: (_ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                              _ plane: UnsafeMutablePointer<Float>, _ group: Int, _ start: Int,
+                                              _ count: Int, _ tiles: Int) -> Void) {
+        Threads.parallelFor(plan.groups, chunk: 1) { gs in
+            let tg = plan.group * plan.tilesPerImage
+            let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * tg)
+            let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * o * tg)
+            let plane = UnsafeMutablePointer<Float>.allocate(capacity: winogradPlaneCount(plan))
+            defer { v.deallocate(); m.deallocate(); plane.deallocate() }
+            for gi in gs {
+                let start = gi * plan.group, count = Swift.min(plan.group, n - start)
+                body(v, m, plane, gi, start, count, count * plan.tilesPerImage)
+            }
+        }
+    }
+
     /// `y = conv2d(x, weight, padding 1) + bias` for 3x3 kernels; same contract as `conv2d`.
     static func conv2dWinograd(_ x: Tensor, weight: Tensor, bias: Tensor?, _ g: ConvGeometry) -> Tensor {
         let n = x.shape[0], o = weight.shape[0], c = g.channels
@@ -53,25 +74,17 @@ extension Kernels {
         x.scalars.withUnsafeBufferPointer { px in u.withUnsafeBufferPointer { pu in out.withUnsafeMutableBufferPointer { po in
             let px = px.baseAddress!, pu = pu.baseAddress!, po = UnsafeSendable(po.baseAddress!)
             let bias = bias?.scalars
-            Threads.parallelFor(plan.groups, chunk: 1) { gs in
-                let tg = plan.group * plan.tilesPerImage
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * tg)
-                let m = UnsafeMutablePointer<Float>.allocate(capacity: 16 * o * tg)
-                let plane = UnsafeMutablePointer<Float>.allocate(capacity: winogradPlaneCount(plan))
-                defer { v.deallocate(); m.deallocate(); plane.deallocate() }
-                for gi in gs {
-                    let start = gi * plan.group, count = Swift.min(plan.group, n - start), t = count * plan.tilesPerImage
-                    for i in 0..<count {
-                        winogradInput(px + (start + i) * imageSize, g, plan, v: v, ld: t, tile0: i * plan.tilesPerImage, plane: plane)
-                    }
-                    for xi in 0..<16 {
-                        sgemmOnThisThread(transA: false, transB: false, m: o, n: t, k: c, a: pu + xi * o * c, lda: c,
-                                          b: v + xi * c * t, ldb: t, c: m + xi * o * t, ldc: t)
-                    }
-                    for i in 0..<count {
-                        winogradOutput(m + i * plan.tilesPerImage, ld: t, outputs: o, g, plan, bias: bias,
-                                       image: po.value + (start + i) * outSize, plane: plane)
-                    }
+            forEachWinogradGroup(plan, channels: c, outputs: o, batch: n) { v, m, plane, gi, start, count, t in
+                for i in 0..<count {
+                    winogradInput(px + (start + i) * imageSize, g, plan, v: v, ld: t, tile0: i * plan.tilesPerImage, plane: plane)
+                }
+                for xi in 0..<16 {
+                    sgemmOnThisThread(transA: false, transB: false, m: o, n: t, k: c, a: pu + xi * o * c, lda: c,
+                                      b: v + xi * c * t, ldb: t, c: m + xi * o * t, ldc: t)
+                }
+                for i in 0..<count {
+                    winogradOutput(m + i * plan.tilesPerImage, ld: t, outputs: o, g, plan, bias: bias,
+                                   image: po.value + (start + i) * outSize, plane: plane)
                 }
             }
         } } }
@@ -85,24 +98,16 @@ extension Kernels {
         var partials = uninitializedStorage(plan.groups * 16 * o * c)   // group gi's dU at gi * 16 o c
         x.scalars.withUnsafeBufferPointer { px in grad.scalars.withUnsafeBufferPointer { pg in partials.withUnsafeMutableBufferPointer { pp in
             let px = px.baseAddress!, pg = pg.baseAddress!, pp = UnsafeSendable(pp.baseAddress!)
-            Threads.parallelFor(plan.groups, chunk: 1) { gs in
-                let tg = plan.group * plan.tilesPerImage
-                let v = UnsafeMutablePointer<Float>.allocate(capacity: 16 * c * tg)
-                let dm = UnsafeMutablePointer<Float>.allocate(capacity: 16 * o * tg)
-                let plane = UnsafeMutablePointer<Float>.allocate(capacity: winogradPlaneCount(plan))
-                defer { v.deallocate(); dm.deallocate(); plane.deallocate() }
-                for gi in gs {
-                    let start = gi * plan.group, count = Swift.min(plan.group, n - start), t = count * plan.tilesPerImage
-                    for i in 0..<count {
-                        winogradInput(px + (start + i) * imageSize, g, plan, v: v, ld: t, tile0: i * plan.tilesPerImage, plane: plane)
-                        winogradGradient(pg + (start + i) * outSize, outputs: o, g, plan, dm: dm, ld: t,
-                                         tile0: i * plan.tilesPerImage, plane: plane)
-                    }
-                    let du = pp.value + gi * 16 * o * c
-                    for xi in 0..<16 {
-                        sgemmOnThisThread(transA: false, transB: true, m: o, n: c, k: t, a: dm + xi * o * t, lda: t,
-                                          b: v + xi * c * t, ldb: t, c: du + xi * o * c, ldc: c)
-                    }
+            forEachWinogradGroup(plan, channels: c, outputs: o, batch: n) { v, dm, plane, gi, start, count, t in
+                for i in 0..<count {
+                    winogradInput(px + (start + i) * imageSize, g, plan, v: v, ld: t, tile0: i * plan.tilesPerImage, plane: plane)
+                    winogradGradient(pg + (start + i) * outSize, outputs: o, g, plan, dm: dm, ld: t,
+                                     tile0: i * plan.tilesPerImage, plane: plane)
+                }
+                let du = pp.value + gi * 16 * o * c
+                for xi in 0..<16 {
+                    sgemmOnThisThread(transA: false, transB: true, m: o, n: c, k: t, a: dm + xi * o * t, lda: t,
+                                      b: v + xi * c * t, ldb: t, c: du + xi * o * c, ldc: c)
                 }
             }
         } } }
