@@ -23,7 +23,7 @@ public struct PhotometricJitter: Sendable, Equatable {
     /// [1 - s/2, 1 + s/2], colour cast +-s/10 per channel, offset +-s/10, ramps +-s/2.
     public static func random(strength s: Float, key: RNGKey) -> PhotometricJitter {
         precondition((0...1).contains(s), "PhotometricJitter: strength \(s) outside 0...1")
-        func u(_ i: UInt64) -> Float { Float(key.uint32(at: i)) / Float(UInt32.max) * 2 - 1 }  // [-1, 1]
+        func u(_ i: UInt64) -> Float { key.uniform(at: i) * 2 - 1 }  // [-1, 1)
         let b = 1 + s / 2 * u(0)
         return PhotometricJitter(gain: SIMD3(b * (1 + s / 10 * u(1)), b * (1 + s / 10 * u(2)), b * (1 + s / 10 * u(3))),
                                  offset: s / 10 * u(4), rampX: s / 2 * u(5), rampY: s / 2 * u(6))
