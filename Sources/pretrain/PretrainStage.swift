@@ -127,6 +127,11 @@ func writeOutputs(_ ctx: StageContext, weights: SafeTensorsFile, output: Pretrai
     let data = SafeTensors.encode(weights)
     let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)
     var rec = record
+    // Every output-affecting key of the section (data keys such as subjects_per_category and
+    // clean_fraction too), so the record alone says how the weights were made.
+    for key in r.config.schema.keys where key.affectsOutput && key.name != "from" && rec.training[key.name] == nil {
+        rec.training[key.name] = r.config.value(key.name).canonical
+    }
     rec.weightsFile = output.weightsName
     rec.weightsSHA256 = w.sha256
     let recName = (output.weightsName as NSString).deletingPathExtension + ".json"

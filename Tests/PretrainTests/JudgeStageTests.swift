@@ -93,6 +93,9 @@ import Testing
         #expect(rec.stage == stage && rec.classes == nil && rec.weightsFile == "dino-judge.safetensors")
         let cfg = try #require(rec.vit)
         #expect(cfg.classes == nil && cfg.width == 16 && cfg.depth == 2)
+        // The record carries the stage's data keys too, not only the optimiser settings; never the import key.
+        #expect(rec.training["subjects_per_category"] == "2" && rec.training["resolution"] == "16", "\(rec.training)")
+        #expect(rec.training["from"] == nil && rec.training["checkpoint_every"] == nil)
         #expect(rec.metrics["instance_top1_chance"] == 1.0 / 26 && rec.metrics["instance_top1_same_category_chance"] == 0.5)
         #expect(rec.metrics["instance_top1"] != nil && rec.metrics["instance_top1_same_category"] != nil)
         // The judge loads as a plain ViT (no head, no projection keys).
