@@ -142,7 +142,7 @@ let package = Package(
             "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
-            "Bench", "Report", "PoolStages", "Generation", "Imaging", "Manifest", "Models", "NN", "Checkpoint", "StageKit",
+            "Bench", "Report", "PoolStages", "Generation", "Imaging", "Manifest", "Models", "NN", "Checkpoint", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),

@@ -35,8 +35,11 @@ public struct BenchSubject: Codable, Sendable, Equatable {
 
 /// The DreamBench protocol on the world (issue 7): a pure function of (subjects, prompts per subject,
 /// images per prompt, seed).
-/// - subjects: test-split subjects, categories in `ObjectCategory.allCases` order, subject i is test
-///   subject number i / 13 of category i % 13 (nothing trains on the test split);
+/// - subjects: test-split subjects (by default; nothing trains on the test split), categories in
+///   `ObjectCategory.allCases` order, subject i is subject number `firstSubject + i / 13` of category
+///   i % 13 in the split. Tuning runs use `.validation` from subject 16 on: validation subjects the
+///   judges never trained on (they train on the first 16 of each category), and not the test subjects
+///   the final numbers are measured on;
 /// - prompts: the subject's canonical list of 25 (`promptList`), of which the first P are used;
 /// - seeds[k] of prompt j of subject s: the 64-bit value of RNGKey(seed).fold("bench-seed").fold(s.id).fold(j).fold(k).
 public enum BenchPlanner {
@@ -51,14 +54,16 @@ public enum BenchPlanner {
         return UInt64(key.k0) << 32 | UInt64(key.k1)
     }
 
-    /// The world bench: `subjects` test subjects x `prompts` prompts x `imagesPerPrompt` seeds.
-    public static func world(subjects: Int, prompts: Int, imagesPerPrompt: Int, seed: UInt64) -> [BenchSubject] {
-        precondition(subjects >= 1 && prompts >= 1 && prompts <= fullPromptCount && imagesPerPrompt >= 1,
-                     "BenchPlanner.world: subjects \(subjects), prompts \(prompts) (max \(fullPromptCount)), images \(imagesPerPrompt)")
+    /// The world bench: `subjects` subjects of `split` (from number `firstSubject` of each category)
+    /// x `prompts` prompts x `imagesPerPrompt` seeds.
+    public static func world(subjects: Int, prompts: Int, imagesPerPrompt: Int, seed: UInt64,
+                             split: Split = .test, firstSubject: Int = 0) -> [BenchSubject] {
+        precondition(subjects >= 1 && prompts >= 1 && prompts <= fullPromptCount && imagesPerPrompt >= 1 && firstSubject >= 0,
+                     "BenchPlanner.world: subjects \(subjects), prompts \(prompts) (max \(fullPromptCount)), images \(imagesPerPrompt), first \(firstSubject)")
         let cats = ObjectCategory.allCases
         return (0..<subjects).map { i in
-            let c = cats[i % cats.count], u = i / cats.count
-            let s = Split.test.subjects(of: c, count: u + 1)[u]
+            let c = cats[i % cats.count], u = firstSubject + i / cats.count
+            let s = split.subjects(of: c, count: u + 1)[u]
             let texts = promptList(s, seed: seed).prefix(prompts)
             let ps = texts.enumerated().map { j, t in
                 BenchPrompt(index: j, text: t.text, kind: t.kind,

@@ -38,7 +38,8 @@ public struct BenchResults: Codable, Sendable, Equatable {
 
 /// How the images were made and judged.
 public struct ProtocolInfo: Codable, Sendable, Equatable {
-    /// "world" (the world's test subjects) or the path of a real DreamBench-layout folder.
+    /// "world" (the world's test subjects), "world (validation split, from subject 16 ...)" for a tuning
+    /// bench, or the path of a real DreamBench-layout folder.
     public var dataset: String
     public var subjects: Int
     public var promptsPerSubject: Int

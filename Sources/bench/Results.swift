@@ -96,8 +96,9 @@ struct BenchResultsBuilder {
         let o = work.options
         var sampler = "DDIM \(o.steps) steps, eta \(o.eta), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
         if c.bool("adaptive_norm") { sampler += ", HG-DPO adaptive normalisation" }
-        let dir = c.string("dreambench_dir")
-        return ProtocolInfo(dataset: dir.isEmpty ? "world" : dir, subjects: work.subjects.count,
+        let dir = c.string("dreambench_dir"), split = c.string("split"), offset = c.int("subject_offset")
+        let world = split == "test" && offset == 0 ? "world" : "world (\(split) split, from subject \(offset) of each category)"
+        return ProtocolInfo(dataset: dir.isEmpty ? world : dir, subjects: work.subjects.count,
                             promptsPerSubject: work.subjects.map(\.prompts.count).max() ?? 0,
                             imagesPerPrompt: c.int("images_per_prompt"), resolution: work.inputs.base.resolution,
                             sampler: sampler, judges: work.inputs.judges.info)

@@ -3,6 +3,12 @@ import StageKit
 /// The `[bench]` section (docs/BENCH.md). Defaults = issue 7's protocol (30 subjects x 25 prompts x 2).
 let benchSchema = ConfigSchema(section: "bench", keys: [
     .integer("subjects", default: 30, doc: "world test subjects (categories cycle); a dreambench_dir uses its own, up to this many", in: 1...10_000),
+    ConfigKey("split", .string, default: .string("test"),
+              doc: "world split of the subjects: test (final numbers) | validation (tuning: choose settings here, report test)",
+              check: { v in v == .string("test") || v == .string("validation") ? nil : "use test or validation" }),
+    .integer("subject_offset", default: 0,
+             doc: "first subject number of each category in the split (validation: 16 skips the judges' training subjects)",
+             in: 0...100_000),
     .integer("prompts", default: 25, doc: "prompts per subject (first P of the 25: 20 scenes, 5 attribute changes)", in: 1...25),
     .integer("images_per_prompt", default: 2, doc: "K images per prompt (one seed each, the same for every model)", in: 1...64),
     .integer("references", default: 4, doc: "world reference renders per subject (0: canonical clean; others: random poses)", in: 1...16),

@@ -5,6 +5,7 @@ import Imaging
 import Manifest
 import Report
 import StageKit
+import World
 
 /// The bench's items. `refs/<subject>` writes the subject's references; `<model slug>/<subject>`
 /// samples and judges every (prompt, k) of the subject with one model; `frontier-w<w>/<subject>`
@@ -29,7 +30,8 @@ final class BenchWork {
         if dir.isEmpty {
             folder = nil
             subjects = BenchPlanner.world(subjects: c.int("subjects"), prompts: c.int("prompts"),
-                                          imagesPerPrompt: c.int("images_per_prompt"), seed: seed)
+                                          imagesPerPrompt: c.int("images_per_prompt"), seed: seed,
+                                          split: Split(rawValue: c.string("split"))!, firstSubject: c.int("subject_offset"))
         } else {
             let f = try DreamBenchFolder.read(root: dir, size: inputs.base.resolution)
             for s in f.skipped { runner.log.warn("dreambench subject \(s.subject) skipped: \(s.path): \(s.reason)") }

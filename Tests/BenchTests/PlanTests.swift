@@ -52,4 +52,19 @@ import World
             for p in s.prompts { #expect(tok.unknownWords(in: p.text).isEmpty, "\(p.text)") }
         }
     }
+
+    @Test func validationPlanSkipsTheJudgesSubjectsAndNeverTouchesTest() {
+        let plan = BenchPlanner.world(subjects: 26, prompts: 4, imagesPerPrompt: 1, seed: 7, split: .validation, firstSubject: 16)
+        #expect(plan.count == 26 && Set(plan.map(\.id)).count == 26)
+        for (i, s) in plan.enumerated() {
+            let subject = s.worldSubject!
+            #expect(subject.split == .validation)
+            // Number 16 + i / 13 of its category among validation subjects (instances 8, 18, 28, ...).
+            #expect(subject.instance == UInt64(10 * (16 + i / 13) + 8), "\(s.id)")
+        }
+        let test = BenchPlanner.world(subjects: 26, prompts: 4, imagesPerPrompt: 1, seed: 7)
+        #expect(Set(test.map(\.id)).isDisjoint(with: plan.map(\.id)))
+        // The default arguments are the test plan from subject 0.
+        #expect(test == BenchPlanner.world(subjects: 26, prompts: 4, imagesPerPrompt: 1, seed: 7, split: .test, firstSubject: 0))
+    }
 }
