@@ -29,13 +29,16 @@ public struct ReportContent: Sendable {
     public var headlineTable: Table {
         var rows: [[Cell]] = headline.comparisons.map { c in
             [.text("\(c.model.name) vs \(c.base.name) (\(headline.setting ?? "")): \(c.metric)"),
-             .text("\(Cell.estimate(c.modelEstimate, digits: 3).display) vs \(Cell.estimate(c.baseEstimate, digits: 3).display)"),
+             .text("\(Cell.estimate(c.modelEstimate, digits: 3).display) vs \(Cell.estimate(c.baseEstimate, digits: 3).display); "
+                   + "paired difference \(Cell.estimate(c.difference, digits: 3).display)"),
              .estimate(c.relativePct, digits: 1)]
         }
         rows += headline.goals.map { [.text($0.goal), .text($0.detail), .text($0.status.rawValue)] }
         return Table(id: "headline", title: "Headline: PatchDPO (finetuned ViT) against the original model, and issue 7's goals",
                      columns: ["Item", "Numbers", "Relative change (%) / status"], rows: rows,
-                     notes: ["Relative change = 100 (model / original - 1) over the subjects both have, paired bootstrap 95% interval."]
+                     notes: ["Relative change = 100 (model / original - 1) over the subjects both have, paired bootstrap 95% interval; "
+                             + "paired difference = mean over those subjects of (model - original), same bootstrap. When the "
+                             + "original's interval includes 0 the ratio's interval is unbounded: read the difference."]
                          + headline.notes)
     }
 }

@@ -57,7 +57,8 @@ public enum ReportPage {
         for cmp in c.headline.comparisons {
             s += "<p class=\"big\"><b>\(HTML.escape(cmp.metric))</b>: \(HTML.escape(cmp.model.name)) "
                 + "\(HTML.escape(Cell.estimate(cmp.modelEstimate, digits: 3).display)) vs \(HTML.escape(cmp.base.name)) "
-                + "\(HTML.escape(Cell.estimate(cmp.baseEstimate, digits: 3).display)): <b>\(HTML.escape(signedEstimate(cmp.relativePct)))</b> relative "
+                + "\(HTML.escape(Cell.estimate(cmp.baseEstimate, digits: 3).display)): <b>\(HTML.escape(signedEstimate(cmp.relativePct)))</b> relative, "
+                + "paired difference \(HTML.escape(Cell.estimate(cmp.difference, digits: 3).display)) "
                 + "<span class=\"ci\">(\(cmp.relativePct.subjects) subjects, \(cmp.relativePct.images) images, \(HTML.escape(c.headline.setting ?? "")))</span></p>"
         }
         s += c.headline.notes.map { "<p class=\"note\">\(HTML.escape($0))</p>" }.joined() + "<ul>"

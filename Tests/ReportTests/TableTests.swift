@@ -105,3 +105,13 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     #expect(h.notes.count == 1 && h.notes[0].contains("names no ViT"))
     #expect(ReportContent(ReportFixture.make()).headline.notes.isEmpty)
 }
+
+@Test func headlineReportsThePairedDifferenceAndSaysWhenItIsWithinNoise() throws {
+    let c = content.headline.comparisons[0]
+    let d = try #require(c.difference.mean), m = try #require(c.modelEstimate.mean), b = try #require(c.baseEstimate.mean)
+    #expect(abs(d - (m - b)) < 1e-9)   // same subjects: the mean of differences is the difference of means
+    let low = try #require(c.difference.low), high = try #require(c.difference.high)
+    #expect(low <= d && d <= high && low < high)
+    #expect(content.headline.goals[0].detail.contains("includes 0") == (low <= 0 && high >= 0))
+    #expect(content.headlineTable.rows[0][1].display.contains("paired difference"))
+}
