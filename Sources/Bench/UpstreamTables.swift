@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import World
 
 /// Parsers of the upstream tables the report shows next to the bench numbers.
 public enum UpstreamTables {
@@ -25,7 +26,8 @@ public enum UpstreamTables {
 
     /// patch-quality's `auroc.json` ({block, samples, models: {<vit>: {auroc?, positives, negatives}},
     /// byDefect?: {<vit>: {<kind>: ...}}}) -> one row per ViT with an AUROC (patches = positives + negatives,
-    /// images = samples), then its per-kind rows (images = nil: the kinds split the samples).
+    /// images = samples), then its per-kind rows (images = nil: the kinds split the samples), each with its
+    /// positives and whether the kind keeps the reference's content (World `Defect.keepsReferenceContent`).
     public static func auroc(_ data: Data, path: String) throws(BenchError) -> [AUROCRow] {
         struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int }
         struct Doc: Decodable { var block: Int; var samples: Int; var models: [String: Result]; var byDefect: [String: [String: Result]]? }
@@ -37,10 +39,13 @@ public enum UpstreamTables {
             let r = doc.models[k]!
             guard let a = r.auroc else { return [] }
             let kinds = doc.byDefect?[k] ?? [:]
-            return [AUROCRow(vit: k, block: doc.block, auroc: a, patches: r.positives + r.negatives, images: doc.samples)]
+            return [AUROCRow(vit: k, block: doc.block, auroc: a, patches: r.positives + r.negatives, images: doc.samples,
+                             positives: r.positives)]
                 + kinds.keys.sorted().compactMap { kind in
                     let x = kinds[kind]!
-                    return x.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: x.positives + x.negatives, images: nil, defect: kind) }
+                    return x.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: x.positives + x.negatives, images: nil,
+                                                  defect: kind, positives: x.positives,
+                                                  keepsReferenceContent: Defect.keepsReferenceContent(kind: kind)) }
                 }
         }
     }

@@ -159,8 +159,15 @@ public struct AUROCRow: Codable, Sendable, Equatable {
     public var patches: Int
     public var images: Int?
     public var defect: String?
-    public init(vit: String, block: Int, auroc: Double, patches: Int, images: Int?, defect: String? = nil) {
+    /// Defective patches among `patches` (nil in results written before it was recorded).
+    public var positives: Int?
+    /// Per-kind rows: whether the kind only moves or removes content (World `Defect.keepsReferenceContent`),
+    /// so that a max over reference patches cannot see it.
+    public var keepsReferenceContent: Bool?
+    public init(vit: String, block: Int, auroc: Double, patches: Int, images: Int?, defect: String? = nil,
+                positives: Int? = nil, keepsReferenceContent: Bool? = nil) {
         self.vit = vit; self.block = block; self.auroc = auroc; self.patches = patches; self.images = images; self.defect = defect
+        self.positives = positives; self.keepsReferenceContent = keepsReferenceContent
     }
 }
 

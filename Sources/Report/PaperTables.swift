@@ -107,7 +107,30 @@ public enum PaperTables {
                              .text($0.defect != nil ? "" : $0.auroc >= goal ? "met (>= \(goal))" : "not met (< \(goal))")] },
               notes: ["Probability that a defective patch gets a lower quality than a clean one (ties count half).",
                       "Per-kind rows split the same samples. q_g is a max over reference patches, so a shifted decal, "
-                      + "which still appears in the reference, is invisible to it by construction."])
+                      + "which still appears in the reference, is invisible to it by construction."]
+                  + Set(a.map(\.vit)).sorted().compactMap { vit in
+                      referenceMatchingCeiling(a, vit: vit).map {
+                          "Ceiling of any max-over-reference quality on this defect mix (\(vit) ViT's samples): \(Cell.format($0, 3)). "
+                              + "It ranks every patch of the kinds that make new content (recolour, blur) below every clean patch and "
+                              + "leaves the kinds that only move or remove content (shift, drop-stripe) at chance."
+                      }
+                  })
+    }
+
+    /// The best AUROC a quality that is a max over reference patches can reach on `vit`'s defect mix:
+    /// patches of kinds that make new content all ranked as defective, patches of kinds that keep the
+    /// reference's content (`AUROCRow.keepsReferenceContent`) indistinguishable from clean ones (AUROC 1/2):
+    /// (P_new + P_kept / 2) / (P_new + P_kept) over the per-kind positives. Nil unless every per-kind row
+    /// of `vit` records its positives and its flag.
+    public static func referenceMatchingCeiling(_ rows: [AUROCRow], vit: String) -> Double? {
+        let kinds = rows.filter { $0.vit == vit && $0.defect != nil }
+        guard !kinds.isEmpty else { return nil }
+        var new = 0.0, kept = 0.0
+        for r in kinds {
+            guard let p = r.positives, let k = r.keepsReferenceContent else { return nil }
+            if k { kept += Double(p) } else { new += Double(p) }
+        }
+        return new + kept > 0 ? (new + kept / 2) / (new + kept) : nil
     }
 
     /// `make bench` figures, as parsed by `PerfEntry.parse(jsonLines:)`.

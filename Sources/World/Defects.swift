@@ -23,6 +23,25 @@ public enum Defect: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the defect only moves or removes content: a shifted part and a dropped stripe (painted
+    /// in the base colour) leave patches whose colours and textures all appear somewhere on the
+    /// undamaged subject. A patch quality that is a max over the reference's patches (METHODS 2, q_g)
+    /// cannot flag them by construction; recolour, blur and swap-pattern make content the reference lacks.
+    public var keepsReferenceContent: Bool {
+        switch self {
+        case .dropStripe, .shiftPart: return true
+        case .recolorDecal, .swapPattern, .blurPart: return false
+        }
+    }
+
+    /// `keepsReferenceContent` of a defect named by its kind (`description` without parameters:
+    /// "shift-decal", "blur-decal", "drop-stripe", ...); nil for a name no defect has.
+    public static func keepsReferenceContent(kind: String) -> Bool? {
+        let probes: [Defect] = [.recolorDecal, .dropStripe, .swapPattern]
+            + PartKind.allCases.flatMap { [Defect.blurPart($0), .shiftPart($0, du: 0, dv: 0)] }
+        return probes.first { String($0.description.prefix { $0 != "(" }) == kind }?.keepsReferenceContent
+    }
+
     /// The defects that change something for this subject (drop-stripe needs stripes).
     public static func applicable(to subject: Subject) -> [Defect] {
         let a = subject.appearance

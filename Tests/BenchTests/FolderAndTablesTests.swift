@@ -63,6 +63,8 @@ import World
         let k = try UpstreamTables.auroc(Data(kinds.utf8), path: "auroc.json")
         #expect(k.map(\.defect) == [nil, "recolor-decal", "shift-decal"])              // all first, kinds sorted, no-AUROC kind dropped
         #expect(k[1].auroc == 0.8 && k[1].patches == 25 && k[1].images == nil && k[0].images == 24)
+        #expect(k.map(\.positives) == [10, 4, 6])
+        #expect(k.map(\.keepsReferenceContent) == [nil, false, true])   // the all row has no kind
     }
 
     @Test func adapterRecordsWithAndWithoutOptionalFields() throws {

@@ -115,3 +115,21 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     #expect(content.headline.goals[0].detail.contains("includes 0") == (low <= 0 && high >= 0))
     #expect(content.headlineTable.rows[0][1].display.contains("paired difference"))
 }
+
+@Test func aurocCeilingCountsContentKeepingKindsAtChance() throws {
+    var r = ReportFixture.make()
+    r.auroc = [AUROCRow(vit: "finetuned", block: 7, auroc: 0.6, patches: 400, images: 10, positives: 100),
+               AUROCRow(vit: "finetuned", block: 7, auroc: 0.8, patches: 100, images: nil, defect: "recolor-decal",
+                        positives: 30, keepsReferenceContent: false),
+               AUROCRow(vit: "finetuned", block: 7, auroc: 0.5, patches: 300, images: nil, defect: "shift-decal",
+                        positives: 70, keepsReferenceContent: true)]
+    // (30 + 70 / 2) / 100
+    let ceiling = try #require(PaperTables.referenceMatchingCeiling(r.auroc, vit: "finetuned"))
+    #expect(abs(ceiling - 0.65) < 1e-12)
+    #expect(ReportContent(r).headline.goals[3].detail.contains("ceiling of any max-over-reference quality on this defect mix: 0.650"))
+    #expect(PaperTables.auroc(r.auroc).notes.contains { $0.contains("0.650") })
+    // Results without per-kind positives (older runs) give no ceiling rather than a wrong one.
+    r.auroc[2].positives = nil
+    #expect(PaperTables.referenceMatchingCeiling(r.auroc, vit: "finetuned") == nil)
+    #expect(!ReportContent(r).headline.goals[3].detail.contains("ceiling"))
+}

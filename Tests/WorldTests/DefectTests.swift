@@ -40,3 +40,13 @@ import Imaging
         _ = try DefectInjector.inject(.dropStripe, into: RenderRequest(subject: s, scene: .clean, size: 32))
     }
 }
+
+@Test func onlyShiftAndDropStripeKeepTheReferencesContent() {
+    #expect(Defect.keepsReferenceContent(kind: "shift-decal") == true)
+    #expect(Defect.keepsReferenceContent(kind: "drop-stripe") == true)
+    #expect(Defect.keepsReferenceContent(kind: "recolor-decal") == false)
+    #expect(Defect.keepsReferenceContent(kind: "blur-decal") == false)
+    #expect(Defect.keepsReferenceContent(kind: "swap-pattern") == false)
+    #expect(Defect.keepsReferenceContent(kind: "melt-decal") == nil)
+    #expect(Defect.shiftPart(.decal, du: 0.18, dv: -0.12).keepsReferenceContent)
+}
