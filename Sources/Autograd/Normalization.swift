@@ -9,17 +9,9 @@ public func groupNorm(_ x: Variable, groups: Int, weight: Variable?, bias: Varia
     precondition(xv.rank >= 2 && xv.shape[1] % groups == 0, "groupNorm: channels of \(xv.shape) not divisible by \(groups) groups")
     let wv = weight?.value, bv = bias?.value
     let r = Kernels.groupNorm(xv, groups: groups, weight: wv, bias: bv, eps: eps)
-    let y = r.output, mean = r.mean, rstd = r.rstd
-    var inputs = [x]
-    if let weight { inputs.append(weight) }
-    if let bias { inputs.append(bias) }
-    return Variable.record("groupNorm", y, inputs: inputs) { g in
-        let d = Kernels.groupNormBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, hasBias: bias != nil)
-        let (dx, dw, db) = (d.input, d.weight, d.bias)
-        var out: [Tensor?] = [dx]
-        if weight != nil { out.append(dw) }
-        if bias != nil { out.append(db) }
-        return out
+    let mean = r.mean, rstd = r.rstd
+    return recordNorm("groupNorm", r.output, x: x, weight: weight, bias: bias) { g in
+        Kernels.groupNormBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, hasBias: bias != nil)
     }
 }
 
@@ -31,15 +23,8 @@ public func groupNormSiLU(_ x: Variable, groups: Int, weight: Variable?, bias: V
     let wv = weight?.value, bv = bias?.value
     let r = Kernels.groupNormSiLU(xv, groups: groups, weight: wv, bias: bv, eps: eps)
     let mean = r.mean, rstd = r.rstd
-    var inputs = [x]
-    if let weight { inputs.append(weight) }
-    if let bias { inputs.append(bias) }
-    return Variable.record("groupNormSiLU", r.output, inputs: inputs) { g in
-        let d = Kernels.groupNormSiLUBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, bias: bv)
-        var out: [Tensor?] = [d.input]
-        if weight != nil { out.append(d.weight) }
-        if bias != nil { out.append(d.bias) }
-        return out
+    return recordNorm("groupNormSiLU", r.output, x: x, weight: weight, bias: bias) { g in
+        Kernels.groupNormSiLUBackward(g, input: xv, mean: mean, rstd: rstd, groups: groups, weight: wv, bias: bv)
     }
 }
 
@@ -49,16 +34,25 @@ public func layerNorm(_ x: Variable, weight: Variable?, bias: Variable?, eps: Fl
     let xv = x.value
     let wv = weight?.value, bv = bias?.value
     let r = Kernels.layerNorm(xv, weight: wv, bias: bv, eps: eps)
-    let y = r.output, mean = r.mean, rstd = r.rstd
+    let mean = r.mean, rstd = r.rstd
+    return recordNorm("layerNorm", r.output, x: x, weight: weight, bias: bias) { g in
+        Kernels.layerNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv, hasBias: bias != nil)
+    }
+}
+
+/// Records a normalisation whose inputs are `x` and the optional affine `weight` and `bias`:
+/// `backward` maps dL/dy to the kernel's gradients, handed back in input order (the affine ones only
+/// for the parameters present).
+private func recordNorm(_ op: String, _ y: Tensor, x: Variable, weight: Variable?, bias: Variable?,
+                        backward: @escaping (Tensor) -> NormGradients) -> Variable {
     var inputs = [x]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
-    return Variable.record("layerNorm", y, inputs: inputs) { g in
-        let d = Kernels.layerNormBackward(g, input: xv, mean: mean, rstd: rstd, weight: wv, hasBias: bias != nil)
-        let (dx, dw, db) = (d.input, d.weight, d.bias)
-        var out: [Tensor?] = [dx]
-        if weight != nil { out.append(dw) }
-        if bias != nil { out.append(db) }
+    return Variable.record(op, y, inputs: inputs) { g in
+        let d = backward(g)
+        var out: [Tensor?] = [d.input]
+        if weight != nil { out.append(d.weight) }
+        if bias != nil { out.append(d.bias) }
         return out
     }
 }

@@ -68,10 +68,8 @@ extension Kernels {
             } }
             } }
         }
-        var dw = [Float](repeating: 0, count: c), db = dw
-        for bi in 0..<batch { for ch in 0..<c { dw[ch] += pw[bi * c + ch]; db[ch] += pb[bi * c + ch] } }
-        return NormGradients(input: Tensor(shape: x.shape, scalars: dx), weight: weight == nil ? nil : Tensor(shape: [c], scalars: dw),
-                             bias: bias == nil ? nil : Tensor(shape: [c], scalars: db))
+        return channelGradients(input: Tensor(shape: x.shape, scalars: dx), weightPartials: pw, biasPartials: pb,
+                                batch: batch, channels: c, hasWeight: weight != nil, hasBias: bias != nil)
     }
 }
 

@@ -180,9 +180,17 @@ extension Kernels {
                 }
             }
         }
+        return channelGradients(input: dx, weightPartials: pw, biasPartials: pb, batch: batch, channels: c,
+                                hasWeight: weight != nil, hasBias: hasBias)
+    }
+
+    /// GroupNorm's gradients from per-(n, c) partial sums `[batch * channels]` of dweight and dbias,
+    /// summed over n in a fixed order (so the bits do not depend on the thread count).
+    static func channelGradients(input dx: Tensor, weightPartials pw: [Float], biasPartials pb: [Float],
+                                 batch: Int, channels c: Int, hasWeight: Bool, hasBias: Bool) -> NormGradients {
         var dw = [Float](repeating: 0, count: c), db = dw
         for b in 0..<batch { for ch in 0..<c { dw[ch] += pw[b * c + ch]; db[ch] += pb[b * c + ch] } }
-        return NormGradients(input: dx, weight: weight == nil ? nil : Tensor(shape: [c], scalars: dw),
+        return NormGradients(input: dx, weight: hasWeight ? Tensor(shape: [c], scalars: dw) : nil,
                              bias: hasBias ? Tensor(shape: [c], scalars: db) : nil)
     }
 
