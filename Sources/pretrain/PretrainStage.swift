@@ -69,10 +69,7 @@ func vitConfig(_ c: ConfigSection, classes: Int? = nil, stemChannels: [Int] = []
 
 /// `clean_fraction`: the share of renders on the clean background, in 0...1.
 func cleanFractionKey(default d: Double, doc: String) -> ConfigKey {
-    ConfigKey("clean_fraction", .float, default: .float(d), doc: doc, check: { v in
-        if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
-        return nil
-    })
+    .float("clean_fraction", default: d, doc: doc, in: 0...1)
 }
 
 /// A pretrain stage's two outputs: the weights file (kind `checkpoint/<what>`) and its record (kind `record`).

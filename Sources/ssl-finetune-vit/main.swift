@@ -22,11 +22,8 @@ struct SSLFinetuneViT: ParsableCommand {
             ConfigKey("lr", .float, default: .float(0.1), doc: "SGD learning rate (paper: 0.1)"),
             ConfigKey("momentum", .float, default: .float(0), doc: "SGD momentum"),
             ConfigKey("lambda-reg", .float, default: .float(1), doc: "weight of ||phi - phi_0||^2"),
-            ConfigKey("photometric", .float, default: .float(0), doc: "strength 0...1 of a random re-lighting of the transformed view (0: the paper's loss)",
-                      check: { v in
-                          if case let .float(x) = v, !(0...1).contains(x) { return "\(x) is outside 0...1" }
-                          return nil
-                      }),
+            .float("photometric", default: 0, doc: "strength 0...1 of a random re-lighting of the transformed view (0: the paper's loss)",
+                   in: 0...1),
             ConfigKey("loss-blocks", .array(.integer), default: .array([.integer(7)]), doc: "blocks the SSL loss is taken at"),
             ConfigKey("eval-blocks", .array(.integer), default: .array([1, 4, 7, 10, 12].map { .integer($0) }),
                       doc: "blocks of the patch-matching table (blocks beyond the ViT's depth are skipped with a warning)"),

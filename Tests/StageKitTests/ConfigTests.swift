@@ -153,3 +153,19 @@ func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
     }
     #expect(throws: ConfigError.self) { try RunConfig(TOMLDocument.parse("[run]\nname = \"a/b\"\n", file: "r")) }
 }
+
+@Test func floatRangeChecksCoercedValuesAndNamesTheBounds() throws {
+    let fractions = ConfigSchema(section: "s", keys: [
+        .float("share", default: 0.5, doc: "a share", in: 0...1),
+        .float("rate", default: nil, doc: "a rate", in: 0.25...2.5),
+        .float("free", default: 3, doc: "no range"),
+    ])
+    let ok = try fractions.resolve(TOMLDocument.parse("[s]\nshare = 1\nrate = 0.25\nfree = -7.5\n", file: "f.toml"))
+    #expect(ok.double("share") == 1 && ok.double("rate") == 0.25 && ok.double("free") == -7.5)
+    #expect {
+        _ = try fractions.resolve(TOMLDocument.parse("[s]\nshare = 1.5\nrate = 1.0\n", file: "f.toml"))
+    } throws: { "\($0)".contains("f.toml:2") && "\($0)".contains("1.5 is outside 0...1") }
+    #expect {
+        _ = try fractions.resolve(TOMLDocument.parse("[s]\nrate = 3\n", file: "f.toml"))
+    } throws: { "\($0)".contains("3.0 is outside 0.25...2.5") }
+}

@@ -75,6 +75,21 @@ public struct ConfigKey: Sendable {
         let dv: TOMLValue? = d.map { TOMLValue.integer(Int64($0)) }
         return ConfigKey(name, .integer, default: dv, doc: doc, affectsOutput: affectsOutput, check: check)
     }
+
+    /// A float key constrained to `range` (bounds written as integers when whole: "is outside 0...1").
+    public static func float(_ name: String, default d: Double?, doc: String, in range: ClosedRange<Double>? = nil,
+                             affectsOutput: Bool = true) -> ConfigKey {
+        var check: (@Sendable (TOMLValue) -> String?)? = nil
+        if let r = range {
+            func bound(_ b: Double) -> String { b == b.rounded() && b.magnitude < 1e15 ? String(Int64(b)) : "\(b)" }
+            let text = "\(bound(r.lowerBound))...\(bound(r.upperBound))"
+            check = { (v: TOMLValue) -> String? in
+                if case let .float(x) = v, !r.contains(x) { return "\(x) is outside \(text)" }
+                return nil
+            }
+        }
+        return ConfigKey(name, .float, default: d.map { .float($0) }, doc: doc, affectsOutput: affectsOutput, check: check)
+    }
 }
 
 /// The declared keys of one section, e.g. `[fake-stage.produce]`.
