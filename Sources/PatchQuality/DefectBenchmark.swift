@@ -18,7 +18,7 @@ public struct DefectSample: Sendable {
 
     /// The defect without its parameters ("shift-decal(0.18,-0.12)" -> "shift-decal"): the row
     /// label of the per-kind AUROC.
-    public var kind: String { String(defect.prefix { $0 != "(" }) }
+    public var kind: String { Defect.kind(of: defect) }
 }
 
 /// AUROC of per-patch quality against injected defects: over the foreground cells of every

@@ -34,12 +34,18 @@ public enum Defect: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `keepsReferenceContent` of a defect named by its kind (`description` without parameters:
-    /// "shift-decal", "blur-decal", "drop-stripe", ...); nil for a name no defect has.
+    /// The kind of a defect: its `description` without parameters ("shift-decal(0.18,-0.12)" -> "shift-decal").
+    public var kind: String { Defect.kind(of: description) }
+
+    /// The kind named by a defect `description` (as stored in files and sample labels).
+    public static func kind(of description: String) -> String { String(description.prefix { $0 != "(" }) }
+
+    /// `keepsReferenceContent` of a defect named by its `kind` ("shift-decal", "blur-decal",
+    /// "drop-stripe", ...); nil for a name no defect has.
     public static func keepsReferenceContent(kind: String) -> Bool? {
         let probes: [Defect] = [.recolorDecal, .dropStripe, .swapPattern]
             + PartKind.allCases.flatMap { [Defect.blurPart($0), .shiftPart($0, du: 0, dv: 0)] }
-        return probes.first { String($0.description.prefix { $0 != "(" }) == kind }?.keepsReferenceContent
+        return probes.first { $0.kind == kind }?.keepsReferenceContent
     }
 
     /// The defects that change something for this subject (drop-stripe needs stripes).

@@ -49,4 +49,6 @@ import Imaging
     #expect(Defect.keepsReferenceContent(kind: "swap-pattern") == false)
     #expect(Defect.keepsReferenceContent(kind: "melt-decal") == nil)
     #expect(Defect.shiftPart(.decal, du: 0.18, dv: -0.12).keepsReferenceContent)
+    #expect(Defect.shiftPart(.decal, du: 0.18, dv: -0.12).kind == "shift-decal")
+    #expect(Defect.kind(of: "shift-decal(0.18,-0.12)") == "shift-decal" && Defect.kind(of: "blur-decal") == "blur-decal")
 }
