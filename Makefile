@@ -52,14 +52,13 @@ STAGE_CMD_pretrain-clip = pretrain clip
 STAGE_CMD_pretrain-unet = pretrain unet
 STAGE_CMD_pretrain-adapter = pretrain adapter
 STAGE_CMD_bench = bench
-STAGE_CMD_pretrain-dino-judge = pretrain dino-judge
-STAGE_CMD_pretrain-clip-judge = pretrain clip-judge
+STAGE_CMD_pretrain-judge = pretrain judge
 stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The pipeline's stages in dependency order (each one's upstream comes before it).
-PIPELINE_STAGES = pretrain-vit pretrain-clip pretrain-unet pretrain-adapter pretrain-dino-judge pretrain-clip-judge \
+PIPELINE_STAGES = pretrain-vit pretrain-clip pretrain-unet pretrain-adapter pretrain-judge \
                   generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train bench
 
 # The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
@@ -89,7 +88,7 @@ refresh: build
 PRETRAIN_RUN ?= runs/pretrain
 .PHONY: pretrain
 pretrain: build
-	@for s in vit clip unet adapter dino-judge clip-judge; do \
+	@for s in vit clip unet adapter judge; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
 	scripts/ship-checkpoints $(PRETRAIN_RUN)

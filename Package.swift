@@ -69,7 +69,7 @@ let package = Package(
         // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
         .target(name: "Training", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
-            "Diffusion", "World", "Imaging", "Text",
+            "Diffusion", "World", "Imaging", "Text", "PatchQuality",
         ]),
 
         // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.

@@ -10,8 +10,30 @@ public struct BenchPrompt: Codable, Sendable, Equatable {
     public var kind: String
     /// One initial-noise seed per image k (the same for every model).
     public var seeds: [UInt64]
-    public init(index: Int, text: String, kind: String, seeds: [UInt64]) {
+    /// World prompts: the prompted background (`Background` raw value), and for an attribute prompt the
+    /// colour (`ColorName`) or pattern (`PatternKind`) it asks for instead of the subject's own.
+    public var background: String?
+    public var colour: String?
+    public var pattern: String?
+    public init(index: Int, text: String, kind: String, seeds: [UInt64], background: String? = nil, colour: String? = nil,
+                pattern: String? = nil) {
         self.index = index; self.text = text; self.kind = kind; self.seeds = seeds
+        self.background = background; self.colour = colour; self.pattern = pattern
+    }
+
+    /// The prompt as a world edit: its background and the appearance change it asks for (nil fields when
+    /// the prompt is not a world prompt).
+    public var worldBackground: Background? { background.flatMap(Background.init(rawValue:)) }
+
+    /// `appearance` with this prompt's requested change: a colour replaces the main colour (body primary
+    /// and accent secondary, as the world paints it), a pattern replaces the body's pattern kind.
+    public func edited(_ appearance: Appearance) -> Appearance {
+        var a = appearance
+        if let c = colour.flatMap(ColorName.init(rawValue:)) {
+            a.main = c; a.body.primary = c; a.accent.secondary = c
+        }
+        if let p = pattern.flatMap(PatternKind.init(rawValue:)) { a.body.kind = p }
+        return a
     }
 }
 
@@ -66,8 +88,10 @@ public enum BenchPlanner {
             let s = split.subjects(of: c, count: u + 1)[u]
             let texts = promptList(s, seed: seed).prefix(prompts)
             let ps = texts.enumerated().map { j, t in
-                BenchPrompt(index: j, text: t.text, kind: t.kind,
-                            seeds: (0..<imagesPerPrompt).map { seedFor(seed, s.id, j, $0) })
+                var p = t
+                p.index = j
+                p.seeds = (0..<imagesPerPrompt).map { seedFor(seed, s.id, j, $0) }
+                return p
             }
             return BenchSubject(id: s.id, category: c.rawValue, instance: s.instance, noun: c.noun, prompts: ps)
         }
@@ -90,35 +114,38 @@ public enum BenchPlanner {
     /// Attributes: "a <colour> <noun> <where>" with a colour other than the subject's main colour
     /// (three of them), "a <pattern adjective> <noun> <where>" with a pattern the body does not have (two).
     /// Every word is in `WorldText`'s vocabulary (colours, pattern adjectives, nouns, background phrases).
-    public static func promptList(_ s: Subject, seed: UInt64) -> [(text: String, kind: String)] {
+    /// Each prompt carries its background and requested change (`index` and `seeds` are filled by the caller).
+    public static func promptList(_ s: Subject, seed: UInt64) -> [BenchPrompt] {
         let key = RNGKey(seed: seed).fold(in: "bench-prompts").fold(in: s.id)
         func pick(_ n: Int, _ i: UInt64) -> Int { Int(key.uint32(at: i) % UInt32(n)) }
         let backgrounds = Background.textured
         let ts = Prompts.templates
         let t1 = pick(ts.count, 0), t2 = (t1 + 1 + pick(ts.count - 1, 1)) % ts.count
-        var scenes: [String] = []
+        var scenes: [BenchPrompt] = []
         for (round, t) in [t1, t2].enumerated() {
             let offset = pick(backgrounds.count, UInt64(2 + round))
             for b in 0..<backgrounds.count {
                 let bg = backgrounds[(b + offset) % backgrounds.count]
-                scenes.append(ts[t].replacingOccurrences(of: "{object}", with: s.category.noun)
-                    .replacingOccurrences(of: "{where}", with: bg.phrase))
+                scenes.append(BenchPrompt(index: 0, text: Prompts.fill(ts[t], object: s.category.noun, background: bg), kind: "scene",
+                                          seeds: [], background: bg.rawValue))
             }
         }
         let a = s.appearance
         let colours = ColorName.allCases.filter { $0 != a.main }
         let patterns = PatternKind.allCases.filter { $0 != a.body.kind && $0 != .solid }
-        var attributes: [String] = []
+        var attributes: [BenchPrompt] = []
         for i in 0..<attributePrompts {
-            let bg = backgrounds[pick(backgrounds.count, UInt64(10 + i))].phrase
-            let word = i < 3 ? colours[(pick(colours.count, 4) + i * 5) % colours.count].rawValue
-                             : patterns[(pick(patterns.count, 5) + i) % patterns.count].adjective
-            attributes.append("a \(word) \(s.category.noun) \(bg)")
+            let bg = backgrounds[pick(backgrounds.count, UInt64(10 + i))]
+            let colour = i < 3 ? colours[(pick(colours.count, 4) + i * 5) % colours.count] : nil
+            let pattern = i < 3 ? nil : patterns[(pick(patterns.count, 5) + i) % patterns.count]
+            let word = colour?.rawValue ?? pattern!.adjective
+            attributes.append(BenchPrompt(index: 0, text: "a \(word) \(s.category.noun) \(bg.phrase)", kind: "attribute", seeds: [],
+                                          background: bg.rawValue, colour: colour?.rawValue, pattern: pattern?.rawValue))
         }
-        var out: [(String, String)] = []
+        var out: [BenchPrompt] = []
         var si = 0
         for j in 0..<fullPromptCount {
-            if j % 5 == 0 { out.append((attributes[j / 5], "attribute")) } else { out.append((scenes[si], "scene")); si += 1 }
+            if j % 5 == 0 { out.append(attributes[j / 5]) } else { out.append(scenes[si]); si += 1 }
         }
         return out
     }

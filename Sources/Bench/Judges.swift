@@ -11,50 +11,53 @@ import Report
 import TensorCore
 import Text
 
-/// The bench's two judges (MODELS.md "Judges"): a ViT whose class token after the final norm is the
-/// DINO embedding [B, D], and a CLIP pair whose image / text embeddings [B, E] give CLIP-I and CLIP-T.
-/// Images are RGB, resized to each judge's input size and mapped to [-1, 1]. Not thread-safe.
+/// What the judge reads from one image: the DINO-stand-in embedding, the CLIP-stand-in image row
+/// (unit norm) and the predicted class of every attribute head (by head name, e.g. `category`).
+public struct JudgeReading: Sendable, Equatable {
+    public var embedding: [Float]
+    public var clip: [Float]
+    public var attributes: [String: Int]
+}
+
+/// The bench's judges (MODELS.md "Judges"; issue 14), all heads of one `WorldJudge` from `pretrain-judge`:
+/// DINO = cosine of its embeddings, CLIP-I / CLIP-T = cosines of its CLIP-stand-in image / text rows,
+/// identity / detail / scene = its attribute heads against the truth. Images are RGB, resized to the
+/// judge's input size and mapped to [-1, 1]. Not thread-safe.
 public final class BenchJudges {
-    public let dino: ViT
-    public let clip: CLIPModel
+    public let judge: WorldJudge
     public let tokenizer: WordTokenizer
-    /// Role, weights path, SHA-256 and record metrics of each judge (for `ProtocolInfo.judges`).
+    /// Role, weights path, SHA-256 and record metrics (for `ProtocolInfo.judges`).
     public let info: [JudgeInfo]
 
-    public init(dino: ViT, clip: CLIPModel, tokenizer: WordTokenizer = WorldText.tokenizer(), info: [JudgeInfo] = []) {
-        self.dino = dino; self.clip = clip; self.tokenizer = tokenizer; self.info = info
-        dino.train(false)
-        clip.train(false)
+    public init(judge: WorldJudge, tokenizer: WordTokenizer, info: [JudgeInfo] = []) {
+        self.judge = judge; self.tokenizer = tokenizer; self.info = info
+        judge.train(false)
     }
 
-    /// Loads both judges from (weights, record) pairs. The DINO record needs `vit`, the CLIP record
-    /// `clip`; weights must match the record's SHA-256; a CLIP record's `tokenizerWords` must equal
-    /// the project tokenizer's. `weightsName` is what the report shows (a run-relative path).
-    public static func load(dino: (weights: URL, record: URL, name: String), clip: (weights: URL, record: URL, name: String),
-                            roles: (dino: String, clip: String) = ("dino", "clip")) throws -> BenchJudges {
-        let dr = try PretrainRecord.read(dino.record), cr = try PretrainRecord.read(clip.record)
-        guard let vcfg = dr.vit else {
-            throw BenchError.badFile(path: dino.record.path, reason: "record has no `vit` config",
-                                     hint: "the DINO judge record is a PretrainRecord with `vit` set; rerun its stage")
+    /// Loads the judge from its weights and record (`judge` config and `tokenizerWords` required; the
+    /// weights must match the record's SHA-256; the words must equal this code's vocabulary).
+    /// `name` is what the report shows (a run-relative path).
+    public static func load(weights: URL, record: URL, name: String) throws -> BenchJudges {
+        let rec = try PretrainRecord.read(record)
+        guard let cfg = rec.judge else {
+            throw BenchError.badFile(path: record.path, reason: "record has no `judge` config",
+                                     hint: "the judge record is written by `pretrain judge`; rerun that stage")
         }
-        let (vdata, vhash) = try checked(dino.weights, record: dr)
-        let vit: ViT
+        let tok = WorldText.tokenizer(maxLength: cfg.text.maxLength)
+        guard let words = rec.tokenizerWords, words == tok.words else {
+            throw BenchError.badFile(path: record.path, reason: "tokenizerWords missing or different from this code's vocabulary",
+                                     hint: "retrain the judge with this code (`pretrain judge`)")
+        }
+        let (data, hash) = try checked(weights, record: rec)
+        let judge: WorldJudge
         do {
-            vit = try ViT(config: vcfg, key: RNGKey(seed: 0))
-            try vit.loadStrict(try SafeTensors.parse(vdata, path: dino.weights.path), path: dino.weights.path)
+            judge = try WorldJudge(config: cfg, key: RNGKey(seed: 0))
+            try judge.loadStrict(try SafeTensors.parse(data, path: weights.path), path: weights.path)
         } catch {
-            throw BenchError.badFile(path: dino.weights.path, reason: "\(error)", hint: "rerun the stage that wrote it")
+            throw BenchError.badFile(path: weights.path, reason: "\(error)", hint: "rerun the stage that wrote it")
         }
-        let clipModel = try Generator.loadCLIP(weights: clip.weights, record: cr)
-        let tok = WorldText.tokenizer(maxLength: cr.clip?.text.maxLength ?? 12)
-        if let words = cr.tokenizerWords, words != tok.words {
-            throw BenchError.badFile(path: clip.record.path, reason: "tokenizerWords differ from this code's vocabulary",
-                                     hint: "retrain the CLIP judge with this code")
-        }
-        let (_, chash) = try checked(clip.weights, record: cr)
-        return BenchJudges(dino: vit, clip: clipModel, tokenizer: tok, info: [
-            JudgeInfo(role: roles.dino, weights: dino.name, sha256: vhash, metrics: dr.metrics),
-            JudgeInfo(role: roles.clip, weights: clip.name, sha256: chash, metrics: cr.metrics),
+        return BenchJudges(judge: judge, tokenizer: tok, info: [
+            JudgeInfo(role: "judge (DINO, CLIP and attribute stand-ins)", weights: name, sha256: hash, metrics: rec.metrics),
         ])
     }
 
@@ -69,32 +72,53 @@ public final class BenchJudges {
         return (data, hash)
     }
 
-    /// DINO embeddings (class token after the final norm), one row per image.
-    public func dinoEmbeddings(_ images: [Image]) throws -> [[Float]] {
-        let x = try Sampler.tensor(images, size: dino.config.imageSize)
-        return rows(withNoGrad { dino.forward(Variable(x)).classToken.value })
+    /// One reading per image (64 images per forward).
+    public func read(_ images: [Image]) throws -> [JudgeReading] {
+        var out: [JudgeReading] = []
+        for start in stride(from: 0, to: images.count, by: 64) {
+            let part = Array(images[start..<min(images.count, start + 64)])
+            let x = try Sampler.tensor(part, size: judge.config.tower.imageSize)
+            let o = withNoGrad { judge.forward(Variable(x)) }
+            let preds = Dictionary(uniqueKeysWithValues: o.logits.map { ($0.key, argmaxRows($0.value.value)) })
+            let e = rows(o.embedding.value), c = rows(o.clipImage.value)
+            for i in part.indices {
+                out.append(JudgeReading(embedding: e[i], clip: c[i], attributes: preds.mapValues { $0[i] }))
+            }
+        }
+        return out
     }
 
-    /// CLIP image embeddings (unit norm), one row per image.
-    public func clipImageEmbeddings(_ images: [Image]) throws -> [[Float]] {
-        let x = try Sampler.tensor(images, size: clip.config.vision.imageSize)
-        return rows(withNoGrad { clip.imageEmbeddings(Variable(x)).value })
-    }
-
-    /// CLIP text embeddings (unit norm), one row per prompt.
+    /// CLIP-stand-in text embeddings (unit norm), one row per prompt.
     public func textEmbeddings(_ prompts: [String]) -> [[Float]] {
-        rows(withNoGrad { clip.textEmbeddings(prompts.map(tokenizer.encode)).value })
+        rows(withNoGrad { judge.textEmbeddings(prompts.map(tokenizer.encode)).value })
     }
 
-    /// Scores of `images` (prompt text `prompts[i]`) against `references` (reference 0 first).
-    public func score(images: [Image], prompts: [String], references: [Image]) throws -> [(dino: [Double], clipI: [Double], clipT: Double)] {
-        precondition(images.count == prompts.count && !references.isEmpty,
-                     "BenchJudges.score: \(images.count) images, \(prompts.count) prompts, \(references.count) references")
-        let d = try dinoEmbeddings(references + images), c = try clipImageEmbeddings(references + images)
+    /// Scores of `images` (prompt text `prompts[i]`, expected attributes `expected[i]`) against
+    /// `references` (reference 0 first).
+    public func score(images: [Image], prompts: [String], expected: [AttributeExpectation],
+                      references: [Image]) throws -> [JudgedImage] {
+        precondition(images.count == prompts.count && images.count == expected.count && !references.isEmpty,
+                     "BenchJudges.score: \(images.count) images, \(prompts.count) prompts, \(expected.count) expectations, \(references.count) references")
+        let all = try read(references + images)
         let t = textEmbeddings(prompts)
         let r = references.count
         return images.indices.map { i in
-            BenchMetrics.imageScores(dino: [d[r + i]] + Array(d[0..<r]), clip: [c[r + i]] + Array(c[0..<r]), text: t[i])
+            let g = all[r + i]
+            let s = BenchMetrics.imageScores(dino: [g.embedding] + all[0..<r].map(\.embedding), clip: [g.clip] + all[0..<r].map(\.clip),
+                                             text: t[i])
+            let a = BenchMetrics.attributeScores(predicted: g.attributes, expected: expected[i])
+            return JudgedImage(dino: s.dino, clipI: s.clipI, clipT: s.clipT, identity: a.identity, detail: a.detail, scene: a.scene,
+                               attributes: g.attributes)
+        }
+    }
+
+    /// Row-wise argmax of [B, K] (ties to the lower index).
+    private func argmaxRows(_ m: Tensor) -> [Int] {
+        let k = m.shape[1]
+        return (0..<m.shape[0]).map { r in
+            var best = 0
+            for j in 1..<k where m.scalars[r * k + j] > m.scalars[r * k + best] { best = j }
+            return best
         }
     }
 
@@ -102,4 +126,15 @@ public final class BenchJudges {
         let (b, d) = (m.shape[0], m.shape[1])
         return (0..<b).map { Array(m.scalars[($0 * d)..<(($0 + 1) * d)]) }
     }
+}
+
+/// The judges' scores of one image (see `ImageScores` for each field).
+public struct JudgedImage: Sendable, Equatable {
+    public var dino: [Double]
+    public var clipI: [Double]
+    public var clipT: Double
+    public var identity: Double?
+    public var detail: Double?
+    public var scene: Double?
+    public var attributes: [String: Int]
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Report
+import World
 
 /// The judge scores of one generated image: cosines to every reference of its subject under the
 /// DINO judge (class token after the final norm) and the CLIP judge (image embeddings), the cosine
@@ -18,10 +19,30 @@ public struct ImageScores: Codable, Sendable, Equatable {
     public var clipT: Double
     /// Mean hue (degrees, 0..<360), saturation and value (0...1) over the whole image.
     public var hsv: [Double]
-    public init(file: String, prompt: Int, k: Int, seed: UInt64, dino: [Double], clipI: [Double], clipT: Double, hsv: [Double]) {
+    /// 1 when the judge reads the expected category, main colour and body pattern, else 0; nil when not
+    /// judged (an attribute prompt asks for another colour or pattern; no truth known).
+    public var identity: Double?
+    /// 1 when the judge reads the expected decal glyph and decal colour, else 0; nil when not judged.
+    public var detail: Double?
+    /// 1 when the judge reads the prompted background, else 0; nil when the prompt names none it knows.
+    public var scene: Double?
+    /// The judge's predicted class index per attribute head (`WorldAttribute` raw values).
+    public var attributes: [String: Int]?
+    public init(file: String, prompt: Int, k: Int, seed: UInt64, dino: [Double], clipI: [Double], clipT: Double, hsv: [Double],
+                identity: Double? = nil, detail: Double? = nil, scene: Double? = nil, attributes: [String: Int]? = nil) {
         self.file = file; self.prompt = prompt; self.k = k; self.seed = seed; self.dino = dino; self.clipI = clipI
-        self.clipT = clipT; self.hsv = hsv
+        self.clipT = clipT; self.hsv = hsv; self.identity = identity; self.detail = detail; self.scene = scene
+        self.attributes = attributes
     }
+}
+
+/// What the attribute judges should read from one image: the subject's labels (`WorldAttribute` raw
+/// value -> class index; nil = identity and detail not judged for this image) and the prompted
+/// background's label (nil = scene not judged).
+public struct AttributeExpectation: Sendable, Equatable {
+    public var subject: [String: Int]?
+    public var background: Int?
+    public init(subject: [String: Int]?, background: Int?) { self.subject = subject; self.background = background }
 }
 
 /// The two reference settings of issue 7.
@@ -59,6 +80,29 @@ public enum BenchMetrics {
         return (dino.dropFirst().map { cosine(dino[0], $0) }, clip.dropFirst().map { cosine(clip[0], $0) }, cosine(clip[0], text))
     }
 
+    /// Identity (category, main colour and body pattern all as expected), detail (decal glyph and decal
+    /// colour as expected) and scene (background as prompted) of one image, each 1 or 0, nil when the
+    /// expectation lacks it.
+    public static func attributeScores(predicted: [String: Int], expected: AttributeExpectation)
+        -> (identity: Double?, detail: Double?, scene: Double?) {
+        func all(_ attrs: [WorldAttribute]) -> Double? {
+            guard let truth = expected.subject else { return nil }
+            for a in attrs {
+                guard let t = truth[a.rawValue], let p = predicted[a.rawValue] else { return nil }
+                if t != p { return 0 }
+            }
+            return 1
+        }
+        let scene = expected.background.flatMap { b in predicted[WorldAttribute.background.rawValue].map { $0 == b ? 1.0 : 0.0 } }
+        return (all(WorldAttribute.identity), all(WorldAttribute.detail), scene)
+    }
+
+    /// Mean of the non-nil values (nil when there is none).
+    static func meanPresent(_ v: [Double?]) -> Double? {
+        let xs = v.compactMap { $0 }
+        return xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count)
+    }
+
     /// Per-subject scores of one subject's images in `setting`.
     public static func subjectScores(_ subject: String, _ images: [ImageScores], setting: ReferenceSetting) -> SubjectScores {
         precondition(!images.isEmpty, "subjectScores: subject \(subject) has no images")
@@ -70,7 +114,9 @@ public enum BenchMetrics {
             clipT += im.clipT
         }
         let n = Double(images.count)
-        return SubjectScores(subject: subject, dino: dino / pairs, clipI: clipI / pairs, clipT: clipT / n, images: images.count)
+        return SubjectScores(subject: subject, dino: dino / pairs, clipI: clipI / pairs, clipT: clipT / n, images: images.count,
+                             identity: meanPresent(images.map(\.identity)), detail: meanPresent(images.map(\.detail)),
+                             scene: meanPresent(images.map(\.scene)))
     }
 
     /// Unweighted mean over subjects of (DINO, CLIP-I, CLIP-T).

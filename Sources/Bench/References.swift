@@ -17,6 +17,31 @@ public enum BenchReferences {
     }
 }
 
+/// The `real-renders` model (issue 14): the world's ground truth for a prompt, what a perfect
+/// generator would draw. Image k of prompt j is the subject rendered with the prompt's requested change
+/// (`BenchPrompt.edited`) on its background, in a random pose and scene keyed by the image's bench seed.
+public enum RealRenders {
+    public static func images(_ s: Subject, prompts: [BenchPrompt], size: Int) throws -> [BenchSample] {
+        var out: [BenchSample] = []
+        for p in prompts {
+            guard let bg = p.worldBackground else {
+                throw BenchError.badConfig(key: "bench.real_renders", reason: "prompt `\(p.text)` of \(s.id) names no world background",
+                                           hint: "real renders exist for world subjects only; set real_renders = false")
+            }
+            for (k, seed) in p.seeds.enumerated() {
+                var req = RenderRequest(subject: s, scene: Scene(background: bg, seed: seed), pose: Pose.random(seed: seed), size: size)
+                req.appearance = p.edited(s.appearance)
+                out.append(BenchSample(prompt: p.index, k: k, seed: seed, image: try Renderer.render(req).image))
+            }
+        }
+        return out
+    }
+
+    /// The bench's name for the row.
+    public static let modelName = "real-renders"
+    public static let model = BenchModel(name: modelName, loss: modelName, vit: nil, trainSeed: nil, adapter: nil)
+}
+
 /// A subject of a DreamBench-layout folder that could not be used, and why.
 public struct SkippedSubject: Codable, Sendable, Equatable {
     public var subject: String

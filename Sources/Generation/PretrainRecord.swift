@@ -21,6 +21,8 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     public var clip: CLIPConfig?
     public var unet: UNetConfig?
     public var resampler: ResamplerConfig?
+    /// The bench's judge (`pretrain-judge`): tower, heads, embeddings, text tower.
+    public var judge: JudgeConfig?
     /// Block of the CLIP image tower whose tokens feed the resampler (adapter records).
     public var imageEncoderLayer: Int?
     public var noise: NoiseConfig?

@@ -92,8 +92,15 @@ public struct SubjectScores: Codable, Sendable, Equatable {
     public var clipI: Double
     public var clipT: Double
     public var images: Int
-    public init(subject: String, dino: Double, clipI: Double, clipT: Double, images: Int) {
+    /// Shares of the subject's judged images with the reference's identity (category, main colour, body
+    /// pattern), its detail (decal glyph and colour), and the prompted scene; nil when none was judged.
+    public var identity: Double?
+    public var detail: Double?
+    public var scene: Double?
+    public init(subject: String, dino: Double, clipI: Double, clipT: Double, images: Int,
+                identity: Double? = nil, detail: Double? = nil, scene: Double? = nil) {
         self.subject = subject; self.dino = dino; self.clipI = clipI; self.clipT = clipT; self.images = images
+        self.identity = identity; self.detail = detail; self.scene = scene
     }
 }
 

@@ -53,26 +53,33 @@ public enum HeadlineGoals {
         let ddpo = inSetting.first { $0.loss == "diffusion-dpo" }
         var comparisons: [HeadlineComparison] = []
         if let base, let patch {
-            for (metric, key) in [("DINO", \SubjectScores.dino), ("CLIP-T", \SubjectScores.clipT)] {
-                let baseBy = Dictionary(base.subjects.map { ($0.subject, $0) }, uniquingKeysWith: { a, _ in a })
-                let shared = patch.subjects.filter { baseBy[$0.subject] != nil }
-                let m = shared.map { $0[keyPath: key] }, b = shared.map { baseBy[$0.subject]![keyPath: key] }
-                let images = shared.map(\.images).reduce(0, +)
+            let metrics: [(String, (SubjectScores) -> Double?, KeyPath<ModelSummary, Estimate>)] = [
+                ("Identity", { $0.identity }, \.identity), ("Detail", { $0.detail }, \.detail),
+                ("DINO", { $0.dino }, \.dino), ("CLIP-T", { $0.clipT }, \.clipT),
+            ]
+            let baseBy = Dictionary(base.subjects.map { ($0.subject, $0) }, uniquingKeysWith: { a, _ in a })
+            for (metric, value, estimate) in metrics {
+                let shared = patch.subjects.compactMap { s -> (SubjectScores, Double, Double)? in
+                    guard let b = baseBy[s.subject], let mv = value(s), let bv = value(b) else { return nil }
+                    return (s, mv, bv)
+                }
+                guard !shared.isEmpty else { continue }
+                let m = shared.map(\.1), b = shared.map(\.2)
+                let images = shared.map(\.0.images).reduce(0, +)
                 let rel = BenchStatistics.relativeChange(model: m, base: b, images: images,
                                                          seed: BenchStatistics.seed(seed, "headline|\(metric)"))
                 let diff = BenchStatistics.bootstrap(zip(m, b).map { $0 - $1 }, images: images,
                                                      seed: BenchStatistics.seed(seed, "headline-difference|\(metric)"))
-                comparisons.append(HeadlineComparison(metric: metric, model: patch, base: base,
-                                                      modelEstimate: metric == "DINO" ? patch.dino : patch.clipT,
-                                                      baseEstimate: metric == "DINO" ? base.dino : base.clipT, relativePct: rel,
-                                                      difference: diff))
+                comparisons.append(HeadlineComparison(metric: metric, model: patch, base: base, modelEstimate: patch[keyPath: estimate],
+                                                      baseEstimate: base[keyPath: estimate], relativePct: rel, difference: diff))
             }
         }
         var goals: [GoalCheck] = []
         let g1 = "DINO +\(fmt(dinoGainPct))% relative to the original model with CLIP-T within \(fmt(clipTTolerancePct))%"
-        if comparisons.count == 2, let d = comparisons[0].relativePct.mean, let t = comparisons[1].relativePct.mean {
+        let dinoC = comparisons.first { $0.metric == "DINO" }, clipTC = comparisons.first { $0.metric == "CLIP-T" }
+        if let dinoC, let clipTC, let d = dinoC.relativePct.mean, let t = clipTC.relativePct.mean {
             // The goal is on the point estimates; the detail says when the DINO difference is within noise.
-            let dd = comparisons[0].difference
+            let dd = dinoC.difference
             let noise = (dd.low ?? 0) <= 0 && (dd.high ?? 0) >= 0 ? " (point estimates; the paired DINO difference's 95% interval includes 0)" : ""
             goals.append(GoalCheck(goal: g1, status: d >= dinoGainPct && t >= -clipTTolerancePct ? .met : .notMet,
                                    detail: "DINO \(signed(d))%, CLIP-T \(signed(t))%" + noise))

@@ -11,6 +11,11 @@ public struct ModelSummary: Sendable, Equatable {
     /// Seeds averaged into this row (1 for a single run; > 1 for a seed-mean row).
     public var seedCount: Int
     public var setting: String
+    /// Shares of judged images with the reference's identity, its detail, and the prompted scene (issue 14),
+    /// means over the subjects that have them.
+    public var identity: Estimate
+    public var detail: Estimate
+    public var scene: Estimate
     public var dino: Estimate
     public var clipI: Estimate
     public var clipT: Estimate
@@ -69,9 +74,14 @@ public enum ModelSummaries {
             let all = maps.compactMap { $0[s.subject] }
             guard all.count == maps.count else { return nil }
             let k = Double(all.count)
+            func opt(_ key: KeyPath<SubjectScores, Double?>) -> Double? {
+                let v = all.compactMap { $0[keyPath: key] }
+                return v.count == all.count ? v.reduce(0, +) / k : nil
+            }
             return SubjectScores(subject: s.subject, dino: all.map(\.dino).reduce(0, +) / k,
                                  clipI: all.map(\.clipI).reduce(0, +) / k, clipT: all.map(\.clipT).reduce(0, +) / k,
-                                 images: all.map(\.images).reduce(0, +))
+                                 images: all.map(\.images).reduce(0, +), identity: opt(\.identity), detail: opt(\.detail),
+                                 scene: opt(\.scene))
         }
     }
 
@@ -82,8 +92,14 @@ public enum ModelSummaries {
         func est(_ metric: String, _ v: [Double]) -> Estimate {
             BenchStatistics.bootstrap(v, images: images, seed: BenchStatistics.seed(seed, "\(label)|\(metric)"))
         }
+        func estPresent(_ metric: String, _ key: KeyPath<SubjectScores, Double?>) -> Estimate {
+            let have = scores.filter { $0[keyPath: key] != nil }
+            return BenchStatistics.bootstrap(have.map { $0[keyPath: key]! }, images: have.map(\.images).reduce(0, +),
+                                             seed: BenchStatistics.seed(seed, "\(label)|\(metric)"))
+        }
         return ModelSummary(name: name, loss: m.loss, vit: m.vit, trainSeed: trainSeed, seedCount: seedCount,
-                            setting: m.setting, dino: est("dino", scores.map(\.dino)), clipI: est("clipI", scores.map(\.clipI)),
+                            setting: m.setting, identity: estPresent("identity", \.identity), detail: estPresent("detail", \.detail),
+                            scene: estPresent("scene", \.scene), dino: est("dino", scores.map(\.dino)), clipI: est("clipI", scores.map(\.clipI)),
                             clipT: est("clipT", scores.map(\.clipT)),
                             avg: est("avg", scores.map { BenchStatistics.avg(dino: $0.dino, clipI: $0.clipI, clipT: $0.clipT) }),
                             subjects: scores)
@@ -105,14 +121,19 @@ public enum ModelSummaries {
         return t.isEmpty ? name : t
     }
 
-    /// Paper order: original, dm, diffusion-dpo, patchdpo (original ViT), patchdpo (finetuned ViT), others.
+    /// Paper order: original, real renders (the upper bound), dm, diffusion-dpo, patchdpo (original ViT),
+    /// patchdpo (finetuned ViT), others.
     static func rank(_ r: ModelResult) -> Int {
         guard let loss = r.loss?.lowercased() else { return 0 }
         switch loss {
-        case "dm": return 1
-        case "diffusion-dpo": return 2
-        case "patchdpo": return r.vit?.lowercased() == "finetuned" ? 4 : 3
-        default: return 5
+        case upperBoundLoss: return 1
+        case "dm": return 2
+        case "diffusion-dpo": return 3
+        case "patchdpo": return r.vit?.lowercased() == "finetuned" ? 5 : 4
+        default: return 6
         }
     }
+
+    /// The `loss` of the bench's real-renders row (what a perfect generator would score).
+    public static let upperBoundLoss = "real-renders"
 }

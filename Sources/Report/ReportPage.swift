@@ -83,11 +83,12 @@ public enum ReportPage {
         for r in reps where !settings.contains(r.setting) { settings.append(r.setting) }
         return settings.map { setting in
             let rows = reps.filter { $0.setting == setting }
-            let metrics: [(String, KeyPath<ModelSummary, Estimate>)] = [("DINO", \.dino), ("CLIP-I", \.clipI), ("CLIP-T", \.clipT), ("Avg", \.avg)]
+            let metrics: [(String, KeyPath<ModelSummary, Estimate>)] = [("Identity", \.identity), ("Detail", \.detail), ("Scene", \.scene),
+                                                                        ("DINO", \.dino), ("CLIP-I", \.clipI), ("CLIP-T", \.clipT), ("Avg", \.avg)]
             let values = metrics.map { m in rows.map { r -> SVGPlot.Bar? in
                 r[keyPath: m.1].mean.map { SVGPlot.Bar(value: $0, low: r[keyPath: m.1].low, high: r[keyPath: m.1].high) } } }
             return "<p class=\"note\">\(HTML.escape(setting)): bars = mean over subjects, whiskers = bootstrap 95% interval.</p>"
-                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map(\.name), values: values, yLabel: "cosine")
+                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map(\.name), values: values, yLabel: "share / cosine")
         }.joined()
     }
 

@@ -68,7 +68,7 @@ public enum InstanceData {
         while out.count < count {
             let c = cats[group % cats.count]
             if order[c] == nil {
-                order[c] = shuffled(config.split.subjects(of: c, count: pool), key: k.fold(in: UInt64(c.index)))
+                order[c] = shuffled(config.pool(of: c), key: k.fold(in: UInt64(c.index)))
             }
             for _ in 0..<perCategory where out.count < count {
                 let u = used[c, default: 0]

@@ -15,11 +15,20 @@ public struct WorldDataConfig: Sendable, Codable, Equatable {
     public var supersample: Int
     /// Random pose (position, scale, rotation, flip, perspective) instead of the canonical pose.
     public var randomPose: Bool
+    /// Subjects skipped at the start of the split before the `subjectsPerCategory` drawn from (the
+    /// judges skip validation subjects the bench tunes on).
+    public var subjectOffset: Int
 
     public init(resolution: Int = 32, split: Split = .train, subjectsPerCategory: Int = 16,
-                cleanFraction: Double = 0.1, supersample: Int = 2, randomPose: Bool = true) {
+                cleanFraction: Double = 0.1, supersample: Int = 2, randomPose: Bool = true, subjectOffset: Int = 0) {
         self.resolution = resolution; self.split = split; self.subjectsPerCategory = subjectsPerCategory
         self.cleanFraction = cleanFraction; self.supersample = supersample; self.randomPose = randomPose
+        self.subjectOffset = subjectOffset
+    }
+
+    /// The subjects of `category` this data draws from: `subjectsPerCategory` of `split`, after `subjectOffset`.
+    public func pool(of category: ObjectCategory) -> [Subject] {
+        Array(split.subjects(of: category, count: subjectOffset + subjectsPerCategory).dropFirst(subjectOffset))
     }
 }
 
@@ -50,7 +59,7 @@ public enum WorldData {
         for i in 0..<size {
             let k = base.fold(in: UInt64(i))
             let c = cats[min(cats.count - 1, Int(k.uniform(at: 0) * Float(cats.count)))]
-            let pool = config.split.subjects(of: c, count: config.subjectsPerCategory)
+            let pool = config.pool(of: c)
             let subject = pool[min(pool.count - 1, Int(k.uniform(at: 1) * Float(pool.count)))]
             let bg: Background = Double(k.uniform(at: 2)) < config.cleanFraction
                 ? .clean : textured[min(textured.count - 1, Int(k.uniform(at: 3) * Float(textured.count)))]

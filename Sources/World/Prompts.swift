@@ -49,7 +49,7 @@ public enum Prompts {
         }
     }
 
-    static func fill(_ template: String, object: String, background: Background) -> String {
+    public static func fill(_ template: String, object: String, background: Background) -> String {
         template.replacingOccurrences(of: "{object}", with: object)
             .replacingOccurrences(of: "{where}", with: background.phrase)
     }

@@ -25,11 +25,9 @@ final class BenchInputs {
     let judges: BenchJudges
     var currentAdapter: String?
 
-    /// Upstream stages whose outputs enter the fingerprint, for `judges` ("trained" | "pipeline").
-    static func stages(judges: String) -> [String] {
-        ["pretrain-clip", "pretrain-unet", "pretrain-adapter", "dpo-train", "ssl-finetune-vit", "patch-quality"]
-            + (judges == "trained" ? ["pretrain-dino-judge", "pretrain-clip-judge"] : ["pretrain-vit"])
-    }
+    /// Upstream stages whose outputs enter the fingerprint.
+    static let stages = ["pretrain-clip", "pretrain-unet", "pretrain-adapter", "dpo-train", "ssl-finetune-vit", "patch-quality",
+                         "pretrain-judge"]
 
     init(runner r: StageRunner) throws {
         runner = r
@@ -62,31 +60,25 @@ final class BenchInputs {
         }
         all.sort { $0.name < $1.name }
         let wanted = r.config.strings("models")
-        guard !wanted.isEmpty else { return [.base] + all }
+        let real: [BenchModel] = r.config.bool("real_renders") && r.config.string("dreambench_dir").isEmpty ? [RealRenders.model] : []
+        guard !wanted.isEmpty else { return [.base] + real + all }
         for w in wanted where !all.contains(where: { matches($0, w) }) {
             throw BenchError.badConfig(key: "bench.models", reason: "no dpo-train model matches `\(w)`",
                                        hint: "use one of: \(all.map(\.name).joined(separator: ", ")) (or their losses)")
         }
-        return [.base] + all.filter { m in wanted.contains { matches(m, $0) } }
+        return [.base] + real + all.filter { m in wanted.contains { matches(m, $0) } }
     }
 
     static func matches(_ m: BenchModel, _ w: String) -> Bool { m.name == w || m.slug == w || m.loss == w }
 
     static func judges(_ r: StageRunner, _ up: UpstreamModels) throws -> BenchJudges {
-        func named(_ u: URL) -> String { r.layout.relative(u) }
-        if r.config.string("judges") == "trained" {
-            let dw = try up.file("dino-judge.safetensors", of: "pretrain-dino-judge"), dr = try up.file("dino-judge.json", of: "pretrain-dino-judge")
-            let cw = try up.file("clip-judge.safetensors", of: "pretrain-clip-judge"), cr = try up.file("clip-judge.json", of: "pretrain-clip-judge")
-            return try BenchJudges.load(dino: (dw, dr, named(dw)), clip: (cw, cr, named(cw)))
-        }
-        let dw = try up.file("vit.safetensors", of: "pretrain-vit"), dr = try up.file("vit.json", of: "pretrain-vit")
-        let cw = try up.file("clip.safetensors", of: "pretrain-clip"), cr = try up.file("clip.json", of: "pretrain-clip")
-        return try BenchJudges.load(dino: (dw, dr, named(dw)), clip: (cw, cr, named(cw)),
-                                    roles: ("dino (stand-in: pretrain-vit)", "clip (stand-in: pretrain-clip)"))
+        let w = try up.file("judge.safetensors", of: "pretrain-judge"), j = try up.file("judge.json", of: "pretrain-judge")
+        return try BenchJudges.load(weights: w, record: j, name: r.layout.relative(w))
     }
 
     /// The generator of `model`: the base one, or `trained` with the model's adapter loaded.
     func generator(for model: BenchModel) throws -> Generator {
+        precondition(model != RealRenders.model, "BenchInputs.generator: real-renders has no generator")
         guard let path = model.adapter else { return base }
         if currentAdapter != path {
             let url = runner.layout.root.appendingPathComponent(path)

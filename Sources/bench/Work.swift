@@ -83,6 +83,24 @@ final class BenchWork {
         (0..<count).map { r.layout.relative(r.layout.artifacts(r.stage).appendingPathComponent("refs/\(s.id)/ref-\($0).png")) }
     }
 
+    /// What the attribute judges should read for each prompt of `s`: the world subject's labels (a folder
+    /// subject: the judge's reading of reference 0) on scene prompts, none on attribute prompts (they ask
+    /// for another colour or pattern); the prompted background (a folder prompt: the first world
+    /// background phrase in its text, if any).
+    func expectations(_ s: BenchSubject, references: [Image]) throws -> [AttributeExpectation] {
+        let truth: [String: Int]
+        if let w = s.worldSubject {
+            truth = Dictionary(uniqueKeysWithValues: WorldAttribute.subject.map { ($0.rawValue, $0.label(w, background: .clean)) })
+        } else {
+            truth = try inputs.judges.read([references[0]])[0].attributes.filter { $0.key != WorldAttribute.background.rawValue }
+        }
+        return s.prompts.map { p in
+            let bg = p.worldBackground ?? Background.textured.first { p.text.contains($0.phrase) }
+            return AttributeExpectation(subject: p.kind == "scene" ? truth : nil,
+                                        background: bg.map { Background.allCases.firstIndex(of: $0)! })
+        }
+    }
+
     func run(_ item: ItemContext) throws -> [NewArtifact] {
         if item.key == BenchWork.resultsKey { return try BenchResultsBuilder(work: self).build(item) }
         let parts = item.key.split(separator: "/", maxSplits: 1).map(String.init)
@@ -112,11 +130,17 @@ final class BenchWork {
             reference = o.adaptiveNormalization ? inputs.base : nil
             opts = o
         }
-        let g = try inputs.generator(for: model)
-        let samples = try BenchSampling.sample(g, reference: reference, subject: s, conditioning: refs[0], options: opts,
-                                               batch: r.config.int("batch"))
+        let samples: [BenchSample]
+        if model == RealRenders.model, let w = s.worldSubject {
+            samples = try RealRenders.images(w, prompts: s.prompts, size: inputs.base.resolution)
+        } else {
+            samples = try BenchSampling.sample(try inputs.generator(for: model), reference: reference, subject: s, conditioning: refs[0],
+                                               options: opts, batch: r.config.int("batch"))
+        }
         let texts = s.prompts.map(\.text)
-        let scores = try inputs.judges.score(images: samples.map(\.image), prompts: samples.map { texts[$0.prompt] }, references: refs)
+        let expected = try expectations(s, references: refs)
+        let scores = try inputs.judges.score(images: samples.map(\.image), prompts: samples.map { texts[$0.prompt] },
+                                             expected: samples.map { expected[$0.prompt] }, references: refs)
         var out: [NewArtifact] = []
         var images: [ImageScores] = []
         for (smp, sc) in zip(samples, scores) {
@@ -124,7 +148,8 @@ final class BenchWork {
             let a = try item.write(Data(try PNG.encode(smp.image)), name: name, kind: "generated")
             out.append(a)
             images.append(ImageScores(file: a.relativePath, prompt: smp.prompt, k: smp.k, seed: smp.seed, dino: sc.dino,
-                                      clipI: sc.clipI, clipT: sc.clipT, hsv: HSV.mean(smp.image)))
+                                      clipI: sc.clipI, clipT: sc.clipT, hsv: HSV.mean(smp.image), identity: sc.identity,
+                                      detail: sc.detail, scene: sc.scene, attributes: sc.attributes))
         }
         let record = BenchItemRecord(key: item.key, model: model.name, wRG: wRG, subject: s.id,
                                      references: referencePaths(s, count: refs.count), prompts: texts, images: images)

@@ -14,7 +14,7 @@ struct BenchStage: ParsableCommand {
     static let definition = StageDefinition(
         name: "bench", schema: benchSchema, codeVersion: "bench-1",
         upstream: ["pretrain-clip", "pretrain-unet", "pretrain-adapter", "dpo-train", "ssl-finetune-vit", "patch-quality",
-                   "pretrain-dino-judge", "pretrain-clip-judge", "pretrain-vit"])
+                   "pretrain-judge"])
 
     @OptionGroup var common: CommonOptions
 
@@ -22,8 +22,7 @@ struct BenchStage: ParsableCommand {
         try StageMain.run(stage: Self.definition.name) { runner in
             let r = try StageRunner(Self.definition, options: common)
             runner = r
-            // Only the stages this configuration reads enter the fingerprint (judges: trained | pipeline).
-            let inputs = try BenchInputs.stages(judges: r.config.string("judges")).flatMap { try r.upstreamOutputs($0) }
+            let inputs = try BenchInputs.stages.flatMap { try r.upstreamOutputs($0) }
             let work = try BenchWork(runner: r)
             try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item) }
         }

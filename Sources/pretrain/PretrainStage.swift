@@ -80,7 +80,11 @@ struct PretrainOutput {
 
 /// Runs the training loop of a whole stage with StageKit checkpoints: resumes from the newest verified
 /// checkpoint, saves one every `checkpoint_every` steps and when interrupted, logs and records the loss.
-func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer) throws {
+/// `curve` (when given) is measured every `curveEvery` steps and at the end, and recorded as metrics
+/// `curve_<name>` at that step (the learning curve: gate metrics against samples seen). A non-finite loss
+/// or gradient norm stops the stage (`StageError.diverged`) without saving the step.
+func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int = 0,
+                          curve: ((Trainer) throws -> [String: Double])? = nil) throws {
     let r = ctx.runner
     let every = r.config.int("checkpoint_every"), logEvery = r.config.int("log_every")
     let root = r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true)
@@ -100,6 +104,9 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer) throws {
     var window: [Float] = []
     while !trainer.isDone {
         let loss = try trainer.trainStep()
+        guard loss.isFinite, trainer.lastGradNorm.isFinite else {
+            throw StageError.diverged(stage: r.stage, step: trainer.step - 1, what: loss.isFinite ? "gradient norm" : "loss")
+        }
         window.append(loss)
         if trainer.step % logEvery == 0 || trainer.isDone {
             let mean = window.reduce(0, +) / Float(window.count)
@@ -109,6 +116,12 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer) throws {
                        + "grad_norm \(String(format: "%.3f", trainer.lastGradNorm)) (\(String(format: "%.2f", rate)) s/step this process)")
             try ctx.metric("loss", step: trainer.step, Double(mean))
             try ctx.metric("grad_norm", step: trainer.step, Double(trainer.lastGradNorm))
+        }
+        if let curve, curveEvery > 0, trainer.step % curveEvery == 0 || trainer.isDone {
+            let m = try curve(trainer)
+            for (k, v) in m.sorted(by: { $0.key < $1.key }) { try ctx.metric("curve_" + k, step: trainer.step, v) }
+            r.log.info("curve at step \(trainer.step) (\(trainer.step * trainer.settings.batchSize) rows): "
+                       + m.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
         }
         if CheckpointStore.isDue(step: trainer.step, every: every) && !trainer.isDone { try save() }
         do { try ctx.checkInterrupt() } catch {

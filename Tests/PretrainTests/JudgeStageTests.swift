@@ -15,37 +15,23 @@ import Testing
     seed = 5
     threads = 1
 
-    [pretrain-dino-judge]
+    [pretrain-judge]
     steps = 2
     batch = 4
     warmup = 1
     checkpoint_every = 0
     resolution = 16
     subjects_per_category = 2
-    width = 16
-    depth = 2
-    heads = 2
-    mlp = 32
-    gate_subjects_per_category = 2
-    gate_queries = 1
-
-    [pretrain-clip-judge]
-    steps = 2
-    batch = 4
-    warmup = 1
-    checkpoint_every = 0
-    resolution = 16
-    subjects_per_category = 2
-    vision_width = 16
-    vision_depth = 2
-    vision_heads = 2
-    vision_mlp = 32
-    text_width = 16
-    text_depth = 1
-    text_heads = 2
-    text_mlp = 32
+    subject_offset = 5
+    widths = [8, 16]
+    blocks = [1, 1]
+    groups = 4
     embed_dim = 8
-    gate_batch = 8
+    clip_dim = 8
+    per_category = 2
+    gate_subjects_per_category = 2
+    gate_views = 2
+    curve_every = 1
     """
 
     let dir: URL
@@ -84,59 +70,51 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent(".build/debug")
     }()
 
-    @Test func dinoJudgeTrainsThenImportsWithItsRecordCheckedAndRefusesAnEditedFile() throws {
+    @Test func judgeTrainsRecordsItsCurveAndGatesThenImportsWithItsRecordCheckedAndRefusesAnEditedFile() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let trained = try pretrain("dino-judge", run: "a")
+        let trained = try pretrain("judge", run: "a")
         #expect(trained.status == 0, "\(trained.stderr)")
-        let stage = "pretrain-dino-judge"
-        let rec = try PretrainRecord.read(output("a", stage, "dino-judge.json"))
-        #expect(rec.stage == stage && rec.classes == nil && rec.weightsFile == "dino-judge.safetensors")
-        let cfg = try #require(rec.vit)
-        #expect(cfg.classes == nil && cfg.width == 16 && cfg.depth == 2)
-        // The record carries the stage's data keys too, not only the optimiser settings; never the import key.
-        #expect(rec.training["subjects_per_category"] == "2" && rec.training["resolution"] == "16", "\(rec.training)")
+        #expect(trained.stderr.contains("curve at step 1") && trained.stderr.contains("gate accuracy_category"), "\(trained.stderr)")
+        let stage = "pretrain-judge"
+        let rec = try PretrainRecord.read(output("a", stage, "judge.json"))
+        #expect(rec.stage == stage && rec.weightsFile == "judge.safetensors")
+        let cfg = try #require(rec.judge)
+        #expect(cfg.tower.widths == [8, 16] && cfg.tower.imageSize == 16 && cfg.heads.count == 8 && cfg.text.maxLength == 20)
+        #expect(rec.tokenizerWords == WorldText.tokenizer(maxLength: 20).words)
+        // The record carries the stage's data keys (where the judge's subjects came from); never the import key.
+        #expect(rec.training["subjects_per_category"] == "2" && rec.training["subject_offset"] == "5", "\(rec.training)")
         #expect(rec.training["from"] == nil && rec.training["checkpoint_every"] == nil)
-        #expect(rec.metrics["instance_top1_chance"] == 1.0 / 26 && rec.metrics["instance_top1_same_category_chance"] == 0.5)
-        #expect(rec.metrics["instance_top1"] != nil && rec.metrics["instance_top1_same_category"] != nil)
-        // The judge loads as a plain ViT (no head, no projection keys).
-        let vit = try ViT(config: cfg, key: RNGKey(seed: 0))
-        let file = try SafeTensors.read(output("a", stage, "dino-judge.safetensors"))
-        try vit.loadStrict(file, path: "dino-judge.safetensors")
+        for k in ["accuracy_category", "accuracy_decal", "dino_auroc", "dino_top1", "clip_i_same", "clip_t_top1"] {
+            #expect(rec.metrics[k] != nil, "\(k)")
+        }
+        let judge = try WorldJudge(config: cfg, key: RNGKey(seed: 0))
+        try judge.loadStrict(try SafeTensors.read(output("a", stage, "judge.safetensors")), path: "judge.safetensors")
 
         // Ship the two files, import them into a fresh run: same bytes.
         let shipped = dir.appendingPathComponent("shipped")
         try FileManager.default.createDirectory(at: shipped, withIntermediateDirectories: true)
-        for f in ["dino-judge.safetensors", "dino-judge.json"] {
+        for f in ["judge.safetensors", "judge.json"] {
             try FileManager.default.copyItem(at: output("a", stage, f), to: shipped.appendingPathComponent(f))
         }
-        let imported = try pretrain("dino-judge", run: "b", ["--set", "from=\"\(shipped.path)\""])
+        let imported = try pretrain("judge", run: "b", ["--set", "from=\"\(shipped.path)\""])
         #expect(imported.status == 0 && imported.stderr.contains("record verified"), "\(imported.stderr)")
-        for f in ["dino-judge.safetensors", "dino-judge.json"] {
+        for f in ["judge.safetensors", "judge.json"] {
             #expect(try Data(contentsOf: output("b", stage, f)) == Data(contentsOf: output("a", stage, f)), "\(f)")
         }
         // An edited weights file is refused, naming the file.
-        let w = shipped.appendingPathComponent("dino-judge.safetensors")
+        let w = shipped.appendingPathComponent("judge.safetensors")
         var bytes = try Data(contentsOf: w)
         bytes[bytes.count - 1] ^= 0xFF
         try bytes.write(to: w)
-        let refused = try pretrain("dino-judge", run: "c", ["--set", "from=\"\(shipped.path)\""])
-        #expect(refused.status != 0 && refused.stderr.contains("SHA-256") && refused.stderr.contains("dino-judge.safetensors"),
+        let refused = try pretrain("judge", run: "c", ["--set", "from=\"\(shipped.path)\""])
+        #expect(refused.status != 0 && refused.stderr.contains("SHA-256") && refused.stderr.contains("judge.safetensors"),
                 "\(refused.stderr)")
     }
 
-    @Test func clipJudgeRecordsItsTokenizerAndAttributeGates() throws {
+    @Test func aDivergingRunStopsWithADataErrorNamingTheStep() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        let trained = try pretrain("clip-judge", run: "a")
-        #expect(trained.status == 0, "\(trained.stderr)")
-        let rec = try PretrainRecord.read(output("a", "pretrain-clip-judge", "clip-judge.json"))
-        let cfg = try #require(rec.clip)
-        #expect(cfg.text.maxLength == 20 && rec.tokenizerWords == WorldText.tokenizer(maxLength: 20).words)
-        for k in ["retrieval_top1", "retrieval_top1_exact", "attribute_retrieval_top1", "attribute_retrieval_top1_exact"] {
-            let v = try #require(rec.metrics[k], "\(k)")
-            #expect((0...1).contains(v))
-        }
-        #expect(rec.metrics["retrieval_chance"] == 1.0 / 8)
-        let clip = try CLIPModel(config: cfg, key: RNGKey(seed: 0))
-        try clip.loadStrict(try SafeTensors.read(output("a", "pretrain-clip-judge", "clip-judge.safetensors")), path: "clip-judge.safetensors")
+        let r = try pretrain("judge", run: "d", ["--set", "lr=1e30", "--set", "steps=6", "--set", "grad_clip=0"])
+        #expect(r.status == 65 && r.stderr.contains("diverged at step"), "\(r.status): \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output("d", "pretrain-judge", "judge.json").path))
     }
 }

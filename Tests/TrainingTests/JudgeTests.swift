@@ -26,29 +26,78 @@ import World
         #expect(abs(swapped - l) < 1e-6)
     }
 
-    @Test func infoNCEThroughAProjectionHeadHasFiniteDifferenceGradients() {
+    @Test func infoNCEHasFiniteDifferenceGradients() {
         var rng = TestRNG(seed: 9)
-        let head = ProjectionHead(width: 6, output: 4, key: RNGKey(seed: 2))
+        let head = Linear(6, 4, key: RNGKey(seed: 2))
         let checks = moduleGradCheck(head, inputs: [rng.tensor([3, 6]), rng.tensor([3, 6])]) { x in
             InstanceDiscrimination.infoNCE(head(x[0]), head(x[1]), temperature: 0.2)
         }
         #expect(checks == head.namedParameters().count + 2)
     }
+}
 
-    @Test func theTaskTrainsTheViTAndTheHeadAndStartsNearLogN() throws {
-        let vit = try ViT(config: .xs, key: RNGKey(seed: 4))
-        let head = ProjectionHead(width: ViTConfig.xs.width, output: 8, key: RNGKey(seed: 5))
-        let data = WorldDataConfig(resolution: 16, split: .validation, subjectsPerCategory: 4)
-        let task = InstanceDiscriminationTask(vit: vit, projection: head, data: data, seed: 3, subjects: 6, perCategory: 2, temperature: 1)
-        let keys = task.trainable.map(\.0)
-        #expect(keys.contains("cls_token") && keys.contains("projection.fc2.weight"))
-        #expect(!vit.stateDict().tensors.keys.contains { $0.hasPrefix("projection") }, "the head is not part of the judge's file")
+@Suite struct WorldJudgeTaskTests {
+    static let data = WorldDataConfig(resolution: 16, split: .validation, subjectsPerCategory: 4, subjectOffset: 3)
+
+    func tinyJudge(seed: UInt64 = 4) throws -> WorldJudge {
+        try WorldJudge(config: JudgeConfig(tower: .xs, heads: JudgeLabels.heads, embedDim: 8, clipDim: 8,
+                                           text: TextEncoderConfig(vocabSize: WorldText.tokenizer(maxLength: 20).vocabularySize, maxLength: 20,
+                                                                   width: 16, depth: 1, heads: 2, mlpDim: 32)),
+                       key: RNGKey(seed: seed))
+    }
+
+    @Test func labelsAreTheWorldTruthOfEveryRow() {
+        let s = Subject(category: .clock, instance: 18), a = s.appearance
+        let l = JudgeLabels.labels(heads: JudgeLabels.heads, subjects: [s], backgrounds: [.snow])
+        #expect(l["category"] == [Int32(ObjectCategory.clock.index)])
+        #expect(l["main_color"] == [Int32(ColorName.allCases.firstIndex(of: a.main)!)])
+        #expect(l["decal"] == [Int32(DecalKind.allCases.firstIndex(of: a.decal)!)])
+        #expect(l["decal_color"] == [Int32(ColorName.allCases.firstIndex(of: a.decalColor)!)])
+        #expect(l["body_pattern"] == [Int32(PatternKind.allCases.firstIndex(of: a.body.kind)!)])
+        #expect(l["background"] == [Int32(Background.allCases.firstIndex(of: .snow)!)])
+        #expect(Set(JudgeLabels.heads.map(\.name)) == Set(WorldAttribute.allCases.map(\.rawValue)))
+    }
+
+    @Test func theOffsetSkipsTheFirstSubjectsOfTheSplit() {
+        let pool = Self.data.pool(of: .mug)
+        #expect(pool == Array(Split.validation.subjects(of: .mug, count: 7).dropFirst(3)))
+        let b = InstanceData.draw(seed: 1, step: 0, count: 26, perCategory: 2, config: Self.data)
+        let skipped = Set(ObjectCategory.allCases.flatMap { Split.validation.subjects(of: $0, count: 3) })
+        #expect(b.allSatisfy { !skipped.contains($0) })
+    }
+
+    @Test func startsNearTheSumOfChanceLossesAndOneStepMovesEveryPart() throws {
+        let judge = try tinyJudge()
+        let tok = WorldText.tokenizer(maxLength: 20)
+        let task = WorldJudgeTask(judge: judge, tokenizer: tok, data: Self.data, seed: 3, subjects: 6, perCategory: 2,
+                                  temperature: 1, captionFraction: 0.5)
         let l = try task.loss(step: 0).value.scalars[0]
-        #expect(abs(Double(l) - log(6)) < 0.3, "random init at tau = 1: loss \(l) should be near ln 6")
-        let before = vit.clsToken.value
+        let chance = WorldAttribute.allCases.reduce(0.0) { $0 + log(Double($1.classNames.count)) } + log(6) + log(12)
+        #expect(abs(Double(l) - chance) < 0.25 * chance, "random init: loss \(l), chance level \(chance)")
+        #expect(task.lastParts.keys.contains("ce_decal") && task.lastParts["instance"] != nil && task.lastParts["clip"] != nil)
+        let tower = judge.tower.stemConv.weight.value, text = judge.textProjection.weight.value, emb = judge.embedding.weight.value
         let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 6, learningRate: 1e-2, seed: 3))
         try t.trainStep()
-        #expect(vit.clsToken.value != before && t.lastLoss.isFinite)
+        #expect(t.lastLoss.isFinite)
+        #expect(judge.tower.stemConv.weight.value != tower && judge.textProjection.weight.value != text && judge.embedding.weight.value != emb)
+    }
+
+    @Test func captionsMixPlainAndComprehensiveByTheFraction() throws {
+        let judge = try tinyJudge()
+        let tok = WorldText.tokenizer(maxLength: 20)
+        let b = try InstanceData.batch(seed: 2, step: 0, subjects: 8, perCategory: 2, config: Self.data, threads: 1)
+        func task(_ f: Float) -> WorldJudgeTask {
+            WorldJudgeTask(judge: judge, tokenizer: tok, data: Self.data, seed: 2, subjects: 8, perCategory: 2, temperature: 0.1, captionFraction: f)
+        }
+        let rows = b.subjects + b.subjects
+        #expect(task(1).captions(b, step: 0) == zip(rows, b.backgrounds).map { Prompts.comprehensive($0, $1) })
+        let plain = task(0).captions(b, step: 0)
+        #expect(zip(plain, zip(rows, b.backgrounds)).allSatisfy { p, sb in
+            Prompts.templates.contains { Prompts.fill($0, object: sb.0.category.noun, background: sb.1) == p }
+        })
+        let half = task(0.5).captions(b, step: 0)
+        let rich = zip(half, zip(rows, b.backgrounds)).filter { $0 == Prompts.comprehensive($1.0, $1.1) }.count
+        #expect(rich > 2 && rich < 14, "about half of 16 rows comprehensive, got \(rich)")
     }
 }
 
@@ -96,19 +145,30 @@ import World
         #expect(abs(s.sameCategory - 2.0 / 3) < 1e-12)
     }
 
-    @Test func theGateOnATinyViTReportsChanceLevelsAndCounts() throws {
-        let vit = try ViT(config: .xs, key: RNGKey(seed: 8))
-        let g = try Gates.instanceRetrieval(embed: Gates.classTokenEmbedding(vit), resolution: 16, seed: 3,
-                                            subjectsPerCategory: 2, queriesPerSubject: 1)
-        #expect(g.gallery == 26 && g.queries == 26)
-        #expect(g.chance == 1.0 / 26 && g.sameCategoryChance == 0.5)
-        #expect((0...1).contains(g.top1) && g.sameCategoryTop1 >= g.top1)
-        #expect(g.metrics["instance_top1_same_category"] == g.sameCategoryTop1)
-        // A constant embedding ties everywhere, and ties go to the lowest gallery index.
-        let constant = try Gates.instanceRetrieval(embed: { x in Tensor(shape: [x.shape[0], 2], scalars: Array(repeating: 0.5, count: x.shape[0] * 2)) },
-                                                   resolution: 16, seed: 3, subjectsPerCategory: 2, queriesPerSubject: 1)
-        #expect(abs(constant.top1 - 1.0 / 26) < 1e-12, "ties go to gallery row 0: only subject 0's query is right")
-        #expect(abs(constant.sameCategoryTop1 - 0.5) < 1e-12, "the first of each category's two")
+    @Test func theGatesOfATinyJudgeAreInRangeAndCheckedAgainstTheirTargets() throws {
+        let judge = try WorldJudgeTaskTests().tinyJudge()
+        let m = try WorldJudgeGates.measure(judge, tokenizer: WorldText.tokenizer(maxLength: 20), seed: 3, perCategory: 2, views: 2, threads: 1)
+        for (k, _) in WorldJudgeGates.targets {
+            let v = try #require(m[k], "\(k)")
+            #expect(k.hasPrefix("clip_i") ? (-2...2).contains(v) : (0...1).contains(v), "\(k) = \(v)")
+        }
+        #expect(m["accuracy_secondary_color"] != nil && m["dino_auroc"] == min(m["dino_auroc_reference"]!, m["dino_auroc_scene_pairs"]!))
+        #expect(abs(m["clip_i_gap"]! - (m["clip_i_same"]! - m["clip_i_other"]!)) < 1e-12)
+        let checks = WorldJudgeGates.checks(["accuracy_category": 0.96, "dino_top1": 0.5])
+        #expect(checks.count == WorldJudgeGates.targets.count)
+        #expect(checks.first { $0.metric == "accuracy_category" }!.met && checks.first { $0.metric == "accuracy_category" }!.line.hasSuffix(" MET"))
+        #expect(!checks.first { $0.metric == "dino_top1" }!.met && checks.first { $0.metric == "dino_top1" }!.line.hasSuffix("NOT MET"))
+        #expect(checks.first { $0.metric == "clip_t_top1" }!.line.hasSuffix("NOT MEASURED"))
+    }
+
+    @Test func sceneRendersOfOneSubjectUseDistinctBackgrounds() {
+        let subjects = WorldJudgeGates.subjects(perCategory: 2)
+        #expect(subjects.count == 26 && subjects.allSatisfy { $0.split == .test })
+        let reqs = WorldJudgeGates.sceneRequests(subjects, views: 4, resolution: 16, seed: 1)
+        for i in subjects.indices {
+            let bgs = reqs[(i * 4)..<(i * 4 + 4)].map(\.scene.background)
+            #expect(Set(bgs).count == 4 && !bgs.contains(.clean))
+        }
     }
 }
 

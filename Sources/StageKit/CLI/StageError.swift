@@ -17,12 +17,14 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     case shardUnsupported(stage: String)
     /// A lock or run directory could not be created.
     case io(path: String, operation: String, errno: Int32)
+    /// A training step produced a non-finite value; nothing of that step was kept.
+    case diverged(stage: String, step: Int, what: String)
 
     public var exitCode: StageExitCode {
         switch self {
         case .busy: return .busy
         case .upstreamMissing, .missingFile: return .noInput
-        case .inputUnverified: return .dataError
+        case .inputUnverified, .diverged: return .dataError
         case .interrupted: return .interrupted
         case .itemsFailed: return .itemsFailed
         case .io: return .ioError
@@ -49,6 +51,9 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
                 + "command, which retries only the failed items"
         case let .shardUnsupported(stage):
             return "\(stage): --shard applies to per-item stages only; hint: run this stage without --shard"
+        case let .diverged(stage, step, what):
+            return "\(stage): training diverged at step \(step): \(what) is not finite; the last checkpoint is kept and nothing "
+                + "is recorded as done; hint: lower lr or raise warmup, then rerun (it resumes from that checkpoint)"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed (errno \(code)); hint: check that the run directory is writable"
         }
