@@ -58,7 +58,7 @@ stage: build
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The pipeline's stages in dependency order (each one's upstream comes before it).
-PIPELINE_STAGES = pretrain-vit pretrain-clip pretrain-unet pretrain-adapter pretrain-judge \
+PIPELINE_STAGES = pretrain-judge pretrain-vit pretrain-clip pretrain-unet pretrain-adapter \
                   generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train bench
 
 # The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
@@ -88,7 +88,7 @@ refresh: build
 PRETRAIN_RUN ?= runs/pretrain
 .PHONY: pretrain
 pretrain: build
-	@for s in vit clip unet adapter judge; do \
+	@for s in judge vit clip unet adapter; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
 	scripts/ship-checkpoints $(PRETRAIN_RUN)

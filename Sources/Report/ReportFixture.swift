@@ -26,14 +26,19 @@ public enum ReportFixture {
         let subjectBase = subjects.map { _ in (dino: 0.52 + 0.12 * u(), clipI: 0.70 + 0.08 * u(), clipT: 0.27 + 0.03 * u()) }
         func scores(dino: Double, clipI: Double, clipT: Double, setting: String, images: Int = 10) -> [SubjectScores] {
             let drop = setting == "one-reference" ? 0.96 : 1.0
-            return zip(subjects, subjectBase).map { s, b in
-                SubjectScores(subject: s, dino: (b.dino * (1 + dino) + 0.01 * u()) * drop, clipI: (b.clipI * (1 + clipI) + 0.006 * u()) * drop,
-                              clipT: b.clipT * (1 + clipT) + 0.004 * u(), images: images)
+            return zip(subjects, subjectBase).enumerated().map { i, sb in
+                let (s, b) = sb
+                let wobble = 0.05 * Double(i % 3) - 0.05
+                return SubjectScores(subject: s, dino: (b.dino * (1 + dino) + 0.01 * u()) * drop, clipI: (b.clipI * (1 + clipI) + 0.006 * u()) * drop,
+                                     clipT: b.clipT * (1 + clipT) + 0.004 * u(), images: images,
+                                     identity: min(1, 0.72 + 1.5 * dino + wobble), detail: min(1, 0.41 + 4 * dino + wobble),
+                                     scene: min(1, 0.9 + clipT + wobble / 2))
             }
         }
         // (name, loss, vit, seed, relative DINO, CLIP-I, CLIP-T changes against the original model)
         let specs: [(String, String?, String?, Int?, Double, Double, Double)] = [
             ("original", nil, nil, nil, 0, 0, 0),
+            ("real-renders", "real-renders", nil, nil, 0.4, 0.2, 0.1),
             ("dm", "dm", "original", 1, 0.008, 0.004, -0.004),
             ("diffusion-dpo", "diffusion-dpo", "original", 1, 0.021, 0.010, -0.006),
             ("patchdpo (original ViT)", "patchdpo", "original", 1, 0.026, 0.012, -0.005),
@@ -50,13 +55,13 @@ public enum ReportFixture {
             }
         }
         var wins: [WinRate] = []
-        for (i, s) in specs.dropFirst().enumerated() where !s.0.hasSuffix("seed 2") && !s.0.hasSuffix("seed 3") {
+        for (i, s) in specs.dropFirst(2).enumerated() where !s.0.hasSuffix("seed 2") && !s.0.hasSuffix("seed 3") {
             for (j, scorer) in ["dino", "clip-i", "clip-t"].enumerated() {
                 let w = 20 + 2 * i + (j == 2 ? -6 : j), t = 4 + j
                 wins.append(WinRate(model: s.0, baseline: "original", scorer: scorer, wins: w, ties: t, losses: 40 - w - t))
             }
         }
-        let colour = specs.dropFirst().enumerated().map { i, s in
+        let colour = specs.dropFirst(2).enumerated().map { i, s in
             ColourShift(model: s.0, baseline: "original", huePct: 0.4 * Double(i) - 1, saturationPct: 1.5 - 0.3 * Double(i),
                         valuePct: -0.8 + 0.2 * Double(i), images: 80)
         }
@@ -69,12 +74,12 @@ public enum ReportFixture {
         let blocks = [1, 4, 7, 10, 12], before = [21.4, 33.8, 40.2, 37.5, 29.9], after = [22.9, 39.6, 47.1, 43.0, 32.4]
         let matching = blocks.indices.map { PatchMatchingRow(source: "world", block: blocks[$0], beforePct: before[$0], afterPct: after[$0], cells: 9600) }
         let judges = [
-            JudgeInfo(role: "dino", weights: "artifacts/pretrain-dino-judge/dino-judge.safetensors",
-                      sha256: "3f9a0c1b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a", metrics: ["retrieval_top1": 0.91]),
-            JudgeInfo(role: "clip", weights: "artifacts/pretrain-clip-judge/clip-judge.safetensors",
-                      sha256: "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90", metrics: ["text_to_image_top1": 0.84]),
+            JudgeInfo(role: "judge (DINO, CLIP and attribute stand-ins)", weights: "artifacts/pretrain-judge/judge.safetensors",
+                      sha256: "3f9a0c1b7d2e4f6a8b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a",
+                      metrics: ["accuracy_category": 0.97, "dino_top1": 0.91, "clip_t_top1": 0.84]),
         ]
         let stages: [(String, Double)] = [("pretrain-vit", 4.1), ("pretrain-clip", 3.2), ("pretrain-unet", 2.5), ("pretrain-adapter", 2.2),
+                                          ("pretrain-judge", 1.9),
                                           ("generate-pool", 262), ("score-and-pair", 41), ("ssl-finetune-vit", 118), ("patch-quality", 37),
                                           ("dpo-train", 404), ("bench", 455)]
         return BenchResults(

@@ -55,6 +55,14 @@ public enum ReportWriter {
                 let f = "\(path).perSubject[\(i)] (\(x.subject))"
                 try finite(x.dino, f + ".dino"); try finite(x.clipI, f + ".clipI"); try finite(x.clipT, f + ".clipT")
                 try count(x.images, f + ".images")
+                for (name, v) in [("identity", x.identity), ("detail", x.detail), ("scene", x.scene)] {
+                    if let v {
+                        guard (0...1).contains(v) else {
+                            throw ReportError.invalidValue(field: f + "." + name, value: "\(v)",
+                                                           hint: "a share of images must be in 0...1; rerun the bench stage with --force")
+                        }
+                    }
+                }
             }
         }
         for (i, m) in r.models.enumerated() { try scores(m.perSubject, "models[\(i)] (\(m.name))") }

@@ -67,17 +67,15 @@ public enum Gates {
         return Tensor(shape: [c, r], scalars: out)
     }
 
-    /// Base U-Net gate: one text-only sample per (background, category), the prompt
-    /// "a {object} {background phrase}"; the fraction the classifier ViT labels as the requested
-    /// category (goal >= 0.8). With `clip`, also the fraction CLIP's zero-shot classifier (argmax over
-    /// categories of cos(image, "a {category} {same background phrase}")) gets right. `real*` are
-    /// the same judges on real renders of the same (category, background) grid (validation subjects,
-    /// random poses): the ceiling the samples are measured against.
-    public static func categoryAccuracy(_ g: Generator, classifier: ViT, clip: CLIPModel? = nil,
-                                        backgrounds: [Background] = Background.textured,
+    /// Base U-Net gate (issue 15): one text-only sample per (background, category), the prompt
+    /// "a {object} {background phrase}"; `accuracy` = the fraction the judge's category head labels as
+    /// the requested category (goal >= 0.8), `sceneAccuracy` = the fraction whose background head reads
+    /// the requested background (goal >= 0.9). `real*` are the same heads on real renders of the same
+    /// (category, background) grid (validation subjects, random poses): what the judge gives a perfect
+    /// generator.
+    public static func categoryAccuracy(_ g: Generator, judge: WorldJudge, backgrounds: [Background] = Background.textured,
                                         options: SamplingOptions, seed: UInt64, batchSize: Int = 26) throws -> CategoryGate {
-        classifier.train(false)
-        clip?.train(false)
+        judge.train(false)
         var jobs: [(ObjectCategory, Background)] = []
         for bg in backgrounds { for c in ObjectCategory.allCases { jobs.append((c, bg)) } }
         var gate = CategoryGate()
@@ -88,25 +86,38 @@ public enum Gates {
             let seeds = part.indices.map { seed &+ UInt64(start + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: nil, seeds: seeds, options: options)
             let real = try realRenders(part, resolution: g.resolution, seed: seed &+ UInt64(start))
-            let want = part.map { $0.0.index }
-            let pred = predictions(withNoGrad { classifier.logits(Variable(x)).value })
-            let predReal = predictions(withNoGrad { classifier.logits(Variable(real)).value })
-            hits[0] += zip(pred, want).filter { $0 == $1 }.count
-            hits[1] += zip(predReal, want).filter { $0 == $1 }.count
-            if let clip {
-                hits[2] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: x, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
-                hits[3] += zip(zeroShot(clip, tokenizer: g.tokenizer, images: real, backgrounds: part.map(\.1)), want).filter { $0 == $1 }.count
-            }
+            let wantC = part.map { $0.0.index }, wantB = part.map { Background.allCases.firstIndex(of: $0.1)! }
+            let (pc, pb) = categoryAndScene(judge, x), (rc, rb) = categoryAndScene(judge, real)
+            hits[0] += zip(pc, wantC).filter { $0 == $1 }.count
+            hits[1] += zip(pb, wantB).filter { $0 == $1 }.count
+            hits[2] += zip(rc, wantC).filter { $0 == $1 }.count
+            hits[3] += zip(rb, wantB).filter { $0 == $1 }.count
             let imgs = Sampler.images(x)
             for (k, job) in part.enumerated() {
-                gate.samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pred[k]].noun)"))
+                gate.samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pc[k]].noun)"))
             }
         }
         let n = Double(max(jobs.count, 1))
         gate.accuracy = Double(hits[0]) / n
-        gate.realAccuracy = Double(hits[1]) / n
-        if clip != nil { gate.clipAccuracy = Double(hits[2]) / n; gate.clipRealAccuracy = Double(hits[3]) / n }
+        gate.sceneAccuracy = Double(hits[1]) / n
+        gate.realAccuracy = Double(hits[2]) / n
+        gate.realSceneAccuracy = Double(hits[3]) / n
         return gate
+    }
+
+    /// The judge's category and background predictions for images [B, 3, S, S] (resized to its input).
+    static func categoryAndScene(_ judge: WorldJudge, _ x: Tensor) -> ([Int], [Int]) {
+        let p = read(judge, x)
+        return (p.map { $0[WorldAttribute.category.rawValue]! }, p.map { $0[WorldAttribute.background.rawValue]! })
+    }
+
+    /// The judge's predicted class per head for every image of x [B, 3, S, S] in [-1, 1].
+    public static func read(_ judge: WorldJudge, _ x: Tensor) -> [[String: Int]] {
+        let side = judge.config.tower.imageSize
+        let input = x.shape[2] == side ? x : withNoGrad { Variable(x).resizeBilinear(height: side, width: side) }.value
+        let o = withNoGrad { judge.forward(Variable(input)) }
+        let preds = o.logits.mapValues { predictions($0.value) }
+        return (0..<x.shape[0]).map { i in preds.mapValues { $0[i] } }
     }
 
     /// Renders of validation subjects for (category, background) jobs, random poses.
@@ -120,41 +131,24 @@ public enum Gates {
         return Tensor(shape: [jobs.count, 3, resolution, resolution], scalars: Array(r.map { $0.image.toCHW() }.joined()))
     }
 
-    /// CLIP zero-shot category per image: argmax_c cos(image, "a {c} {phrase of its background}").
-    public static func zeroShot(_ clip: CLIPModel, tokenizer: WordTokenizer, images: Tensor, backgrounds: [Background]) -> [Int] {
-        let cats = ObjectCategory.allCases
-        let u = withNoGrad { clip.imageEmbeddings(Variable(images)).value }
-        let e = u.shape[1]
-        var textCache: [Background: Tensor] = [:]
-        return backgrounds.enumerated().map { i, bg in
-            let t = textCache[bg] ?? withNoGrad {
-                clip.textEmbeddings(cats.map { tokenizer.encode("a \($0.noun) \(bg.phrase)") }).value
-            }
-            textCache[bg] = t
-            var best = 0, bestScore = -Float.infinity
-            for c in 0..<cats.count {
-                var s: Float = 0
-                for j in 0..<e { s += u.scalars[i * e + j] * t.scalars[c * e + j] }
-                if s > bestScore { (best, bestScore) = (c, s) }
-            }
-            return best
-        }
-    }
-
     /// Adapter gate: for each TEST subject, its clean canonical render is the reference; generate it
     /// in each of `backgrounds` with "a {object} {phrase}"; per judge (an image-embedding function,
     /// e.g. the ViT class token or the CLIP image embedding), score = mean cos(generated, reference),
     /// and as a floor the same cosine against the reference of ANOTHER test subject. Returns the
     /// scores by judge name and grid rows (reference | generated ...).
+    /// With `judge`, also the shares of samples whose identity (category, main colour, body pattern), detail
+    /// (decal glyph and colour) and scene (background) the judge reads as the subject's / the prompt's.
     public static func adapterSimilarity(_ g: Generator, judges: [(String, (Tensor) -> Tensor)], subjects: [Subject],
-                                         backgrounds: [Background], options: SamplingOptions, seed: UInt64) throws
-        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]]) {
+                                         backgrounds: [Background], options: SamplingOptions, seed: UInt64,
+                                         judge: WorldJudge? = nil) throws
+        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]], attributes: [String: Double]) {
         let refs = try WorldData.references(subjects, resolution: g.resolution)
         let per = refs.count / max(subjects.count, 1)
         let refEmb = judges.map { $0.1(refs) }
         var sums = [Double](repeating: 0, count: judges.count), floors = sums
         var n = 0
         var rows: [[Image]] = []
+        var attributeHits = [0, 0, 0]
         for (i, s) in subjects.enumerated() {
             let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
             let rb = Tensor(shape: [backgrounds.count, 3, g.resolution, g.resolution],
@@ -163,6 +157,14 @@ public enum Gates {
             let seeds = backgrounds.indices.map { seed &+ UInt64(i * 100 + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
             let other = (i + 1) % subjects.count
+            if let judge {
+                for (k, p) in read(judge, x).enumerated() {
+                    func all(_ attrs: [WorldAttribute]) -> Bool { attrs.allSatisfy { p[$0.rawValue] == $0.label(s, background: .clean) } }
+                    attributeHits[0] += all(WorldAttribute.identity) ? 1 : 0
+                    attributeHits[1] += all(WorldAttribute.detail) ? 1 : 0
+                    attributeHits[2] += p[WorldAttribute.background.rawValue] == Background.allCases.firstIndex(of: backgrounds[k]) ? 1 : 0
+                }
+            }
             for (j, judge) in judges.enumerated() {
                 let e = judge.1(x), r = refEmb[j]
                 let d = e.shape[1]
@@ -180,7 +182,11 @@ public enum Gates {
         }
         var scores: [String: (cosine: Double, floor: Double)] = [:]
         for (j, judge) in judges.enumerated() { scores[judge.0] = (sums[j] / Double(max(n, 1)), floors[j] / Double(max(n, 1))) }
-        return (scores, rows)
+        let attributes: [String: Double] = judge == nil ? [:] : [
+            "identity": Double(attributeHits[0]) / Double(max(n, 1)), "detail": Double(attributeHits[1]) / Double(max(n, 1)),
+            "scene": Double(attributeHits[2]) / Double(max(n, 1)),
+        ]
+        return (scores, rows, attributes)
     }
 
     /// Unit class-token embeddings [B, D] of a ViT (the judges' image embedding).
@@ -204,8 +210,8 @@ public enum Gates {
 /// Result of the base U-Net gate (see `Gates.categoryAccuracy`).
 public struct CategoryGate {
     public var accuracy = 0.0
+    public var sceneAccuracy = 0.0
     public var realAccuracy = 0.0
-    public var clipAccuracy: Double?
-    public var clipRealAccuracy: Double?
+    public var realSceneAccuracy = 0.0
     public var samples: [(image: Image, caption: String)] = []
 }

@@ -68,10 +68,10 @@ struct AdapterCommand: ParsableCommand {
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
-            let gate = try runStageGate(r, what: "adapter") { vit in
+            let gate = try runStageGate(r, what: "adapter") { judge in
                 let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
                                   resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
-                return try GateRuns.adapter(g, clip: clip, vit: vit, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
+                return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,

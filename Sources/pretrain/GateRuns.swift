@@ -1,4 +1,7 @@
 import Autograd
+import Checkpoint
+import NN
+import Random
 import Diffusion
 import Foundation
 import Generation
@@ -10,57 +13,80 @@ import Training
 import World
 
 /// The U-Net and adapter quality gates, shared by the stages and by `pretrain gates` (which re-measures
-/// them on shipped files). Seeds are derived from the stage's seed, so both give the same numbers.
+/// them on shipped files). The judge is pretrain-judge's (issue 14); seeds are derived from the stage's
+/// seed, so both give the same numbers.
 enum GateRuns {
+    /// Issue 15's targets of the generator gates (metric, target).
+    static let unetTargets: [(String, Double)] = [("category_accuracy", 0.8), ("scene_accuracy", 0.9)]
+    static let adapterTargets: [(String, Double)] = [("adapter_identity", 0.7), ("adapter_scene", 0.8)]
+
     /// Base U-Net gate (see `Gates.categoryAccuracy`): metrics and the sample sheet
     /// (rows = backgrounds, columns = categories).
-    static func unet(clip: CLIPModel, unet: UNet2DConditionModel, schedule: NoiseSchedule, vit: ViT, resolution: Int,
+    static func unet(clip: CLIPModel, unet: UNet2DConditionModel, schedule: NoiseSchedule, judge: WorldJudge, resolution: Int,
                      steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
         let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, schedule: schedule, resolution: resolution)
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
-        let gate = try Gates.categoryAccuracy(g, classifier: vit, clip: clip, options: opts, seed: stageSeed &+ 7)
-        var m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy]
-        m["clip_category_accuracy"] = gate.clipAccuracy
-        m["clip_category_accuracy_real_renders"] = gate.clipRealAccuracy
+        let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)
+        let m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy,
+                                   "scene_accuracy": gate.sceneAccuracy, "scene_accuracy_real_renders": gate.realSceneAccuracy]
         let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
         let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
                                title: "base U-Net: rows = backgrounds, columns = categories")
         return (m, sheet)
     }
 
-    /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds.
-    static func adapter(_ g: Generator, clip: CLIPModel, vit: ViT, subjects count: Int, steps: Int, guidance: Float,
+    /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
+    /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
+    static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float,
                         stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
-        clip.train(false)
+        judge.train(false)
+        let side = judge.config.tower.imageSize
+        func judged(_ x: Tensor) -> JudgeOutput {
+            let input = x.shape[2] == side ? x : withNoGrad { Variable(x).resizeBilinear(height: side, width: side) }.value
+            return withNoGrad { judge.forward(Variable(input)) }
+        }
         let judges: [(String, (Tensor) -> Tensor)] = [
-            ("adapter_vit_cosine", Gates.classTokenEmbedding(vit)),
-            ("adapter_clip_image_cosine", { x in withNoGrad { clip.imageEmbeddings(Variable(x)).value } }),
+            ("adapter_dino", { x in withNoGrad { CLIPModel.normalize(judged(x).embedding) }.value }),
+            ("adapter_clip_i", { x in judged(x).clipImage.value }),
         ]
-        let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts, seed: stageSeed &+ 11)
+        let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts, seed: stageSeed &+ 11,
+                                               judge: judge)
         var m: [String: Double] = [:]
         for (name, v) in gate.scores {
             m[name] = v.cosine
             m[name + "_other_subject"] = v.floor
         }
+        for (name, v) in gate.attributes { m["adapter_" + name] = v }
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
                                title: "adapter: reference, then generated in 4 backgrounds")
         return (m, sheet)
     }
 }
 
-/// A training stage's gate: measured with the run's pretrain-vit as the classifier when that stage has
-/// finished and `gate_steps` > 0, else a warning and no metrics. Returns the metrics and the sample sheet
-/// as PNG bytes (nil when not measured).
+/// A training stage's gate: measured with the run's pretrain-judge when that stage has finished and
+/// `gate_steps` > 0, else a warning and no metrics. Returns the metrics and the sample sheet as PNG
+/// bytes (nil when not measured).
 func runStageGate(_ r: StageRunner, what: String,
-                  measure: (ViT) throws -> (metrics: [String: Double], sheet: Image)) throws -> (metrics: [String: Double], sheetPNG: Data?) {
-    guard let vitFiles = optionalUpstream(r, stage: "pretrain-vit", name: "vit.safetensors"), r.config.int("gate_steps") > 0 else {
-        r.log.warn("no finished pretrain-vit in this run: the \(what) gate is not measured (run `pretrain vit` first)")
+                  measure: (WorldJudge) throws -> (metrics: [String: Double], sheet: Image)) throws -> (metrics: [String: Double], sheetPNG: Data?) {
+    guard let files = optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors"), r.config.int("gate_steps") > 0 else {
+        r.log.warn("no finished pretrain-judge in this run: the \(what) gate is not measured (run `pretrain judge` first)")
         return ([:], nil)
     }
-    let gate = try measure(try loadViT(vitFiles))
+    let gate = try measure(try loadJudge(files))
     return (gate.metrics, Data(try PNG.encode(gate.sheet)))
+}
+
+/// The judge of a pretrain-judge record.
+func loadJudge(_ files: (weights: URL, record: PretrainRecord)) throws -> WorldJudge {
+    guard let cfg = files.record.judge else {
+        throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `judge` config")
+    }
+    let judge = try WorldJudge(config: cfg, key: RNGKey(seed: 0))
+    try judge.loadStrict(try SafeTensors.read(files.weights), path: files.weights.path)
+    judge.train(false)
+    return judge
 }

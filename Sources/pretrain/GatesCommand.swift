@@ -4,20 +4,23 @@ import Generation
 import Imaging
 import Models
 import TensorCore
+import Training
 
-/// `pretrain gates`: re-measures the U-Net and adapter gates on the files of a checkpoint directory
-/// (data/checkpoints layout) with its `vit`, and writes the metrics into `unet.json` / `adapter.json`
-/// (the weights and their SHA-256 are untouched) and the sheets into `--docs`. Same seeds as the
-/// stages, so on the same files it reproduces the stages' numbers.
+/// `pretrain gates`: re-measures every gate on the files of a checkpoint directory (data/checkpoints
+/// layout): the judge's own gates (`WorldJudgeGates`, issue 14), then the U-Net and adapter gates with
+/// that judge (issue 15's targets), printing each against its target as MET or NOT MET. The metrics go
+/// into `judge.json`, `unet.json` and `adapter.json` (weights and their SHA-256 untouched), the sheets
+/// into `--docs`. Same seeds as the stages, so on the same files it reproduces the stages' numbers.
 struct GatesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "gates",
-                                                    abstract: "Re-measure the U-Net and adapter quality gates on a checkpoint directory.")
+                                                    abstract: "Re-measure the judge, U-Net and adapter quality gates on a checkpoint directory.")
 
-    @Option(help: "Checkpoint directory (clip, unet, adapter, vit .safetensors + .json).") var checkpoints = "data/checkpoints"
+    @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
     @Option(help: "Where the sample sheets go.") var docs = "docs"
     @Option(help: "DDIM steps of the gate samples.") var steps = 20
     @Option(help: "CFG scale of the gate samples.") var guidance: Float = 5
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
+    @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Option(help: "Worker threads.") var threads = 2
 
     func run() throws {
@@ -26,35 +29,55 @@ struct GatesCommand: ParsableCommand {
         func rec(_ n: String) throws -> (URL, PretrainRecord) {
             (dir.appendingPathComponent("\(n).safetensors"), try PretrainRecord.read(dir.appendingPathComponent("\(n).json")))
         }
+        var lines: [String] = []
         do {
-            let (cw, cr) = try rec("clip"), (uw, ur) = try rec("unet"), (aw, ar) = try rec("adapter"), (vw, vr) = try rec("vit")
-            let clip = try Generator.loadCLIP(weights: cw, record: cr)
-            let vit = try loadViT((vw, vr))
-            let schedule = try Generator.noiseSchedule(record: ur, path: uw)
-            let unet = try Generator.loadUNet(weights: uw, record: ur)
-            let u = try GateRuns.unet(clip: clip, unet: unet, schedule: schedule, vit: vit, resolution: ur.resolution,
-                                      steps: steps, guidance: guidance, stageSeed: ur.seed)
-            try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
-            try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
-            let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
-            let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                              resampler: resampler, unet: unet, schedule: schedule, resolution: ar.resolution)
-            let a = try GateRuns.adapter(g, clip: clip, vit: vit, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
-            try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
-            try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
-            for (k, v) in (u.metrics.merging(a.metrics) { x, _ in x }).sorted(by: { $0.key < $1.key }) {
-                print("{\"gate\":\"\(k)\",\"value\":\(v)}")
+            let (jw, jr) = try rec("judge")
+            let judge = try loadJudge((jw, jr))
+            guard let words = jr.tokenizerWords, let cfg = jr.judge else {
+                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no tokenizerWords or judge")
+            }
+            let tok = WorldText.tokenizer(maxLength: cfg.text.maxLength)
+            guard tok.words == words else {
+                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "tokenizerWords differ from this code's")
+            }
+            let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, threads: threads)
+            try update(dir.appendingPathComponent("judge.json"), jr, jm)
+            lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
+            if !judgeOnly {
+                let (cw, cr) = try rec("clip"), (uw, ur) = try rec("unet"), (aw, ar) = try rec("adapter")
+                let clip = try Generator.loadCLIP(weights: cw, record: cr)
+                let schedule = try Generator.noiseSchedule(record: ur, path: uw)
+                let unet = try Generator.loadUNet(weights: uw, record: ur)
+                let u = try GateRuns.unet(clip: clip, unet: unet, schedule: schedule, judge: judge, resolution: ur.resolution,
+                                          steps: steps, guidance: guidance, stageSeed: ur.seed)
+                try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
+                try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
+                lines += GateRuns.unetTargets.map { "unet " + GateCheck(metric: $0.0, target: $0.1, value: u.metrics[$0.0]).line }
+                lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
+                             + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
+                let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
+                let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
+                                  resampler: resampler, unet: unet, schedule: schedule, resolution: ar.resolution)
+                let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
+                try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
+                try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
+                lines += GateRuns.adapterTargets.map { "adapter " + GateCheck(metric: $0.0, target: $0.1, value: a.metrics[$0.0]).line }
+                lines.append("adapter detail \(fmt(a.metrics["adapter_detail"])) (room for PatchDPO: at least 0.2 below identity)")
             }
         } catch {
             FileHandle.standardError.write(Data("pretrain gates: error: \(error)\n".utf8))
             throw ExitCode(65)
         }
+        for l in lines { print(l) }
     }
+
+    func fmt(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
 
     func update(_ url: URL, _ record: PretrainRecord, _ metrics: [String: Double]) throws {
         var r = record
         r.metrics.merge(metrics) { _, new in new }
-        r.training["gates_measured_with"] = "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
+        r.training["gates_measured_with"] = judgeOnly && r.judge != nil ? "pretrain gates --judge-only"
+            : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
         try r.encoded().write(to: url, options: .atomic)
     }
 }

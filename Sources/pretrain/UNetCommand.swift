@@ -55,8 +55,8 @@ struct UNetCommand: ParsableCommand {
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
-            let gate = try runStageGate(r, what: "category") { vit in
-                try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, vit: vit, resolution: c.int("resolution"),
+            let gate = try runStageGate(r, what: "category") { judge in
+                try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
@@ -71,14 +71,4 @@ struct UNetCommand: ParsableCommand {
             return outs
         }
     }
-}
-
-/// The classifier ViT of a pretrain-vit record.
-func loadViT(_ files: (weights: URL, record: PretrainRecord)) throws -> ViT {
-    guard let cfg = files.record.vit else {
-        throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `vit` config")
-    }
-    let vit = try ViT(config: cfg, key: RNGKey(seed: 0))
-    try vit.load(from: files.weights)
-    return vit
 }

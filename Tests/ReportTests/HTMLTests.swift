@@ -78,11 +78,14 @@ private let pngBytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A,
 
 @Test func badValuesAreTypedErrorsNamingTheField() throws {
     var r = ReportFixture.make()
-    r.models[2].perSubject[1].clipT = .nan
+    r.models[3].perSubject[1].clipT = .nan
     #expect(throws: ReportError.self) { try ReportWriter.validate(r) }
     do { try ReportWriter.validate(r); Issue.record("no error") } catch let e as ReportError {
-        #expect(e.description.contains("models[2] (diffusion-dpo).perSubject[1] (teapot-0009).clipT"))
+        #expect(e.description.contains("models[3] (diffusion-dpo).perSubject[1] (teapot-0009).clipT"))
     }
+    var share = ReportFixture.make()
+    share.models[0].perSubject[2].detail = 1.5
+    #expect(throws: ReportError.self) { try ReportWriter.validate(share) }
     var w = ReportFixture.make()
     w.winRates[0].ties = -1
     #expect(throws: ReportError.invalidValue(field: "winRates[0].ties", value: "-1",

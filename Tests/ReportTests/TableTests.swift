@@ -8,7 +8,7 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
 
 @Test func everyTableHasThePapersColumnsInCSVMarkdownAndJSON() throws {
     let expected: [String: [String]] = [
-        "table4-dreambench": ["Setting", "Method", "Seed", "Subjects", "Images", "DINO", "CLIP-I", "CLIP-T", "Avg"],
+        "table4-dreambench": ["Setting", "Method", "Seed", "Subjects", "Images", "Identity", "Detail", "Scene", "DINO", "CLIP-I", "CLIP-T", "Avg"],
         "table1-patch-matching": ["Source", "ViT", "Block 1", "Block 4", "Block 7", "Block 10", "Block 12"],
         "win-rates": ["Model", "Baseline", "Scorer", "Wins", "Ties", "Losses", "Prompts", "Win (%)", "Tie (%)", "Loss (%)", "Win of decided (%)"],
         "colour-shift": ["Model", "Baseline", "Images", "Hue (%)", "Saturation (%)", "Value (%)"],
@@ -40,7 +40,8 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
 
 @Test func estimateColumnsExpandToValueAndInterval() throws {
     #expect(header("table4-dreambench") == ["Setting", "Method", "Seed", "Subjects", "Images",
-                                            "DINO", "DINO CI low", "DINO CI high", "CLIP-I", "CLIP-I CI low", "CLIP-I CI high",
+                                            "Identity", "Identity CI low", "Identity CI high", "Detail", "Detail CI low", "Detail CI high",
+                                            "Scene", "Scene CI low", "Scene CI high", "DINO", "DINO CI low", "DINO CI high", "CLIP-I", "CLIP-I CI low", "CLIP-I CI high",
                                             "CLIP-T", "CLIP-T CI low", "CLIP-T CI high", "Avg", "Avg CI low", "Avg CI high"])
     let t = content.table("table4-dreambench")!
     let rows = try #require(try JSONSerialization.jsonObject(with: t.json()) as? [String: Any])["rows"] as? [[String: Any]]
@@ -49,12 +50,13 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     let dino = try #require(first["DINO"] as? Double), lo = try #require(first["DINO CI low"] as? Double)
     let hi = try #require(first["DINO CI high"] as? Double)
     #expect(lo <= dino && dino <= hi)
-    #expect(t.markdown.contains("| all-references | original | - | 8 | 80 | " + Cell.estimate(content.summaries[0].dino, digits: 3).display))
+    #expect(t.markdown.contains("| all-references | original | - | 8 | 80 | " + Cell.estimate(content.summaries[0].identity, digits: 3).display
+                                + " | " + Cell.estimate(content.summaries[0].detail, digits: 3).display))
 }
 
 @Test func table4IsInThePapersOrderWithSeedRowsAndASeedMean() {
     let names = content.summaries.filter { $0.setting == "all-references" }.map(\.name)
-    #expect(names == ["original", "dm", "diffusion-dpo", "patchdpo (original ViT)", "patchdpo (finetuned ViT) seed 1",
+    #expect(names == ["original", "real-renders", "dm", "diffusion-dpo", "patchdpo (original ViT)", "patchdpo (finetuned ViT) seed 1",
                       "patchdpo (finetuned ViT) seed 2", "patchdpo (finetuned ViT) seed 3",
                       "patchdpo (finetuned ViT) (mean of 3 seeds)", "hg-dpo"])
     #expect(content.summaries.contains { $0.setting == "one-reference" && $0.name == "original" })
@@ -84,7 +86,8 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     let goals = content.headline.goals
     #expect(goals.count == 4)
     #expect(goals.allSatisfy { $0.status == .met })
-    #expect(content.headline.comparisons.map(\.metric) == ["DINO", "CLIP-T"])
+    #expect(content.headline.comparisons.map(\.metric) == ["Identity", "Detail", "DINO", "CLIP-T"])
+    #expect(content.headline.comparisons.allSatisfy { $0.base.name == "original" }, "real-renders is never the base")
     #expect(content.headline.comparisons[0].model.isSeedMean)
 
     var r = ReportFixture.make()
