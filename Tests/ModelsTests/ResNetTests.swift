@@ -1,4 +1,5 @@
 import Autograd
+import Foundation
 import Checkpoint
 import Models
 import NN
@@ -95,5 +96,33 @@ private func randomTensor(_ seed: UInt64, _ shape: [Int]) -> Tensor {
         #expect(throws: EncoderError.self) { _ = try WorldJudge(config: c, key: RNGKey(seed: 0)) }
         c.heads = [JudgeHeadSpec(name: "a", classes: 1)]
         #expect(throws: EncoderError.self) { _ = try WorldJudge(config: c, key: RNGKey(seed: 0)) }
+    }
+}
+
+/// The block of scripts/golden_resnet.py (NumPy float64, direct-loop convolution) against the Swift
+/// block (Winograd / im2col convolutions, fused GroupNorm+SiLU): outputs within 2e-5 + 1e-4 |y|.
+@Suite struct ResNetGoldenTests {
+    @Test func aDownsamplingBlockMatchesTheNumPyReference() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/golden_resnet.json")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let entries = try #require(root["tensors"] as? [String: [String: Any]], "golden_resnet.json: no tensors; rerun scripts/golden_resnet.py")
+        func tensor(_ k: String) throws -> Tensor {
+            let e = try #require(entries[k], "golden_resnet.json has no \(k)")
+            let shape = try #require(e["shape"] as? [Int]), data = try #require(e["data"] as? [Double])
+            return Tensor(shape: shape, scalars: data.map { Float($0) })
+        }
+        let block = ResNetBlock(4, 8, stride: 2, groups: 4, key: RNGKey(seed: 0))
+        var file = SafeTensorsFile()
+        for (k, p) in block.namedParameters() { file.tensors[k] = TensorData(shape: p.shape, values: try tensor(k).scalars) }
+        try block.loadStrict(file, path: "golden_resnet.json")
+        let y = withNoGrad { block(Variable(try! tensor("x"))) }.value, want = try tensor("y")
+        #expect(y.shape == want.shape)
+        var worst = 0.0
+        for (a, e) in zip(y.scalars, want.scalars) {
+            let err = abs(Double(a) - Double(e)), tol = 2e-5 + 1e-4 * abs(Double(e))
+            worst = max(worst, err / tol)
+        }
+        #expect(worst <= 1, "worst error / tolerance \(worst)")
     }
 }
