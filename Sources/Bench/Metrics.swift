@@ -42,7 +42,12 @@ public struct ImageScores: Codable, Sendable, Equatable {
 public struct AttributeExpectation: Sendable, Equatable {
     public var subject: [String: Int]?
     public var background: Int?
-    public init(subject: [String: Int]?, background: Int?) { self.subject = subject; self.background = background }
+    /// The world cannot tell this subject's main colour from its secondary one
+    /// (`WorldAttribute.mainColorIsAmbiguous`): a swapped reading of the two keeps the identity.
+    public var mainColorAmbiguous: Bool
+    public init(subject: [String: Int]?, background: Int?, mainColorAmbiguous: Bool = false) {
+        self.subject = subject; self.background = background; self.mainColorAmbiguous = mainColorAmbiguous
+    }
 }
 
 /// The two reference settings of issue 7.
@@ -80,16 +85,18 @@ public enum BenchMetrics {
         return (dino.dropFirst().map { cosine(dino[0], $0) }, clip.dropFirst().map { cosine(clip[0], $0) }, cosine(clip[0], text))
     }
 
-    /// Identity (category, main colour and body pattern all as expected), detail (decal glyph and decal
-    /// colour as expected) and scene (background as prompted) of one image, each 1 or 0, nil when the
+    /// Identity (category, main colour and body pattern all as expected; the main colour as far as the world
+    /// determines it, `WorldAttribute.keepsMainColor`), detail (decal glyph and decal colour as expected) and scene (background as prompted) of one image, each 1 or 0, nil when the
     /// expectation lacks it.
     public static func attributeScores(predicted: [String: Int], expected: AttributeExpectation)
         -> (identity: Double?, detail: Double?, scene: Double?) {
         func all(_ attrs: [WorldAttribute]) -> Double? {
             guard let truth = expected.subject else { return nil }
             for a in attrs {
-                guard let t = truth[a.rawValue], let p = predicted[a.rawValue] else { return nil }
-                if t != p { return 0 }
+                guard let t = truth[a.rawValue], predicted[a.rawValue] != nil else { return nil }
+                if a == .mainColor, let sec = truth[WorldAttribute.secondaryColor.rawValue] {
+                    if !WorldAttribute.keepsMainColor(predicted, main: t, secondary: sec, ambiguous: expected.mainColorAmbiguous) { return 0 }
+                } else if predicted[a.rawValue] != t { return 0 }
             }
             return 1
         }

@@ -160,7 +160,10 @@ public enum Gates {
             if let judge {
                 for (k, p) in read(judge, x).enumerated() {
                     func all(_ attrs: [WorldAttribute]) -> Bool { attrs.allSatisfy { p[$0.rawValue] == $0.label(s, background: .clean) } }
-                    attributeHits[0] += all(WorldAttribute.identity) ? 1 : 0
+                    let main = WorldAttribute.keepsMainColor(p, main: WorldAttribute.mainColor.label(s, background: .clean),
+                                                             secondary: WorldAttribute.secondaryColor.label(s, background: .clean),
+                                                             ambiguous: WorldAttribute.mainColorIsAmbiguous(s))
+                    attributeHits[0] += main && all([.category, .bodyPattern]) ? 1 : 0
                     attributeHits[1] += all(WorldAttribute.detail) ? 1 : 0
                     attributeHits[2] += p[WorldAttribute.background.rawValue] == Background.allCases.firstIndex(of: backgrounds[k]) ? 1 : 0
                 }

@@ -24,6 +24,8 @@ public struct GateCheck: Sendable, Equatable {
 /// judge trains on validation subjects):
 /// - `accuracy_<attribute>`: top-1 of every head on `subjectsPerCategory` subjects x 13 categories x
 ///   `views` renders, each in a textured scene (a subject's views use distinct backgrounds) and a random pose;
+///   `accuracy_main_color` counts a swapped (main, secondary) reading right on subjects whose renders
+///   cannot tell the two apart (`WorldAttribute.keepsMainColor`; `accuracy_main_color_strict` does not);
 /// - `dino_auroc`: same-subject vs different-subject cosine of the embedding, the lower of two pair sets:
 ///   (scene render, clean reference) as the bench uses it, and (scene render, scene render) of different scenes;
 /// - `dino_top1`: each scene render retrieves its subject among the clean references of all gate subjects;
@@ -49,8 +51,9 @@ public enum WorldJudgeGates {
         ObjectCategory.allCases.flatMap { Split.test.subjects(of: $0, count: perCategory) }
     }
 
-    /// The scene renders of the gates: view v of subject i is on textured background (i * 7 + v * 3) mod 10
-    /// (distinct per view for views <= 10... as 3 and 10 are coprime), pose and scene keyed by (seed, i, v).
+    /// The scene renders of the gates: view v of subject i is on textured background (7 i + 3 v) mod 10, so
+    /// the views of one subject have distinct backgrounds (3 and 10 are coprime; views <= 10); pose and
+    /// scene are keyed by (seed, i, v).
     public static func sceneRequests(_ subjects: [Subject], views: Int, resolution: Int, seed: UInt64) -> [RenderRequest] {
         let tex = Background.textured
         var reqs: [RenderRequest] = []
@@ -97,6 +100,34 @@ public enum WorldJudgeGates {
         for h in judge.config.heads {
             let pred = Gates.predictions(scene.logits[h.name]!)
             m["accuracy_" + h.name] = Double(zip(pred, labels[h.name]!).filter { $0 == Int($1) }.count) / Double(pred.count)
+        }
+        // Main colour as far as a render determines it (the gate), strictly, and on the two kinds of subject
+        // (`WorldAttribute.mainColorIsAmbiguous`).
+        if let pm = scene.logits[WorldAttribute.mainColor.rawValue].map(Gates.predictions),
+           let ps = scene.logits[WorldAttribute.secondaryColor.rawValue].map(Gates.predictions),
+           let wm = labels[WorldAttribute.mainColor.rawValue], let ws = labels[WorldAttribute.secondaryColor.rawValue] {
+            let ambiguous = reqs.map { WorldAttribute.mainColorIsAmbiguous($0.subject!) }
+            let kept = pm.indices.map { i in
+                WorldAttribute.keepsMainColor([WorldAttribute.mainColor.rawValue: pm[i], WorldAttribute.secondaryColor.rawValue: ps[i]],
+                                              main: Int(wm[i]), secondary: Int(ws[i]), ambiguous: ambiguous[i])
+            }
+            m["accuracy_main_color_strict"] = m["accuracy_main_color"]
+            m["accuracy_main_color"] = Double(kept.filter { $0 }.count) / Double(kept.count)
+            m["main_color_ambiguous_share"] = Double(ambiguous.filter { $0 }.count) / Double(ambiguous.count)
+            for (name, flag) in [("determined", false), ("ambiguous", true)] {
+                let rows = kept.indices.filter { ambiguous[$0] == flag }
+                if !rows.isEmpty {
+                    m["accuracy_main_color_strict_" + name] = Double(rows.filter { pm[$0] == Int(wm[$0]) }.count) / Double(rows.count)
+                    m["accuracy_main_color_" + name] = Double(rows.filter { kept[$0] }.count) / Double(rows.count)
+                }
+            }
+        }
+        // The decal glyph per class (the hardest head: a 5-pixel glyph at 32x32), for the record.
+        if let pred = scene.logits[WorldAttribute.decal.rawValue].map(Gates.predictions), let want = labels[WorldAttribute.decal.rawValue] {
+            for (k, name) in WorldAttribute.decal.classNames.enumerated() {
+                let rows = want.indices.filter { Int(want[$0]) == k }
+                if !rows.isEmpty { m["accuracy_decal_" + name] = Double(rows.filter { pred[$0] == k }.count) / Double(rows.count) }
+            }
         }
         // DINO stand-in.
         let e = rowsNormalized(scene.emb), er = rowsNormalized(refs.emb)

@@ -37,6 +37,29 @@ public enum WorldAttribute: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether a render of `subject` can tell its main colour from its secondary one at all: not when the
+    /// body pattern paints both colours in equal shares with nothing to orient them (stripes and checker:
+    /// 50/50 with a random phase; a horizontal gradient, which the random flip mirrors), the accent parts
+    /// do the same (stripes), and no part is painted in the main colour alone (teddy and robot-toy heads).
+    /// Then the same image arises with the two colours swapped, and no judge can read which is the main
+    /// one. (A gradient at 45, 90 or 135 degrees always puts the main colour on top, flipped or not.)
+    public static func mainColorIsAmbiguous(_ subject: Subject, appearance: Appearance? = nil) -> Bool {
+        let a = appearance ?? subject.appearance
+        let bodyEven = a.body.kind == .stripes || a.body.kind == .checker || (a.body.kind == .gradient && a.body.angle == 0)
+        let accentEven = a.accent.kind == .stripes || a.accent.kind == .checker
+        let mainOnly = subject.category.template.parts.contains { $0.role == .mainSolid }
+        return bodyEven && accentEven && !mainOnly
+    }
+
+    /// Whether a reading keeps the main colour of `subject`: the main-colour head reads it, or, where the
+    /// world cannot tell main from secondary (`mainColorIsAmbiguous`), the two colour heads read the pair
+    /// swapped. `predicted` holds class indices by `WorldAttribute` raw value.
+    public static func keepsMainColor(_ predicted: [String: Int], main: Int, secondary: Int, ambiguous: Bool) -> Bool {
+        guard let pm = predicted[WorldAttribute.mainColor.rawValue] else { return false }
+        if pm == main { return true }
+        return ambiguous && pm == secondary && predicted[WorldAttribute.secondaryColor.rawValue] == main
+    }
+
     /// The attributes that make a subject's global identity (issue 14 `identity`).
     public static let identity: [WorldAttribute] = [.category, .mainColor, .bodyPattern]
     /// The local details PatchDPO targets (issue 14 `detail`): the decal's glyph and colour.

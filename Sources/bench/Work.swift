@@ -89,6 +89,7 @@ final class BenchWork {
     /// background phrase in its text, if any).
     func expectations(_ s: BenchSubject, references: [Image]) throws -> [AttributeExpectation] {
         let truth: [String: Int]
+        let ambiguous = s.worldSubject.map { WorldAttribute.mainColorIsAmbiguous($0) } ?? false
         if let w = s.worldSubject {
             truth = Dictionary(uniqueKeysWithValues: WorldAttribute.subject.map { ($0.rawValue, $0.label(w, background: .clean)) })
         } else {
@@ -97,7 +98,7 @@ final class BenchWork {
         return s.prompts.map { p in
             let bg = p.worldBackground ?? Background.textured.first { p.text.contains($0.phrase) }
             return AttributeExpectation(subject: p.kind == "scene" ? truth : nil,
-                                        background: bg.map { Background.allCases.firstIndex(of: $0)! })
+                                        background: bg.map { Background.allCases.firstIndex(of: $0)! }, mainColorAmbiguous: ambiguous)
         }
     }
 

@@ -120,7 +120,7 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int
         if let curve, curveEvery > 0, trainer.step % curveEvery == 0 || trainer.isDone {
             let m = try curve(trainer)
             for (k, v) in m.sorted(by: { $0.key < $1.key }) { try ctx.metric("curve_" + k, step: trainer.step, v) }
-            r.log.info("curve at step \(trainer.step) (\(trainer.step * trainer.settings.batchSize) rows): "
+            r.log.info("curve at step \(trainer.step) (\(trainer.step * trainer.settings.batchSize) batch rows seen): "
                        + m.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))
         }
         if CheckpointStore.isDue(step: trainer.step, every: every) && !trainer.isDone { try save() }

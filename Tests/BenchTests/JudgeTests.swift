@@ -107,6 +107,12 @@ import World
         #expect(s.identity == 1 && s.detail == 0 && s.scene == nil)
         s = BenchMetrics.attributeScores(predicted: p, expected: AttributeExpectation(subject: nil, background: nil))
         #expect(s.identity == nil && s.detail == nil)
+        // Main and secondary read swapped: identity kept only where the world cannot tell them apart.
+        p = truth
+        (p["main_color"], p["secondary_color"]) = (truth["secondary_color"], truth["main_color"])
+        #expect(BenchMetrics.attributeScores(predicted: p, expected: AttributeExpectation(subject: truth, background: nil)).identity == 0)
+        #expect(BenchMetrics.attributeScores(predicted: p, expected: AttributeExpectation(subject: truth, background: nil,
+                                                                                          mainColorAmbiguous: true)).identity == 1)
     }
 
     @Test func subjectMeansCountOnlyJudgedImages() {

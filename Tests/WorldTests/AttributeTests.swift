@@ -23,4 +23,28 @@ import Testing
         a.decal = a.decal == .star ? .moon : .star
         #expect(WorldAttribute.decal.classNames[WorldAttribute.decal.label(s, appearance: a, background: .clean)] == a.decal.rawValue)
     }
+
+    @Test func mainColourIsAmbiguousOnlyWhenEveryPartPaintsBothColoursEvenly() {
+        let mug = Subject(category: .mug, instance: 9), teddy = Subject(category: .teddy, instance: 9)
+        var a = mug.appearance
+        a.body.kind = .stripes; a.accent.kind = .stripes
+        #expect(WorldAttribute.mainColorIsAmbiguous(mug, appearance: a))
+        #expect(!WorldAttribute.mainColorIsAmbiguous(teddy, appearance: a), "the teddy's head is painted in the main colour alone")
+        a.accent.kind = .solid
+        #expect(!WorldAttribute.mainColorIsAmbiguous(mug, appearance: a), "a solid accent shows the secondary colour alone")
+        a.accent.kind = .stripes; a.body.kind = .dots
+        #expect(!WorldAttribute.mainColorIsAmbiguous(mug, appearance: a), "dots paint mostly the main colour")
+        a.body.kind = .gradient; a.body.angle = 0
+        #expect(WorldAttribute.mainColorIsAmbiguous(mug, appearance: a), "the random flip mirrors a horizontal gradient")
+        a.body.angle = 45
+        #expect(!WorldAttribute.mainColorIsAmbiguous(mug, appearance: a), "a tilted gradient keeps the main colour on top")
+    }
+
+    @Test func aSwappedReadingKeepsTheMainColourOnlyWhereTheWorldCannotTell() {
+        let swapped = ["main_color": 4, "secondary_color": 2]
+        #expect(WorldAttribute.keepsMainColor(swapped, main: 2, secondary: 4, ambiguous: true))
+        #expect(!WorldAttribute.keepsMainColor(swapped, main: 2, secondary: 4, ambiguous: false))
+        #expect(!WorldAttribute.keepsMainColor(["main_color": 4, "secondary_color": 7], main: 2, secondary: 4, ambiguous: true))
+        #expect(WorldAttribute.keepsMainColor(["main_color": 2, "secondary_color": 9], main: 2, secondary: 4, ambiguous: false))
+    }
 }
