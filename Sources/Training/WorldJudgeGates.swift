@@ -122,11 +122,12 @@ public enum WorldJudgeGates {
                 }
             }
         }
-        // The decal glyph per class (the hardest head: a 5-pixel glyph at 32x32), for the record.
-        if let pred = scene.logits[WorldAttribute.decal.rawValue].map(Gates.predictions), let want = labels[WorldAttribute.decal.rawValue] {
-            for (k, name) in WorldAttribute.decal.classNames.enumerated() {
+        // Per class of the two hardest heads (the decal glyph: about 5 pixels at 32x32; the body pattern), for the record.
+        for attr in [WorldAttribute.decal, .bodyPattern] {
+            guard let pred = scene.logits[attr.rawValue].map(Gates.predictions), let want = labels[attr.rawValue] else { continue }
+            for (k, name) in attr.classNames.enumerated() {
                 let rows = want.indices.filter { Int(want[$0]) == k }
-                if !rows.isEmpty { m["accuracy_decal_" + name] = Double(rows.filter { pred[$0] == k }.count) / Double(rows.count) }
+                if !rows.isEmpty { m["accuracy_\(attr.rawValue)_\(name)"] = Double(rows.filter { pred[$0] == k }.count) / Double(rows.count) }
             }
         }
         // DINO stand-in.
