@@ -1,4 +1,6 @@
 import ArgumentParser
+import Checkpoint
+import Manifest
 import Foundation
 import Generation
 import Models
@@ -39,6 +41,8 @@ struct JudgeCommand: ParsableCommand {
             .integer("max_tokens", default: 20, doc: "token ids per caption incl. <bos>/<eos> (comprehensive captions need up to 17)", in: 3...64),
             .integer("gate_subjects_per_category", default: 4, doc: "test subjects per category in the gates", in: 2...1000),
             .integer("gate_views", default: 4, doc: "scene renders per gate subject", in: 2...10),
+            ConfigKey("init_from", .string, default: .string(""),
+                      doc: "start from this judge.safetensors (its judge.json beside it must have the same model config) instead of a random init; \"\" = random"),
             .integer("curve_every", default: 250, doc: "measure the gates every K steps (learning curve; 0 = only at the end)", in: 0...1_000_000,
                      affectsOutput: false),
         ]),
@@ -57,6 +61,9 @@ struct JudgeCommand: ParsableCommand {
                                   text: TextEncoderConfig(vocabSize: tok.vocabularySize, maxLength: c.int("max_tokens")))
             let settings = trainSettings(r)
             let judge = try WorldJudge(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let initFrom = c.string("init_from")
+            var initSHA: String?
+            if !initFrom.isEmpty { initSHA = try warmStart(judge, from: URL(fileURLWithPath: initFrom), stage: r.stage) }
             var data = dataConfig(r, split: .validation)
             data.cleanFraction = c.double("clean_fraction")
             data.subjectOffset = c.int("subject_offset")
@@ -78,7 +85,8 @@ struct JudgeCommand: ParsableCommand {
             for check in WorldJudgeGates.checks(metrics) { r.log.info("gate " + check.line) }
             var training = settings.asRecord
             training["task"] = "attribute CE + instance InfoNCE + CLIP InfoNCE, validation subjects from subject_offset"
-            training["rows_seen"] = "\(2 * settings.steps * settings.batchSize)"
+            training["rows_seen"] = "\(2 * settings.steps * settings.batchSize)" + (initSHA == nil ? "" : " (after the init_from judge's)")
+            if let initSHA { training["init_from_sha256"] = initSHA }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: cfg.tower.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
@@ -87,4 +95,27 @@ struct JudgeCommand: ParsableCommand {
             return try writeOutputs(ctx, weights: judge.stateDict(), output: out, record: rec)
         }
     }
+}
+
+/// Loads the weights of a finished judge (`init_from`) into `judge` after checking that the record
+/// beside them describes the same model and that the weights are the ones it names; returns their SHA-256.
+/// A bad file is a data error (exit 65) naming it.
+func warmStart(_ judge: WorldJudge, from weights: URL, stage: String) throws -> String {
+    let recordURL = weights.deletingPathExtension().appendingPathExtension("json")
+    func bad(_ path: String, _ why: String) -> StageError {
+        .inputUnverified(stage: stage, upstream: "init_from", problem: "\(path): \(why); hint: point init_from at a judge.safetensors "
+                         + "written by `pretrain judge` with the same model keys, its judge.json beside it")
+    }
+    let record: PretrainRecord
+    do { record = try PretrainRecord.read(recordURL) } catch { throw bad(recordURL.path, "\(error)") }
+    guard record.judge == judge.config else {
+        throw bad(recordURL.path, "its judge config differs from [pretrain-judge]'s (widths, blocks, groups, heads, embedding widths, text tower)")
+    }
+    guard let data = FileManager.default.contents(atPath: weights.path) else { throw bad(weights.path, "missing or unreadable") }
+    let sha = SHA256.hex(data)
+    guard record.weightsSHA256.isEmpty || record.weightsSHA256 == sha else {
+        throw bad(weights.path, "SHA-256 differs from its record (edited or truncated)")
+    }
+    try judge.loadStrict(try SafeTensors.parse(data, path: weights.path), path: weights.path)
+    return sha
 }

@@ -109,6 +109,15 @@ import Testing
         let refused = try pretrain("judge", run: "c", ["--set", "from=\"\(shipped.path)\""])
         #expect(refused.status != 0 && refused.stderr.contains("SHA-256") && refused.stderr.contains("judge.safetensors"),
                 "\(refused.stderr)")
+
+        // A warm start from run a's judge records where it started; another model shape is refused naming the record.
+        let warm = try pretrain("judge", run: "e", ["--set", "init_from=\"\(output("a", stage, "judge.safetensors").path)\"", "--set", "steps=1"])
+        #expect(warm.status == 0, "\(warm.stderr)")
+        let wrec = try PretrainRecord.read(output("e", stage, "judge.json"))
+        #expect(wrec.training["init_from_sha256"] == rec.weightsSHA256 && rec.training["init_from_sha256"] == nil)
+        let other = try pretrain("judge", run: "f", ["--set", "init_from=\"\(output("a", stage, "judge.safetensors").path)\"",
+                                                     "--set", "embed_dim=4"])
+        #expect(other.status == 65 && other.stderr.contains("judge.json") && other.stderr.contains("init_from"), "\(other.status): \(other.stderr)")
     }
 
     @Test func aDivergingRunStopsWithADataErrorNamingTheStep() throws {
