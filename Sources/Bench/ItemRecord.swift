@@ -63,7 +63,7 @@ public struct BenchItemRecord: Codable, Sendable, Equatable {
         self.prompts = prompts; self.images = images
     }
 
-    public func encoded() -> Data { BenchJSON.encode(self) }
+    public func encoded() throws -> Data { try BenchJSON.encode(self) }
 
     public static func decode(_ data: Data, path: String) throws(BenchError) -> BenchItemRecord {
         do { return try JSONDecoder().decode(BenchItemRecord.self, from: data) } catch {
@@ -74,9 +74,10 @@ public struct BenchItemRecord: Codable, Sendable, Equatable {
 
 /// Stable JSON (sorted keys, pretty, unescaped slashes).
 public enum BenchJSON {
-    public static func encode<T: Encodable>(_ value: T) -> Data {
+    /// Throws instead of writing an empty file (a non-finite number cannot be JSON).
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return (try? e.encode(value)) ?? Data()
+        return try e.encode(value)
     }
 }

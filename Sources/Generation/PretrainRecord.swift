@@ -43,10 +43,11 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     }
 
     /// Pretty, key-sorted JSON (stable bytes for the same record).
-    public func encoded() -> Data {
+    /// Throws instead of returning an empty file (a non-finite metric cannot be JSON).
+    public func encoded() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return (try? e.encode(self)) ?? Data()
+        return try e.encode(self)
     }
 
     /// Reads a record; the error names the file.

@@ -25,10 +25,11 @@ public struct AdapterRecord: Codable, Sendable, Equatable {
     }
 
     /// Pretty, key-sorted JSON.
-    public func encoded() -> Data {
+    /// Throws instead of returning an empty file (a non-finite loss cannot be JSON).
+    public func encoded() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted]
-        return (try? e.encode(self)) ?? Data()
+        return try e.encode(self)
     }
 }
 

@@ -77,7 +77,7 @@ public struct PoolPromptRecord: Codable, Sendable, Equatable {
     }
 
     /// Key-sorted pretty JSON.
-    public func encoded() -> Data { PoolJSON.encode(self) }
+    public func encoded() throws -> Data { try PoolJSON.encode(self) }
 
     /// Parses a record; the error names `path`.
     public static func decode(_ data: Data, path: String) throws(PoolError) -> PoolPromptRecord {
@@ -89,10 +89,11 @@ public struct PoolPromptRecord: Codable, Sendable, Equatable {
 
 /// Stable JSON encoding (sorted keys, pretty) for every file this module writes.
 public enum PoolJSON {
-    public static func encode<T: Encodable>(_ value: T) -> Data {
+    /// Throws instead of writing an empty file (a non-finite number cannot be JSON).
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return (try? e.encode(value)) ?? Data()
+        return try e.encode(value)
     }
 }
 

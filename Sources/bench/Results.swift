@@ -61,7 +61,7 @@ struct BenchResultsBuilder {
             results.figures.append(Figure(section: "samples", title: figure, path: a.relativePath,
                                           caption: "reference | \(c.int("images_per_prompt")) sample(s) per prompt, same seeds for every model"))
         }
-        out.append(try item.write(BenchJSON.encode(results), name: "results.json", kind: "table"))
+        out.append(try item.write(try BenchJSON.encode(results), name: "results.json", kind: "table"))
         for m in results.models where m.setting == ReferenceSetting.all.rawValue {
             let mean = BenchMetrics.mean(m.perSubject)
             r.log.info("\(m.name): DINO \(f3(mean.dino)) CLIP-I \(f3(mean.clipI)) CLIP-T \(f3(mean.clipT)) over \(m.perSubject.count) subject(s)")

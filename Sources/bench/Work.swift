@@ -154,7 +154,7 @@ final class BenchWork {
         }
         let record = BenchItemRecord(key: item.key, model: model.name, wRG: wRG, subject: s.id,
                                      references: referencePaths(s, count: refs.count), prompts: texts, images: images)
-        out.append(try item.write(record.encoded(), name: "items/\(parts[0])/\(s.id).json", kind: "scores"))
+        out.append(try item.write(try record.encoded(), name: "items/\(parts[0])/\(s.id).json", kind: "scores"))
         return out
     }
 }

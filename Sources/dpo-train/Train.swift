@@ -95,7 +95,7 @@ func runDPOTrain(_ r: StageRunner) throws {
                                        codeVersion: r.definition.codeVersion, config: r.config.canonical, beta: Double(objective.beta),
                                        finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
                                        weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label)
-            outputs.append(try r.writeArtifact(record.encoded(), name: "adapter-\(label).json", kind: "record"))
+            outputs.append(try r.writeArtifact(try record.encoded(), name: "adapter-\(label).json", kind: "record"))
         }
         return outputs
     }

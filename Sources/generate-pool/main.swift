@@ -67,7 +67,7 @@ struct GeneratePool: ParsableCommand {
                     out.append(try item.write(Data(try PNG.encode(im)), name: dir + files[k], kind: "generated"))
                 }
                 let record = PoolPromptRecord(plan: plan, reference: "reference.png", files: files)
-                out.append(try item.write(record.encoded(), name: dir + "prompt.json", kind: "prompt"))
+                out.append(try item.write(try record.encoded(), name: dir + "prompt.json", kind: "prompt"))
                 return out
             }
         }

@@ -145,7 +145,7 @@ func writeOutputs(_ ctx: StageContext, weights: SafeTensorsFile, output: Pretrai
     rec.weightsFile = output.weightsName
     rec.weightsSHA256 = w.sha256
     let recName = (output.weightsName as NSString).deletingPathExtension + ".json"
-    let j = try r.writeArtifact(rec.encoded(), name: recName, kind: "record")
+    let j = try r.writeArtifact(try rec.encoded(), name: recName, kind: "record")
     for (k, v) in rec.metrics.sorted(by: { $0.key < $1.key }) {
         try ctx.metric(k, step: rec.steps, v)
         r.log.info("gate \(k) = \(String(format: "%.4f", v))")
@@ -172,7 +172,7 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
         throw GenerationError.badCheckpoint(path: wURL.path, reason: "SHA-256 differs from its record (edited or truncated)")
     }
     let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)
-    let j = try r.writeArtifact(record.encoded(), name: recName, kind: "record")
+    let j = try r.writeArtifact(try record.encoded(), name: recName, kind: "record")
     for (k, v) in record.metrics.sorted(by: { $0.key < $1.key }) { try ctx.metric(k, step: record.steps, v) }
     r.log.info("imported \(wURL.path) (record verified)")
     return [w, j]

@@ -86,9 +86,9 @@ struct ScoreAndPair: ParsableCommand {
                 try ctx.metric("pairs_dropped", step: 0, Double(pairs.dropped))
                 return [
                     try r.writeArtifact(Data(PoolReports.csv(scored, scorers: scorer.available).utf8), name: "scores.csv", kind: "scores"),
-                    try r.writeArtifact(PoolJSON.encode(scored), name: "scores.json", kind: "scores"),
-                    try r.writeArtifact(PoolJSON.encode(pairs), name: "pairs.json", kind: "pairs"),
-                    try r.writeArtifact(PoolJSON.encode(PoolReports.patchDPOPairs(scored)), name: "patchdpo-pairs.json", kind: "patchdpo-pairs"),
+                    try r.writeArtifact(try PoolJSON.encode(scored), name: "scores.json", kind: "scores"),
+                    try r.writeArtifact(try PoolJSON.encode(pairs), name: "pairs.json", kind: "pairs"),
+                    try r.writeArtifact(try PoolJSON.encode(PoolReports.patchDPOPairs(scored)), name: "patchdpo-pairs.json", kind: "patchdpo-pairs"),
                 ]
             }
             if failedCount > 0 {

@@ -12,6 +12,13 @@ import NN
 import Random
 
 @Suite struct LoadingTests {
+    @Test func aRecordWithANonFiniteMetricRefusesToEncodeInsteadOfWritingAnEmptyFile() throws {
+        var rec = PretrainRecord(stage: "pretrain-judge", codeVersion: "t", seed: 1, steps: 1, resolution: 16, weightsFile: "w", weightsSHA256: "")
+        #expect(try !rec.encoded().isEmpty)
+        rec.metrics["loss"] = .nan
+        #expect(throws: EncodingError.self) { _ = try rec.encoded() }
+    }
+
     @Test func worldTokenizerCoversEveryPrompt() {
         let tok = WorldText.tokenizer()
         #expect(tok.vocabularySize < 128, "the text encoders are built with vocabSize 128")

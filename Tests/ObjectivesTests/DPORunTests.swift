@@ -22,6 +22,6 @@ import Testing
         #expect(r.vit == nil && r.name == nil && r.loss == "patchdpo" && r.finalLoss == nil)
         let new = AdapterRecord(loss: "patchdpo", steps: 4, seed: 2, codeVersion: "x", config: "", beta: 1, finalLoss: 0.5,
                                 finalImplicitAccuracy: nil, weightsSHA256: "cd", vit: "original", name: "patchdpo-original-s2")
-        #expect(try JSONDecoder().decode(AdapterRecord.self, from: new.encoded()) == new)
+        #expect(try JSONDecoder().decode(AdapterRecord.self, from: try new.encoded()) == new)
     }
 }

@@ -91,7 +91,7 @@ private let pool = "artifacts/generate-pool/pool/"
                 out.append(try r.writeArtifact(Data(try PNG.encode(im)), name: dir + "gen-\(k).png", kind: "generated"))
             }
             let rec = PoolPromptRecord(plan: plan, reference: "reference.png", files: ["gen-0.png", "gen-1.png"])
-            out.append(try r.writeArtifact(rec.encoded(), name: dir + "prompt.json", kind: "prompt"))
+            out.append(try r.writeArtifact(try rec.encoded(), name: dir + "prompt.json", kind: "prompt"))
         }
         return out
     }

@@ -95,7 +95,7 @@ struct Sandbox {
         var rec = PretrainRecord(stage: r.stage, codeVersion: "test-1", seed: 1, steps: 0, resolution: 16,
                                  weightsFile: "\(base).safetensors", weightsSHA256: w.sha256)
         record(&rec)
-        return [w, try r.writeArtifact(rec.encoded(), name: "\(base).json", kind: "record")]
+        return [w, try r.writeArtifact(try rec.encoded(), name: "\(base).json", kind: "record")]
     }
 
     static let vision = ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32)
