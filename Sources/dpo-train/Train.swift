@@ -73,6 +73,10 @@ func runDPOTrain(_ r: StageRunner) throws {
                 let indices = (0..<c.int("batch")).map { _ in rng.nextInt(in: 0..<data.count) }
                 let m = try objective.step(policy: policy, batch: data.batch(indices, kind: kind), rng: &rng,
                                            optimizer: &optimizer, maxGradNorm: c.double("max_grad_norm"))
+                guard m.loss.isFinite, m.gradNorm.isFinite else {
+                    // The update is not saved: the last checkpoint stays the newest, and no adapter is written.
+                    throw StageError.diverged(stage: r.stage, step: base + step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))
+                }
                 step += 1
                 last = m
                 try ctx.metric("\(label)/loss", step: step, m.loss)
