@@ -188,7 +188,7 @@ let package = Package(
             "NN", "generate-pool", "score-and-pair",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Report", "World", "Imaging", "Models", "Random", "Generation"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",

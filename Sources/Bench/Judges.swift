@@ -57,9 +57,17 @@ public final class BenchJudges {
             throw BenchError.badFile(path: weights.path, reason: "\(error)", hint: "rerun the stage that wrote it")
         }
         return BenchJudges(judge: judge, tokenizer: tok, info: [
-            JudgeInfo(role: "judge (DINO, CLIP and attribute stand-ins)", weights: name, sha256: hash, metrics: rec.metrics),
+            JudgeInfo(role: "judge (DINO, CLIP and attribute stand-ins)", weights: name, sha256: hash,
+                      metrics: rec.metrics.filter { gateMetrics.contains($0.key) }),
         ])
     }
+
+    /// The record metrics the report shows: the judge's gates (Training's `WorldJudgeGates.targets`), not
+    /// its per-class diagnostics.
+    public static let gateMetrics: Set<String> = [
+        "accuracy_category", "accuracy_main_color", "accuracy_body_pattern", "accuracy_decal", "accuracy_decal_color",
+        "accuracy_background", "dino_auroc", "dino_top1", "clip_i_same", "clip_i_gap", "clip_t_top1",
+    ]
 
     static func checked(_ url: URL, record: PretrainRecord) throws -> (Data, String) {
         guard let data = FileManager.default.contents(atPath: url.path) else {

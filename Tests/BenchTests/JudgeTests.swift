@@ -8,6 +8,7 @@ import Models
 import NN
 import Random
 import Testing
+import Training
 import World
 
 /// A judge file written from a randomly initialised model into a temporary directory, loaded back.
@@ -24,7 +25,8 @@ import World
         let w = dir.appendingPathComponent("judge.safetensors"), r = dir.appendingPathComponent("judge.json")
         try data.write(to: w)
         var rec = PretrainRecord(stage: "pretrain-judge", codeVersion: "t", seed: 1, steps: 0, resolution: 16,
-                                 weightsFile: "judge.safetensors", weightsSHA256: SHA256.hex(data), metrics: ["dino_top1": 0.5])
+                                 weightsFile: "judge.safetensors", weightsSHA256: SHA256.hex(data),
+                                 metrics: ["dino_top1": 0.5, "accuracy_decal_star": 0.4])
         rec.judge = Self.config
         rec.tokenizerWords = WorldText.tokenizer().words
         try rec.encoded().write(to: r)
@@ -49,7 +51,7 @@ import World
         defer { try? FileManager.default.removeItem(at: dir) }
         let (w, r) = try writeJudge(dir)
         let j = try BenchJudges.load(weights: w, record: r, name: "judge.safetensors")
-        #expect(j.info.count == 1 && j.info[0].metrics["dino_top1"] == 0.5)
+        #expect(j.info.count == 1 && j.info[0].metrics == ["dino_top1": 0.5], "the report shows the gates, not the diagnostics")
         let ims = try renders(3)
         let expect = AttributeExpectation(subject: nil, background: nil)
         // Image 0 is reference 0: its DINO and CLIP-I cosine to reference 0 is 1.
@@ -66,6 +68,10 @@ import World
         let own = AttributeExpectation(subject: reading, background: reading["background"])
         let again = try j.score(images: [ims[1]], prompts: ["a backpack"], expected: [own], references: [ims[0]])
         #expect(again[0].identity == 1 && again[0].detail == 1 && again[0].scene == 1)
+    }
+
+    @Test func theReportShowsExactlyTheJudgesGates() {
+        #expect(BenchJudges.gateMetrics == Set(WorldJudgeGates.targets.map(\.0)))
     }
 
     @Test func editedWeightsAndAMissingConfigAreTypedErrorsNamingTheFile() throws {
