@@ -86,7 +86,7 @@ public enum Gates {
             let seeds = part.indices.map { seed &+ UInt64(start + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: nil, seeds: seeds, options: options)
             let real = try realRenders(part, resolution: g.resolution, seed: seed &+ UInt64(start))
-            let wantC = part.map { $0.0.index }, wantB = part.map { Background.allCases.firstIndex(of: $0.1)! }
+            let wantC = part.map { $0.0.index }, wantB = part.map { WorldAttribute.backgroundLabel($0.1) }
             let (pc, pb) = categoryAndScene(judge, x), (rc, rb) = categoryAndScene(judge, real)
             hits[0] += zip(pc, wantC).filter { $0 == $1 }.count
             hits[1] += zip(pb, wantB).filter { $0 == $1 }.count
@@ -111,11 +111,16 @@ public enum Gates {
         return (p.map { $0[WorldAttribute.category.rawValue]! }, p.map { $0[WorldAttribute.background.rawValue]! })
     }
 
-    /// The judge's predicted class per head for every image of x [B, 3, S, S] in [-1, 1].
-    public static func read(_ judge: WorldJudge, _ x: Tensor) -> [[String: Int]] {
+    /// The judge's outputs for images x [B, 3, S, S] in [-1, 1], resized bilinearly to its input side.
+    public static func judged(_ judge: WorldJudge, _ x: Tensor) -> JudgeOutput {
         let side = judge.config.tower.imageSize
         let input = x.shape[2] == side ? x : withNoGrad { Variable(x).resizeBilinear(height: side, width: side) }.value
-        let o = withNoGrad { judge.forward(Variable(input)) }
+        return withNoGrad { judge.forward(Variable(input)) }
+    }
+
+    /// The judge's predicted class per head for every image of x [B, 3, S, S] in [-1, 1].
+    public static func read(_ judge: WorldJudge, _ x: Tensor) -> [[String: Int]] {
+        let o = judged(judge, x)
         let preds = o.logits.mapValues { predictions($0.value) }
         return (0..<x.shape[0]).map { i in preds.mapValues { $0[i] } }
     }
@@ -165,7 +170,7 @@ public enum Gates {
                                                              ambiguous: WorldAttribute.mainColorIsAmbiguous(s))
                     attributeHits[0] += main && all([.category, .bodyPattern]) ? 1 : 0
                     attributeHits[1] += all(WorldAttribute.detail) ? 1 : 0
-                    attributeHits[2] += p[WorldAttribute.background.rawValue] == Background.allCases.firstIndex(of: backgrounds[k]) ? 1 : 0
+                    attributeHits[2] += p[WorldAttribute.background.rawValue] == WorldAttribute.backgroundLabel(backgrounds[k]) ? 1 : 0
                 }
             }
             for (j, judge) in judges.enumerated() {

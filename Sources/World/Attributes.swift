@@ -33,9 +33,12 @@ public enum WorldAttribute: String, CaseIterable, Sendable, Codable {
         case .accentPattern: return PatternKind.allCases.firstIndex(of: a.accent.kind)!
         case .decal: return DecalKind.allCases.firstIndex(of: a.decal)!
         case .decalColor: return ColorName.allCases.firstIndex(of: a.decalColor)!
-        case .background: return Background.allCases.firstIndex(of: background)!
+        case .background: return WorldAttribute.backgroundLabel(background)
         }
     }
+
+    /// The `background` head's label of a scene (a prompt's background has no subject).
+    public static func backgroundLabel(_ background: Background) -> Int { Background.allCases.firstIndex(of: background)! }
 
     /// Whether a render of `subject` can tell its main colour from its secondary one at all: not when the
     /// body pattern paints both colours in equal shares with nothing to orient them (stripes and checker:

@@ -98,7 +98,7 @@ final class BenchWork {
         return s.prompts.map { p in
             let bg = p.worldBackground ?? Background.textured.first { p.text.contains($0.phrase) }
             return AttributeExpectation(subject: p.kind == "scene" ? truth : nil,
-                                        background: bg.map { Background.allCases.firstIndex(of: $0)! }, mainColorAmbiguous: ambiguous)
+                                        background: bg.map(WorldAttribute.backgroundLabel), mainColorAmbiguous: ambiguous)
         }
     }
 

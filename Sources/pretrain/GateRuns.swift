@@ -44,14 +44,9 @@ enum GateRuns {
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
         judge.train(false)
-        let side = judge.config.tower.imageSize
-        func judged(_ x: Tensor) -> JudgeOutput {
-            let input = x.shape[2] == side ? x : withNoGrad { Variable(x).resizeBilinear(height: side, width: side) }.value
-            return withNoGrad { judge.forward(Variable(input)) }
-        }
         let judges: [(String, (Tensor) -> Tensor)] = [
-            ("adapter_dino", { x in withNoGrad { CLIPModel.normalize(judged(x).embedding) }.value }),
-            ("adapter_clip_i", { x in judged(x).clipImage.value }),
+            ("adapter_dino", { x in withNoGrad { CLIPModel.normalize(Gates.judged(judge, x).embedding) }.value }),
+            ("adapter_clip_i", { x in Gates.judged(judge, x).clipImage.value }),
         ]
         let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts, seed: stageSeed &+ 11,
                                                judge: judge)
