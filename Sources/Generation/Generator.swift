@@ -15,6 +15,8 @@ import Text
 /// resampler(imageEncoder(reference)) [Nq, 128]. The null branch of classifier-free guidance drops
 /// text AND image together: text states of the empty prompt and
 /// null image tokens = resampler(imageEncoder(zero image)) (METHODS.md 6).
+/// With an autoencoder (`vae`, latent diffusion as Stable Diffusion) the U-Net denoises scaled latents
+/// [B, latentChannels, S/f, S/f] and sampling ends with the decoder; references stay images.
 /// Everything runs without gradients; `Generator` is not thread-safe (it holds modules).
 public final class Generator {
     public let textEncoder: TextEncoder
@@ -22,13 +24,15 @@ public final class Generator {
     public let imageEncoderLayer: Int
     public let resampler: Resampler?
     public let unet: UNet2DConditionModel
+    /// The latent-diffusion autoencoder; nil = pixel-space diffusion.
+    public let vae: AutoencoderKL?
     public let schedule: NoiseSchedule
     public let tokenizer: WordTokenizer
     /// Image side in pixels (the image encoder's input size when there is one).
     public let resolution: Int
 
     public init(textEncoder: TextEncoder, imageEncoder: ViT?, imageEncoderLayer: Int? = nil, resampler: Resampler?,
-                unet: UNet2DConditionModel, schedule: NoiseSchedule = NoiseSchedule(),
+                unet: UNet2DConditionModel, vae: AutoencoderKL? = nil, schedule: NoiseSchedule = NoiseSchedule(),
                 tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32) {
         precondition((imageEncoder == nil) == (resampler == nil),
                      "Generator: give both an image encoder and a resampler, or neither")
@@ -40,7 +44,15 @@ public final class Generator {
         self.imageEncoder = imageEncoder
         self.imageEncoderLayer = imageEncoderLayer ?? max(1, (imageEncoder?.config.depth ?? 2) - 1)
         self.resampler = resampler
+        if let vae {
+            precondition(resolution % vae.config.downsampleFactor == 0 && unet.config.inChannels == vae.config.latentChannels
+                         && unet.config.outChannels == vae.config.latentChannels,
+                         "Generator: U-Net channels \(unet.config.inChannels)/\(unet.config.outChannels) do not match the autoencoder's "
+                         + "\(vae.config.latentChannels) latent channels, or \(resolution) is not a multiple of \(vae.config.downsampleFactor)")
+            vae.train(false)
+        }
         self.unet = unet
+        self.vae = vae
         self.schedule = schedule
         self.tokenizer = tokenizer
         self.resolution = resolution
@@ -78,7 +90,21 @@ public final class Generator {
         return Tensor(shape: [batch] + one.shape.dropFirst(), scalars: Array((0..<batch).map { _ in one.scalars }.joined()))
     }
 
-    /// Noise prediction [B, 3, S, S] for x [B, 3, S, S] at one timestep t.
+    /// Shape of one row of what the U-Net denoises: [3, S, S] in pixel space, [latentChannels, S/f, S/f]
+    /// in latent space.
+    public var sampleShape: [Int] {
+        guard let vae else { return [3, resolution, resolution] }
+        let side = resolution / vae.config.downsampleFactor
+        return [vae.config.latentChannels, side, side]
+    }
+
+    /// What the U-Net denoises for images [B, 3, S, S] in [-1, 1]: the images, or their scaled latents.
+    public func diffusionSpace(_ images: Tensor) -> Tensor { vae.map { $0.latents(of: images) } ?? images }
+
+    /// Images [B, 3, S, S] from what the U-Net denoises (the decoder's output in latent space).
+    public func imageSpace(_ x: Tensor) -> Tensor { vae.map { $0.decode(latents: x) } ?? x }
+
+    /// Noise prediction (shape of x) for x [B] + `sampleShape` at one timestep t.
     public func predictNoise(_ x: Tensor, timestep t: Int, text: Tensor, imageTokens: Tensor?, ipScale: Float) -> Tensor {
         withNoGrad {
             unet.forward(Variable(x), timesteps: Array(repeating: t, count: x.shape[0]), text: Variable(text),
@@ -102,7 +128,7 @@ public final class Generator {
     }
 
     /// Conditional and unconditional predictions from ONE batched U-Net pass over [x; x]:
-    /// (eps(x, c), eps(x, null)), each [B, 3, S, S].
+    /// (eps(x, c), eps(x, null)), each of x's shape.
     public func guidedPair(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
         let b = x.shape[0]
         let xx = stack([x, x])
@@ -115,11 +141,10 @@ public final class Generator {
                 Tensor(shape: shape, scalars: Array(eps.scalars[(b * per)...])))
     }
 
-    /// Initial noise [B, 3, S, S]: row i drawn from `RNGKey(seed: seeds[i])` alone, so an image does
-    /// not depend on what else is in its batch.
+    /// Initial noise [B] + `sampleShape`: row i drawn from `RNGKey(seed: seeds[i])` alone, so an image
+    /// does not depend on what else is in its batch.
     public func initialNoise(seeds: [UInt64]) -> Tensor {
-        let s = resolution
-        return stack(seeds.map { Init.normal([1, 3, s, s], key: RNGKey(seed: $0).fold(in: "x_T")) })
+        stack(seeds.map { Init.normal([1] + sampleShape, key: RNGKey(seed: $0).fold(in: "x_T")) })
     }
 }
 

@@ -14,7 +14,8 @@ import TensorCore
 /// keys (`text_model.*` = the generator's text encoder, `vision_model.*` = its image encoder,
 /// projections, `logit_scale`); `unet.safetensors` the U-Net (diffusers keys; its `to_k_ip`/`to_v_ip`
 /// are untrained in the base model); `adapter.safetensors` the resampler as `image_proj.*` plus every
-/// `...attn2.to_k_ip.weight` / `...attn2.to_v_ip.weight` (IP-Adapter naming).
+/// `...attn2.to_k_ip.weight` / `...attn2.to_v_ip.weight` (IP-Adapter naming); a latent U-Net's record
+/// names its autoencoder (`vae`), loaded from `vae.safetensors` + `vae.json` beside it.
 extension Generator {
     /// The CLIP pair of a record + weights file (weights checked against the record's SHA-256).
     public static func loadCLIP(weights: URL, record: PretrainRecord) throws(GenerationError) -> CLIPModel {
@@ -36,6 +37,30 @@ extension Generator {
             try m.loadStrict(file, path: weights.path)
             return m
         } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// The autoencoder of a `pretrain-vae` record + weights file.
+    public static func loadVAE(weights: URL, record: PretrainRecord) throws(GenerationError) -> AutoencoderKL {
+        guard let cfg = record.vae else { throw .badCheckpoint(path: weights.path, reason: "record has no `vae` config") }
+        let file = try readChecked(weights, record: record)
+        do {
+            let m = try AutoencoderKL(config: cfg, key: RNGKey(seed: 0))
+            try m.loadStrict(file, path: weights.path)
+            return m
+        } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+    }
+
+    /// The autoencoder a latent U-Net was trained with (`vae` in its record): `vae.safetensors` + `vae.json`
+    /// in `directory`, whose config (scaling factor included) must equal the U-Net record's; nil for a
+    /// pixel-space U-Net.
+    public static func latentAutoencoder(for unetRecord: PretrainRecord, directory: URL) throws(GenerationError) -> AutoencoderKL? {
+        guard let want = unetRecord.vae else { return nil }
+        let url = directory.appendingPathComponent("vae.json")
+        let rec = try PretrainRecord.read(url)
+        guard rec.vae == want else {
+            throw .badCheckpoint(path: url.path, reason: "its autoencoder differs from the one the U-Net was trained with (config or scaling factor)")
+        }
+        return try loadVAE(weights: directory.appendingPathComponent("vae.safetensors"), record: rec)
     }
 
     /// The DDPM schedule of a U-Net record (`noise`; the MODELS.md default when the record predates it),
@@ -91,14 +116,15 @@ extension Generator {
         let clip = try loadCLIP(weights: cw, record: cr)
         let unet = try loadUNet(weights: uw, record: ur)
         let schedule = try noiseSchedule(record: ur, path: uw)
+        let vae = try latentAutoencoder(for: ur, directory: directory)
         guard adapter else {
-            return Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet,
+            return Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, vae: vae,
                              schedule: schedule, resolution: ur.resolution)
         }
         let (aw, ar) = try pair("adapter")
         let r = try loadAdapter(weights: aw, record: ar, into: unet)
         return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                         resampler: r, unet: unet, schedule: schedule, resolution: ur.resolution)
+                         resampler: r, unet: unet, vae: vae, schedule: schedule, resolution: ur.resolution)
     }
 
     static func readChecked(_ url: URL, record: PretrainRecord) throws(GenerationError) -> SafeTensorsFile {

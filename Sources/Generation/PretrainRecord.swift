@@ -23,6 +23,8 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     public var resampler: ResamplerConfig?
     /// The bench's judge (`pretrain-judge`): tower, heads, embeddings, text tower.
     public var judge: JudgeConfig?
+    /// The latent-diffusion autoencoder (`pretrain-vae`), with its measured latent scaling factor.
+    public var vae: AutoencoderConfig?
     /// Block of the CLIP image tower whose tokens feed the resampler (adapter records).
     public var imageEncoderLayer: Int?
     public var noise: NoiseConfig?

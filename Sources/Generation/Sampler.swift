@@ -63,7 +63,8 @@ public enum GenerationError: Error, CustomStringConvertible, Equatable {
 ///    eps_hat = eps_ref(null) + w (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c));
 /// 3. x <- DDIM step(eps_hat)                                              (eta > 0 draws z per step and seed);
 /// 4. with adaptive normalisation, the reference chain steps from the same noise and each (sample,
-///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2).
+///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2);
+/// 5. in latent space, the decoder turns the final latents into images.
 public enum Sampler {
     /// Images [B, 3, S, S] in [-1, 1]. `references` [B, 3, S, S] (nil: text only); `seeds` one per row.
     public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
@@ -75,7 +76,9 @@ public enum Sampler {
         if let r = references, r.shape != [prompts.count, 3, g.resolution, g.resolution] {
             throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count), 3, \(g.resolution), \(g.resolution)]")
         }
-        let scheduler = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false,
+        // Latents are not bounded, so only pixel-space samples clip x0 to [-1, 1] (diffusers: SD's
+        // scheduler config has clip_sample = false).
+        let scheduler = DDIMScheduler(schedule: g.schedule, clipSample: g.vae == nil, setAlphaToOne: false,
                                       spacing: options.spacing, stepsOffset: 0)
         let c = g.conditioning(prompts: prompts, references: references)
         let cRef = reference.map { $0.conditioning(prompts: prompts, references: references) }
@@ -102,7 +105,7 @@ public enum Sampler {
                 x = Guidance.adaptiveNormalize(x, toMatch: xRef)
             }
         }
-        return x
+        return g.imageSpace(x)
     }
 
     /// The eta > 0 noise of step `step`: row i from `RNGKey(seed: seeds[i])` folded with the step.

@@ -45,18 +45,20 @@ public final class TimestepEmbedding: Module {
 ///   y = shortcut(x) + h                  shortcut = conv_shortcut (1x1) when in != out, else identity
 /// Keys: `norm1` GroupNorm(groups(in), in), `conv1` [out, in, 3, 3], `time_emb_proj` [out, temb],
 /// `norm2` GroupNorm(groups(out), out), `conv2` [out, out, 3, 3], optional `conv_shortcut` [out, in, 1, 1].
+/// With `timeEmbedDim` nil (diffusers `temb_channels=None`, the autoencoder's blocks) there is no
+/// `time_emb_proj` and no time term.
 public final class ResnetBlock2D: Module {
     public let norm1: GroupNorm
     public let conv1: Conv2d
-    public let timeEmbProj: Linear
+    public let timeEmbProj: Linear?
     public let norm2: GroupNorm
     public let conv2: Conv2d
     public let convShortcut: Conv2d?
 
-    public init(inChannels: Int, outChannels: Int, timeEmbedDim: Int, eps: Float, key: RNGKey) {
+    public init(inChannels: Int, outChannels: Int, timeEmbedDim: Int?, eps: Float, key: RNGKey) {
         norm1 = GroupNorm(groups: UNetConfig.groups(for: inChannels), channels: inChannels, eps: eps)
         conv1 = Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, key: key.fold(in: "conv1"))
-        timeEmbProj = Linear(timeEmbedDim, outChannels, key: key.fold(in: "time_emb_proj"))
+        timeEmbProj = timeEmbedDim.map { Linear($0, outChannels, key: key.fold(in: "time_emb_proj")) }
         norm2 = GroupNorm(groups: UNetConfig.groups(for: outChannels), channels: outChannels, eps: eps)
         conv2 = Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, key: key.fold(in: "conv2"))
         convShortcut = inChannels == outChannels
@@ -64,17 +66,21 @@ public final class ResnetBlock2D: Module {
     }
 
     public var children: [(String, any Module)] {
-        var c: [(String, any Module)] = [("norm1", norm1), ("conv1", conv1), ("time_emb_proj", timeEmbProj),
-                                         ("norm2", norm2), ("conv2", conv2)]
+        var c: [(String, any Module)] = [("norm1", norm1), ("conv1", conv1)]
+        if let timeEmbProj { c.append(("time_emb_proj", timeEmbProj)) }
+        c += [("norm2", norm2), ("conv2", conv2)]
         if let convShortcut { c.append(("conv_shortcut", convShortcut)) }
         return c
     }
 
-    /// x [B, in, H, W], temb [B, timeEmbedDim] (already the time embedding's output; SiLU applied here).
-    public func callAsFunction(_ x: Variable, temb: Variable) -> Variable {
+    /// x [B, in, H, W], temb [B, timeEmbedDim] (already the time embedding's output; SiLU applied here),
+    /// nil for a block without a time embedding.
+    public func callAsFunction(_ x: Variable, temb: Variable?) -> Variable {
         var h = conv1(norm1.normAndSiLU(x))
-        let t = timeEmbProj(temb.silu())
-        h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
+        if let timeEmbProj, let temb {
+            let t = timeEmbProj(temb.silu())
+            h = h + t.reshaped([t.shape[0], t.shape[1], 1, 1])
+        }
         h = conv2(norm2.normAndSiLU(h))
         return (convShortcut.map { $0(x) } ?? x) + h
     }

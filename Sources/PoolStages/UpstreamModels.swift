@@ -44,8 +44,18 @@ public struct UpstreamModels {
         let unet = try Generator.loadUNet(weights: uw, record: ur)
         let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
         return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                         resampler: resampler, unet: unet, schedule: try Generator.noiseSchedule(record: ur, path: uw),
-                         resolution: ur.resolution)
+                         resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
+                         schedule: try Generator.noiseSchedule(record: ur, path: uw), resolution: ur.resolution)
+    }
+
+    /// The autoencoder of a latent U-Net (pretrain-vae's, which must be the one its record names); nil in pixel space.
+    public func autoencoder(for unetRecord: PretrainRecord) throws -> AutoencoderKL? {
+        guard let want = unetRecord.vae else { return nil }
+        let (vw, vr) = try record("vae", of: "pretrain-vae")
+        guard vr.vae == want else {
+            throw GenerationError.badCheckpoint(path: vw.path, reason: "pretrain-vae's autoencoder differs from the one pretrain-unet was trained with")
+        }
+        return try Generator.loadVAE(weights: vw, record: vr)
     }
 
     /// The CLIP pair of pretrain-clip.

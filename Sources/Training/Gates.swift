@@ -164,13 +164,10 @@ public enum Gates {
             let other = (i + 1) % subjects.count
             if let judge {
                 for (k, p) in read(judge, x).enumerated() {
-                    func all(_ attrs: [WorldAttribute]) -> Bool { attrs.allSatisfy { p[$0.rawValue] == $0.label(s, background: .clean) } }
-                    let main = WorldAttribute.keepsMainColor(p, main: WorldAttribute.mainColor.label(s, background: .clean),
-                                                             secondary: WorldAttribute.secondaryColor.label(s, background: .clean),
-                                                             ambiguous: WorldAttribute.mainColorIsAmbiguous(s))
-                    attributeHits[0] += main && all([.category, .bodyPattern]) ? 1 : 0
-                    attributeHits[1] += all(WorldAttribute.detail) ? 1 : 0
-                    attributeHits[2] += p[WorldAttribute.background.rawValue] == WorldAttribute.backgroundLabel(backgrounds[k]) ? 1 : 0
+                    let f = WorldAttribute.fidelity(p, subject: s, background: backgrounds[k])
+                    attributeHits[0] += f.identity ? 1 : 0
+                    attributeHits[1] += f.detail ? 1 : 0
+                    attributeHits[2] += f.scene ? 1 : 0
                 }
             }
             for (j, judge) in judges.enumerated() {

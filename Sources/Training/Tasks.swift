@@ -103,6 +103,22 @@ struct DenoisingDraw {
         noise = Init.normal(x0.shape, key: k.fold(in: "eps"))
         noisy = schedule.addNoise(x0, noise: noise, timesteps: timesteps)
     }
+
+    /// The denoising loss of a prediction eps_hat of `noise`: mean over rows of
+    /// w_t * mean((eps_hat - eps)^2), with min-SNR-gamma weighting (Hang et al. 2023, epsilon
+    /// prediction) w_t = min(SNR_t, gamma) / SNR_t, SNR_t = abar_t / (1 - abar_t), which stops the
+    /// easy low-noise steps from dominating the gradient; gamma = 0 is plain MSE (w = 1).
+    func loss(_ prediction: Variable, schedule: NoiseSchedule, snrGamma: Float) -> Variable {
+        guard snrGamma > 0 else { return mseLoss(prediction, Variable(noise)) }
+        let b = timesteps.count
+        let w = timesteps.map { t -> Float in
+            let abar = schedule.alphaBar(t), snr = abar / max(1 - abar, 1e-12)
+            return Float(min(snr, Double(snrGamma)) / snr)
+        }
+        let d = prediction - Variable(noise)
+        let perRow = d.squared().reshaped([b, d.value.count / b]).mean(axes: [1])
+        return (perRow * Variable(Tensor(shape: [b], scalars: w))).mean()
+    }
 }
 
 /// Per-row condition dropout draws from (seed, step): u_i ~ U(0, 1).
@@ -123,12 +139,19 @@ public final class UNetDenoisingTask: PretrainTask {
     public let seed: UInt64
     public let batchSize: Int
     public let textDropout: Float
+    /// Latent diffusion: the frozen autoencoder whose scaled latents the U-Net denoises (nil = pixels).
+    public let vae: AutoencoderKL?
+    /// min-SNR-gamma loss weighting (0 = off; see `DenoisingDraw.loss`).
+    public let snrGamma: Float
 
     public init(unet: UNet2DConditionModel, textEncoder: TextEncoder, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
-                textDropout: Float = 0.1) {
+                textDropout: Float = 0.1, vae: AutoencoderKL? = nil, snrGamma: Float = 0) {
         self.unet = unet; self.textEncoder = textEncoder; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize; self.textDropout = textDropout
+        self.vae = vae; self.snrGamma = snrGamma
+        vae?.setRequiresGrad(false)
+        vae?.train(false)
         textEncoder.setRequiresGrad(false)
         textEncoder.train(false)
         // The image branch never runs here, so its projections stay as initialised (and untrained).
@@ -144,9 +167,10 @@ public final class UNetDenoisingTask: PretrainTask {
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
         let prompts = zip(b.prompts, u).map { $1 < textDropout ? WorldText.nullPrompt : $0 }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
-        let d = DenoisingDraw(x0: b.images, schedule: schedule, seed: seed, step: step)
+        let x0 = vae.map { $0.latents(of: b.images) } ?? b.images
+        let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: nil, ipScale: 0)
-        return mseLoss(eps, Variable(d.noise))
+        return d.loss(eps, schedule: schedule, snrGamma: snrGamma)
     }
 }
 
@@ -166,12 +190,19 @@ public final class AdapterTask: PretrainTask {
     public let seed: UInt64
     public let batchSize: Int
     public let dropText: Float, dropImage: Float, dropBoth: Float
+    /// Latent diffusion: the frozen autoencoder (nil = pixels); references stay images.
+    public let vae: AutoencoderKL?
+    /// min-SNR-gamma loss weighting (0 = off).
+    public let snrGamma: Float
     let params: [(String, Parameter)]
 
     public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: ViT,
                 imageEncoderLayer: Int, tokenizer: WordTokenizer = WorldText.tokenizer(), schedule: NoiseSchedule = NoiseSchedule(),
                 data: WorldDataConfig, seed: UInt64, batchSize: Int,
-                dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05) {
+                dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0) {
+        self.vae = vae; self.snrGamma = snrGamma
+        vae?.setRequiresGrad(false)
+        vae?.train(false)
         self.unet = unet; self.resampler = resampler; self.textEncoder = textEncoder; self.imageEncoder = imageEncoder
         self.imageEncoderLayer = imageEncoderLayer; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize
@@ -201,9 +232,10 @@ public final class AdapterTask: PretrainTask {
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
         let feats = withNoGrad { imageEncoder.forward(Variable(refs), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
         let tokens = resampler.forward(Variable(feats))
-        let d = DenoisingDraw(x0: b.images, schedule: schedule, seed: seed, step: step)
+        let x0 = vae.map { $0.latents(of: b.images) } ?? b.images
+        let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
-        return mseLoss(eps, Variable(d.noise))
+        return d.loss(eps, schedule: schedule, snrGamma: snrGamma)
     }
 
     /// Which conditions a row drops for its draw u ~ U(0, 1): [0, text) text only,

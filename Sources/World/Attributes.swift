@@ -63,6 +63,19 @@ public enum WorldAttribute: String, CaseIterable, Sendable, Codable {
         return ambiguous && pm == secondary && predicted[WorldAttribute.secondaryColor.rawValue] == main
     }
 
+    /// Whether a judge's reading `predicted` (class indices by raw value) of a render of `subject` in
+    /// `background` keeps its identity (category, main colour as far as the world determines it, body
+    /// pattern), its detail (decal glyph and colour) and the scene (the background).
+    public static func fidelity(_ predicted: [String: Int], subject s: Subject, background: Background)
+        -> (identity: Bool, detail: Bool, scene: Bool) {
+        func all(_ attrs: [WorldAttribute]) -> Bool { attrs.allSatisfy { predicted[$0.rawValue] == $0.label(s, background: background) } }
+        let main = keepsMainColor(predicted, main: WorldAttribute.mainColor.label(s, background: background),
+                                  secondary: WorldAttribute.secondaryColor.label(s, background: background),
+                                  ambiguous: mainColorIsAmbiguous(s))
+        return (main && all([.category, .bodyPattern]), all(detail),
+                predicted[WorldAttribute.background.rawValue] == backgroundLabel(background))
+    }
+
     /// The attributes that make a subject's global identity (issue 14 `identity`).
     public static let identity: [WorldAttribute] = [.category, .mainColor, .bodyPattern]
     /// The local details PatchDPO targets (issue 14 `detail`): the decal's glyph and colour.

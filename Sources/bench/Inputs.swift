@@ -33,14 +33,14 @@ final class BenchInputs {
         runner = r
         up = UpstreamModels(runner: r)
         base = try up.generator()
-        textOnly = Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: base.unet,
+        textOnly = Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: base.unet, vae: base.vae,
                              schedule: base.schedule, resolution: base.resolution)
         let (uw, ur) = try up.record("unet", of: "pretrain-unet")
         let (aw, ar) = try up.record("adapter", of: "pretrain-adapter")
         let unet2 = try Generator.loadUNet(weights: uw, record: ur)
         let res2 = try Generator.loadAdapter(weights: aw, record: ar, into: unet2)
         trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, imageEncoderLayer: base.imageEncoderLayer,
-                            resampler: res2, unet: unet2, schedule: base.schedule, resolution: base.resolution)
+                            resampler: res2, unet: unet2, vae: base.vae, schedule: base.schedule, resolution: base.resolution)
         models = try BenchInputs.models(r)
         judges = try BenchInputs.judges(r, up)
     }

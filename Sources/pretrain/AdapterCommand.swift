@@ -35,6 +35,7 @@ struct AdapterCommand: ParsableCommand {
             .integer("gate_steps", default: 25, doc: "DDIM steps of the gate's samples", in: 0...1000),
             ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
             .integer("gate_subjects", default: 8, doc: "test subjects in the gate", in: 1...1000),
+            .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023); 0 = plain MSE", in: 0...1000),
         ]),
         codeVersion: codeVersionPrefix + "-adapter",
         upstream: ["pretrain-unet", "pretrain-clip"])
@@ -46,11 +47,18 @@ struct AdapterCommand: ParsableCommand {
         try runPretrainStage(Self.definition, options: common, output: out, prepare: { r in
             let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
             let unetFiles = try requiredUpstream(r, stage: "pretrain-unet", name: "unet.safetensors")
-            return (try r.allUpstreamOutputs(), (clipFiles, unetFiles))
+            guard unetFiles.record.vae != nil else { return (try r.allUpstreamOutputs(), (clipFiles, unetFiles, UpstreamFiles?.none)) }
+            let vaeFiles = try requiredUpstream(r, stage: "pretrain-vae", name: "vae.safetensors")
+            guard vaeFiles.record.vae == unetFiles.record.vae else {
+                throw StageError.inputUnverified(stage: r.stage, upstream: "pretrain-vae",
+                                                 problem: "its autoencoder is not the one pretrain-unet was trained with; hint: rerun pretrain-unet")
+            }
+            return (try r.allUpstreamOutputs() + r.upstreamOutputs("pretrain-vae"), (clipFiles, unetFiles, vaeFiles))
         }) { r, ctx, prepared in
-            let (clipFiles, unetFiles) = prepared
+            let (clipFiles, unetFiles, vaeFiles) = prepared
             let c = r.config
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let vae = try vaeFiles.map { try Generator.loadVAE(weights: $0.weights, record: $0.record) }
             let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
             let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
@@ -64,13 +72,14 @@ struct AdapterCommand: ParsableCommand {
             let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: clip.visionModel,
                                    imageEncoderLayer: layer, schedule: schedule, data: dataConfig(r), seed: settings.seed,
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
-                                   dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")))
+                                   dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
+                                   vae: vae, snrGamma: Float(c.double("snr_gamma")))
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "adapter") { judge in
                 let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
-                                  resampler: resampler, unet: unet, schedule: schedule, resolution: c.int("resolution"))
+                                  resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: c.int("resolution"))
                 return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
@@ -81,6 +90,7 @@ struct AdapterCommand: ParsableCommand {
             rec.imageEncoderLayer = layer
             rec.unet = unet.config
             rec.noise = unetFiles.record.noise
+            rec.vae = vae?.config
             var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
             return outs

@@ -22,9 +22,10 @@ enum GateRuns {
 
     /// Base U-Net gate (see `Gates.categoryAccuracy`): metrics and the sample sheet
     /// (rows = backgrounds, columns = categories).
-    static func unet(clip: CLIPModel, unet: UNet2DConditionModel, schedule: NoiseSchedule, judge: WorldJudge, resolution: Int,
-                     steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
-        let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, schedule: schedule, resolution: resolution)
+    static func unet(clip: CLIPModel, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
+                     resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
+        let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
+                          resolution: resolution)
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
         let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)
         let m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy,

@@ -48,7 +48,8 @@ struct GatesCommand: ParsableCommand {
                 let clip = try Generator.loadCLIP(weights: cw, record: cr)
                 let schedule = try Generator.noiseSchedule(record: ur, path: uw)
                 let unet = try Generator.loadUNet(weights: uw, record: ur)
-                let u = try GateRuns.unet(clip: clip, unet: unet, schedule: schedule, judge: judge, resolution: ur.resolution,
+                let vae = try Generator.latentAutoencoder(for: ur, directory: dir)
+                let u = try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                 try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
@@ -57,7 +58,7 @@ struct GatesCommand: ParsableCommand {
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
                 let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
                 let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                                  resampler: resampler, unet: unet, schedule: schedule, resolution: ar.resolution)
+                                  resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)

@@ -178,6 +178,9 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
     return [w, j]
 }
 
+/// A pretrain stage's weights file and its record.
+typealias UpstreamFiles = (weights: URL, record: PretrainRecord)
+
 /// Finds the newest finished output `name` of `stage` in this run (nil when that stage has not run).
 func optionalUpstream(_ r: StageRunner, stage: String, name: String) -> (weights: URL, record: PretrainRecord)? {
     guard let arts = try? r.upstreamOutputs(stage),

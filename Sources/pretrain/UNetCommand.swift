@@ -29,6 +29,9 @@ struct UNetCommand: ParsableCommand {
             ConfigKey("text_dropout", .float, default: .float(0.1), doc: "probability of the empty prompt (CFG)"),
             .integer("gate_steps", default: 25, doc: "DDIM steps of the gate's samples", in: 0...1000),
             ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
+            ConfigKey("latent", .bool, default: .bool(false),
+                      doc: "latent diffusion: denoise pretrain-vae's scaled latents instead of pixels (the record names the autoencoder)"),
+            .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
         ]),
         codeVersion: codeVersionPrefix + "-unet",
         upstream: ["pretrain-clip"])
@@ -39,31 +42,38 @@ struct UNetCommand: ParsableCommand {
         let out = PretrainOutput(weightsName: "unet.safetensors", kind: "checkpoint/unet")
         try runPretrainStage(Self.definition, options: common, output: out, prepare: { r in
             let clipFiles = try requiredUpstream(r, stage: "pretrain-clip", name: "clip.safetensors")
-            return (try r.allUpstreamOutputs(), clipFiles)
+            guard r.config.bool("latent") else { return (try r.allUpstreamOutputs(), (clipFiles, UpstreamFiles?.none)) }
+            let vaeFiles = try requiredUpstream(r, stage: "pretrain-vae", name: "vae.safetensors")
+            return (try r.allUpstreamOutputs() + r.upstreamOutputs("pretrain-vae"), (clipFiles, vaeFiles))
         }) { r, ctx, prepared in
-            let clipFiles = prepared
+            let (clipFiles, vaeFiles) = prepared
             let c = r.config
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let vae = try vaeFiles.map { try Generator.loadVAE(weights: $0.weights, record: $0.record) }
             let channels = c.ints("channels")
-            let cfg = UNetConfig(blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
+            let io = vae?.config.latentChannels ?? 3
+            let cfg = UNetConfig(inChannels: io, outChannels: io, blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
                                  crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
             let settings = trainSettings(r)
             let noise = NoiseConfig()
             let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
-                                         seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")))
+                                         seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
+                                         vae: vae, snrGamma: Float(c.double("snr_gamma")))
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "category") { judge in
-                try GateRuns.unet(clip: clip, unet: unet, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
+                try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
-                                     training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))"]) { a, _ in a },
+                                     training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))",
+                                                                          "snr_gamma": "\(c.double("snr_gamma"))"]) { a, _ in a },
                                      metrics: gate.metrics)
             rec.unet = cfg
+            rec.vae = vae?.config
             rec.noise = noise
             rec.tokenizerWords = WorldText.tokenizer().words
             var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)

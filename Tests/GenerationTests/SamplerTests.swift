@@ -1,5 +1,7 @@
 import Diffusion
 import Foundation
+import Models
+import Random
 import Testing
 import TensorCore
 @testable import Generation
@@ -119,4 +121,34 @@ func meanStd(_ v: ArraySlice<Float>) -> (Float, Float) {
     let n = Double(v.count), m = v.reduce(0.0) { $0 + Double($1) } / n
     let s = (v.reduce(0.0) { $0 + (Double($1) - m) * (Double($1) - m) } / n).squareRoot()
     return (Float(m), Float(s))
+}
+
+@Suite struct LatentSamplerTests {
+    @Test func aLatentGeneratorDenoisesLatentsAndReturnsDecodedImages() throws {
+        let base = try Tiny.generator(adapter: false)
+        let vae = try AutoencoderKL(config: AutoencoderConfig(latentChannels: 4, blockOutChannels: [8, 16], scalingFactor: 0.7),
+                                    key: RNGKey(seed: 3))
+        var cfg = Tiny.unet
+        cfg.inChannels = 4; cfg.outChannels = 4
+        let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: 4))
+        let g = Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: Tiny.schedule,
+                          resolution: 16)
+        #expect(g.sampleShape == [4, 8, 8])
+        #expect(g.initialNoise(seeds: [1, 2]).shape == [2, 4, 8, 8])
+        let opts = SamplingOptions(steps: 3, guidanceScale: 2)
+        let x = try Sampler.sample(g, prompts: ["a mug in the forest"], references: nil, seeds: [5], options: opts)
+        #expect(x.shape == [1, 3, 16, 16])
+        // The same loop by hand in latent space (no x0 clipping), then the decoder.
+        let sched = DDIMScheduler(schedule: g.schedule, clipSample: false, setAlphaToOne: false, spacing: .trailing)
+        let c = g.conditioning(prompts: ["a mug in the forest"], references: nil)
+        var z = g.initialNoise(seeds: [5])
+        for t in sched.timesteps(steps: 3) {
+            let p = g.guidedPair(z, timestep: t, c, ipScale: 1)
+            var e = p.uncond
+            for i in e.scalars.indices { e.scalars[i] = p.uncond.scalars[i] + 2 * (p.cond.scalars[i] - p.uncond.scalars[i]) }
+            z = sched.step(epsilon: e, timestep: t, sample: z, steps: 3)
+        }
+        #expect(Tiny.maxAbsDiff(x, vae.decode(latents: z)) < 1e-4)
+        #expect(Tiny.maxAbsDiff(g.diffusionSpace(x), vae.latents(of: x)) == 0)
+    }
 }
