@@ -5,18 +5,45 @@ import TensorCore
 import Text
 import World
 
-/// One gate of the judge: a metric, its target and whether the measured value meets it.
+/// One gate: a metric, its target and whether the measured value meets it. A share of `n` trials
+/// (an accuracy) carries its 95% Wilson interval, and the gate is MET only when the interval's lower
+/// end reaches the target; a point estimate above the target with an interval reaching below it is
+/// "MET (point estimate only)", and `met` is false.
 public struct GateCheck: Sendable, Equatable {
     public var metric: String
     public var target: Double
     public var value: Double?
-    public var met: Bool { value.map { $0 >= target } ?? false }
-    public init(metric: String, target: Double, value: Double?) { self.metric = metric; self.target = target; self.value = value }
+    /// Trials behind a share (nil: not a share, no interval).
+    public var trials: Int?
+    public init(metric: String, target: Double, value: Double?, trials: Int? = nil) {
+        self.metric = metric; self.target = target; self.value = value; self.trials = trials
+    }
 
-    /// "name  value  >= target  MET" (or NOT MET / NOT MEASURED).
+    /// The 95% Wilson score interval of the share (nil without trials).
+    public var interval: (lower: Double, upper: Double)? {
+        guard let p = value, let n = trials, n > 0 else { return nil }
+        return GateCheck.wilson(p, n: n)
+    }
+
+    public var met: Bool {
+        guard let v = value else { return false }
+        return (interval?.lower ?? v) >= target
+    }
+
+    /// "name  value [lo, hi]  >= target  MET" (or MET (point estimate only) / NOT MET / NOT MEASURED).
     public var line: String {
-        let v = value.map { String(format: "%.4f", $0) } ?? "-"
-        return "\(metric)  \(v)  >= \(target)  " + (value == nil ? "NOT MEASURED" : met ? "MET" : "NOT MET")
+        guard let v = value else { return "\(metric)  -  >= \(target)  NOT MEASURED" }
+        let ci = interval.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? ""
+        let verdict = met ? "MET" : v >= target ? "MET (point estimate only)" : "NOT MET"
+        return "\(metric)  " + String(format: "%.4f", v) + ci + "  >= \(target)  " + verdict
+    }
+
+    /// 95% Wilson score interval of a share p of n trials (z = 1.96).
+    public static func wilson(_ p: Double, n: Int) -> (lower: Double, upper: Double) {
+        let z = 1.959964, nn = Double(n)
+        let centre = (p + z * z / (2 * nn)) / (1 + z * z / nn)
+        let half = z / (1 + z * z / nn) * (p * (1 - p) / nn + z * z / (4 * nn * nn)).squareRoot()
+        return (max(0, centre - half), min(1, centre + half))
     }
 }
 
@@ -41,9 +68,14 @@ public enum WorldJudgeGates {
         ("dino_auroc", 0.95), ("dino_top1", 0.80), ("clip_i_same", 0.6), ("clip_i_gap", 0.3), ("clip_t_top1", 0.80),
     ]
 
-    /// Every gate against its target (`metrics` as returned by `measure`).
+    /// Every gate against its target (`metrics` as returned by `measure`); the shares over scene renders
+    /// (head accuracies, `dino_top1`, `clip_t_top1`) with their intervals over `renders` trials.
     public static func checks(_ metrics: [String: Double]) -> [GateCheck] {
-        targets.map { GateCheck(metric: $0.0, target: $0.1, value: metrics[$0.0]) }
+        let n = metrics["renders"].map { Int($0) }
+        return targets.map { name, target in
+            let share = name.hasPrefix("accuracy_") || name == "dino_top1" || name == "clip_t_top1"
+            return GateCheck(metric: name, target: target, value: metrics[name], trials: share ? n : nil)
+        }
     }
 
     /// The gate subjects: the first `perCategory` test subjects of every category.
@@ -165,6 +197,7 @@ public enum WorldJudgeGates {
             if grid[best].0 == r.subject!.category && grid[best].1 == r.scene.background { hits += 1 }
         }
         m["clip_t_top1"] = Double(hits) / Double(reqs.count)
+        m["renders"] = Double(reqs.count)
         return m
     }
 

@@ -16,6 +16,11 @@ import World
 /// them on shipped files). The judge is pretrain-judge's (issue 14); seeds are derived from the stage's
 /// seed, so both give the same numbers.
 enum GateRuns {
+    /// The gate lines of `targets` on `metrics`, each a share of `metrics[trials]` samples (with its interval).
+    static func checks(_ targets: [(String, Double)], _ metrics: [String: Double], trials: String) -> [GateCheck] {
+        targets.map { GateCheck(metric: $0.0, target: $0.1, value: metrics[$0.0], trials: metrics[trials].map { Int($0) }) }
+    }
+
     /// Issue 15's targets of the generator gates (metric, target).
     static let unetTargets: [(String, Double)] = [("category_accuracy", 0.8), ("scene_accuracy", 0.9)]
     static let adapterTargets: [(String, Double)] = [("adapter_identity", 0.7), ("adapter_scene", 0.8)]
@@ -29,7 +34,8 @@ enum GateRuns {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
         let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)
         let m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy,
-                                   "scene_accuracy": gate.sceneAccuracy, "scene_accuracy_real_renders": gate.realSceneAccuracy]
+                                   "scene_accuracy": gate.sceneAccuracy, "scene_accuracy_real_renders": gate.realSceneAccuracy,
+                                   "samples": Double(gate.samples.count)]
         let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
         let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
                                title: "base U-Net: rows = backgrounds, columns = categories")
@@ -57,6 +63,7 @@ enum GateRuns {
             m[name + "_other_subject"] = v.floor
         }
         for (name, v) in gate.attributes { m["adapter_" + name] = v }
+        m["adapter_samples"] = Double(subjects.count * bgs.count)
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
                                title: "adapter: reference, then generated in 4 backgrounds")
         return (m, sheet)

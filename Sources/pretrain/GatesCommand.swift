@@ -21,6 +21,7 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "CFG scale of the gate samples.") var guidance: Float = 5
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
+    @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 16
     @Option(help: "Worker threads.") var threads = 2
 
     func run() throws {
@@ -40,7 +41,7 @@ struct GatesCommand: ParsableCommand {
             guard tok.words == words else {
                 throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "tokenizerWords differ from this code's")
             }
-            let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, threads: threads)
+            let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
             try update(dir.appendingPathComponent("judge.json"), jr, jm)
             lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
             if !judgeOnly {
@@ -53,7 +54,7 @@ struct GatesCommand: ParsableCommand {
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                 try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
-                lines += GateRuns.unetTargets.map { "unet " + GateCheck(metric: $0.0, target: $0.1, value: u.metrics[$0.0]).line }
+                lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
                 lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
                 let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
@@ -62,7 +63,7 @@ struct GatesCommand: ParsableCommand {
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
-                lines += GateRuns.adapterTargets.map { "adapter " + GateCheck(metric: $0.0, target: $0.1, value: a.metrics[$0.0]).line }
+                lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
                 lines.append("adapter detail \(fmt(a.metrics["adapter_detail"])) (room for PatchDPO: at least 0.2 below identity)")
             }
         } catch {
@@ -77,7 +78,7 @@ struct GatesCommand: ParsableCommand {
     func update(_ url: URL, _ record: PretrainRecord, _ metrics: [String: Double]) throws {
         var r = record
         r.metrics.merge(metrics) { _, new in new }
-        r.training["gates_measured_with"] = judgeOnly && r.judge != nil ? "pretrain gates --judge-only"
+        r.training["gates_measured_with"] = r.judge != nil ? "pretrain gates --judge-subjects \(judgeSubjects)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
         try r.encoded().write(to: url, options: .atomic)
     }

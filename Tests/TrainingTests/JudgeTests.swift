@@ -154,11 +154,27 @@ import World
         }
         #expect(m["accuracy_secondary_color"] != nil && m["dino_auroc"] == min(m["dino_auroc_reference"]!, m["dino_auroc_scene_pairs"]!))
         #expect(abs(m["clip_i_gap"]! - (m["clip_i_same"]! - m["clip_i_other"]!)) < 1e-12)
-        let checks = WorldJudgeGates.checks(["accuracy_category": 0.96, "dino_top1": 0.5])
+        let checks = WorldJudgeGates.checks(["accuracy_category": 0.96, "dino_top1": 0.5, "renders": 5000])
         #expect(checks.count == WorldJudgeGates.targets.count)
         #expect(checks.first { $0.metric == "accuracy_category" }!.met && checks.first { $0.metric == "accuracy_category" }!.line.hasSuffix(" MET"))
         #expect(!checks.first { $0.metric == "dino_top1" }!.met && checks.first { $0.metric == "dino_top1" }!.line.hasSuffix("NOT MET"))
         #expect(checks.first { $0.metric == "clip_t_top1" }!.line.hasSuffix("NOT MEASURED"))
+        #expect(m["renders"].map { Int($0) } == 2 * 13 * 2)
+    }
+
+    @Test func aShareGateIsMetOnlyWhenItsIntervalClearsTheTarget() {
+        // 0.96 of 208 renders: Wilson [0.924, 0.979] reaches below 0.95; of 5000 renders it does not.
+        let few = WorldJudgeGates.checks(["accuracy_category": 0.96, "renders": 208]).first { $0.metric == "accuracy_category" }!
+        #expect(!few.met && few.line.hasSuffix("MET (point estimate only)"), "\(few.line)")
+        #expect(abs(few.interval!.lower - 0.9240) < 5e-4 && abs(few.interval!.upper - 0.9793) < 5e-4, "\(few.interval!)")
+        let many = WorldJudgeGates.checks(["accuracy_category": 0.96, "renders": 5000]).first { $0.metric == "accuracy_category" }!
+        #expect(many.met && many.line.hasSuffix("  MET"), "\(many.line)")
+        // Not a share: no interval, the point estimate decides.
+        let auroc = WorldJudgeGates.checks(["dino_auroc": 0.96, "renders": 208]).first { $0.metric == "dino_auroc" }!
+        #expect(auroc.interval == nil && auroc.met)
+        // Wilson at the edges stays inside [0, 1].
+        let w = GateCheck.wilson(1, n: 10)
+        #expect(abs(w.upper - 1) < 1e-9 && abs(w.lower - 0.7225) < 5e-4)
     }
 
     @Test func sceneRendersOfOneSubjectUseDistinctBackgrounds() {
