@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Everything that can be wrong with a checkpoint file, naming the file and the key.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable {
     case unreadable(path: String, reason: String)
@@ -48,6 +50,20 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(path): metadata '\(key)': \(detail)"
         case let .writeFailed(path, reason):
             return "\(path): write failed (\(reason)); check free space and permissions"
+        }
+    }
+}
+
+extension CheckpointError: ClassifiedError {
+    /// An unreadable file is missing input, a failed write an I/O failure; every other case is a file
+    /// that breaks the safetensors rules or does not fit the model (bad data).
+    public var errorKind: ErrorKind {
+        switch self {
+        case .unreadable: return .missingInput
+        case .writeFailed: return .io
+        case .truncated, .headerBeyondFile, .badJSON, .unknownDType, .badEntry, .byteCountMismatch, .offsetsOutOfRange,
+             .overlap, .gap, .missingKey, .unexpectedKey, .shapeMismatch, .badMetadata:
+            return .badData
         }
     }
 }

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Errors for reading, writing and converting images. Every case names the file (or the
 /// argument) that was wrong and says what to do next.
 public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -32,6 +34,20 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(what): expected \(expected) values, got \(got). Pass width, height and channels matching the buffer."
         case let .unsupportedChannels(what, channels):
             return "\(what): \(channels) channels; only 1 (gray), 3 (RGB) and 4 (RGBA) are supported."
+        }
+    }
+}
+
+extension ImagingError: ClassifiedError {
+    /// A file that is not there is missing input, one that cannot be written an I/O failure, bytes that
+    /// break PNG/PPM (or a format not decoded here) bad data; a buffer of the wrong size or channel
+    /// count is the calling code's bug.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .unreadable: return .missingInput
+        case .unwritable: return .io
+        case .corruptPNG, .badPPM, .unsupportedFormat: return .badData
+        case .shapeMismatch, .unsupportedChannels: return .internalError
         }
     }
 }

@@ -1,4 +1,5 @@
 import CSQLite
+import ErrorKinds
 import Foundation
 
 /// Every failure the manifest library reports. Each case names the file (and the SQL or the
@@ -58,6 +59,27 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the manifest is damaged; move it aside and rerun"
         default:
             return "this is likely a bug in the caller or the library; report the SQL above"
+        }
+    }
+}
+
+extension ManifestError: ClassifiedError {
+    /// A manifest that cannot be opened is missing input; a damaged or newer one bad data; a failed
+    /// file operation I/O. SQLite errors by primary result code: BUSY/LOCKED busy; IOERR, FULL, READONLY,
+    /// PERM, CANTOPEN I/O; CORRUPT, NOTADB bad data; anything else (misuse, constraint) a bug.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .cannotOpen: return .missingInput
+        case .corrupt, .newerSchema: return .badData
+        case .io: return .io
+        case let .sqlite(_, _, code, _):
+            switch code & 0xff {
+            case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+            case SQLITE_IOERR, SQLITE_FULL, SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN: return .io
+            case SQLITE_CORRUPT, SQLITE_NOTADB: return .badData
+            default: return .internalError
+            }
+        case .leaseLost, .notFound: return .internalError
         }
     }
 }

@@ -19,15 +19,7 @@ struct RunDirOption: ParsableArguments {
 }
 
 /// Runs `body`, printing errors as one line and exiting with the shared exit-code table.
-func guarded(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as ExitCode { throw e } catch let e as ExitCodeError {
-        FileHandle.standardError.write(Data("inspect: error: \(e)\n".utf8))
-        throw ExitCode(e.code.rawValue)
-    } catch {
-        FileHandle.standardError.write(Data("inspect: error: \(error)\n".utf8))
-        throw ExitCode(StageExitCode.of(error).rawValue)
-    }
-}
+func guarded(_ body: () throws -> Void) throws { try StageMain.command("inspect", body) }
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Each stage's newest run: fingerprint, state, items, time.")

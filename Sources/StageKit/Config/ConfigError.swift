@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Every problem with a config file or a config override. Each case names the file (and line,
 /// section, key when known); `description` ends with a hint for the next step.
 public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -48,6 +50,12 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
             return "override '\(text)': \(message); hint: write --set key=value with a key of this stage's section"
         }
     }
+}
+
+extension ConfigError: ClassifiedError {
+    /// Every config problem is bad data (exit 65): the file exists (flags check that first) but says
+    /// something the schema refuses.
+    public var errorKind: ErrorKind { .badData }
 }
 
 /// Levenshtein distance, for "did you mean" hints on short keys.
