@@ -180,7 +180,7 @@ let package = Package(
         ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
             "Checkpoint", "Manifest", "World",

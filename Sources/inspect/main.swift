@@ -3,12 +3,13 @@ import Foundation
 import Manifest
 import StageKit
 
-/// `inspect`: read-only views of a run directory's manifest.
+/// `inspect`: read-only views of a run directory's manifest (opened with `SQLITE_OPEN_READONLY`).
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
-        discussion: "Exit codes: 0 ok, 64 usage, 65 verification failed or corrupt manifest, 66 missing manifest/file.",
+        discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
+            + "65 verification failed or an empty (0-byte), corrupt, newer or older manifest, 66 missing manifest/file.",
         subcommands: [Status.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
 }
 
