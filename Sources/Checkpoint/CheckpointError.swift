@@ -9,6 +9,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case unknownDType(path: String, key: String, dtype: String)
     case badEntry(path: String, key: String, detail: String)
     case byteCountMismatch(path: String, key: String, shape: [Int], dtype: String, expected: Int, found: Int)
+    /// prod(shape) x element size overflows 64-bit integers.
+    case shapeOverflow(path: String, key: String, shape: [Int], dtype: String)
     case offsetsOutOfRange(path: String, key: String, begin: Int, end: Int, bufferSize: Int)
     case overlap(path: String, key: String, other: String)
     case gap(path: String, before: String, at: Int, bufferSize: Int)
@@ -34,6 +36,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(path): tensor '\(key)': \(detail)"
         case let .byteCountMismatch(path, key, shape, dtype, expected, found):
             return "\(path): tensor '\(key)' shape \(shape) \(dtype) needs \(expected) bytes but its data_offsets span \(found)"
+        case let .shapeOverflow(path, key, shape, dtype):
+            return "\(path): tensor '\(key)' shape \(shape) \(dtype) claims more bytes than a 64-bit count holds; the header is corrupt"
         case let .offsetsOutOfRange(path, key, begin, end, size):
             return "\(path): tensor '\(key)' data_offsets [\(begin), \(end)] outside the data buffer of \(size) bytes; the file is truncated or corrupt"
         case let .overlap(path, key, other):
@@ -61,7 +65,7 @@ extension CheckpointError: ClassifiedError {
         switch self {
         case .unreadable: return .missingInput
         case .writeFailed: return .io
-        case .truncated, .headerBeyondFile, .badJSON, .unknownDType, .badEntry, .byteCountMismatch, .offsetsOutOfRange,
+        case .truncated, .headerBeyondFile, .badJSON, .unknownDType, .badEntry, .byteCountMismatch, .shapeOverflow, .offsetsOutOfRange,
              .overlap, .gap, .missingKey, .unexpectedKey, .shapeMismatch, .badMetadata:
             return .badData
         }

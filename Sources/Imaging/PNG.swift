@@ -9,7 +9,8 @@ public enum PNG {
     static let flagAlpha: UInt32 = 0x01
     static let flagColor: UInt32 = 0x02
 
-    /// Decodes PNG bytes; `name` is used only in error messages.
+    /// Decodes PNG bytes; `name` is used only in error messages. The header is read first: a size beyond
+    /// `Image.maxPixels` (4096 x 4096 pixels) is `ImagingError.tooLarge`, thrown before any pixel buffer is allocated.
     public static func decode(_ bytes: [UInt8], name: String = "<memory>") throws -> Image {
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
@@ -26,9 +27,13 @@ public enum PNG {
             }
             img.format = channels == 1 ? 0 : (channels == 4 ? flagColor | flagAlpha : flagColor)
             let w = Int(img.width), h = Int(img.height)
-            guard w > 0, h > 0, w <= 1 << 15, h <= 1 << 15 else {
+            guard w > 0, h > 0 else {
                 png_image_free(&img)
                 throw ImagingError.corruptPNG(path: name, reason: "implausible size \(w)x\(h)")
+            }
+            guard w * h <= Image.maxPixels else {     // UInt32 sides: the product fits in Int
+                png_image_free(&img)
+                throw ImagingError.tooLarge(path: name, width: w, height: h, limit: Image.maxPixels)
             }
             var pixels = [UInt8](repeating: 0, count: w * h * channels)
             let ok = pixels.withUnsafeMutableBytes { out in
