@@ -204,6 +204,7 @@ let package = Package(
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality",
             "PoolStages", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
+            "generate-pool", "score-and-pair", "dpo-train",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,6 +17,10 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     case wrongType(file: String, line: Int, section: String, key: String, expected: String, found: String)
     /// A value of the right type that the schema's check refuses.
     case invalidValue(file: String, line: Int, section: String, key: String, message: String)
+    /// A `[table]` that no stage reads (a misspelt section would otherwise be ignored silently).
+    case unknownSection(file: String, line: Int, section: String, known: [String])
+    /// A `key = value` line before the first `[table]` header, which no stage reads.
+    case keyOutsideSection(file: String, line: Int, key: String)
     /// A required section is absent.
     case missingSection(file: String, section: String)
     /// A required key (schema default nil) is absent.
@@ -38,6 +42,13 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
             let close = known.filter { editDistance($0, key) <= 2 }
             let suggestion = close.isEmpty ? "known keys: \(known.joined(separator: ", "))" : "did you mean '\(close[0])'?"
             return "\(file):\(line): unknown key '\(key)' in [\(section)]; hint: \(suggestion)"
+        case let .unknownSection(file, line, section, known):
+            let close = known.filter { editDistance($0, section) <= 2 }.sorted { editDistance($0, section) < editDistance($1, section) }
+            let suggestion = close.isEmpty ? "known sections: \(known.joined(separator: ", "))" : "did you mean [\(close[0])]?"
+            return "\(file):\(line): unknown section [\(section)], which no stage reads; hint: \(suggestion)"
+        case let .keyOutsideSection(file, line, key):
+            return "\(file):\(line): key '\(key)' comes before any [section], where no stage reads it; hint: move it into "
+                + "[run] or its stage's section"
         case let .wrongType(file, line, section, key, expected, found):
             return "\(file):\(line): key '\(key)' in [\(section)] must be \(expected), found \(found); hint: fix the value's type"
         case let .invalidValue(file, line, section, key, message):
