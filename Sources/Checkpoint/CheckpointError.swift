@@ -6,6 +6,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
     case truncated(path: String, size: Int)
     case headerBeyondFile(path: String, headerLength: UInt64, fileSize: Int)
     case badJSON(path: String, detail: String)
+    /// The header repeats a key within one object (`key` is its dotted path, e.g. `w` or `w.dtype`).
+    case duplicateKey(path: String, key: String)
     case unknownDType(path: String, key: String, dtype: String)
     case badEntry(path: String, key: String, detail: String)
     case byteCountMismatch(path: String, key: String, shape: [Int], dtype: String, expected: Int, found: Int)
@@ -30,6 +32,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable, Sendable
             return "\(path): header length \(n) goes beyond the file (\(size) bytes); the file is truncated or not safetensors"
         case let .badJSON(path, detail):
             return "\(path): header is not valid safetensors JSON: \(detail)"
+        case let .duplicateKey(path, key):
+            return "\(path): header names '\(key)' twice, and JSON readers keep only one of them; the file is corrupt or was "
+                + "written by a broken writer: re-export it (the Python safetensors package writes each key once)"
         case let .unknownDType(path, key, dtype):
             return "\(path): tensor '\(key)' has dtype \(dtype); supported: F32, F16, BF16 (convert it with the Python safetensors package)"
         case let .badEntry(path, key, detail):
@@ -65,8 +70,8 @@ extension CheckpointError: ClassifiedError {
         switch self {
         case .unreadable: return .missingInput
         case .writeFailed: return .io
-        case .truncated, .headerBeyondFile, .badJSON, .unknownDType, .badEntry, .byteCountMismatch, .shapeOverflow, .offsetsOutOfRange,
-             .overlap, .gap, .missingKey, .unexpectedKey, .shapeMismatch, .badMetadata:
+        case .truncated, .headerBeyondFile, .badJSON, .duplicateKey, .unknownDType, .badEntry, .byteCountMismatch,
+             .shapeOverflow, .offsetsOutOfRange, .overlap, .gap, .missingKey, .unexpectedKey, .shapeMismatch, .badMetadata:
             return .badData
         }
     }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The header maps each tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}`
 /// (offsets relative to the data buffer) plus an optional `"__metadata__"` string map.
-/// Validation: the header fits in the file, the JSON parses, every dtype is known,
+/// Validation: the header fits in the file, the JSON parses with no key repeated in one object, every dtype is known,
 /// `end - begin == prod(shape) * size(dtype)` (computed with overflow checks), offsets lie inside the
 /// buffer, and the tensors tile the buffer exactly (no overlap, no gap, nothing trailing). So no header,
 /// however large the shapes it claims, makes the reader allocate more than the file's data section.
@@ -122,6 +122,7 @@ public enum SafeTensors {
         } catch {
             throw .badJSON(path: path, detail: "\(error)")
         }
+        if let key = DuplicateKeys.first(in: headerBytes) { throw .duplicateKey(path: path, key: key) }
         let bufferSize = data.count - 8 - Int(n)
         var entries: [Entry] = []
         for (key, value) in raw.entries {

@@ -119,3 +119,32 @@ import Testing
         #expect(SafeTensors.byteCount(shape: [Int.max / 2, 3], elementSize: 1) == nil)
     }
 }
+
+/// A key repeated within one object of the header: JSONDecoder keeps one of the two silently, so the
+/// reader refuses the file naming the key.
+@Suite struct DuplicateKeyTests {
+    @Test func aTensorNamedTwiceIsRefused() {
+        let twice = rawFile(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                            data: [UInt8](repeating: 0, count: 8))
+        #expect(thrown { _ = try SafeTensors.parse(twice, path: "d.safetensors") } == .duplicateKey(path: "d.safetensors", key: "w"))
+        #expect("\(CheckpointError.duplicateKey(path: "d.safetensors", key: "w"))".contains("names 'w' twice"))
+        let escaped = rawFile(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0077":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                              data: [UInt8](repeating: 0, count: 8))
+        #expect(thrown { _ = try SafeTensors.parse(escaped, path: "e.safetensors") } == .duplicateKey(path: "e.safetensors", key: "w"))
+    }
+
+    @Test func aFieldRepeatedInsideAnEntryOrMetadataIsRefused() {
+        let field = rawFile(header: #"{"w":{"dtype":"F16","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(field, path: "f") } == .duplicateKey(path: "f", key: "w.dtype"))
+        let meta = rawFile(header: #"{"__metadata__":{"a":"1","a":"2"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(meta, path: "m") } == .duplicateKey(path: "m", key: "__metadata__.a"))
+    }
+
+    /// Equal names in different objects, and key-like text inside string values, are not repeats.
+    @Test func sameNamesInOtherObjectsAreFine() throws {
+        let ok = rawFile(header: #"{"__metadata__":{"note":"\"w\":{\"x\",","w":"{["},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#
+                         + #""v":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: [UInt8](repeating: 0, count: 8))
+        let f = try SafeTensors.parse(ok, path: "ok")
+        #expect(Set(f.tensors.keys) == ["w", "v"] && f.metadata["w"] == "{[")
+    }
+}
