@@ -1,7 +1,10 @@
 import CPNG
 
-/// PNG read/write through libpng's simplified `png_image` API (8-bit gray, RGB, RGBA).
-/// 16-bit and palette files are converted to 8 bits on read; gray+alpha becomes RGBA.
+/// PNG read/write through libpng's simplified `png_image` API. Writes 8-bit gray, RGB or RGBA.
+/// Reads every PNG colour type as 8-bit RGB, or RGBA when the file has alpha: gray is replicated into
+/// R = G = B, palette entries are expanded (a `tRNS` chunk gives alpha), gray+alpha becomes RGBA, 16-bit
+/// samples are reduced to 8 bits; the stages and the sampler take references as RGB, so a gray or
+/// palette reference works like any other.
 /// Errors never crash: libpng's simplified API catches its own longjmp, and its message is
 /// returned in `ImagingError.corruptPNG` with the file name.
 public enum PNG {
@@ -18,14 +21,10 @@ public enum PNG {
             guard png_image_begin_read_from_memory(&img, raw.baseAddress, raw.count) != 0 else {
                 throw ImagingError.corruptPNG(path: name, reason: message(&img))
             }
-            let srcFormat = img.format
-            let channels: Int
-            if srcFormat & flagColor != 0 || srcFormat & flagAlpha != 0 {
-                channels = srcFormat & flagAlpha != 0 ? 4 : 3
-            } else {
-                channels = 1
-            }
-            img.format = channels == 1 ? 0 : (channels == 4 ? flagColor | flagAlpha : flagColor)
+            // Asking for RGB(A) makes libpng convert gray and palette files (png_image's equivalent of
+            // png_set_gray_to_rgb / png_set_palette_to_rgb / png_set_expand).
+            let channels = img.format & flagAlpha != 0 ? 4 : 3
+            img.format = channels == 4 ? flagColor | flagAlpha : flagColor
             let w = Int(img.width), h = Int(img.height)
             guard w > 0, h > 0 else {
                 png_image_free(&img)
