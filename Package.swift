@@ -38,12 +38,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
+        // ErrorKinds: what kind of failure an error is (bad data, missing input, I/O, ...); every library's
+        // error type says its kind, StageKit maps kinds to the one exit-code table.
+        .target(name: "ErrorKinds"),
+
         // Numerics stack.
         .target(name: "Random"),
         .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: tensorCoreSettings),
         .target(name: "Autograd", dependencies: ["TensorCore"]),
-        .target(name: "Checkpoint"),
-        .target(name: "Optim", dependencies: ["Checkpoint"]),
+        .target(name: "Checkpoint", dependencies: ["ErrorKinds"]),
+        .target(name: "Optim", dependencies: ["Checkpoint", "ErrorKinds"]),
         .target(name: "NN", dependencies: ["Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
 
         // Diffusion: noise schedules, schedulers, guidance (never sees the network).
@@ -64,7 +68,7 @@ let package = Package(
         // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples.
         .target(name: "Generation", dependencies: [
             "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text", "Checkpoint", "World",
-            "Manifest",
+            "Manifest", "ErrorKinds",
         ]),
         // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
         .target(name: "Training", dependencies: [
@@ -75,28 +79,28 @@ let package = Package(
         // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
         .target(name: "PoolStages", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
-            "Manifest", "StageKit", "PatchQuality",
+            "Manifest", "StageKit", "PatchQuality", "ErrorKinds",
         ]),
 
         // World and images (independent of the tensor library).
-        .target(name: "Imaging", dependencies: ["CPNG"]),
-        .target(name: "World", dependencies: ["Imaging", "Random"]),
+        .target(name: "Imaging", dependencies: ["CPNG", "ErrorKinds"]),
+        .target(name: "World", dependencies: ["Imaging", "Random", "ErrorKinds"]),
 
         // Pipeline machinery (knows nothing of tensors).
-        .target(name: "Manifest", dependencies: ["CSQLite"]),
+        .target(name: "Manifest", dependencies: ["CSQLite", "ErrorKinds"]),
         .target(name: "StageKit", dependencies: [
-            "Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Manifest", "ErrorKinds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Patch quality (METHODS 2-4): quality maps, SSL finetuning loss, patch matching, AUROC.
         .target(name: "PatchQuality", dependencies: [
-            "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim", "World", "Imaging",
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim", "World", "Imaging", "ErrorKinds",
         ]),
 
-        .target(name: "Report", dependencies: []),
+        .target(name: "Report", dependencies: ["ErrorKinds"]),
         .target(name: "Bench", dependencies: [
             "Report", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "World", "Imaging",
-            "Checkpoint", "Manifest",
+            "Checkpoint", "Manifest", "ErrorKinds",
         ]),
 
         // Executables: thin.
@@ -118,7 +122,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "sample", dependencies: [
-            "Generation", "Training", "Imaging", "TensorCore",
+            "Generation", "Training", "Imaging", "TensorCore", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-pool", dependencies: [
@@ -139,22 +143,23 @@ let package = Package(
         ]),
         .executableTarget(name: "dpo-train", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
-            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", "ErrorKinds",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
             "Bench", "Report", "PoolStages", "Generation", "Imaging", "Manifest", "Models", "NN", "Checkpoint", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "st-interop", dependencies: ["Checkpoint"]),
+        .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
         .executableTarget(name: "vit-probe", dependencies: [
-            "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging",
+            "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Helper process for the Manifest two-process claiming test.
-        .executableTarget(name: "manifest-worker", dependencies: ["Manifest"]),
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit"]),
         .executableTarget(name: "render-report", dependencies: ["Report"]),
         .executableTarget(name: "worldgen", dependencies: [
-            "Imaging", "World",
+            "Imaging", "World", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -175,7 +180,7 @@ let package = Package(
         ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "manifest-worker"]),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
             "Checkpoint", "Manifest", "World",
@@ -195,6 +200,12 @@ let package = Package(
         ]),
         .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "NN", "Random"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
+        // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
+        .testTarget(name: "CommandTests", dependencies: [
+            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality",
+            "PoolStages", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
+            "generate-pool", "score-and-pair", "dpo-train",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

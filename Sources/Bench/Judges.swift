@@ -71,7 +71,7 @@ public final class BenchJudges {
 
     static func checked(_ url: URL, record: PretrainRecord) throws -> (Data, String) {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw BenchError.badFile(path: url.path, reason: "weights file missing", hint: "rerun the stage that writes it")
+            throw BenchError.missingInput(path: url.path, hint: "rerun the stage that writes it")
         }
         let hash = SHA256.hex(data)
         guard record.weightsSHA256.isEmpty || record.weightsSHA256 == hash else {

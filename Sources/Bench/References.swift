@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 import Imaging
 import World
@@ -66,15 +67,21 @@ public struct DreamBenchFolder: Sendable {
     public var subjects: [Entry]
     public var skipped: [SkippedSubject]
 
-    /// Reads `root`. A missing or malformed prompts file is a `BenchError.badDataset` naming it.
+    /// Reads `root`. A missing folder or prompts file is `BenchError.missingInput`, a malformed prompts file
+    /// `BenchError.badDataset`, each naming the path.
     /// `uniqueToken` replaces `{0}`: the world tokenizer has no rare token, so the default is empty
     /// ("a  mug in the forest" collapses to "a mug ...").
     public static func read(root: String, size: Int, uniqueToken: String = "") throws(BenchError) -> DreamBenchFolder {
         let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            throw .missingInput(path: root, hint: "set [bench].dreambench_dir to a DreamBench-layout folder (prompts_and_classes.txt "
+                                + "and one folder of PNG references per subject), or to \"\" to bench on the world")
+        }
         let dir = fm.fileExists(atPath: root + "/dataset/prompts_and_classes.txt") ? root + "/dataset" : root
         let list = dir + "/prompts_and_classes.txt"
         guard let data = fm.contents(atPath: list) else {
-            throw .badDataset(path: list, reason: "missing", hint: "a DreamBench folder holds prompts_and_classes.txt next to the subject folders")
+            throw .missingInput(path: list, hint: "a DreamBench folder holds prompts_and_classes.txt next to the subject folders")
         }
         let classes: [(String, String)], object: [String], live: [String]
         do { (classes, object, live) = try DreamBench.parseList(String(decoding: data, as: UTF8.self), path: list) } catch {
@@ -116,12 +123,26 @@ public enum BenchError: Error, CustomStringConvertible, Equatable {
     case badDataset(path: String, reason: String, hint: String)
     case badFile(path: String, reason: String, hint: String)
     case badConfig(key: String, reason: String, hint: String)
+    /// A folder or file the bench reads is not there.
+    case missingInput(path: String, hint: String)
 
     public var description: String {
         switch self {
+        case let .missingInput(p, h): return "\(p): missing; hint: \(h)"
         case let .badDataset(p, r, h): return "\(p): \(r); hint: \(h)"
         case let .badFile(p, r, h): return "\(p): \(r); hint: \(h)"
         case let .badConfig(k, r, h): return "config key `\(k)`: \(r); hint: \(h)"
+        }
+    }
+}
+
+extension BenchError: ClassifiedError {
+    /// A missing folder or file is missing input; a malformed one or a config value that names nothing
+    /// (e.g. an unknown model) is bad data.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .missingInput: return .missingInput
+        case .badDataset, .badFile, .badConfig: return .badData
         }
     }
 }

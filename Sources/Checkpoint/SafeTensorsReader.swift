@@ -4,9 +4,10 @@ import Foundation
 ///
 /// The header maps each tensor name to `{"dtype", "shape", "data_offsets": [begin, end]}`
 /// (offsets relative to the data buffer) plus an optional `"__metadata__"` string map.
-/// Validation: the header fits in the file, the JSON parses, every dtype is known,
-/// `end - begin == prod(shape) * size(dtype)`, offsets lie inside the buffer, and the
-/// tensors tile the buffer exactly (no overlap, no gap, nothing trailing).
+/// Validation: the header fits in the file, the JSON parses with no key repeated in one object, every dtype is known,
+/// `end - begin == prod(shape) * size(dtype)` (computed with overflow checks), offsets lie inside the
+/// buffer, and the tensors tile the buffer exactly (no overlap, no gap, nothing trailing). So no header,
+/// however large the shapes it claims, makes the reader allocate more than the file's data section.
 public enum SafeTensors {
     /// The header as decoded: `__metadata__` apart, every other key a tensor entry.
     struct RawHeader: Decodable {
@@ -121,6 +122,7 @@ public enum SafeTensors {
         } catch {
             throw .badJSON(path: path, detail: "\(error)")
         }
+        if let key = DuplicateKeys.first(in: headerBytes) { throw .duplicateKey(path: path, key: key) }
         let bufferSize = data.count - 8 - Int(n)
         var entries: [Entry] = []
         for (key, value) in raw.entries {
@@ -169,16 +171,27 @@ public enum SafeTensors {
         guard begin >= 0, begin <= end, end <= bufferSize else {
             throw .offsetsOutOfRange(path: path, key: key, begin: begin, end: end, bufferSize: bufferSize)
         }
-        let (count, overflow) = shape.reduce((1, false)) { acc, d in
-            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-            return (p, acc.1 || o)
+        guard let bytes = byteCount(shape: shape, elementSize: size) else {
+            throw .shapeOverflow(path: path, key: key, shape: shape, dtype: raw.dtype)
         }
-        let (bytes, overflow2) = count.multipliedReportingOverflow(by: size)
-        if overflow || overflow2 || bytes != end - begin {
-            throw .byteCountMismatch(path: path, key: key, shape: shape, dtype: raw.dtype,
-                                     expected: overflow || overflow2 ? Int.max : bytes, found: end - begin)
+        if bytes != end - begin {
+            throw .byteCountMismatch(path: path, key: key, shape: shape, dtype: raw.dtype, expected: bytes, found: end - begin)
         }
         return Entry(name: key, dtypeName: raw.dtype, shape: shape, begin: begin, end: end)
+    }
+
+    /// prod(shape) * elementSize, or nil when the product overflows Int (a shape with a 0 dimension
+    /// has 0 bytes whatever the others). Callers compare it with the entry's data_offsets span, which
+    /// lies inside the file: a header cannot make the reader allocate more than the file holds.
+    static func byteCount(shape: [Int], elementSize: Int) -> Int? {
+        if shape.contains(0) { return 0 }
+        var n = elementSize
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
     }
 
     static func integers(_ xs: [Double]) -> [Int]? {

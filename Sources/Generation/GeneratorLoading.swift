@@ -129,7 +129,7 @@ extension Generator {
 
     static func readChecked(_ url: URL, record: PretrainRecord) throws(GenerationError) -> SafeTensorsFile {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw .badCheckpoint(path: url.path, reason: "weights file missing")
+            throw .missingCheckpoint(path: url.path)
         }
         let hash = SHA256.hex(data)
         guard record.weightsSHA256.isEmpty || hash == record.weightsSHA256 else {

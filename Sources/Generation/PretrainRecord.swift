@@ -55,7 +55,7 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     /// Reads a record; the error names the file.
     public static func read(_ url: URL) throws(GenerationError) -> PretrainRecord {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw .badCheckpoint(path: url.path, reason: "record missing")
+            throw .missingCheckpoint(path: url.path)
         }
         do { return try JSONDecoder().decode(PretrainRecord.self, from: data) } catch {
             throw .badCheckpoint(path: url.path, reason: "not a pretraining record: \(error)")

@@ -42,21 +42,6 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     }
 }
 
-/// Problems with a sampling request or a generator's files; each names the field or file.
-public enum GenerationError: Error, CustomStringConvertible, Equatable {
-    case invalidOption(field: String, reason: String)
-    case mismatch(field: String, reason: String)
-    case badCheckpoint(path: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case let .invalidOption(f, r): return "sampling option \(f): \(r)"
-        case let .mismatch(f, r): return "sampling input \(f): \(r)"
-        case let .badCheckpoint(p, r): return "\(p): \(r); hint: rerun the pretrain stage that writes it (make pretrain)"
-        }
-    }
-}
-
 /// The DDIM sampling loop, outside the scheduler (diffusers' split): per step
 /// 1. eps_c, eps_u = U-Net([x; x], t, [c; null]) in one batched pass;
 /// 2. eps_hat = eps_u + w (eps_c - eps_u)                                 (CFG), or with reward guidance

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Errors for reading, writing and converting images. Every case names the file (or the
 /// argument) that was wrong and says what to do next.
 public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -11,6 +13,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
     case badPPM(path: String, reason: String)
     /// A format this project deliberately does not decode (e.g. JPEG).
     case unsupportedFormat(path: String, format: String, hint: String)
+    /// A file whose header declares more than `Image.maxPixels` pixels (refused before allocating).
+    case tooLarge(path: String, width: Int, height: Int, limit: Int)
     /// A pixel buffer whose size does not match width x height x channels.
     case shapeMismatch(what: String, expected: Int, got: Int)
     /// Channels other than 1 (gray), 3 (RGB) or 4 (RGBA).
@@ -28,10 +32,27 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path) is not a binary PPM (P6, maxval 255): \(reason)."
         case let .unsupportedFormat(path, format, hint):
             return "\(path): \(format) is not supported. \(hint)"
+        case let .tooLarge(path, width, height, limit):
+            return "\(path): the header declares \(width)x\(height) = \(width * height) pixels, more than the limit of \(limit) "
+                + "(4096x4096); the file is corrupt or too large: downscale it first, e.g. `convert in.png -resize 4096x4096 out.png`."
         case let .shapeMismatch(what, expected, got):
             return "\(what): expected \(expected) values, got \(got). Pass width, height and channels matching the buffer."
         case let .unsupportedChannels(what, channels):
             return "\(what): \(channels) channels; only 1 (gray), 3 (RGB) and 4 (RGBA) are supported."
+        }
+    }
+}
+
+extension ImagingError: ClassifiedError {
+    /// A file that is not there is missing input, one that cannot be written an I/O failure, bytes that
+    /// break PNG/PPM (or a format not decoded here) bad data; a buffer of the wrong size or channel
+    /// count is the calling code's bug.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .unreadable: return .missingInput
+        case .unwritable: return .io
+        case .corruptPNG, .badPPM, .unsupportedFormat, .tooLarge: return .badData
+        case .shapeMismatch, .unsupportedChannels: return .internalError
         }
     }
 }

@@ -1,7 +1,10 @@
 import CPNG
 
-/// PNG read/write through libpng's simplified `png_image` API (8-bit gray, RGB, RGBA).
-/// 16-bit and palette files are converted to 8 bits on read; gray+alpha becomes RGBA.
+/// PNG read/write through libpng's simplified `png_image` API. Writes 8-bit gray, RGB or RGBA.
+/// Reads every PNG colour type as 8-bit RGB, or RGBA when the file has alpha: gray is replicated into
+/// R = G = B, palette entries are expanded (a `tRNS` chunk gives alpha), gray+alpha becomes RGBA, 16-bit
+/// samples are reduced to 8 bits; the stages and the sampler take references as RGB, so a gray or
+/// palette reference works like any other.
 /// Errors never crash: libpng's simplified API catches its own longjmp, and its message is
 /// returned in `ImagingError.corruptPNG` with the file name.
 public enum PNG {
@@ -9,7 +12,8 @@ public enum PNG {
     static let flagAlpha: UInt32 = 0x01
     static let flagColor: UInt32 = 0x02
 
-    /// Decodes PNG bytes; `name` is used only in error messages.
+    /// Decodes PNG bytes; `name` is used only in error messages. The header is read first: a size beyond
+    /// `Image.maxPixels` (4096 x 4096 pixels) is `ImagingError.tooLarge`, thrown before any pixel buffer is allocated.
     public static func decode(_ bytes: [UInt8], name: String = "<memory>") throws -> Image {
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
@@ -17,18 +21,18 @@ public enum PNG {
             guard png_image_begin_read_from_memory(&img, raw.baseAddress, raw.count) != 0 else {
                 throw ImagingError.corruptPNG(path: name, reason: message(&img))
             }
-            let srcFormat = img.format
-            let channels: Int
-            if srcFormat & flagColor != 0 || srcFormat & flagAlpha != 0 {
-                channels = srcFormat & flagAlpha != 0 ? 4 : 3
-            } else {
-                channels = 1
-            }
-            img.format = channels == 1 ? 0 : (channels == 4 ? flagColor | flagAlpha : flagColor)
+            // Asking for RGB(A) makes libpng convert gray and palette files (png_image's equivalent of
+            // png_set_gray_to_rgb / png_set_palette_to_rgb / png_set_expand).
+            let channels = img.format & flagAlpha != 0 ? 4 : 3
+            img.format = channels == 4 ? flagColor | flagAlpha : flagColor
             let w = Int(img.width), h = Int(img.height)
-            guard w > 0, h > 0, w <= 1 << 15, h <= 1 << 15 else {
+            guard w > 0, h > 0 else {
                 png_image_free(&img)
                 throw ImagingError.corruptPNG(path: name, reason: "implausible size \(w)x\(h)")
+            }
+            guard w * h <= Image.maxPixels else {     // UInt32 sides: the product fits in Int
+                png_image_free(&img)
+                throw ImagingError.tooLarge(path: name, width: w, height: h, limit: Image.maxPixels)
             }
             var pixels = [UInt8](repeating: 0, count: w * h * channels)
             let ok = pixels.withUnsafeMutableBytes { out in

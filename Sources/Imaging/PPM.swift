@@ -1,5 +1,6 @@
 /// Binary PPM (P6, maxval 255) read/write: the HPatches on-disk format. Gray images are
-/// written as RGB; comments (`# ...`) in the header are accepted on read.
+/// written as RGB; comments (`# ...`) in the header are accepted on read. A header declaring more than
+/// `Image.maxPixels` (4096 x 4096) pixels is `ImagingError.tooLarge`, before the pixels are copied.
 public enum PPM {
     public static func decode(_ bytes: [UInt8], name: String = "<memory>") throws -> Image {
         var i = 0
@@ -27,6 +28,9 @@ public enum PPM {
         i = 2
         let w = try number("width"), h = try number("height"), maxval = try number("maxval")
         guard w > 0, h > 0 else { throw fail("size \(w)x\(h)") }
+        guard w * h <= Image.maxPixels else {     // sides <= 2^20: the product fits in Int
+            throw ImagingError.tooLarge(path: name, width: w, height: h, limit: Image.maxPixels)
+        }
         guard maxval == 255 else { throw fail("maxval \(maxval) (only 255 is supported)") }
         guard i < bytes.count, [9, 10, 13, 32].contains(bytes[i]) else { throw fail("no whitespace after header") }
         i += 1

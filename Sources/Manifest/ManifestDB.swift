@@ -24,20 +24,36 @@ public final class ManifestDB: @unchecked Sendable {
     let clock: @Sendable () -> Double
     private var depth = 0
 
-    /// Opens the manifest at `path`, creating it if absent, and migrates it to `schemaVersion`.
-    /// Sets WAL, `synchronous=FULL`, `foreign_keys=ON` and the busy timeout.
-    /// - Throws: `.cannotOpen` (missing directory, permissions), `.corrupt` (not a SQLite file,
-    ///   truncated, fails `PRAGMA quick_check`, or another application's database; never modified),
-    ///   `.newerSchema` (written by newer code; never modified).
+    /// How `init` opens the file.
+    public enum OpenMode: Sendable {
+        /// Stages: create the file if absent, migrate it, WAL.
+        case readWrite
+        /// Readers (`inspect`): `SQLITE_OPEN_READONLY`; never creates, migrates or writes the file, and refuses
+        /// one that holds no manifest of this schema (see `ManifestDB+ReadOnly.swift`).
+        case readOnly
+    }
+
+    /// Opens the manifest at `path`. `.readWrite` creates it if absent and migrates it to `schemaVersion`,
+    /// setting WAL, `synchronous=FULL`, `foreign_keys=ON` and the busy timeout; `.readOnly` only reads.
+    /// - Throws: `.cannotOpen` (missing directory or, read-only, missing file; permissions), `.corrupt` (not a
+    ///   SQLite file, truncated, fails `PRAGMA quick_check`, another application's database, or, read-only, an
+    ///   empty file; never modified), `.newerSchema` (written by newer code; never modified), `.olderSchema`
+    ///   (read-only only: a migration is due).
     /// - Parameter clock: Unix seconds used for leases and timestamps (tests inject a fake clock).
-    public init(path: String, clock: @escaping @Sendable () -> Double = ManifestDB.wallClock) throws {
+    public init(path: String, mode: OpenMode = .readWrite,
+                clock: @escaping @Sendable () -> Double = ManifestDB.wallClock) throws {
         self.path = path
         self.clock = clock
-        db = try SQLiteConnection(path: path, busyTimeoutMs: Int32(Self.busyTimeout * 1000))
+        if mode == .readOnly { try Self.requireNonEmptyFile(path) }
+        db = try SQLiteConnection(path: path, busyTimeoutMs: Int32(Self.busyTimeout * 1000), readOnly: mode == .readOnly)
         try checkIntegrity()
         let found = try userVersion()
         if found > Self.schemaVersion {
             throw ManifestError.newerSchema(path: path, found: found, supported: Self.schemaVersion)
+        }
+        if mode == .readOnly {
+            try requireCurrentSchema(found)
+            return
         }
         let mode = try db.query("PRAGMA journal_mode=WAL") { $0.text(0) }.first ?? ""
         guard mode.lowercased() == "wal" else {
@@ -62,7 +78,7 @@ public final class ManifestDB: @unchecked Sendable {
         }
     }
 
-    private func userVersion() throws -> Int {
+    func userVersion() throws -> Int {
         Int(try db.query("PRAGMA user_version") { $0.int(0) }.first ?? 0)
     }
 

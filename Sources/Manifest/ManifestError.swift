@@ -1,4 +1,5 @@
 import CSQLite
+import ErrorKinds
 import Foundation
 
 /// Every failure the manifest library reports. Each case names the file (and the SQL or the
@@ -11,6 +12,9 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
     case corrupt(path: String, detail: String)
     /// The manifest was written by newer code (PRAGMA user_version > `ManifestDB.schemaVersion`).
     case newerSchema(path: String, found: Int, supported: Int)
+    /// A read-only open met an older schema (PRAGMA user_version < `ManifestDB.schemaVersion`), which
+    /// only a read-write open migrates.
+    case olderSchema(path: String, found: Int, supported: Int)
     /// A SQLite call failed; `code` is the extended result code.
     case sqlite(path: String, sql: String, code: Int32, message: String)
     /// `complete`/`fail` with a fencing token that is no longer the item's current token
@@ -24,13 +28,17 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case let .cannotOpen(path, message):
-            return "manifest \(path): cannot open (\(message)); hint: check that the run directory exists and is writable"
+            return "manifest \(path): cannot open (\(message)); hint: check that the run directory exists (and is writable, "
+                + "for a stage), or pass the right one with --run-dir"
         case let .corrupt(path, detail):
             return "manifest \(path): not a valid manifest (\(detail)); it was left untouched; hint: move it aside "
                 + "(or restore a backup) and rerun, which starts a fresh manifest"
         case let .newerSchema(path, found, supported):
             return "manifest \(path): schema version \(found) is newer than this code supports (\(supported)); "
                 + "hint: run a newer build of the pipeline, or use another run directory"
+        case let .olderSchema(path, found, supported):
+            return "manifest \(path): schema version \(found) is older than this code's (\(supported)) and a read-only open does "
+                + "not migrate it; hint: run any stage of this build on the run directory once (it migrates), then read it again"
         case let .sqlite(path, sql, code, message):
             return "manifest \(path): SQLite error \(code) (\(message)) in `\(sql)`; hint: \(Self.hint(code: code))"
         case let .leaseLost(path, item, key, token, current, status):
@@ -58,6 +66,27 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
             return "the manifest is damaged; move it aside and rerun"
         default:
             return "this is likely a bug in the caller or the library; report the SQL above"
+        }
+    }
+}
+
+extension ManifestError: ClassifiedError {
+    /// A manifest that cannot be opened is missing input; a damaged, empty, newer or (read-only) older one bad data; a failed
+    /// file operation I/O. SQLite errors by primary result code: BUSY/LOCKED busy; IOERR, FULL, READONLY,
+    /// PERM, CANTOPEN I/O; CORRUPT, NOTADB bad data; anything else (misuse, constraint) a bug.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .cannotOpen: return .missingInput
+        case .corrupt, .newerSchema, .olderSchema: return .badData
+        case .io: return .io
+        case let .sqlite(_, _, code, _):
+            switch code & 0xff {
+            case SQLITE_BUSY, SQLITE_LOCKED: return .busy
+            case SQLITE_IOERR, SQLITE_FULL, SQLITE_READONLY, SQLITE_PERM, SQLITE_CANTOPEN: return .io
+            case SQLITE_CORRUPT, SQLITE_NOTADB: return .badData
+            default: return .internalError
+            }
+        case .leaseLost, .notFound: return .internalError
         }
     }
 }

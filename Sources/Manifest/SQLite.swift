@@ -16,11 +16,12 @@ final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
     private var cache: [String: OpaquePointer] = [:]
 
-    /// Opens (creating if absent) the file at `path` in read-write mode, with `busyTimeoutMs`.
-    init(path: String, busyTimeoutMs: Int32) throws {
+    /// Opens the file at `path` with `busyTimeoutMs`: read-write, creating it if absent, or with
+    /// `readOnly` as `SQLITE_OPEN_READONLY` (never created; every write fails with SQLITE_READONLY).
+    init(path: String, busyTimeoutMs: Int32, readOnly: Bool = false) throws {
         self.path = path
         var db: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         if rc != SQLITE_OK {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"

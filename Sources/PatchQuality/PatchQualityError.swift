@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Bad input to the patch-quality library and its stages. Each case names the file or field and
 /// says what to do next.
 public enum PatchQualityError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -24,6 +26,16 @@ public enum PatchQualityError: Error, CustomStringConvertible, Equatable, Sendab
             return "config key `\(key)`: \(detail); hint: fix it in the pipeline config or with --set \(key)=..."
         case let .noData(what, hint):
             return "no \(what); hint: \(hint)"
+        }
+    }
+}
+
+extension PatchQualityError: ClassifiedError {
+    /// No images to work on means upstream produced nothing usable (missing input); the rest is bad data.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .noData: return .missingInput
+        case .badViTCheckpoint, .checkpointMismatch, .badPairs, .badConfig: return .badData
         }
     }
 }

@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 import Random
 import World
@@ -106,6 +107,15 @@ public enum PoolError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .badFile(path, reason, hint): return "\(path): \(reason); hint: \(hint)"
         case let .badConfig(key, reason): return "config key `\(key)`: \(reason); hint: fix it in the stage's section or with --set"
+        }
+    }
+}
+
+extension PoolError: ClassifiedError {
+    /// Both cases are bad data: a file that does not read as its contract, a config value the stage cannot use.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .badFile, .badConfig: return .badData
         }
     }
 }

@@ -76,7 +76,7 @@ public struct UpstreamModels {
             throw GenerationError.badCheckpoint(path: weights.path, reason: "record has no `vit` config")
         }
         guard let data = FileManager.default.contents(atPath: weights.path) else {
-            throw GenerationError.badCheckpoint(path: weights.path, reason: "weights file missing")
+            throw GenerationError.missingCheckpoint(path: weights.path)
         }
         let m = try ViT(config: cfg, key: RNGKey(seed: 0))
         try m.loadStrict(try SafeTensors.parse(data, path: weights.path), path: weights.path)

@@ -1,3 +1,4 @@
+import ErrorKinds
 import Foundation
 
 /// Why the report could not be written. Each case names the file or field and the next step.
@@ -13,6 +14,16 @@ public enum ReportError: Error, CustomStringConvertible, Equatable {
             return "bench results: \(field) = \(value) is not valid; \(hint)"
         case .cannotWrite(let path, let reason):
             return "report: cannot write \(path): \(reason); check the directory exists and is writable (disk full?)"
+        }
+    }
+}
+
+extension ReportError: ClassifiedError {
+    /// An unreportable value is bad data; a report file that cannot be written an I/O failure.
+    public var errorKind: ErrorKind {
+        switch self {
+        case .invalidValue: return .badData
+        case .cannotWrite: return .io
         }
     }
 }

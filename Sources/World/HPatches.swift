@@ -31,7 +31,8 @@ public enum HPatches {
         }
     }
 
-    /// Reads one sequence directory.
+    /// Reads one sequence directory. Each H_1_k must hold 9 finite numbers forming an invertible matrix
+    /// (`Homography.isInvertible`); a zero or singular one is `WorldError.badHomography` naming the file.
     public static func readSequence(at dir: String) throws -> HPatchesSequence {
         var images: [Image] = []
         for i in 1...6 {
@@ -54,7 +55,12 @@ public enum HPatches {
                 guard let v = Double(f), v.isFinite else { throw WorldError.badHomography(path: p, reason: "'\(f)' is not a number") }
                 m.append(v)
             }
-            hs.append(Homography(m))
+            let h = Homography(m)
+            guard h.isInvertible else {
+                throw WorldError.badHomography(path: p, reason: "the matrix is singular (determinant \(h.determinant), conditioning "
+                                               + "\(h.conditioning)): it maps image 1 onto a line or a point, so it has no inverse")
+            }
+            hs.append(h)
         }
         return HPatchesSequence(name: (dir as NSString).lastPathComponent, images: images, homographies: hs)
     }

@@ -24,6 +24,26 @@ public struct Homography: Sendable, Hashable, Codable {
         return Homography(r)
     }
 
+    /// det(m) by cofactors along the first row.
+    public var determinant: Double {
+        let a = m
+        return a[0] * (a[4] * a[8] - a[5] * a[7]) + a[1] * (a[5] * a[6] - a[3] * a[8]) + a[2] * (a[3] * a[7] - a[4] * a[6])
+    }
+
+    /// |det| / (|row 0| |row 1| |row 2|), in [0, 1] by Hadamard's inequality: 1 for orthogonal rows, 0 for a
+    /// singular matrix (also the zero matrix), unchanged by scaling the matrix or any row. A translation t
+    /// gives about 1 / t^2, so `isInvertible`'s threshold of 1e-12 holds any image up to 10^6 pixels wide
+    /// while refusing what rounding leaves of a singular matrix written as text.
+    public var conditioning: Double {
+        let rows = (0..<3).map { r in (0..<3).map { m[r * 3 + $0] * m[r * 3 + $0] }.reduce(0, +).squareRoot() }
+        let scale = rows.reduce(1, *)
+        guard scale > 0, scale.isFinite else { return 0 }
+        return abs(determinant) / scale
+    }
+
+    /// Whether `inverse` is meaningful: finite entries and `conditioning` above 1e-12.
+    public var isInvertible: Bool { m.allSatisfy(\.isFinite) && conditioning > 1e-12 }
+
     /// The inverse (adjugate / determinant), normalised so that m8 = 1 when possible.
     public var inverse: Homography {
         let a = m

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Errors of the world library: bad render requests, inapplicable defects, and malformed
 /// data-set folders (HPatches, DreamBench). Each names the path or field and the fix.
 public enum WorldError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -25,6 +27,17 @@ public enum WorldError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path): \(reason). An HPatches homography file holds 9 numbers (3 rows of 3)."
         case let .badDataset(path, reason, hint):
             return "\(path): \(reason). \(hint)"
+        }
+    }
+}
+
+extension WorldError: ClassifiedError {
+    /// Missing HPatches files are missing input; everything else is a bad value or a malformed
+    /// file (render sizes and set sizes come from configs and flags).
+    public var errorKind: ErrorKind {
+        switch self {
+        case .missingFile: return .missingInput
+        case .badResolution, .badSupersample, .defectNotApplicable, .badSetSize, .badHomography, .badDataset: return .badData
         }
     }
 }

@@ -6,11 +6,12 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     ConfigKey("losses", .array(.string), default: .array([.string("patchdpo")]),
               doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|diffusion-dpo|sft|dco|hg-dpo",
               check: { v in
-                  guard case let .array(items) = v else { return nil }
+                  let all = LossKind.allCases.map(\.rawValue).joined(separator: ", ")
+                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one loss: \(all)" }
                   for case let .string(s) in items where LossKind(rawValue: s) == nil {
-                      return "unknown loss '\(s)'; use one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                      return "unknown loss '\(s)'; use one of \(all)"
                   }
-                  return nil
+                  return Set(items.map(\.canonical)).count == items.count ? nil : "lists a loss twice"
               }),
     ConfigKey("seeds", .array(.integer), default: .array([.integer(1)]),
               doc: "one run per seed (and loss, and ViT for PatchDPO losses): adapter-<loss>[-<vit>]-s<seed>",

@@ -1,5 +1,6 @@
 import Checkpoint
 import Diffusion
+import ErrorKinds
 import Foundation
 import Manifest
 import Models
@@ -40,6 +41,17 @@ enum DPOTrainError: Error, CustomStringConvertible {
             return "dpo-train: no quality map for pair \(key); \(hint)"
         case let .badImage(path, detail):
             return "dpo-train: \(path): \(detail); hint: rerun generate-pool"
+        }
+    }
+}
+
+extension DPOTrainError: ClassifiedError {
+    /// Something upstream did not produce is missing input (66); a record, pairs file or image that does
+    /// not read as its contract is bad data (65).
+    var errorKind: ErrorKind {
+        switch self {
+        case .missingArtifact, .missingQualityMap: return .missingInput
+        case .badRecord, .badPairs, .badImage: return .badData
         }
     }
 }

@@ -3,12 +3,13 @@ import Foundation
 import Manifest
 import StageKit
 
-/// `inspect`: read-only views of a run directory's manifest.
+/// `inspect`: read-only views of a run directory's manifest (opened with `SQLITE_OPEN_READONLY`).
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
-        discussion: "Exit codes: 0 ok, 64 usage, 65 verification failed or corrupt manifest, 66 missing manifest/file.",
+        discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
+            + "65 verification failed or an empty (0-byte), corrupt, newer or older manifest, 66 missing manifest/file.",
         subcommands: [Status.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
 }
 
@@ -19,15 +20,7 @@ struct RunDirOption: ParsableArguments {
 }
 
 /// Runs `body`, printing errors as one line and exiting with the shared exit-code table.
-func guarded(_ body: () throws -> Void) throws {
-    do { try body() } catch let e as ExitCode { throw e } catch let e as ExitCodeError {
-        FileHandle.standardError.write(Data("inspect: error: \(e)\n".utf8))
-        throw ExitCode(e.code.rawValue)
-    } catch {
-        FileHandle.standardError.write(Data("inspect: error: \(error)\n".utf8))
-        throw ExitCode(StageExitCode.of(error).rawValue)
-    }
-}
+func guarded(_ body: () throws -> Void) throws { try StageMain.command("inspect", body) }
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Each stage's newest run: fingerprint, state, items, time.")

@@ -6,14 +6,15 @@
 // waits (up to 20 s) for that file to exist before claiming, so tests can start workers together.
 // MANIFEST_WORKER_WORK_US=<n> sleeps n microseconds per item outside any transaction (simulated
 // work; without it a tight loop can starve the other process, as SQLite's busy wait is not fair).
-// Exit code 0, or 1 with the error on stderr.
+// Exit codes by the shared table (StageExitCode): 0 ok, 64 bad usage, else the error's code with the error on stderr.
 import Foundation
 import Manifest
+import StageKit
 
 let args = CommandLine.arguments
 guard args.count >= 6, let stageRun = Int64(args[2]), let batch = Int(args[4]), let lease = Double(args[5]) else {
     FileHandle.standardError.write(Data("usage: manifest-worker <path> <stage run> <owner> <batch> <lease> [abandon]\n".utf8))
-    exit(2)
+    exit(StageExitCode.usage.rawValue)
 }
 do {
     let db = try ManifestDB(path: args[1])
@@ -38,5 +39,5 @@ do {
     }
 } catch {
     FileHandle.standardError.write(Data("manifest-worker: \(error)\n".utf8))
-    exit(1)
+    exit(StageExitCode.of(error).rawValue)
 }

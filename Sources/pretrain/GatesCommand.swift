@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import Imaging
 import Models
+import StageKit
 import TensorCore
 import Training
 
@@ -31,7 +32,7 @@ struct GatesCommand: ParsableCommand {
             (dir.appendingPathComponent("\(n).safetensors"), try PretrainRecord.read(dir.appendingPathComponent("\(n).json")))
         }
         var lines: [String] = []
-        do {
+        try StageMain.command("pretrain gates") {
             let (jw, jr) = try rec("judge")
             let judge = try loadJudge((jw, jr))
             guard let words = jr.tokenizerWords, let cfg = jr.judge else {
@@ -66,9 +67,6 @@ struct GatesCommand: ParsableCommand {
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
                 lines.append("adapter detail \(fmt(a.metrics["adapter_detail"])) (room for PatchDPO: at least 0.2 below identity)")
             }
-        } catch {
-            FileHandle.standardError.write(Data("pretrain gates: error: \(error)\n".utf8))
-            throw ExitCode(65)
         }
         for l in lines { print(l) }
     }

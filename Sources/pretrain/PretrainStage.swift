@@ -166,7 +166,7 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
                                             reason: "record is for stage \(record.stage), not \(r.stage)")
     }
     guard let data = FileManager.default.contents(atPath: wURL.path) else {
-        throw GenerationError.badCheckpoint(path: wURL.path, reason: "missing")
+        throw GenerationError.missingCheckpoint(path: wURL.path)
     }
     guard SHA256.hex(data) == record.weightsSHA256 else {
         throw GenerationError.badCheckpoint(path: wURL.path, reason: "SHA-256 differs from its record (edited or truncated)")

@@ -32,6 +32,8 @@ struct UNetCommand: ParsableCommand {
             ConfigKey("latent", .bool, default: .bool(false),
                       doc: "latent diffusion: denoise pretrain-vae's scaled latents instead of pixels (the record names the autoencoder)"),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
+            .integer("curve_every", default: 0, doc: "measure the gate (live weights) every K steps: the learning curve; 0 = only at the end",
+                     in: 0...1_000_000, affectsOutput: false),
         ]),
         codeVersion: codeVersionPrefix + "-unet",
         upstream: ["pretrain-clip"])
@@ -61,12 +63,16 @@ struct UNetCommand: ParsableCommand {
                                          seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
                                          vae: vae, snrGamma: Float(c.double("snr_gamma")))
             let trainer = Trainer(task: task, settings: settings)
-            try trainWithCheckpoints(ctx, trainer: trainer)
-            trainer.applyEMA()
-            let gate = try runStageGate(r, what: "category") { judge in
+            let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
+            let curveJudge = c.int("curve_every") > 0 ? try optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors").map(loadJudge) : nil
+            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { _ in
+                try measure(curveJudge!).metrics.filter { !$0.key.hasSuffix("_real_renders") && $0.key != "samples" }
+            }
+            trainer.applyEMA()
+            let gate = try runStageGate(r, what: "category", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))",

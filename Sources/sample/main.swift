@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import Imaging
+import StageKit
 import TensorCore
 
 /// `sample`: prompt + optional reference PNG + seeds -> PNGs, from a checkpoint directory
@@ -29,16 +30,14 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         Threads.configure(count: threads)
-        do {
+        // Errors exit with the shared table: a missing reference or checkpoint 66, a corrupt one 65.
+        try StageMain.command("sample") {
             let g = try Generator.load(directory: URL(fileURLWithPath: checkpoints), adapter: reference != nil)
             let refs = try reference.map { path in Array(repeating: try PNG.read(path), count: seed.count) }
             let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale)
             let images = try g.generate(prompts: Array(repeating: prompt, count: seed.count), references: refs, seeds: seed, options: opts)
             let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: seed.map { "seed-\($0).png" })
             for u in urls { print(u.path) }
-        } catch {
-            FileHandle.standardError.write(Data("sample: error: \(error)\n".utf8))
-            throw ExitCode(65)
         }
     }
 }

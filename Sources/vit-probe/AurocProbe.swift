@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Models
 import PatchQuality
+import StageKit
 import TensorCore
 
 /// `vit-probe auroc`: patch-quality AUROC against injected defects (the patch-quality stage's
@@ -25,7 +26,9 @@ struct AurocProbe: ParsableCommand {
     @Option(help: "a cell is defective when more than this share of its pixels is defect (the stage's defect-threshold)")
     var defectThreshold: Float = 0.1
 
-    func run() throws {
+    func run() throws { try StageMain.command("vit-probe auroc", work) }
+
+    func work() throws {
         Threads.configure(count: threads)
         let url = URL(fileURLWithPath: checkpoint)
         let record = try? Data(contentsOf: url.deletingPathExtension().appendingPathExtension("json"))

@@ -6,6 +6,7 @@ import Models
 import NN
 import Optim
 import Random
+import StageKit
 import TensorCore
 import Training
 import World
@@ -41,7 +42,9 @@ struct TrainProbe: ParsableCommand {
     @Option(help: "write the first training batch as a labelled contact sheet PNG here") var dumpBatch: String?
     @Option(help: "worker threads") var threads = 2
 
-    func run() throws {
+    func run() throws { try StageMain.command("vit-probe", work) }
+
+    func work() throws {
         Threads.configure(count: threads)
         guard let pool = ViTPool(rawValue: self.pool) else {
             throw ValidationError("--pool \(self.pool): use one of \(ViTPool.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import StageKit
 import World
 
-struct HPatchesCommand: ParsableCommand {
+struct HPatchesCommand: WorldGenSubcommand {
     static let configuration = CommandConfiguration(commandName: "hpatches",
         abstract: "Write viewpoint (v_*) and illumination (i_*) sequences in the HPatches layout.")
     @Option(help: "Output folder (sequences are written directly under it).") var out: String
@@ -14,7 +15,7 @@ struct HPatchesCommand: ParsableCommand {
         guard size > 0, size % 16 == 0 else { throw ValidationError("--size must be a positive multiple of 16") }
         guard count > 0 else { throw ValidationError("--count must be positive") }
     }
-    func run() throws {
+    func work() throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let seqs = try HPatches.makeSet(count: count, seed: seed, size: size)
         for s in seqs { try HPatches.write(s, to: out) }
@@ -22,18 +23,18 @@ struct HPatchesCommand: ParsableCommand {
     }
 }
 
-struct SplitsCommand: ParsableCommand {
+struct SplitsCommand: WorldGenSubcommand {
     static let configuration = CommandConfiguration(commandName: "splits",
         abstract: "Write the train/validation/test listing (category,instance,subject_id,split).")
     @Option(help: "Output CSV.") var out: String = "data/vocab/splits.csv"
     @Option(help: "Instances per category.") var instances: Int = 100
-    func run() throws {
+    func work() throws {
         try AtomicFile.write(Array(Split.listingCSV(instances: instances).utf8), to: out)
         print("wrote \(out)")
     }
 }
 
-struct DreamBenchCommand: ParsableCommand {
+struct DreamBenchCommand: WorldGenSubcommand {
     static let configuration = CommandConfiguration(commandName: "dreambench",
         abstract: "Write test-split world subjects in the DreamBench layout (dataset/<subject>/NN.png).")
     @Option(help: "Output folder.") var out: String
@@ -43,14 +44,14 @@ struct DreamBenchCommand: ParsableCommand {
     func validate() throws {
         guard size > 0, size % 16 == 0 else { throw ValidationError("--size must be a positive multiple of 16") }
     }
-    func run() throws {
+    func work() throws {
         let subjects = ObjectCategory.allCases.flatMap { Split.test.subjects(of: $0, count: perCategory) }
         try DreamBench.write(subjects: subjects, root: out, images: images, size: size)
         print("wrote \(subjects.count) subjects to \(out)/dataset")
     }
 }
 
-struct RenderCommand: ParsableCommand {
+struct RenderCommand: WorldGenSubcommand {
     static let configuration = CommandConfiguration(commandName: "render",
         abstract: "Render one subject to PNG (image, and optionally its mask and part map).")
     @Option(help: "Category (e.g. mug, \"robot toy\").") var category: String
@@ -59,7 +60,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Pose seed; omit for the canonical pose.") var poseSeed: UInt64?
     @Option(help: "Size (multiple of 16).") var size: Int = 64
     @Option(help: "Output PNG.") var out: String
-    func run() throws {
+    func work() throws {
         guard let c = ObjectCategory(rawValue: category) else {
             throw ValidationError("unknown category '\(category)'; one of: \(ObjectCategory.allCases.map(\.rawValue).joined(separator: ", "))")
         }

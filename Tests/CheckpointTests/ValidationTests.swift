@@ -89,3 +89,62 @@ import Testing
         #expect(text.contains("fc.weight") && text.contains("[3, 2]") && text.contains("[2, 3]") && text.contains(url.path))
     }
 }
+
+/// Headers that claim more data than the file holds are refused from the header alone: the reader never
+/// allocates a tensor's values before its byte count (computed with overflow checks) matches its data_offsets
+/// span, which must lie inside the file.
+@Suite struct ShapeBombTests {
+    @Test func shapesBeyondTheDataSectionAreRefused() {
+        // 64 Ki x 64 Ki F32 = 16 GiB claimed, offsets pointing past a 4-byte data section.
+        let beyond = rawFile(header: #"{"w":{"dtype":"F32","shape":[65536,65536],"data_offsets":[0,17179869184]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(beyond, path: "b.safetensors") }
+                == .offsetsOutOfRange(path: "b.safetensors", key: "w", begin: 0, end: 17_179_869_184, bufferSize: 4))
+        // The same shape with offsets that fit: its byte count does not match their span.
+        let lying = rawFile(header: #"{"w":{"dtype":"F32","shape":[65536,65536],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(lying, path: "l.safetensors") }
+                == .byteCountMismatch(path: "l.safetensors", key: "w", shape: [65536, 65536], dtype: "F32",
+                                      expected: 17_179_869_184, found: 4))
+    }
+
+    @Test func byteCountOverflowIsNamed() throws {
+        // 2^31 x 2^31 x 2^31 elements overflow Int; a zero dimension makes the same product 0 bytes.
+        let huge = rawFile(header: #"{"w":{"dtype":"F32","shape":[2147483648,2147483648,2147483648],"data_offsets":[0,0]}}"#, data: [])
+        let e = thrown { _ = try SafeTensors.parse(huge, path: "h.safetensors") }
+        #expect(e == .shapeOverflow(path: "h.safetensors", key: "w", shape: [2_147_483_648, 2_147_483_648, 2_147_483_648], dtype: "F32"))
+        #expect(e.map { "\($0)" }?.contains("'w'") == true)
+        let empty = rawFile(header: #"{"w":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}}"#, data: [])
+        #expect(try SafeTensors.parse(empty, path: "e.safetensors").tensors["w"]?.values.isEmpty == true)
+        #expect(SafeTensors.byteCount(shape: [3, 4], elementSize: 2) == 24)
+        #expect(SafeTensors.byteCount(shape: [], elementSize: 4) == 4)
+        #expect(SafeTensors.byteCount(shape: [Int.max / 2, 3], elementSize: 1) == nil)
+    }
+}
+
+/// A key repeated within one object of the header: JSONDecoder keeps one of the two silently, so the
+/// reader refuses the file naming the key.
+@Suite struct DuplicateKeyTests {
+    @Test func aTensorNamedTwiceIsRefused() {
+        let twice = rawFile(header: #"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                            data: [UInt8](repeating: 0, count: 8))
+        #expect(thrown { _ = try SafeTensors.parse(twice, path: "d.safetensors") } == .duplicateKey(path: "d.safetensors", key: "w"))
+        #expect("\(CheckpointError.duplicateKey(path: "d.safetensors", key: "w"))".contains("names 'w' twice"))
+        let escaped = rawFile(header: #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\u0077":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                              data: [UInt8](repeating: 0, count: 8))
+        #expect(thrown { _ = try SafeTensors.parse(escaped, path: "e.safetensors") } == .duplicateKey(path: "e.safetensors", key: "w"))
+    }
+
+    @Test func aFieldRepeatedInsideAnEntryOrMetadataIsRefused() {
+        let field = rawFile(header: #"{"w":{"dtype":"F16","dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(field, path: "f") } == .duplicateKey(path: "f", key: "w.dtype"))
+        let meta = rawFile(header: #"{"__metadata__":{"a":"1","a":"2"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])
+        #expect(thrown { _ = try SafeTensors.parse(meta, path: "m") } == .duplicateKey(path: "m", key: "__metadata__.a"))
+    }
+
+    /// Equal names in different objects, and key-like text inside string values, are not repeats.
+    @Test func sameNamesInOtherObjectsAreFine() throws {
+        let ok = rawFile(header: #"{"__metadata__":{"note":"\"w\":{\"x\",","w":"{["},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#
+                         + #""v":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, data: [UInt8](repeating: 0, count: 8))
+        let f = try SafeTensors.parse(ok, path: "ok")
+        #expect(Set(f.tensors.keys) == ["w", "v"] && f.metadata["w"] == "{[")
+    }
+}

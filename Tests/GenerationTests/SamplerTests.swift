@@ -1,5 +1,6 @@
 import Diffusion
 import Foundation
+import Imaging
 import Models
 import Random
 import Testing
@@ -106,6 +107,17 @@ import TensorCore
         #expect(throws: GenerationError.self) {
             _ = try Sampler.sample(g, prompts: prompts, references: nil, seeds: [1, 2], options: SamplingOptions(steps: 0))
         }
+    }
+
+    /// A gray reference PNG (other tools write them) decodes as RGB and is accepted as a reference; it was
+    /// decoded as 1 channel and refused ("references[0]: 1 channels; want RGB").
+    @Test func grayReferencePNGIsAccepted() throws {
+        let gray = Image(unchecked: 16, 16, 1, (0..<256).map { UInt8($0) })
+        let decoded = try PNG.decode(try PNG.encode(gray), name: "gray.png")
+        #expect(decoded.channels == 3)
+        let t = try Sampler.tensor([decoded], size: 16)
+        #expect(t.shape == [1, 3, 16, 16])
+        #expect(Array(t.scalars[0..<256]) == Array(t.scalars[256..<512]) && Array(t.scalars[0..<256]) == Array(t.scalars[512..<768]))
     }
 
     @Test func imagesRoundTripThroughTensors() throws {

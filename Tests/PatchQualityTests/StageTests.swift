@@ -86,6 +86,23 @@ import World
         #expect(ssl.stderr.contains("vit.safetensors") && ssl.stderr.contains("stage pretrain-vit should have produced it"), "\(ssl.stderr)")
     }
 
+    /// A real HPatches folder with a malformed H_1_k is a data error (65), one with a missing image
+    /// missing input (66), each naming the file: they exited 70 (internal) before.
+    @Test func badHPatchesFolderExits65Or66NamingTheFile() throws {
+        let fx = try StageFixture()
+        let real = fx.dir.appendingPathComponent("hp")
+        try HPatches.write(try HPatches.makeViewpoint(name: "v_bad", seed: 9, size: 32), to: real.path)
+        let h = real.appendingPathComponent("v_bad/H_1_3")
+        try Data("1 0 0\n0 1 0\n".utf8).write(to: h)
+        let malformed = try fx.run("ssl-finetune-vit", ["--hpatches", real.path])
+        #expect(malformed.status == 65 && malformed.stderr.contains(h.path), "\(malformed.status): \(malformed.stderr)")
+        try HPatches.write(try HPatches.makeViewpoint(name: "v_bad", seed: 9, size: 32), to: real.path)
+        let image = real.appendingPathComponent("v_bad/2.ppm")
+        try FileManager.default.removeItem(at: image)
+        let missing = try fx.run("ssl-finetune-vit", ["--hpatches", real.path])
+        #expect(missing.status == 66 && missing.stderr.contains(image.path), "\(missing.status): \(missing.stderr)")
+    }
+
     @Test func missingUpstreamNamesTheStage() throws {
         let fx = try StageFixture(stages: ["pretrain-vit"])
         let pq = try fx.run("patch-quality")

@@ -78,7 +78,7 @@ private let pool = "artifacts/generate-pool/pool/"
     let box = try Sandbox()
     defer { box.remove() }
     try box.fakeJudges()
-    try box.fakeStage("generate-pool", section: "fake-generate-pool") { r in
+    try box.fakeStage("generate-pool", keys: Sandbox.generatePoolKeys) { r in
         var out: [NewArtifact] = []
         for plan in PoolPlanner.plan(count: 2, seed: 5, imagesPerPrompt: 2, subjectsPerCategory: 2) {
             let dir = "pool/\(plan.key)/"

@@ -60,7 +60,6 @@ struct Sandbox {
         [pretrain-clip]
         [pretrain-unet]
         [pretrain-adapter]
-        [fake-generate-pool]
         [generate-pool]
         prompts = \(prompts)
         images_per_prompt = 2
@@ -81,9 +80,9 @@ struct Sandbox {
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
 
-    /// Runs a whole stage named `name` in-process (section `section`), its body writing the outputs.
-    func fakeStage(_ name: String, section: String? = nil, body: (StageRunner) throws -> [NewArtifact]) throws {
-        let def = StageDefinition(name: name, schema: ConfigSchema(section: section ?? name, keys: []), codeVersion: "test-1")
+    /// Runs a whole stage named `name` in-process (its section `[name]`, declaring `keys`), its body writing the outputs.
+    func fakeStage(_ name: String, keys: [ConfigKey] = [], body: (StageRunner) throws -> [NewArtifact]) throws {
+        let def = StageDefinition(name: name, schema: ConfigSchema(section: name, keys: keys), codeVersion: "test-1")
         let r = try StageRunner(def, options: try CommonOptions.parse(args))
         try r.runWhole(inputs: []) { _ in try body(r) }
     }
@@ -97,6 +96,11 @@ struct Sandbox {
         record(&rec)
         return [w, try r.writeArtifact(try rec.encoded(), name: "\(base).json", kind: "record")]
     }
+
+    /// The keys this sandbox's `[generate-pool]` holds, for a fake generate-pool reading the real section
+    /// (a config section no stage reads is refused, so the fake cannot have one of its own).
+    static let generatePoolKeys: [ConfigKey] = ["prompts", "images_per_prompt", "subjects_per_category", "steps"]
+        .map { .integer($0, default: 1, doc: "") } + [ConfigKey("guidance", .float, default: .float(1), doc: "")]
 
     static let vision = ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32)
     static let clipConfig = CLIPConfig(vision: vision, text: TextEncoderConfig(vocabSize: 128, maxLength: 12, width: 16, depth: 1,

@@ -52,3 +52,35 @@ import Testing
     #expect(none.wait() == 66)
     #expect(!FileManager.default.fileExists(atPath: box.dir.appendingPathComponent("absent/manifest.sqlite").path))
 }
+
+/// A 0-byte manifest beside recorded artifacts: inspect used to write a fresh schema into it and report
+/// "0 artifact(s) ok" (exit 0), replacing the run's history. It opens read-only now, so it is a data error
+/// (65) naming the file, which stays 0 bytes, for every subcommand.
+@Test func inspectRefusesAnEmptyManifestWithoutWritingIt() throws {
+    let box = try Sandbox(count: 2)
+    #expect(try box.run("produce").status == 0)
+    let manifest = box.runDir.appendingPathComponent("manifest.sqlite")
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: manifest.path + suffix) }
+    #expect(FileManager.default.createFile(atPath: manifest.path, contents: Data()))
+    for args in [["status"], ["verify"], ["metrics"], ["lineage", "artifacts/fake-produce/item-0000.txt"]] {
+        let r = try box.inspect(args)
+        #expect(r.status == 65, "\(args): \(r.status) \(r.stdout)")
+        #expect(r.stderr.contains(manifest.path) && r.stderr.contains("empty file (0 bytes)") && r.stderr.contains("hint"),
+                "\(args): \(r.stderr)")
+        #expect(!r.stdout.contains("artifact(s) ok"))
+    }
+    #expect(try Data(contentsOf: manifest).isEmpty)
+    #expect(!FileManager.default.fileExists(atPath: manifest.path + "-wal"))
+}
+
+/// On a real manifest inspect reads without changing a byte of it.
+@Test func inspectLeavesAManifestUnchanged() throws {
+    let box = try Sandbox(count: 2)
+    #expect(try box.run("produce").status == 0)
+    let manifest = box.runDir.appendingPathComponent("manifest.sqlite")
+    let before = try Data(contentsOf: manifest)
+    #expect(try box.inspect(["status"]).status == 0)
+    let v = try box.inspect(["verify"])
+    #expect(v.status == 0 && v.stdout.contains("verify: 2 artifact(s) ok"), "\(v.stderr)")
+    #expect(try Data(contentsOf: manifest) == before)
+}

@@ -120,3 +120,27 @@ import Imaging
     #expect(Split.of(instance: 9) == .test && Split.of(instance: 18) == .validation && Split.of(instance: 0) == .train)
     #expect(Split.test.subjects(of: .mug, count: 3).map(\.instance) == [9, 19, 29])
 }
+
+/// A zero or singular H_1_k has no inverse (warping image k back to image 1 is undefined); it is refused
+/// on read naming the file, instead of reaching `Homography.inverse`'s precondition.
+@Test func zeroAndSingularHomographiesAreRefused() throws {
+    let root = tempDir("hpsing")
+    try HPatches.write(try HPatches.makeIllumination(name: "i_s", seed: 3, size: 16), to: root)
+    let path = root + "/i_s/H_1_5"
+    for text in ["0 0 0\n0 0 0\n0 0 0\n", "1 2 3\n2 4 6\n0 0 1\n", "1 0 5\n1 0 5\n0 0 1\n", "1 0 0\n0 1 0\n0 0 0\n"] {
+        try AtomicFile.write(Array(text.utf8), to: path)
+        #expect {
+            _ = try HPatches.readAll(root: root)
+        } throws: { error in
+            guard case let WorldError.badHomography(p, reason) = error else { return false }
+            return p == path && reason.contains("singular")
+        }
+    }
+    // Large translations and small perspective terms, as in the real release, stay invertible.
+    let real = Homography([0.79, 0.01, 250.3, -0.1, 0.95, 480.7, -1.2e-4, 3e-5, 1])
+    #expect(real.isInvertible && real.conditioning > 1e-9)
+    #expect(Homography.identity.conditioning == 1 && Homography.identity.determinant == 1)
+    #expect(!Homography([1, 0, 0, 0, 1, 0, 0, 0, .nan]).isInvertible)
+    try AtomicFile.write(Array("2 0 0\n0 2 0\n0 0 2\n".utf8), to: path)
+    #expect(try HPatches.readAll(root: root)[0].homographies[3].m == [2, 0, 0, 0, 2, 0, 0, 0, 2])
+}

@@ -1,6 +1,6 @@
-import Manifest
+import ErrorKinds
 
-/// The one exit-code table of every stage executable and `inspect` (sysexits-style):
+/// The one exit-code table of every command (stages, `inspect`, `sample`, `worldgen`, the tools), sysexits-style:
 ///
 /// | code | meaning |
 /// |------|---------|
@@ -24,26 +24,25 @@ public enum StageExitCode: Int32, Sendable, CaseIterable {
     case busy = 75
     case interrupted = 130
 
-    /// The exit code for an error escaping a stage.
+    /// The exit code for an error escaping a stage or command: `StageError` carries its own; every
+    /// other library error says its `ErrorKind` (`ClassifiedError`), mapped here once; an error of
+    /// no known kind is a bug (70).
     public static func of(_ error: Error) -> StageExitCode {
         switch error {
         case let e as StageError: return e.exitCode
-        case is ConfigError: return .dataError
-        case let e as ManifestError:
-            switch e {
-            case .corrupt, .newerSchema: return .dataError
-            case .cannotOpen: return .noInput
-            case .io: return .ioError
-            case let .sqlite(_, _, code, _):
-                switch code & 0xff {
-                case 5, 6: return .busy            // SQLITE_BUSY, SQLITE_LOCKED
-                case 10, 13: return .ioError       // SQLITE_IOERR, SQLITE_FULL
-                case 11, 26: return .dataError     // SQLITE_CORRUPT, SQLITE_NOTADB
-                default: return .internalError
-                }
-            case .leaseLost, .notFound: return .internalError
-            }
+        case let e as ClassifiedError: return StageExitCode(e.errorKind)
         default: return .internalError
+        }
+    }
+
+    /// The row of the table for each kind of failure.
+    public init(_ kind: ErrorKind) {
+        switch kind {
+        case .badData: self = .dataError
+        case .missingInput: self = .noInput
+        case .io: self = .ioError
+        case .busy: self = .busy
+        case .internalError: self = .internalError
         }
     }
 }

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Every problem with a config file or a config override. Each case names the file (and line,
 /// section, key when known); `description` ends with a hint for the next step.
 public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -15,6 +17,10 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     case wrongType(file: String, line: Int, section: String, key: String, expected: String, found: String)
     /// A value of the right type that the schema's check refuses.
     case invalidValue(file: String, line: Int, section: String, key: String, message: String)
+    /// A `[table]` that no stage reads (a misspelt section would otherwise be ignored silently).
+    case unknownSection(file: String, line: Int, section: String, known: [String])
+    /// A `key = value` line before the first `[table]` header, which no stage reads.
+    case keyOutsideSection(file: String, line: Int, key: String)
     /// A required section is absent.
     case missingSection(file: String, section: String)
     /// A required key (schema default nil) is absent.
@@ -36,6 +42,13 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
             let close = known.filter { editDistance($0, key) <= 2 }
             let suggestion = close.isEmpty ? "known keys: \(known.joined(separator: ", "))" : "did you mean '\(close[0])'?"
             return "\(file):\(line): unknown key '\(key)' in [\(section)]; hint: \(suggestion)"
+        case let .unknownSection(file, line, section, known):
+            let close = known.filter { editDistance($0, section) <= 2 }.sorted { editDistance($0, section) < editDistance($1, section) }
+            let suggestion = close.isEmpty ? "known sections: \(known.joined(separator: ", "))" : "did you mean [\(close[0])]?"
+            return "\(file):\(line): unknown section [\(section)], which no stage reads; hint: \(suggestion)"
+        case let .keyOutsideSection(file, line, key):
+            return "\(file):\(line): key '\(key)' comes before any [section], where no stage reads it; hint: move it into "
+                + "[run] or its stage's section"
         case let .wrongType(file, line, section, key, expected, found):
             return "\(file):\(line): key '\(key)' in [\(section)] must be \(expected), found \(found); hint: fix the value's type"
         case let .invalidValue(file, line, section, key, message):
@@ -48,6 +61,12 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
             return "override '\(text)': \(message); hint: write --set key=value with a key of this stage's section"
         }
     }
+}
+
+extension ConfigError: ClassifiedError {
+    /// Every config problem is bad data (exit 65): the file exists (flags check that first) but says
+    /// something the schema refuses.
+    public var errorKind: ErrorKind { .badData }
 }
 
 /// Levenshtein distance, for "did you mean" hints on short keys.

@@ -126,7 +126,7 @@ public struct ConfigSchema: Sendable {
                 throw ConfigError.wrongType(file: file, line: entry.line, section: section, key: name,
                                             expected: k.type.description, found: describe(entry.value))
             }
-            if let message = k.check?(v) {
+            if let message = Self.nonFiniteMessage(v) ?? k.check?(v) {
                 throw ConfigError.invalidValue(file: file, line: entry.line, section: section, key: name, message: message)
             }
             values[name] = v
@@ -143,6 +143,17 @@ public struct ConfigSchema: Sendable {
             origins[k.name] = "default"
         }
         return ConfigSection(schema: self, file: file, values: values, origins: origins)
+    }
+
+    /// Every float of every section must be finite: `inf` and `nan` parse as TOML floats, but no key
+    /// means them (a NaN guidance scale or weight would poison every image or score silently).
+    static func nonFiniteMessage(_ value: TOMLValue) -> String? {
+        switch value {
+        case let .float(d) where !d.isFinite:
+            return "\(TOMLValue.canonicalFloat(d)) is not a finite number; hint: write a finite value (inf and nan are refused)"
+        case let .array(items): return items.lazy.compactMap(nonFiniteMessage).first
+        default: return nil
+        }
     }
 
     private func parseOverride(_ text: String) throws -> (String, TOMLValue) {
@@ -164,7 +175,9 @@ public struct ConfigSchema: Sendable {
         guard let v = k.type.coerce(parsed) else {
             throw ConfigError.badOverride(text: text, message: "key '\(name)' must be \(k.type), found \(describe(parsed))")
         }
-        if let message = k.check?(v) { throw ConfigError.badOverride(text: text, message: message) }
+        if let message = Self.nonFiniteMessage(v) ?? k.check?(v) {
+            throw ConfigError.badOverride(text: text, message: "key '\(name)' of [\(section)]: \(message)")
+        }
         return (name, v)
     }
 }

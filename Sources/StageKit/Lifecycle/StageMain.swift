@@ -19,4 +19,17 @@ public enum StageMain {
             throw ExitCode(code.rawValue)
         }
     }
+
+    /// The same for a command that is not a stage (`inspect`, `sample`, `worldgen`, `pretrain gates`, ...):
+    /// an error becomes one `<command>: error: ...` line on stderr and the exit code of
+    /// `StageExitCode.of(error)`. swift-argument-parser's own exits (`ExitCode`, `ValidationError` -> 64,
+    /// `CleanExit`) pass through untouched.
+    public static func command(_ name: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let e as ExitCode { throw e } catch let e as ValidationError { throw e } catch let e as CleanExit {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("\(name): error: \(error)\n".utf8))
+            throw ExitCode(StageExitCode.of(error).rawValue)
+        }
+    }
 }

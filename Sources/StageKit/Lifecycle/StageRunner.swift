@@ -1,8 +1,8 @@
 import Foundation
 import Manifest
 
-/// Opens everything a stage needs, in order: config (`[run]` + the stage's section, with flag
-/// overrides), the run directory, the stage locks (busy -> `StageError.busy`), the manifest, and the
+/// Opens everything a stage needs, in order: config (no unknown sections, `[run]` + the stage's section,
+/// with flag overrides), the run directory, the stage locks (busy -> `StageError.busy`), the manifest, and the
 /// run record. Then `runItems` (per-item stages) or `runWhole` (training stages) does the work;
 /// `plan` decides skip / rerun / resume (see `StagePlanner.swift`).
 public final class StageRunner {
@@ -31,6 +31,7 @@ public final class StageRunner {
         self.definition = definition
         self.options = options
         let doc = try TOMLDocument.load(URL(fileURLWithPath: options.config))
+        try PipelineSections.check(doc, alsoKnown: [definition.schema.section])
         var run = try RunConfig(doc)
         if let s = options.seed { run.seed = s }
         if let t = options.threads { run.threads = t }

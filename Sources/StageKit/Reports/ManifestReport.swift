@@ -4,13 +4,15 @@ import Manifest
 /// Plain-text views of a manifest for the `inspect` command (tab-separated tables with a header
 /// line, so they read well and `cut`/`awk` apart easily).
 public enum ManifestReport {
-    /// Opens an existing manifest without creating one. Throws `StageError.missingFile` when absent.
+    /// Opens an existing manifest read-only (`SQLITE_OPEN_READONLY`): never creates, migrates or writes it.
+    /// Throws `StageError.missingFile` when absent (exit 66), `ManifestError.corrupt` when it is empty
+    /// (0 bytes) or damaged (exit 65), `.newerSchema` / `.olderSchema` when this build cannot read it as is (65).
     public static func open(runDirectory: URL) throws -> ManifestDB {
         let path = RunLayout(root: runDirectory).manifest.path
         guard FileManager.default.fileExists(atPath: path) else {
             throw StageError.missingFile(path: path, hint: "pass the run directory with --run-dir (e.g. runs/smoke), or run a stage first")
         }
-        return try ManifestDB(path: path)
+        return try ManifestDB(path: path, mode: .readOnly)
     }
 
     /// One line per stage (its newest stage run): stage, run id, status, fingerprint prefix,
