@@ -154,8 +154,9 @@ public enum WorldJudgeGates {
                 }
             }
         }
-        // Per class of the two hardest heads (the decal glyph: about 5 pixels at 32x32; the body pattern), for the record.
-        for attr in [WorldAttribute.decal, .bodyPattern] {
+        // Per class of the hardest heads (the decal glyph: about 5 pixels at 32x32; the body pattern; the main colour,
+        // strict), for the record.
+        for attr in [WorldAttribute.decal, .bodyPattern, .mainColor] {
             guard let pred = scene.logits[attr.rawValue].map(Gates.predictions), let want = labels[attr.rawValue] else { continue }
             for (k, name) in attr.classNames.enumerated() {
                 let rows = want.indices.filter { Int(want[$0]) == k }

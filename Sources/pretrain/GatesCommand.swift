@@ -22,7 +22,7 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "CFG scale of the gate samples.") var guidance: Float = 5
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
-    @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 16
+    @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
     @Option(help: "Worker threads.") var threads = 2
 
     func run() throws {
