@@ -24,13 +24,17 @@ public enum UpstreamTables {
         return out.filter { $0.afterPct.isFinite }.sorted { ($0.source, $0.block) < ($1.source, $1.block) }
     }
 
-    /// patch-quality's `auroc.json` ({block, samples, models: {<vit>: {auroc?, positives, negatives}},
+    /// patch-quality's `auroc.json` ({block, blocks?: {<vit>: block}, samples, models: {<vit>: {auroc?, positives, negatives}},
     /// byDefect?: {<vit>: {<kind>: ...}}}) -> one row per ViT with an AUROC (patches = positives + negatives,
     /// images = samples), then its per-kind rows (images = nil: the kinds split the samples), each with its
     /// positives and whether the kind keeps the reference's content (World `Defect.keepsReferenceContent`).
     public static func auroc(_ data: Data, path: String) throws(BenchError) -> [AUROCRow] {
         struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int }
-        struct Doc: Decodable { var block: Int; var samples: Int; var models: [String: Result]; var byDefect: [String: [String: Result]]? }
+        struct Doc: Decodable {
+            var block: Int; var samples: Int; var models: [String: Result]; var byDefect: [String: [String: Result]]?
+            /// Per model (the original ViT is read at its last block); older tables have `block` only.
+            var blocks: [String: Int]?
+        }
         let doc: Doc
         do { doc = try JSONDecoder().decode(Doc.self, from: data) } catch {
             throw .badFile(path: path, reason: "not an AUROC table: \(error)", hint: "rerun patch-quality")
@@ -39,11 +43,12 @@ public enum UpstreamTables {
             let r = doc.models[k]!
             guard let a = r.auroc else { return [] }
             let kinds = doc.byDefect?[k] ?? [:]
-            return [AUROCRow(vit: k, block: doc.block, auroc: a, patches: r.positives + r.negatives, images: doc.samples,
+            let block = doc.blocks?[k] ?? doc.block
+            return [AUROCRow(vit: k, block: block, auroc: a, patches: r.positives + r.negatives, images: doc.samples,
                              positives: r.positives)]
                 + kinds.keys.sorted().compactMap { kind in
                     let x = kinds[kind]!
-                    return x.auroc.map { AUROCRow(vit: k, block: doc.block, auroc: $0, patches: x.positives + x.negatives, images: nil,
+                    return x.auroc.map { AUROCRow(vit: k, block: block, auroc: $0, patches: x.positives + x.negatives, images: nil,
                                                   defect: kind, positives: x.positives,
                                                   keepsReferenceContent: Defect.keepsReferenceContent(kind: kind)) }
                 }

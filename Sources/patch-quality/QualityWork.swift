@@ -49,11 +49,12 @@ final class QualityWork {
         return v
     }
 
-    /// The configured block, capped at the ViT's depth (logged once when capped).
-    func block(_ vit: ViT) -> Int {
+    /// The block variant `which` reads (`FeatureBlock`: the configured one for the finetuned ViT, capped at
+    /// its depth with a warning; the last one for the original ViT).
+    func block(_ vit: ViT, which: String) -> Int {
         let want = r.config.int("block")
-        if want > vit.config.depth { r.log.warn("block \(want) capped at the ViT's depth \(vit.config.depth)") }
-        return min(want, vit.config.depth)
+        if which != "original" && want > vit.config.depth { r.log.warn("block \(want) capped at the ViT's depth \(vit.config.depth)") }
+        return FeatureBlock.block(variant: which, configured: want, depth: vit.config.depth)
     }
 
     /// A pair's image: the recorded artifact at `path` (relative to the run directory, or a suffix of
@@ -85,7 +86,7 @@ final class QualityWork {
 
     func maps(_ item: ItemContext, entry: PairEntry, reference: Image, generated: Image, which: String) throws -> [NewArtifact] {
         let vit = try vit(which)
-        let b = block(vit), s = vit.config.imageSize, p = vit.config.patchSize
+        let b = block(vit, which: which), s = vit.config.imageSize, p = vit.config.patchSize
         let feats = PatchFeatureExtractor.features(vit, images: [reference, generated], blocks: [b])
         func mask(_ img: Image, _ key: String) -> [Bool] {
             let est = ForegroundEstimator(rawValue: r.config.string(key))!
@@ -131,15 +132,16 @@ final class QualityWork {
         let samples = try DefectBenchmark.samples(count: c.int("auroc-samples"), seed: UInt64(c.int("auroc-seed")),
                                                   size: original.config.imageSize)
         let norm = QualityNormalization(rawValue: c.string("normalization"))!
-        var doc = AUROCDocument(block: block(original), normalization: norm.rawValue, samples: samples.count,
-                                defectThreshold: c.double("defect-threshold"), models: [:], byDefect: [:])
+        var doc = AUROCDocument(block: block(finetuned, which: "finetuned"), normalization: norm.rawValue, samples: samples.count,
+                                defectThreshold: c.double("defect-threshold"), models: [:], byDefect: [:], blocks: [:])
         for (name, v) in [("original", original), ("finetuned", finetuned)] {
-            let (res, byKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: block(v), normalization: norm,
+            doc.blocks[name] = block(v, which: name)
+            let (res, byKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: block(v, which: name), normalization: norm,
                                                                defectThreshold: Float(c.double("defect-threshold")))
             doc.models[name] = res
             doc.byDefect[name] = byKind
             if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
-            r.log.info("AUROC (\(name) ViT, block \(block(v))): \(res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") "
+            r.log.info("AUROC (\(name) ViT, block \(block(v, which: name))): \(res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") "
                        + "over \(res.positives) defective / \(res.negatives) clean foreground cells")
         }
         let enc = JSONEncoder()
@@ -158,4 +160,6 @@ struct AUROCDocument: Encodable {
     /// The same per defect kind (recolor-decal, drop-stripe, blur-decal, shift-decal, ...): a
     /// shifted decal still matches the reference somewhere, so max-over-patches quality cannot see it.
     var byDefect: [String: [String: DefectBenchmark.Result]]
+    /// The block each model was read at (`FeatureBlock`); `block` is the finetuned model's.
+    var blocks: [String: Int]
 }

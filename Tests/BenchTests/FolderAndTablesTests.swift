@@ -54,6 +54,13 @@ import World
         let a = try UpstreamTables.auroc(Data(au.utf8), path: "auroc.json")
         #expect(a.map(\.vit) == ["finetuned", "original"] && a[0].auroc == 0.7 && a[0].patches == 40 && a[0].images == 24)
         #expect(throws: BenchError.self) { try UpstreamTables.auroc(Data("{}".utf8), path: "auroc.json") }
+        // Per-model blocks (the original ViT at its last block, issue 16) override the table's `block`.
+        let perModel = """
+        {"block": 7, "blocks": {"original": 12, "finetuned": 7}, "samples": 24,
+         "models": {"original": {"auroc": 0.6, "positives": 10, "negatives": 30}, "finetuned": {"auroc": 0.7, "positives": 10, "negatives": 30}}}
+        """
+        #expect(try UpstreamTables.auroc(Data(perModel.utf8), path: "auroc.json").map(\.block) == [7, 12])
+        #expect(a.map(\.block) == [7, 7])
         let kinds = """
         {"block": 7, "samples": 24, "models": {"original": {"auroc": 0.6, "positives": 10, "negatives": 30}},
          "byDefect": {"original": {"shift-decal": {"auroc": 0.5, "positives": 6, "negatives": 9},

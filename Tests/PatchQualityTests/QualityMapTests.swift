@@ -71,3 +71,13 @@ import TensorCore
         #expect(PatchMask.cells(px, width: 4, height: 4, patch: 2, threshold: 0.2) == [true, false, false, true])
     }
 }
+
+@Suite struct FeatureBlockTests {
+    @Test func theOriginalViTIsReadAtItsLastBlockAndTheFinetunedAtTheConfiguredOne() {
+        // PatchDPO Table 4's weak baseline: the original model's last feature map; the finetuned model at block 7.
+        #expect(FeatureBlock.block(variant: "original", configured: 7, depth: 12) == 12)
+        #expect(FeatureBlock.block(variant: "finetuned", configured: 7, depth: 12) == 7)
+        #expect(FeatureBlock.block(variant: "finetuned", configured: 9, depth: 4) == 4)
+        #expect(FeatureBlock.block(variant: "original", configured: 2, depth: 4) == 4)
+    }
+}
