@@ -223,6 +223,13 @@ func runPretrainStage<Prepared>(_ definition: StageDefinition, options: CommonOp
         runner = r
         configureThreads(r)
         let (inputs, prepared) = try prepare(r)
+        // An import's fingerprint includes the shipped weights' hash (from their record), so a newly
+        // shipped checkpoint replaces an older import instead of being skipped as up to date.
+        let from = r.config.string("from")
+        if !from.isEmpty, let rec = try? PretrainRecord.read(URL(fileURLWithPath: from).appendingPathComponent(
+            (output.weightsName as NSString).deletingPathExtension + ".json")) {
+            r.externalInputHashes = [rec.weightsSHA256]
+        }
         try r.runWhole(inputs: inputs) { ctx in
             let from = r.config.string("from")
             if !from.isEmpty { return try importShipped(ctx, from: from, output: output) }

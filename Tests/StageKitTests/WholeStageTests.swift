@@ -75,3 +75,23 @@ private func train(_ ctx: StageContext, stopAfter: Int?, visited: inout [Int]) t
     let r = try StageRunner(definition, options: options, log: Log(stage: "toy-train", level: .error, sink: { _ in }))
     #expect(throws: StageError.shardUnsupported(stage: "toy-train")) { try r.runWhole(inputs: []) { _ in [] } }
 }
+
+@Test func aChangedExternalInputRerunsAWholeStageAndSaysWhy() throws {
+    let box = try Sandbox()
+    try "[run]\nname = \"t\"\n[toy-train]\nsteps = 2\n".write(to: box.config, atomically: true, encoding: .utf8)
+    let options = try CommonOptions.parse(["--config", box.config.path, "--run-dir", box.runDir.path])
+    let lines = Lines()
+    var visited: [Int] = []
+    /// One process's run of the stage with the given external input hash (the runner holds the stage lock while alive).
+    func run(_ hash: String, _ body: (StageContext) throws -> [NewArtifact]) throws -> StageSummary {
+        let r = try StageRunner(definition, options: options, log: Log(stage: "toy-train", level: .info, sink: { lines.add($0) }))
+        r.externalInputHashes = [hash]
+        return try r.runWhole(inputs: [], body: body)
+    }
+    #expect(try run("aaa") { try train($0, stopAfter: nil, visited: &visited) }.done == 1)
+    // The same external file: up to date.
+    #expect(try run("aaa") { _ in Issue.record("body ran"); return [] }.upToDate)
+    // A new shipped file (another hash): the stage runs again, naming the changed input.
+    #expect(try run("bbb") { try train($0, stopAfter: nil, visited: &visited) }.done == 1)
+    #expect(lines.all.contains { $0.contains("input changed") }, "\(lines.all)")
+}

@@ -17,12 +17,13 @@ extension StageRunner {
 
     public func fingerprint(inputs: [ArtifactRecord]) -> String {
         Fingerprint.compute(stage: stage, codeVersion: definition.codeVersion, canonicalConfig: canonicalConfig,
-                            inputHashes: inputs.map(\.sha256))
+                            inputHashes: inputs.map(\.sha256) + externalInputHashes)
     }
 
     func partsMessage(inputs: [ArtifactRecord]) -> String {
-        let inputsHash = SHA256.hex(inputs.map(\.sha256).sorted().joined(separator: "\n"))
-        return "\(Self.partsTag) code=\(definition.codeVersion) inputs=\(inputsHash) n=\(inputs.count)\n\(canonicalConfig)"
+        let hashes = inputs.map(\.sha256) + externalInputHashes
+        let inputsHash = SHA256.hex(hashes.sorted().joined(separator: "\n"))
+        return "\(Self.partsTag) code=\(definition.codeVersion) inputs=\(inputsHash) n=\(hashes.count)\n\(canonicalConfig)"
     }
 
     /// Decides skip / new / resume, under `locks/<stage>.plan.lock` so concurrent shards agree on one

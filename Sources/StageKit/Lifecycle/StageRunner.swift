@@ -21,6 +21,9 @@ public final class StageRunner {
     private let locks: StageLocks
 
     public var stage: String { definition.name }
+    /// SHA-256s of files outside the run that the stage reads (e.g. a shipped checkpoint it imports);
+    /// they enter the fingerprint like upstream artifacts, so a changed file reruns the stage.
+    public var externalInputHashes: [String] = []
     public var shard: Shard? { options.shard?.shard }
     /// `<host>:<pid>`, the lease owner written into claimed items.
     public let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
