@@ -156,6 +156,17 @@ public enum WorldJudgeGates {
         }
         // Per class of the hardest heads (the decal glyph: about 5 pixels at 32x32; the body pattern; the main colour,
         // strict), for the record.
+        // The bench's per-image identity and detail (`WorldAttribute.fidelity`) on these real renders: what
+        // the judge gives a perfect generator (the bench's `real-renders` row measures the same on its prompts).
+        let preds = scene.logits.mapValues(Gates.predictions)
+        var fid = (identity: 0, detail: 0)
+        for (i, q) in reqs.enumerated() {
+            let f = WorldAttribute.fidelity(preds.mapValues { $0[i] }, subject: q.subject!, background: q.scene.background)
+            fid.identity += f.identity ? 1 : 0
+            fid.detail += f.detail ? 1 : 0
+        }
+        m["real_identity"] = Double(fid.identity) / Double(reqs.count)
+        m["real_detail"] = Double(fid.detail) / Double(reqs.count)
         for attr in [WorldAttribute.decal, .bodyPattern, .mainColor] {
             guard let pred = scene.logits[attr.rawValue].map(Gates.predictions), let want = labels[attr.rawValue] else { continue }
             for (k, name) in attr.classNames.enumerated() {

@@ -80,7 +80,7 @@ struct VAECommand: ParsableCommand {
                                      training: training, metrics: metrics)
             rec.vae = cfg
             var outs = try writeOutputs(ctx, weights: vae.stateDict(), output: out, record: rec)
-            let sheet = Gates.grid(rows: final.rows, captions: [], scale: 3, title: "autoencoder: real | reconstruction, test subjects")
+            let sheet = Gates.grid(rows: final.rows, captions: [], scale: 3, title: "autoencoder: real, reconstruction (pairs), test subjects")
             outs.append(try r.writeArtifact(Data(try PNG.encode(sheet)), name: "vae-samples.png", kind: "grid"))
             return outs
         }
