@@ -84,7 +84,7 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About 2.5 hours on 2 cores (data/checkpoints/README.md).
+# sample grids into data/checkpoints/ and docs/. About 5 hours on 2 cores (data/checkpoints/README.md).
 # The judge trains in two phases (data/checkpoints/README.md): [pretrain-judge] as configured in
 # $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 more steps from those weights with a fresh schedule.
 PRETRAIN_RUN ?= runs/pretrain
@@ -94,7 +94,7 @@ pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase1/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE2)
-	@for s in vit clip unet adapter; do \
+	@for s in vit clip vae unet adapter; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
 	scripts/ship-checkpoints $(PRETRAIN_RUN)

@@ -45,6 +45,15 @@ struct GatesCommand: ParsableCommand {
             let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
             try update(dir.appendingPathComponent("judge.json"), jr, jm)
             lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
+            // The latent-diffusion autoencoder, when the directory has one (issue 15).
+            if !judgeOnly, FileManager.default.fileExists(atPath: dir.appendingPathComponent("vae.json").path) {
+                let (vw, vr) = try rec("vae")
+                let vae = try Generator.loadVAE(weights: vw, record: vr)
+                let g = try ReconstructionGate.measure(vae, judge: judge, resolution: vr.resolution, seed: vr.seed &+ 1, threads: threads)
+                try update(dir.appendingPathComponent("vae.json"), vr, g.metrics)
+                lines += ReconstructionGate.targets.map { "vae " + GateCheck(metric: $0.0, target: $0.1, value: g.metrics[$0.0]).line }
+                lines.append("vae psnr " + fmt(g.metrics["psnr"]) + " dB, object pixels " + fmt(g.metrics["psnr_object"]) + " dB")
+            }
             if !judgeOnly {
                 let (cw, cr) = try rec("clip"), (uw, ur) = try rec("unet"), (aw, ar) = try rec("adapter")
                 let clip = try Generator.loadCLIP(weights: cw, record: cr)
@@ -77,6 +86,7 @@ struct GatesCommand: ParsableCommand {
         var r = record
         r.metrics.merge(metrics) { _, new in new }
         r.training["gates_measured_with"] = r.judge != nil ? "pretrain gates --judge-subjects \(judgeSubjects)"
+            : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
         try r.encoded().write(to: url, options: .atomic)
     }
