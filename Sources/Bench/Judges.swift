@@ -86,7 +86,7 @@ public final class BenchJudges {
         for start in stride(from: 0, to: images.count, by: 64) {
             let part = Array(images[start..<min(images.count, start + 64)])
             let x = try Sampler.tensor(part, size: judge.config.tower.imageSize)
-            let o = withNoGrad { judge.forward(Variable(x)) }
+            let o = judge.read(x)
             let preds = Dictionary(uniqueKeysWithValues: o.logits.map { ($0.key, argmaxRows($0.value.value)) })
             let e = rows(o.embedding.value), c = rows(o.clipImage.value)
             for i in part.indices {

@@ -91,6 +91,31 @@ public final class WorldJudge: Module {
         return JudgeOutput(logits: logits, embedding: embedding(p), clipImage: CLIPModel.normalize(visualProjection(p)))
     }
 
+    /// How the judge reads images [B, 3, S, S] for a verdict (gates, bench): no gradient, and the mean of
+    /// its outputs on the image and its mirror image (the world draws subjects flipped at random, so
+    /// both are renders of the same subject): logits and the DINO embedding averaged, the CLIP image
+    /// embedding averaged and renormalised. Training uses `forward`.
+    public func read(_ images: Tensor) -> JudgeOutput {
+        let b = images.shape[0]
+        let both = withNoGrad { forward(Variable(Tensor(shape: [2 * b] + images.shape.dropFirst(),
+                                                        scalars: images.scalars + WorldJudge.mirrored(images).scalars))) }
+        func mean(_ v: Variable) -> Variable {
+            let per = v.value.count / (2 * b)
+            let a = v.value.scalars
+            return Variable(Tensor(shape: [b] + v.shape.dropFirst(), scalars: (0..<(b * per)).map { 0.5 * (a[$0] + a[b * per + $0]) }))
+        }
+        return JudgeOutput(logits: both.logits.mapValues(mean), embedding: mean(both.embedding),
+                           clipImage: withNoGrad { CLIPModel.normalize(mean(both.clipImage)) })
+    }
+
+    /// Images [B, C, H, W] mirrored left-right.
+    public static func mirrored(_ x: Tensor) -> Tensor {
+        let w = x.shape[3], rows = x.count / w
+        var out = x.scalars
+        for r in 0..<rows { for c in 0..<w { out[r * w + c] = x.scalars[r * w + (w - 1 - c)] } }
+        return Tensor(shape: x.shape, scalars: out)
+    }
+
     /// Unit-norm CLIP-stand-in text embeddings [B, clipDim] of token ids.
     public func textEmbeddings(_ ids: [[Int32]]) -> Variable {
         CLIPModel.normalize(textProjection(textModel.forward(ids).pooled))

@@ -115,7 +115,7 @@ public enum Gates {
     public static func judged(_ judge: WorldJudge, _ x: Tensor) -> JudgeOutput {
         let side = judge.config.tower.imageSize
         let input = x.shape[2] == side ? x : withNoGrad { Variable(x).resizeBilinear(height: side, width: side) }.value
-        return withNoGrad { judge.forward(Variable(input)) }
+        return judge.read(input)
     }
 
     /// The judge's predicted class per head for every image of x [B, 3, S, S] in [-1, 1].

@@ -109,7 +109,7 @@ public enum WorldJudgeGates {
             let part = Array(reqs[start..<min(reqs.count, start + 64)])
             let r = try Renderer.renderBatch(part, threads: threads)
             let x = Tensor(shape: [part.count, 3, side, side], scalars: Array(r.map { $0.image.toCHW() }.joined()))
-            let o = withNoGrad { judge.forward(Variable(x)) }
+            let o = judge.read(x)
             for (k, v) in o.logits { logits[k, default: []].append(v.value) }
             embs.append(o.embedding.value); clips.append(o.clipImage.value)
         }

@@ -90,6 +90,29 @@ private func randomTensor(_ seed: UInt64, _ shape: [Int]) -> Tensor {
         #expect(other.heads[1].weight.value == j.heads[1].weight.value)
     }
 
+    @Test func readAveragesTheImageAndItsMirrorImage() throws {
+        let j = try WorldJudge(config: Self.config, key: RNGKey(seed: 5))
+        j.train(false)
+        let x = randomTensor(6, [2, 3, 16, 16])
+        let m = WorldJudge.mirrored(x)
+        #expect(m.scalars[0] == x.scalars[15] && m.scalars[16 + 3] == x.scalars[16 + 12])
+        #expect(WorldJudge.mirrored(m).scalars == x.scalars)
+        let r = j.read(x)
+        let a = withNoGrad { j.forward(Variable(x)) }, b = withNoGrad { j.forward(Variable(m)) }
+        for (k, v) in r.logits {
+            for (i, y) in v.value.scalars.enumerated() {
+                #expect(abs(y - 0.5 * (a.logits[k]!.value.scalars[i] + b.logits[k]!.value.scalars[i])) < 1e-5)
+            }
+        }
+        // The CLIP embedding stays unit-norm; reading a mirror image gives the same verdict.
+        for row in 0..<2 {
+            let n = (0..<5).reduce(Float(0)) { $0 + r.clipImage.value.scalars[row * 5 + $1] * r.clipImage.value.scalars[row * 5 + $1] }
+            #expect(abs(n - 1) < 1e-5)
+        }
+        let rm = j.read(m)
+        for (k, v) in r.logits { for (p, q) in zip(v.value.scalars, rm.logits[k]!.value.scalars) { #expect(abs(p - q) < 1e-5) } }
+    }
+
     @Test func duplicateOrDegenerateHeadsAreRefused() {
         var c = Self.config
         c.heads = [JudgeHeadSpec(name: "a", classes: 2), JudgeHeadSpec(name: "a", classes: 3)]
