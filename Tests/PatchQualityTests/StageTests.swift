@@ -57,7 +57,8 @@ import World
                     #expect(t.values.allSatisfy { $0 >= 0 && $0 <= 1 })
                 }
                 #expect(f.tensors["q_g_patch"]?.shape == [4, 4])
-                #expect(f.metadata["block"] == "2" && f.metadata["vit"] == vit)
+                // The finetuned ViT at the configured block 2; the original at its last block (depth 3; Table 4's baseline).
+                #expect(f.metadata["block"] == (vit == "original" ? "3" : "2") && f.metadata["vit"] == vit)
                 qg[vit] = f.tensors["q_g_patch"]?.values
             }
             #expect(qg["finetuned"] != qg["original"], "\(key): the two ViTs' maps must differ")
