@@ -35,6 +35,9 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        // libjpeg-turbo's libjpeg62 API: JPEG references (the DreamBench release); setjmp error shim in shim.h.
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
 
@@ -83,7 +86,7 @@ let package = Package(
         ]),
 
         // World and images (independent of the tensor library).
-        .target(name: "Imaging", dependencies: ["CPNG", "ErrorKinds"]),
+        .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "ErrorKinds"]),
         .target(name: "World", dependencies: ["Imaging", "Random", "ErrorKinds"]),
 
         // Pipeline machinery (knows nothing of tensors).
@@ -164,7 +167,7 @@ let package = Package(
         ]),
 
         // Tests. TestSupport holds the helpers several test targets share (deterministic test data,
-        // the finite-difference check through a module); only test targets depend on it.
+        // the finite-difference check through a module, JPEG files from cjpeg); only test targets depend on it.
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autograd", "NN"], path: "Tests/TestSupport"),
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
@@ -178,7 +181,7 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
         ]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
@@ -193,7 +196,7 @@ let package = Package(
             "NN", "generate-pool", "score-and-pair",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
+        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality",

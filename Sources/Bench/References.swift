@@ -52,6 +52,7 @@ public struct SkippedSubject: Codable, Sendable, Equatable {
 
 /// A real DreamBench-layout folder (`<root>/dataset/<subject>/*.png|jpg` + `prompts_and_classes.txt`,
 /// see `World.DreamBench`), read leniently: a subject whose reference files are not decodable images
+/// (PNG or JPEG, recognised by content: `ImageFile`)
 /// (or a folder with no image) is skipped and recorded with the offending path; the rest continue.
 public struct DreamBenchFolder: Sendable {
     public struct Entry: Sendable {
@@ -76,7 +77,7 @@ public struct DreamBenchFolder: Sendable {
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
             throw .missingInput(path: root, hint: "set [bench].dreambench_dir to a DreamBench-layout folder (prompts_and_classes.txt "
-                                + "and one folder of PNG references per subject), or to \"\" to bench on the world")
+                                + "and one folder of PNG or JPEG references per subject), or to \"\" to bench on the world")
         }
         let dir = fm.fileExists(atPath: root + "/dataset/prompts_and_classes.txt") ? root + "/dataset" : root
         let list = dir + "/prompts_and_classes.txt"
@@ -102,8 +103,8 @@ public struct DreamBenchFolder: Sendable {
             var refs: [Image] = []
             var failure: SkippedSubject?
             for p in paths {
-                do { refs.append(try PNG.read(p).converted(toChannels: 3).squareResized(to: size)) } catch {
-                    failure = SkippedSubject(subject: name, path: p, reason: "not a readable PNG image: \(error)")
+                do { refs.append(try ImageFile.read(p).converted(toChannels: 3).squareResized(to: size)) } catch {
+                    failure = SkippedSubject(subject: name, path: p, reason: "not a readable PNG or JPEG image: \(error)")
                     break
                 }
             }

@@ -1,10 +1,10 @@
 /// An 8-bit image, interleaved HWC, row-major: the sample of channel `c` at (row `y`,
 /// column `x`) is `pixels[(y * width + x) * channels + c]`.
-/// Channels: 1 = gray, 3 = RGB, 4 = RGBA. This is the on-disk form (PNG, PPM); models use
+/// Channels: 1 = gray, 3 = RGB, 4 = RGBA. This is the on-disk form (PNG, JPEG, PPM); models use
 /// the Float CHW form of `FloatConversion.swift`.
 public struct Image: Sendable, Equatable {
     /// The most pixels a decoded file may have: 4096 x 4096 = 16,777,216 (any aspect ratio), i.e. at most
-    /// 64 MiB of RGBA. `PNG.decode` and `PPM.decode` check a header's size against it before allocating
+    /// 64 MiB of RGBA. `PNG.decode`, `JPEG.decode` and `PPM.decode` check a header's size against it before allocating
     /// anything, so a ~100-byte file that claims 32768 x 32768 cannot make them allocate 4 GiB
     /// (`ImagingError.tooLarge`). Downscale larger photos first.
     public static let maxPixels = 4096 * 4096

@@ -9,9 +9,11 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
     case unwritable(path: String, reason: String)
     /// libpng rejected the bytes: corrupt, truncated, or not a PNG.
     case corruptPNG(path: String, reason: String)
+    /// libjpeg rejected the bytes (or warned about them): corrupt, truncated, or not a JPEG.
+    case corruptJPEG(path: String, reason: String)
     /// A PPM header or body that does not match the P6 / maxval 255 layout.
     case badPPM(path: String, reason: String)
-    /// A format this project deliberately does not decode (e.g. JPEG).
+    /// A format the called decoder does not read (e.g. JPEG bytes given to `PNG.decode`, or neither PNG nor JPEG).
     case unsupportedFormat(path: String, format: String, hint: String)
     /// A file whose header declares more than `Image.maxPixels` pixels (refused before allocating).
     case tooLarge(path: String, width: Int, height: Int, limit: Int)
@@ -28,6 +30,8 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot write \(path): \(reason). Check that the directory exists and is writable."
         case let .corruptPNG(path, reason):
             return "\(path) is not a valid PNG (\(reason)). The file is corrupt or truncated: re-create it."
+        case let .corruptJPEG(path, reason):
+            return "\(path) is not a valid JPEG (\(reason)). The file is corrupt or truncated: re-create or re-download it."
         case let .badPPM(path, reason):
             return "\(path) is not a binary PPM (P6, maxval 255): \(reason)."
         case let .unsupportedFormat(path, format, hint):
@@ -45,13 +49,13 @@ public enum ImagingError: Error, CustomStringConvertible, Equatable, Sendable {
 
 extension ImagingError: ClassifiedError {
     /// A file that is not there is missing input, one that cannot be written an I/O failure, bytes that
-    /// break PNG/PPM (or a format not decoded here) bad data; a buffer of the wrong size or channel
+    /// break PNG/JPEG/PPM (or a format not decoded here) bad data; a buffer of the wrong size or channel
     /// count is the calling code's bug.
     public var errorKind: ErrorKind {
         switch self {
         case .unreadable: return .missingInput
         case .unwritable: return .io
-        case .corruptPNG, .badPPM, .unsupportedFormat, .tooLarge: return .badData
+        case .corruptPNG, .corruptJPEG, .badPPM, .unsupportedFormat, .tooLarge: return .badData
         case .shapeMismatch, .unsupportedChannels: return .internalError
         }
     }

@@ -15,6 +15,10 @@ public enum PNG {
     /// Decodes PNG bytes; `name` is used only in error messages. The header is read first: a size beyond
     /// `Image.maxPixels` (4096 x 4096 pixels) is `ImagingError.tooLarge`, thrown before any pixel buffer is allocated.
     public static func decode(_ bytes: [UInt8], name: String = "<memory>") throws -> Image {
+        if ImageFile.format(of: bytes) == .jpeg {
+            throw ImagingError.unsupportedFormat(path: name, format: "JPEG",
+                hint: "This reads PNG only; read references with `ImageFile.read` / `ImageFile.decode`, which decode JPEG too.")
+        }
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
         return try bytes.withUnsafeBytes { raw -> Image in
@@ -69,13 +73,8 @@ public enum PNG {
         return Array(out.prefix(size))
     }
 
-    /// Reads a PNG file. A `.jpg`/`.jpeg` path is refused with a hint (no JPEG decoder here).
+    /// Reads a PNG file (whatever its extension). `ImageFile.read` reads PNG or JPEG.
     public static func read(_ path: String) throws -> Image {
-        let lower = path.lowercased()
-        if lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") {
-            throw ImagingError.unsupportedFormat(path: path, format: "JPEG",
-                hint: "This project reads PNG only; convert it first, e.g. `convert in.jpg out.png` or `python3 -c \"from PIL import Image; Image.open('in.jpg').save('out.png')\"`.")
-        }
         let bytes = try AtomicFile.read(path)
         return try decode(bytes, name: path)
     }

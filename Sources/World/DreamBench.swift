@@ -11,7 +11,7 @@ public struct DreamBenchSubject: Sendable {
     public var isLive: Bool
 }
 
-/// The DreamBench layout: `<root>/dataset/<subject>/*.png` (or `<root>/<subject>/...` when
+/// The DreamBench layout: `<root>/dataset/<subject>/*.jpg|*.png` (or `<root>/<subject>/...` when
 /// `root` already is the dataset folder) plus `prompts_and_classes.txt` as in the release:
 ///
 ///     Classes
@@ -25,8 +25,8 @@ public struct DreamBenchSubject: Sendable {
 ///     Live Subject Prompts
 ///     prompt_list = [ ... ]
 ///
-/// `{0}` is the unique token, `{1}` the class noun. JPEG is not decoded: a `.jpg` is a
-/// typed error with a conversion hint.
+/// `{0}` is the unique token, `{1}` the class noun. Images are `.png`, `.jpg` or `.jpeg` (any case), decoded by
+/// content (`ImageFile`): the release's JPEGs read as they are; an undecodable one is an error naming the file.
 public struct DreamBench: Sendable {
     public var subjects: [DreamBenchSubject]
     public var objectPrompts: [String]
@@ -59,10 +59,10 @@ public struct DreamBench: Sendable {
             }
             let imgs = files.filter { f in [".png", ".jpg", ".jpeg"].contains { f.lowercased().hasSuffix($0) } }.sorted()
             guard !imgs.isEmpty else {
-                throw WorldError.badDataset(path: dir, reason: "no .png images", hint: "Put the subject's reference images here as PNG.")
+                throw WorldError.badDataset(path: dir, reason: "no .png or .jpg images", hint: "Put the subject's reference images here as PNG or JPEG.")
             }
             let paths = imgs.map { dir + "/" + $0 }
-            let images = try paths.map { try PNG.read($0).converted(toChannels: 3).squareResized(to: resolution) }
+            let images = try paths.map { try ImageFile.read($0).converted(toChannels: 3).squareResized(to: resolution) }
             subjects.append(DreamBenchSubject(name: name, classNoun: noun, imagePaths: paths, images: images,
                                               isLive: liveClasses.contains(noun)))
         }

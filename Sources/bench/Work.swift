@@ -37,7 +37,7 @@ final class BenchWork {
             for s in f.skipped { runner.log.warn("dreambench subject \(s.subject) skipped: \(s.path): \(s.reason)") }
             guard !f.subjects.isEmpty else {
                 throw BenchError.badDataset(path: dir, reason: "no usable subject (\(f.skipped.count) skipped)",
-                                            hint: "give PNG references under dataset/<subject>/")
+                                            hint: "give PNG or JPEG references under dataset/<subject>/")
             }
             folder = f
             subjects = BenchPlanner.folder(f.subjects.prefix(c.int("subjects")).map { ($0.id, $0.noun, $0.prompts) },

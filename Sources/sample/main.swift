@@ -5,7 +5,7 @@ import Imaging
 import StageKit
 import TensorCore
 
-/// `sample`: prompt + optional reference PNG + seeds -> PNGs, from a checkpoint directory
+/// `sample`: prompt + optional reference image (PNG or JPEG) + seeds -> PNGs, from a checkpoint directory
 /// (data/checkpoints layout: clip, unet, adapter `.safetensors` + `.json`). Thin: the sampler lives in Generation.
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +14,7 @@ struct Sample: ParsableCommand {
 
     @Option(help: "Directory with clip/unet/adapter checkpoints and their records.") var checkpoints = "data/checkpoints"
     @Option(help: "The text prompt.") var prompt: String
-    @Option(help: "Reference image (PNG); without it the base text-to-image model samples.") var reference: String?
+    @Option(help: "Reference image (PNG or JPEG); without it the base text-to-image model samples.") var reference: String?
     @Option(help: "Seeds, one image each (repeatable).") var seed: [UInt64] = [1]
     @Option(help: "Output directory.") var out = "samples"
     @Option(help: "DDIM steps.") var steps = 25
@@ -33,7 +33,7 @@ struct Sample: ParsableCommand {
         // Errors exit with the shared table: a missing reference or checkpoint 66, a corrupt one 65.
         try StageMain.command("sample") {
             let g = try Generator.load(directory: URL(fileURLWithPath: checkpoints), adapter: reference != nil)
-            let refs = try reference.map { path in Array(repeating: try PNG.read(path), count: seed.count) }
+            let refs = try reference.map { path in Array(repeating: try ImageFile.read(path), count: seed.count) }
             let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale)
             let images = try g.generate(prompts: Array(repeating: prompt, count: seed.count), references: refs, seeds: seed, options: opts)
             let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: seed.map { "seed-\($0).png" })

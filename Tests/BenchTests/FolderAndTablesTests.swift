@@ -2,6 +2,7 @@ import Bench
 import Foundation
 import Imaging
 import Testing
+import TestSupport
 import World
 
 @Suite struct FolderAndTablesTests {
@@ -27,6 +28,46 @@ import World
         #expect(f.skipped.count == 1 && f.skipped[0].subject == subjects[1].id && f.skipped[0].path == bad.path)
         let plan = BenchPlanner.folder(f.subjects.map { ($0.id, $0.noun, $0.prompts) }, prompts: 3, imagesPerPrompt: 2, seed: 1)
         #expect(plan.count == 1 && plan[0].prompts.count == 3 && plan[0].prompts[0].seeds.count == 2)
+    }
+
+    /// The real release's layout: JPEG references (`dataset/<subject>/NN.jpg`), written here by cjpeg from
+    /// world renders; one named `.JPEG` (extension case does not matter), and a subject whose file is a
+    /// truncated JPEG is skipped naming it. References match the PNG originals within JPEG tolerance (quality 95
+    /// without chroma subsampling: with 4:2:0 the renders' hard coloured edges give mean 4.2, max 43).
+    @Test func readsAFolderOfJPEGsAndSkipsATruncatedOne() throws {
+        let root = try tempDir()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let subjects = [Subject(category: .mug, instance: 9), Subject(category: .vase, instance: 19)]
+        try DreamBench.write(subjects: subjects, root: root.path, images: 2, size: 64)
+        let png = try DreamBenchFolder.read(root: root.path, size: 32)
+        for s in subjects {
+            let dir = root.appendingPathComponent("dataset/\(s.id)")
+            for (k, name) in ["00", "01"].enumerated() {
+                let source = dir.appendingPathComponent(name + ".png")
+                let jpeg = try CJPEG.encode(PPM.encode(try PNG.read(source.path).converted(toChannels: 3)), ["-quality", "95", "-sample", "1x1"])
+                try FileManager.default.removeItem(at: source)
+                let ext = k == 1 && s.category == .mug ? ".JPEG" : ".jpg"
+                try Data(s.category == .vase && k == 1 ? jpeg.prefix(jpeg.count * 2 / 3) : jpeg[...])
+                    .write(to: dir.appendingPathComponent(name + ext))
+            }
+        }
+        let f = try DreamBenchFolder.read(root: root.path, size: 32)
+        #expect(f.subjects.map(\.id) == [subjects[0].id])
+        let bad = root.appendingPathComponent("dataset/\(subjects[1].id)/01.jpg").path
+        #expect(f.skipped.count == 1 && f.skipped[0].path == bad && f.skipped[0].reason.contains("JPEG"), "\(f.skipped)")
+        #expect(f.subjects[0].referencePaths.map { ($0 as NSString).lastPathComponent } == ["00.jpg", "01.JPEG"])
+        for (a, b) in zip(f.subjects[0].references, png.subjects[0].references) {
+            #expect(a.width == 32 && a.height == 32 && a.channels == 3)
+            let d = zip(a.pixels, b.pixels).map { abs(Int($0) - Int($1)) }
+            let mean = Double(d.reduce(0, +)) / Double(d.count)
+            #expect(mean < 3 && d.max()! < 40, "JPEG vs PNG reference: mean abs \(mean), max \(d.max()!)")
+        }
+        let plan = BenchPlanner.folder(f.subjects.map { ($0.id, $0.noun, $0.prompts) }, prompts: 3, imagesPerPrompt: 2, seed: 1)
+        #expect(plan.count == 1 && plan[0].prompts.count == 3)
+        // World's strict reader takes the same folder once the truncated file is gone.
+        try FileManager.default.removeItem(atPath: bad)
+        let db = try DreamBench.load(root: root.path, resolution: 16)
+        #expect(db.subjects.map { $0.images.count } == [2, 1])
     }
 
     @Test func missingPromptsFileNamesThePath() throws {

@@ -58,7 +58,7 @@ import Imaging
     #expect(throws: WorldError.self) { _ = try HPatches.readAll(root: tempDir("empty")) }
 }
 
-@Test func dreamBenchLayoutRoundTripsAndRefusesJPEG() throws {
+@Test func dreamBenchLayoutRoundTripsAndNamesACorruptJPEG() throws {
     let root = tempDir("db")
     let subjects = Split.test.subjects(of: .teddy, count: 2) + Split.test.subjects(of: .can, count: 1)
     try DreamBench.write(subjects: subjects, root: root, images: 2, size: 32)
@@ -67,15 +67,15 @@ import Imaging
     #expect(db.subjects[2].classNoun == "can")
     #expect(db.subjects.allSatisfy { $0.images.count == 2 && $0.images.allSatisfy { $0.width == 16 && $0.height == 16 } })
     #expect(db.prompts(for: db.subjects[0]).first == "a sks teddy on the beach")
-    // Real-release style live prompts and a JPEG image.
+    // Real-release style live prompts and a JPEG image (here a corrupt one: only its first marker).
     let ds = root + "/dataset"
     let text = "Classes\nsubject_name,class\ndog2,dog\n\nObject Prompts\nprompt_list = [\n'a {0} {1} in the jungle'.format(unique_token, class_token),\n]\nLive Subject Prompts\nprompt_list = [\n'a {0} {1} swimming'.format(unique_token, class_token),\n]\n"
     try AtomicFile.write(Array(text.utf8), to: ds + "/prompts_and_classes.txt")
     try FileManager.default.createDirectory(atPath: ds + "/dog2", withIntermediateDirectories: true)
     try AtomicFile.write([0xFF, 0xD8, 0xFF], to: ds + "/dog2/00.jpg")
     #expect { _ = try DreamBench.load(root: root, resolution: 32) } throws: { error in
-        guard case ImagingError.unsupportedFormat = error else { return false }
-        return "\(error)".contains("00.jpg")
+        guard case ImagingError.corruptJPEG = error else { return false }
+        return "\(error)".contains(ds + "/dog2/00.jpg")
     }
     try FileManager.default.removeItem(atPath: ds + "/dog2/00.jpg")
     try PNG.write(Image(width: 40, height: 20, fill: [1, 2, 3]), to: ds + "/dog2/00.png")
