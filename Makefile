@@ -84,16 +84,20 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About 5 hours on 2 cores (data/checkpoints/README.md).
-# The judge trains in two phases (data/checkpoints/README.md): [pretrain-judge] as configured in
-# $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 more steps from those weights with a fresh schedule.
+# sample grids into data/checkpoints/ and docs/. About 5.5 hours on 2 cores (data/checkpoints/README.md).
+# The judge trains in three phases (data/checkpoints/README.md): [pretrain-judge] as configured in
+# $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 and JUDGE_PHASE3 more steps, each from the previous
+# phase's weights with a fresh schedule.
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
+JUDGE_PHASE3 ?= --set steps=2000 --set lr=3e-4 --set warmup=50
 .PHONY: pretrain
 pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
-	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase2 --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase1/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE2)
+	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase2/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE3)
 	@for s in vit clip vae unet adapter; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
