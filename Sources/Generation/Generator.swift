@@ -99,7 +99,7 @@ public final class Generator {
     }
 
     /// What the U-Net denoises for images [B, 3, S, S] in [-1, 1]: the images, or their scaled latents.
-    public func diffusionSpace(_ images: Tensor) -> Tensor { vae.map { $0.latents(of: images) } ?? images }
+    public func diffusionSpace(_ images: Tensor) -> Tensor { AutoencoderKL.diffusionSpace(images, vae: vae) }
 
     /// Images [B, 3, S, S] from what the U-Net denoises (the decoder's output in latent space).
     public func imageSpace(_ x: Tensor) -> Tensor { vae.map { $0.decode(latents: x) } ?? x }

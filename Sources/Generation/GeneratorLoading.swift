@@ -19,48 +19,47 @@ import TensorCore
 extension Generator {
     /// The CLIP pair of a record + weights file (weights checked against the record's SHA-256).
     public static func loadCLIP(weights: URL, record: PretrainRecord) throws(GenerationError) -> CLIPModel {
-        guard let cfg = record.clip else { throw .badCheckpoint(path: weights.path, reason: "record has no `clip` config") }
-        let file = try readChecked(weights, record: record)
-        do {
-            let m = try CLIPModel(config: cfg, key: RNGKey(seed: 0))
-            try m.loadStrict(file, path: weights.path)
-            return m
-        } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+        try loadModel(record.clip, field: "clip", weights: weights, record: record) { try CLIPModel(config: $0, key: RNGKey(seed: 0)) }
     }
 
     /// The U-Net of a record + weights file.
     public static func loadUNet(weights: URL, record: PretrainRecord) throws(GenerationError) -> UNet2DConditionModel {
-        guard let cfg = record.unet else { throw .badCheckpoint(path: weights.path, reason: "record has no `unet` config") }
-        let file = try readChecked(weights, record: record)
-        do {
-            let m = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: 0))
-            try m.loadStrict(file, path: weights.path)
-            return m
-        } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
+        try loadModel(record.unet, field: "unet", weights: weights, record: record) { try UNet2DConditionModel(config: $0, key: RNGKey(seed: 0)) }
     }
 
     /// The autoencoder of a `pretrain-vae` record + weights file.
     public static func loadVAE(weights: URL, record: PretrainRecord) throws(GenerationError) -> AutoencoderKL {
-        guard let cfg = record.vae else { throw .badCheckpoint(path: weights.path, reason: "record has no `vae` config") }
+        try loadModel(record.vae, field: "vae", weights: weights, record: record) { try AutoencoderKL(config: $0, key: RNGKey(seed: 0)) }
+    }
+
+    /// The autoencoder of a `pretrain-vae` record + weights file, which must be the one `unetRecord` was
+    /// trained with (config and scaling factor); nil for a pixel-space U-Net (its record names no `vae`).
+    public static func loadVAE(weights: URL, record: PretrainRecord, for unetRecord: PretrainRecord) throws(GenerationError) -> AutoencoderKL? {
+        guard let want = unetRecord.vae else { return nil }
+        guard record.vae == want else {
+            throw .badCheckpoint(path: weights.path, reason: "its autoencoder differs from the one the U-Net was trained with (config or scaling factor)")
+        }
+        return try loadVAE(weights: weights, record: record)
+    }
+
+    /// A model built from the record's config (`field`) and loaded strictly from its verified weights.
+    static func loadModel<Config, M: Module>(_ config: Config?, field: String, weights: URL, record: PretrainRecord,
+                                             build: (Config) throws -> M) throws(GenerationError) -> M {
+        guard let config else { throw .badCheckpoint(path: weights.path, reason: "record has no `\(field)` config") }
         let file = try readChecked(weights, record: record)
         do {
-            let m = try AutoencoderKL(config: cfg, key: RNGKey(seed: 0))
+            let m = try build(config)
             try m.loadStrict(file, path: weights.path)
             return m
         } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
     }
 
-    /// The autoencoder a latent U-Net was trained with (`vae` in its record): `vae.safetensors` + `vae.json`
-    /// in `directory`, whose config (scaling factor included) must equal the U-Net record's; nil for a
-    /// pixel-space U-Net.
+    /// The autoencoder a latent U-Net was trained with: `vae.safetensors` + `vae.json` in `directory`;
+    /// nil for a pixel-space U-Net.
     public static func latentAutoencoder(for unetRecord: PretrainRecord, directory: URL) throws(GenerationError) -> AutoencoderKL? {
-        guard let want = unetRecord.vae else { return nil }
-        let url = directory.appendingPathComponent("vae.json")
-        let rec = try PretrainRecord.read(url)
-        guard rec.vae == want else {
-            throw .badCheckpoint(path: url.path, reason: "its autoencoder differs from the one the U-Net was trained with (config or scaling factor)")
-        }
-        return try loadVAE(weights: directory.appendingPathComponent("vae.safetensors"), record: rec)
+        guard unetRecord.vae != nil else { return nil }
+        return try loadVAE(weights: directory.appendingPathComponent("vae.safetensors"),
+                           record: try PretrainRecord.read(directory.appendingPathComponent("vae.json")), for: unetRecord)
     }
 
     /// The DDPM schedule of a U-Net record (`noise`; the MODELS.md default when the record predates it),

@@ -206,6 +206,12 @@ public final class AutoencoderKL: Module {
         withNoGrad { encode(Variable(images)).mean * config.scalingFactor }.value
     }
 
+    /// What a diffusion model with this optional autoencoder denoises for images [B, 3, S, S]: their
+    /// scaled latents, or the images themselves in pixel space (nil).
+    public static func diffusionSpace(_ images: Tensor, vae: AutoencoderKL?) -> Tensor {
+        vae.map { $0.latents(of: images) } ?? images
+    }
+
     /// Images from scaled diffusion latents, no gradient.
     public func decode(latents: Tensor) -> Tensor {
         withNoGrad { decode(Variable(latents) * (1 / config.scalingFactor)) }.value

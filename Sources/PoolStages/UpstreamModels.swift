@@ -50,12 +50,9 @@ public struct UpstreamModels {
 
     /// The autoencoder of a latent U-Net (pretrain-vae's, which must be the one its record names); nil in pixel space.
     public func autoencoder(for unetRecord: PretrainRecord) throws -> AutoencoderKL? {
-        guard let want = unetRecord.vae else { return nil }
+        guard unetRecord.vae != nil else { return nil }
         let (vw, vr) = try record("vae", of: "pretrain-vae")
-        guard vr.vae == want else {
-            throw GenerationError.badCheckpoint(path: vw.path, reason: "pretrain-vae's autoencoder differs from the one pretrain-unet was trained with")
-        }
-        return try Generator.loadVAE(weights: vw, record: vr)
+        return try Generator.loadVAE(weights: vw, record: vr, for: unetRecord)
     }
 
     /// The CLIP pair of pretrain-clip.

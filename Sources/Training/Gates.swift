@@ -133,7 +133,7 @@ public enum Gates {
                           size: resolution)
         }
         let r = try Renderer.renderBatch(reqs, threads: 2)
-        return Tensor(shape: [jobs.count, 3, resolution, resolution], scalars: Array(r.map { $0.image.toCHW() }.joined()))
+        return WorldData.images(r)
     }
 
     /// Adapter gate: for each TEST subject, its clean canonical render is the reference; generate it

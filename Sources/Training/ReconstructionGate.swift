@@ -36,7 +36,7 @@ public enum ReconstructionGate {
             let part = Array(reqs[start..<min(reqs.count, start + chunk)])
             let renders = try Renderer.renderBatch(part, threads: threads)
             let n = resolution * resolution
-            let x = Tensor(shape: [part.count, 3, resolution, resolution], scalars: Array(renders.map { $0.image.toCHW() }.joined()))
+            let x = WorldData.images(renders)
             let y = vae.decode(latents: vae.latents(of: x))
             for i in part.indices {
                 let mask = renders[i].mask

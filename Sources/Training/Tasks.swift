@@ -167,7 +167,7 @@ public final class UNetDenoisingTask: PretrainTask {
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
         let prompts = zip(b.prompts, u).map { $1 < textDropout ? WorldText.nullPrompt : $0 }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
-        let x0 = vae.map { $0.latents(of: b.images) } ?? b.images
+        let x0 = AutoencoderKL.diffusionSpace(b.images, vae: vae)
         let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: nil, ipScale: 0)
         return d.loss(eps, schedule: schedule, snrGamma: snrGamma)
@@ -232,7 +232,7 @@ public final class AdapterTask: PretrainTask {
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
         let feats = withNoGrad { imageEncoder.forward(Variable(refs), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
         let tokens = resampler.forward(Variable(feats))
-        let x0 = vae.map { $0.latents(of: b.images) } ?? b.images
+        let x0 = AutoencoderKL.diffusionSpace(b.images, vae: vae)
         let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
         return d.loss(eps, schedule: schedule, snrGamma: snrGamma)

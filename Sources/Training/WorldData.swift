@@ -87,6 +87,12 @@ public enum WorldData {
     public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, threads: Int = 2) throws -> Tensor {
         let reqs = subjects.map { RenderRequest(subject: $0, scene: .clean, pose: .canonical, size: resolution, supersample: supersample) }
         let renders = try Renderer.renderBatch(reqs, threads: threads)
-        return Tensor(shape: [subjects.count, 3, resolution, resolution], scalars: Array(renders.map { $0.image.toCHW() }.joined()))
+        return images(renders)
+    }
+
+    /// The images of square RGB renders as one [B, 3, S, S] tensor in [-1, 1].
+    public static func images(_ renders: [RenderResult]) -> Tensor {
+        let side = renders.first?.image.width ?? 0
+        return Tensor(shape: [renders.count, 3, side, side], scalars: Array(renders.map { $0.image.toCHW() }.joined()))
     }
 }

@@ -104,11 +104,10 @@ public enum WorldJudgeGates {
     static func outputs(_ judge: WorldJudge, _ reqs: [RenderRequest], threads: Int) throws -> (logits: [String: Tensor], emb: Tensor, clip: Tensor) {
         judge.train(false)
         var logits: [String: [Tensor]] = [:], embs: [Tensor] = [], clips: [Tensor] = []
-        let side = judge.config.tower.imageSize
         for start in stride(from: 0, to: reqs.count, by: 64) {
             let part = Array(reqs[start..<min(reqs.count, start + 64)])
             let r = try Renderer.renderBatch(part, threads: threads)
-            let x = Tensor(shape: [part.count, 3, side, side], scalars: Array(r.map { $0.image.toCHW() }.joined()))
+            let x = WorldData.images(r)
             let o = judge.read(x)
             for (k, v) in o.logits { logits[k, default: []].append(v.value) }
             embs.append(o.embedding.value); clips.append(o.clipImage.value)

@@ -49,16 +49,12 @@ struct AdapterCommand: ParsableCommand {
             let unetFiles = try requiredUpstream(r, stage: "pretrain-unet", name: "unet.safetensors")
             guard unetFiles.record.vae != nil else { return (try r.allUpstreamOutputs(), (clipFiles, unetFiles, UpstreamFiles?.none)) }
             let vaeFiles = try requiredUpstream(r, stage: "pretrain-vae", name: "vae.safetensors")
-            guard vaeFiles.record.vae == unetFiles.record.vae else {
-                throw StageError.inputUnverified(stage: r.stage, upstream: "pretrain-vae",
-                                                 problem: "its autoencoder is not the one pretrain-unet was trained with; hint: rerun pretrain-unet")
-            }
             return (try r.allUpstreamOutputs() + r.upstreamOutputs("pretrain-vae"), (clipFiles, unetFiles, vaeFiles))
         }) { r, ctx, prepared in
             let (clipFiles, unetFiles, vaeFiles) = prepared
             let c = r.config
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-            let vae = try vaeFiles.map { try Generator.loadVAE(weights: $0.weights, record: $0.record) }
+            let vae = try vaeFiles.flatMap { try Generator.loadVAE(weights: $0.weights, record: $0.record, for: unetFiles.record) }
             let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
             let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth

@@ -67,9 +67,7 @@ struct VAECommand: ParsableCommand {
             var metrics = final.metrics
             metrics["parameters"] = Double(vae.parameterCount)
             for (name, target) in ReconstructionGate.targets {
-                let v = metrics[name]
-                r.log.info("gate \(name) = \(v.map { String(format: "%.4f", $0) } ?? "not measured") (target >= \(target)): "
-                           + (v.map { $0 >= target ? "MET" : "NOT MET" } ?? "NOT MEASURED"))
+                r.log.info("gate " + GateCheck(metric: name, target: target, value: metrics[name]).line)
             }
             r.log.info(String(format: "psnr %.2f dB, psnr_object %.2f dB, scaling factor %.5f", metrics["psnr"] ?? 0,
                               metrics["psnr_object"] ?? 0, Double(cfg.scalingFactor)))
