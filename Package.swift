@@ -193,21 +193,21 @@ let package = Package(
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
             "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
-            "NN", "generate-pool", "score-and-pair",
+            "NN", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
-            "Manifest", "ssl-finetune-vit", "patch-quality",
+            "Manifest", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
         .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "NN", "Random"]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect"]),
+        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality",
             "PoolStages", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
-            "generate-pool", "score-and-pair", "dpo-train",
+            "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import TestSupport
 import Imaging
 import Manifest
 import Models
@@ -104,15 +105,7 @@ final class StageFixture {
 
 /// The products directory holding the stage executables (the test binary's, or <package>/.build/debug).
 enum Tool {
-    static let productsDirectory: URL = {
-        var d = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: d.appendingPathComponent("patch-quality").path) { return d }
-            d = d.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug")
-    }()
+    static let productsDirectory = Executables.productsDirectory(holding: "patch-quality")
 }
 
 /// A spawned stage process with stdout/stderr in files (pollable while it runs).

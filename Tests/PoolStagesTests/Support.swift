@@ -8,36 +8,16 @@ import Models
 import NN
 import Random
 import StageKit
+import TestSupport
 import World
 
-/// The built executables (`.build/debug`), found like StageKitTests' `Tool`.
+/// The built executables (`.build/debug`).
 enum Tool {
-    static let productsDirectory: URL = {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("generate-pool").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug")
-    }()
+    static let productsDirectory = Executables.productsDirectory(holding: "generate-pool")
 
     /// Runs `tool args` to completion; returns (status, stdout + stderr).
     static func run(_ tool: String, _ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = productsDirectory.appendingPathComponent(tool)
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let log = dir.appendingPathComponent("\(tool)-\(UUID().uuidString.prefix(8)).log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let h = try FileHandle(forWritingTo: log)
-        p.standardOutput = h
-        p.standardError = h
-        try p.run()
-        p.waitUntilExit()
-        try h.close()
-        return (p.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+        try Executables.run(productsDirectory.appendingPathComponent(tool), args, in: dir)
     }
 }
 

@@ -1,20 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Helpers for tests that spawn the built executables (`fake-stage`, `inspect`).
 enum Tool {
-    /// The products directory (`.build/debug`): the directory of the running test binary when it holds
-    /// the executables, else `<package>/.build/debug` found from this file's path.
-    static let productsDirectory: URL = {
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("fake-stage").path) { return dir }
-            dir = dir.deletingLastPathComponent()
-        }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug")
-    }()
+    /// The products directory (`.build/debug`).
+    static let productsDirectory = Executables.productsDirectory(holding: "fake-stage")
 
     static func url(_ name: String) -> URL { productsDirectory.appendingPathComponent(name) }
 }
