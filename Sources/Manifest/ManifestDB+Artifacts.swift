@@ -29,6 +29,21 @@ extension ManifestDB {
         }
     }
 
+    /// Deletes the records of artifacts that nothing consumed (e.g. superseded training checkpoints),
+    /// in one transaction. A record in some stage run's lineage is history and stays; returns the ids kept.
+    @discardableResult
+    public func forgetArtifacts(ids: [Int64]) throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try transaction {
+            var kept: Set<Int64> = []
+            for id in ids {
+                let consumed = try db.query("SELECT 1 FROM lineage WHERE artifact=? LIMIT 1", [.int(id)]) { $0.int(0) }
+                if consumed.isEmpty { try db.run("DELETE FROM artifacts WHERE id=?", [.int(id)]) } else { kept.insert(id) }
+            }
+            return kept
+        }
+    }
+
     /// Artifacts produced by a stage run (its items' and its own), in id order.
     public func artifacts(stageRun: Int64) throws -> [ArtifactRecord] {
         try locked {

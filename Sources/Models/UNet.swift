@@ -8,18 +8,22 @@ import TensorCore
 ///
 /// forward(x [B, in, H, W], timesteps [B], text [B, Lt, ctx], imageTokens [B, Li, ctx]?, ipScale):
 ///   temb = time_embedding(sinusoid(t, c0))                              [B, 4 c0]
+///          (+ class_embedding(mean_tokens(text)) when config.classEmbedInputDim is set)
 ///   h = conv_in(x); skips = [h]
 ///   down level i: layers x (resnet [-> transformer]) (+ downsampler), each output pushed to skips
 ///   mid: resnet -> transformer -> resnet
 ///   up level i (reversed): (layers + 1) x (resnet(concat[h, skips.pop()]) [-> transformer]) (+ upsampler)
 ///   y = conv_out(SiLU(conv_norm_out(h)))                                [B, out, H, W]
 /// H and W must be multiples of 2^(levels - 1). Keys, in PyTorch registration order: `conv_in`,
-/// `time_embedding.linear_{1,2}`, `down_blocks.*`, `up_blocks.*`, `mid_block.*`, `conv_norm_out`, `conv_out`.
+/// `time_embedding.linear_{1,2}`, [`class_embedding.linear_{1,2}`], `down_blocks.*`, `up_blocks.*`, `mid_block.*`, `conv_norm_out`, `conv_out`.
 /// Initialisation: PyTorch defaults (kaiming-uniform) drawn from `key` by parameter path.
 public final class UNet2DConditionModel: Module {
     public let config: UNetConfig
     public let convIn: Conv2d
     public let timeEmbedding: TimestepEmbedding
+    /// Pooled-text projection added to the time embedding (`class_embedding.linear_{1,2}`), nil unless
+    /// `config.classEmbedInputDim` is set.
+    public let classEmbedding: TimestepEmbedding?
     public let downBlocks: ModuleList<UNetDownBlock>
     public let upBlocks: ModuleList<UNetUpBlock>
     public let midBlock: UNetMidBlock
@@ -32,6 +36,9 @@ public final class UNet2DConditionModel: Module {
         let chans = config.blockOutChannels, layers = config.layersPerBlock, c0 = chans[0]
         convIn = Conv2d(config.inChannels, c0, kernelSize: 3, padding: 1, key: key.fold(in: "conv_in"))
         timeEmbedding = TimestepEmbedding(inDim: c0, outDim: config.timeEmbedDim, key: key.fold(in: "time_embedding"))
+        classEmbedding = config.classEmbedInputDim.map {
+            TimestepEmbedding(inDim: $0, outDim: config.timeEmbedDim, key: key.fold(in: "class_embedding"))
+        }
 
         var skipChannels = [c0]
         var down: [UNetDownBlock] = []
@@ -63,8 +70,9 @@ public final class UNet2DConditionModel: Module {
     }
 
     public var children: [(String, any Module)] {
-        [("conv_in", convIn), ("time_embedding", timeEmbedding), ("down_blocks", downBlocks),
-         ("up_blocks", upBlocks), ("mid_block", midBlock), ("conv_norm_out", convNormOut), ("conv_out", convOut)]
+        [("conv_in", convIn), ("time_embedding", timeEmbedding)] + (classEmbedding.map { [("class_embedding", $0)] } ?? [])
+            + [("down_blocks", downBlocks), ("up_blocks", upBlocks), ("mid_block", midBlock),
+               ("conv_norm_out", convNormOut), ("conv_out", convOut)]
     }
 
     /// Checks input shapes against the config; the error names the argument and the expected shape.
@@ -89,7 +97,8 @@ public final class UNet2DConditionModel: Module {
         do {
             try validateInputs(x: x.shape, timesteps: timesteps.count, text: text.shape, imageTokens: imageTokens?.shape)
         } catch { preconditionFailure("UNet2DConditionModel.forward: \(error)") }
-        let temb = timeEmbedding(Variable(timestepEmbedding(timesteps, dim: config.blockOutChannels[0])))
+        var temb = timeEmbedding(Variable(timestepEmbedding(timesteps, dim: config.blockOutChannels[0])))
+        if let classEmbedding { temb = temb + classEmbedding(text.mean(axes: [1])) }
         let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale)
         var h = convIn(x)
         var skips = [h]

@@ -22,10 +22,17 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     public var normEps: Float
     /// LayerNorm eps of the transformer blocks (diffusers default 1e-5).
     public var layerNormEps: Float
+    /// Global text conditioning (diffusers `class_embed_type = "projection"`,
+    /// `projection_class_embeddings_input_dim`): when set, `class_embedding` (a `TimestepEmbedding`
+    /// from this width to `timeEmbedDim`) maps the text states mean-pooled over tokens and adds the
+    /// result to the time embedding, as Imagen adds its pooled text embedding (Saharia et al. 2022,
+    /// 2.4). Every resnet then sees the prompt as a per-channel bias, not only the attention levels.
+    /// nil (the default, and every record written before this field) = no class embedding.
+    public var classEmbedInputDim: Int?
 
     public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64, 128, 128],
                 layersPerBlock: Int = 2, crossAttentionDim: Int = 128, heads: Int = 4,
-                normEps: Float = 1e-5, layerNormEps: Float = 1e-5) {
+                normEps: Float = 1e-5, layerNormEps: Float = 1e-5, classEmbedInputDim: Int? = nil) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.blockOutChannels = blockOutChannels
@@ -34,6 +41,7 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         self.heads = heads
         self.normEps = normEps
         self.layerNormEps = layerNormEps
+        self.classEmbedInputDim = classEmbedInputDim
     }
 
     /// MODELS.md default: channels [64, 128, 128], 2 layers per block, context 128, 4 heads.
@@ -69,6 +77,9 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         }
         guard heads >= 1, crossAttentionDim >= 1, inChannels >= 1, outChannels >= 1 else {
             throw .invalidConfig(field: "heads/crossAttentionDim/inChannels/outChannels", reason: "must all be positive")
+        }
+        if let d = classEmbedInputDim, d != crossAttentionDim {
+            throw .invalidConfig(field: "classEmbedInputDim", reason: "is \(d); the pooled text states are \(crossAttentionDim) wide (crossAttentionDim)")
         }
         guard blockOutChannels[0] % 2 == 0 else {
             throw .invalidConfig(field: "blockOutChannels[0]", reason: "\(blockOutChannels[0]) is the sinusoidal embedding width and must be even")

@@ -78,8 +78,13 @@ struct PretrainOutput {
     let kind: String
 }
 
+/// How many checkpoints a training keeps (the newest; older ones are deleted as new ones land): a
+/// 20000-step U-Net run with a checkpoint every 100 steps would otherwise hold 200 x 100 MB.
+let keptCheckpoints = 3
+
 /// Runs the training loop of a whole stage with StageKit checkpoints: resumes from the newest verified
-/// checkpoint, saves one every `checkpoint_every` steps and when interrupted, logs and records the loss.
+/// checkpoint, saves one every `checkpoint_every` steps and when interrupted (keeping the newest
+/// `keptCheckpoints`), logs and records the loss.
 /// `curve` (when given) is measured every `curveEvery` steps and at the end, and recorded as metrics
 /// `curve_<name>` at that step (the learning curve: gate metrics against samples seen). A non-finite loss
 /// or gradient norm stops the stage (`StageError.diverged`) without saving the step.
@@ -99,8 +104,9 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int
         let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
         try ctx.checkpoints.record(step: trainer.step, files: files)
+        try ctx.checkpoints.prune(keepingNewest: keptCheckpoints)
     }
-    let started = Date()
+    let started = Date(), startStep = trainer.step
     var window: [Float] = []
     while !trainer.isDone {
         let loss = try trainer.trainStep()
@@ -111,7 +117,7 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int
         if trainer.step % logEvery == 0 || trainer.isDone {
             let mean = window.reduce(0, +) / Float(window.count)
             window.removeAll()
-            let rate = Date().timeIntervalSince(started) / Double(trainer.step)
+            let rate = Date().timeIntervalSince(started) / Double(max(1, trainer.step - startStep))
             r.log.info("step \(trainer.step)/\(trainer.settings.steps) loss \(String(format: "%.4f", mean)) "
                        + "grad_norm \(String(format: "%.3f", trainer.lastGradNorm)) (\(String(format: "%.2f", rate)) s/step this process)")
             try ctx.metric("loss", step: trainer.step, Double(mean))

@@ -31,6 +31,9 @@ struct UNetCommand: ParsableCommand {
             ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
             ConfigKey("latent", .bool, default: .bool(false),
                       doc: "latent diffusion: denoise pretrain-vae's scaled latents instead of pixels (the record names the autoencoder)"),
+            ConfigKey("class_embedding", .bool, default: .bool(false),
+                      doc: "add the mean-pooled text states, projected, to the time embedding (diffusers class_embed_type \"projection\"; Imagen's pooled text)",
+                      optIn: true),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
             .integer("curve_every", default: 0, doc: "measure the gate (live weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
@@ -55,7 +58,8 @@ struct UNetCommand: ParsableCommand {
             let channels = c.ints("channels")
             let io = vae?.config.latentChannels ?? 3
             let cfg = UNetConfig(inChannels: io, outChannels: io, blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),
-                                 crossAttentionDim: clip.config.text.width, heads: c.int("heads"))
+                                 crossAttentionDim: clip.config.text.width, heads: c.int("heads"),
+                                 classEmbedInputDim: c.bool("class_embedding") ? clip.config.text.width : nil)
             let settings = trainSettings(r)
             let noise = NoiseConfig()
             let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))

@@ -15,7 +15,25 @@ struct UNetGradTests {
     }
 
     @Test func selectedParametersMatchFiniteDifferences() throws {
-        let unet = try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 11))
+        try check(UNet2DConditionModel(config: .xs, key: RNGKey(seed: 11)),
+                  keys: ["conv_in.weight", "time_embedding.linear_1.weight",
+                         "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k_ip.weight",
+                         "mid_block.attentions.0.transformer_blocks.0.attn2.to_v_ip.weight",
+                         "mid_block.attentions.0.transformer_blocks.0.attn1.to_q.weight",
+                         "up_blocks.1.resnets.2.conv_shortcut.weight", "up_blocks.0.attentions.1.norm.weight",
+                         "up_blocks.2.resnets.0.norm1.weight", "conv_out.bias"])
+    }
+
+    /// The pooled-text class embedding (config.classEmbedInputDim) under the same check.
+    @Test func classEmbeddingMatchesFiniteDifferences() throws {
+        var config = UNetConfig.xs
+        config.classEmbedInputDim = config.crossAttentionDim
+        try check(UNet2DConditionModel(config: config, key: RNGKey(seed: 14)),
+                  keys: ["class_embedding.linear_1.weight", "class_embedding.linear_2.bias", "time_embedding.linear_2.weight",
+                         "down_blocks.1.resnets.0.time_emb_proj.weight"])
+    }
+
+    func check(_ unet: UNet2DConditionModel, keys: [String]) throws {
         let resampler = try Resampler(config: .xs, key: RNGKey(seed: 12))
         let k = RNGKey(seed: 13)
         let x = Self.tensor([1, 3, 8, 8], k.fold(in: "x"))
@@ -25,12 +43,6 @@ struct UNetGradTests {
             let ip = resampler.forward(Variable(tokens))
             return unet.forward(Variable(x), timesteps: [321], text: Variable(text), imageTokens: ip, ipScale: 0.8)
         }
-        let keys = ["conv_in.weight", "time_embedding.linear_1.weight",
-                    "down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k_ip.weight",
-                    "mid_block.attentions.0.transformer_blocks.0.attn2.to_v_ip.weight",
-                    "mid_block.attentions.0.transformer_blocks.0.attn1.to_q.weight",
-                    "up_blocks.1.resnets.2.conv_shortcut.weight", "up_blocks.0.attentions.1.norm.weight",
-                    "up_blocks.2.resnets.0.norm1.weight", "conv_out.bias"]
         let rkeys = ["latents", "layers.0.0.to_kv.weight", "layers.1.1.1.weight", "norm_out.bias"]
         let params = Dictionary(uniqueKeysWithValues: unet.namedParameters())
         let rparams = Dictionary(uniqueKeysWithValues: resampler.namedParameters())

@@ -26,6 +26,22 @@ struct UNetKeyTests {
         try compare(UNet2DConditionModel(config: .xs, key: RNGKey(seed: 1)), "unet_keys_xs.txt")
     }
 
+    /// diffusers registers `class_embedding` right after `time_embedding` (class_embed_type "projection").
+    @Test func classEmbeddingKeysFollowTheTimeEmbedding() throws {
+        var config = UNetConfig.standard
+        config.classEmbedInputDim = config.crossAttentionDim
+        let with = try UNet2DConditionModel(config: config, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) }
+        let without = try UNet2DConditionModel(config: .standard, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) }
+        let at = try #require(without.firstIndex { $0.0 == "time_embedding.linear_2.bias" }) + 1
+        let added: [(String, [Int])] = [("class_embedding.linear_1.weight", [256, 128]), ("class_embedding.linear_1.bias", [256]),
+                                        ("class_embedding.linear_2.weight", [256, 256]), ("class_embedding.linear_2.bias", [256])]
+        let expected = Array(without[..<at]) + added + Array(without[at...])
+        #expect(with.map(\.0) == expected.map(\.0))
+        #expect(with.map(\.1) == expected.map(\.1))
+        config.classEmbedInputDim = 64
+        #expect(throws: UNetError.self) { try UNet2DConditionModel(config: config, key: RNGKey(seed: 1)) }
+    }
+
     @Test func standardResamplerKeysAndShapes() throws {
         try compare(Resampler(config: .standard, key: RNGKey(seed: 1)), "resampler_keys_standard.txt")
     }

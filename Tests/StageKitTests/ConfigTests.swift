@@ -137,6 +137,19 @@ func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
     #expect(TOMLValue.string("a\"\n\u{1}").canonical == "\"a\\\"\\n\\u0001\"")
 }
 
+@Test func optInKeyEntersTheFingerprintOnlyAwayFromItsDefault() throws {
+    let added = ConfigSchema(section: "fake-stage.produce", keys: schema.keys + [
+        ConfigKey("extra", .bool, default: .bool(false), doc: "added later", optIn: true),
+    ])
+    let old = try schema.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 3\n", file: "a"))
+    let unset = try added.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 3\n", file: "a"))
+    let atDefault = try added.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 3\nextra = false\n", file: "a"))
+    let on = try added.resolve(TOMLDocument.parse("[fake-stage.produce]\ncount = 3\nextra = true\n", file: "a"))
+    #expect(unset.canonical == old.canonical)
+    #expect(atDefault.canonical == old.canonical)
+    #expect(on.canonical == old.canonical.replacingOccurrences(of: "count = 3\n", with: "count = 3\nextra = true\n"))
+}
+
 @Test func canonicalValuesParseBackToThemselves() throws {
     let values: [TOMLValue] = [.float(0.1), .float(3), .float(-1e300), .float(.infinity), .integer(-7),
                                .string("tab\t\\ \u{7f}"), .array([.bool(false), .array([.float(2.5)])])]

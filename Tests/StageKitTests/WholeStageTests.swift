@@ -95,3 +95,25 @@ private func train(_ ctx: StageContext, stopAfter: Int?, visited: inout [Int]) t
     #expect(try run("bbb") { try train($0, stopAfter: nil, visited: &visited) }.done == 1)
     #expect(lines.all.contains { $0.contains("input changed") }, "\(lines.all)")
 }
+
+@Test func pruningKeepsTheNewestCheckpointsAndForgetsTheRestOnDiskAndInTheManifest() throws {
+    let box = try Sandbox()
+    try "[run]\nname = \"t\"\n[toy-train]\nsteps = 10\ncheckpoint-every = 2\n".write(to: box.config, atomically: true, encoding: .utf8)
+    let options = try CommonOptions.parse(["--config", box.config.path, "--run-dir", box.runDir.path])
+    let r = try StageRunner(definition, options: options, log: Log(stage: "toy-train", level: .error, sink: { _ in }))
+    var visited: [Int] = []
+    _ = try r.runWhole(inputs: []) { ctx in
+        let out = try train(ctx, stopAfter: nil, visited: &visited)
+        #expect(try ctx.checkpoints.steps() == [2, 4, 6, 8, 10])
+        try ctx.checkpoints.prune(keepingNewest: 2)
+        #expect(try ctx.checkpoints.steps() == [8, 10])
+        #expect(try ctx.checkpoints.latest()?.step == 10)
+        try ctx.checkpoints.prune(keepingNewest: 2)      // nothing more to prune
+        #expect(try ctx.checkpoints.steps() == [8, 10])
+        return out
+    }
+    let fm = FileManager.default
+    #expect(!fm.fileExists(atPath: box.artifact("toy-train", "checkpoints/step-00000006").path))
+    #expect(fm.fileExists(atPath: box.artifact("toy-train", "checkpoints/step-00000008/state.txt").path))
+    #expect(try r.db.verify(runDirectory: box.runDir).isEmpty)
+}

@@ -45,21 +45,29 @@ public indirect enum ConfigType: Sendable, Equatable, CustomStringConvertible {
 /// One declared key of a config section: name, type, default (nil = required), one-line doc, an
 /// optional check returning a message when a well-typed value is out of range, and whether the key
 /// changes outputs (only such keys enter the fingerprint; e.g. a log interval does not).
+///
+/// A key added to a stage after runs exist is declared `optIn`: its default must reproduce the
+/// stage's earlier behaviour, and the key enters the fingerprint only when set to something else.
+/// A run started before the key existed (possibly hours into a training) then still resumes under
+/// the new code, while a run that uses the new option fingerprints differently.
 public struct ConfigKey: Sendable {
     public let name: String
     public let type: ConfigType
     public let defaultValue: TOMLValue?
     public let doc: String
     public let affectsOutput: Bool
+    /// The key enters the fingerprint only when its value differs from the default (see the type's doc).
+    public let optIn: Bool
     public let check: (@Sendable (TOMLValue) -> String?)?
 
     public init(_ name: String, _ type: ConfigType, default defaultValue: TOMLValue?, doc: String,
-                affectsOutput: Bool = true, check: (@Sendable (TOMLValue) -> String?)? = nil) {
+                affectsOutput: Bool = true, optIn: Bool = false, check: (@Sendable (TOMLValue) -> String?)? = nil) {
         if let d = defaultValue {
             precondition(type.coerce(d) != nil, "ConfigKey \(name): default \(d) is not \(type)")
         }
+        precondition(!optIn || defaultValue != nil, "ConfigKey \(name): an opt-in key needs the default that reproduces the old behaviour")
         self.name = name; self.type = type; self.defaultValue = defaultValue.flatMap(type.coerce)
-        self.doc = doc; self.affectsOutput = affectsOutput; self.check = check
+        self.doc = doc; self.affectsOutput = affectsOutput; self.optIn = optIn; self.check = check
     }
 
     /// An integer key constrained to `range`.

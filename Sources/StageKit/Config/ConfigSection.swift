@@ -14,7 +14,9 @@ public struct ConfigSection: Sendable {
     public var name: String { schema.section }
 
     public var canonical: String {
-        let fingerprinted = Set(schema.keys.filter(\.affectsOutput).map(\.name))
+        let fingerprinted = Set(schema.keys.filter { k in
+            k.affectsOutput && !(k.optIn && values[k.name].map { $0.canonical == k.defaultValue?.canonical } == true)
+        }.map(\.name))
         return values.keys.filter(fingerprinted.contains).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .map { "\($0) = \(values[$0]!.canonical)\n" }.joined()
     }

@@ -108,13 +108,41 @@ public struct CheckpointStore {
         return try runner.db.recordArtifacts(stageRun: stageRun, artifacts)
     }
 
+    /// Deletes every checkpoint of this stage run but the newest `n` steps: first their manifest
+    /// records (one transaction), then their directories, so a crash in between leaves only
+    /// unrecorded files, never a record without its file.
+    public func prune(keepingNewest n: Int) throws {
+        precondition(n >= 1, "CheckpointStore.prune: keep at least one checkpoint")
+        let old = try steps().sorted(by: >).dropFirst(n)
+        guard !old.isEmpty else { return }
+        let all = try runner.db.artifacts(stageRun: stageRun).filter { $0.kind == Self.kind }
+        let doomed = all.filter { a in Self.step(of: a).map(old.contains) == true }
+        let kept = try runner.db.forgetArtifacts(ids: doomed.map(\.id))
+        let keptSteps = Set(doomed.filter { kept.contains($0.id) }.compactMap(Self.step(of:)))
+        for step in old where !keptSteps.contains(step) {
+            let dir = directory(step: step)
+            if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.removeItem(at: dir) }
+        }
+    }
+
+    /// Every step with a recorded checkpoint (verified or not).
+    public func steps() throws -> Set<Int> {
+        Set(try runner.db.artifacts(stageRun: stageRun).filter { $0.kind == Self.kind }.compactMap(Self.step(of:)))
+    }
+
+    /// The step of a checkpoint artifact, from its `step-<digits>` directory.
+    static func step(of a: ArtifactRecord) -> Int? {
+        let parts = a.relativePath.split(separator: "/")
+        guard let dir = parts.dropLast().last, dir.hasPrefix("step-") else { return nil }
+        return Int(dir.dropFirst(5))
+    }
+
     /// The newest recorded step whose files all verify, with its files; nil when none.
     /// A checkpoint with a missing or edited file is passed over for an older one (and logged).
     public func latest() throws -> (step: Int, files: [ArtifactRecord])? {
         var bySteps: [Int: [ArtifactRecord]] = [:]
         for a in try runner.db.artifacts(stageRun: stageRun) where a.kind == Self.kind {
-            let parts = a.relativePath.split(separator: "/")
-            guard let dir = parts.dropLast().last, dir.hasPrefix("step-"), let step = Int(dir.dropFirst(5)) else { continue }
+            guard let step = Self.step(of: a) else { continue }
             bySteps[step, default: []].append(a)
         }
         for step in bySteps.keys.sorted(by: >) {
