@@ -7,8 +7,8 @@ import TensorCore
 import Text
 
 /// The personalized text-to-image generator (IP-Adapter-Plus analogue, MODELS.md "Generator"):
-/// a text encoder, an image encoder (a ViT whose `imageEncoderLayer` tokens, class token included,
-/// feed the resampler), an optional resampler (no resampler = the base text-to-image model), the
+/// a text encoder, a reference encoder (CLIP's vision tower read at a block, or the adapter's own
+/// convolutional tower; its tokens feed the resampler), an optional resampler (no resampler = the base text-to-image model), the
 /// U-Net with decoupled image cross-attention, the DDPM noise schedule and the project tokenizer.
 ///
 /// Conditioning of one batch row: text states [L, 128] of its prompt, and image tokens
@@ -20,8 +20,7 @@ import Text
 /// Everything runs without gradients; `Generator` is not thread-safe (it holds modules).
 public final class Generator {
     public let textEncoder: TextEncoder
-    public let imageEncoder: ViT?
-    public let imageEncoderLayer: Int
+    public let imageEncoder: (any ReferenceEncoder)?
     public let resampler: Resampler?
     public let unet: UNet2DConditionModel
     /// The latent-diffusion autoencoder; nil = pixel-space diffusion.
@@ -31,18 +30,17 @@ public final class Generator {
     /// Image side in pixels (the image encoder's input size when there is one).
     public let resolution: Int
 
-    public init(textEncoder: TextEncoder, imageEncoder: ViT?, imageEncoderLayer: Int? = nil, resampler: Resampler?,
+    public init(textEncoder: TextEncoder, imageEncoder: (any ReferenceEncoder)?, resampler: Resampler?,
                 unet: UNet2DConditionModel, vae: AutoencoderKL? = nil, schedule: NoiseSchedule = NoiseSchedule(),
                 tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32) {
         precondition((imageEncoder == nil) == (resampler == nil),
                      "Generator: give both an image encoder and a resampler, or neither")
         if let e = imageEncoder {
-            precondition(e.config.imageSize == resolution,
-                         "Generator: image encoder takes \(e.config.imageSize)px, generator resolution \(resolution)")
+            precondition(e.imageSize == resolution,
+                         "Generator: image encoder takes \(e.imageSize)px, generator resolution \(resolution)")
         }
         self.textEncoder = textEncoder
         self.imageEncoder = imageEncoder
-        self.imageEncoderLayer = imageEncoderLayer ?? max(1, (imageEncoder?.config.depth ?? 2) - 1)
         self.resampler = resampler
         if let vae {
             precondition(resolution % vae.config.downsampleFactor == 0 && unet.config.inChannels == vae.config.latentChannels
@@ -70,10 +68,10 @@ public final class Generator {
         withNoGrad { textEncoder.forward(encode(prompts)).states.value }
     }
 
-    /// Image-encoder tokens [B, 1 + N, D] after block `imageEncoderLayer` of images [B, 3, S, S].
+    /// Reference-encoder tokens [B, N, D] of images [B, 3, S, S] (what the resampler reads).
     public func imageFeatures(_ images: Tensor) -> Tensor {
         guard let e = imageEncoder else { preconditionFailure("Generator.imageFeatures: no image encoder (base model)") }
-        return withNoGrad { e.forward(Variable(images), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
+        return withNoGrad { e.tokens(Variable(images)).value }
     }
 
     /// Image tokens [B, Nq, 128] of reference images [B, 3, S, S] in [-1, 1].

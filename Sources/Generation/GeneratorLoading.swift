@@ -14,7 +14,8 @@ import TensorCore
 /// keys (`text_model.*` = the generator's text encoder, `vision_model.*` = its image encoder,
 /// projections, `logit_scale`); `unet.safetensors` the U-Net (diffusers keys; its `to_k_ip`/`to_v_ip`
 /// are untrained in the base model); `adapter.safetensors` the resampler as `image_proj.*` plus every
-/// `...attn2.to_k_ip.weight` / `...attn2.to_v_ip.weight` (IP-Adapter naming); a latent U-Net's record
+/// `...attn2.to_k_ip.weight` / `...attn2.to_v_ip.weight` (IP-Adapter naming), and `image_encoder.*`
+/// when the adapter trained its own convolutional reference encoder; a latent U-Net's record
 /// names its autoencoder (`vae`), loaded from `vae.safetensors` + `vae.json` beside it.
 extension Generator {
     /// The CLIP pair of a record + weights file (weights checked against the record's SHA-256).
@@ -72,35 +73,63 @@ extension Generator {
         return noise.schedule
     }
 
-    /// Applies an adapter file to `unet` (its `to_k_ip`/`to_v_ip`) and returns the resampler.
-    public static func loadAdapter(weights: URL, record: PretrainRecord, into unet: UNet2DConditionModel) throws(GenerationError) -> Resampler {
+    /// Applies an adapter file to `unet` (its `to_k_ip`/`to_v_ip`) and returns the reference encoder
+    /// and the resampler. The encoder is the adapter's own convolutional tower when the record names one
+    /// (`referenceEncoder`, weights under `image_encoder.*` in the same file), else CLIP's vision tower
+    /// read at block `imageEncoderLayer` (default: the penultimate).
+    public static func loadAdapter(weights: URL, record: PretrainRecord, into unet: UNet2DConditionModel,
+                                   clip: CLIPModel) throws(GenerationError) -> (encoder: any ReferenceEncoder, resampler: Resampler) {
         guard let cfg = record.resampler else { throw .badCheckpoint(path: weights.path, reason: "record has no `resampler` config") }
         let file = try readChecked(weights, record: record)
         do {
             let r = try Resampler(config: cfg, key: RNGKey(seed: 0))
-            try applyAdapter(file, path: weights.path, unet: unet, resampler: r)
-            return r
+            let encoder: any ReferenceEncoder
+            var conv: ConvReferenceEncoder? = nil
+            if let rc = record.referenceEncoder {
+                conv = try ConvReferenceEncoder(config: rc, key: RNGKey(seed: 0))
+                encoder = conv!
+            } else {
+                let depth = clip.config.vision.depth
+                let layer = record.imageEncoderLayer ?? max(1, depth - 1)
+                guard (1...depth).contains(layer) else {
+                    throw GenerationError.badCheckpoint(path: weights.path, reason: "record key `imageEncoderLayer` \(layer) is outside 1...\(depth) (the CLIP vision tower's blocks)")
+                }
+                encoder = ViTReferenceEncoder(vit: clip.visionModel, layer: layer)
+            }
+            guard cfg.embeddingDim == encoder.tokenWidth else {
+                throw GenerationError.badCheckpoint(path: weights.path, reason: "the resampler reads \(cfg.embeddingDim)-wide tokens but the reference encoder gives \(encoder.tokenWidth)")
+            }
+            try applyAdapter(file, path: weights.path, unet: unet, resampler: r, encoder: conv)
+            return (encoder, r)
         } catch let e as GenerationError { throw e } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
     }
 
-    /// Loads `image_proj.*` into `resampler` and the ip projections into `unet`, strictly by name.
-    public static func applyAdapter(_ file: SafeTensorsFile, path: String, unet: UNet2DConditionModel, resampler: Resampler) throws {
+    /// Loads `image_proj.*` into `resampler`, the ip projections into `unet` and, when given, `image_encoder.*`
+    /// into the adapter's own reference encoder, strictly by name (no key missing, none extra).
+    public static func applyAdapter(_ file: SafeTensorsFile, path: String, unet: UNet2DConditionModel, resampler: Resampler,
+                                    encoder: ConvReferenceEncoder? = nil) throws {
         var expected: [String: [Int]] = [:]
         for (k, p) in resampler.namedParameters() { expected["image_proj.\(k)"] = p.shape }
         let ip = unet.imageProjectionParameters()
         for (k, p) in ip { expected[k] = p.shape }
+        for (k, p) in encoder?.namedParameters() ?? [] { expected["image_encoder.\(k)"] = p.shape }
         try file.checkStrict(expected: expected, path: path)
-        var sub = SafeTensorsFile()
-        for (k, v) in file.tensors where k.hasPrefix("image_proj.") { sub.tensors[String(k.dropFirst(11))] = v }
-        try resampler.loadStrict(sub, path: path)
+        func sub(_ prefix: String) -> SafeTensorsFile {
+            var f = SafeTensorsFile()
+            for (k, v) in file.tensors where k.hasPrefix(prefix) { f.tensors[String(k.dropFirst(prefix.count))] = v }
+            return f
+        }
+        try resampler.loadStrict(sub("image_proj."), path: path)
+        try encoder?.loadStrict(sub("image_encoder."), path: path)
         for (k, p) in ip { p.value = Tensor(shape: p.shape, scalars: file.tensors[k]!.values) }
     }
 
-    /// The adapter file of a resampler + U-Net (the inverse of `applyAdapter`).
-    public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler) -> SafeTensorsFile {
+    /// The adapter file of a resampler + U-Net (+ the adapter's own reference encoder), the inverse of `applyAdapter`.
+    public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder? = nil) -> SafeTensorsFile {
         var f = SafeTensorsFile()
         for (k, p) in resampler.namedParameters() { f.tensors["image_proj.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
         for (k, p) in unet.imageProjectionParameters() { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+        for (k, p) in encoder?.namedParameters() ?? [] { f.tensors["image_encoder.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
         return f
     }
 
@@ -121,9 +150,9 @@ extension Generator {
                              schedule: schedule, resolution: ur.resolution)
         }
         let (aw, ar) = try pair("adapter")
-        let r = try loadAdapter(weights: aw, record: ar, into: unet)
-        return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                         resampler: r, unet: unet, vae: vae, schedule: schedule, resolution: ur.resolution)
+        let (encoder, r) = try loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+        return Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
+                         schedule: schedule, resolution: ur.resolution)
     }
 
     static func readChecked(_ url: URL, record: PretrainRecord) throws(GenerationError) -> SafeTensorsFile {

@@ -27,6 +27,9 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     public var vae: AutoencoderConfig?
     /// Block of the CLIP image tower whose tokens feed the resampler (adapter records).
     public var imageEncoderLayer: Int?
+    /// The adapter's own convolutional reference encoder (`image_encoder.*` in the adapter file);
+    /// nil = CLIP's vision tower at `imageEncoderLayer`.
+    public var referenceEncoder: ResNetConfig?
     public var noise: NoiseConfig?
     /// Category names in class-index order (ViT head).
     public var classes: [String]?

@@ -42,9 +42,8 @@ public struct UpstreamModels {
         let (aw, ar) = try record("adapter", of: "pretrain-adapter")
         let clip = try Generator.loadCLIP(weights: cw, record: cr)
         let unet = try Generator.loadUNet(weights: uw, record: ur)
-        let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
-        return Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                         resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
+        let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+        return Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
                          schedule: try Generator.noiseSchedule(record: ur, path: uw), resolution: ur.resolution)
     }
 

@@ -174,16 +174,29 @@ public final class UNetDenoisingTask: PretrainTask {
     }
 }
 
-/// (d) Adapter (resampler + every to_k_ip/to_v_ip; U-Net, text and image encoders frozen) by
-/// reconstruction with reference = target (IP-Adapter): per row, u < pText drops the text,
-/// pText <= u < pText + pImage drops the image, the next pBoth drops both (0.05 each). A dropped
-/// image is the zero image, so its tokens are resampler(imageEncoder(0)), the sampler's null tokens.
+/// Which image of its subject an adapter training row reads as the reference.
+public enum AdapterReference: String, Sendable, CaseIterable {
+    /// The target image itself (IP-Adapter's reconstruction training).
+    case same
+    /// The subject's clean canonical render (`WorldData.references`), which is what personalization
+    /// gives the generator at test time, while the target shows the subject in its scene and pose: the
+    /// adapter learns to carry the subject, not to copy the reference's layout and background.
+    case clean
+}
+
+/// (d) Adapter (resampler + every to_k_ip/to_v_ip, and the reference encoder when it is the adapter's
+/// own, `trainEncoder`; U-Net and text encoder frozen) by denoising the batch's images given a
+/// reference (`reference`: the image itself or the subject's clean render), with condition dropout:
+/// per row, u < pText drops the text, pText <= u < pText + pImage drops the image, the next pBoth
+/// drops both (0.05 each). A dropped image is the zero image, so its tokens are
+/// resampler(encoder(0)), the sampler's null tokens.
 public final class AdapterTask: PretrainTask {
     public let unet: UNet2DConditionModel
     public let resampler: Resampler
     public let textEncoder: TextEncoder
-    public let imageEncoder: ViT
-    public let imageEncoderLayer: Int
+    public let imageEncoder: any ReferenceEncoder
+    public let trainEncoder: Bool
+    public let reference: AdapterReference
     public let tokenizer: WordTokenizer
     public let schedule: NoiseSchedule
     public let data: WorldDataConfig
@@ -196,22 +209,23 @@ public final class AdapterTask: PretrainTask {
     public let snrGamma: Float
     let params: [(String, Parameter)]
 
-    public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: ViT,
-                imageEncoderLayer: Int, tokenizer: WordTokenizer = WorldText.tokenizer(), schedule: NoiseSchedule = NoiseSchedule(),
-                data: WorldDataConfig, seed: UInt64, batchSize: Int,
+    public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: any ReferenceEncoder,
+                trainEncoder: Bool = false, reference: AdapterReference = .same, tokenizer: WordTokenizer = WorldText.tokenizer(),
+                schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0) {
         self.vae = vae; self.snrGamma = snrGamma
         vae?.setRequiresGrad(false)
         vae?.train(false)
         self.unet = unet; self.resampler = resampler; self.textEncoder = textEncoder; self.imageEncoder = imageEncoder
-        self.imageEncoderLayer = imageEncoderLayer; self.tokenizer = tokenizer; self.schedule = schedule
+        self.trainEncoder = trainEncoder; self.reference = reference; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize
         self.dropText = dropText; self.dropImage = dropImage; self.dropBoth = dropBoth
         textEncoder.setRequiresGrad(false)
-        imageEncoder.setRequiresGrad(false)
         textEncoder.train(false)
+        imageEncoder.setRequiresGrad(trainEncoder)
         imageEncoder.train(false)
         params = adapterParameters(unet: unet, resampler: resampler)
+            + (trainEncoder ? imageEncoder.namedParameters().map { ("image_encoder." + $0.0, $0.1) } : [])
     }
 
     public var trainable: [(String, Parameter)] { params }
@@ -219,10 +233,12 @@ public final class AdapterTask: PretrainTask {
     public func loss(step: Int) throws -> Variable {
         unet.train(true)
         resampler.train(true)
+        if trainEncoder { imageEncoder.train(true) }
         let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
-        let per = b.images.count / batchSize
-        var refs = b.images
+        var refs = reference == .same ? b.images
+            : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample)
+        let per = refs.count / batchSize
         var prompts = b.prompts
         for i in 0..<batchSize {
             let d = AdapterTask.drops(u: u[i], text: dropText, image: dropImage, both: dropBoth)
@@ -230,8 +246,8 @@ public final class AdapterTask: PretrainTask {
             if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 } }
         }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
-        let feats = withNoGrad { imageEncoder.forward(Variable(refs), taps: [imageEncoderLayer]).taps[imageEncoderLayer]!.value }
-        let tokens = resampler.forward(Variable(feats))
+        let feats = trainEncoder ? imageEncoder.tokens(Variable(refs)) : Variable(withNoGrad { imageEncoder.tokens(Variable(refs)).value })
+        let tokens = resampler.forward(feats)
         let x0 = AutoencoderKL.diffusionSpace(b.images, vae: vae)
         let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)

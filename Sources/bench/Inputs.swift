@@ -38,9 +38,12 @@ final class BenchInputs {
         let (uw, ur) = try up.record("unet", of: "pretrain-unet")
         let (aw, ar) = try up.record("adapter", of: "pretrain-adapter")
         let unet2 = try Generator.loadUNet(weights: uw, record: ur)
-        let res2 = try Generator.loadAdapter(weights: aw, record: ar, into: unet2)
-        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, imageEncoderLayer: base.imageEncoderLayer,
-                            resampler: res2, unet: unet2, vae: base.vae, schedule: base.schedule, resolution: base.resolution)
+        // The second copy shares the base's reference encoder (dpo-train never changes it).
+        let (cw, cr) = try up.record("clip", of: "pretrain-clip")
+        let clip2 = try Generator.loadCLIP(weights: cw, record: cr)
+        let res2 = try Generator.loadAdapter(weights: aw, record: ar, into: unet2, clip: clip2).resampler
+        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: res2, unet: unet2,
+                            vae: base.vae, schedule: base.schedule, resolution: base.resolution)
         models = try BenchInputs.models(r)
         judges = try BenchInputs.judges(r, up)
     }

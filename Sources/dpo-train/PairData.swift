@@ -139,7 +139,7 @@ struct PairEncoder {
                 let ids = [models.tokenizer.encode(try prompt(for: p.second))]
                 let text = models.clip.textModel.forward(ids).states.value
                 let ref = try image(try referencePath(for: p.first))
-                let tokens = models.clip.visionModel.forward(Variable(ref), taps: [models.imageEncoderLayer]).taps[models.imageEncoderLayer]!.value
+                let tokens = models.referenceEncoder.tokens(Variable(ref)).value
                 let maps = try vit.map { try qualityMaps(key: p.key, vit: $0) }
                 return EncodedPair(key: p.key, first: try image(p.first), second: try image(p.second), text: text,
                                    image: tokens, qr: maps?.0, qg: maps?.1)

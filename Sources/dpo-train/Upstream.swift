@@ -16,6 +16,7 @@ struct PretrainRecordSubset: Decodable {
     var unet: UNetConfig?
     var resampler: ResamplerConfig?
     var imageEncoderLayer: Int?
+    var referenceEncoder: ResNetConfig?
     var tokenizerWords: [String]?
     var resolution: Int?
     var noise: NoiseConfig?
@@ -105,7 +106,9 @@ struct LoadedModels {
     let resampler: Resampler
     let adapter: SafeTensorsFile
     let adapterPath: String
-    let imageEncoderLayer: Int
+    /// What the resampler reads of a reference: the adapter's own convolutional tower, or CLIP's
+    /// vision tower at the record's block. Frozen here: preference training changes only the adapter.
+    let referenceEncoder: any ReferenceEncoder
     let tokenizer: WordTokenizer
     /// The U-Net record's DDPM schedule (the default when the record predates `noise`): the one the
     /// base model was trained and is sampled with, so preference losses noise images the same way.
@@ -146,14 +149,36 @@ struct LoadedModels {
         }
         let schedule = noise.schedule
         let resampler = try Resampler(config: resCfg, key: RNGKey(seed: 0))
-        let (adapter, adapterPath) = try up.safetensors("pretrain-adapter", "adapter.safetensors")
-        let layer = adRec.imageEncoderLayer ?? max(1, clipCfg.vision.depth - 1)
+        let (adapterFile, adapterPath) = try up.safetensors("pretrain-adapter", "adapter.safetensors")
+        var adapter = adapterFile
+        let encoder: any ReferenceEncoder
+        if let rc = adRec.referenceEncoder {
+            let conv = try ConvReferenceEncoder(config: rc, key: RNGKey(seed: 0))
+            var own = SafeTensorsFile()
+            for (k, v) in adapter.tensors where k.hasPrefix("image_encoder.") {
+                own.tensors[String(k.dropFirst("image_encoder.".count))] = v
+                adapter.tensors[k] = nil
+            }
+            try conv.loadStrict(own, path: adapterPath)
+            encoder = conv
+        } else {
+            let layer = adRec.imageEncoderLayer ?? max(1, clipCfg.vision.depth - 1)
+            guard (1...clipCfg.vision.depth).contains(layer) else {
+                throw DPOTrainError.badRecord(path: adRecPath, key: "imageEncoderLayer", hint: "\(layer) is outside 1...\(clipCfg.vision.depth); rerun pretrain-adapter")
+            }
+            encoder = ViTReferenceEncoder(vit: clip.visionModel, layer: layer)
+        }
+        guard resCfg.embeddingDim == encoder.tokenWidth else {
+            throw DPOTrainError.badRecord(path: adRecPath, key: "resampler", hint: "it reads \(resCfg.embeddingDim)-wide tokens, the reference encoder gives \(encoder.tokenWidth); rerun pretrain-adapter")
+        }
+        encoder.setRequiresGrad(false)
+        encoder.train(false)
         let tokenizer = WordTokenizer(phrases: words.filter { !WordTokenizer.specials.contains($0) })
         guard tokenizer.words == words else {
             throw DPOTrainError.badRecord(path: clipRecPath, key: "tokenizerWords",
                                           hint: "not a sorted word list after the four specials; rerun pretrain-clip")
         }
         return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
-                            imageEncoderLayer: layer, tokenizer: tokenizer, schedule: schedule)
+                            referenceEncoder: encoder, tokenizer: tokenizer, schedule: schedule)
     }
 }

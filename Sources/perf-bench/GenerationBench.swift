@@ -36,7 +36,7 @@ func runGenerationBenches() {
 
         let vit = try ViT(config: vision, key: k.fold(in: "vit"))
         let r = try Resampler(config: ResamplerConfig(embeddingDim: 96), key: k.fold(in: "resampler"))
-        let g = Generator(textEncoder: te, imageEncoder: vit, resampler: r, unet: unet)
+        let g = Generator(textEncoder: te, imageEncoder: ViTReferenceEncoder(vit: vit, layer: max(1, vision.depth - 1)), resampler: r, unet: unet)
         let batch = 8
         let refs = try WorldData.references((0..<batch).map { Subject(category: ObjectCategory.allCases[$0 % 13], instance: 9) }, resolution: 32)
         let prompts = Array(repeating: "a mug in the forest", count: batch)

@@ -12,7 +12,10 @@ import Training
 import World
 
 /// `pretrain adapter`: the IP-Adapter analogue (resampler + every to_k_ip/to_v_ip; the U-Net and both
-/// CLIP towers frozen), trained by reconstruction with reference = target and condition dropout.
+/// CLIP towers frozen), trained by denoising with condition dropout. The reference is the target
+/// itself (IP-Adapter, `reference = "same"`) or the subject's clean render (`"clean"`); the resampler
+/// reads CLIP's vision tower (`image_encoder = "clip"`) or a convolutional tower trained with the
+/// adapter (`"resnet"`, saved as `image_encoder.*` in the adapter file).
 /// The image branch starts as a copy of the text branch (IP-Adapter's init).
 /// Output `adapter.safetensors` (`image_proj.*` + `...attn2.to_k_ip/to_v_ip.weight`, kind
 /// `checkpoint/adapter`) + `adapter.json`. Gate (with a finished pretrain-vit in the run): cosine of the
@@ -36,6 +39,14 @@ struct AdapterCommand: ParsableCommand {
             ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
             .integer("gate_subjects", default: 8, doc: "test subjects in the gate", in: 1...1000),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023); 0 = plain MSE", in: 0...1000),
+            ConfigKey("reference", .string, default: .string("same"),
+                      doc: "the reference a row reads: \"same\" (the target, IP-Adapter) or \"clean\" (the subject's clean canonical render)",
+                      optIn: true, check: ConfigKey.oneOf(AdapterReference.allCases.map(\.rawValue))),
+            ConfigKey("image_encoder", .string, default: .string("clip"),
+                      doc: "what the resampler reads: \"clip\" (CLIP's vision tower, frozen) or \"resnet\" (a CNN trained with the adapter)",
+                      optIn: true, check: ConfigKey.oneOf(["clip", "resnet"])),
+            ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
+                      doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
         codeVersion: codeVersionPrefix + "-adapter",
         upstream: ["pretrain-unet", "pretrain-clip"])
@@ -59,14 +70,21 @@ struct AdapterCommand: ParsableCommand {
             let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
             let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
-            let dim = c.int("dim"), heads = c.int("heads")
-            let rcfg = ResamplerConfig(embeddingDim: clip.config.vision.width, dim: dim, depth: c.int("depth"), heads: heads,
-                                       dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
             let settings = trainSettings(r)
+            let conv = c.string("image_encoder") == "resnet"
+                ? try ConvReferenceEncoder(config: ResNetConfig(imageSize: c.int("resolution"), widths: c.ints("encoder_widths"),
+                                                                blocks: c.ints("encoder_widths").map { _ in 1 }),
+                                           key: RNGKey(seed: settings.seed).fold(in: "image_encoder"))
+                : nil
+            let encoder: any ReferenceEncoder = conv ?? ViTReferenceEncoder(vit: clip.visionModel, layer: layer)
+            let dim = c.int("dim"), heads = c.int("heads")
+            let rcfg = ResamplerConfig(embeddingDim: encoder.tokenWidth, dim: dim, depth: c.int("depth"), heads: heads,
+                                       dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
             let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             for a in unet.crossAttentions { a.initImageBranchFromText() }
-            let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: clip.visionModel,
-                                   imageEncoderLayer: layer, schedule: schedule, data: dataConfig(r), seed: settings.seed,
+            let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: encoder,
+                                   trainEncoder: conv != nil, reference: AdapterReference(rawValue: c.string("reference"))!,
+                                   schedule: schedule, data: dataConfig(r), seed: settings.seed,
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")))
@@ -74,8 +92,7 @@ struct AdapterCommand: ParsableCommand {
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "adapter") { judge in
-                let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: layer,
-                                  resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: c.int("resolution"))
+                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: c.int("resolution"))
                 return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
@@ -83,11 +100,12 @@ struct AdapterCommand: ParsableCommand {
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord, metrics: gate.metrics)
             rec.resampler = rcfg
-            rec.imageEncoderLayer = layer
+            rec.imageEncoderLayer = conv == nil ? layer : nil
+            rec.referenceEncoder = conv?.config
             rec.unet = unet.config
             rec.noise = unetFiles.record.noise
             rec.vae = vae?.config
-            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler), output: out, record: rec)
+            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler, encoder: conv), output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
             return outs
         }

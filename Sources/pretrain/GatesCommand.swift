@@ -67,9 +67,8 @@ struct GatesCommand: ParsableCommand {
                 lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
                 lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
-                let resampler = try Generator.loadAdapter(weights: aw, record: ar, into: unet)
-                let g = Generator(textEncoder: clip.textModel, imageEncoder: clip.visionModel, imageEncoderLayer: ar.imageEncoderLayer,
-                                  resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
+                let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)

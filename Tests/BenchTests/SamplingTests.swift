@@ -19,7 +19,7 @@ import World
         let vit = try ViT(config: ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32), key: k.fold(in: "vit"))
         let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
                               key: k.fold(in: "resampler"))
-        return Generator(textEncoder: te, imageEncoder: vit, resampler: r, unet: unet,
+        return Generator(textEncoder: te, imageEncoder: ViTReferenceEncoder(vit: vit, layer: 1), resampler: r, unet: unet,
                          schedule: NoiseSchedule(.linear, trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05), resolution: 16)
     }
 

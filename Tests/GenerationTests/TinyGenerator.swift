@@ -24,7 +24,8 @@ enum Tiny {
         }
         let vit = try ViT(config: vision, key: k.fold(in: "vit"))
         let r = try Resampler(config: resampler, key: k.fold(in: "resampler"))
-        return Generator(textEncoder: te, imageEncoder: vit, resampler: r, unet: unetModel, schedule: schedule, resolution: 16)
+        return Generator(textEncoder: te, imageEncoder: ViTReferenceEncoder(vit: vit, layer: max(1, vision.depth - 1)), resampler: r,
+                         unet: unetModel, schedule: schedule, resolution: 16)
     }
 
     static func references(_ n: Int, seed: UInt64 = 9) -> Tensor {

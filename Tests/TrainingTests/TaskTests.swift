@@ -34,7 +34,7 @@ import TensorCore
         let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
         let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
                               key: RNGKey(seed: 5))
-        let task = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: vit, imageEncoderLayer: 1,
+        let task = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: ViTReferenceEncoder(vit: vit, layer: 1),
                                data: TinyModels.data, seed: 3, batchSize: 2)
         let (u0, v0, t0, r0) = (snapshot(unet), snapshot(vit), snapshot(te), snapshot(r))
         let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3))
@@ -47,6 +47,26 @@ import TensorCore
         }
         #expect(r1 != r0)
         #expect(Set(task.trainable.map(\.0)).count == r.namedParameters().count + unet.imageProjectionParameters().count)
+    }
+
+    /// The adapter's own convolutional encoder trains with it (`image_encoder.*` keys), from clean references.
+    @Test func adapterTaskTrainsItsOwnConvEncoderFromCleanReferences() throws {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
+        #expect(enc.tokenCount == 64 && enc.tokenWidth == 16)
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                              key: RNGKey(seed: 5))
+        let task = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                               data: TinyModels.data, seed: 3, batchSize: 2)
+        let e0 = snapshot(enc)
+        let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3))
+        try t.trainStep()
+        let e1 = snapshot(enc)
+        #expect(e1["position_embedding"] != e0["position_embedding"])
+        #expect(e1["backbone.stem.conv.weight"] != e0["backbone.stem.conv.weight"])
+        #expect(task.trainable.count == r.namedParameters().count + unet.imageProjectionParameters().count + enc.namedParameters().count)
+        #expect(task.trainable.contains { $0.0 == "image_encoder.position_embedding" })
     }
 
     @Test func conditionDropoutSplitsFivePercentEach() {

@@ -70,6 +70,14 @@ public struct ConfigKey: Sendable {
         self.doc = doc; self.affectsOutput = affectsOutput; self.optIn = optIn; self.check = check
     }
 
+    /// A check for a string key that must be one of `choices` (the message lists them).
+    public static func oneOf(_ choices: [String]) -> @Sendable (TOMLValue) -> String? {
+        { v in
+            if case let .string(s) = v, choices.contains(s) { return nil }
+            return "must be one of: " + choices.joined(separator: ", ")
+        }
+    }
+
     /// An integer key constrained to `range`.
     public static func integer(_ name: String, default d: Int?, doc: String, in range: ClosedRange<Int64>? = nil,
                                affectsOutput: Bool = true) -> ConfigKey {
