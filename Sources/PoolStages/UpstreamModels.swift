@@ -27,6 +27,14 @@ public struct UpstreamModels {
         return runner.layout.root.appendingPathComponent(a.relativePath)
     }
 
+    /// The outputs of `stages`, plus pretrain-vae's when pretrain-unet's record names an autoencoder (a
+    /// latent U-Net): what a stage that samples the generator consumes, for its fingerprint and lineage.
+    public func inputs(_ stages: [String]) throws -> [ArtifactRecord] {
+        let declared = try stages.flatMap { try runner.upstreamOutputs($0) }
+        guard !stages.contains("pretrain-vae"), try record("unet", of: "pretrain-unet").record.vae != nil else { return declared }
+        return declared + (try runner.upstreamOutputs("pretrain-vae"))
+    }
+
     /// The record `<base>.json` and weights `<base>.safetensors` of `upstream`.
     public func record(_ base: String, of upstream: String) throws -> (weights: URL, record: PretrainRecord) {
         let w = try file("\(base).safetensors", of: upstream)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PoolStages
 import StageKit
 
 /// `bench`: DreamBench protocol (issue 7) on the world's test subjects (or a real DreamBench folder)
@@ -22,7 +23,7 @@ struct BenchStage: ParsableCommand {
         try StageMain.run(stage: Self.definition.name) { runner in
             let r = try StageRunner(Self.definition, options: common)
             runner = r
-            let inputs = try BenchInputs.stages.flatMap { try r.upstreamOutputs($0) }
+            let inputs = try UpstreamModels(runner: r).inputs(BenchInputs.stages)
             let work = try BenchWork(runner: r)
             try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item) }
         }

@@ -9,8 +9,9 @@ import StageKit
 import TensorCore
 
 /// One training pair, decoded and encoded once (the encoders are frozen):
-/// `first`/`second` `[1, 3, H, W]` ([winner, loser] or [reference, generated]), `text` `[1, Lt, D]`,
-/// `image` `[1, N, E]` (image-encoder tokens of the pool item's reference), quality maps `[1, 1, H, W]`.
+/// `first`/`second` `[1, C, h, w]` ([winner, loser] or [reference, generated]; the images, or their
+/// scaled latents for a latent U-Net), `text` `[1, Lt, D]`, `image` `[1, N, E]` (reference-encoder
+/// tokens of the pool item's reference), quality maps `[1, 1, h, w]` on the same grid.
 struct EncodedPair {
     var key: String
     var first: Tensor
@@ -74,6 +75,14 @@ struct PairEncoder {
         return a
     }
 
+    /// What the U-Net denoises for the pool image at `path`: the image, or its scaled latents.
+    func sample(_ path: String) throws -> Tensor {
+        AutoencoderKL.diffusionSpace(try image(path), vae: models.vae)
+    }
+
+    /// The side of the grid the losses run on (and quality maps are resized to): the image's, or the latents'.
+    var lossSide: Int { models.vae.map { resolution / $0.config.downsampleFactor } ?? resolution }
+
     func image(_ path: String) throws -> Tensor {
         let a = try poolArtifact(path)
         let img: Image
@@ -125,7 +134,7 @@ struct PairEncoder {
                 throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath): `\(name)` of shape \(t.shape) is not square")
             }
             var m = Tensor(shape: [1, 1, side, side], scalars: t.values)
-            if side != resolution { m = Kernels.resizeBilinear(m, height: resolution, width: resolution) }
+            if side != lossSide { m = Kernels.resizeBilinear(m, height: lossSide, width: lossSide) }
             m.scalars = m.scalars.map { min(max($0, 0), 1) }
             return m
         }
@@ -141,7 +150,7 @@ struct PairEncoder {
                 let ref = try image(try referencePath(for: p.first))
                 let tokens = models.referenceEncoder.tokens(Variable(ref)).value
                 let maps = try vit.map { try qualityMaps(key: p.key, vit: $0) }
-                return EncodedPair(key: p.key, first: try image(p.first), second: try image(p.second), text: text,
+                return EncodedPair(key: p.key, first: try sample(p.first), second: try sample(p.second), text: text,
                                    image: tokens, qr: maps?.0, qg: maps?.1)
             }
         }

@@ -17,7 +17,7 @@ func runDPOTrain(_ r: StageRunner) throws {
     let c = r.config
     let kinds = c.strings("losses").map { LossKind(rawValue: $0)! }
     let runs = DPORun.plan(losses: kinds, vits: c.strings("patchdpo_vits"), seeds: c.ints("seeds"))
-    let up = try Upstream(runner: r, stages: r.definition.upstream)
+    let up = try Upstream.forStage(r)
     try r.runWhole(inputs: up.all) { ctx in
         let models = try LoadedModels.load(up)
         let resolution = models.clip.config.vision.imageSize

@@ -20,6 +20,8 @@ struct PretrainRecordSubset: Decodable {
     var tokenizerWords: [String]?
     var resolution: Int?
     var noise: NoiseConfig?
+    /// The latent-diffusion autoencoder: in a U-Net record the one it denoises; in pretrain-vae's its own.
+    var vae: AutoencoderConfig?
 }
 
 /// Problems with dpo-train's inputs; each names the file or key and the stage that should fix it.
@@ -69,6 +71,14 @@ struct Upstream {
         byStage = m
     }
 
+    /// The declared upstream stages, plus pretrain-vae when the U-Net is a latent one (its record names
+    /// an autoencoder), so the autoencoder's files enter the fingerprint and are read verified.
+    static func forStage(_ runner: StageRunner) throws -> Upstream {
+        let declared = try Upstream(runner: runner, stages: runner.definition.upstream)
+        guard try declared.record("pretrain-unet", "unet.json").0.vae != nil else { return declared }
+        return try Upstream(runner: runner, stages: runner.definition.upstream + ["pretrain-vae"])
+    }
+
     var all: [ArtifactRecord] { byStage.keys.sorted().flatMap { byStage[$0]! } }
 
     func artifact(_ stage: String, named name: String) throws -> ArtifactRecord {
@@ -110,6 +120,9 @@ struct LoadedModels {
     /// vision tower at the record's block. Frozen here: preference training changes only the adapter.
     let referenceEncoder: any ReferenceEncoder
     let tokenizer: WordTokenizer
+    /// The latent-diffusion autoencoder the U-Net was trained with (nil = pixel space): preference losses
+    /// then compare noise predictions on its scaled latents, and quality maps are resized to the latent grid.
+    let vae: AutoencoderKL?
     /// The U-Net record's DDPM schedule (the default when the record predates `noise`): the one the
     /// base model was trained and is sampled with, so preference losses noise images the same way.
     let schedule: NoiseSchedule
@@ -178,7 +191,21 @@ struct LoadedModels {
             throw DPOTrainError.badRecord(path: clipRecPath, key: "tokenizerWords",
                                           hint: "not a sorted word list after the four specials; rerun pretrain-clip")
         }
+        var vae: AutoencoderKL? = nil
+        if let want = unetRec.vae {
+            let (vaeRec, vaeRecPath) = try up.record("pretrain-vae", "vae.json")
+            guard vaeRec.vae == want else {
+                throw DPOTrainError.badRecord(path: vaeRecPath, key: "vae",
+                                              hint: "it is not the autoencoder the U-Net was trained with (config or scaling factor); rerun pretrain-unet")
+            }
+            let model = try AutoencoderKL(config: want, key: RNGKey(seed: 0))
+            let (file, path) = try up.safetensors("pretrain-vae", "vae.safetensors")
+            try model.loadStrict(file, path: path)
+            model.setRequiresGrad(false)
+            model.train(false)
+            vae = model
+        }
         return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
-                            referenceEncoder: encoder, tokenizer: tokenizer, schedule: schedule)
+                            referenceEncoder: encoder, tokenizer: tokenizer, vae: vae, schedule: schedule)
     }
 }

@@ -37,7 +37,7 @@ struct GeneratePool: ParsableCommand {
             let r = try StageRunner(Self.definition, options: common)
             runner = r
             let c = r.config
-            let inputs = try r.allUpstreamOutputs()
+            let inputs = try UpstreamModels(runner: r).inputs(Self.definition.upstream)
             let plans = PoolPlanner.plan(count: c.int("prompts"), seed: UInt64(bitPattern: Int64(r.run.seed)),
                                          imagesPerPrompt: c.int("images_per_prompt"),
                                          subjectsPerCategory: c.int("subjects_per_category"))

@@ -59,6 +59,32 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(csv.hasPrefix("key,image,clip_image,clip_text,patch_quality,vit_cls,total\n"))
 }
 
+/// A latent U-Net with an adapter that trained its own convolutional reference encoder runs through the
+/// pool stages and dpo-train: generate-pool decodes latents to images, dpo-train encodes them back and
+/// trains the adapter on latents (the image_encoder.* keys stay out of the preference-trained adapter).
+@Test func latentGeneratorWithConvEncoderRunsThroughDPOTrain() throws {
+    let box = try Sandbox(prompts: 2)
+    defer { box.remove() }
+    try box.fakeJudges()
+    try box.fakeLatentGenerator()
+    try box.fakeStage("patch-quality") { _ in [] }    // diffusion-dpo reads no quality maps
+    for tool in ["generate-pool", "score-and-pair", "dpo-train"] {
+        let out = try Tool.run(tool, box.args, in: box.dir)
+        #expect(out.status == 0, "\(tool): \(out.output)")
+    }
+    let img = try PNG.decode([UInt8](try #require(box.file(pool + "p00001/gen-0.png"))))
+    #expect(img.width == 16 && img.channels == 3)
+    let adapters = try FileManager.default.contentsOfDirectory(atPath: box.run.appendingPathComponent("artifacts/dpo-train").path)
+        .filter { $0.hasSuffix(".safetensors") }
+    #expect(adapters.count == 1, "\(adapters)")
+    // The autoencoder is one of dpo-train's recorded inputs (lineage and fingerprint), though not a declared upstream.
+    let db = try ManifestDB(path: box.run.appendingPathComponent("manifest.sqlite").path)
+    let run = try #require(try db.stageRuns(stage: "dpo-train").first)
+    #expect(try db.inputs(stageRun: run.id).contains { $0.relativePath.hasSuffix("pretrain-vae/vae.safetensors") })
+    let pool = try #require(try db.stageRuns(stage: "generate-pool").first)
+    #expect(try db.inputs(stageRun: pool.id).contains { $0.relativePath.hasSuffix("pretrain-vae/vae.safetensors") })
+}
+
 @Test func missingUpstreamNamesTheStage() throws {
     let box = try Sandbox()
     defer { box.remove() }

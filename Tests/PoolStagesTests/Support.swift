@@ -40,12 +40,19 @@ struct Sandbox {
         [pretrain-clip]
         [pretrain-unet]
         [pretrain-adapter]
+        [pretrain-vae]
+        [patch-quality]
         [generate-pool]
         prompts = \(prompts)
         images_per_prompt = 2
         subjects_per_category = 2
         steps = 2
         guidance = 3.0
+        [dpo-train]
+        losses = ["diffusion-dpo"]
+        steps = 2
+        batch = 2
+        checkpoint_every = 1
         [score-and-pair]
         w_vit_cls = 1.0
         w_clip_text = 1.0
@@ -94,7 +101,10 @@ struct Sandbox {
         }
         try fakeStage("pretrain-clip") { r in
             let clip = try CLIPModel(config: Sandbox.clipConfig, key: RNGKey(seed: 22))
-            return try Sandbox.write(r, "clip", kind: "checkpoint/clip", weights: clip.stateDict()) { $0.clip = Sandbox.clipConfig }
+            return try Sandbox.write(r, "clip", kind: "checkpoint/clip", weights: clip.stateDict()) {
+                $0.clip = Sandbox.clipConfig
+                $0.tokenizerWords = WorldText.tokenizer().words
+            }
         }
     }
 
@@ -115,6 +125,37 @@ struct Sandbox {
                                      weights: Generator.adapterFile(unet: unet, resampler: res)) {
                 $0.resampler = rc
                 $0.imageEncoderLayer = 1
+            }
+        }
+    }
+
+    /// A latent generator: pretrain-vae (xs autoencoder, 16 px -> 8x8x4), a U-Net on its latents and an
+    /// adapter with its own convolutional reference encoder (`image_encoder.*`, record `referenceEncoder`).
+    func fakeLatentGenerator() throws {
+        let vaeConfig = AutoencoderConfig(latentChannels: 4, blockOutChannels: [8, 16], scalingFactor: 0.8)
+        let vae = try AutoencoderKL(config: vaeConfig, key: RNGKey(seed: 25))
+        try fakeStage("pretrain-vae") { r in
+            try Sandbox.write(r, "vae", kind: "checkpoint/vae", weights: vae.stateDict()) { $0.vae = vaeConfig }
+        }
+        let unetConfig = UNetConfig(inChannels: 4, outChannels: 4, blockOutChannels: [8, 16], layersPerBlock: 1,
+                                    crossAttentionDim: 16, heads: 2, classEmbedInputDim: 16)
+        let unet = try UNet2DConditionModel(config: unetConfig, key: RNGKey(seed: 26))
+        try fakeStage("pretrain-unet") { r in
+            try Sandbox.write(r, "unet", kind: "checkpoint/unet", weights: unet.stateDict()) {
+                $0.unet = unetConfig
+                $0.vae = vaeConfig
+                $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05)
+            }
+        }
+        let ec = ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4)
+        let rc = ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16)
+        try fakeStage("pretrain-adapter") { r in
+            let enc = try ConvReferenceEncoder(config: ec, key: RNGKey(seed: 27))
+            let res = try Resampler(config: rc, key: RNGKey(seed: 28))
+            return try Sandbox.write(r, "adapter", kind: "checkpoint/adapter",
+                                     weights: Generator.adapterFile(unet: unet, resampler: res, encoder: enc)) {
+                $0.resampler = rc
+                $0.referenceEncoder = ec
             }
         }
     }
