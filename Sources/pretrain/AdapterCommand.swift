@@ -39,6 +39,8 @@ struct AdapterCommand: ParsableCommand {
             ConfigKey("gate_guidance", .float, default: .float(5.0), doc: "CFG scale of the gate's samples"),
             .integer("gate_subjects", default: 8, doc: "test subjects in the gate", in: 1...1000),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023); 0 = plain MSE", in: 0...1000),
+.float("object_weight", default: 0, doc: "extra loss weight of the cells the object covers (world masks); 0 = plain mean",
+                   in: 0...100, optIn: true),
             ConfigKey("reference", .string, default: .string("same"),
                       doc: "the reference a row reads: \"same\" (the target, IP-Adapter) or \"clean\" (the subject's clean canonical render)",
                       optIn: true, check: ConfigKey.oneOf(AdapterReference.allCases.map(\.rawValue))),
@@ -87,7 +89,7 @@ struct AdapterCommand: ParsableCommand {
                                    schedule: schedule, data: dataConfig(r), seed: settings.seed,
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
-                                   vae: vae, snrGamma: Float(c.double("snr_gamma")))
+                                   vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
             let trainer = Trainer(task: task, settings: settings)
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()

@@ -34,6 +34,8 @@ struct UNetCommand: ParsableCommand {
             ConfigKey("class_embedding", .bool, default: .bool(false),
                       doc: "add the mean-pooled text states, projected, to the time embedding (diffusers class_embed_type \"projection\"; Imagen's pooled text)",
                       optIn: true),
+            .float("object_weight", default: 0, doc: "extra loss weight of the cells the object covers (world masks); 0 = plain mean",
+                   in: 0...100, optIn: true),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
             .integer("curve_every", default: 0, doc: "measure the gate (live weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
@@ -65,7 +67,7 @@ struct UNetCommand: ParsableCommand {
             let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
                                          seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
-                                         vae: vae, snrGamma: Float(c.double("snr_gamma")))
+                                         vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),

@@ -35,6 +35,31 @@ import TensorCore
         #expect(abs(huge - mseLoss(pred, Variable(d.noise)).value.scalars[0]) < 1e-6)
     }
 
+    /// Object weights pool the render's coverage to the denoised grid, weigh covered cells 1 + lambda, and
+    /// keep mean 1 per row; the weighted loss is the weighted mean of the squared error by hand.
+    @Test func objectWeightsPoolCoverageToTheGridAndWeighTheLoss() throws {
+        // Two 4x4 rows; row 0's object covers its top-left 2x2 block, row 1 has no object.
+        var coverage = [Float](repeating: 0, count: 32)
+        for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1)] { coverage[y * 4 + x] = 1 }
+        #expect(DenoisingDraw.objectWeights(coverage: coverage, batch: 2, side: 4, grid: 2, objectWeight: 0) == nil)
+        let w = try #require(DenoisingDraw.objectWeights(coverage: coverage, batch: 2, side: 4, grid: 2, objectWeight: 3))
+        #expect(w.shape == [2, 1, 2, 2])
+        // Row 0: raw [4, 1, 1, 1] / mean 1.75; row 1: all 1.
+        let expected: [Float] = [4 / 1.75, 1 / 1.75, 1 / 1.75, 1 / 1.75, 1, 1, 1, 1]
+        #expect(zip(w.scalars, expected).allSatisfy { abs($0 - $1) < 1e-6 }, "\(w.scalars)")
+        let schedule = NoiseSchedule()
+        let d = DenoisingDraw(x0: Init.normal([2, 3, 2, 2], key: RNGKey(seed: 1)), schedule: schedule, seed: 4, step: 0)
+        let pred = Variable(Init.normal([2, 3, 2, 2], key: RNGKey(seed: 2)))
+        var want = 0.0
+        for r in 0..<2 { for c in 0..<3 { for i in 0..<4 {
+            let e = Double(pred.value.scalars[(r * 3 + c) * 4 + i] - d.noise.scalars[(r * 3 + c) * 4 + i])
+            want += Double(w.scalars[r * 4 + i]) * e * e
+        } } }
+        want /= 24
+        let got = Double(d.loss(pred, schedule: schedule, snrGamma: 0, cellWeights: w).value.scalars[0])
+        #expect(abs(got - want) < 1e-5 * max(1, want), "\(got) vs \(want)")
+    }
+
     @Test func aLatentUNetTaskDenoisesTheFrozenAutoencodersLatents() throws {
         let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
         let vae = try AutoencoderKL(config: Self.vae, key: RNGKey(seed: 6))

@@ -94,7 +94,7 @@ public struct ConfigKey: Sendable {
 
     /// A float key constrained to `range` (bounds written as integers when whole: "is outside 0...1").
     public static func float(_ name: String, default d: Double?, doc: String, in range: ClosedRange<Double>? = nil,
-                             affectsOutput: Bool = true) -> ConfigKey {
+                             affectsOutput: Bool = true, optIn: Bool = false) -> ConfigKey {
         var check: (@Sendable (TOMLValue) -> String?)? = nil
         if let r = range {
             func bound(_ b: Double) -> String { b == b.rounded() && b.magnitude < 1e15 ? String(Int64(b)) : "\(b)" }
@@ -104,7 +104,7 @@ public struct ConfigKey: Sendable {
                 return nil
             }
         }
-        return ConfigKey(name, .float, default: d.map { .float($0) }, doc: doc, affectsOutput: affectsOutput, check: check)
+        return ConfigKey(name, .float, default: d.map { .float($0) }, doc: doc, affectsOutput: affectsOutput, optIn: optIn, check: check)
     }
 }
 
