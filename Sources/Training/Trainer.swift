@@ -125,6 +125,16 @@ public final class Trainer {
         return f
     }
 
+    /// Runs `body` with the EMA weights in the live parameters, then puts the live weights back (a learning
+    /// curve then measures what would ship). Without EMA, just runs `body`.
+    public func withEMAWeights<T>(_ body: () throws -> T) rethrows -> T {
+        guard ema != nil else { return try body() }
+        let live = task.trainable.map { $0.1.value }
+        applyEMA()
+        defer { for ((_, p), v) in zip(task.trainable, live) { p.value = v } }
+        return try body()
+    }
+
     /// Copies EMA weights into the live parameters (before evaluating or exporting). No-op without EMA.
     public func applyEMA() {
         guard let ema else { return }

@@ -85,7 +85,8 @@ let keptCheckpoints = 3
 /// Runs the training loop of a whole stage with StageKit checkpoints: resumes from the newest verified
 /// checkpoint, saves one every `checkpoint_every` steps and when interrupted (keeping the newest
 /// `keptCheckpoints`), logs and records the loss.
-/// `curve` (when given) is measured every `curveEvery` steps and at the end, and recorded as metrics
+/// `curve` (when given) is measured every `curveEvery` steps and at the end, on the EMA weights when the
+/// run keeps an EMA (what the stage will ship), and recorded as metrics
 /// `curve_<name>` at that step (the learning curve: gate metrics against samples seen). A non-finite loss
 /// or gradient norm stops the stage (`StageError.diverged`) without saving the step.
 func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int = 0,
@@ -124,7 +125,7 @@ func trainWithCheckpoints(_ ctx: StageContext, trainer: Trainer, curveEvery: Int
             try ctx.metric("grad_norm", step: trainer.step, Double(trainer.lastGradNorm))
         }
         if let curve, curveEvery > 0, trainer.step % curveEvery == 0 || trainer.isDone {
-            let m = try curve(trainer)
+            let m = try trainer.withEMAWeights { try curve(trainer) }
             for (k, v) in m.sorted(by: { $0.key < $1.key }) { try ctx.metric("curve_" + k, step: trainer.step, v) }
             r.log.info("curve at step \(trainer.step) (\(trainer.step * trainer.settings.batchSize) batch rows seen): "
                        + m.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.3f", $0.value))" }.joined(separator: ", "))

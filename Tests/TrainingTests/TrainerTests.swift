@@ -48,6 +48,17 @@ enum TinyModels {
         #expect(second.weights() != first.weights(), "the last two steps changed the weights")
     }
 
+    /// A learning curve measures the EMA weights (what ships) and training goes on with the live ones.
+    @Test func withEMAWeightsSwapsInTheAverageAndPutsTheLiveWeightsBack() throws {
+        let t = Trainer(task: try TinyModels.vitTask(seed: 1), settings: settings)
+        try t.trainStep(); try t.trainStep()
+        let live = t.weights(), averaged = t.finalWeights()
+        #expect(live != averaged)
+        let inside = t.withEMAWeights { t.weights() }
+        #expect(inside == averaged)
+        #expect(t.weights() == live)
+    }
+
     @Test func restoreRefusesAnotherSeed() throws {
         let a = Trainer(task: try TinyModels.vitTask(seed: 1), settings: settings)
         try a.trainStep()
