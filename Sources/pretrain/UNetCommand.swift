@@ -74,8 +74,11 @@ struct UNetCommand: ParsableCommand {
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             let curveJudge = c.int("curve_every") > 0 ? try optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors").map(loadJudge) : nil
-            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { _ in
-                try measure(curveJudge!).metrics.filter { !$0.key.hasSuffix("_real_renders") && $0.key != "samples" }
+            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { t in
+                let m = try measure(curveJudge!)
+                // The sheet of every curve point, to look at beside the numbers (recorded with the outputs).
+                _ = try r.writeArtifact(Data(try PNG.encode(m.sheet)), name: String(format: "curve/unet-samples-step-%08d.png", t.step), kind: "grid")
+                return m.metrics.filter { !$0.key.hasSuffix("_real_renders") && $0.key != "samples" }
             }
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "category", measure: measure)
@@ -90,6 +93,7 @@ struct UNetCommand: ParsableCommand {
             rec.tokenizerWords = WorldText.tokenizer().words
             var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "unet-samples.png", kind: "grid")) }
+            outs += try r.writtenArtifacts(in: "curve", kind: "grid")
             return outs
         }
     }

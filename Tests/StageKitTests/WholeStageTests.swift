@@ -117,3 +117,16 @@ private func train(_ ctx: StageContext, stopAfter: Int?, visited: inout [Int]) t
     #expect(fm.fileExists(atPath: box.artifact("toy-train", "checkpoints/step-00000008/state.txt").path))
     #expect(try r.db.verify(runDirectory: box.runDir).isEmpty)
 }
+
+@Test func filesWrittenByAnEarlierProcessAreRecordedWithTheirHashes() throws {
+    let box = try Sandbox()
+    try "[run]\nname = \"t\"\n[toy-train]\n".write(to: box.config, atomically: true, encoding: .utf8)
+    let options = try CommonOptions.parse(["--config", box.config.path, "--run-dir", box.runDir.path])
+    let r = try StageRunner(definition, options: options, log: Log(stage: "toy-train", level: .error, sink: { _ in }))
+    #expect(try r.writtenArtifacts(in: "curve", kind: "grid").isEmpty)
+    let a = try r.writeArtifact(Data("one".utf8), name: "curve/step-2.png", kind: "grid")
+    let b = try r.writeArtifact(Data("two".utf8), name: "curve/step-1.png", kind: "grid")
+    let found = try r.writtenArtifacts(in: "curve", kind: "grid")
+    #expect(found.map(\.relativePath) == [b.relativePath, a.relativePath])
+    #expect(found.map(\.sha256) == [b.sha256, a.sha256] && found.map(\.bytes) == [3, 3])
+}

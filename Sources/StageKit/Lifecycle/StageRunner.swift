@@ -92,6 +92,20 @@ public final class StageRunner {
         }
     }
 
+    /// The records to commit for files already written (atomically, by an earlier process of this stage
+    /// run, e.g. learning-curve sheets) under `artifacts/<stage>/<folder>/`, in name order; none when absent.
+    public func writtenArtifacts(in folder: String, kind: String) throws -> [NewArtifact] {
+        let dir = layout.artifacts(stage).appendingPathComponent(folder, isDirectory: true)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { return [] }
+        return try names.filter { !$0.hasPrefix(".") }.sorted().map { name in
+            let url = dir.appendingPathComponent(name)
+            guard let data = FileManager.default.contents(atPath: url.path) else {
+                throw StageError.missingFile(path: url.path, hint: "it vanished while the stage ran; rerun the stage")
+            }
+            return NewArtifact(kind: kind, relativePath: layout.relative(url), sha256: SHA256.hex(data), bytes: Int64(data.count))
+        }
+    }
+
     /// Writes `data` atomically to `artifacts/<stage>/<name>` and returns the record to commit.
     public func writeArtifact(_ data: Data, name: String, kind: String) throws -> NewArtifact {
         let url = layout.artifacts(stage).appendingPathComponent(name)
