@@ -47,6 +47,8 @@ struct AdapterCommand: ParsableCommand {
             ConfigKey("image_encoder", .string, default: .string("clip"),
                       doc: "what the resampler reads: \"clip\" (CLIP's vision tower, frozen) or \"resnet\" (a CNN trained with the adapter)",
                       optIn: true, check: ConfigKey.oneOf(["clip", "resnet"])),
+.integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
+                     in: 0...1_000_000, affectsOutput: false),
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
@@ -91,13 +93,21 @@ struct AdapterCommand: ParsableCommand {
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
             let trainer = Trainer(task: task, settings: settings)
-            try trainWithCheckpoints(ctx, trainer: trainer)
-            trainer.applyEMA()
-            let gate = try runStageGate(r, what: "adapter") { judge in
-                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: c.int("resolution"))
+            let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
+                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,
+                                  schedule: schedule, resolution: c.int("resolution"))
                 return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
+            let curveJudge = c.int("curve_every") > 0 ? try optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors").map(loadJudge) : nil
+            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { t in
+                let m = try measure(curveJudge!)
+                _ = try r.writeArtifact(Data(try PNG.encode(m.sheet)), name: String(format: "curve/adapter-samples-step-%08d.png", t.step),
+                                        kind: "grid")
+                return m.metrics.filter { !$0.key.hasSuffix("_other_subject") && $0.key != "adapter_samples" }
+            }
+            trainer.applyEMA()
+            let gate = try runStageGate(r, what: "adapter", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord, metrics: gate.metrics)
@@ -109,6 +119,7 @@ struct AdapterCommand: ParsableCommand {
             rec.vae = vae?.config
             var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler, encoder: conv), output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
+            outs += try r.writtenArtifacts(in: "curve", kind: "grid")
             return outs
         }
     }
