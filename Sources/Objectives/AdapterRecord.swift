@@ -11,6 +11,9 @@ public struct AdapterRecord: Codable, Sendable, Equatable {
     public var codeVersion: String
     public var config: String
     public var beta: Double
+    /// beta as it multiplies the loss's logit (beta * `LossKind.betaScale`): Diffusion-DPO's code halves
+    /// its beta, HG-DPO's Eq. 3 does not. Absent in records written before it existed.
+    public var effectiveBeta: Double?
     public var finalLoss: Double?
     public var finalImplicitAccuracy: Double?
     public var weightsSHA256: String
@@ -20,7 +23,7 @@ public struct AdapterRecord: Codable, Sendable, Equatable {
     public init(loss: String, steps: Int, seed: UInt64, codeVersion: String, config: String, beta: Double,
                 finalLoss: Double?, finalImplicitAccuracy: Double?, weightsSHA256: String, vit: String? = nil, name: String? = nil) {
         self.loss = loss; self.steps = steps; self.seed = seed; self.codeVersion = codeVersion; self.config = config
-        self.beta = beta; self.finalLoss = finalLoss; self.finalImplicitAccuracy = finalImplicitAccuracy
+        self.beta = beta; self.effectiveBeta = LossKind(rawValue: loss).map { beta * $0.betaScale }; self.finalLoss = finalLoss; self.finalImplicitAccuracy = finalImplicitAccuracy
         self.weightsSHA256 = weightsSHA256; self.vit = vit; self.name = name
     }
 

@@ -3,13 +3,14 @@ import TensorCore
 
 /// `dco` (Lee et al., direct consistency optimisation; METHODS.md 5), on reference (consistency) data.
 ///
-/// Per row r (one t and eps each):
-///   e_theta = mean_CHW (eps_theta - eps)^2,   e_ref = mean_CHW (eps_ref - eps)^2
-///   u_r = -beta * (e_theta - e_ref)
-///   L = mean over rows of -logsig(u_r)
-/// As in the DCO training code the per-sample losses are formed first and the log-sigmoid is taken per
-/// sample (with one row this is exactly the formula of METHODS.md). Code beta = 1000 (paper beta 1 times
-/// T with omega(t) = 1). "Implicit accuracy" here = share of rows the policy fits better than the reference.
+/// Over the batch's R rows (one t and eps each):
+///   E_theta = mean over rows and CHW of (eps_theta - eps)^2,   E_ref = the same for eps_ref
+///   u = -beta * (E_theta - E_ref)
+///   L = -logsig(u)
+/// As in the DCO training code (and METHODS.md 5): the batch-mean MSE of each model first, then ONE
+/// log-sigmoid (not a log-sigmoid per row then a mean). Code beta = 1000 (paper beta 1 times T with
+/// omega(t) = 1). `inside` holds the per-row logits -beta (e_theta_r - e_ref_r) for the "implicit
+/// accuracy" (share of rows the policy fits better than the reference); only `u` enters the loss.
 /// Shapes: `prediction`, `reference`, `noise` `[R, C, H, W]`.
 public func dcoLoss(prediction: Variable, reference: Tensor, noise: Tensor, beta: Float) -> LossOutput {
     precondition(prediction.shape == reference.shape && prediction.shape == noise.shape && prediction.shape.count >= 2,
@@ -17,9 +18,11 @@ public func dcoLoss(prediction: Variable, reference: Tensor, noise: Tensor, beta
     let target = Variable(noise)
     let theta = rowMeanSquaredError(prediction, target)
     let ref = rowMeanSquaredError(Variable(reference), target)
-    let inside = (theta - ref).scaled(-beta)
-    let loss = negLogSigmoid(inside).mean()
-    return LossOutput(loss: loss, inside: inside.value.scalars, parts: [
+    let perRow = (theta - ref).scaled(-beta)
+    let u = (theta.mean() - ref.mean()).scaled(-beta)
+    let loss = negLogSigmoid(u).mean()
+    return LossOutput(loss: loss, inside: perRow.value.scalars, parts: [
+        "dco_logit": Double(u.item),
         "dco": Double(loss.item),
         "model_mse": Double(Kernels.mean(theta.value, axes: [0]).scalars[0]),
         "ref_mse": Double(Kernels.mean(ref.value, axes: [0]).scalars[0]),

@@ -5,15 +5,17 @@ import TensorCore
 ///
 /// Rows are stacked [winners (B); losers (B)]; each pair shares one t and one eps. Per row,
 ///   e_theta = mean_CHW (eps_theta - eps)^2,   e_ref = mean_CHW (eps_ref - eps)^2
-///   u = -(beta/2) * ((e_theta_w - e_theta_l) - (e_ref_w - e_ref_l))       per pair, `[B]`
+///   u = -(scale * beta) * ((e_theta_w - e_theta_l) - (e_ref_w - e_ref_l))  per pair, `[B]`
 ///   L = mean over pairs of -logsig(u)
-/// Implicit accuracy = share of pairs with u > 0. Code default beta = 5000 (the per-element mean
-/// absorbs the scale; HG-DPO uses 2500).
+/// scale = 1/2 in Wallace et al.'s training code (`scale_term = -0.5 * beta_dpo`), so their beta = 5000
+/// acts as 2500 in the paper's -beta form; HG-DPO's Eq. 3 has no 1/2 (scale 1, beta 2500); see
+/// `LossKind.betaScale`. Implicit accuracy = share of pairs with u > 0.
 /// - Parameters:
 ///   - prediction: eps_theta on the stack, `[2B, C, H, W]` (differentiable).
 ///   - reference: eps_ref of the frozen model on the same inputs, `[2B, C, H, W]` (a constant).
 ///   - noise: eps on the stack, `[2B, C, H, W]`.
-public func diffusionDPOLoss(prediction: Variable, reference: Tensor, noise: Tensor, beta: Float) -> LossOutput {
+public func diffusionDPOLoss(prediction: Variable, reference: Tensor, noise: Tensor, beta: Float,
+                             scale: Float = Float(LossKind.diffusionDPO.betaScale)) -> LossOutput {
     precondition(prediction.shape == reference.shape && prediction.shape == noise.shape,
                  "diffusionDPOLoss: prediction \(prediction.shape), reference \(reference.shape), noise \(noise.shape) must agree")
     let target = Variable(noise)
@@ -21,7 +23,7 @@ public func diffusionDPOLoss(prediction: Variable, reference: Tensor, noise: Ten
     let (refW, refL) = halves(rowMeanSquaredError(Variable(reference), target), "diffusionDPOLoss")
     let modelDiff = thetaW - thetaL
     let refDiff = refW - refL                                   // constant: no grad flows here
-    let inside = (modelDiff - refDiff).scaled(-beta / 2)
+    let inside = (modelDiff - refDiff).scaled(-beta * scale)
     let loss = negLogSigmoid(inside).mean()
     return LossOutput(loss: loss, inside: inside.value.scalars, parts: [
         "dpo": Double(loss.item),

@@ -4,7 +4,7 @@ import TensorCore
 
 /// `hg-dpo` (HG-DPO, METHODS.md 5): Diffusion-DPO on pool winner/loser pairs plus statistic matching.
 ///
-///   L = L_dpo(beta) + lambda_stat * L_stat
+///   L = L_dpo(beta) + lambda_stat * L_stat, L_dpo in HG-DPO's Eq. 3 form: -logsig(-beta * (...)) (no 1/2)
 ///   step(x_t, e) = a_t x_t + b_t e + s_t z     one DDPM reverse step without guidance (Ho et al. eq. 6-7;
 ///                                              `NoiseSchedule.posteriorCoefficients`), the SAME z in both
 ///                                              branches, or z = 0 (the posterior mean)
@@ -25,7 +25,8 @@ public func hgDPOLoss(prediction: Variable, reference: Tensor, noise: Tensor, no
     let b = s[0] / 2
     let rowShape = [b, s[1], s[2], s[3]]
     if let z = stepNoise { precondition(z.shape == rowShape, "hgDPOLoss: step noise \(z.shape), want \(rowShape)") }
-    let dpo = diffusionDPOLoss(prediction: prediction, reference: reference, noise: noise, beta: beta)
+    let dpo = diffusionDPOLoss(prediction: prediction, reference: reference, noise: noise, beta: beta,
+                               scale: Float(LossKind.hgDPO.betaScale))
 
     var onSample = [Float](), onEps = [Float](), std = [Float]()
     for t in timesteps {

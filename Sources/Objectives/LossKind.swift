@@ -39,6 +39,18 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// The factor between the configured beta and the one that multiplies the loss's logit: 1/2 where
+    /// the loss follows Wallace et al.'s Diffusion-DPO code (`-0.5 * beta_dpo`: diffusion-dpo, and
+    /// patchdpo-pref, written in that form in METHODS.md 5), 1 for HG-DPO (its Eq. 3, beta = 2500 as
+    /// written) and DCO; 0 for losses without a beta. `effectiveBeta` = beta * betaScale is recorded.
+    public var betaScale: Double {
+        switch self {
+        case .diffusionDPO, .patchdpoPref: return 0.5
+        case .hgDPO, .dco: return 1
+        case .dm, .patchdpo, .sft: return 0
+        }
+    }
+
     /// The code-default beta of each preference loss (METHODS.md 5); 0 where there is none.
     public var defaultBeta: Double {
         switch self {

@@ -33,7 +33,7 @@ public func patchDPOPrefLoss(prediction: Variable, reference: Tensor, noise: Ten
     // S per pair, times C for the broadcast over channels; zero sums become 1 (their numerator is 0).
     var total = Kernels.add(Kernels.sum(ww, axes: axes), Kernels.sum(wl, axes: axes))
     for i in total.scalars.indices { total.scalars[i] = total.scalars[i] > 0 ? total.scalars[i] * Float(s[1]) : 1 }
-    let inside = ((termW - termL) / Variable(total)).scaled(-beta / 2)
+    let inside = ((termW - termL) / Variable(total)).scaled(-beta * Float(LossKind.patchdpoPref.betaScale))
     let loss = negLogSigmoid(inside).mean()
     return LossOutput(loss: loss, inside: inside.value.scalars, parts: ["patchdpo_pref": Double(loss.item)])
 }

@@ -14,14 +14,25 @@ public struct PreferenceObjective: Sendable {
     /// `hg-dpo`: sample the reverse step with a shared z (true) or use the posterior mean (false).
     public var sampledStatStep: Bool
     public var schedule: NoiseSchedule
+    /// Condition dropout per pair (PatchDPO's code: 0.05 each) and the null conditions it substitutes:
+    /// the empty prompt's text states `[1, Lt, D]` and the zero image's encoder tokens `[1, N, E]`.
+    public var conditionDropout: ConditionDropout
+    public var nullText: Tensor?
+    public var nullImage: Tensor?
 
     public init(kind: LossKind, beta: Float? = nil, lambdaStat: Float = 10000, sampledStatStep: Bool = true,
-                schedule: NoiseSchedule = NoiseSchedule()) {
+                schedule: NoiseSchedule = NoiseSchedule(), conditionDropout: ConditionDropout = .none,
+                nullText: Tensor? = nil, nullImage: Tensor? = nil) {
+        precondition(conditionDropout.isNone || (nullText != nil && nullImage != nil),
+                     "PreferenceObjective: condition dropout needs the null text states and null image tokens")
         self.kind = kind
         self.beta = beta ?? Float(kind.defaultBeta)
         self.lambdaStat = lambdaStat
         self.sampledStatStep = sampledStatStep
         self.schedule = schedule
+        self.conditionDropout = conditionDropout
+        self.nullText = nullText
+        self.nullImage = nullImage
     }
 
     /// Whether `PairNoise` must include z.

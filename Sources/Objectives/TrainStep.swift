@@ -15,13 +15,18 @@ public struct StepMetrics: Sendable, Equatable {
 }
 
 extension PreferenceObjective {
-    /// One training step: draw one (t, eps) per pair from `rng`, evaluate the loss, back-propagate into the
+    /// One training step: draw one (t, eps) per pair from `rng`, then the pairs' condition dropout (when
+    /// on; `parts["dropped_pairs"]`), evaluate the loss, back-propagate into the
     /// adapter, clip the gradient's 2-norm to `maxGradNorm` (<= 0: no clipping), update with `optimizer`
     /// (keys = adapter keys), clear the gradients. Frozen parameters never receive gradients.
     public func step<O: Optimizer>(policy: AdapterPolicy, batch: PreferenceBatch, rng: inout RandomStream,
                                    optimizer: inout O, maxGradNorm: Double) throws(ObjectivesError) -> StepMetrics {
         let draw = PairNoise.draw(pairs: batch.pairs, imageShape: batch.imageShape,
                                   trainSteps: schedule.trainSteps, withStepNoise: needsStepNoise, rng: &rng)
+        var batch = batch, dropped: Int? = nil
+        if !conditionDropout.isNone {
+            (batch, dropped) = conditionDropout.apply(batch, nullText: nullText!, nullImage: nullImage!, rng: &rng)
+        }
         let trainable = policy.trainable
         precondition(!trainable.isEmpty, "PreferenceObjective.step: the policy has no trainable parameters")
         zeroGrad(trainable.map(\.1))
@@ -37,7 +42,9 @@ extension PreferenceObjective {
             }
         }
         zeroGrad(trainable.map(\.1))
+        var parts = out.parts
+        if let dropped { parts["dropped_pairs"] = Double(dropped) }
         return StepMetrics(loss: Double(out.loss.item), implicitAccuracy: out.implicitAccuracy,
-                           gradNorm: Double(norm), parts: out.parts)
+                           gradNorm: Double(norm), parts: parts)
     }
 }

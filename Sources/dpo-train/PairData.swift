@@ -75,6 +75,17 @@ struct PairEncoder {
         return a
     }
 
+    /// The empty prompt's text states `[1, Lt, D]` (the condition-dropout and CFG null text).
+    var nullText: Tensor {
+        withNoGrad { models.clip.textModel.forward([models.tokenizer.encode("")]).states.value }
+    }
+
+    /// The zero image's reference-encoder tokens `[1, N, E]` (the null image: the sampler's null tokens
+    /// are the resampler of these).
+    var nullImage: Tensor {
+        withNoGrad { models.referenceEncoder.tokens(Variable(Tensor(zeros: [1, 3, resolution, resolution]))).value }
+    }
+
     /// What the U-Net denoises for the pool image at `path`: the image, or its scaled latents.
     func sample(_ path: String) throws -> Tensor {
         AutoencoderKL.diffusionSpace(try image(path), vae: models.vae)

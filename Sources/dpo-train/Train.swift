@@ -48,7 +48,9 @@ func runDPOTrain(_ r: StageRunner) throws {
             try policy.loadAdapter(models.adapter, path: models.adapterPath)
             try policy.loadAdapter(models.adapter, path: models.adapterPath, asReference: true)
             var optimizer = AdamW(learningRate: c.double("lr"), weightDecay: c.double("weight_decay"))
-            var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train").fold(in: kind.rawValue)
+            // The loss is not in the key: every loss of one seed sees the same pair order and (t, eps) draws,
+            // so their logged losses compare step by step (dm against patchdpo on the same noise).
+            var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train")
                                        .fold(in: UInt64(bitPattern: Int64(run.seed))))
             var step = 0
             if resumeStep > base {
@@ -58,8 +60,11 @@ func runDPOTrain(_ r: StageRunner) throws {
                 r.log.info("\(label): resumed at step \(step)/\(steps)")
             }
             let beta = c.double("beta") > 0 ? Float(c.double("beta")) : nil
+            let dropout = ConditionDropout(text: Float(c.double("drop_text")), image: Float(c.double("drop_image")),
+                                           both: Float(c.double("drop_both")))
             let objective = PreferenceObjective(kind: kind, beta: beta, lambdaStat: Float(c.double("lambda_stat")),
-                                                sampledStatStep: c.string("stat_step") == "sample", schedule: models.schedule)
+                                                sampledStatStep: c.string("stat_step") == "sample", schedule: models.schedule,
+                                                conditionDropout: dropout, nullText: encoder.nullText, nullImage: encoder.nullImage)
             func save() throws {
                 let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: base + step, root: root,
                                                      metadata: ["loss": kind.rawValue, "run": label])
@@ -82,6 +87,8 @@ func runDPOTrain(_ r: StageRunner) throws {
                 try ctx.metric("\(label)/loss", step: step, m.loss)
                 try ctx.metric("\(label)/grad_norm", step: step, m.gradNorm)
                 if let acc = m.implicitAccuracy { try ctx.metric("\(label)/implicit_acc", step: step, acc) }
+                // The loss's parts (patchdpo's mean_weight, the DPO terms, dropped_pairs, ...), per step.
+                for (name, v) in m.parts.sorted(by: { $0.key < $1.key }) { try ctx.metric("\(label)/\(name)", step: step, v) }
                 if step % c.int("log_every") == 0 || step == steps {
                     r.log.info("\(label) step \(step)/\(steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
                                + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))

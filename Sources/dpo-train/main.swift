@@ -14,7 +14,7 @@ struct DPOTrain: ParsableCommand {
             + "64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
 
     static let definition = StageDefinition(
-        name: "dpo-train", schema: dpoTrainSchema, codeVersion: "dpo-train-2",
+        name: "dpo-train", schema: dpoTrainSchema, codeVersion: "dpo-train-3",
         upstream: ["patch-quality", "score-and-pair", "generate-pool", "pretrain-clip", "pretrain-unet", "pretrain-adapter"])
 
     @OptionGroup var common: CommonOptions

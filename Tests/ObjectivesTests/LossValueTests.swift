@@ -35,9 +35,14 @@ import TensorCore
     @Test func dcoMatchesFormula() {
         let pred = near(4), ref = near(5), beta = 1000.0
         let et = rowMSE(pred, noise, rows: 4), er = rowMSE(ref, noise, rows: 4)
-        let want = (0..<4).map { softplusNeg(-beta * (et[$0] - er[$0])) }.reduce(0, +) / 4
+        // The DCO code's reduction: batch-mean MSE of each model, then one log-sigmoid.
+        let u = -beta * (et.reduce(0, +) / 4 - er.reduce(0, +) / 4)
+        let want = softplusNeg(u)
+        let perRowThenMean = (0..<4).map { softplusNeg(-beta * (et[$0] - er[$0])) }.reduce(0, +) / 4
+        #expect(abs(want - perRowThenMean) > 1e-3, "fixture must tell the two reductions apart: \(want) vs \(perRowThenMean)")
         let got = dcoLoss(prediction: Variable(pred), reference: ref, noise: noise, beta: Float(beta))
         expectClose(Double(got.loss.item), want, tol: 1e-4, "dco")
+        expectClose(got.parts["dco_logit"]!, u, tol: 1e-3, "dco logit")
     }
 
     @Test func patchDPOWeightedReconstruction() {
@@ -88,7 +93,8 @@ import TensorCore
         let schedule = NoiseSchedule()
         let et = rowMSE(pred, noise, rows: 4), er = rowMSE(ref, noise, rows: 4)
         func pairLoss(_ i: Int) -> Double {
-            let u: Double = -(beta / 2) * ((et[i] - et[i + 2]) - (er[i] - er[i + 2]))
+            // HG-DPO's Eq. 3: -beta, not Diffusion-DPO code's -beta/2 (so beta = 2500 acts as 2500).
+            let u: Double = -beta * ((et[i] - et[i + 2]) - (er[i] - er[i + 2]))
             return softplusNeg(u)
         }
         let dpo = (pairLoss(0) + pairLoss(1)) / 2
@@ -124,6 +130,12 @@ import TensorCore
         #expect(LossKind.hgDPO.defaultBeta == 2500)
         #expect(LossKind.dco.defaultBeta == 1000)
         #expect(PreferenceObjective(kind: .hgDPO).lambdaStat == 10000)
+        // The recorded effective beta: Diffusion-DPO's code halves its beta, HG-DPO's Eq. 3 does not.
+        func effective(_ loss: String, _ beta: Double) -> Double? {
+            AdapterRecord(loss: loss, steps: 1, seed: 1, codeVersion: "t", config: "", beta: beta, finalLoss: nil,
+                          finalImplicitAccuracy: nil, weightsSHA256: "").effectiveBeta
+        }
+        #expect(effective("hg-dpo", 2500) == 2500 && effective("diffusion-dpo", 5000) == 2500 && effective("dco", 1000) == 1000)
         #expect(try LossKind(name: "patchdpo-pref") == .patchdpoPref)
         #expect(throws: ObjectivesError.self) { try LossKind(name: "dpo") }
         do { _ = try LossKind(name: "dpo") } catch { #expect("\(error)".contains("diffusion-dpo")) }
