@@ -146,7 +146,7 @@ let package = Package(
         ]),
         .executableTarget(name: "dpo-train", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
-            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", "ErrorKinds",
+            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", "ErrorKinds", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [

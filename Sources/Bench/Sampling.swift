@@ -14,8 +14,8 @@ public struct BenchSample: Sendable {
 /// conditioned on the subject's prompt j and its fixed reference (reference 0). Row seeds come from
 /// the plan, so every model sees the same initial noise (`Generator.initialNoise` is per row, so the
 /// batch size does not change an image).
-/// `reference` is the second generator the options may need: the text-only model for DCO reward
-/// guidance (w_rg), the base adapter model for HG-DPO adaptive normalisation.
+/// `reference` is the second generator the options may need: the base adapter model (the frozen
+/// reference of preference training) for DCO reward guidance (w_rg) and for HG-DPO adaptive normalisation.
 public enum BenchSampling {
     public static func sample(_ g: Generator, reference: Generator?, subject: BenchSubject, conditioning: Image,
                               options: SamplingOptions, batch: Int) throws(GenerationError) -> [BenchSample] {

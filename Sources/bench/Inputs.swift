@@ -18,7 +18,6 @@ final class BenchInputs {
     /// The base personalized generator (pretrain-adapter's adapter).
     let base: Generator
     /// The text-only model (same U-Net, no image tokens): DCO reward guidance's reference.
-    let textOnly: Generator
     /// A second U-Net + resampler into which each dpo-train adapter is loaded in turn.
     let trained: Generator
     let models: [BenchModel]
@@ -33,8 +32,6 @@ final class BenchInputs {
         runner = r
         up = UpstreamModels(runner: r)
         base = try up.generator()
-        textOnly = Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: base.unet, vae: base.vae,
-                             schedule: base.schedule, resolution: base.resolution)
         let (uw, ur) = try up.record("unet", of: "pretrain-unet")
         let (aw, ar) = try up.record("adapter", of: "pretrain-adapter")
         let unet2 = try Generator.loadUNet(weights: uw, record: ur)

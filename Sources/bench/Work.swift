@@ -117,7 +117,9 @@ final class BenchWork {
         let model: BenchModel, reference: Generator?, wRG: Double?, opts: SamplingOptions
         if let w = frontier.first(where: { BenchWork.frontierSlug($0) == parts[0] }), let fm = frontierModel {
             (model, wRG) = (fm, w)
-            reference = inputs.textOnly
+            // eps_ref is the model DCO trained against, the frozen base adapter (not the text-only model):
+            // then w_rg scales the DCO delta eps_theta(c) - eps_ref(c), not the whole adapter.
+            reference = inputs.base
             var o = options
             o.rewardScale = Float(w)
             opts = o

@@ -7,6 +7,7 @@ import Models
 import Objectives
 import StageKit
 import TensorCore
+import World
 
 /// One training pair, decoded and encoded once (the encoders are frozen):
 /// `first`/`second` `[1, C, h, w]` ([winner, loser] or [reference, generated]; the images, or their
@@ -152,11 +153,28 @@ struct PairEncoder {
         return (try map("q_r"), try map("q_g"))
     }
 
-    /// Encodes `pairs`; with `mapsOf`, each pair also gets that ViT's quality maps.
-    func encode(_ pairs: [ListedPair], mapsOf vit: String?) throws -> [EncodedPair] {
+    /// The comprehensive caption (DCO 4.3) of the pool item holding `path`: its subject's colour,
+    /// pattern and decal on the clean background, which is what the item's reference image shows.
+    func comprehensiveCaption(for path: String) throws -> String {
+        let dir = (try poolArtifact(path).relativePath as NSString).deletingLastPathComponent
+        guard let a = (up.byStage["generate-pool"] ?? []).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
+            throw DPOTrainError.badImage(path: dir + "/prompt.json", detail: "missing")
+        }
+        guard let o = try JSONSerialization.jsonObject(with: try up.data(a)) as? [String: Any],
+              let s = o["subject"] as? [String: Any], let name = s["category"] as? String,
+              let category = ObjectCategory(rawValue: name), let instance = (s["instance"] as? NSNumber)?.uint64Value else {
+            throw DPOTrainError.badImage(path: a.relativePath, detail: "has no `subject` with a known `category` and an `instance`")
+        }
+        return Prompts.comprehensive(Subject(category: category, instance: instance), .clean)
+    }
+
+    /// Encodes `pairs`; with `mapsOf`, each pair also gets that ViT's quality maps; with
+    /// `comprehensiveCaptions`, the text is the item's comprehensive caption instead of its prompt.
+    func encode(_ pairs: [ListedPair], mapsOf vit: String?, comprehensiveCaptions: Bool = false) throws -> [EncodedPair] {
         try withNoGrad {
             try pairs.map { p in
-                let ids = [models.tokenizer.encode(try prompt(for: p.second))]
+                let caption = comprehensiveCaptions ? try comprehensiveCaption(for: p.second) : try prompt(for: p.second)
+                let ids = [models.tokenizer.encode(caption)]
                 let text = models.clip.textModel.forward(ids).states.value
                 let ref = try image(try referencePath(for: p.first))
                 let tokens = models.referenceEncoder.tokens(Variable(ref)).value

@@ -27,12 +27,15 @@ func runDPOTrain(_ r: StageRunner) throws {
             let kind = run.kind
             let name = kind.usesPoolPairs ? "pairs.json" : "patchdpo-pairs.json"
             let maps = kind.usesPoolPairs ? nil : run.vit
-            let cacheKey = name + "|" + (maps ?? "")
+            // DCO trains on the reference images; DCO 4.3 describes them with comprehensive captions.
+            let comprehensive = kind == .dco && c.string("dco_captions") == "comprehensive"
+            let cacheKey = name + "|" + (maps ?? "") + (comprehensive ? "|comprehensive" : "")
             if let e = encoded[cacheKey] { return e }
             let a = try up.artifact("score-and-pair", named: name)
             let listed = try PairLists.parse(try up.data(a), path: up.url(a).path, pool: kind.usesPoolPairs)
-            let e = try encoder.encode(listed, mapsOf: maps)
-            r.log.info("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps" } ?? ""))
+            let e = try encoder.encode(listed, mapsOf: maps, comprehensiveCaptions: comprehensive)
+            r.log.info("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps" } ?? "")
+                       + (comprehensive ? " with comprehensive captions (DCO 4.3)" : ""))
             encoded[cacheKey] = e
             return e
         }

@@ -71,12 +71,13 @@ private let pool = "artifacts/generate-pool/pool/"
     for tool in ["generate-pool", "score-and-pair", "dpo-train"] {
         let out = try Tool.run(tool, box.args, in: box.dir)
         #expect(out.status == 0, "\(tool): \(out.output)")
+        if tool == "dpo-train" { #expect(out.output.contains("with comprehensive captions (DCO 4.3)"), "\(out.output)") }
     }
     let img = try PNG.decode([UInt8](try #require(box.file(pool + "p00001/gen-0.png"))))
     #expect(img.width == 16 && img.channels == 3)
     let adapters = try FileManager.default.contentsOfDirectory(atPath: box.run.appendingPathComponent("artifacts/dpo-train").path)
         .filter { $0.hasSuffix(".safetensors") }
-    #expect(adapters.count == 1, "\(adapters)")
+    #expect(adapters.count == 2, "\(adapters)")
     // The autoencoder is one of dpo-train's recorded inputs (lineage and fingerprint), though not a declared upstream.
     let db = try ManifestDB(path: box.run.appendingPathComponent("manifest.sqlite").path)
     let run = try #require(try db.stageRuns(stage: "dpo-train").first)

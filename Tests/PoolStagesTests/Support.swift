@@ -49,7 +49,7 @@ struct Sandbox {
         steps = 2
         guidance = 3.0
         [dpo-train]
-        losses = ["diffusion-dpo"]
+        losses = ["diffusion-dpo", "dco"]
         steps = 2
         batch = 2
         checkpoint_every = 1
