@@ -111,16 +111,26 @@ public final class Generator {
     }
 
     /// The prepared conditioning of a batch: conditional and null text states and image tokens.
-    public func conditioning(prompts: [String], references: Tensor?) -> Conditioning {
+    ///
+    /// `references` holds `perRow` images per prompt, row-major ([B * K, 3, S, S]: prompt i's at
+    /// i*K ..< (i+1)*K). With K > 1 a row's image tokens are its references' resampler tokens
+    /// concatenated along the token axis ([B, K * Nq, D]), as IP-Adapter conditions on several images
+    /// (PatchDPO conditions on all of a subject's references); the null tokens are K copies of the zero
+    /// image's, so the CFG null branch has the same length.
+    public func conditioning(prompts: [String], references: Tensor?, perRow k: Int = 1) -> Conditioning {
         let b = prompts.count
-        precondition(references == nil || references!.shape == [b, 3, resolution, resolution],
-                     "Generator: references \(references!.shape), want [\(b), 3, \(resolution), \(resolution)]")
+        precondition(k >= 1, "Generator.conditioning: \(k) references per row")
+        precondition(references == nil || references!.shape == [b * k, 3, resolution, resolution],
+                     "Generator: references \(references!.shape), want [\(b * k), 3, \(resolution), \(resolution)]")
         let text = textStates(prompts)
         let null = textStates(Array(repeating: WorldText.nullPrompt, count: b))
         var image: Tensor? = nil, nullImage: Tensor? = nil
         if let refs = references, resampler != nil {
-            image = imageTokens(refs)
-            nullImage = nullImageTokens(batch: b)
+            let tokens = imageTokens(refs)                         // [B * K, Nq, D]
+            let nq = tokens.shape[1], d = tokens.shape[2]
+            image = Tensor(shape: [b, k * nq, d], scalars: tokens.scalars)
+            let one = nullImageTokens(batch: 1).scalars
+            nullImage = Tensor(shape: [b, k * nq, d], scalars: Array(repeating: one, count: b * k).flatMap { $0 })
         }
         return Conditioning(text: text, nullText: null, image: image, nullImage: nullImage)
     }

@@ -51,22 +51,26 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
 ///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2);
 /// 5. in latent space, the decoder turns the final latents into images.
 public enum Sampler {
-    /// Images [B, 3, S, S] in [-1, 1]. `references` [B, 3, S, S] (nil: text only); `seeds` one per row.
+    /// Images [B, 3, S, S] in [-1, 1]. `references` [B * K, 3, S, S], K = `referencesPerRow` images per
+    /// row, row-major (nil: text only; see `Generator.conditioning`); `seeds` one per row.
     public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
-                              seeds: [UInt64], options: SamplingOptions = SamplingOptions()) throws(GenerationError) -> Tensor {
+                              referencesPerRow k: Int = 1, seeds: [UInt64],
+                              options: SamplingOptions = SamplingOptions()) throws(GenerationError) -> Tensor {
         try options.validate(trainSteps: g.schedule.trainSteps, hasReference: reference != nil)
         guard prompts.count == seeds.count, !prompts.isEmpty else {
             throw .mismatch(field: "seeds", reason: "\(seeds.count) seeds for \(prompts.count) prompts; give one seed per prompt")
         }
-        if let r = references, r.shape != [prompts.count, 3, g.resolution, g.resolution] {
-            throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count), 3, \(g.resolution), \(g.resolution)]")
+        guard k >= 1 else { throw .mismatch(field: "referencesPerRow", reason: "is \(k); give at least one reference per row") }
+        if let r = references, r.shape != [prompts.count * k, 3, g.resolution, g.resolution] {
+            throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count * k), 3, \(g.resolution), \(g.resolution)] "
+                            + "(\(k) per prompt)")
         }
         // Latents are not bounded, so only pixel-space samples clip x0 to [-1, 1] (diffusers: SD's
         // scheduler config has clip_sample = false).
         let scheduler = DDIMScheduler(schedule: g.schedule, clipSample: g.vae == nil, setAlphaToOne: false,
                                       spacing: options.spacing, stepsOffset: 0)
-        let c = g.conditioning(prompts: prompts, references: references)
-        let cRef = reference.map { $0.conditioning(prompts: prompts, references: references) }
+        let c = g.conditioning(prompts: prompts, references: references, perRow: k)
+        let cRef = reference.map { $0.conditioning(prompts: prompts, references: references, perRow: k) }
         var x = g.initialNoise(seeds: seeds)
         var xRef = x
         let w = options.guidanceScale
@@ -129,11 +133,27 @@ extension Generator {
     /// Samples and returns 8-bit images: `references` are RGB images (resized to the model size).
     public func generate(prompts: [String], references: [Image]?, seeds: [UInt64],
                          options: SamplingOptions = SamplingOptions(), reference: Generator? = nil) throws(GenerationError) -> [Image] {
-        if let r = references, r.count != prompts.count {
-            throw .mismatch(field: "references", reason: "\(r.count) images for \(prompts.count) prompts")
+        try generate(prompts: prompts, referenceSets: references.map { $0.map { [$0] } }, seeds: seeds, options: options,
+                     reference: reference)
+    }
+
+    /// Images conditioned on several references per prompt (`referenceSets[i]` for prompt i; every set
+    /// the same size K; their tokens are concatenated, see `Generator.conditioning`).
+    public func generate(prompts: [String], referenceSets: [[Image]]?, seeds: [UInt64],
+                         options: SamplingOptions = SamplingOptions(), reference: Generator? = nil) throws(GenerationError) -> [Image] {
+        var k = 1
+        if let sets = referenceSets {
+            guard sets.count == prompts.count else {
+                throw .mismatch(field: "references", reason: "\(sets.count) reference sets for \(prompts.count) prompts")
+            }
+            k = sets.first?.count ?? 0
+            guard k >= 1, sets.allSatisfy({ $0.count == k }) else {
+                throw .mismatch(field: "references", reason: "reference sets of sizes \(sets.map(\.count)); give every prompt the same number (>= 1)")
+            }
         }
-        let refs = try references.map { (r) throws(GenerationError) -> Tensor in try Sampler.tensor(r, size: resolution) }
-        let x = try Sampler.sample(self, reference: reference, prompts: prompts, references: refs, seeds: seeds, options: options)
+        let refs = try referenceSets.map { (s) throws(GenerationError) -> Tensor in try Sampler.tensor(s.flatMap { $0 }, size: resolution) }
+        let x = try Sampler.sample(self, reference: reference, prompts: prompts, references: refs, referencesPerRow: k, seeds: seeds,
+                                   options: options)
         return Sampler.images(x)
     }
 

@@ -22,6 +22,39 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(pair.cond, pair.uncond) > 1e-4, "the null branch must differ from the conditional one")
     }
 
+    /// Several references per prompt: their tokens are concatenated per row (row-major), the null tokens
+    /// repeated as often. A set of two copies of one image attends exactly like that image alone (each
+    /// key appears twice with the same value), so it samples the same; two different images do not.
+    @Test func multiReferenceConditioningConcatenatesTokensPerRow() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(4)                                    // rows: (r0, r1), (r2, r3)
+        let c = g.conditioning(prompts: prompts, references: refs, perRow: 2)
+        let each = g.imageTokens(refs)                                   // [4, Nq, D]
+        #expect(c.image!.shape == [2, 2 * each.shape[1], each.shape[2]])
+        #expect(c.image!.scalars == each.scalars, "row i holds references 2i and 2i+1, in order")
+        #expect(c.nullImage!.shape == c.image!.shape)
+        let one = g.nullImageTokens(batch: 1).scalars
+        #expect(c.nullImage!.scalars == Array(repeating: one, count: 4).flatMap { $0 })
+
+        let opts = SamplingOptions(steps: 3, guidanceScale: 3)
+        let single = Tiny.references(2)
+        let per = single.count / 2
+        let doubled = Tensor(shape: [4, 3, 16, 16], scalars: Array(single.scalars[0..<per]) + Array(single.scalars[0..<per])
+                             + Array(single.scalars[per...]) + Array(single.scalars[per...]))
+        let a = try Sampler.sample(g, prompts: prompts, references: single, seeds: [5, 6], options: opts)
+        let b = try Sampler.sample(g, prompts: prompts, references: doubled, referencesPerRow: 2, seeds: [5, 6], options: opts)
+        #expect(Tiny.maxAbsDiff(a, b) < 1e-4, "a duplicated reference conditions like the reference alone")
+        let mixed = try Sampler.sample(g, prompts: prompts, references: refs, referencesPerRow: 2, seeds: [5, 6], options: opts)
+        #expect(Tiny.maxAbsDiff(a, mixed) > 1e-3, "a second, different reference changes the sample")
+        #expect(throws: GenerationError.self) {
+            try Sampler.sample(g, prompts: prompts, references: single, referencesPerRow: 2, seeds: [5, 6], options: opts)
+        }
+        let images = Sampler.images(single)
+        #expect(throws: GenerationError.self) {
+            try g.generate(prompts: prompts, referenceSets: [[images[0]], [images[0], images[1]]], seeds: [5, 6], options: opts)
+        }
+    }
+
     @Test func nullImageTokensAreTheResampledZeroImage() throws {
         let g = try Tiny.generator()
         let zero = g.imageTokens(Tensor(zeros: [1, 3, 16, 16]))
