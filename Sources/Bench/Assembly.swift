@@ -6,12 +6,16 @@ import Report
 /// frontier items carry their w_rg. Subjects keep the plan's order; models the given order.
 public enum BenchAssembly {
     /// One `ModelResult` per (model, setting): settings in `ReferenceSetting.allCases` order, models
-    /// in the given order; a model with no records is left out.
+    /// in the given order; a model with no records is left out. The one-reference setting reads the
+    /// images conditioned on reference 0; the all-references setting the images conditioned on all of
+    /// the subject's references when the bench made them (`condition_on_all`), else the same images.
     public static func models(_ models: [BenchModel], records: [BenchItemRecord]) -> [ModelResult] {
         var out: [ModelResult] = []
         for setting in ReferenceSetting.allCases {
             for m in models {
-                let mine = records.filter { $0.model == m.name && $0.wRG == nil && !$0.images.isEmpty }
+                let dreambench = records.filter { $0.model == m.name && $0.wRG == nil && !$0.images.isEmpty }
+                let onAll = dreambench.filter(\.conditionedOnAll), onOne = dreambench.filter { !$0.conditionedOnAll }
+                let mine = setting == .all && !onAll.isEmpty ? onAll : onOne
                 guard !mine.isEmpty else { continue }
                 out.append(ModelResult(name: m.name, loss: m.loss, vit: m.vit, trainSeed: m.trainSeed, setting: setting.rawValue,
                                        perSubject: mine.map { BenchMetrics.subjectScores($0.subject, $0.images, setting: setting) }))
@@ -61,9 +65,10 @@ public enum BenchAssembly {
         }
     }
 
+    /// A model's DreamBench images conditioned on reference 0, by subject (win rates and colour shift).
     static func images(of model: String, _ records: [BenchItemRecord]) -> [String: [ImageScores]] {
         var out: [String: [ImageScores]] = [:]
-        for r in records where r.model == model && r.wRG == nil { out[r.subject, default: []] += r.images }
+        for r in records where r.model == model && r.wRG == nil && !r.conditionedOnAll { out[r.subject, default: []] += r.images }
         return out
     }
 

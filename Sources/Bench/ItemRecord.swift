@@ -56,12 +56,19 @@ public struct BenchItemRecord: Codable, Sendable, Equatable {
     public var subject: String
     /// Run-relative paths of the references (reference 0 = the fixed one the generator saw).
     public var references: [String]
+    /// How many references the generator was conditioned on: nil or 1 = reference 0 only; more = the
+    /// first `conditionedOn` (the bench's `condition_on_all`). Absent in records written before it existed.
+    public var conditionedOn: Int?
     public var prompts: [String]
     public var images: [ImageScores]
-    public init(key: String, model: String, wRG: Double?, subject: String, references: [String], prompts: [String], images: [ImageScores]) {
+    public init(key: String, model: String, wRG: Double?, subject: String, references: [String], prompts: [String], images: [ImageScores],
+                conditionedOn: Int? = nil) {
         self.key = key; self.model = model; self.wRG = wRG; self.subject = subject; self.references = references
-        self.prompts = prompts; self.images = images
+        self.prompts = prompts; self.images = images; self.conditionedOn = conditionedOn
     }
+
+    /// Whether the generator saw more than reference 0.
+    public var conditionedOnAll: Bool { (conditionedOn ?? 1) > 1 }
 
     public func encoded() throws -> Data { try BenchJSON.encode(self) }
 

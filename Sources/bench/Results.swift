@@ -96,6 +96,9 @@ struct BenchResultsBuilder {
         let o = work.options
         var sampler = "DDIM \(o.steps) steps, eta \(o.eta), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
         if c.bool("adaptive_norm") { sampler += ", HG-DPO adaptive normalisation" }
+        sampler += c.bool("condition_on_all")
+            ? "; conditioned on all references in the all-references rows, on reference 0 in the one-reference rows"
+            : "; conditioned on reference 0 in both settings"
         let dir = c.string("dreambench_dir"), split = c.string("split"), offset = c.int("subject_offset")
         let world = split == "test" && offset == 0 ? "world" : "world (\(split) split, from subject \(offset) of each category)"
         return ProtocolInfo(dataset: dir.isEmpty ? world : dir, subjects: work.subjects.count,

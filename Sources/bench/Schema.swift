@@ -25,6 +25,10 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
               doc: "dpo-train models to evaluate (names, slugs or losses); [] = all; the base model always runs"),
     ConfigKey("dreambench_dir", .string, default: .string(""), doc: "a real DreamBench-layout folder instead of the world (\"\" = world)"),
     ConfigKey("perf_json", .string, default: .string(""), doc: "perf-bench JSON-lines file for the report (\"\" = none)"),
+    ConfigKey("condition_on_all", .bool, default: .bool(false),
+              doc: "also generate every model's DreamBench images conditioned on ALL of a subject's references (PatchDPO's inference; "
+                  + "tokens concatenated): the all-references rows then use those, the one-reference rows reference 0's. Doubles sampling",
+              optIn: true),
     ConfigKey("real_renders", .bool, default: .bool(true),
               doc: "score the world's real renders of every prompt as the model `real-renders` (the upper bound; world subjects only)"),
     ConfigKey("tie_tolerance", .float, default: .float(0.001), doc: "win rates: |model - base| <= this is a tie"),

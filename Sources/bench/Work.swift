@@ -65,9 +65,18 @@ final class BenchWork {
         "frontier-w" + (w == w.rounded() ? String(Int(w)) : String(w))
     }
 
+    /// Item prefix of a model's images conditioned on all references (`condition_on_all`).
+    static let allReferencesSuffix = "+all-refs"
+
+    /// The models whose DreamBench images are also generated on all references (every generator model).
+    var allReferenceModels: [BenchModel] {
+        r.config.bool("condition_on_all") ? inputs.models.filter { $0 != RealRenders.model } : []
+    }
+
     var keys: [String] {
         subjects.map { "refs/\($0.id)" }
             + inputs.models.flatMap { m in subjects.map { "\(m.slug)/\($0.id)" } }
+            + allReferenceModels.flatMap { m in subjects.map { "\(m.slug)\(BenchWork.allReferencesSuffix)/\($0.id)" } }
             + frontier.flatMap { w in subjects.map { "\(BenchWork.frontierSlug(w))/\($0.id)" } }
             + [BenchWork.resultsKey]
     }
@@ -115,6 +124,8 @@ final class BenchWork {
             }
         }
         let model: BenchModel, reference: Generator?, wRG: Double?, opts: SamplingOptions
+        let onAll = parts[0].hasSuffix(BenchWork.allReferencesSuffix)
+        let prefix = onAll ? String(parts[0].dropLast(BenchWork.allReferencesSuffix.count)) : parts[0]
         if let w = frontier.first(where: { BenchWork.frontierSlug($0) == parts[0] }), let fm = frontierModel {
             (model, wRG) = (fm, w)
             // eps_ref is the model DCO trained against, the frozen base adapter (not the text-only model):
@@ -124,7 +135,7 @@ final class BenchWork {
             o.rewardScale = Float(w)
             opts = o
         } else {
-            guard let m = inputs.models.first(where: { $0.slug == parts[0] }) else {
+            guard let m = inputs.models.first(where: { $0.slug == prefix }) else {
                 preconditionFailure("BenchWork: no model for item \(item.key)")
             }
             (model, wRG) = (m, nil)
@@ -137,7 +148,8 @@ final class BenchWork {
         if model == RealRenders.model, let w = s.worldSubject {
             samples = try RealRenders.images(w, prompts: s.prompts, size: inputs.base.resolution)
         } else {
-            samples = try BenchSampling.sample(try inputs.generator(for: model), reference: reference, subject: s, conditioning: refs[0],
+            samples = try BenchSampling.sample(try inputs.generator(for: model), reference: reference, subject: s,
+                                               conditioning: onAll ? refs : [refs[0]],
                                                options: opts, batch: r.config.int("batch"))
         }
         let texts = s.prompts.map(\.text)
@@ -155,7 +167,8 @@ final class BenchWork {
                                       detail: sc.detail, scene: sc.scene, attributes: sc.attributes))
         }
         let record = BenchItemRecord(key: item.key, model: model.name, wRG: wRG, subject: s.id,
-                                     references: referencePaths(s, count: refs.count), prompts: texts, images: images)
+                                     references: referencePaths(s, count: refs.count), prompts: texts, images: images,
+                                     conditionedOn: onAll ? refs.count : nil)
         out.append(try item.write(try record.encoded(), name: "items/\(parts[0])/\(s.id).json", kind: "scores"))
         return out
     }

@@ -46,6 +46,31 @@ import Testing
         #expect(models[0].perSubject.map(\.images) == [1, 3])
     }
 
+    /// With `condition_on_all` a model has two records per subject: the all-references rows read the
+    /// images conditioned on every reference, the one-reference rows (and win rates, colour shift) reference 0's.
+    @Test func allReferenceConditionedImagesFeedOnlyTheAllReferencesSetting() {
+        let one = BenchItemRecord(key: "original/a", model: "original", wRG: nil, subject: "a", references: ["r0", "r1"], prompts: ["p"],
+                                  images: [image(prompt: 0, dino: [0.2, 0.2], clipI: [0.2, 0.2], clipT: 0.2)])
+        let all = BenchItemRecord(key: "original+all-refs/a", model: "original", wRG: nil, subject: "a", references: ["r0", "r1"],
+                                  prompts: ["p"], images: [image(prompt: 0, dino: [0.8, 0.8], clipI: [0.8, 0.8], clipT: 0.8)],
+                                  conditionedOn: 2)
+        #expect(all.conditionedOnAll && !one.conditionedOnAll)
+        let rows = BenchAssembly.models([.base], records: [one, all])
+        #expect(rows.map(\.setting) == ["all-references", "one-reference"])
+        #expect(abs(BenchMetrics.mean(rows[0].perSubject).dino - 0.8) < 1e-12)
+        #expect(abs(BenchMetrics.mean(rows[1].perSubject).dino - 0.2) < 1e-12)
+        // Without all-reference images both settings read reference 0's images (the bench's default).
+        let plain = BenchAssembly.models([.base], records: [one])
+        #expect(abs(BenchMetrics.mean(plain[0].perSubject).dino - 0.2) < 1e-12)
+        let other = BenchModel(name: "m", loss: "dm", vit: nil, trainSeed: 1, adapter: "a")
+        var mine = one; mine.model = "m"; mine.key = "m/a"
+        var mineAll = all; mineAll.model = "m"; mineAll.key = "m+all-refs/a"
+        let shift = BenchAssembly.colourShift([.base, other], baseline: "original", records: [one, all, mine, mineAll])
+        #expect(shift.count == 1)
+        let wins = BenchAssembly.winRates([.base, other], baseline: "original", records: [one, all, mine, mineAll], tieTolerance: 0)
+        #expect(wins.allSatisfy { $0.prompts == 1 && $0.ties == 1 }, "win rates compare reference-0 images only: \(wins)")
+    }
+
     @Test func winRatesCountWinsTiesAndLossesPerPrompt() {
         let base = ["s/0": 0.50, "s/1": 0.50, "s/2": 0.50, "s/3": 0.50, "t/0": 0.2]
         let model = ["s/0": 0.60, "s/1": 0.5005, "s/2": 0.40, "s/3": 0.4995, "t/0": 0.3, "u/9": 1.0]

@@ -33,8 +33,8 @@ import World
         let subject = BenchPlanner.world(subjects: 1, prompts: 2, imagesPerPrompt: 2, seed: 3)[0]
         let ref = try BenchReferences.world(try #require(subject.worldSubject), count: 1, size: 16)[0]
         let opts = SamplingOptions(steps: 2)
-        let a = try BenchSampling.sample(g, reference: nil, subject: subject, conditioning: ref, options: opts, batch: 3)
-        let b = try BenchSampling.sample(g, reference: nil, subject: subject, conditioning: ref, options: opts, batch: 1)
+        let a = try BenchSampling.sample(g, reference: nil, subject: subject, conditioning: [ref], options: opts, batch: 3)
+        let b = try BenchSampling.sample(g, reference: nil, subject: subject, conditioning: [ref], options: opts, batch: 1)
         #expect(a.map(\.prompt) == [0, 0, 1, 1] && a.map(\.k) == [0, 1, 0, 1])
         #expect(a.map(\.seed) == subject.prompts.flatMap(\.seeds))
         // Batched BLAS may round differently: equal up to one or two 8-bit levels.
@@ -45,7 +45,7 @@ import World
                                  schedule: g.schedule, resolution: 16)
         var o0 = opts
         o0.rewardScale = 0
-        let guided = try BenchSampling.sample(g, reference: textOnly, subject: subject, conditioning: ref, options: o0, batch: 4)
+        let guided = try BenchSampling.sample(g, reference: textOnly, subject: subject, conditioning: [ref], options: o0, batch: 4)
         let plain = try textOnly.generate(prompts: subject.prompts.flatMap { p in p.seeds.map { _ in p.text } }, references: nil,
                                           seeds: subject.prompts.flatMap(\.seeds), options: opts)
         #expect(Self.maxDiff(guided.map(\.image), plain) <= 2)
