@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
-        .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text"]),
+        .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text", "ErrorKinds"]),
 
         // Generation: the sampler (DDIM + CFG, reward guidance, adaptive normalisation) and the
         // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples.
@@ -76,7 +76,7 @@ let package = Package(
         // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
         .target(name: "Training", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
-            "Diffusion", "World", "Imaging", "Text", "PatchQuality",
+            "Diffusion", "World", "Imaging", "Text", "PatchQuality", "ErrorKinds",
         ]),
 
         // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
@@ -205,7 +205,7 @@ let package = Package(
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [
-            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality",
+            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
             "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
         ]),

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Bad input to the encoders (ViT, text encoder, CLIP pair): an invalid config (e.g. from a
 /// pipeline TOML) or token ids that do not fit the model. Each case names the field and the fix.
 public enum EncoderError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -26,6 +28,18 @@ public enum EncoderError: Error, CustomStringConvertible, Equatable, Sendable {
             "text encoder: row \(row) has \(length) ids but row 0 has \(expected); pad every prompt with WordTokenizer.encode"
         case let .missingEnd(row, endId):
             "text encoder: row \(row) has no <eos> (id \(endId)) to pool at; encode prompts with WordTokenizer.encode"
+        }
+    }
+}
+
+extension EncoderError: ClassifiedError {
+    /// A config (from a pipeline TOML or a record) or token ids that do not fit the model's vocabulary or
+    /// length are bad data (65); a batch not padded to one length or without <eos> is the caller's bug
+    /// (WordTokenizer.encode guarantees both).
+    public var errorKind: ErrorKind {
+        switch self {
+        case .invalidConfig, .tokenOutOfRange, .sequenceTooLong: return .badData
+        case .raggedBatch, .missingEnd: return .internalError
         }
     }
 }

@@ -1,3 +1,5 @@
+import ErrorKinds
+
 /// Shape of the text-to-image U-Net (MODELS.md "Generator"), diffusers `UNet2DConditionModel` layout.
 ///
 /// - levels: one per `blockOutChannels` entry; level 0 (full resolution) has resnets only, every
@@ -98,6 +100,16 @@ public enum UNetError: Error, CustomStringConvertible, Equatable {
             return "U-Net config: \(field) \(reason) (see MODELS.md for the default shapes)"
         case let .invalidInput(field, reason):
             return "U-Net input: \(field) \(reason)"
+        }
+    }
+}
+
+extension UNetError: ClassifiedError {
+    /// A config (from a TOML or a record) or inputs of the wrong shape (e.g. a resampler from another
+    /// adapter) are bad data (65).
+    public var errorKind: ErrorKind {
+        switch self {
+        case .invalidConfig, .invalidInput: return .badData
         }
     }
 }

@@ -1,4 +1,5 @@
 import Autograd
+import ErrorKinds
 import Checkpoint
 import Foundation
 import NN
@@ -182,6 +183,15 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .resumeMismatch(p, r): return "\(p): cannot resume: \(r); hint: rerun with --force to start over"
         case let .invalidSetting(f, r): return "pretrain setting \(f): \(r)"
+        }
+    }
+}
+
+extension TrainingError: ClassifiedError {
+    /// A checkpoint that does not match the run, or a setting out of its range: the input is wrong (65).
+    public var errorKind: ErrorKind {
+        switch self {
+        case .resumeMismatch, .invalidSetting: return .badData
         }
     }
 }

@@ -5,12 +5,14 @@ import Foundation
 import Generation
 import Imaging
 import Manifest
+import Models
 import Optim
 import PatchQuality
 import PoolStages
 import Random
 import Report
 import StageKit
+import Training
 import Testing
 import World
 
@@ -103,5 +105,11 @@ import World
         #expect(StageExitCode.of(ManifestError.sqlite(path: "p", sql: "s", code: 8, message: "readonly")) == .ioError)
         #expect(StageExitCode.of(ManifestError.sqlite(path: "p", sql: "s", code: 21, message: "misuse")) == .internalError)
         #expect(StageExitCode.of(ConfigError.missingSection(file: "f", section: "s")) == .dataError)
+        // Model and training errors were unclassified (exit 70 for a bad config); now 65, a caller bug 70.
+        #expect(StageExitCode.of(EncoderError.invalidConfig(model: "ViT", field: "width", value: "0", rule: "r")) == .dataError)
+        #expect(StageExitCode.of(EncoderError.tokenOutOfRange(row: 0, position: 1, id: 900, vocabularySize: 128)) == .dataError)
+        #expect(StageExitCode.of(EncoderError.raggedBatch(row: 1, length: 3, expected: 4)) == .internalError)
+        #expect(StageExitCode.of(UNetError.invalidConfig(field: "blockOutChannels", reason: "r")) == .dataError)
+        #expect(StageExitCode.of(TrainingError.resumeMismatch(path: "p", reason: "r")) == .dataError)
     }
 }
