@@ -63,7 +63,7 @@ struct JudgeCommand: ParsableCommand {
             let judge = try WorldJudge(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             let initFrom = c.string("init_from")
             var initSHA: String?
-            if !initFrom.isEmpty { initSHA = try warmStart(judge, from: URL(fileURLWithPath: initFrom), stage: r.stage) }
+            if !initFrom.isEmpty { initSHA = try WarmStart.judge(judge, from: URL(fileURLWithPath: initFrom), stage: r.stage) }
             var data = dataConfig(r, split: .validation)
             data.cleanFraction = c.double("clean_fraction")
             data.subjectOffset = c.int("subject_offset")
@@ -95,27 +95,4 @@ struct JudgeCommand: ParsableCommand {
             return try writeOutputs(ctx, weights: judge.stateDict(), output: out, record: rec)
         }
     }
-}
-
-/// Loads the weights of a finished judge (`init_from`) into `judge` after checking that the record
-/// beside them describes the same model and that the weights are the ones it names; returns their SHA-256.
-/// A bad file is a data error (exit 65) naming it.
-func warmStart(_ judge: WorldJudge, from weights: URL, stage: String) throws -> String {
-    let recordURL = weights.deletingPathExtension().appendingPathExtension("json")
-    func bad(_ path: String, _ why: String) -> StageError {
-        .inputUnverified(stage: stage, upstream: "init_from", problem: "\(path): \(why); hint: point init_from at a judge.safetensors "
-                         + "written by `pretrain judge` with the same model keys, its judge.json beside it")
-    }
-    let record: PretrainRecord
-    do { record = try PretrainRecord.read(recordURL) } catch { throw bad(recordURL.path, "\(error)") }
-    guard record.judge == judge.config else {
-        throw bad(recordURL.path, "its judge config differs from [pretrain-judge]'s (widths, blocks, groups, heads, embedding widths, text tower)")
-    }
-    guard let data = FileManager.default.contents(atPath: weights.path) else { throw bad(weights.path, "missing or unreadable") }
-    let sha = SHA256.hex(data)
-    guard record.weightsSHA256.isEmpty || record.weightsSHA256 == sha else {
-        throw bad(weights.path, "SHA-256 differs from its record (edited or truncated)")
-    }
-    try judge.loadStrict(try SafeTensors.parse(data, path: weights.path), path: weights.path)
-    return sha
 }

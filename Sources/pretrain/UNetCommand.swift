@@ -37,6 +37,9 @@ struct UNetCommand: ParsableCommand {
             .float("object_weight", default: 0, doc: "extra loss weight of the cells the object covers (world masks); 0 = plain mean",
                    in: 0...100, optIn: true),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
+            ConfigKey("init_from", .string, default: .string(""),
+                      doc: "start from this unet.safetensors (its unet.json beside it: the same U-Net, a class embedding may be added) "
+                          + "instead of a random init; \"\" = random", optIn: true),
             .integer("curve_every", default: 0, doc: "measure the gate (live weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
@@ -65,6 +68,8 @@ struct UNetCommand: ParsableCommand {
             let settings = trainSettings(r)
             let noise = NoiseConfig()
             let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
+            let initFrom = c.string("init_from")
+            let initSHA = initFrom.isEmpty ? nil : try WarmStart.unet(unet, from: URL(fileURLWithPath: initFrom), stage: r.stage)
             let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
                                          seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
                                          vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
@@ -85,7 +90,9 @@ struct UNetCommand: ParsableCommand {
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))",
-                                                                          "snr_gamma": "\(c.double("snr_gamma"))"]) { a, _ in a },
+                                                                          "snr_gamma": "\(c.double("snr_gamma"))",
+                                                                          "object_weight": "\(c.double("object_weight"))"]
+                                                                         .merging(initSHA.map { ["init_from_sha256": $0] } ?? [:]) { a, _ in a }) { a, _ in a },
                                      metrics: gate.metrics)
             rec.unet = cfg
             rec.vae = vae?.config

@@ -1,0 +1,66 @@
+import Checkpoint
+import Foundation
+import Generation
+import Manifest
+import Models
+import NN
+import StageKit
+
+/// Warm starts (`init_from`): a finished model's weights as the starting point of a new training, after
+/// checking that the record beside them (`<name>.json`) describes a compatible model and names these
+/// weights. A bad file is a data error (exit 65) naming it.
+enum WarmStart {
+    /// The verified record and weights of `weights` (its `.json` beside it), or a data error.
+    static func read(_ weights: URL, stage: String, what: String) throws -> (record: PretrainRecord, file: SafeTensorsFile, sha: String) {
+        let recordURL = weights.deletingPathExtension().appendingPathExtension("json")
+        let record: PretrainRecord
+        do { record = try PretrainRecord.read(recordURL) } catch { throw bad(recordURL.path, "\(error)", stage: stage, what: what) }
+        guard let data = FileManager.default.contents(atPath: weights.path) else {
+            throw bad(weights.path, "missing or unreadable", stage: stage, what: what)
+        }
+        let sha = SHA256.hex(data)
+        guard record.weightsSHA256.isEmpty || record.weightsSHA256 == sha else {
+            throw bad(weights.path, "SHA-256 differs from its record (edited or truncated)", stage: stage, what: what)
+        }
+        return (record, try SafeTensors.parse(data, path: weights.path), sha)
+    }
+
+    static func bad(_ path: String, _ why: String, stage: String, what: String) -> StageError {
+        .inputUnverified(stage: stage, upstream: "init_from", problem: "\(path): \(why); hint: point init_from at a \(what).safetensors "
+                         + "written by `pretrain` with the same model keys, its \(what).json beside it")
+    }
+
+    /// A U-Net warm start. The record's config must equal `unet`'s except that `unet` may add the
+    /// pooled-text class embedding: its `linear_2` then starts at zero, so the network starts as exactly
+    /// the finished one (the new input is faded in by training, as ControlNet's zero convolutions).
+    static func unet(_ unet: UNet2DConditionModel, from weights: URL, stage: String) throws -> String {
+        let (record, file, sha) = try read(weights, stage: stage, what: "unet")
+        var want = unet.config
+        let adds = want.classEmbedInputDim != nil && record.unet?.classEmbedInputDim == nil
+        if adds { want.classEmbedInputDim = nil }
+        guard record.unet == want else {
+            throw bad(weights.deletingPathExtension().appendingPathExtension("json").path, "its U-Net config \(record.unet.map { "\($0.blockOutChannels)" } ?? "(none)") differs from this stage's "
+                      + "(channels, layers, heads, widths); only a class embedding may be added", stage: stage, what: "unet")
+        }
+        var f = file
+        if adds, let ce = unet.classEmbedding {
+            for (k, p) in ce.namedParameters() {
+                let zero = k.hasPrefix("linear_2.")
+                f.tensors["class_embedding." + k] = TensorData(shape: p.shape, values: zero ? [Float](repeating: 0, count: p.value.count) : p.value.scalars)
+            }
+        }
+        try unet.loadStrict(f, path: weights.path)
+        return sha
+    }
+
+    /// A judge warm start: the record's judge config must equal `judge`'s.
+    static func judge(_ judge: WorldJudge, from weights: URL, stage: String) throws -> String {
+        let (record, file, sha) = try read(weights, stage: stage, what: "judge")
+        guard record.judge == judge.config else {
+            throw bad(weights.deletingPathExtension().appendingPathExtension("json").path, "its judge config differs from [pretrain-judge]'s (widths, blocks, groups, heads, embedding widths, text tower)",
+                      stage: stage, what: "judge")
+        }
+        try judge.loadStrict(file, path: weights.path)
+        return sha
+    }
+}
