@@ -44,10 +44,11 @@ public enum BenchAssembly {
 
     /// HSV colour shift of every non-base model against `baseline` (all their DreamBench images).
     public static func colourShift(_ models: [BenchModel], baseline: String, records: [BenchItemRecord]) -> [ColourShift] {
-        let base = images(of: baseline, records).values.flatMap { $0 }.map(\.hsv)
+        // In subject order, not the dictionary's (which changes per process): sums are then byte-identical.
+        let base = images(of: baseline, records).sorted { $0.key < $1.key }.flatMap(\.value).map(\.hsv)
         guard !base.isEmpty else { return [] }
         return models.filter { $0.name != baseline }.compactMap { m in
-            let mine = images(of: m.name, records).values.flatMap { $0 }.map(\.hsv)
+            let mine = images(of: m.name, records).sorted { $0.key < $1.key }.flatMap(\.value).map(\.hsv)
             return mine.isEmpty ? nil : HSV.shift(model: m.name, modelHSV: mine, baseline: baseline, baselineHSV: base)
         }
     }

@@ -71,6 +71,23 @@ import Testing
         #expect(wins.allSatisfy { $0.prompts == 1 && $0.ties == 1 }, "win rates compare reference-0 images only: \(wins)")
     }
 
+    /// Colour shift sums in subject order, not a dictionary's per-process order: with values whose sum
+    /// depends on the order (1e16 + 1 - 1e16), the result is the subject-ordered one every run.
+    @Test func colourShiftSumsInSubjectOrder() {
+        func rec(_ model: String, _ subject: String, _ hue: Double) -> BenchItemRecord {
+            var im = image(prompt: 0, dino: [0], clipI: [0], clipT: 0)
+            im.hsv = [hue, 1, 1]
+            return BenchItemRecord(key: "\(model)/\(subject)", model: model, wRG: nil, subject: subject, references: ["r"],
+                                   prompts: ["p"], images: [im])
+        }
+        let other = BenchModel(name: "m", loss: "dm", vit: nil, trainSeed: 1, adapter: "a")
+        let records = [rec("original", "a", 1), rec("original", "b", 1), rec("original", "c", 1),
+                       rec("m", "c", -1e16), rec("m", "a", 1e16), rec("m", "b", 1)]
+        let shift = BenchAssembly.colourShift([.base, other], baseline: "original", records: records)
+        // Subject order a, b, c: (1e16 + 1) - 1e16 = 0 in doubles, so the model's mean hue is 0: -100 %.
+        #expect(shift.first?.huePct == -100)
+    }
+
     @Test func winRatesCountWinsTiesAndLossesPerPrompt() {
         let base = ["s/0": 0.50, "s/1": 0.50, "s/2": 0.50, "s/3": 0.50, "t/0": 0.2]
         let model = ["s/0": 0.60, "s/1": 0.5005, "s/2": 0.40, "s/3": 0.4995, "t/0": 0.3, "u/9": 1.0]
