@@ -170,34 +170,41 @@ public final class UNetDenoisingTask: PretrainTask {
     public let snrGamma: Float
     /// Extra weight of object cells in the loss (0 = plain mean; see `DenoisingDraw.objectWeights`).
     public let objectWeight: Float
+    /// Fine-tune the text encoder with the U-Net (its keys `text_model.*` among the trainable ones).
+    public let trainTextEncoder: Bool
 
     public init(unet: UNet2DConditionModel, textEncoder: TextEncoder, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
-                textDropout: Float = 0.1, vae: AutoencoderKL? = nil, snrGamma: Float = 0, objectWeight: Float = 0) {
+                textDropout: Float = 0.1, vae: AutoencoderKL? = nil, snrGamma: Float = 0, objectWeight: Float = 0,
+                trainTextEncoder: Bool = false) {
         precondition(objectWeight >= 0, "UNetDenoisingTask: objectWeight \(objectWeight) must be >= 0")
         self.unet = unet; self.textEncoder = textEncoder; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize; self.textDropout = textDropout
-        self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight
+        self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight; self.trainTextEncoder = trainTextEncoder
         vae?.setRequiresGrad(false)
         vae?.train(false)
-        textEncoder.setRequiresGrad(false)
+        textEncoder.setRequiresGrad(trainTextEncoder)
         textEncoder.train(false)
         // The image branch never runs here, so its projections stay as initialised (and untrained).
         unet.setRequiresGrad(true)
         for (_, p) in unet.imageProjectionParameters() { p.requiresGrad = false }
     }
 
-    public var trainable: [(String, Parameter)] { unet.namedParameters().filter { $0.1.requiresGrad } }
+    public var trainable: [(String, Parameter)] {
+        unet.namedParameters().filter { $0.1.requiresGrad }
+            + (trainTextEncoder ? textEncoder.namedParameters().map { ("text_model." + $0.0, $0.1) } : [])
+    }
 
     public func loss(step: Int) throws -> Variable {
         unet.train(true)
         let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
         let prompts = zip(b.prompts, u).map { $1 < textDropout ? WorldText.nullPrompt : $0 }
-        let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
+        let ids = prompts.map(tokenizer.encode)
+        let text = trainTextEncoder ? textEncoder.forward(ids).states : Variable(withNoGrad { textEncoder.forward(ids).states.value })
         let x0 = AutoencoderKL.diffusionSpace(b.images, vae: vae)
         let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
-        let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: nil, ipScale: 0)
+        let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: text, imageTokens: nil, ipScale: 0)
         let w = DenoisingDraw.objectWeights(coverage: b.coverage, batch: batchSize, side: data.resolution, grid: x0.shape[2],
                                             objectWeight: objectWeight)
         return d.loss(eps, schedule: schedule, snrGamma: snrGamma, cellWeights: w)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checkpoint
 import Diffusion
 import Foundation
 import Generation
@@ -37,6 +38,10 @@ struct UNetCommand: ParsableCommand {
             .float("object_weight", default: 0, doc: "extra loss weight of the cells the object covers (world masks); 0 = plain mean",
                    in: 0...100, optIn: true),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
+            ConfigKey("train_text_encoder", .bool, default: .bool(false),
+                      doc: "EXPERIMENT: fine-tune CLIP's text tower with the U-Net (is the 200-step text tower what limits category "
+                          + "learning?); the tuned tower is written as unet-text-model.safetensors, which generators do not read yet",
+                      optIn: true),
             ConfigKey("init_from", .string, default: .string(""),
                       doc: "start from this unet.safetensors (its unet.json beside it: the same U-Net, a class embedding may be added) "
                           + "instead of a random init; \"\" = random", optIn: true),
@@ -72,7 +77,8 @@ struct UNetCommand: ParsableCommand {
             let initSHA = initFrom.isEmpty ? nil : try WarmStart.unet(unet, from: URL(fileURLWithPath: initFrom), stage: r.stage)
             let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
                                          seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
-                                         vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
+                                         vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
+                                         trainTextEncoder: c.bool("train_text_encoder"))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
@@ -101,6 +107,10 @@ struct UNetCommand: ParsableCommand {
             var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "unet-samples.png", kind: "grid")) }
             outs += try r.writtenArtifacts(in: "curve", kind: "grid")
+            if c.bool("train_text_encoder") {
+                outs.append(try r.writeArtifact(SafeTensors.encode(clip.textModel.stateDict()), name: "unet-text-model.safetensors",
+                                                kind: "checkpoint/text-model"))
+            }
             return outs
         }
     }

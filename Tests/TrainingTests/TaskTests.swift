@@ -28,6 +28,19 @@ import TensorCore
         #expect(task.trainable.count == unet.namedParameters().count - unet.imageProjectionParameters().count)
     }
 
+    @Test func unetTaskCanFineTuneTheTextEncoderWithIt() throws {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let task = UNetDenoisingTask(unet: unet, textEncoder: te, data: TinyModels.data, seed: 3, batchSize: 2, trainTextEncoder: true)
+        let t0 = snapshot(te)
+        let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3))
+        try t.trainStep()
+        let t1 = snapshot(te)
+        #expect(t0.keys.contains { t1[$0] != t0[$0] }, "the text encoder must move")
+        #expect(task.trainable.count == unet.namedParameters().count - unet.imageProjectionParameters().count + te.namedParameters().count)
+        #expect(task.trainable.contains { $0.0.hasPrefix("text_model.") })
+    }
+
     @Test func adapterTaskTrainsOnlyTheAdapterSet() throws {
         let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
         let vit = try ViT(config: ViTConfig(imageSize: 16, patchSize: 4, width: 16, depth: 2, heads: 2, mlpDim: 32), key: RNGKey(seed: 4))
