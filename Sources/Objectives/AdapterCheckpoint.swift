@@ -21,6 +21,13 @@ public enum AdapterCheckpoint {
     /// Loads the checkpoint in `directory` into `policy`, `optimizer` and `rng`; returns its step.
     public static func restore<O: Optimizer>(from directory: URL, policy: AdapterPolicy, optimizer: inout O,
                                              rng: inout RandomStream) throws(OptimError) -> Int {
+        try restoreWithMetadata(from: directory, policy: policy, optimizer: &optimizer, rng: &rng).step
+    }
+
+    /// `restore`, also returning the metadata saved with the checkpoint (e.g. the last step's metrics,
+    /// which a run resumed at its final step needs for its record).
+    public static func restoreWithMetadata<O: Optimizer>(from directory: URL, policy: AdapterPolicy, optimizer: inout O,
+                                                         rng: inout RandomStream) throws(OptimError) -> (step: Int, metadata: [String: String]) {
         let state = try TrainingCheckpoint.load(directory, rng: RandomStream.self)
         guard let reference = state.extraFiles["reference"] else {
             throw .incompleteCheckpoint(directory: directory.path, missing: "reference.safetensors")
@@ -32,6 +39,6 @@ public enum AdapterCheckpoint {
         } catch { throw .checkpoint(error) }
         try optimizer.loadState(state.optimizer, path: dir + "/optimizer.safetensors")
         rng = state.rng
-        return state.step
+        return (state.step, state.metadata)
     }
 }

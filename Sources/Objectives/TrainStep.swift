@@ -12,6 +12,10 @@ public struct StepMetrics: Sendable, Equatable {
     /// 2-norm of the trainable parameters' gradient before clipping.
     public var gradNorm: Double
     public var parts: [String: Double]
+
+    public init(loss: Double, implicitAccuracy: Double?, gradNorm: Double, parts: [String: Double]) {
+        self.loss = loss; self.implicitAccuracy = implicitAccuracy; self.gradNorm = gradNorm; self.parts = parts
+    }
 }
 
 extension PreferenceObjective {

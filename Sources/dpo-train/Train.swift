@@ -56,10 +56,17 @@ func runDPOTrain(_ r: StageRunner) throws {
             var rng = RandomStream(key: RNGKey(seed: UInt64(r.run.seed)).fold(in: "dpo-train")
                                        .fold(in: UInt64(bitPattern: Int64(run.seed))))
             var step = 0
+            var last: StepMetrics?
             if resumeStep > base {
                 let at = min(resumeStep, base + steps)
-                step = try AdapterCheckpoint.restore(from: ctx.checkpoints.directory(step: at), policy: policy,
-                                                     optimizer: &optimizer, rng: &rng) - base
+                let (restored, meta) = try AdapterCheckpoint.restoreWithMetadata(from: ctx.checkpoints.directory(step: at), policy: policy,
+                                                                                 optimizer: &optimizer, rng: &rng)
+                step = restored - base
+                // The last step's metrics travel with the checkpoint: a run resumed at its final step still
+                // records its final loss (issue 19 item 7).
+                if let l = meta["last_loss"].flatMap(Double.init) {
+                    last = StepMetrics(loss: l, implicitAccuracy: meta["last_implicit_acc"].flatMap(Double.init), gradNorm: 0, parts: [:])
+                }
                 r.log.info("\(label): resumed at step \(step)/\(steps)")
             }
             let beta = c.double("beta") > 0 ? Float(c.double("beta")) : nil
@@ -69,14 +76,18 @@ func runDPOTrain(_ r: StageRunner) throws {
                                                 sampledStatStep: c.string("stat_step") == "sample", schedule: models.schedule,
                                                 conditionDropout: dropout, nullText: encoder.nullText, nullImage: encoder.nullImage)
             func save() throws {
+                var meta = ["loss": kind.rawValue, "run": label]
+                if let last {
+                    meta["last_loss"] = "\(last.loss)"
+                    if let a = last.implicitAccuracy { meta["last_implicit_acc"] = "\(a)" }
+                }
                 let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: base + step, root: root,
-                                                     metadata: ["loss": kind.rawValue, "run": label])
+                                                     metadata: meta)
                 let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
                     .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
                 try ctx.checkpoints.record(step: base + step, files: files)
             }
             let data = step < steps ? try pairs(for: run) : []
-            var last: StepMetrics?
             while step < steps {
                 let indices = (0..<c.int("batch")).map { _ in rng.nextInt(in: 0..<data.count) }
                 let m = try objective.step(policy: policy, batch: data.batch(indices, kind: kind), rng: &rng,

@@ -86,6 +86,40 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(try db.inputs(stageRun: pool.id).contains { $0.relativePath.hasSuffix("pretrain-vae/vae.safetensors") })
 }
 
+/// A dpo-train killed after its final checkpoint but before its outputs were recorded resumes at its last
+/// step and still records each run's final loss (issue 19 item 7: the records had no `finalLoss`).
+@Test func dpoTrainResumedAtItsLastStepRecordsTheFinalLoss() throws {
+    let box = try Sandbox(prompts: 2)
+    defer { box.remove() }
+    try box.fakeJudges()
+    try box.fakeGenerator()
+    try box.fakeStage("patch-quality") { _ in [] }
+    for tool in ["generate-pool", "score-and-pair", "dpo-train"] {
+        let out = try Tool.run(tool, box.args, in: box.dir)
+        #expect(out.status == 0, "\(tool): \(out.output)")
+    }
+    func records() throws -> [[String: Any]] {
+        let dir = box.run.appendingPathComponent("artifacts/dpo-train")
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("adapter-") && $0.hasSuffix(".json") }
+            .sorted().map { try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent($0))) as! [String: Any] }
+    }
+    let straight = try records()
+    #expect(straight.count == 2 && straight.allSatisfy { $0["finalLoss"] is Double })
+    // As if killed after the last checkpoint: the stage run is interrupted and its outputs are gone.
+    let db = try ManifestDB(path: box.run.appendingPathComponent("manifest.sqlite").path)
+    let run = try #require(try db.stageRuns(stage: "dpo-train").first)
+    try db.setStatus(stageRun: run.id, .interrupted, error: nil)
+    let dir = box.run.appendingPathComponent("artifacts/dpo-train")
+    for f in try FileManager.default.contentsOfDirectory(atPath: dir.path) where f.hasPrefix("adapter-") {
+        try FileManager.default.removeItem(at: dir.appendingPathComponent(f))
+    }
+    let again = try Tool.run("dpo-train", box.args, in: box.dir)
+    #expect(again.status == 0 && again.output.contains("resumed at step 2/2"), "\(again.output)")
+    let resumed = try records()
+    #expect(resumed.count == 2)
+    for (a, b) in zip(straight, resumed) { #expect(a["finalLoss"] as? Double == b["finalLoss"] as? Double, "\(a) vs \(b)") }
+}
+
 @Test func missingUpstreamNamesTheStage() throws {
     let box = try Sandbox()
     defer { box.remove() }
