@@ -3,7 +3,8 @@ import Foundation
 /// Crash-safe file replacement: write a temporary file in the destination's directory, fsync it,
 /// rename it over the destination, fsync the directory. A reader sees the old file or the new one,
 /// never a mix; after a crash a leftover temporary may remain, which
-/// `removeLeftoverTemporaries(under:)` deletes at the next start.
+/// `removeLeftoverTemporaries(under:)` deletes at the next start (also those of the safetensors and
+/// image writers, `.<name>.tmp-<pid>-<random>`, once their process is gone).
 /// Temporary names: `.atomicwrite-<pid>-<random hex>-<file name>` (hidden, in the same directory).
 public enum AtomicWrite {
     static let prefix = ".atomicwrite-"
@@ -63,8 +64,15 @@ public enum AtomicWrite {
     public static func removeLeftoverTemporaries(under dir: URL) throws -> Int {
         guard let walker = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { return 0 }
         var removed = 0
-        for case let url as URL in walker where url.lastPathComponent.hasPrefix(prefix) {
-            if let pid = writerPID(url.lastPathComponent), processAlive(pid) { continue }
+        for case let url as URL in walker {
+            let name = url.lastPathComponent
+            if name.hasPrefix(prefix) {
+                if let pid = writerPID(name), processAlive(pid) { continue }
+            } else {
+                // The safetensors and image writers' temporaries (Checkpoint/Imaging `AtomicFile`):
+                // `.<file name>.tmp-<pid>-<random>`, removed only when their writer is dead.
+                guard let pid = fileTemporaryPID(name), !processAlive(pid) else { continue }
+            }
             if unlink(url.path) != 0 && errno != ENOENT {
                 throw ManifestError.io(path: url.path, operation: "remove leftover temporary", errno: errno)
             }
@@ -77,6 +85,16 @@ public enum AtomicWrite {
     static func writerPID(_ name: String) -> pid_t? {
         let rest = name.dropFirst(prefix.count)
         guard let dash = rest.firstIndex(of: "-") else { return nil }
+        return pid_t(rest[..<dash])
+    }
+
+    /// The pid of a `.<name>.tmp-<pid>-<random>` temporary (Checkpoint's and Imaging's atomic writers),
+    /// nil for any other name.
+    static func fileTemporaryPID(_ name: String) -> pid_t? {
+        guard name.hasPrefix("."), let r = name.range(of: ".tmp-", options: .backwards) else { return nil }
+        let rest = name[r.upperBound...]
+        guard let dash = rest.firstIndex(of: "-"), !rest[rest.index(after: dash)...].isEmpty,
+              rest[rest.index(after: dash)...].allSatisfy(\.isNumber) else { return nil }
         return pid_t(rest[..<dash])
     }
 

@@ -124,4 +124,22 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: sub.appendingPathComponent("real.png").path))
         #expect(try AtomicWrite.removeLeftoverTemporaries(under: dir.url.appendingPathComponent("absent")) == 0)
     }
+
+    /// The safetensors and image writers name their temporaries `.<name>.tmp-<pid>-<random>`: a killed
+    /// writer's are removed at the next start too (issue 19 item 7), a live writer's and look-alikes are not.
+    @Test func removesTheOtherWritersTemporariesOfDeadProcesses() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let sub = dir.url.appendingPathComponent("artifacts/pretrain-unet/checkpoints/step-00000100")
+        try AtomicWrite.write(Data("keep".utf8), to: sub.appendingPathComponent("model.safetensors"))
+        let dead = sub.appendingPathComponent(".model.safetensors.tmp-\(Int32.max)-123456")
+        let deadImage = dir.url.appendingPathComponent(".sheet.png.tmp-\(Int32.max)-987")
+        let live = sub.appendingPathComponent(".optimizer.safetensors.tmp-\(getpid())-42")
+        let lookAlike = sub.appendingPathComponent(".notes.tmp-backup")
+        for u in [dead, deadImage, live, lookAlike] { try Data("x".utf8).write(to: u) }
+        #expect(try AtomicWrite.removeLeftoverTemporaries(under: dir.url) == 2)
+        #expect(!FileManager.default.fileExists(atPath: dead.path) && !FileManager.default.fileExists(atPath: deadImage.path))
+        #expect(FileManager.default.fileExists(atPath: live.path) && FileManager.default.fileExists(atPath: lookAlike.path))
+        #expect(FileManager.default.fileExists(atPath: sub.appendingPathComponent("model.safetensors").path))
+    }
 }
