@@ -31,6 +31,16 @@ import Random
         #expect(tok == WorldText.tokenizer(), "a pure function of the code")
     }
 
+    /// Writes `<name>.safetensors` and its record `<name>.json` (SHA-256 filled in, then `edit`) into `dir`.
+    static func writeCheckpoint(_ name: String, _ f: SafeTensorsFile, into dir: URL, _ edit: (inout PretrainRecord) -> Void) throws {
+        let data = SafeTensors.encode(f)
+        try data.write(to: dir.appendingPathComponent("\(name).safetensors"))
+        var rec = PretrainRecord(stage: "pretrain-\(name)", codeVersion: "t", seed: 4, steps: 0, resolution: 16,
+                                 weightsFile: "\(name).safetensors", weightsSHA256: SHA256.hex(data))
+        edit(&rec)
+        try rec.encoded().write(to: dir.appendingPathComponent("\(name).json"))
+    }
+
     @Test func adapterFileRoundTripsAndIsStrict() throws {
         let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
         let file = Generator.adapterFile(unet: a.unet, resampler: a.resampler!)
@@ -58,12 +68,7 @@ import Random
         let res = try Resampler(config: Tiny.resampler, key: RNGKey(seed: 9))
         let g = Generator(textEncoder: clip.textModel, imageEncoder: enc, resampler: res, unet: base.unet, schedule: Tiny.schedule, resolution: 16)
         func write(_ name: String, _ f: SafeTensorsFile, _ edit: (inout PretrainRecord) -> Void) throws {
-            let data = SafeTensors.encode(f)
-            try data.write(to: dir.appendingPathComponent("\(name).safetensors"))
-            var rec = PretrainRecord(stage: "pretrain-\(name)", codeVersion: "t", seed: 4, steps: 0, resolution: 16,
-                                     weightsFile: "\(name).safetensors", weightsSHA256: SHA256.hex(data))
-            edit(&rec)
-            try rec.encoded().write(to: dir.appendingPathComponent("\(name).json"))
+            try Self.writeCheckpoint(name, f, into: dir, edit)
         }
         try write("clip", clip.stateDict()) { $0.clip = clip.config }
         try write("unet", base.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05) }
@@ -89,12 +94,7 @@ import Random
         let clip = try CLIPModel(config: CLIPConfig(vision: Tiny.vision, text: Tiny.text, embedDim: 8), key: RNGKey(seed: 4))
         let g = try Tiny.generator(seed: 4)
         func write(_ name: String, _ f: SafeTensorsFile, _ edit: (inout PretrainRecord) -> Void) throws {
-            let data = SafeTensors.encode(f)
-            try data.write(to: dir.appendingPathComponent("\(name).safetensors"))
-            var rec = PretrainRecord(stage: "pretrain-\(name)", codeVersion: "t", seed: 4, steps: 0, resolution: 16,
-                                     weightsFile: "\(name).safetensors", weightsSHA256: SHA256.hex(data))
-            edit(&rec)
-            try rec.encoded().write(to: dir.appendingPathComponent("\(name).json"))
+            try Self.writeCheckpoint(name, f, into: dir, edit)
         }
         try write("clip", clip.stateDict()) { $0.clip = clip.config }
         try write("unet", g.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05) }

@@ -5,6 +5,7 @@ import Models
 import NN
 import Random
 import Testing
+import TestSupport
 
 /// The two judge stages through the real `pretrain` executable: tiny training, the records the bench
 /// reads, and `from` import with its SHA-256 check.
@@ -44,31 +45,18 @@ import Testing
     }
 
     func pretrain(_ what: String, run: String, _ extra: [String] = []) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = Self.products.appendingPathComponent("pretrain")
-        p.arguments = [what, "--config", config.path, "--run-dir", dir.appendingPathComponent(run).path] + extra
-        let err = dir.appendingPathComponent("\(what)-\(run).err")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: err)
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        try Self.pretrain([what, "--config", config.path, "--run-dir", dir.appendingPathComponent(run).path] + extra, in: dir)
+    }
+
+    /// Runs the `pretrain` executable with `args` in `dir`; its status and output (the log goes to stderr).
+    static func pretrain(_ args: [String], in dir: URL) throws -> (status: Int32, stderr: String) {
+        let r = try Executables.run(Executables.productsDirectory(holding: "pretrain").appendingPathComponent("pretrain"), args, in: dir)
+        return (r.status, r.output)
     }
 
     func output(_ run: String, _ stage: String, _ name: String) -> URL {
         dir.appendingPathComponent("\(run)/artifacts/\(stage)/\(name)")
     }
-
-    static let products: URL = {
-        var d = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            if FileManager.default.isExecutableFile(atPath: d.appendingPathComponent("pretrain").path) { return d }
-            d = d.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(".build/debug")
-    }()
 
     @Test func judgeTrainsRecordsItsCurveAndGatesThenImportsWithItsRecordCheckedAndRefusesAnEditedFile() throws {
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -10,18 +10,10 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("pipelines/smoke.toml")
 
     func pretrain(_ what: String, run: String, _ extra: [String] = []) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = JudgeStageTests.products.appendingPathComponent("pretrain")
         let noGate = what == "unet" ? ["--set", "gate_steps=0"] : []
-        p.arguments = [what, "--config", Self.config.path, "--run-dir", dir.appendingPathComponent(run).path] + noGate + extra
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let err = dir.appendingPathComponent("\(what)-\(run).err")
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        p.standardError = try FileHandle(forWritingTo: err)
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        return try JudgeStageTests.pretrain([what, "--config", Self.config.path, "--run-dir", dir.appendingPathComponent(run).path]
+                                            + noGate + extra, in: dir)
     }
 
     func unet(_ run: String) -> URL { dir.appendingPathComponent("\(run)/artifacts/pretrain-unet/unet.safetensors") }
