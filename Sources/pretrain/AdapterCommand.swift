@@ -99,13 +99,9 @@ struct AdapterCommand: ParsableCommand {
                 return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
-            let curveJudge = c.int("curve_every") > 0 ? try optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors").map(loadJudge) : nil
-            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { t in
-                let m = try measure(curveJudge!)
-                _ = try r.writeArtifact(Data(try PNG.encode(m.sheet)), name: String(format: "curve/adapter-samples-step-%08d.png", t.step),
-                                        kind: "grid")
-                return m.metrics.filter { !$0.key.hasSuffix("_other_subject") && $0.key != "adapter_samples" }
-            }
+            let curve = try curveMeasurement(r, sheet: "adapter-samples", keep: { !$0.hasSuffix("_other_subject") && $0 != "adapter_samples" },
+                                             measure: measure)
+            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curve == nil ? 0 : c.int("curve_every"), curve: curve)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "adapter", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,

@@ -84,6 +84,20 @@ func runStageGate(_ r: StageRunner, what: String,
 }
 
 /// The judge of a pretrain-judge record.
+/// The learning-curve measurement of a training stage: `measure` with the run's pretrain-judge, the
+/// sample sheet written as `curve/<sheet>-step-N.png` (recorded with the stage's outputs), and the metrics
+/// for which `keep` holds. nil when `curve_every` is 0 or the run has no finished pretrain-judge.
+func curveMeasurement(_ r: StageRunner, sheet: String, keep: @escaping (String) -> Bool,
+                      measure: @escaping (WorldJudge) throws -> (metrics: [String: Double], sheet: Image)) throws -> ((Trainer) throws -> [String: Double])? {
+    guard r.config.int("curve_every") > 0, let files = optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors") else { return nil }
+    let judge = try loadJudge(files)
+    return { t in
+        let m = try measure(judge)
+        _ = try r.writeArtifact(Data(try PNG.encode(m.sheet)), name: String(format: "curve/\(sheet)-step-%08d.png", t.step), kind: "grid")
+        return m.metrics.filter { keep($0.key) }
+    }
+}
+
 func loadJudge(_ files: (weights: URL, record: PretrainRecord)) throws -> WorldJudge {
     guard let cfg = files.record.judge else {
         throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `judge` config")

@@ -45,7 +45,7 @@ struct UNetCommand: ParsableCommand {
             ConfigKey("init_from", .string, default: .string(""),
                       doc: "start from this unet.safetensors (its unet.json beside it: the same U-Net, a class embedding may be added) "
                           + "instead of a random init; \"\" = random", optIn: true),
-            .integer("curve_every", default: 0, doc: "measure the gate (live weights) every K steps: the learning curve; 0 = only at the end",
+            .integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
         codeVersion: codeVersionPrefix + "-unet",
@@ -84,13 +84,9 @@ struct UNetCommand: ParsableCommand {
                 try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
-            let curveJudge = c.int("curve_every") > 0 ? try optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors").map(loadJudge) : nil
-            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curveJudge == nil ? 0 : c.int("curve_every")) { t in
-                let m = try measure(curveJudge!)
-                // The sheet of every curve point, to look at beside the numbers (recorded with the outputs).
-                _ = try r.writeArtifact(Data(try PNG.encode(m.sheet)), name: String(format: "curve/unet-samples-step-%08d.png", t.step), kind: "grid")
-                return m.metrics.filter { !$0.key.hasSuffix("_real_renders") && $0.key != "samples" }
-            }
+            let curve = try curveMeasurement(r, sheet: "unet-samples", keep: { !$0.hasSuffix("_real_renders") && $0 != "samples" },
+                                             measure: measure)
+            try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curve == nil ? 0 : c.int("curve_every"), curve: curve)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "category", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
