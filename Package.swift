@@ -201,7 +201,7 @@ let package = Package(
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
-        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "NN", "Random", "TestSupport"]),
+        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "Manifest", "NN", "Random", "TestSupport"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [

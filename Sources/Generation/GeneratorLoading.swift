@@ -28,6 +28,33 @@ extension Generator {
         try loadModel(record.unet, field: "unet", weights: weights, record: record) { try UNet2DConditionModel(config: $0, key: RNGKey(seed: 0)) }
     }
 
+    /// The text encoder a U-Net was trained with: its own tuned tower when its record names one
+    /// (`textEncoderFile` beside `unetWeights`, checked against `textEncoderSHA256`, keys `text_model.*`
+    /// strictly), else CLIP's `text_model`. A separate instance, so CLIP itself stays as pretrain-clip made it.
+    public static func loadTextEncoder(clip: CLIPModel, unetWeights: URL, unetRecord: PretrainRecord) throws(GenerationError) -> TextEncoder {
+        guard unetRecord.textEncoderFile != nil else { return clip.textModel }
+        let m: TextEncoder
+        do { m = try TextEncoder(config: clip.config.text, key: RNGKey(seed: 0)) } catch {
+            throw .badCheckpoint(path: unetWeights.path, reason: "\(error)")
+        }
+        try loadTextEncoder(into: m, unetWeights: unetWeights, unetRecord: unetRecord)
+        return m
+    }
+
+    /// Loads the U-Net's own text tower (the record's `textEncoderFile` beside `unetWeights`, SHA-256
+    /// checked) into `encoder`, strictly by name and shape; nothing when the record names none.
+    public static func loadTextEncoder(into encoder: TextEncoder, unetWeights: URL, unetRecord: PretrainRecord) throws(GenerationError) {
+        guard let name = unetRecord.textEncoderFile else { return }
+        let url = unetWeights.deletingLastPathComponent().appendingPathComponent(name)
+        guard let sha = unetRecord.textEncoderSHA256, !sha.isEmpty else {
+            throw .badCheckpoint(path: url.path, reason: "the U-Net record names this text encoder but not its `textEncoderSHA256`")
+        }
+        let file = try readChecked(url, sha256: sha)
+        do { try encoder.loadStrict(standalone: file, path: url.path) } catch {
+            throw .badCheckpoint(path: url.path, reason: "\(error) (it must be a text tower of the CLIP record's text config)")
+        }
+    }
+
     /// The autoencoder of a `pretrain-vae` record + weights file.
     public static func loadVAE(weights: URL, record: PretrainRecord) throws(GenerationError) -> AutoencoderKL {
         try loadModel(record.vae, field: "vae", weights: weights, record: record) { try AutoencoderKL(config: $0, key: RNGKey(seed: 0)) }
@@ -143,25 +170,31 @@ extension Generator {
         let (cw, cr) = try pair("clip"), (uw, ur) = try pair("unet")
         let clip = try loadCLIP(weights: cw, record: cr)
         let unet = try loadUNet(weights: uw, record: ur)
+        let text = try loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
         let schedule = try noiseSchedule(record: ur, path: uw)
         let vae = try latentAutoencoder(for: ur, directory: directory)
         guard adapter else {
-            return Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, vae: vae,
+            return Generator(textEncoder: text, imageEncoder: nil, resampler: nil, unet: unet, vae: vae,
                              schedule: schedule, resolution: ur.resolution)
         }
         let (aw, ar) = try pair("adapter")
         let (encoder, r) = try loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
-        return Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
+        return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
                          schedule: schedule, resolution: ur.resolution)
     }
 
     static func readChecked(_ url: URL, record: PretrainRecord) throws(GenerationError) -> SafeTensorsFile {
+        try readChecked(url, sha256: record.weightsSHA256)
+    }
+
+    /// The parsed file, after checking its SHA-256 against `sha256` ("" = unchecked).
+    static func readChecked(_ url: URL, sha256: String) throws(GenerationError) -> SafeTensorsFile {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw .missingCheckpoint(path: url.path)
         }
         let hash = SHA256.hex(data)
-        guard record.weightsSHA256.isEmpty || hash == record.weightsSHA256 else {
-            throw .badCheckpoint(path: url.path, reason: "sha256 \(hash.prefix(12))… differs from its record's \(record.weightsSHA256.prefix(12))…")
+        guard sha256.isEmpty || hash == sha256 else {
+            throw .badCheckpoint(path: url.path, reason: "sha256 \(hash.prefix(12))… differs from its record's \(sha256.prefix(12))…")
         }
         do { return try SafeTensors.parse(data, path: url.path) } catch { throw .badCheckpoint(path: url.path, reason: "\(error)") }
     }

@@ -30,6 +30,11 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     /// The adapter's own convolutional reference encoder (`image_encoder.*` in the adapter file);
     /// nil = CLIP's vision tower at `imageEncoderLayer`.
     public var referenceEncoder: ResNetConfig?
+    /// The U-Net's own text encoder (pretrain-unet with `train_text_encoder`): a file in the same
+    /// directory holding a CLIP text tower under HF `CLIPTextModel` keys (`text_model.*`) of the CLIP
+    /// record's text config, and its SHA-256. nil = the generator reads CLIP's `text_model` as trained.
+    public var textEncoderFile: String?
+    public var textEncoderSHA256: String?
     public var noise: NoiseConfig?
     /// Category names in class-index order (ViT head).
     public var classes: [String]?

@@ -1,4 +1,5 @@
 import Autograd
+import Checkpoint
 import NN
 import Random
 import TensorCore
@@ -117,5 +118,27 @@ public final class TextEncoder: Module {
         var m = [Float](repeating: 0, count: l * l)
         for i in 0..<l { for j in (i + 1)..<max(l, i + 1) { m[i * l + j] = -.infinity } }
         return Tensor(shape: [l, l], scalars: m)
+    }
+}
+
+extension TextEncoder {
+    /// The key prefix of a standalone text-tower file (HF `CLIPTextModel`, diffusers' `text_encoder/`).
+    public static let standalonePrefix = "text_model."
+
+    /// This tower as a standalone file: its parameters under `text_model.*`.
+    public func standaloneFile() -> SafeTensorsFile {
+        var f = SafeTensorsFile()
+        for (k, v) in stateDict().tensors { f.tensors[Self.standalonePrefix + k] = v }
+        return f
+    }
+
+    /// Loads a standalone file (`standaloneFile`'s keys) strictly: no key missing, none extra, shapes equal.
+    public func loadStrict(standalone file: SafeTensorsFile, path: String) throws(CheckpointError) {
+        var expected: [String: [Int]] = [:]
+        for (k, s) in parameterShapes() { expected[Self.standalonePrefix + k] = s }
+        try file.checkStrict(expected: expected, path: path)
+        var own = SafeTensorsFile()
+        for (k, v) in file.tensors { own.tensors[String(k.dropFirst(Self.standalonePrefix.count))] = v }
+        try loadStrict(own, path: path)
     }
 }

@@ -50,9 +50,17 @@ public struct UpstreamModels {
         let (aw, ar) = try record("adapter", of: "pretrain-adapter")
         let clip = try Generator.loadCLIP(weights: cw, record: cr)
         let unet = try Generator.loadUNet(weights: uw, record: ur)
+        let text = try textEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
         let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
-        return Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
+        return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
                          schedule: try Generator.noiseSchedule(record: ur, path: uw), resolution: ur.resolution)
+    }
+
+    /// The text encoder pretrain-unet's U-Net was trained with: its own tuned tower (a verified output of
+    /// pretrain-unet) when the record names one, else CLIP's.
+    public func textEncoder(clip: CLIPModel, unetWeights: URL, unetRecord: PretrainRecord) throws -> TextEncoder {
+        if let name = unetRecord.textEncoderFile { _ = try file(name, of: "pretrain-unet") }
+        return try Generator.loadTextEncoder(clip: clip, unetWeights: unetWeights, unetRecord: unetRecord)
     }
 
     /// The autoencoder of a latent U-Net (pretrain-vae's, which must be the one its record names); nil in pixel space.

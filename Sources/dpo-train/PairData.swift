@@ -78,7 +78,7 @@ struct PairEncoder {
 
     /// The empty prompt's text states `[1, Lt, D]` (the condition-dropout and CFG null text).
     var nullText: Tensor {
-        withNoGrad { models.clip.textModel.forward([models.tokenizer.encode("")]).states.value }
+        withNoGrad { models.textEncoder.forward([models.tokenizer.encode("")]).states.value }
     }
 
     /// The zero image's reference-encoder tokens `[1, N, E]` (the null image: the sampler's null tokens
@@ -175,7 +175,7 @@ struct PairEncoder {
             try pairs.map { p in
                 let caption = comprehensiveCaptions ? try comprehensiveCaption(for: p.second) : try prompt(for: p.second)
                 let ids = [models.tokenizer.encode(caption)]
-                let text = models.clip.textModel.forward(ids).states.value
+                let text = models.textEncoder.forward(ids).states.value
                 let ref = try image(try referencePath(for: p.first))
                 let tokens = models.referenceEncoder.tokens(Variable(ref)).value
                 let maps = try vit.map { try qualityMaps(key: p.key, vit: $0) }

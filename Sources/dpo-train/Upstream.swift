@@ -17,6 +17,8 @@ struct PretrainRecordSubset: Decodable {
     var resampler: ResamplerConfig?
     var imageEncoderLayer: Int?
     var referenceEncoder: ResNetConfig?
+    /// The U-Net's own tuned text tower (pretrain-unet `train_text_encoder`), a file beside it.
+    var textEncoderFile: String?
     var tokenizerWords: [String]?
     var resolution: Int?
     var noise: NoiseConfig?
@@ -112,6 +114,8 @@ struct Upstream {
 /// The frozen models of dpo-train, loaded from the pretrain stages' checkpoints and records.
 struct LoadedModels {
     let clip: CLIPModel
+    /// The text encoder the U-Net was trained with: its own tuned tower when its record names one, else CLIP's.
+    let textEncoder: TextEncoder
     let unet: UNet2DConditionModel
     let resampler: Resampler
     let adapter: SafeTensorsFile
@@ -146,6 +150,13 @@ struct LoadedModels {
         let clip = try CLIPModel(config: clipCfg, key: RNGKey(seed: 0))
         let (clipFile, clipPath) = try up.safetensors("pretrain-clip", "clip.safetensors")
         try clip.loadStrict(clipFile, path: clipPath)
+        var textEncoder = clip.textModel
+        if let name = unetRec.textEncoderFile {
+            // Verified against the manifest by `up.safetensors`, as every upstream artifact.
+            let (file, path) = try up.safetensors("pretrain-unet", name)
+            textEncoder = try TextEncoder(config: clipCfg.text, key: RNGKey(seed: 0))
+            try textEncoder.loadStrict(standalone: file, path: path)
+        }
         let unet = try UNet2DConditionModel(config: unetCfg, key: RNGKey(seed: 0))
         let (unetFile, unetPath) = try up.safetensors("pretrain-unet", "unet.safetensors")
         // The U-Net checkpoint may or may not hold the (untrained) image branch; the adapter sets it.
@@ -205,7 +216,7 @@ struct LoadedModels {
             model.train(false)
             vae = model
         }
-        return LoadedModels(clip: clip, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
+        return LoadedModels(clip: clip, textEncoder: textEncoder, unet: unet, resampler: resampler, adapter: adapter, adapterPath: adapterPath,
                             referenceEncoder: encoder, tokenizer: tokenizer, vae: vae, schedule: schedule)
     }
 }

@@ -71,6 +71,7 @@ struct AdapterCommand: ParsableCommand {
             let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
             let vae = try vaeFiles.flatMap { try Generator.loadVAE(weights: $0.weights, record: $0.record, for: unetFiles.record) }
             let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+            let text = try Generator.loadTextEncoder(clip: clip, unetWeights: unetFiles.weights, unetRecord: unetFiles.record)
             let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
             let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
@@ -86,7 +87,7 @@ struct AdapterCommand: ParsableCommand {
                                        dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
             let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             for a in unet.crossAttentions { a.initImageBranchFromText() }
-            let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: clip.textModel, imageEncoder: encoder,
+            let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: text, imageEncoder: encoder,
                                    trainEncoder: conv != nil, reference: AdapterReference(rawValue: c.string("reference"))!,
                                    schedule: schedule, data: dataConfig(r), seed: settings.seed,
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
@@ -94,7 +95,7 @@ struct AdapterCommand: ParsableCommand {
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
-                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,
+                let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,
                                   schedule: schedule, resolution: c.int("resolution"))
                 return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)

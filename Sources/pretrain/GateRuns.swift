@@ -27,9 +27,9 @@ enum GateRuns {
 
     /// Base U-Net gate (see `Gates.categoryAccuracy`): metrics and the sample sheet
     /// (rows = backgrounds, columns = categories).
-    static func unet(clip: CLIPModel, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
+    static func unet(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
                      resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
-        let g = Generator(textEncoder: clip.textModel, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
+        let g = Generator(textEncoder: textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
                           resolution: resolution)
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
         let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)

@@ -59,8 +59,9 @@ struct GatesCommand: ParsableCommand {
                 let clip = try Generator.loadCLIP(weights: cw, record: cr)
                 let schedule = try Generator.noiseSchedule(record: ur, path: uw)
                 let unet = try Generator.loadUNet(weights: uw, record: ur)
+                let text = try Generator.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
                 let vae = try Generator.latentAutoencoder(for: ur, directory: dir)
-                let u = try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
+                let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                 try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
@@ -68,7 +69,7 @@ struct GatesCommand: ParsableCommand {
                 lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
                 let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
-                let g = Generator(textEncoder: clip.textModel, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
+                let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)

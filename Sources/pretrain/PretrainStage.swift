@@ -178,11 +178,21 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
     guard SHA256.hex(data) == record.weightsSHA256 else {
         throw GenerationError.badCheckpoint(path: wURL.path, reason: "SHA-256 differs from its record (edited or truncated)")
     }
+    // A U-Net's own text tower travels with it (the record names it and its SHA-256).
+    var extra: [NewArtifact] = []
+    if let name = record.textEncoderFile {
+        let url = base.appendingPathComponent(name)
+        guard let text = FileManager.default.contents(atPath: url.path) else { throw GenerationError.missingCheckpoint(path: url.path) }
+        guard SHA256.hex(text) == record.textEncoderSHA256 else {
+            throw GenerationError.badCheckpoint(path: url.path, reason: "SHA-256 differs from `textEncoderSHA256` in \(recName) (edited or truncated)")
+        }
+        extra.append(try r.writeArtifact(text, name: name, kind: "checkpoint/text-model"))
+    }
     let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)
     let j = try r.writeArtifact(try record.encoded(), name: recName, kind: "record")
     for (k, v) in record.metrics.sorted(by: { $0.key < $1.key }) { try ctx.metric(k, step: record.steps, v) }
     r.log.info("imported \(wURL.path) (record verified)")
-    return [w, j]
+    return extra + [w, j]
 }
 
 /// A pretrain stage's weights file and its record.

@@ -4,6 +4,7 @@ import Diffusion
 import Foundation
 import Generation
 import Imaging
+import Manifest
 import Models
 import NN
 import Random
@@ -39,17 +40,21 @@ struct UNetCommand: ParsableCommand {
                    in: 0...100, optIn: true),
             .float("snr_gamma", default: 0, doc: "min-SNR-gamma loss weighting (Hang et al. 2023; 5 is theirs); 0 = plain MSE", in: 0...1000),
             ConfigKey("train_text_encoder", .bool, default: .bool(false),
-                      doc: "EXPERIMENT: fine-tune CLIP's text tower with the U-Net (is the 200-step text tower what limits category "
-                          + "learning?); the tuned tower is written as unet-text-model.safetensors, which generators do not read yet",
+                      doc: "fine-tune CLIP's text tower with the U-Net (as Imagen-style training of the prompt encoder); the tuned tower "
+                          + "is written as unet-text-model.safetensors, named in unet.json, and every generator built from this U-Net reads it",
                       optIn: true),
             ConfigKey("init_from", .string, default: .string(""),
                       doc: "start from this unet.safetensors (its unet.json beside it: the same U-Net, a class embedding may be added) "
-                          + "instead of a random init; \"\" = random", optIn: true),
+                          + "or from a training checkpoint directory of pretrain-unet (checkpoints/step-N: its EMA weights, the same U-Net) "
+                          + "instead of a random init, with the source's tuned text tower when it has one; \"\" = random", optIn: true),
             .integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
         codeVersion: codeVersionPrefix + "-unet",
         upstream: ["pretrain-clip"])
+
+    /// The tuned text tower's file (`train_text_encoder`), beside unet.safetensors.
+    static let textEncoderName = "unet-text-model.safetensors"
 
     @OptionGroup var common: CommonOptions
 
@@ -74,14 +79,14 @@ struct UNetCommand: ParsableCommand {
             let noise = NoiseConfig()
             let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             let initFrom = c.string("init_from")
-            let initSHA = initFrom.isEmpty ? nil : try WarmStart.unet(unet, from: URL(fileURLWithPath: initFrom), stage: r.stage)
+            let initSHA = initFrom.isEmpty ? nil : try WarmStart.unet(unet, text: c.bool("train_text_encoder") ? clip.textModel : nil, from: URL(fileURLWithPath: initFrom), stage: r.stage)
             let task = UNetDenoisingTask(unet: unet, textEncoder: clip.textModel, schedule: noise.schedule, data: dataConfig(r),
                                          seed: settings.seed, batchSize: settings.batchSize, textDropout: Float(c.double("text_dropout")),
                                          vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                          trainTextEncoder: c.bool("train_text_encoder"))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
-                try GateRuns.unet(clip: clip, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
+                try GateRuns.unet(textEncoder: clip.textModel, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
                                   steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
             }
             let curve = try curveMeasurement(r, sheet: "unet-samples", keep: { !$0.hasSuffix("_real_renders") && $0 != "samples" },
@@ -100,13 +105,17 @@ struct UNetCommand: ParsableCommand {
             rec.vae = vae?.config
             rec.noise = noise
             rec.tokenizerWords = WorldText.tokenizer().words
-            var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec)
+            var text: [NewArtifact] = []
+            if c.bool("train_text_encoder") {
+                let t = try r.writeArtifact(SafeTensors.encode(clip.textModel.standaloneFile()), name: Self.textEncoderName,
+                                            kind: "checkpoint/text-model")
+                rec.textEncoderFile = Self.textEncoderName
+                rec.textEncoderSHA256 = t.sha256
+                text = [t]
+            }
+            var outs = try writeOutputs(ctx, weights: unet.stateDict(), output: out, record: rec) + text
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "unet-samples.png", kind: "grid")) }
             outs += try r.writtenArtifacts(in: "curve", kind: "grid")
-            if c.bool("train_text_encoder") {
-                outs.append(try r.writeArtifact(SafeTensors.encode(clip.textModel.stateDict()), name: "unet-text-model.safetensors",
-                                                kind: "checkpoint/text-model"))
-            }
             return outs
         }
     }

@@ -30,11 +30,32 @@ enum WarmStart {
                          + "written by `pretrain` with the same model keys, its \(what).json beside it")
     }
 
-    /// A U-Net warm start. The record's config must equal `unet`'s except that `unet` may add the
-    /// pooled-text class embedding: its `linear_2` then starts at zero, so the network starts as exactly
-    /// the finished one (the new input is faded in by training, as ControlNet's zero convolutions).
-    static func unet(_ unet: UNet2DConditionModel, from weights: URL, stage: String) throws -> String {
-        let (record, file, sha) = try read(weights, stage: stage, what: "unet")
+    /// A U-Net warm start from `source`: a finished `unet.safetensors` (its record beside it) or a
+    /// training checkpoint directory of pretrain-unet (`checkpoints/step-N`, its EMA weights when it kept
+    /// an EMA, else the raw ones), so a long run can be continued under a new schedule. A source with its
+    /// own tuned text tower (the record's `textEncoderFile`, or `text_model.*` keys in a checkpoint) loads it
+    /// into `text`, which must then be given (this run trains the text tower too, and writes it).
+    /// A finished U-Net's config must equal `unet`'s except that `unet` may add the pooled-text class
+    /// embedding: its `linear_2` then starts at zero, so the network starts as exactly the finished one
+    /// (the new input is faded in by training, as ControlNet's zero convolutions). Returns the SHA-256 of
+    /// the weights file read.
+    static func unet(_ unet: UNet2DConditionModel, text: TextEncoder?, from source: URL, stage: String) throws -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir), isDir.boolValue {
+            return try unetCheckpoint(unet, text: text, from: source, stage: stage)
+        }
+        let (record, file, sha) = try read(source, stage: stage, what: "unet")
+        if let name = record.textEncoderFile {
+            let url = source.deletingLastPathComponent().appendingPathComponent(name)
+            guard let text else {
+                throw bad(url.path, "the warm start has its own tuned text tower; set train_text_encoder = true so this run keeps and writes it",
+                          stage: stage, what: "unet")
+            }
+            do { try Generator.loadTextEncoder(into: text, unetWeights: source, unetRecord: record) } catch {
+                throw bad(url.path, "\(error)", stage: stage, what: "unet")
+            }
+        }
+        let weights = source
         var want = unet.config
         let adds = want.classEmbedInputDim != nil && record.unet?.classEmbedInputDim == nil
         if adds { want.classEmbedInputDim = nil }
@@ -51,6 +72,36 @@ enum WarmStart {
         }
         try unet.loadStrict(f, path: weights.path)
         return sha
+    }
+
+    /// `unet`'s warm start from a pretrain-unet training checkpoint directory (see `unet(_:text:from:stage:)`):
+    /// the same U-Net config exactly (checked by every key's name and shape).
+    static func unetCheckpoint(_ unet: UNet2DConditionModel, text: TextEncoder?, from dir: URL, stage: String) throws -> String {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dir.appendingPathComponent("index.json").path) else {
+            throw bad(dir.path, "a directory without index.json is not a training checkpoint", stage: stage, what: "unet")
+        }
+        let ema = dir.appendingPathComponent("ema.safetensors")
+        let url = fm.fileExists(atPath: ema.path) ? ema : dir.appendingPathComponent("model.safetensors")
+        guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: "unet") }
+        let file = try SafeTensors.parse(data, path: url.path)
+        var own = SafeTensorsFile(), tower = SafeTensorsFile()
+        for (k, v) in file.tensors {
+            if k.hasPrefix(TextEncoder.standalonePrefix) { tower.tensors[k] = v } else { own.tensors[k] = v }
+        }
+        if !tower.tensors.isEmpty {
+            guard let text else {
+                throw bad(url.path, "the checkpoint has its own tuned text tower; set train_text_encoder = true so this run keeps and writes it",
+                          stage: stage, what: "unet")
+            }
+            try text.loadStrict(standalone: tower, path: url.path)
+        }
+        // The base U-Net does not train its image branch (`to_k_ip`/`to_v_ip`), so a checkpoint lacks it: keep this init's.
+        for (k, p) in unet.imageProjectionParameters() where own.tensors[k] == nil {
+            own.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars)
+        }
+        try unet.loadStrict(own, path: url.path)
+        return SHA256.hex(data)
     }
 
     /// A judge warm start: the record's judge config must equal `judge`'s.

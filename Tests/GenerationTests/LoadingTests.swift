@@ -1,3 +1,4 @@
+import Autograd
 import Checkpoint
 import Diffusion
 import Manifest
@@ -117,5 +118,52 @@ import Random
         bytes[bytes.count - 1] ^= 0xFF
         try bytes.write(to: u)
         #expect(throws: GenerationError.self) { _ = try Generator.load(directory: dir) }
+    }
+
+    /// A U-Net trained with its own tuned text tower (`textEncoderFile` in its record): every generator
+    /// built from it encodes prompts with that tower, not CLIP's; the file is checked against the record's
+    /// SHA-256 and loaded strictly (HF `CLIPTextModel` keys).
+    @Test func aUNetsOwnTextTowerIsTheGeneratorsTextEncoder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gen-text-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let clip = try CLIPModel(config: CLIPConfig(vision: Tiny.vision, text: Tiny.text, embedDim: 8), key: RNGKey(seed: 4))
+        let tuned = try TextEncoder(config: Tiny.text, key: RNGKey(seed: 11))
+        let g = try Tiny.generator(seed: 4)
+        let towerFile = tuned.standaloneFile()
+        #expect(towerFile.tensors.keys.allSatisfy { $0.hasPrefix("text_model.") } && towerFile.tensors.count == tuned.namedParameters().count)
+        let tower = SafeTensors.encode(towerFile)
+        try tower.write(to: dir.appendingPathComponent("unet-text-model.safetensors"))
+        func write(_ name: String, _ f: SafeTensorsFile, _ edit: (inout PretrainRecord) -> Void) throws {
+            try Self.writeCheckpoint(name, f, into: dir, edit)
+        }
+        func writeUNet(sha: String?) throws {
+            try write("unet", g.unet.stateDict()) {
+                $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05)
+                $0.textEncoderFile = "unet-text-model.safetensors"; $0.textEncoderSHA256 = sha
+            }
+        }
+        try write("clip", clip.stateDict()) { $0.clip = clip.config }
+        try writeUNet(sha: SHA256.hex(tower))
+        try write("adapter", Generator.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
+        for adapter in [false, true] {
+            let loaded = try Generator.load(directory: dir, adapter: adapter)
+            let prompts = ["a red mug in the park"]
+            #expect(loaded.textStates(prompts) == withNoGrad { tuned.forward(loaded.encode(prompts)).states.value })
+            #expect(loaded.textStates(prompts) != withNoGrad { clip.textModel.forward(loaded.encode(prompts)).states.value })
+        }
+        // A record naming the tower without its SHA-256, and an edited tower, are refused naming the file.
+        try writeUNet(sha: nil)
+        #expect { _ = try Generator.load(directory: dir) } throws: { "\($0)".contains("unet-text-model.safetensors") && "\($0)".contains("textEncoderSHA256") }
+        try writeUNet(sha: SHA256.hex(tower))
+        var bytes = tower
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: dir.appendingPathComponent("unet-text-model.safetensors"))
+        #expect { _ = try Generator.load(directory: dir) } throws: { "\($0)".contains("unet-text-model.safetensors") && "\($0)".contains("sha256") }
+        // A tower of another shape (CLIP's whole file) fails strict loading, naming the file.
+        let wrong = SafeTensors.encode(clip.stateDict())
+        try wrong.write(to: dir.appendingPathComponent("unet-text-model.safetensors"))
+        try writeUNet(sha: SHA256.hex(wrong))
+        #expect { _ = try Generator.load(directory: dir) } throws: { "\($0)".contains("unet-text-model.safetensors") }
     }
 }

@@ -59,9 +59,10 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(csv.hasPrefix("key,image,clip_image,clip_text,patch_quality,vit_cls,total\n"))
 }
 
-/// A latent U-Net with an adapter that trained its own convolutional reference encoder runs through the
-/// pool stages and dpo-train: generate-pool decodes latents to images, dpo-train encodes them back and
-/// trains the adapter on latents (the image_encoder.* keys stay out of the preference-trained adapter).
+/// A latent U-Net (with its own tuned text tower) and an adapter that trained its own convolutional
+/// reference encoder run through the pool stages and dpo-train: generate-pool decodes latents to images,
+/// dpo-train encodes them back and trains the adapter on latents (the image_encoder.* keys stay out of the
+/// preference-trained adapter). Editing the text tower after pretrain-unet recorded it stops generate-pool.
 @Test func latentGeneratorWithConvEncoderRunsThroughDPOTrain() throws {
     let box = try Sandbox(prompts: 2)
     defer { box.remove() }
@@ -84,6 +85,12 @@ private let pool = "artifacts/generate-pool/pool/"
     #expect(try db.inputs(stageRun: run.id).contains { $0.relativePath.hasSuffix("pretrain-vae/vae.safetensors") })
     let pool = try #require(try db.stageRuns(stage: "generate-pool").first)
     #expect(try db.inputs(stageRun: pool.id).contains { $0.relativePath.hasSuffix("pretrain-vae/vae.safetensors") })
+    let tower = box.run.appendingPathComponent("artifacts/pretrain-unet/unet-text-model.safetensors")
+    var bytes = try Data(contentsOf: tower)
+    bytes[bytes.count - 1] ^= 0xFF
+    try bytes.write(to: tower)
+    let edited = try Tool.run("generate-pool", box.args + ["--force"], in: box.dir)
+    #expect(edited.status == 65 && edited.output.contains("unet-text-model.safetensors"), "\(edited.status): \(edited.output)")
 }
 
 /// A dpo-train killed after its final checkpoint but before its outputs were recorded resumes at its last

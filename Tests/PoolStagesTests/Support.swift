@@ -129,8 +129,9 @@ struct Sandbox {
         }
     }
 
-    /// A latent generator: pretrain-vae (xs autoencoder, 16 px -> 8x8x4), a U-Net on its latents and an
-    /// adapter with its own convolutional reference encoder (`image_encoder.*`, record `referenceEncoder`).
+    /// A latent generator: pretrain-vae (xs autoencoder, 16 px -> 8x8x4), a U-Net on its latents with its
+    /// own tuned text tower (`unet-text-model.safetensors`, named in its record) and an adapter with its own
+    /// convolutional reference encoder (`image_encoder.*`, record `referenceEncoder`).
     func fakeLatentGenerator() throws {
         let vaeConfig = AutoencoderConfig(latentChannels: 4, blockOutChannels: [8, 16], scalingFactor: 0.8)
         let vae = try AutoencoderKL(config: vaeConfig, key: RNGKey(seed: 25))
@@ -141,11 +142,16 @@ struct Sandbox {
                                     crossAttentionDim: 16, heads: 2, classEmbedInputDim: 16)
         let unet = try UNet2DConditionModel(config: unetConfig, key: RNGKey(seed: 26))
         try fakeStage("pretrain-unet") { r in
-            try Sandbox.write(r, "unet", kind: "checkpoint/unet", weights: unet.stateDict()) {
+            let tower = try TextEncoder(config: Sandbox.clipConfig.text, key: RNGKey(seed: 29))
+            let t = try r.writeArtifact(SafeTensors.encode(tower.standaloneFile()), name: "unet-text-model.safetensors",
+                                        kind: "checkpoint/text-model")
+            return try Sandbox.write(r, "unet", kind: "checkpoint/unet", weights: unet.stateDict()) {
                 $0.unet = unetConfig
                 $0.vae = vaeConfig
                 $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05)
-            }
+                $0.textEncoderFile = "unet-text-model.safetensors"
+                $0.textEncoderSHA256 = t.sha256
+            } + [t]
         }
         let ec = ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4)
         let rc = ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16)
