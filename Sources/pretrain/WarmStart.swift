@@ -85,9 +85,14 @@ enum WarmStart {
         let url = fm.fileExists(atPath: ema.path) ? ema : dir.appendingPathComponent("model.safetensors")
         guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: "unet") }
         let file = try SafeTensors.parse(data, path: url.path)
+        // A checkpoint's EMA file stores each parameter flat: give it the model's shape back (same element count).
+        var shapes = unet.parameterShapes()
+        for (k, s) in text?.parameterShapes() ?? [:] { shapes[TextEncoder.standalonePrefix + k] = s }
         var own = SafeTensorsFile(), tower = SafeTensorsFile()
         for (k, v) in file.tensors {
-            if k.hasPrefix(TextEncoder.standalonePrefix) { tower.tensors[k] = v } else { own.tensors[k] = v }
+            var t = v
+            if let s = shapes[k], s.reduce(1, *) == v.values.count { t = TensorData(shape: s, values: v.values) }
+            if k.hasPrefix(TextEncoder.standalonePrefix) { tower.tensors[k] = t } else { own.tensors[k] = t }
         }
         if !tower.tensors.isEmpty {
             guard let text else {

@@ -44,7 +44,8 @@ import Testing
     @Test func theTunedTextTowerTravelsWithTheUNet() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
         for run in ["a", "b", "c", "d", "e"] { #expect(try pretrain("clip", run: run, ["--set", "steps=1"]).status == 0) }
-        let a = try pretrain("unet", run: "a", ["--set", "steps=3", "--set", "checkpoint_every=1", "--set", "train_text_encoder=true"])
+        let a = try pretrain("unet", run: "a", ["--set", "steps=3", "--set", "checkpoint_every=1", "--set", "train_text_encoder=true",
+                                                 "--set", "ema_decay=0.9"])
         #expect(a.status == 0, "\(a.stderr)")
         let rec = try PretrainRecord.read(unet("a").deletingPathExtension().appendingPathExtension("json"))
         let towerURL = unet("a").deletingLastPathComponent().appendingPathComponent("unet-text-model.safetensors")
