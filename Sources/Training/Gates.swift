@@ -95,6 +95,8 @@ public enum Gates {
             let imgs = Sampler.images(x)
             for (k, job) in part.enumerated() {
                 gate.samples.append((imgs[k], "\(job.0.noun)>\(ObjectCategory.allCases[pc[k]].noun)"))
+                if pc[k] != wantC[k] { gate.categoryConfusions["\(job.0.noun)>\(ObjectCategory.allCases[pc[k]].noun)", default: 0] += 1 }
+                if pb[k] != wantB[k] { gate.sceneConfusions["\(job.1.rawValue)>\(Background.allCases[pb[k]].rawValue)", default: 0] += 1 }
             }
         }
         let n = Double(max(jobs.count, 1))
@@ -219,4 +221,12 @@ public struct CategoryGate {
     public var realAccuracy = 0.0
     public var realSceneAccuracy = 0.0
     public var samples: [(image: Image, caption: String)] = []
+    /// The judge's misreadings of the samples, "requested>read" -> count (category nouns; backgrounds by name).
+    public var categoryConfusions: [String: Int] = [:]
+    public var sceneConfusions: [String: Int] = [:]
+
+    /// The `n` most frequent entries of `confusions`, most frequent first ("a>b x3, ...").
+    public static func top(_ confusions: [String: Int], _ n: Int) -> String {
+        confusions.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(n).map { "\($0.key) x\($0.value)" }.joined(separator: ", ")
+    }
 }

@@ -29,6 +29,14 @@ enum GateRuns {
     /// (rows = backgrounds, columns = categories).
     static func unet(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
                      resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
+        let (m, sheet, _) = try unetGate(textEncoder: textEncoder, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: resolution,
+                                         steps: steps, guidance: guidance, stageSeed: stageSeed)
+        return (m, sheet)
+    }
+
+    /// `unet(...)` with the gate itself (its confusions).
+    static func unetGate(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
+                         resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
         let g = Generator(textEncoder: textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
                           resolution: resolution)
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
@@ -39,7 +47,7 @@ enum GateRuns {
         let rows = stride(from: 0, to: gate.samples.count, by: 13).map { Array(gate.samples[$0..<min($0 + 13, gate.samples.count)]) }
         let sheet = Gates.grid(rows: rows.map { $0.map(\.image) }, captions: [], scale: 2,
                                title: "base U-Net: rows = backgrounds, columns = categories")
-        return (m, sheet)
+        return (m, sheet, gate)
     }
 
     /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
