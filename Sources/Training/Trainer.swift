@@ -20,13 +20,19 @@ public struct TrainSettings: Sendable, Codable, Equatable {
     public var emaDecay: Double
     public var minLRFraction: Double
     public var seed: UInt64
+    /// End the run after this many steps of the `steps` schedule (a long schedule cut short, as a run
+    /// interrupted for good at that step); nil = at `steps`.
+    public var stopAt: Int?
 
     public init(steps: Int, batchSize: Int, learningRate: Double, warmupSteps: Int = 0, weightDecay: Double = 0.01,
-                gradClip: Double = 1, emaDecay: Double = 0, minLRFraction: Double = 0.05, seed: UInt64 = 0) {
+                gradClip: Double = 1, emaDecay: Double = 0, minLRFraction: Double = 0.05, seed: UInt64 = 0, stopAt: Int? = nil) {
         self.steps = steps; self.batchSize = batchSize; self.learningRate = learningRate
         self.warmupSteps = warmupSteps; self.weightDecay = weightDecay; self.gradClip = gradClip
-        self.emaDecay = emaDecay; self.minLRFraction = minLRFraction; self.seed = seed
+        self.emaDecay = emaDecay; self.minLRFraction = minLRFraction; self.seed = seed; self.stopAt = stopAt
     }
+
+    /// The steps this run trains: `stopAt` when set (at most `steps`), else `steps`.
+    public var trainedSteps: Int { min(stopAt ?? steps, steps) }
 
     public var schedule: LRSchedule {
         LRSchedule(base: learningRate, warmupSteps: warmupSteps, totalSteps: steps,
@@ -38,6 +44,7 @@ public struct TrainSettings: Sendable, Codable, Equatable {
         ["steps": "\(steps)", "batch": "\(batchSize)", "lr": "\(learningRate)", "warmup": "\(warmupSteps)",
          "weight_decay": "\(weightDecay)", "grad_clip": "\(gradClip)", "ema_decay": "\(emaDecay)",
          "min_lr_fraction": "\(minLRFraction)", "optimizer": "AdamW", "schedule": "warmup+cosine"]
+            .merging(stopAt.map { ["stop_at": "\($0)"] } ?? [:]) { a, _ in a }
     }
 }
 
@@ -81,7 +88,7 @@ public final class Trainer {
         precondition(Set(keys).count == keys.count, "Trainer: duplicate trainable keys")
     }
 
-    public var isDone: Bool { step >= settings.steps }
+    public var isDone: Bool { step >= settings.trainedSteps }
 
     /// Runs one step; returns the loss.
     @discardableResult

@@ -106,7 +106,7 @@ struct AdapterCommand: ParsableCommand {
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "adapter", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord, metrics: gate.metrics)
             rec.resampler = rcfg
             rec.imageEncoderLayer = conv == nil ? layer : nil

@@ -60,7 +60,7 @@ struct CLIPCommand: ParsableCommand {
             trainer.applyEMA()
             let ret = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord,
                                      metrics: ["retrieval_top1": ret.content, "retrieval_top1_exact": ret.exact,
                                                "logit_scale": Double(clip.logitScale.value.scalars[0])])

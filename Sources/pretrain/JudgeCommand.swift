@@ -85,10 +85,10 @@ struct JudgeCommand: ParsableCommand {
             for check in WorldJudgeGates.checks(metrics) { r.log.info("gate " + check.line) }
             var training = settings.asRecord
             training["task"] = "attribute CE + instance InfoNCE + CLIP InfoNCE, validation subjects from subject_offset"
-            training["rows_seen"] = "\(2 * settings.steps * settings.batchSize)" + (initSHA == nil ? "" : " (after the init_from judge's)")
+            training["rows_seen"] = "\(2 * settings.trainedSteps * settings.batchSize)" + (initSHA == nil ? "" : " (after the init_from judge's)")
             if let initSHA { training["init_from_sha256"] = initSHA }
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: cfg.tower.imageSize, weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: cfg.tower.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
             rec.judge = cfg
             rec.tokenizerWords = tok.words

@@ -15,7 +15,9 @@ func commonKeys(steps: Int, batch: Int, lr: Double, warmup: Int, checkpointEvery
     [
         ConfigKey("from", .string, default: .string(""),
                   doc: "import the shipped checkpoint from this directory (e.g. data/checkpoints) instead of training; \"\" trains"),
-        .integer("steps", default: steps, doc: "optimizer steps", in: 0...10_000_000),
+        .integer("steps", default: steps, doc: "optimizer steps (the length of the learning-rate schedule)", in: 0...10_000_000),
+        .integer("stop_at", default: 0, doc: "end after this many steps of the `steps` schedule (a long schedule cut short; the record's "
+                 + "`steps` says how many were trained); 0 = at `steps`", in: 0...10_000_000, optIn: true),
         .integer("batch", default: batch, doc: "batch size", in: 1...4096),
         ConfigKey("lr", .float, default: .float(lr), doc: "peak AdamW learning rate (warmup then cosine)"),
         .integer("warmup", default: warmup, doc: "linear warmup steps", in: 0...1_000_000),
@@ -35,7 +37,7 @@ func trainSettings(_ r: StageRunner) -> TrainSettings {
     return TrainSettings(steps: c.int("steps"), batchSize: c.int("batch"), learningRate: c.double("lr"),
                          warmupSteps: c.int("warmup"), weightDecay: c.double("weight_decay"),
                          gradClip: c.double("grad_clip"), emaDecay: c.double("ema_decay"),
-                         seed: stageSeed(r))
+                         seed: stageSeed(r), stopAt: c.int("stop_at") == 0 ? nil : c.int("stop_at"))
 }
 
 /// The stage's own seed: the run seed folded with the stage name (so the four stages draw different data).

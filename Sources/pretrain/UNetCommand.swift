@@ -95,7 +95,7 @@ struct UNetCommand: ParsableCommand {
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "category", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))",
                                                                           "snr_gamma": "\(c.double("snr_gamma"))",
                                                                           "object_weight": "\(c.double("object_weight"))"]

@@ -74,7 +74,7 @@ struct VAECommand: ParsableCommand {
             var training = settings.asRecord
             training["task"] = "Charbonnier reconstruction (object pixels x (1 + object_weight)) + kl_weight x KL, train subjects"
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: data.resolution, weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: data.resolution, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
             rec.vae = cfg
             var outs = try writeOutputs(ctx, weights: vae.stateDict(), output: out, record: rec)

@@ -56,7 +56,7 @@ struct ViTCommand: ParsableCommand {
             trainer.applyEMA()
             let top1 = try Gates.vitTop1(vit, resolution: cfg.imageSize, seed: settings.seed &+ 1)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
-                                     steps: settings.steps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
+                                     steps: settings.trainedSteps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord, metrics: ["val_top1": top1])
             rec.vit = cfg
             rec.classes = ObjectCategory.allCases.map(\.noun)

@@ -48,6 +48,23 @@ enum TinyModels {
         #expect(second.weights() != first.weights(), "the last two steps changed the weights")
     }
 
+    /// `stopAt`: the run cut short at step 2 of the 4-step schedule ends with the same bytes as the
+    /// 4-step run after its second step (same learning rates), and is done there.
+    @Test func aRunStoppedEarlyIsTheLongRunAtThatStep() throws {
+        var short = settings
+        short.stopAt = 2
+        #expect(short.trainedSteps == 2 && settings.trainedSteps == 4 && short.asRecord["stop_at"] == "2" && settings.asRecord["stop_at"] == nil)
+        let cut = Trainer(task: try TinyModels.vitTask(seed: 1), settings: short)
+        while !cut.isDone { try cut.trainStep() }
+        let long = Trainer(task: try TinyModels.vitTask(seed: 1), settings: settings)
+        try long.trainStep(); try long.trainStep()
+        #expect(cut.step == 2 && !long.isDone)
+        #expect(SafeTensors.encode(cut.finalWeights()) == SafeTensors.encode(long.finalWeights()))
+        var beyond = settings
+        beyond.stopAt = 10
+        #expect(beyond.trainedSteps == 4, "never past the schedule")
+    }
+
     /// A learning curve measures the EMA weights (what ships) and training goes on with the live ones.
     @Test func withEMAWeightsSwapsInTheAverageAndPutsTheLiveWeightsBack() throws {
         let t = Trainer(task: try TinyModels.vitTask(seed: 1), settings: settings)

@@ -80,7 +80,7 @@ public struct ConfigKey: Sendable {
 
     /// An integer key constrained to `range`.
     public static func integer(_ name: String, default d: Int?, doc: String, in range: ClosedRange<Int64>? = nil,
-                               affectsOutput: Bool = true) -> ConfigKey {
+                               affectsOutput: Bool = true, optIn: Bool = false) -> ConfigKey {
         var check: (@Sendable (TOMLValue) -> String?)? = nil
         if let r = range {
             check = { (v: TOMLValue) -> String? in
@@ -89,7 +89,7 @@ public struct ConfigKey: Sendable {
             }
         }
         let dv: TOMLValue? = d.map { TOMLValue.integer(Int64($0)) }
-        return ConfigKey(name, .integer, default: dv, doc: doc, affectsOutput: affectsOutput, check: check)
+        return ConfigKey(name, .integer, default: dv, doc: doc, affectsOutput: affectsOutput, optIn: optIn, check: check)
     }
 
     /// A float key constrained to `range` (bounds written as integers when whole: "is outside 0...1").
