@@ -79,11 +79,14 @@ let package = Package(
             "Diffusion", "World", "Imaging", "Text", "PatchQuality", "ErrorKinds",
         ]),
 
-        // PoolStages: prompt planning, scorers, pairing and upstream-model loading of generate-pool / score-and-pair.
+        // PoolStages: prompt planning, scorers and pairing of generate-pool / score-and-pair.
         .target(name: "PoolStages", dependencies: [
-            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "Checkpoint",
-            "Manifest", "StageKit", "PatchQuality", "ErrorKinds",
+            "Generation", "Models", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "PatchQuality", "ErrorKinds",
         ]),
+
+        // Upstream: what a stage reads of its upstream stages' outputs, verified against the manifest, and the
+        // pretrained models built from them with Generation's loaders (one record type, PretrainRecord).
+        .target(name: "Upstream", dependencies: ["Generation", "Models", "PatchQuality", "Manifest", "StageKit"]),
 
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "ErrorKinds"]),
@@ -129,28 +132,28 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-pool", dependencies: [
-            "PoolStages", "Generation", "Imaging", "World", "Manifest", "StageKit",
+            "PoolStages", "Upstream", "Generation", "Imaging", "World", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "score-and-pair", dependencies: [
-            "PoolStages", "Generation", "Imaging", "Manifest", "StageKit",
+            "PoolStages", "Upstream", "Generation", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ssl-finetune-vit", dependencies: [
-            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "Optim", "World", "Imaging", "Manifest", "StageKit",
+            "PatchQuality", "Upstream", "Models", "TensorCore", "Checkpoint", "Optim", "World", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "patch-quality", dependencies: [
-            "PatchQuality", "Models", "NN", "TensorCore", "Checkpoint", "World", "Imaging", "Manifest", "StageKit",
+            "PatchQuality", "Upstream", "Models", "TensorCore", "Checkpoint", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dpo-train", dependencies: [
-            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
+            "Objectives", "Upstream", "Generation", "Models", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
             "Diffusion", "Imaging", "Text", "Manifest", "StageKit", "ErrorKinds", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
-            "Bench", "Report", "PoolStages", "Generation", "Imaging", "Manifest", "Models", "NN", "Checkpoint", "StageKit", "World",
+            "Bench", "Report", "Upstream", "Generation", "Imaging", "Manifest", "Checkpoint", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
@@ -192,7 +195,7 @@ let package = Package(
             "TestSupport", "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
-            "PoolStages", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
+            "PoolStages", "Upstream", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
             "NN", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),

@@ -43,11 +43,7 @@ public final class BenchJudges {
             throw BenchError.badFile(path: record.path, reason: "record has no `judge` config",
                                      hint: "the judge record is written by `pretrain judge`; rerun that stage")
         }
-        let tok = WorldText.tokenizer(maxLength: cfg.text.maxLength)
-        guard let words = rec.tokenizerWords, words == tok.words else {
-            throw BenchError.badFile(path: record.path, reason: "tokenizerWords missing or different from this code's vocabulary",
-                                     hint: "retrain the judge with this code (`pretrain judge`)")
-        }
+        let tok = try WorldText.tokenizer(for: rec, path: record, maxLength: cfg.text.maxLength)
         let (data, hash) = try checked(weights, record: rec)
         let judge: WorldJudge
         do {

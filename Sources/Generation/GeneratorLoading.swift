@@ -23,9 +23,22 @@ extension Generator {
         try loadModel(record.clip, field: "clip", weights: weights, record: record) { try CLIPModel(config: $0, key: RNGKey(seed: 0)) }
     }
 
-    /// The U-Net of a record + weights file.
+    /// The U-Net of a record + weights file. A base U-Net file may hold no image branch at all (none of its
+    /// untrained `to_k_ip`/`to_v_ip`: an adapter sets them); those keep this build's initial values. A file
+    /// holding some of them but not all is refused like any other missing key.
     public static func loadUNet(weights: URL, record: PretrainRecord) throws(GenerationError) -> UNet2DConditionModel {
-        try loadModel(record.unet, field: "unet", weights: weights, record: record) { try UNet2DConditionModel(config: $0, key: RNGKey(seed: 0)) }
+        try loadModel(record.unet, field: "unet", weights: weights, record: record,
+                      build: { try UNet2DConditionModel(config: $0, key: RNGKey(seed: 0)) },
+                      complete: { unet, file in
+                          let ip = unet.imageProjectionParameters()
+                          guard !ip.contains(where: { file.tensors[$0.0] != nil }) else { return }
+                          for (k, p) in ip { file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+                      })
+    }
+
+    /// The ViT of a `pretrain-vit` record + weights file (its `head.*` included when the record has classes).
+    public static func loadViT(weights: URL, record: PretrainRecord) throws(GenerationError) -> ViT {
+        try loadModel(record.vit, field: "vit", weights: weights, record: record) { try ViT(config: $0, key: RNGKey(seed: 0)) }
     }
 
     /// The text encoder a U-Net was trained with: its own tuned tower when its record names one
@@ -70,13 +83,16 @@ extension Generator {
         return try loadVAE(weights: weights, record: record)
     }
 
-    /// A model built from the record's config (`field`) and loaded strictly from its verified weights.
+    /// A model built from the record's config (`field`) and loaded strictly from its verified weights
+    /// (after `complete` adds what the file may legitimately lack).
     static func loadModel<Config, M: Module>(_ config: Config?, field: String, weights: URL, record: PretrainRecord,
-                                             build: (Config) throws -> M) throws(GenerationError) -> M {
+                                             build: (Config) throws -> M,
+                                             complete: (M, inout SafeTensorsFile) -> Void = { _, _ in }) throws(GenerationError) -> M {
         guard let config else { throw .badCheckpoint(path: weights.path, reason: "record has no `\(field)` config") }
-        let file = try readChecked(weights, record: record)
+        var file = try readChecked(weights, record: record)
         do {
             let m = try build(config)
+            complete(m, &file)
             try m.loadStrict(file, path: weights.path)
             return m
         } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }

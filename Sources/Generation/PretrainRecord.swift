@@ -65,8 +65,13 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw .missingCheckpoint(path: url.path)
         }
+        return try decode(data, path: url)
+    }
+
+    /// A record from the bytes of `path` (e.g. already read and verified against the manifest).
+    public static func decode(_ data: Data, path: URL) throws(GenerationError) -> PretrainRecord {
         do { return try JSONDecoder().decode(PretrainRecord.self, from: data) } catch {
-            throw .badCheckpoint(path: url.path, reason: "not a pretraining record: \(error)")
+            throw .badCheckpoint(path: path.path, reason: "not a pretraining record: \(error)")
         }
     }
 }

@@ -4,11 +4,9 @@ import Foundation
 import Generation
 import Imaging
 import Manifest
-import Models
-import NN
-import PoolStages
 import Report
 import StageKit
+import Upstream
 
 /// Everything the bench reads from upstream stages, loaded before the item loop so a missing or bad
 /// artifact stops the stage (exit 66 naming the stage that should have produced it, or 65).
@@ -32,22 +30,17 @@ final class BenchInputs {
         runner = r
         up = UpstreamModels(runner: r)
         base = try up.generator()
-        let (uw, ur) = try up.record("unet", of: "pretrain-unet")
-        let (aw, ar) = try up.record("adapter", of: "pretrain-adapter")
-        let unet2 = try Generator.loadUNet(weights: uw, record: ur)
-        // The second copy shares the base's reference encoder (dpo-train never changes it).
-        let (cw, cr) = try up.record("clip", of: "pretrain-clip")
-        let clip2 = try Generator.loadCLIP(weights: cw, record: cr)
-        let res2 = try Generator.loadAdapter(weights: aw, record: ar, into: unet2, clip: clip2).resampler
-        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: res2, unet: unet2,
-                            vae: base.vae, schedule: base.schedule, resolution: base.resolution)
-        models = try BenchInputs.models(r)
-        judges = try BenchInputs.judges(r, up)
+        // A second U-Net and resampler; it shares the base's text and reference encoders (dpo-train never changes them).
+        let copy = try up.generator()
+        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: copy.resampler, unet: copy.unet,
+                            vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
+        models = try BenchInputs.models(r, up.artifacts)
+        judges = try BenchInputs.judges(r, up.artifacts)
     }
 
     /// Every dpo-train adapter (kind `checkpoint/adapter`) with its record, filtered by `models`.
-    static func models(_ r: StageRunner) throws -> [BenchModel] {
-        let outs = try r.upstreamOutputs("dpo-train")
+    static func models(_ r: StageRunner, _ up: UpstreamArtifacts) throws -> [BenchModel] {
+        let outs = try up.outputs("dpo-train")
         var all: [BenchModel] = []
         for a in outs where a.kind == "checkpoint/adapter" {
             let recPath = String(a.relativePath.dropLast(".safetensors".count)) + ".json"
@@ -55,7 +48,7 @@ final class BenchInputs {
                 throw StageError.missingFile(path: r.layout.root.appendingPathComponent(recPath).path,
                                              hint: "dpo-train should have written a record next to \(a.relativePath); rerun it")
             }
-            let info = try AdapterRecordInfo.decode(try r.readVerified(rec, upstream: "dpo-train"), path: recPath)
+            let info = try AdapterRecordInfo.decode(try up.data(rec, of: "dpo-train"), path: recPath)
             all.append(info.model(adapter: a.relativePath))
         }
         all.sort { $0.name < $1.name }
@@ -71,7 +64,7 @@ final class BenchInputs {
 
     static func matches(_ m: BenchModel, _ w: String) -> Bool { m.name == w || m.slug == w || m.loss == w }
 
-    static func judges(_ r: StageRunner, _ up: UpstreamModels) throws -> BenchJudges {
+    static func judges(_ r: StageRunner, _ up: UpstreamArtifacts) throws -> BenchJudges {
         let w = try up.file("judge.safetensors", of: "pretrain-judge"), j = try up.file("judge.json", of: "pretrain-judge")
         return try BenchJudges.load(weights: w, record: j, name: r.layout.relative(w))
     }
@@ -82,20 +75,14 @@ final class BenchInputs {
         guard let path = model.adapter else { return base }
         if currentAdapter != path {
             let url = runner.layout.root.appendingPathComponent(path)
-            let data = try readUpstream(path, stage: "dpo-train")
+            guard let a = try up.artifacts.outputs("dpo-train").first(where: { $0.relativePath == path }) else {
+                throw StageError.missingFile(path: url.path, hint: "stage dpo-train should have produced it; rerun it")
+            }
+            let data = try up.artifacts.data(a, of: "dpo-train")
             try Generator.applyAdapter(try SafeTensors.parse(data, path: url.path), path: url.path, unet: trained.unet,
                                        resampler: trained.resampler!)
             currentAdapter = path
         }
         return trained
-    }
-
-    /// Verified bytes of an upstream artifact by run-relative path.
-    func readUpstream(_ relativePath: String, stage: String) throws -> Data {
-        guard let a = try runner.upstreamOutputs(stage).first(where: { $0.relativePath == relativePath }) else {
-            throw StageError.missingFile(path: runner.layout.root.appendingPathComponent(relativePath).path,
-                                         hint: "stage \(stage) should have produced it; rerun it")
-        }
-        return try runner.readVerified(a, upstream: stage)
     }
 }

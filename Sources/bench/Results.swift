@@ -40,10 +40,10 @@ struct BenchResultsBuilder {
                                                   tieTolerance: c.double("tie_tolerance"))
         results.colourShift = BenchAssembly.colourShift(models, baseline: BenchModel.baseName, records: records)
         results.frontier = BenchAssembly.frontier(records: records)
-        let up = work.inputs.up
-        results.patchMatching = try UpstreamTables.patchMatching(try data(up.file("patch-matching.json", of: "ssl-finetune-vit")),
+        let up = work.inputs.up.artifacts
+        results.patchMatching = try UpstreamTables.patchMatching(try up.data("patch-matching.json", of: "ssl-finetune-vit"),
                                                                  path: "ssl-finetune-vit/patch-matching.json")
-        results.auroc = try UpstreamTables.auroc(try data(up.file("auroc.json", of: "patch-quality")), path: "patch-quality/auroc.json")
+        results.auroc = try UpstreamTables.auroc(try up.data("auroc.json", of: "patch-quality"), path: "patch-quality/auroc.json")
         results.stageTimes = try stageTimes()
         let perf = c.string("perf_json")
         if !perf.isEmpty {
@@ -71,13 +71,6 @@ struct BenchResultsBuilder {
     }
 
     func f3(_ x: Double) -> String { String(format: "%.3f", x) }
-
-    func data(_ url: URL) throws -> Data {
-        guard let d = FileManager.default.contents(atPath: url.path) else {
-            throw BenchError.badFile(path: url.path, reason: "missing", hint: "rerun the stage that writes it")
-        }
-        return d
-    }
 
     func configText() -> [String: String] {
         var out: [String: String] = [:]

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import PoolStages
 import StageKit
+import Upstream
 
 /// `bench`: DreamBench protocol (issue 7) on the world's test subjects (or a real DreamBench folder)
 /// for the base adapter and every dpo-train adapter, the DCO reward-guidance frontier, then
@@ -23,7 +23,7 @@ struct BenchStage: ParsableCommand {
         try StageMain.run(stage: Self.definition.name) { runner in
             let r = try StageRunner(Self.definition, options: common)
             runner = r
-            let inputs = try UpstreamModels(runner: r).inputs(BenchInputs.stages)
+            let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages)
             let work = try BenchWork(runner: r)
             try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item) }
         }

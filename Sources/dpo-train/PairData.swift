@@ -7,6 +7,7 @@ import Models
 import Objectives
 import StageKit
 import TensorCore
+import Upstream
 import World
 
 /// One training pair, decoded and encoded once (the encoders are frozen):
@@ -63,13 +64,13 @@ enum PairLists {
 
 /// Decodes and encodes every listed pair with the frozen text and image encoders.
 struct PairEncoder {
-    let up: Upstream
+    let up: UpstreamArtifacts
     let models: LoadedModels
     let resolution: Int
 
     /// The recorded pool artifact whose path ends with `path` (pairs files may give run-relative or pool-relative paths).
     func poolArtifact(_ path: String) throws -> ArtifactRecord {
-        let pool = up.byStage["generate-pool"] ?? []
+        let pool = try up.outputs("generate-pool")
         guard let a = pool.first(where: { $0.relativePath == path || $0.relativePath.hasSuffix("/" + path) }) else {
             throw DPOTrainError.badImage(path: path, detail: "not recorded by generate-pool")
         }
@@ -98,7 +99,7 @@ struct PairEncoder {
     func image(_ path: String) throws -> Tensor {
         let a = try poolArtifact(path)
         let img: Image
-        do { img = try PNG.decode([UInt8](try up.data(a)), name: a.relativePath) } catch let e as StageError { throw e } catch {
+        do { img = try PNG.decode([UInt8](try up.data(a, of: "generate-pool")), name: a.relativePath) } catch let e as StageError { throw e } catch {
             throw DPOTrainError.badImage(path: a.relativePath, detail: "\(error)")
         }
         guard img.channels == 3, img.width == resolution, img.height == resolution else {
@@ -110,10 +111,10 @@ struct PairEncoder {
     /// The prompt of the pool item holding `path` (`pool/<key>/prompt.json`, field `prompt`).
     func prompt(for path: String) throws -> String {
         let dir = (try poolArtifact(path).relativePath as NSString).deletingLastPathComponent
-        guard let a = (up.byStage["generate-pool"] ?? []).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
+        guard let a = (try up.outputs("generate-pool")).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
             throw DPOTrainError.badImage(path: dir + "/prompt.json", detail: "missing")
         }
-        guard let o = try JSONSerialization.jsonObject(with: try up.data(a)) as? [String: Any], let p = o["prompt"] as? String else {
+        guard let o = try JSONSerialization.jsonObject(with: try up.data(a, of: "generate-pool")) as? [String: Any], let p = o["prompt"] as? String else {
             throw DPOTrainError.badImage(path: a.relativePath, detail: "has no string `prompt`")
         }
         return p
@@ -128,11 +129,11 @@ struct PairEncoder {
     /// Quality maps `q/<vit>/<key>.safetensors` (`q_r`, `q_g`; its metadata `vit` must say `vit`), resized
     /// to the loss resolution, `[1, 1, H, W]`.
     func qualityMaps(key: String, vit: String) throws -> (Tensor, Tensor) {
-        guard let a = (up.byStage["patch-quality"] ?? []).first(where: { $0.relativePath.hasSuffix("/q/\(vit)/\(key).safetensors") }) else {
+        guard let a = (try up.outputs("patch-quality")).first(where: { $0.relativePath.hasSuffix("/q/\(vit)/\(key).safetensors") }) else {
             throw DPOTrainError.missingQualityMap(key: key, hint: "patch-quality recorded no q/\(vit)/\(key).safetensors; "
                                                   + "add \"\(vit)\" to [patch-quality].vits and rerun patch-quality")
         }
-        let file = try SafeTensors.parse(try up.data(a), path: a.relativePath)
+        let file = try SafeTensors.parse(try up.data(a, of: "patch-quality"), path: a.relativePath)
         guard file.metadata["vit"] == vit else {
             throw DPOTrainError.missingQualityMap(key: key, hint: "\(a.relativePath) says vit = \(file.metadata["vit"] ?? "nothing"), "
                                                   + "not \(vit); rerun patch-quality")
@@ -157,10 +158,10 @@ struct PairEncoder {
     /// pattern and decal on the clean background, which is what the item's reference image shows.
     func comprehensiveCaption(for path: String) throws -> String {
         let dir = (try poolArtifact(path).relativePath as NSString).deletingLastPathComponent
-        guard let a = (up.byStage["generate-pool"] ?? []).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
+        guard let a = (try up.outputs("generate-pool")).first(where: { $0.relativePath == dir + "/prompt.json" }) else {
             throw DPOTrainError.badImage(path: dir + "/prompt.json", detail: "missing")
         }
-        guard let o = try JSONSerialization.jsonObject(with: try up.data(a)) as? [String: Any],
+        guard let o = try JSONSerialization.jsonObject(with: try up.data(a, of: "generate-pool")) as? [String: Any],
               let s = o["subject"] as? [String: Any], let name = s["category"] as? String,
               let category = ObjectCategory(rawValue: name), let instance = (s["instance"] as? NSNumber)?.uint64Value else {
             throw DPOTrainError.badImage(path: a.relativePath, detail: "has no `subject` with a known `category` and an `instance`")

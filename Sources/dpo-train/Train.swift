@@ -6,6 +6,7 @@ import Objectives
 import Optim
 import Random
 import StageKit
+import Upstream
 
 /// The dpo-train lifecycle: load the frozen models and the pairs, then train one adapter per
 /// `DPORun` (loss x ViT of `patchdpo_vits` for PatchDPO-family losses x seed of `seeds`), in plan order,
@@ -17,11 +18,10 @@ func runDPOTrain(_ r: StageRunner) throws {
     let c = r.config
     let kinds = c.strings("losses").map { LossKind(rawValue: $0)! }
     let runs = DPORun.plan(losses: kinds, vits: c.strings("patchdpo_vits"), seeds: c.ints("seeds"))
-    let up = try Upstream.forStage(r)
-    try r.runWhole(inputs: up.all) { ctx in
+    let up = UpstreamModels(runner: r)
+    try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream)) { ctx in
         let models = try LoadedModels.load(up)
-        let resolution = models.clip.config.vision.imageSize
-        let encoder = PairEncoder(up: up, models: models, resolution: resolution)
+        let encoder = PairEncoder(up: up.artifacts, models: models, resolution: models.resolution)
         var encoded: [String: [EncodedPair]] = [:]           // by pairs file + the ViT of the maps
         func pairs(for run: DPORun) throws -> [EncodedPair] {
             let kind = run.kind
@@ -31,8 +31,9 @@ func runDPOTrain(_ r: StageRunner) throws {
             let comprehensive = kind == .dco && c.string("dco_captions") == "comprehensive"
             let cacheKey = name + "|" + (maps ?? "") + (comprehensive ? "|comprehensive" : "")
             if let e = encoded[cacheKey] { return e }
-            let a = try up.artifact("score-and-pair", named: name)
-            let listed = try PairLists.parse(try up.data(a), path: up.url(a).path, pool: kind.usesPoolPairs)
+            let a = try up.artifacts.artifact(name, of: "score-and-pair")
+            let listed = try PairLists.parse(try up.artifacts.data(a, of: "score-and-pair"), path: up.artifacts.url(a).path,
+                                             pool: kind.usesPoolPairs)
             let e = try encoder.encode(listed, mapsOf: maps, comprehensiveCaptions: comprehensive)
             r.log.info("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps" } ?? "")
                        + (comprehensive ? " with comprehensive captions (DCO 4.3)" : ""))

@@ -5,6 +5,7 @@ import Imaging
 import Manifest
 import PoolStages
 import StageKit
+import Upstream
 import World
 
 /// `generate-pool`: one item per prompt (`p00000`, ...). Each item renders the reference (its training
@@ -37,7 +38,8 @@ struct GeneratePool: ParsableCommand {
             let r = try StageRunner(Self.definition, options: common)
             runner = r
             let c = r.config
-            let inputs = try UpstreamModels(runner: r).inputs(Self.definition.upstream)
+            let up = UpstreamModels(runner: r)
+            let inputs = try up.artifacts.inputs(Self.definition.upstream)
             let plans = PoolPlanner.plan(count: c.int("prompts"), seed: UInt64(bitPattern: Int64(r.run.seed)),
                                          imagesPerPrompt: c.int("images_per_prompt"),
                                          subjectsPerCategory: c.int("subjects_per_category"))
@@ -47,7 +49,7 @@ struct GeneratePool: ParsableCommand {
                                           ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")))
             // Loaded before the item loop so a missing or bad upstream artifact stops the stage (exit 66/65)
             // instead of failing every item.
-            let g = try UpstreamModels(runner: r).generator()
+            let g = try up.generator()
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
                 guard let plan = byKey[item.key] else {
                     throw PoolError.badConfig(key: "generate-pool.prompts",

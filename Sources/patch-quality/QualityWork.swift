@@ -6,6 +6,7 @@ import Models
 import PatchQuality
 import StageKit
 import TensorCore
+import Upstream
 
 /// Per-item work of the patch-quality stage: the pairs, the images they name (resolved against the
 /// manifest and verified), the ViTs (loaded once, lazily), and the two item bodies.
@@ -35,7 +36,7 @@ final class QualityWork {
     /// `which` = "original" (pretrain-vit) or "finetuned" (ssl-finetune-vit's vit-ssl.safetensors).
     func vit(_ which: String) throws -> ViT {
         if let v = cache[which] { return v }
-        let original = try cache["original"] ?? loadPretrainedViT(r, inputs: inputs, defaultHeads: r.config.int("heads"))
+        let original = try cache["original"] ?? UpstreamModels(runner: r).vit(defaultHeads: r.config.int("heads"))
         cache["original"] = original
         guard which == "finetuned" else { return original }
         guard let a = inputs.first(where: { $0.kind == "checkpoint/vit-ssl" || $0.relativePath.hasSuffix("/vit-ssl.safetensors") }) else {

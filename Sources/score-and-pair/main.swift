@@ -5,6 +5,7 @@ import Imaging
 import Manifest
 import PoolStages
 import StageKit
+import Upstream
 
 /// `score-and-pair`: scores every pool image against its reference and prompt, picks the HG-DPO pair per
 /// prompt (winner = argmax, loser = argmin of the weighted total, dropped below `min_gap`), and lists the

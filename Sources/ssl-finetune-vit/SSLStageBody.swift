@@ -7,6 +7,7 @@ import Optim
 import PatchQuality
 import StageKit
 import TensorCore
+import Upstream
 import World
 
 /// The whole-stage body: load, score before, train with checkpoints (resuming from the newest),
@@ -19,7 +20,7 @@ struct SSLStageBody {
     func run() throws -> [NewArtifact] {
         let c = r.config
         Threads.configure(count: r.run.threads)
-        let original = try loadPretrainedViT(r, inputs: inputs, defaultHeads: c.int("heads"))
+        let original = try UpstreamModels(runner: r).vit(defaultHeads: c.int("heads"))
         let depth = original.config.depth
         let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval-blocks"), depth: depth)
         if !dropped.isEmpty { r.log.warn("eval-blocks \(dropped) skipped: the ViT has depth \(depth)") }

@@ -84,7 +84,7 @@ import World
         let noViT = try StageFixture(withViTFile: false)
         let ssl = try noViT.run("ssl-finetune-vit")
         #expect(ssl.status == 66)
-        #expect(ssl.stderr.contains("vit.safetensors") && ssl.stderr.contains("stage pretrain-vit should have produced it"), "\(ssl.stderr)")
+        #expect(ssl.stderr.contains("vit.safetensors") && ssl.stderr.contains("stage pretrain-vit should have produced vit.safetensors"), "\(ssl.stderr)")
     }
 
     /// A real HPatches folder with a malformed H_1_k is a data error (65), one with a missing image

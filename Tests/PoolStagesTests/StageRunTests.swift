@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Imaging
 import Manifest
@@ -125,6 +126,29 @@ private let pool = "artifacts/generate-pool/pool/"
     let resumed = try records()
     #expect(resumed.count == 2)
     for (a, b) in zip(straight, resumed) { #expect(a["finalLoss"] as? Double == b["finalLoss"] as? Double, "\(a) vs \(b)") }
+}
+
+/// dpo-train loads its models through the one upstream loader: a CLIP record whose tokenizer words are not this
+/// code's is bad data (65) naming the record and the key; a U-Net that pretrain-unet no longer records is
+/// missing input (66) naming the stage.
+@Test func dpoTrainRefusesABadRecordAndNamesAMissingModel() throws {
+    let box = try Sandbox(prompts: 1)
+    defer { box.remove() }
+    try box.fakeJudges()
+    try box.fakeGenerator()
+    try box.fakeStage("patch-quality") { _ in [] }
+    for tool in ["generate-pool", "score-and-pair"] {
+        let out = try Tool.run(tool, box.args, in: box.dir)
+        #expect(out.status == 0, "\(tool): \(out.output)")
+    }
+    try box.rerecord("pretrain-clip", "clip", weights: try SafeTensors.read(box.artifact("pretrain-clip", "clip.safetensors"))) {
+        $0.tokenizerWords = ["<pad>", "<unk>", "<bos>", "<eos>", "mug"]
+    }
+    let bad = try Tool.run("dpo-train", box.args, in: box.dir)
+    #expect(bad.status == 65 && bad.output.contains("pretrain-clip/clip.json") && bad.output.contains("`tokenizerWords`"), "\(bad.output)")
+    try box.fakeStage("pretrain-unet", force: true) { _ in [] }
+    let missing = try Tool.run("dpo-train", box.args, in: box.dir)
+    #expect(missing.status == 66 && missing.output.contains("stage pretrain-unet should have produced unet.json"), "\(missing.output)")
 }
 
 @Test func missingUpstreamNamesTheStage() throws {

@@ -67,10 +67,11 @@ struct Sandbox {
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
 
-    /// Runs a whole stage named `name` in-process (its section `[name]`, declaring `keys`), its body writing the outputs.
-    func fakeStage(_ name: String, keys: [ConfigKey] = [], body: (StageRunner) throws -> [NewArtifact]) throws {
+    /// Runs a whole stage named `name` in-process (its section `[name]`, declaring `keys`), its body writing the outputs;
+    /// `force`: a new stage run even when an earlier one is up to date.
+    func fakeStage(_ name: String, keys: [ConfigKey] = [], force: Bool = false, body: (StageRunner) throws -> [NewArtifact]) throws {
         let def = StageDefinition(name: name, schema: ConfigSchema(section: name, keys: keys), codeVersion: "test-1")
-        let r = try StageRunner(def, options: try CommonOptions.parse(args))
+        let r = try StageRunner(def, options: try CommonOptions.parse(args + (force ? ["--force"] : [])))
         try r.runWhole(inputs: []) { _ in try body(r) }
     }
 
@@ -163,6 +164,21 @@ struct Sandbox {
                 $0.resampler = rc
                 $0.referenceEncoder = ec
             }
+        }
+    }
+
+    /// The file of artifact `name` of `stage`.
+    func artifact(_ stage: String, _ name: String) -> URL { run.appendingPathComponent("artifacts/\(stage)/\(name)") }
+
+    /// Runs `stage` again (a new stage run, now its newest) recording `<base>.safetensors` = `weights` and the
+    /// current `<base>.json` after `edit`, with the new weights' SHA-256.
+    func rerecord(_ stage: String, _ base: String, weights: SafeTensorsFile, edit: (inout PretrainRecord) -> Void = { _ in }) throws {
+        var rec = try PretrainRecord.read(artifact(stage, "\(base).json"))
+        try fakeStage(stage, force: true) { r in
+            let w = try r.writeArtifact(SafeTensors.encode(weights), name: "\(base).safetensors", kind: "checkpoint/\(base)")
+            rec.weightsSHA256 = w.sha256
+            edit(&rec)
+            return [w, try r.writeArtifact(try rec.encoded(), name: "\(base).json", kind: "record")]
         }
     }
 

@@ -1,0 +1,78 @@
+import Foundation
+import Generation
+import Manifest
+import StageKit
+
+/// What a stage reads of its upstream stages' outputs: the newest finished stage run of each (listed once
+/// per stage), files found by name and read verified against the manifest (size and SHA-256).
+///
+/// Errors: an upstream stage that never ran here is `StageError.upstreamMissing`, an artifact it did not
+/// produce `StageError.missingFile` naming the stage that should have (both exit 66); a recorded file that
+/// was edited or vanished `StageError.inputUnverified` (exit 65); a record that does not decode
+/// `GenerationError.badCheckpoint` naming the file (65).
+public final class UpstreamArtifacts {
+    public let runner: StageRunner
+    private var listed: [String: [ArtifactRecord]] = [:]
+
+    public init(runner: StageRunner) { self.runner = runner }
+
+    /// The newest finished outputs of upstream stage `stage` (`StageRunner.upstreamOutputs`).
+    public func outputs(_ stage: String) throws -> [ArtifactRecord] {
+        if let o = listed[stage] { return o }
+        let o = try runner.upstreamOutputs(stage)
+        listed[stage] = o
+        return o
+    }
+
+    /// The outputs of `stages`, plus pretrain-vae's when they include pretrain-unet and its record names an
+    /// autoencoder (a latent U-Net): what a stage that reads the generator consumes, for its fingerprint and lineage.
+    public func inputs(_ stages: [String]) throws -> [ArtifactRecord] {
+        let declared = try stages.flatMap { try outputs($0) }
+        guard stages.contains("pretrain-unet"), !stages.contains("pretrain-vae"),
+              try pretrainRecord("unet.json", of: "pretrain-unet").vae != nil else { return declared }
+        return declared + (try outputs("pretrain-vae"))
+    }
+
+    /// The artifact of `stage` whose file name (last path component) is `name`, if it recorded one.
+    public func artifactIfPresent(_ name: String, of stage: String) throws -> ArtifactRecord? {
+        try outputs(stage).first { ($0.relativePath as NSString).lastPathComponent == name }
+    }
+
+    /// The artifact of `stage` named `name`; missing: `StageError.missingFile` naming the stage.
+    public func artifact(_ name: String, of stage: String) throws -> ArtifactRecord {
+        guard let a = try artifactIfPresent(name, of: stage) else {
+            throw StageError.missingFile(
+                path: runner.layout.artifacts(stage).appendingPathComponent(name).path,
+                hint: "stage \(stage) should have produced \(name); rerun it (make stage STAGE=\(stage) ARGS=--force)")
+        }
+        return a
+    }
+
+    /// The file of an artifact.
+    public func url(_ a: ArtifactRecord) -> URL { runner.layout.root.appendingPathComponent(a.relativePath) }
+
+    /// The bytes of artifact `a` of `stage`, refused unless they match the manifest's record.
+    public func data(_ a: ArtifactRecord, of stage: String) throws -> Data { try runner.readVerified(a, upstream: stage) }
+
+    /// The verified bytes of artifact `name` of `stage`.
+    public func data(_ name: String, of stage: String) throws -> Data { try data(try artifact(name, of: stage), of: stage) }
+
+    /// The file of artifact `name` of `stage`, after verifying it (for readers that take a URL).
+    public func file(_ name: String, of stage: String) throws -> URL {
+        let a = try artifact(name, of: stage)
+        _ = try data(a, of: stage)
+        return url(a)
+    }
+
+    /// The pretraining record `name` (e.g. `unet.json`) of `stage`.
+    public func pretrainRecord(_ name: String, of stage: String) throws -> PretrainRecord {
+        let a = try artifact(name, of: stage)
+        return try PretrainRecord.decode(try data(a, of: stage), path: url(a))
+    }
+
+    /// The weights `<base>.safetensors` and record `<base>.json` of `stage`, both verified.
+    public func record(_ base: String, of stage: String) throws -> (weights: URL, record: PretrainRecord) {
+        let w = try file("\(base).safetensors", of: stage)
+        return (w, try pretrainRecord("\(base).json", of: stage))
+    }
+}
