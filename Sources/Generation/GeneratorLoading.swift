@@ -29,11 +29,16 @@ extension Generator {
     public static func loadUNet(weights: URL, record: PretrainRecord) throws(GenerationError) -> UNet2DConditionModel {
         try loadModel(record.unet, field: "unet", weights: weights, record: record,
                       build: { try UNet2DConditionModel(config: $0, key: RNGKey(seed: 0)) },
-                      complete: { unet, file in
-                          let ip = unet.imageProjectionParameters()
-                          guard !ip.contains(where: { file.tensors[$0.0] != nil }) else { return }
-                          for (k, p) in ip { file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
-                      })
+                      complete: { unet, file in completeImageBranch(&file, of: unet) })
+    }
+
+    /// Gives a base U-Net file with no image branch at all (none of `to_k_ip`/`to_v_ip`: the base model
+    /// does not train it) `unet`'s current values for it; a file with any of them is left as it is, so a
+    /// partial branch fails strict loading.
+    public static func completeImageBranch(_ file: inout SafeTensorsFile, of unet: UNet2DConditionModel) {
+        let ip = unet.imageProjectionParameters()
+        guard !ip.contains(where: { file.tensors[$0.0] != nil }) else { return }
+        for (k, p) in ip { file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
     }
 
     /// The ViT of a `pretrain-vit` record + weights file (its `head.*` included when the record has classes).

@@ -102,9 +102,7 @@ enum WarmStart {
             try text.loadStrict(standalone: tower, path: url.path)
         }
         // The base U-Net does not train its image branch (`to_k_ip`/`to_v_ip`), so a checkpoint lacks it: keep this init's.
-        for (k, p) in unet.imageProjectionParameters() where own.tensors[k] == nil {
-            own.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars)
-        }
+        Generator.completeImageBranch(&own, of: unet)
         try unet.loadStrict(own, path: url.path)
         return SHA256.hex(data)
     }
