@@ -196,13 +196,13 @@ let package = Package(
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
             "PoolStages", "Upstream", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
-            "NN", "generate-pool", "score-and-pair", "TestSupport",
+            "NN", "TensorCore", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
-            "Manifest", "ssl-finetune-vit", "patch-quality", "TestSupport",
+            "Manifest", "Generation", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
         .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "Manifest", "NN", "Random", "TestSupport"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),

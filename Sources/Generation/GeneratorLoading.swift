@@ -78,6 +78,11 @@ extension Generator {
         try loadModel(record.vae, field: "vae", weights: weights, record: record) { try AutoencoderKL(config: $0, key: RNGKey(seed: 0)) }
     }
 
+    /// The foreground segmenter of a `pretrain-segmenter` record + weights file.
+    public static func loadSegmenter(weights: URL, record: PretrainRecord) throws(GenerationError) -> Segmenter {
+        try loadModel(record.segmenter, field: "segmenter", weights: weights, record: record) { try Segmenter(config: $0, key: RNGKey(seed: 0)) }
+    }
+
     /// The autoencoder of a `pretrain-vae` record + weights file, which must be the one `unetRecord` was
     /// trained with (config and scaling factor); nil for a pixel-space U-Net (its record names no `vae`).
     public static func loadVAE(weights: URL, record: PretrainRecord, for unetRecord: PretrainRecord) throws(GenerationError) -> AutoencoderKL? {

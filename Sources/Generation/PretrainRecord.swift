@@ -25,6 +25,8 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     public var judge: JudgeConfig?
     /// The latent-diffusion autoencoder (`pretrain-vae`), with its measured latent scaling factor.
     public var vae: AutoencoderConfig?
+    /// The foreground segmenter of generated images (`pretrain-segmenter`; patch-quality's `segmenter` estimator).
+    public var segmenter: SegmenterConfig?
     /// Block of the CLIP image tower whose tokens feed the resampler (adapter records).
     public var imageEncoderLayer: Int?
     /// The adapter's own convolutional reference encoder (`image_encoder.*` in the adapter file);

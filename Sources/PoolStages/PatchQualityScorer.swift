@@ -5,7 +5,8 @@ import PatchQuality
 /// The foreground mean patch-quality scorer (METHODS 7, PatchDPO 4.2.1) on the PatchQuality library:
 /// F = L2-normalised patch tokens of ViT block `block` (capped at the ViT's depth) for the reference r
 /// and a generated image g (both resized to the ViT input), masks = `PatchMask.cells` of the
-/// foreground estimators' coverage (at the ViT input size, `patch`-pixel cells), then
+/// foreground estimators' coverage (at the ViT input size, `patch`-pixel cells; the `segmenter` estimator
+/// runs the given `Segmenter`), then
 ///   patch_quality(g) = mean over g's foreground cells of q_g,  q_g[i] = norm(max_{k in fg(r)} cos(F_g[i], F_r[k])).
 public struct PatchQualityScorer: Sendable {
     public var block: Int
@@ -23,8 +24,13 @@ public struct PatchQualityScorer: Sendable {
         self.generatedForeground = generatedForeground; self.borderThreshold = borderThreshold; self.cellThreshold = cellThreshold
     }
 
-    /// Mean foreground q_g of each generated image against `reference`.
-    public func scores(_ vit: ViT, reference: Image, images: [Image]) -> [Double] {
+    /// Whether an estimator of this scorer is `segmenter` (the caller must pass one to `scores`).
+    public var needsSegmenter: Bool { referenceForeground.needsSegmenter || generatedForeground.needsSegmenter }
+
+    /// Mean foreground q_g of each generated image against `reference`; `segmenter` is required when
+    /// `needsSegmenter`.
+    public func scores(_ vit: ViT, segmenter: Segmenter? = nil, reference: Image, images: [Image]) -> [Double] {
+        precondition(!needsSegmenter || segmenter != nil, "PatchQualityScorer: a `segmenter` estimator needs a Segmenter")
         let s = vit.config.imageSize, p = vit.config.patchSize
         let b = min(max(1, block), vit.config.depth)
         let all = ([reference] + images).map { im -> Image in
@@ -33,7 +39,8 @@ public struct PatchQualityScorer: Sendable {
         }
         let feats = PatchFeatureExtractor.features(vit, images: all, blocks: [b])
         func cells(_ im: Image, _ e: ForegroundEstimator) -> [Bool] {
-            PatchMask.cells(e.coverage(im, threshold: borderThreshold), width: s, height: s, patch: p, threshold: cellThreshold)
+            PatchMask.cells(e.coverage(im, threshold: borderThreshold, segmenter: segmenter), width: s, height: s, patch: p,
+                            threshold: cellThreshold)
         }
         let fgR = cells(all[0], referenceForeground)
         return (1..<all.count).map { i in

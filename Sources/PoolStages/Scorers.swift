@@ -17,12 +17,17 @@ public final class PoolScorer {
     public let vit: ViT?
     public let clip: CLIPModel?
     public let patchQuality: PatchQualityScorer?
+    /// The foreground segmenter of a patch-quality scorer whose estimator is `segmenter`.
+    public let segmenter: Segmenter?
     public let tokenizer: WordTokenizer
 
-    /// `patchQuality` needs `vit` (it scores with the ViT's patch tokens).
-    public init(vit: ViT?, clip: CLIPModel?, patchQuality: PatchQualityScorer? = nil, tokenizer: WordTokenizer = WorldText.tokenizer()) {
+    /// `patchQuality` needs `vit` (it scores with the ViT's patch tokens), and `segmenter` when one of its
+    /// estimators is `segmenter`.
+    public init(vit: ViT?, clip: CLIPModel?, patchQuality: PatchQualityScorer? = nil, segmenter: Segmenter? = nil,
+                tokenizer: WordTokenizer = WorldText.tokenizer()) {
         precondition(patchQuality == nil || vit != nil, "PoolScorer: the patch-quality scorer needs a ViT")
-        self.vit = vit; self.clip = clip; self.patchQuality = patchQuality; self.tokenizer = tokenizer
+        precondition(!(patchQuality?.needsSegmenter ?? false) || segmenter != nil, "PoolScorer: a `segmenter` estimator needs a Segmenter")
+        self.vit = vit; self.clip = clip; self.patchQuality = patchQuality; self.segmenter = segmenter; self.tokenizer = tokenizer
         vit?.train(false)
         clip?.train(false)
     }
@@ -42,7 +47,7 @@ public final class PoolScorer {
             let cls = withNoGrad { v.forward(Variable(x)).classToken.value }
             for (i, c) in PoolScorer.cosinesToFirst(cls).enumerated() { out[i]["vit_cls"] = c }
             if let pq = patchQuality {
-                for (i, q) in pq.scores(v, reference: reference, images: images).enumerated() { out[i]["patch_quality"] = q }
+                for (i, q) in pq.scores(v, segmenter: segmenter, reference: reference, images: images).enumerated() { out[i]["patch_quality"] = q }
             }
         }
         if let m = clip {

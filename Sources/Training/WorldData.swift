@@ -45,16 +45,29 @@ public struct WorldBatch: Sendable {
     public var coverage: [Float]
 }
 
+/// The requests of one world batch before rendering, with each row's metadata (`WorldData.plan`).
+public struct WorldBatchPlan: Sendable {
+    public var requests: [RenderRequest] = []
+    public var labels: [Int32] = []
+    public var prompts: [String] = []
+    public var subjects: [Subject] = []
+    public var backgrounds: [Background] = []
+}
+
 /// The world data pipeline: batch `step` of a run seeded `seed` is a pure function of
 /// (seed, step, size, config): row i draws its category, subject, background, pose and scene from
 /// counter-based randoms keyed by (seed, step, i), so a resumed run sees exactly the batches an
 /// uninterrupted one would, and rendering threads do not change a byte.
 public enum WorldData {
     public static func batch(seed: UInt64, step: Int, size: Int, config: WorldDataConfig, threads: Int = 2) throws -> WorldBatch {
+        try render(plan(seed: seed, step: step, size: size, config: config), config: config, threads: threads)
+    }
+
+    /// What batch `step` renders: one request per row and the row's label, prompt, subject and background.
+    public static func plan(seed: UInt64, step: Int, size: Int, config: WorldDataConfig) -> WorldBatchPlan {
         let cats = ObjectCategory.allCases
         let textured = Background.textured
-        var requests: [RenderRequest] = [], labels: [Int32] = [], prompts: [String] = []
-        var subjects: [Subject] = [], backgrounds: [Background] = []
+        var p = WorldBatchPlan()
         let base = RNGKey(seed: seed).fold(in: "world-data").fold(in: UInt64(step))
         for i in 0..<size {
             let k = base.fold(in: UInt64(i))
@@ -66,20 +79,25 @@ public enum WorldData {
             let poseSeed = UInt64(k.uint32(at: 4)) << 32 | UInt64(k.uint32(at: 5))
             let sceneSeed = UInt64(k.uint32(at: 6))
             let pose = config.randomPose ? Pose.random(seed: poseSeed) : .canonical
-            requests.append(RenderRequest(subject: subject, scene: Scene(background: bg, seed: sceneSeed), pose: pose,
-                                          size: config.resolution, supersample: config.supersample))
-            labels.append(Int32(c.index))
-            prompts.append(Prompts.plain(c, bg, seed: poseSeed, index: 0))
-            subjects.append(subject)
-            backgrounds.append(bg)
+            p.requests.append(RenderRequest(subject: subject, scene: Scene(background: bg, seed: sceneSeed), pose: pose,
+                                            size: config.resolution, supersample: config.supersample))
+            p.labels.append(Int32(c.index))
+            p.prompts.append(Prompts.plain(c, bg, seed: poseSeed, index: 0))
+            p.subjects.append(subject)
+            p.backgrounds.append(bg)
         }
-        let renders = try Renderer.renderBatch(requests, threads: threads)
+        return p
+    }
+
+    /// Renders a plan (its requests possibly edited) into a batch.
+    public static func render(_ p: WorldBatchPlan, config: WorldDataConfig, threads: Int = 2) throws -> WorldBatch {
+        let renders = try Renderer.renderBatch(p.requests, threads: threads)
         let s = config.resolution
         var scalars: [Float] = []
-        scalars.reserveCapacity(size * 3 * s * s)
+        scalars.reserveCapacity(p.requests.count * 3 * s * s)
         for r in renders { scalars += r.image.toCHW() }
-        return WorldBatch(images: Tensor(shape: [size, 3, s, s], scalars: scalars), labels: labels, prompts: prompts,
-                          subjects: subjects, backgrounds: backgrounds, coverage: Array(renders.map(\.mask).joined()))
+        return WorldBatch(images: Tensor(shape: [p.requests.count, 3, s, s], scalars: scalars), labels: p.labels, prompts: p.prompts,
+                          subjects: p.subjects, backgrounds: p.backgrounds, coverage: Array(renders.map(\.mask).joined()))
     }
 
     /// Renders of given subjects on the clean background in the canonical pose (reference images),

@@ -55,6 +55,13 @@ public struct UpstreamModels {
         return try Generator.loadCLIP(weights: w, record: r)
     }
 
+    /// The foreground segmenter of pretrain-segmenter (`segmenter.safetensors` + `segmenter.json`, both verified;
+    /// config from the record, weights checked against its SHA-256 and loaded strictly).
+    public func segmenter() throws -> Segmenter {
+        let (w, r) = try artifacts.record("segmenter", of: "pretrain-segmenter")
+        return try Generator.loadSegmenter(weights: w, record: r)
+    }
+
     /// The patch-feature ViT of pretrain-vit (`vit.safetensors`, its `head.*` included when trained with
     /// classes). Built from its record `vit.json` when that is a pretraining record with a `vit` config;
     /// a record of another shape (older runs, hand-made fixtures) leaves the sizes to the weights' shapes

@@ -19,6 +19,7 @@ final class QualityWork {
     let pairs: [PairEntry]
     private let byPath: [String: ArtifactRecord]
     private var cache: [String: ViT] = [:]
+    private var segmenterModel: Segmenter?
 
     init(runner: StageRunner, inputs: [ArtifactRecord]) throws {
         r = runner
@@ -48,6 +49,20 @@ final class QualityWork {
                                     path: path, heads: original.config.heads)
         cache[which] = v
         return v
+    }
+
+    /// Whether `fg-reference` or `fg-generated` is the `segmenter` estimator (pretrain-segmenter is then an input).
+    static func needsSegmenter(_ c: ConfigSection) -> Bool {
+        ["fg-reference", "fg-generated"].contains { ForegroundEstimator(rawValue: c.string($0))?.needsSegmenter ?? false }
+    }
+
+    /// pretrain-segmenter's model (loaded once), nil unless an estimator needs it.
+    func segmenter() throws -> Segmenter? {
+        guard Self.needsSegmenter(r.config) else { return nil }
+        if let s = segmenterModel { return s }
+        let s = try UpstreamModels(runner: r).segmenter()
+        segmenterModel = s
+        return s
     }
 
     /// The block variant `which` reads (`FeatureBlock`: the configured one for the finetuned ViT, capped at
@@ -89,10 +104,11 @@ final class QualityWork {
         let vit = try vit(which)
         let b = block(vit, which: which), s = vit.config.imageSize, p = vit.config.patchSize
         let feats = PatchFeatureExtractor.features(vit, images: [reference, generated], blocks: [b])
+        let seg = try segmenter()
         func mask(_ img: Image, _ key: String) -> [Bool] {
-            let est = ForegroundEstimator(rawValue: r.config.string(key))!
+            let est = ForegroundEstimator(rawValue: r.config.string(key))!      // the key's check admits only estimator names
             let im = img.width == s && img.height == s ? img : img.converted(toChannels: 3).resizedBilinear(width: s, height: s)
-            return PatchMask.cells(est.coverage(im, threshold: Float(r.config.double("border-threshold"))),
+            return PatchMask.cells(est.coverage(im, threshold: Float(r.config.double("border-threshold")), segmenter: seg),
                                    width: s, height: s, patch: p, threshold: Float(r.config.double("fg-cell-threshold")))
         }
         let maps = QualityMaps(generated: feats[1][b]!, reference: feats[0][b]!,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Manifest
+import PatchQuality
 import StageKit
 
 /// `patch-quality`: q_g / q_r per (reference, generated) pair (PatchDPO 4.2.1, 4.3, METHODS 2),
@@ -10,7 +11,8 @@ struct PatchQualityStage: ParsableCommand {
         commandName: "patch-quality",
         abstract: "Patch-quality maps q_g, q_r for every PatchDPO pair, heatmaps, and AUROC against known defects.",
         discussion: "Reads score-and-pair (patchdpo-pairs.json), generate-pool (the images), pretrain-vit "
-            + "(vit.safetensors) and ssl-finetune-vit (vit-ssl.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
+            + "(vit.safetensors), ssl-finetune-vit (vit-ssl.safetensors) and, when an estimator is `segmenter`, pretrain-segmenter "
+            + "(segmenter.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
             + "in `vits`, kind quality-map) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
             + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, "
             + "75 busy, 130 interrupted.")
@@ -33,10 +35,12 @@ struct PatchQualityStage: ParsableCommand {
             ConfigKey("normalization", .string, default: .string("cosine"), doc: "cosine ((cos+1)/2) | min-max",
                       check: { v in ["cosine", "min-max"].contains(v.stringValue ?? "") ? nil : "must be cosine or min-max" }),
             .integer("loss-resolution", default: 0, doc: "side of the upsampled maps (0: the generated image's size)", in: 0...4096),
-            ConfigKey("fg-reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none",
-                      check: { v in ["border", "none"].contains(v.stringValue ?? "") ? nil : "must be border or none" }),
-            ConfigKey("fg-generated", .string, default: .string("none"), doc: "foreground estimator of generated images: border | none",
-                      check: { v in ["border", "none"].contains(v.stringValue ?? "") ? nil : "must be border or none" }),
+            ConfigKey("fg-reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none | segmenter",
+                      check: ConfigKey.oneOf(ForegroundEstimator.allCases.map(\.rawValue))),
+            ConfigKey("fg-generated", .string, default: .string("none"),
+                      doc: "foreground estimator of generated images: border | none | segmenter (pretrain-segmenter's model, "
+                          + "an input only then)",
+                      check: ConfigKey.oneOf(ForegroundEstimator.allCases.map(\.rawValue))),
             ConfigKey("border-threshold", .float, default: .float(40), doc: "RGB distance (0..255) from the border colour that counts as foreground"),
             ConfigKey("fg-cell-threshold", .float, default: .float(0.25), doc: "a cell is foreground when this share of its pixels is"),
             .integer("heatmaps", default: 8, doc: "pairs drawn as heatmap PNGs (the first in key order)", in: 0...100_000),
@@ -54,7 +58,8 @@ struct PatchQualityStage: ParsableCommand {
         try StageMain.run(stage: Self.definition.name) { runner in
             let r = try StageRunner(Self.definition, options: common)
             runner = r
-            let inputs = try r.allUpstreamOutputs()
+            // pretrain-segmenter is an input only when an estimator is `segmenter`.
+            let inputs = try r.allUpstreamOutputs() + (QualityWork.needsSegmenter(r.config) ? try r.upstreamOutputs("pretrain-segmenter") : [])
             let work = try QualityWork(runner: r, inputs: inputs)
             try r.runItems(keys: work.pairs.map(\.key) + [QualityWork.aurocKey], inputs: inputs) { item in
                 item.key == QualityWork.aurocKey ? try work.auroc(item) : try work.pair(item)

@@ -26,8 +26,9 @@ struct ScoreAndPair: ParsableCommand {
             ConfigKey("min_gap", .float, default: .float(0.01), doc: "drop pairs whose total-score gap is below this"),
             .integer("pq_block", default: 7, doc: "ViT block of the patch features (capped at the ViT's depth)", in: 1...64),
             ConfigKey("pq_normalization", .string, default: .string("cosine"), doc: "cosine ((cos+1)/2) | min-max"),
-            ConfigKey("pq_fg_reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none"),
-            ConfigKey("pq_fg_generated", .string, default: .string("border"), doc: "foreground estimator of generated images: border | none"),
+            ConfigKey("pq_fg_reference", .string, default: .string("border"), doc: "foreground estimator of references: border | none | segmenter"),
+            ConfigKey("pq_fg_generated", .string, default: .string("border"),
+                      doc: "foreground estimator of generated images: border | none | segmenter (pretrain-segmenter's model, read only then)"),
             ConfigKey("pq_border_threshold", .float, default: .float(40), doc: "RGB distance (0..255) from the border colour that counts as foreground"),
             ConfigKey("pq_cell_threshold", .float, default: .float(0.25), doc: "a cell is foreground when more than this share of its pixels is"),
         ]),
@@ -48,10 +49,13 @@ struct ScoreAndPair: ParsableCommand {
                                                   borderThreshold: c.double("pq_border_threshold"), cellThreshold: c.double("pq_cell_threshold"))
             let minGap = c.double("min_gap")
             var failedCount = 0
-            let summary = try r.runWhole(inputs: try r.allUpstreamOutputs()) { ctx in
+            // pretrain-segmenter is an input only when an estimator is `segmenter`.
+            let inputs = try r.allUpstreamOutputs() + (pq.needsSegmenter ? try r.upstreamOutputs("pretrain-segmenter") : [])
+            let summary = try r.runWhole(inputs: inputs) { ctx in
                 let pool = try r.upstreamOutputs("generate-pool")
                 let models = UpstreamModels(runner: r)
-                let scorer = PoolScorer(vit: try models.vit(), clip: try models.clip(), patchQuality: pq)
+                let scorer = PoolScorer(vit: try models.vit(), clip: try models.clip(), patchQuality: pq,
+                                        segmenter: pq.needsSegmenter ? try models.segmenter() : nil)
                 var scored: [ScoredPrompt] = [], failed: [FailedPrompt] = []
                 let records = pool.filter { $0.kind == "prompt" }.sorted { $0.relativePath < $1.relativePath }
                 for rec in records {

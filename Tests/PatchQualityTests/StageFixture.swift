@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Generation
 import TestSupport
 import Imaging
 import Manifest
@@ -13,7 +14,8 @@ import World
 /// - pretrain-vit: a random-init xs ViT (16x16, depth 3, 2 heads) as vit.safetensors + vit.json;
 /// - generate-pool: `items` prompts, each pool/<key>/reference.png (clean background), gen-0/1.png
 ///   (textured backgrounds) and prompt.json; with `corruptKey`, that item's reference is not a PNG;
-/// - score-and-pair: patchdpo-pairs.json with every (reference, generated) pair.
+/// - score-and-pair: patchdpo-pairs.json with every (reference, generated) pair;
+/// - pretrain-segmenter (when `segmenter` is given): segmenter.safetensors + its record segmenter.json.
 final class StageFixture {
     let dir: URL
     var runDir: URL { dir.appendingPathComponent("run") }
@@ -43,7 +45,8 @@ final class StageFixture {
     """
 
     init(stages: Set<String> = ["pretrain-vit", "generate-pool", "score-and-pair"], items: Int = 3,
-         corruptKey: String? = nil, epochs: Int = 2, withPairsFile: Bool = true, withViTFile: Bool = true) throws {
+         corruptKey: String? = nil, epochs: Int = 2, withPairsFile: Bool = true, withViTFile: Bool = true,
+         segmenter: Segmenter? = nil) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("pq-\(UUID().uuidString)")
         vit = try ViT(config: .xs, key: RNGKey(seed: 21))
         try FileManager.default.createDirectory(at: runDir, withIntermediateDirectories: true)
@@ -52,7 +55,7 @@ final class StageFixture {
         let db = try ManifestDB(path: runDir.appendingPathComponent("manifest.sqlite").path)
         let run = try db.ensureRun(name: "t", configHash: "fixture", codeVersion: "fixture")
         func stage(_ name: String, _ files: [(String, Data, String)]) throws {
-            guard stages.contains(name) else { return }
+            guard stages.contains(name) || (name == "pretrain-segmenter" && segmenter != nil) else { return }
             let id = try db.beginStageRun(run: run, stage: name, fingerprint: UUID().uuidString, inputs: [])
             var recs: [NewArtifact] = []
             for (rel, data, kind) in files {
@@ -86,6 +89,14 @@ final class StageFixture {
             pairs.append(["key": key, "reference": "artifacts/generate-pool/pool/\(key)/reference.png", "generated": gens])
         }
         try stage("generate-pool", pool)
+        if let segmenter {
+            let weights = SafeTensors.encode(segmenter.stateDict())
+            var rec = PretrainRecord(stage: "pretrain-segmenter", codeVersion: "fixture", seed: 1, steps: 0, resolution: 16,
+                                     weightsFile: "segmenter.safetensors", weightsSHA256: SHA256.hex(weights))
+            rec.segmenter = segmenter.config
+            try stage("pretrain-segmenter", [("segmenter.safetensors", weights, "checkpoint/segmenter"),
+                                             ("segmenter.json", try rec.encoded(), "record")])
+        }
         try stage("score-and-pair", withPairsFile ? [
             ("patchdpo-pairs.json", try JSONSerialization.data(withJSONObject: ["pairs": pairs], options: [.sortedKeys]), "patchdpo-pairs"),
         ] : [("pairs.json", Data("[]".utf8), "pairs")])

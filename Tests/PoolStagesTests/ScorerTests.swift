@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Models
 import Random
+import TensorCore
 import Testing
 import World
 @testable import PoolStages
@@ -50,4 +51,29 @@ private func render(_ subject: Subject, _ background: Background) throws -> Imag
                                          borderThreshold: 40, cellThreshold: 0.25)
         Issue.record("accepted an unknown estimator")
     } catch { #expect("\(error)".contains("pq_fg_reference")) }
+}
+
+/// The `segmenter` estimator in the scorer: a segmenter that sees no object anywhere (conv_out bias -20, weights 0)
+/// leaves no generated foreground cell, so the mean over foreground falls back to every cell, each q_g = 1
+/// (METHODS 2: background cells are 1); one that sees object everywhere (+20) scores like `none`.
+@Test func theSegmenterEstimatorMasksGeneratedImagesWithTheModel() throws {
+    let vit = try ViT(config: Sandbox.vision, key: RNGKey(seed: 3))
+    func segmenter(bias: Float) throws -> Segmenter {
+        let s = try Segmenter(config: .xs, key: RNGKey(seed: 7))
+        s.convOut.weight.value = Tensor(zeros: s.convOut.weight.shape)
+        s.convOut.bias!.value = Tensor(shape: [1], scalars: [bias])
+        return s
+    }
+    let a = Subject(category: ObjectCategory.allCases[0], instance: 0)
+    let ref = try Renderer.render(RenderRequest(subject: a, scene: .clean, size: 16)).image
+    let images = [try render(Subject(category: ObjectCategory.allCases[1], instance: 1), .forest), try render(a, .desert)]
+    let pq = try PatchQualityScorer.parse(block: 2, normalization: "cosine", fgReference: "border", fgGenerated: "segmenter",
+                                          borderThreshold: 40, cellThreshold: 0.25)
+    #expect(pq.needsSegmenter && pq.generatedForeground == .segmenter)
+    #expect(pq.scores(vit, segmenter: try segmenter(bias: -20), reference: ref, images: images) == [1, 1])
+    let none = PatchQualityScorer(block: 2, generatedForeground: .none).scores(vit, reference: ref, images: images)
+    #expect(pq.scores(vit, segmenter: try segmenter(bias: 20), reference: ref, images: images) == none)
+    #expect(none.allSatisfy { $0 < 1 })
+    let scorer = PoolScorer(vit: vit, clip: nil, patchQuality: pq, segmenter: try segmenter(bias: -20))
+    #expect(try scorer.score(reference: ref, images: images, prompt: "a mug").map { $0["patch_quality"] } == [1, 1])
 }

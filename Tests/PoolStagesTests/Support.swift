@@ -41,6 +41,7 @@ struct Sandbox {
         [pretrain-unet]
         [pretrain-adapter]
         [pretrain-vae]
+        [pretrain-segmenter]
         [patch-quality]
         [generate-pool]
         prompts = \(prompts)

@@ -125,4 +125,23 @@ import Upstream
             #expect(e.map(StageExitCode.of) == .dataError)
         }
     }
+
+    /// pretrain-segmenter's model: built from its record, verified; a run without the stage names it (66).
+    @Test func theSegmenterComesFromPretrainSegmentersRecord() throws {
+        try withGenerator { box, up in
+            let never = error { _ = try up.segmenter() }
+            #expect(never as? StageError == .upstreamMissing(stage: "generate-pool", upstream: "pretrain-segmenter"))
+            let cfg = SegmenterConfig(channels: [8, 16])
+            let made = try Segmenter(config: cfg, key: RNGKey(seed: 31))
+            try box.fakeStage("pretrain-segmenter") { r in
+                try Sandbox.write(r, "segmenter", kind: "checkpoint/segmenter", weights: made.stateDict()) { $0.segmenter = cfg }
+            }
+            let loaded = try fresh(up).segmenter()
+            #expect(loaded.config == cfg && loaded.stateDict() == made.stateDict())
+            // A record without the `segmenter` config is refused naming the file.
+            try box.rerecord("pretrain-segmenter", "segmenter", weights: made.stateDict()) { $0.segmenter = nil }
+            let e = error { _ = try fresh(up).segmenter() }
+            #expect("\(String(describing: e))".contains("segmenter.safetensors") && "\(String(describing: e))".contains("`segmenter`"))
+        }
+    }
 }

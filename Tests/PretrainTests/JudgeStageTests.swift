@@ -35,17 +35,13 @@ import TestSupport
     curve_every = 1
     """
 
-    let dir: URL
-    var config: URL { dir.appendingPathComponent("t.toml") }
+    let box: PretrainTestDirectory
+    var dir: URL { box.dir }
 
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("judges-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try Self.toml.write(to: config, atomically: true, encoding: .utf8)
-    }
+    init() throws { box = try PretrainTestDirectory(prefix: "judges", toml: Self.toml) }
 
     func pretrain(_ what: String, run: String, _ extra: [String] = []) throws -> (status: Int32, stderr: String) {
-        try Self.pretrain([what, "--config", config.path, "--run-dir", dir.appendingPathComponent(run).path] + extra, in: dir)
+        try box.pretrain(what, run: run, extra)
     }
 
     /// Runs the `pretrain` executable with `args` in `dir`; its status and output (the log goes to stderr).
@@ -54,9 +50,7 @@ import TestSupport
         return (r.status, r.output)
     }
 
-    func output(_ run: String, _ stage: String, _ name: String) -> URL {
-        dir.appendingPathComponent("\(run)/artifacts/\(stage)/\(name)")
-    }
+    func output(_ run: String, _ stage: String, _ name: String) -> URL { box.output(run, stage, name) }
 
     @Test func judgeTrainsRecordsItsCurveAndGatesThenImportsWithItsRecordCheckedAndRefusesAnEditedFile() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -78,25 +72,8 @@ import TestSupport
         let judge = try WorldJudge(config: cfg, key: RNGKey(seed: 0))
         try judge.loadStrict(try SafeTensors.read(output("a", stage, "judge.safetensors")), path: "judge.safetensors")
 
-        // Ship the two files, import them into a fresh run: same bytes.
-        let shipped = dir.appendingPathComponent("shipped")
-        try FileManager.default.createDirectory(at: shipped, withIntermediateDirectories: true)
-        for f in ["judge.safetensors", "judge.json"] {
-            try FileManager.default.copyItem(at: output("a", stage, f), to: shipped.appendingPathComponent(f))
-        }
-        let imported = try pretrain("judge", run: "b", ["--set", "from=\"\(shipped.path)\""])
-        #expect(imported.status == 0 && imported.stderr.contains("record verified"), "\(imported.stderr)")
-        for f in ["judge.safetensors", "judge.json"] {
-            #expect(try Data(contentsOf: output("b", stage, f)) == Data(contentsOf: output("a", stage, f)), "\(f)")
-        }
-        // An edited weights file is refused, naming the file.
-        let w = shipped.appendingPathComponent("judge.safetensors")
-        var bytes = try Data(contentsOf: w)
-        bytes[bytes.count - 1] ^= 0xFF
-        try bytes.write(to: w)
-        let refused = try pretrain("judge", run: "c", ["--set", "from=\"\(shipped.path)\""])
-        #expect(refused.status != 0 && refused.stderr.contains("SHA-256") && refused.stderr.contains("judge.safetensors"),
-                "\(refused.stderr)")
+        // Ship the two files, import them into a fresh run: same bytes; an edited weights file is refused, naming the file.
+        try box.expectImportRoundTrip("judge", stage: stage, base: "judge", trained: "a", imported: "b", refused: "c")
 
         // A warm start from run a's judge records where it started; another model shape is refused naming the record.
         let warm = try pretrain("judge", run: "e", ["--set", "init_from=\"\(output("a", stage, "judge.safetensors").path)\"", "--set", "steps=1"])
