@@ -53,12 +53,13 @@ STAGE_CMD_pretrain-unet = pretrain unet
 STAGE_CMD_pretrain-adapter = pretrain adapter
 STAGE_CMD_bench = bench
 STAGE_CMD_pretrain-judge = pretrain judge
+STAGE_CMD_pretrain-segmenter = pretrain segmenter
 stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The pipeline's stages in dependency order (each one's upstream comes before it).
-PIPELINE_STAGES = pretrain-judge pretrain-vit pretrain-clip pretrain-unet pretrain-adapter \
+PIPELINE_STAGES = pretrain-judge pretrain-vit pretrain-segmenter pretrain-clip pretrain-unet pretrain-adapter \
                   generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train bench
 
 # The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
@@ -98,7 +99,7 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase1/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE2)
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase2/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE3)
-	@for s in vit clip vae unet adapter; do \
+	@for s in vit clip vae segmenter unet adapter; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
