@@ -85,13 +85,19 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About 5.5 hours on 2 cores (data/checkpoints/README.md).
+# sample grids into data/checkpoints/ and docs/. About 9 hours on 2 cores (data/checkpoints/README.md).
 # The judge trains in three phases (data/checkpoints/README.md): [pretrain-judge] as configured in
 # $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 and JUDGE_PHASE3 more steps, each from the previous
-# phase's weights with a fresh schedule.
+# phase's weights with a fresh schedule. The U-Net too: UNET_PHASE1 (text only, CLIP's text tower
+# frozen), UNET_PHASE2 (pooled-text class embedding, object-weighted min-SNR loss, the text tower tuned
+# with it; a 20000-step schedule cut at UNET_STOP), then [pretrain-unet] as configured (the anneal).
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
 JUDGE_PHASE3 ?= --set steps=2000 --set lr=3e-4 --set warmup=50
+UNET_STOP ?= 10196
+UNET_PHASE1 ?= --set steps=4500 --set lr=1e-3 --set warmup=100 --set class_embedding=false --set object_weight=0 \
+  --set snr_gamma=0 --set train_text_encoder=false
+UNET_PHASE2 ?= --set steps=20000 --set lr=5e-4 --set warmup=100 --set stop_at=$(UNET_STOP)
 .PHONY: pretrain
 pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
@@ -99,9 +105,18 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase1/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE2)
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-judge-phase2/artifacts/pretrain-judge/judge.safetensors"' $(JUDGE_PHASE3)
-	@for s in vit clip vae segmenter unet adapter; do \
+	@for s in vit clip vae segmenter; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' || exit $$?; \
 	done
+	@for p in 1 2; do \
+	  $(BIN)/pretrain clip --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-unet-phase$$p --set 'from="$(PRETRAIN_RUN)/artifacts/pretrain-clip"' || exit $$?; \
+	done
+	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-unet-phase1 --threads $(THREADS) --set 'from=""' $(UNET_PHASE1)
+	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-unet-phase2 --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase1/artifacts/pretrain-unet/unet.safetensors"' $(UNET_PHASE2)
+	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase2/artifacts/pretrain-unet/unet.safetensors"'
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""'
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
 
 print-stages:

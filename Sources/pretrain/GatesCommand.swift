@@ -19,7 +19,7 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
     @Option(help: "Where the sample sheets go.") var docs = "docs"
     @Option(help: "DDIM steps of the gate samples.") var steps = 20
-    @Option(help: "CFG scale of the gate samples.") var guidance: Float = 5
+    @Option(help: "CFG scale of the gate samples (3: CFG 5 oversaturates this world's U-Net, data/checkpoints/README.md).") var guidance: Float = 3
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
@@ -35,13 +35,10 @@ struct GatesCommand: ParsableCommand {
         try StageMain.command("pretrain gates") {
             let (jw, jr) = try rec("judge")
             let judge = try loadJudge((jw, jr))
-            guard let words = jr.tokenizerWords, let cfg = jr.judge else {
-                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no tokenizerWords or judge")
+            guard let cfg = jr.judge else {
+                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
             }
-            let tok = WorldText.tokenizer(maxLength: cfg.text.maxLength)
-            guard tok.words == words else {
-                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "tokenizerWords differ from this code's")
-            }
+            let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
             let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
             try update(dir.appendingPathComponent("judge.json"), jr, jm)
             lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
