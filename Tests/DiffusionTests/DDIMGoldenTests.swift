@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TensorCore
 @testable import Diffusion
@@ -28,6 +29,36 @@ func dummySampleDeter() -> Tensor {
         let sumAbs = sample.scalars.reduce(0.0) { $0 + Double(abs($1)) }
         #expect(abs(sumAbs - 172.0067) < 1e-2, "sum |x| = \(sumAbs)")
         #expect(abs(sumAbs / Double(sample.count) - 0.223967) < 1e-3, "mean |x| = \(sumAbs / 768)")
+    }
+
+    /// Whole tensors against scripts/golden_ddim.py (float64 NumPy from the DDIM paper's update, written
+    /// independently of this code): the diffusers loop above (clip, eta 0, 10 steps) and a stochastic one
+    /// (no clip, eta 0.5, 5 steps, the script's stored noise). Tolerance: |swift - numpy| <= 1e-6 per element
+    /// (float32 arithmetic over 5-10 steps; observed maxima 1.7e-7 and 3.1e-7; a 1e-4 change to one
+    /// expected value fails it).
+    @Test func wholeTensorsMatchAnIndependentFloat64Reference() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/golden_ddim.json")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: [String: Any]],
+                                "golden_ddim.json: rerun scripts/golden_ddim.py")
+        #expect(root.count == 2)
+        for (name, c) in root.sorted(by: { $0.key < $1.key }) {
+            let steps = try #require(c["steps"] as? Int), eta = try #require(c["eta"] as? Double)
+            let clip = try #require(c["clip"] as? Bool), want = try #require(c["out"] as? [Double])
+            let noise = try #require(c["noise"] as? [[Double]])
+            let ddim = DDIMScheduler(schedule: NoiseSchedule(.linear), clipSample: clip, setAlphaToOne: true)
+            #expect(ddim.timesteps(steps: steps) == (c["timesteps"] as? [Int]), "\(name)")
+            var sample = dummySampleDeter()
+            for (k, t) in ddim.timesteps(steps: steps).enumerated() {
+                var eps = sample
+                for i in eps.scalars.indices { eps.scalars[i] = sample.scalars[i] * Float(t) / Float(t + 1) }
+                let z = eta > 0 ? Tensor(shape: sample.shape, scalars: noise[k].map(Float.init)) : nil
+                sample = ddim.step(epsilon: eps, timestep: t, sample: sample, steps: steps, eta: Float(eta), noise: z)
+            }
+            #expect(sample.count == want.count)
+            let worst = zip(sample.scalars, want).map { abs(Double($0) - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-6, "\(name): max |swift - numpy| = \(worst)")
+        }
     }
 
     @Test func spacings() {
