@@ -17,10 +17,17 @@ import Testing
     defer { try? FileManager.default.removeItem(at: config) }
     let ok = try CommonOptions.parse(["--config", config.path, "--shard", "1/3", "--set", "a=1", "--log-level", "warn"])
     #expect(ok.shard?.index == 1 && ok.overrides == ["a=1"] && ok.logLevel == .warn)
-    for args in [["--force", "--shard", "0/2"], ["--seed", "-1"], ["--threads", "0"], ["--set", "novalue"], ["--lease", "0"]] {
-        #expect(throws: (any Error).self, "\(args)") { try CommonOptions.parse(["--config", config.path] + args) }
+    // Each refusal for its own reason (the message ArgumentParser prints), not just any error: `--seed -1`
+    // used to pass by failing as a missing value (-1 reads as an option), never reaching the range check.
+    let refusals: [([String], String)] = [(["--force", "--shard", "0/2"], "--force cannot be combined with --shard"),
+                                          (["--seed=-1"], "--seed must be in 0..."), (["--threads", "0"], "--threads must be in 1...256"),
+                                          (["--set", "novalue"], "--set novalue: expected key=value"), (["--lease", "0"], "--lease must be > 0")]
+    for (args, why) in refusals {
+        #expect("\(args)", performing: { try CommonOptions.parse(["--config", config.path] + args) },
+                throws: { CommonOptions.message(for: $0).contains(why) })
     }
-    #expect(throws: (any Error).self) { try CommonOptions.parse(["--config", "/nonexistent.toml"]) }
+    #expect(performing: { try CommonOptions.parse(["--config", "/nonexistent.toml"]) },
+            throws: { CommonOptions.message(for: $0).contains("/nonexistent.toml does not exist") })
 }
 
 @Test func resumeCommandDropsForceAndQuotes() {
