@@ -27,16 +27,9 @@ enum GateRuns {
 
     /// Base U-Net gate (see `Gates.categoryAccuracy`): metrics and the sample sheet
     /// (rows = backgrounds, columns = categories).
+    /// The gate itself comes back too (its misreadings).
     static func unet(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
-                     resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
-        let (m, sheet, _) = try unetGate(textEncoder: textEncoder, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: resolution,
-                                         steps: steps, guidance: guidance, stageSeed: stageSeed)
-        return (m, sheet)
-    }
-
-    /// `unet(...)` with the gate itself (its confusions).
-    static func unetGate(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
-                         resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
+                     resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
         let g = Generator(textEncoder: textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
                           resolution: resolution)
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
@@ -91,7 +84,6 @@ func runStageGate(_ r: StageRunner, what: String,
     return (gate.metrics, Data(try PNG.encode(gate.sheet)))
 }
 
-/// The judge of a pretrain-judge record.
 /// The learning-curve measurement of a training stage: `measure` with the run's pretrain-judge, the
 /// sample sheet written as `curve/<sheet>-step-N.png` (recorded with the stage's outputs), and the metrics
 /// for which `keep` holds. nil when `curve_every` is 0 or the run has no finished pretrain-judge.
@@ -106,6 +98,7 @@ func curveMeasurement(_ r: StageRunner, sheet: String, keep: @escaping (String) 
     }
 }
 
+/// The judge of a pretrain-judge record.
 func loadJudge(_ files: (weights: URL, record: PretrainRecord)) throws -> WorldJudge {
     guard let cfg = files.record.judge else {
         throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `judge` config")

@@ -58,7 +58,7 @@ struct GatesCommand: ParsableCommand {
                 let unet = try Generator.loadUNet(weights: uw, record: ur)
                 let text = try Generator.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
                 let vae = try Generator.latentAutoencoder(for: ur, directory: dir)
-                let u = try GateRuns.unetGate(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
+                let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                 try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)

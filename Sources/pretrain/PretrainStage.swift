@@ -174,20 +174,19 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
         throw GenerationError.badCheckpoint(path: base.appendingPathComponent(recName).path,
                                             reason: "record is for stage \(record.stage), not \(r.stage)")
     }
-    guard let data = FileManager.default.contents(atPath: wURL.path) else {
-        throw GenerationError.missingCheckpoint(path: wURL.path)
+    /// The bytes of `url`, refused unless their SHA-256 is the record's `field`.
+    func verified(_ url: URL, _ sha: String?, _ field: String) throws -> Data {
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw GenerationError.missingCheckpoint(path: url.path) }
+        guard SHA256.hex(data) == sha else {
+            throw GenerationError.badCheckpoint(path: url.path, reason: "SHA-256 differs from `\(field)` in \(recName) (edited or truncated)")
+        }
+        return data
     }
-    guard SHA256.hex(data) == record.weightsSHA256 else {
-        throw GenerationError.badCheckpoint(path: wURL.path, reason: "SHA-256 differs from its record (edited or truncated)")
-    }
+    let data = try verified(wURL, record.weightsSHA256, "weightsSHA256")
     // A U-Net's own text tower travels with it (the record names it and its SHA-256).
     var extra: [NewArtifact] = []
     if let name = record.textEncoderFile {
-        let url = base.appendingPathComponent(name)
-        guard let text = FileManager.default.contents(atPath: url.path) else { throw GenerationError.missingCheckpoint(path: url.path) }
-        guard SHA256.hex(text) == record.textEncoderSHA256 else {
-            throw GenerationError.badCheckpoint(path: url.path, reason: "SHA-256 differs from `textEncoderSHA256` in \(recName) (edited or truncated)")
-        }
+        let text = try verified(base.appendingPathComponent(name), record.textEncoderSHA256, "textEncoderSHA256")
         extra.append(try r.writeArtifact(text, name: name, kind: "checkpoint/text-model"))
     }
     let w = try r.writeArtifact(data, name: output.weightsName, kind: output.kind)

@@ -86,8 +86,10 @@ struct UNetCommand: ParsableCommand {
                                          trainTextEncoder: c.bool("train_text_encoder"))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
-                try GateRuns.unet(textEncoder: clip.textModel, unet: unet, vae: vae, schedule: noise.schedule, judge: judge, resolution: c.int("resolution"),
-                                  steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                let u = try GateRuns.unet(textEncoder: clip.textModel, unet: unet, vae: vae, schedule: noise.schedule, judge: judge,
+                                          resolution: c.int("resolution"), steps: c.int("gate_steps"), guidance: Float(c.double("gate_guidance")),
+                                          stageSeed: settings.seed)
+                return (u.metrics, u.sheet)
             }
             let curve = try curveMeasurement(r, sheet: "unet-samples", keep: { !$0.hasSuffix("_real_renders") && $0 != "samples" },
                                              measure: measure)

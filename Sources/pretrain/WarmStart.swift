@@ -47,20 +47,16 @@ enum WarmStart {
         let (record, file, sha) = try read(source, stage: stage, what: "unet")
         if let name = record.textEncoderFile {
             let url = source.deletingLastPathComponent().appendingPathComponent(name)
-            guard let text else {
-                throw bad(url.path, "the warm start has its own tuned text tower; set train_text_encoder = true so this run keeps and writes it",
-                          stage: stage, what: "unet")
-            }
+            let text = try tunedTower(text, at: url, stage: stage)
             do { try Generator.loadTextEncoder(into: text, unetWeights: source, unetRecord: record) } catch {
                 throw bad(url.path, "\(error)", stage: stage, what: "unet")
             }
         }
-        let weights = source
         var want = unet.config
         let adds = want.classEmbedInputDim != nil && record.unet?.classEmbedInputDim == nil
         if adds { want.classEmbedInputDim = nil }
         guard record.unet == want else {
-            throw bad(weights.deletingPathExtension().appendingPathExtension("json").path, "its U-Net config \(record.unet.map { "\($0.blockOutChannels)" } ?? "(none)") differs from this stage's "
+            throw bad(source.deletingPathExtension().appendingPathExtension("json").path, "its U-Net config \(record.unet.map { "\($0.blockOutChannels)" } ?? "(none)") differs from this stage's "
                       + "(channels, layers, heads, widths); only a class embedding may be added", stage: stage, what: "unet")
         }
         var f = file
@@ -70,8 +66,18 @@ enum WarmStart {
                 f.tensors["class_embedding." + k] = TensorData(shape: p.shape, values: zero ? [Float](repeating: 0, count: p.value.count) : p.value.scalars)
             }
         }
-        try unet.loadStrict(f, path: weights.path)
+        try unet.loadStrict(f, path: source.path)
         return sha
+    }
+
+    /// The text tower a source with its own tuned tower (at `path`) loads into: `text`, which this run must
+    /// train (and so write); nil is a data error naming the key to set.
+    static func tunedTower(_ text: TextEncoder?, at path: URL, stage: String) throws -> TextEncoder {
+        guard let text else {
+            throw bad(path.path, "the warm start has its own tuned text tower; set train_text_encoder = true so this run keeps and writes it",
+                      stage: stage, what: "unet")
+        }
+        return text
     }
 
     /// `unet`'s warm start from a pretrain-unet training checkpoint directory (see `unet(_:text:from:stage:)`):
@@ -94,13 +100,7 @@ enum WarmStart {
             if let s = shapes[k], s.reduce(1, *) == v.values.count { t = TensorData(shape: s, values: v.values) }
             if k.hasPrefix(TextEncoder.standalonePrefix) { tower.tensors[k] = t } else { own.tensors[k] = t }
         }
-        if !tower.tensors.isEmpty {
-            guard let text else {
-                throw bad(url.path, "the checkpoint has its own tuned text tower; set train_text_encoder = true so this run keeps and writes it",
-                          stage: stage, what: "unet")
-            }
-            try text.loadStrict(standalone: tower, path: url.path)
-        }
+        if !tower.tensors.isEmpty { try tunedTower(text, at: url, stage: stage).loadStrict(standalone: tower, path: url.path) }
         // The base U-Net does not train its image branch (`to_k_ip`/`to_v_ip`), so a checkpoint lacks it: keep this init's.
         Generator.completeImageBranch(&own, of: unet)
         try unet.loadStrict(own, path: url.path)
