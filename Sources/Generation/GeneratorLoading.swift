@@ -152,18 +152,19 @@ extension Generator {
             guard cfg.embeddingDim == encoder.tokenWidth else {
                 throw GenerationError.badCheckpoint(path: weights.path, reason: "the resampler reads \(cfg.embeddingDim)-wide tokens but the reference encoder gives \(encoder.tokenWidth)")
             }
-            try applyAdapter(file, path: weights.path, unet: unet, resampler: r, encoder: conv)
+            try applyAdapter(file, path: weights.path, unet: unet, resampler: r, encoder: conv, withUNet: record.adapterTunesUNet ?? false)
             return (encoder, r)
         } catch let e as GenerationError { throw e } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
     }
 
     /// Loads `image_proj.*` into `resampler`, the ip projections into `unet` and, when given, `image_encoder.*`
-    /// into the adapter's own reference encoder, strictly by name (no key missing, none extra).
+    /// into the adapter's own reference encoder, strictly by name (no key missing, none extra). `withUNet`:
+    /// the file holds every U-Net weight (an adapter trained with its U-Net, `adapterTunesUNet`), all loaded.
     public static func applyAdapter(_ file: SafeTensorsFile, path: String, unet: UNet2DConditionModel, resampler: Resampler,
-                                    encoder: ConvReferenceEncoder? = nil) throws {
+                                    encoder: ConvReferenceEncoder? = nil, withUNet: Bool = false) throws {
         var expected: [String: [Int]] = [:]
         for (k, p) in resampler.namedParameters() { expected["image_proj.\(k)"] = p.shape }
-        let ip = unet.imageProjectionParameters()
+        let ip = withUNet ? unet.namedParameters() : unet.imageProjectionParameters()
         for (k, p) in ip { expected[k] = p.shape }
         for (k, p) in encoder?.namedParameters() ?? [] { expected["image_encoder.\(k)"] = p.shape }
         try file.checkStrict(expected: expected, path: path)
@@ -177,11 +178,13 @@ extension Generator {
         for (k, p) in ip { p.value = Tensor(shape: p.shape, scalars: file.tensors[k]!.values) }
     }
 
-    /// The adapter file of a resampler + U-Net (+ the adapter's own reference encoder), the inverse of `applyAdapter`.
-    public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder? = nil) -> SafeTensorsFile {
+    /// The adapter file of a resampler + U-Net (+ the adapter's own reference encoder), the inverse of `applyAdapter`;
+    /// `withUNet`: every U-Net weight, not only the image branch's projections.
+    public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder? = nil,
+                                   withUNet: Bool = false) -> SafeTensorsFile {
         var f = SafeTensorsFile()
         for (k, p) in resampler.namedParameters() { f.tensors["image_proj.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
-        for (k, p) in unet.imageProjectionParameters() { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+        for (k, p) in withUNet ? unet.namedParameters() : unet.imageProjectionParameters() { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
         for (k, p) in encoder?.namedParameters() ?? [] { f.tensors["image_encoder.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
         return f
     }

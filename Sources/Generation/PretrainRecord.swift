@@ -35,6 +35,10 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     /// The U-Net's own text encoder (pretrain-unet with `train_text_encoder`): a file in the same
     /// directory holding a CLIP text tower under HF `CLIPTextModel` keys (`text_model.*`) of the CLIP
     /// record's text config, and its SHA-256. nil = the generator reads CLIP's `text_model` as trained.
+    /// An adapter trained together with its U-Net (pretrain-adapter `unet_lr_scale` > 0): the adapter file
+    /// then also holds every U-Net weight under the U-Net's keys, and loading it replaces the base U-Net's
+    /// weights (the personalized generator's U-Net; the text-to-image gate keeps the base one). nil = false.
+    public var adapterTunesUNet: Bool?
     public var textEncoderFile: String?
     public var textEncoderSHA256: String?
     public var noise: NoiseConfig?

@@ -144,18 +144,22 @@ public enum Gates {
     /// and as a floor the same cosine against the reference of ANOTHER test subject. Returns the
     /// scores by judge name and grid rows (reference | generated ...).
     /// With `judge`, also the shares of samples whose identity (category, main colour, body pattern), detail
-    /// (decal glyph and colour) and scene (background) the judge reads as the subject's / the prompt's.
+    /// (decal glyph and colour) and scene (background) the judge reads as the subject's / the prompt's,
+    /// identity's three parts one by one (`category`, `main_color`, `body_pattern`), and the body-pattern
+    /// misreadings ("subject's>read" -> count).
     public static func adapterSimilarity(_ g: Generator, judges: [(String, (Tensor) -> Tensor)], subjects: [Subject],
                                          backgrounds: [Background], options: SamplingOptions, seed: UInt64,
                                          judge: WorldJudge? = nil) throws
-        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]], attributes: [String: Double]) {
+        -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]], attributes: [String: Double],
+            patternMisreadings: [String: Int]) {
         let refs = try WorldData.references(subjects, resolution: g.resolution)
         let per = refs.count / max(subjects.count, 1)
         let refEmb = judges.map { $0.1(refs) }
         var sums = [Double](repeating: 0, count: judges.count), floors = sums
         var n = 0
         var rows: [[Image]] = []
-        var attributeHits = [0, 0, 0]
+        var attributeHits = [0, 0, 0, 0, 0, 0]
+        var patternMisreadings: [String: Int] = [:]
         for (i, s) in subjects.enumerated() {
             let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
             let rb = Tensor(shape: [backgrounds.count, 3, g.resolution, g.resolution],
@@ -170,6 +174,13 @@ public enum Gates {
                     attributeHits[0] += f.identity ? 1 : 0
                     attributeHits[1] += f.detail ? 1 : 0
                     attributeHits[2] += f.scene ? 1 : 0
+                    let parts = WorldAttribute.identityParts(p, subject: s, background: backgrounds[k])
+                    attributeHits[3] += parts.category ? 1 : 0
+                    attributeHits[4] += parts.mainColor ? 1 : 0
+                    attributeHits[5] += parts.bodyPattern ? 1 : 0
+                    if !parts.bodyPattern, let read = p[WorldAttribute.bodyPattern.rawValue] {
+                        patternMisreadings["\(s.appearance.body.kind.rawValue)>\(PatternKind.allCases[read].rawValue)", default: 0] += 1
+                    }
                 }
             }
             for (j, judge) in judges.enumerated() {
@@ -192,8 +203,10 @@ public enum Gates {
         let attributes: [String: Double] = judge == nil ? [:] : [
             "identity": Double(attributeHits[0]) / Double(max(n, 1)), "detail": Double(attributeHits[1]) / Double(max(n, 1)),
             "scene": Double(attributeHits[2]) / Double(max(n, 1)),
+            "category": Double(attributeHits[3]) / Double(max(n, 1)), "main_color": Double(attributeHits[4]) / Double(max(n, 1)),
+            "body_pattern": Double(attributeHits[5]) / Double(max(n, 1)),
         ]
-        return (scores, rows, attributes)
+        return (scores, rows, attributes, patternMisreadings)
     }
 
     /// Unit class-token embeddings [B, D] of a ViT (the judges' image embedding).

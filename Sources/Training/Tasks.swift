@@ -246,15 +246,21 @@ public final class AdapterTask: PretrainTask {
     public let snrGamma: Float
     /// Extra weight of object cells in the loss (0 = plain mean; see `DenoisingDraw.objectWeights`).
     public let objectWeight: Float
+    /// The U-Net's own weights train too, at this multiple of the learning rate (0 = frozen, IP-Adapter;
+    /// > 0 = the personalized generator's U-Net is fine-tuned with its adapter, as ELITE and JeDi tune theirs).
+    public let unetLearningRateScale: Double
     let params: [(String, Parameter)]
+    public let learningRateScales: [String: Double]
 
     public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: any ReferenceEncoder,
                 trainEncoder: Bool = false, reference: AdapterReference = .same, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
-                objectWeight: Float = 0) {
+                objectWeight: Float = 0, unetLearningRateScale: Double = 0) {
         precondition(objectWeight >= 0, "AdapterTask: objectWeight \(objectWeight) must be >= 0")
+        precondition(unetLearningRateScale >= 0, "AdapterTask: unetLearningRateScale \(unetLearningRateScale) must be >= 0")
         self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight
+        self.unetLearningRateScale = unetLearningRateScale
         vae?.setRequiresGrad(false)
         vae?.train(false)
         self.unet = unet; self.resampler = resampler; self.textEncoder = textEncoder; self.imageEncoder = imageEncoder
@@ -265,8 +271,15 @@ public final class AdapterTask: PretrainTask {
         textEncoder.train(false)
         imageEncoder.setRequiresGrad(trainEncoder)
         imageEncoder.train(false)
-        params = adapterParameters(unet: unet, resampler: resampler)
-            + (trainEncoder ? imageEncoder.namedParameters().map { ("image_encoder." + $0.0, $0.1) } : [])
+        let adapter = adapterParameters(unet: unet, resampler: resampler)
+        var tuned: [(String, Parameter)] = []
+        if unetLearningRateScale > 0 {
+            let ip = Set(unet.imageProjectionParameters().map(\.0))
+            tuned = unet.namedParameters().filter { !ip.contains($0.0) }
+            for (_, p) in tuned { p.requiresGrad = true }
+        }
+        params = adapter + tuned + (trainEncoder ? imageEncoder.namedParameters().map { ("image_encoder." + $0.0, $0.1) } : [])
+        learningRateScales = Dictionary(uniqueKeysWithValues: tuned.map { ($0.0, unetLearningRateScale) })
     }
 
     public var trainable: [(String, Parameter)] { params }

@@ -55,10 +55,14 @@ public protocol PretrainTask: AnyObject {
     func loss(step: Int) throws -> Variable
     /// Called after each optimizer update (e.g. CLIP clamps its logit scale).
     func afterUpdate()
+    /// Per-parameter multipliers of the scheduled learning rate, by trainable key (missing = 1): a
+    /// pretrained part fine-tuned more gently than the new parts beside it.
+    var learningRateScales: [String: Double] { get }
 }
 
 extension PretrainTask {
     public func afterUpdate() {}
+    public var learningRateScales: [String: Double] { [:] }
 }
 
 /// The training loop of every pretraining stage. One step:
@@ -78,6 +82,7 @@ public final class Trainer {
     /// Loss and gradient norm of the last step.
     public private(set) var lastLoss: Float = .nan
     public private(set) var lastGradNorm: Float = .nan
+    let lrScales: [String: Double]
 
     public init(task: any PretrainTask, settings: TrainSettings) {
         self.task = task
@@ -86,6 +91,7 @@ public final class Trainer {
         ema = settings.emaDecay > 0 ? EMA(decay: settings.emaDecay, warmup: true) : nil
         let keys = task.trainable.map(\.0)
         precondition(Set(keys).count == keys.count, "Trainer: duplicate trainable keys")
+        lrScales = task.learningRateScales
     }
 
     public var isDone: Bool { step >= settings.trainedSteps }
@@ -103,8 +109,9 @@ public final class Trainer {
         lastGradNorm = settings.gradClip > 0
             ? GradClip.clipGradNorm(&grads, maxNorm: settings.gradClip)
             : Float(grads.values.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot())
-        optimizer.learningRate = settings.schedule.lr(at: step)
+        let lr = settings.schedule.lr(at: step)
         for (key, p) in withGrad.sorted(by: { $0.0 < $1.0 }) {
+            optimizer.learningRate = lr * (lrScales[key] ?? 1)
             grads[key]!.withUnsafeBufferPointer { g in
                 p.value.scalars.withUnsafeMutableBufferPointer { optimizer.update(key, parameter: $0, gradient: g) }
             }

@@ -68,12 +68,20 @@ public enum WorldAttribute: String, CaseIterable, Sendable, Codable {
     /// pattern), its detail (decal glyph and colour) and the scene (the background).
     public static func fidelity(_ predicted: [String: Int], subject s: Subject, background: Background)
         -> (identity: Bool, detail: Bool, scene: Bool) {
-        func all(_ attrs: [WorldAttribute]) -> Bool { attrs.allSatisfy { predicted[$0.rawValue] == $0.label(s, background: background) } }
+        let parts = identityParts(predicted, subject: s, background: background)
+        return (parts.category && parts.mainColor && parts.bodyPattern,
+                detail.allSatisfy { predicted[$0.rawValue] == $0.label(s, background: background) },
+                predicted[WorldAttribute.background.rawValue] == backgroundLabel(background))
+    }
+
+    /// The three parts of `fidelity`'s identity one by one (which of them a generator misses).
+    public static func identityParts(_ predicted: [String: Int], subject s: Subject, background: Background)
+        -> (category: Bool, mainColor: Bool, bodyPattern: Bool) {
         let main = keepsMainColor(predicted, main: WorldAttribute.mainColor.label(s, background: background),
                                   secondary: WorldAttribute.secondaryColor.label(s, background: background),
                                   ambiguous: mainColorIsAmbiguous(s))
-        return (main && all([.category, .bodyPattern]), all(detail),
-                predicted[WorldAttribute.background.rawValue] == backgroundLabel(background))
+        return (predicted[WorldAttribute.category.rawValue] == WorldAttribute.category.label(s, background: background), main,
+                predicted[WorldAttribute.bodyPattern.rawValue] == WorldAttribute.bodyPattern.label(s, background: background))
     }
 
     /// The attributes that make a subject's global identity (issue 14 `identity`).

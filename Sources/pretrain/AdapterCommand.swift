@@ -16,7 +16,8 @@ import World
 /// itself (IP-Adapter, `reference = "same"`) or the subject's clean render (`"clean"`); the resampler
 /// reads CLIP's vision tower (`image_encoder = "clip"`) or a convolutional tower trained with the
 /// adapter (`"resnet"`, saved as `image_encoder.*` in the adapter file).
-/// The image branch starts as a copy of the text branch (IP-Adapter's init).
+/// The image branch starts as a copy of the text branch (IP-Adapter's init), or from `init_from`. With
+/// `unet_lr_scale` > 0 the U-Net trains too (gentler) and the adapter file carries it.
 /// Output `adapter.safetensors` (`image_proj.*` + `...attn2.to_k_ip/to_v_ip.weight`, kind
 /// `checkpoint/adapter`) + `adapter.json`. Gate (with a finished pretrain-vit in the run): cosine of the
 /// ViT class token (`adapter_vit_cosine`) and of the CLIP image embedding (`adapter_clip_image_cosine`)
@@ -49,6 +50,13 @@ struct AdapterCommand: ParsableCommand {
                       optIn: true, check: ConfigKey.oneOf(["clip", "resnet"])),
 .integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
+            .float("unet_lr_scale", default: 0,
+                   doc: "train the U-Net with the adapter at this multiple of lr (0 = frozen, IP-Adapter); the adapter file then holds the tuned "
+                       + "U-Net too (record `adapterTunesUNet`) and the personalized generator loads it over the base U-Net", in: 0...100, optIn: true),
+            ConfigKey("init_from", .string, default: .string(""),
+                      doc: "start from this adapter.safetensors (its adapter.json beside it: the same resampler and reference encoder) or a "
+                          + "training checkpoint directory of pretrain-adapter (checkpoints/step-N: its EMA weights), with the source's tuned "
+                          + "U-Net when it has one; \"\" = IP-Adapter's init", optIn: true),
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
@@ -87,18 +95,24 @@ struct AdapterCommand: ParsableCommand {
                                        dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
             let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             for a in unet.crossAttentions { a.initImageBranchFromText() }
+            let initFrom = c.string("init_from")
+            let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
+                                                                         from: URL(fileURLWithPath: initFrom), stage: r.stage)
+            let tunesUNet = c.double("unet_lr_scale") > 0 || warm?.tunesUNet == true
             let task = AdapterTask(unet: unet, resampler: resampler, textEncoder: text, imageEncoder: encoder,
                                    trainEncoder: conv != nil, reference: AdapterReference(rawValue: c.string("reference"))!,
                                    schedule: schedule, data: dataConfig(r), seed: settings.seed,
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
-                                   vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")))
+                                   vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
+                                   unetLearningRateScale: c.double("unet_lr_scale"))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,
                                   schedule: schedule, resolution: c.int("resolution"))
-                return try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
-                                            guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                let a = try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
+                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                return (a.metrics, a.sheet)
             }
             let curve = try curveMeasurement(r, sheet: "adapter-samples", keep: { !$0.hasSuffix("_other_subject") && $0 != "adapter_samples" },
                                              measure: measure)
@@ -107,14 +121,17 @@ struct AdapterCommand: ParsableCommand {
             let gate = try runStageGate(r, what: "adapter", measure: measure)
             var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
-                                     training: settings.asRecord, metrics: gate.metrics)
+                                     training: settings.asRecord.merging(warm.map { ["init_from_sha256": $0.sha] } ?? [:]) { a, _ in a },
+                                     metrics: gate.metrics)
             rec.resampler = rcfg
             rec.imageEncoderLayer = conv == nil ? layer : nil
             rec.referenceEncoder = conv?.config
             rec.unet = unet.config
             rec.noise = unetFiles.record.noise
             rec.vae = vae?.config
-            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler, encoder: conv), output: out, record: rec)
+            rec.adapterTunesUNet = tunesUNet ? true : nil
+            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler, encoder: conv, withUNet: tunesUNet),
+                                        output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
             outs += try r.writtenArtifacts(in: "curve", kind: "grid")
             return outs

@@ -46,7 +46,7 @@ enum GateRuns {
     /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float,
-                        stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image) {
+                        stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
@@ -67,7 +67,7 @@ enum GateRuns {
         m["adapter_samples"] = Double(subjects.count * bgs.count)
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
                                title: "adapter: reference, then generated in 4 backgrounds")
-        return (m, sheet)
+        return (m, sheet, gate.patternMisreadings)
     }
 }
 

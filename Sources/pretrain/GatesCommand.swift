@@ -74,6 +74,9 @@ struct GatesCommand: ParsableCommand {
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
                 lines.append("adapter detail \(fmt(a.metrics["adapter_detail"])) (room for PatchDPO: at least 0.2 below identity)")
+                lines.append("adapter identity's parts: category \(fmt(a.metrics["adapter_category"])), main colour "
+                             + "\(fmt(a.metrics["adapter_main_color"])), body pattern \(fmt(a.metrics["adapter_body_pattern"]))")
+                lines.append("adapter body-pattern misreadings (subject's>read): " + CategoryGate.top(a.patternMisreadings, 8))
             }
         }
         for l in lines { print(l) }

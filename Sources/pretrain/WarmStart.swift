@@ -107,6 +107,52 @@ enum WarmStart {
         return SHA256.hex(data)
     }
 
+    /// An adapter warm start from `source`: a finished `adapter.safetensors` (its record beside it) or a
+    /// pretrain-adapter training checkpoint directory (its EMA weights when it kept one). The resampler and
+    /// reference-encoder configs must equal this stage's. A source trained with its U-Net (every U-Net key
+    /// present) loads that U-Net too. Returns the SHA-256 of the file read and whether it held the U-Net.
+    static func adapter(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder?, from source: URL,
+                        stage: String) throws -> (sha: String, tunesUNet: Bool) {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        var file: SafeTensorsFile, sha: String, path = source.path
+        if fm.fileExists(atPath: source.path, isDirectory: &isDir), isDir.boolValue {
+            guard fm.fileExists(atPath: source.appendingPathComponent("index.json").path) else {
+                throw bad(source.path, "a directory without index.json is not a training checkpoint", stage: stage, what: "adapter")
+            }
+            let ema = source.appendingPathComponent("ema.safetensors")
+            let url = fm.fileExists(atPath: ema.path) ? ema : source.appendingPathComponent("model.safetensors")
+            guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: "adapter") }
+            path = url.path
+            file = try SafeTensors.parse(data, path: url.path)
+            sha = SHA256.hex(data)
+        } else {
+            let (record, f, h) = try read(source, stage: stage, what: "adapter")
+            let json = source.deletingPathExtension().appendingPathExtension("json").path
+            guard record.resampler == resampler.config else {
+                throw bad(json, "its resampler config differs from this stage's (queries, dim, depth, heads)", stage: stage, what: "adapter")
+            }
+            guard record.referenceEncoder == encoder?.config else {
+                throw bad(json, "its reference encoder differs from this stage's (image_encoder, encoder_widths)", stage: stage, what: "adapter")
+            }
+            file = f; sha = h
+        }
+        // A checkpoint's EMA file stores each parameter flat: give it the model's shape back (same element count).
+        var shapes: [String: [Int]] = [:]
+        for (k, p) in unet.namedParameters() { shapes[k] = p.shape }
+        for (k, p) in resampler.namedParameters() { shapes["image_proj." + k] = p.shape }
+        for (k, p) in encoder?.namedParameters() ?? [] { shapes["image_encoder." + k] = p.shape }
+        for (k, v) in file.tensors {
+            if let s = shapes[k], s.reduce(1, *) == v.values.count { file.tensors[k] = TensorData(shape: s, values: v.values) }
+        }
+        let ip = Set(unet.imageProjectionParameters().map(\.0))
+        let tunes = unet.namedParameters().contains { !ip.contains($0.0) && file.tensors[$0.0] != nil }
+        do { try Generator.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
+            throw bad(path, "\(error)", stage: stage, what: "adapter")
+        }
+        return (sha, tunes)
+    }
+
     /// A judge warm start: the record's judge config must equal `judge`'s.
     static func judge(_ judge: WorldJudge, from weights: URL, stage: String) throws -> String {
         let (record, file, sha) = try read(weights, stage: stage, what: "judge")

@@ -55,6 +55,19 @@ import Random
         #expect(throws: CheckpointError.self) { try Generator.applyAdapter(broken, path: "mem", unet: b.unet, resampler: b.resampler!) }
     }
 
+    /// An adapter trained with its U-Net (`withUNet`): every U-Net weight is in the file and loads over the
+    /// base U-Net's; a file with only the image branch is refused where the whole U-Net is expected.
+    @Test func anAdapterWithItsUNetCarriesEveryUNetWeight() throws {
+        let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
+        let file = Generator.adapterFile(unet: a.unet, resampler: a.resampler!, withUNet: true)
+        #expect(file.tensors.count == a.resampler!.namedParameters().count + a.unet.namedParameters().count)
+        try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true)
+        for ((k, p), (_, q)) in zip(a.unet.namedParameters(), b.unet.namedParameters()) { #expect(p.value == q.value, "\(k)") }
+        let adapterOnly = Generator.adapterFile(unet: a.unet, resampler: a.resampler!)
+        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(adapterOnly, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true) }
+        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!) }
+    }
+
     /// An adapter with its own convolutional reference encoder: `image_encoder.*` keys in the same file,
     /// `referenceEncoder` in the record; a directory load rebuilds it and samples exactly as the original.
     @Test func adapterWithItsOwnConvEncoderRoundTripsThroughADirectory() throws {

@@ -82,6 +82,29 @@ import TensorCore
         #expect(task.trainable.contains { $0.0 == "image_encoder.position_embedding" })
     }
 
+    /// `unetLearningRateScale` > 0: every U-Net weight trains too, at that multiple of the learning rate
+    /// (the adapter's own parts at the full rate); 0 keeps the U-Net frozen but for the image branch.
+    @Test func adapterTaskCanTrainItsUNetAtAScaledRate() throws {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                              key: RNGKey(seed: 5))
+        let task = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                               data: TinyModels.data, seed: 3, batchSize: 2, unetLearningRateScale: 0.25)
+        #expect(task.trainable.count == r.namedParameters().count + unet.namedParameters().count + enc.namedParameters().count)
+        #expect(task.learningRateScales["conv_in.weight"] == 0.25)
+        #expect(task.learningRateScales.count == unet.namedParameters().count - unet.imageProjectionParameters().count)
+        #expect(!task.learningRateScales.keys.contains { $0.hasPrefix("image_proj.") || $0.hasSuffix("to_k_ip.weight") })
+        let u0 = snapshot(unet)
+        try Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3)).trainStep()
+        #expect(snapshot(unet)["conv_in.weight"] != u0["conv_in.weight"])
+
+        let frozen = AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                                 data: TinyModels.data, seed: 3, batchSize: 2)
+        #expect(frozen.learningRateScales.isEmpty && !frozen.trainable.contains { $0.0 == "conv_in.weight" })
+    }
+
     @Test func conditionDropoutSplitsFivePercentEach() {
         let cases: [(Float, Bool, Bool)] = [(0.01, true, false), (0.049, true, false), (0.05, false, true), (0.07, false, true),
                                             (0.10, true, true), (0.149, true, true), (0.15, false, false), (0.9, false, false)]

@@ -95,6 +95,16 @@ enum TinyModels {
         #expect(after < 0.5 * before, "loss \(before) -> \(after)")
     }
 
+    /// `learningRateScales`: a key's update is its multiple of the scheduled rate. AdamW's first step moves
+    /// every weight by lr (m / sqrt(v) = 1 after bias correction), so a at lr, b at half of it.
+    @Test func aTaskScalesTheLearningRateOfItsKeys() throws {
+        let task = ScaledTask()
+        let t = Trainer(task: task, settings: TrainSettings(steps: 1, batchSize: 1, learningRate: 0.1, weightDecay: 0, gradClip: 0))
+        try t.trainStep()
+        #expect(abs(task.a.value.scalars[0] - 0.1) < 1e-6 && abs(task.b.value.scalars[0] - 0.05) < 1e-6,
+                "\(task.a.value.scalars) \(task.b.value.scalars)")
+    }
+
     @Test func scheduleWarmsUpThenDecays() {
         let s = TrainSettings(steps: 100, batchSize: 1, learningRate: 1e-3, warmupSteps: 10, minLRFraction: 0.1).schedule
         #expect(abs(s.lr(at: 0) - 1e-4) < 1e-12 && abs(s.lr(at: 9) - 1e-3) < 1e-12)
@@ -109,4 +119,16 @@ final class FixedStepTask: PretrainTask {
     init(inner: any PretrainTask) { self.inner = inner }
     var trainable: [(String, Parameter)] { inner.trainable }
     func loss(step: Int) throws -> Variable { try inner.loss(step: 0) }
+}
+
+/// Loss (a - 1)^2 + (b - 1)^2 from a = b = 0, with b's learning rate halved.
+final class ScaledTask: PretrainTask {
+    let a = Parameter(Tensor(shape: [1], scalars: [0]), requiresGrad: true)
+    let b = Parameter(Tensor(shape: [1], scalars: [0]), requiresGrad: true)
+    var trainable: [(String, Parameter)] { [("a", a), ("b", b)] }
+    var learningRateScales: [String: Double] { ["b": 0.5] }
+    func loss(step: Int) throws -> Variable {
+        let da = a - 1, db = b - 1
+        return (da * da + db * db).sum()
+    }
 }

@@ -1,0 +1,58 @@
+import Checkpoint
+import Foundation
+import Generation
+import Testing
+
+/// `pretrain adapter --set unet_lr_scale=...` (the U-Net trained with its adapter, carried in the adapter
+/// file) and `--set init_from=...` (a finished adapter or a training checkpoint as the start), through the
+/// real executable on the smoke pipeline's tiny sizes.
+@Suite(.serialized) struct AdapterWarmStartTests {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("adapter-warm-\(UUID().uuidString)")
+    static let config = UNetWarmStartTests.config
+
+    func pretrain(_ what: String, run: String, _ extra: [String] = []) throws -> (status: Int32, stderr: String) {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let noGate = what == "clip" ? [] : ["--set", "gate_steps=0"]
+        return try JudgeStageTests.pretrain([what, "--config", Self.config.path, "--run-dir", dir.appendingPathComponent(run).path]
+                                            + noGate + extra, in: dir)
+    }
+
+    func adapter(_ run: String) -> URL { dir.appendingPathComponent("\(run)/artifacts/pretrain-adapter/adapter.safetensors") }
+    func record(_ run: String) throws -> PretrainRecord { try PretrainRecord.read(adapter(run).deletingPathExtension().appendingPathExtension("json")) }
+    func keys(_ run: String) throws -> Set<String> { Set(try SafeTensors.parse(Data(contentsOf: adapter(run)), path: adapter(run).path).tensors.keys) }
+
+    @Test func theTunedUNetTravelsInTheAdapterFileAndAWarmStartKeepsIt() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for run in ["a", "b", "c", "d", "e"] {
+            #expect(try pretrain("clip", run: run, ["--set", "steps=1"]).status == 0)
+            #expect(try pretrain("unet", run: run, ["--set", "steps=1"]).status == 0)
+        }
+        // Frozen U-Net (IP-Adapter): only the image branch's projections of the U-Net are in the file.
+        #expect(try pretrain("adapter", run: "a", ["--set", "steps=1"]).status == 0)
+        #expect(try record("a").adapterTunesUNet == nil)
+        #expect(try !keys("a").contains("conv_in.weight") && keys("a").contains { $0.hasSuffix("to_k_ip.weight") })
+
+        let tuned = try pretrain("adapter", run: "b", ["--set", "steps=2", "--set", "checkpoint_every=1", "--set", "unet_lr_scale=0.5"])
+        #expect(tuned.status == 0, "\(tuned.stderr)")
+        #expect(try record("b").adapterTunesUNet == true)
+        #expect(try keys("b").contains("conv_in.weight"))
+        // ... and the tuned U-Net differs from the base one it started from.
+        let base = try SafeTensors.parse(Data(contentsOf: dir.appendingPathComponent("b/artifacts/pretrain-unet/unet.safetensors")), path: "unet")
+        let b = try SafeTensors.parse(Data(contentsOf: adapter("b")), path: "adapter")
+        #expect(b.tensors["conv_in.weight"] != base.tensors["conv_in.weight"])
+
+        // A warm start from the tuned adapter keeps its U-Net in the output even with the U-Net frozen now.
+        let warm = try pretrain("adapter", run: "c", ["--set", "steps=1", "--set", "init_from=\"\(adapter("b").path)\""])
+        #expect(warm.status == 0, "\(warm.stderr)")
+        #expect(try record("c").training["init_from_sha256"] == record("b").weightsSHA256)
+        #expect(try record("c").adapterTunesUNet == true && keys("c").contains("conv_in.weight"))
+
+        let checkpoint = adapter("b").deletingLastPathComponent().appendingPathComponent("checkpoints/step-00000001")
+        let fromCheckpoint = try pretrain("adapter", run: "d", ["--set", "steps=1", "--set", "init_from=\"\(checkpoint.path)\""])
+        #expect(fromCheckpoint.status == 0, "\(fromCheckpoint.stderr)")
+        #expect(try record("d").adapterTunesUNet == true)
+
+        let other = try pretrain("adapter", run: "e", ["--set", "steps=1", "--set", "queries=2", "--set", "init_from=\"\(adapter("b").path)\""])
+        #expect(other.status == 65 && other.stderr.contains("adapter.json") && other.stderr.contains("resampler"), "\(other.status): \(other.stderr)")
+    }
+}
