@@ -249,6 +249,9 @@ public final class AdapterTask: PretrainTask {
     /// The U-Net's own weights train too, at this multiple of the learning rate (0 = frozen, IP-Adapter;
     /// > 0 = the personalized generator's U-Net is fine-tuned with its adapter, as ELITE and JeDi tune theirs).
     public let unetLearningRateScale: Double
+    /// Weight of the reference encoder's world-attribute loss (`ReferenceAttributeHeads`; 0 = off; needs a trained encoder).
+    public let attributeWeight: Float
+    public let attributeHeads: ReferenceAttributeHeads?
     let params: [(String, Parameter)]
     public let learningRateScales: [String: Double]
 
@@ -256,11 +259,15 @@ public final class AdapterTask: PretrainTask {
                 trainEncoder: Bool = false, reference: AdapterReference = .same, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
-                objectWeight: Float = 0, unetLearningRateScale: Double = 0) {
+                objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0) {
         precondition(objectWeight >= 0, "AdapterTask: objectWeight \(objectWeight) must be >= 0")
         precondition(unetLearningRateScale >= 0, "AdapterTask: unetLearningRateScale \(unetLearningRateScale) must be >= 0")
         self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight
         self.unetLearningRateScale = unetLearningRateScale
+        precondition(attributeWeight >= 0 && (attributeWeight == 0 || trainEncoder),
+                     "AdapterTask: attributeWeight \(attributeWeight) needs >= 0 and a trained reference encoder")
+        self.attributeWeight = attributeWeight
+        attributeHeads = attributeWeight > 0 ? ReferenceAttributeHeads(width: imageEncoder.tokenWidth, key: RNGKey(seed: seed).fold(in: "attribute_heads")) : nil
         vae?.setRequiresGrad(false)
         vae?.train(false)
         self.unet = unet; self.resampler = resampler; self.textEncoder = textEncoder; self.imageEncoder = imageEncoder
@@ -279,6 +286,7 @@ public final class AdapterTask: PretrainTask {
             for (_, p) in tuned { p.requiresGrad = true }
         }
         params = adapter + tuned + (trainEncoder ? imageEncoder.namedParameters().map { ("image_encoder." + $0.0, $0.1) } : [])
+            + (attributeHeads?.namedParameters().map { (ReferenceAttributeHeads.prefix + $0.0, $0.1) } ?? [])
         learningRateScales = Dictionary(uniqueKeysWithValues: tuned.map { ($0.0, unetLearningRateScale) })
     }
 
@@ -293,11 +301,13 @@ public final class AdapterTask: PretrainTask {
         var refs = reference == .same ? b.images
             : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample)
         let per = refs.count / batchSize
+        let undropped = refs
+        var dropped = false
         var prompts = b.prompts
         for i in 0..<batchSize {
             let d = AdapterTask.drops(u: u[i], text: dropText, image: dropImage, both: dropBoth)
             if d.text { prompts[i] = WorldText.nullPrompt }
-            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 } }
+            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 }; dropped = true }
         }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
         let feats = trainEncoder ? imageEncoder.tokens(Variable(refs)) : Variable(withNoGrad { imageEncoder.tokens(Variable(refs)).value })
@@ -307,7 +317,11 @@ public final class AdapterTask: PretrainTask {
         let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
         let w = DenoisingDraw.objectWeights(coverage: b.coverage, batch: batchSize, side: data.resolution, grid: x0.shape[2],
                                             objectWeight: objectWeight)
-        return d.loss(eps, schedule: schedule, snrGamma: snrGamma, cellWeights: w)
+        let denoising = d.loss(eps, schedule: schedule, snrGamma: snrGamma, cellWeights: w)
+        guard let heads = attributeHeads else { return denoising }
+        // The attribute loss reads every row's reference, also where the diffusion loss dropped it.
+        let seen = dropped ? imageEncoder.tokens(Variable(undropped)) : feats
+        return denoising + heads.loss(tokens: seen, subjects: b.subjects) * attributeWeight
     }
 
     /// Which conditions a row drops for its draw u ~ U(0, 1): [0, text) text only,

@@ -53,6 +53,9 @@ struct AdapterCommand: ParsableCommand {
             .float("unet_lr_scale", default: 0,
                    doc: "train the U-Net with the adapter at this multiple of lr (0 = frozen, IP-Adapter); the adapter file then holds the tuned "
                        + "U-Net too (record `adapterTunesUNet`) and the personalized generator loads it over the base U-Net", in: 0...100, optIn: true),
+            .float("attribute_weight", default: 0,
+                   doc: "weight of the resnet reference encoder's world-attribute loss (heads on its pooled tokens predict the reference "
+                       + "subject's category, colours, patterns and decal; training aid, not saved); 0 = off", in: 0...100, optIn: true),
             ConfigKey("init_from", .string, default: .string(""),
                       doc: "start from this adapter.safetensors (its adapter.json beside it: the same resampler and reference encoder) or a "
                           + "training checkpoint directory of pretrain-adapter (checkpoints/step-N: its EMA weights), with the source's tuned "
@@ -95,6 +98,10 @@ struct AdapterCommand: ParsableCommand {
                                        dimHead: dim / heads, numQueries: c.int("queries"), outputDim: unet.config.crossAttentionDim)
             let resampler = try Resampler(config: rcfg, key: RNGKey(seed: settings.seed).fold(in: "init"))
             for a in unet.crossAttentions { a.initImageBranchFromText() }
+            guard c.double("attribute_weight") == 0 || conv != nil else {
+                throw c.invalid("attribute_weight", "the attribute loss trains the adapter's own reference encoder; set image_encoder = \"resnet\" "
+                                + "or attribute_weight = 0")
+            }
             let initFrom = c.string("init_from")
             let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
                                                                          from: URL(fileURLWithPath: initFrom), stage: r.stage)
@@ -105,7 +112,7 @@ struct AdapterCommand: ParsableCommand {
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
-                                   unetLearningRateScale: c.double("unet_lr_scale"))
+                                   unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")))
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,

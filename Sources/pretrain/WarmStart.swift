@@ -5,6 +5,7 @@ import Manifest
 import Models
 import NN
 import StageKit
+import Training
 
 /// Warm starts (`init_from`): a finished model's weights as the starting point of a new training, after
 /// checking that the record beside them (`<name>.json`) describes a compatible model and names these
@@ -137,6 +138,8 @@ enum WarmStart {
             }
             file = f; sha = h
         }
+        // Training aids of the source run are not part of an adapter.
+        for k in file.tensors.keys where k.hasPrefix(ReferenceAttributeHeads.prefix) { file.tensors.removeValue(forKey: k) }
         // A checkpoint's EMA file stores each parameter flat: give it the model's shape back (same element count).
         var shapes: [String: [Int]] = [:]
         for (k, p) in unet.namedParameters() { shapes[k] = p.shape }

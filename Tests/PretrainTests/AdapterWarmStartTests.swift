@@ -17,6 +17,7 @@ import Testing
                                             + noGate + extra, in: dir)
     }
 
+    let resnet = ["--set", "image_encoder=\"resnet\"", "--set", "encoder_widths=[8, 16]"]
     func adapter(_ run: String) -> URL { dir.appendingPathComponent("\(run)/artifacts/pretrain-adapter/adapter.safetensors") }
     func record(_ run: String) throws -> PretrainRecord { try PretrainRecord.read(adapter(run).deletingPathExtension().appendingPathExtension("json")) }
     func keys(_ run: String) throws -> Set<String> { Set(try SafeTensors.parse(Data(contentsOf: adapter(run)), path: adapter(run).path).tensors.keys) }
@@ -32,27 +33,33 @@ import Testing
         #expect(try record("a").adapterTunesUNet == nil)
         #expect(try !keys("a").contains("conv_in.weight") && keys("a").contains { $0.hasSuffix("to_k_ip.weight") })
 
-        let tuned = try pretrain("adapter", run: "b", ["--set", "steps=2", "--set", "checkpoint_every=1", "--set", "unet_lr_scale=0.5"])
+        // The attribute loss needs the adapter's own encoder.
+        let refused = try pretrain("adapter", run: "b", ["--set", "steps=1", "--set", "attribute_weight=0.1"])
+        #expect(refused.status == 65 && refused.stderr.contains("override 'attribute_weight=0.1'") && refused.stderr.contains("resnet"),
+                "\(refused.status): \(refused.stderr)")
+        let tuned = try pretrain("adapter", run: "b", ["--set", "steps=2", "--set", "checkpoint_every=1", "--set", "unet_lr_scale=0.5"] + resnet
+                                 + ["--set", "attribute_weight=0.1"])
         #expect(tuned.status == 0, "\(tuned.stderr)")
         #expect(try record("b").adapterTunesUNet == true)
-        #expect(try keys("b").contains("conv_in.weight"))
+        #expect(try keys("b").contains("conv_in.weight") && !keys("b").contains { $0.hasPrefix("attribute_heads.") })
         // ... and the tuned U-Net differs from the base one it started from.
         let base = try SafeTensors.parse(Data(contentsOf: dir.appendingPathComponent("b/artifacts/pretrain-unet/unet.safetensors")), path: "unet")
         let b = try SafeTensors.parse(Data(contentsOf: adapter("b")), path: "adapter")
         #expect(b.tensors["conv_in.weight"] != base.tensors["conv_in.weight"])
 
         // A warm start from the tuned adapter keeps its U-Net in the output even with the U-Net frozen now.
-        let warm = try pretrain("adapter", run: "c", ["--set", "steps=1", "--set", "init_from=\"\(adapter("b").path)\""])
+        let warm = try pretrain("adapter", run: "c", ["--set", "steps=1", "--set", "init_from=\"\(adapter("b").path)\""] + resnet)
         #expect(warm.status == 0, "\(warm.stderr)")
         #expect(try record("c").training["init_from_sha256"] == record("b").weightsSHA256)
         #expect(try record("c").adapterTunesUNet == true && keys("c").contains("conv_in.weight"))
 
         let checkpoint = adapter("b").deletingLastPathComponent().appendingPathComponent("checkpoints/step-00000001")
-        let fromCheckpoint = try pretrain("adapter", run: "d", ["--set", "steps=1", "--set", "init_from=\"\(checkpoint.path)\""])
+        // (its training checkpoint also holds the attribute heads, which are not part of an adapter)
+        let fromCheckpoint = try pretrain("adapter", run: "d", ["--set", "steps=1", "--set", "init_from=\"\(checkpoint.path)\""] + resnet)
         #expect(fromCheckpoint.status == 0, "\(fromCheckpoint.stderr)")
         #expect(try record("d").adapterTunesUNet == true)
 
-        let other = try pretrain("adapter", run: "e", ["--set", "steps=1", "--set", "queries=2", "--set", "init_from=\"\(adapter("b").path)\""])
+        let other = try pretrain("adapter", run: "e", ["--set", "steps=1", "--set", "queries=2", "--set", "init_from=\"\(adapter("b").path)\""] + resnet)
         #expect(other.status == 65 && other.stderr.contains("adapter.json") && other.stderr.contains("resampler"), "\(other.status): \(other.stderr)")
     }
 }

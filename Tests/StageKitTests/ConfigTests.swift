@@ -80,6 +80,15 @@ func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
     #expect(s.origins["prefix"] == "default")
 }
 
+/// `ConfigSection.invalid`: a cross-key refusal names where the value came from (line, override or default).
+@Test func aCrossKeyRefusalNamesTheValuesOrigin() throws {
+    let doc = try TOMLDocument.parse("[fake-stage.produce]\ncount = 3\n", file: "c.toml")
+    let s = try schema.resolve(doc, overrides: ["scale=2"])
+    #expect(s.invalid("count", "no") == .invalidValue(file: "c.toml", line: 2, section: "fake-stage.produce", key: "count", message: "no"))
+    #expect(s.invalid("scale", "no") == .badOverride(text: "scale=2", message: "no"))
+    #expect("\(s.invalid("prefix", "no"))".contains("the schema's default"))
+}
+
 @Test func unknownKeyNamesKeyFileAndLineWithSuggestion() throws {
     let doc = try TOMLDocument.parse("[fake-stage.produce]\n\ncoutn = 3\n", file: "c.toml")
     #expect {

@@ -105,6 +105,30 @@ import TensorCore
         #expect(frozen.learningRateScales.isEmpty && !frozen.trainable.contains { $0.0 == "conv_in.weight" })
     }
 
+    /// `attributeWeight`: heads on the encoder's pooled tokens (keys `attribute_heads.*`) add w x their mean
+    /// cross-entropy (> 0) to the same step's denoising loss, and train with the encoder.
+    @Test func adapterTaskAddsTheReferenceAttributeLoss() throws {
+        func task(_ w: Float) throws -> AdapterTask {
+            let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+            let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
+            let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+            let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                                  key: RNGKey(seed: 5))
+            return AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                               data: TinyModels.data, seed: 3, batchSize: 2, attributeWeight: w)
+        }
+        let plain = try task(0), aux = try task(0.5)
+        let l0 = try plain.loss(step: 0).value.scalars[0], l1 = try aux.loss(step: 0).value.scalars[0]
+        // Seven heads, each at least ln-uniform-ish at init: the term is well above float noise.
+        #expect(l1 - l0 > 0.5 * 0.5, "\(l0) -> \(l1)")
+        #expect(aux.trainable.contains { $0.0 == "attribute_heads.body_pattern.weight" })
+        #expect(!plain.trainable.contains { $0.0.hasPrefix("attribute_heads.") })
+        let heads = aux.attributeHeads!.namedParameters().first { $0.0 == "body_pattern.weight" }!.1
+        let h0 = heads.value
+        try Trainer(task: aux, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3)).trainStep()
+        #expect(heads.value != h0)
+    }
+
     @Test func conditionDropoutSplitsFivePercentEach() {
         let cases: [(Float, Bool, Bool)] = [(0.01, true, false), (0.049, true, false), (0.05, false, true), (0.07, false, true),
                                             (0.10, true, true), (0.149, true, true), (0.15, false, false), (0.9, false, false)]

@@ -21,6 +21,17 @@ public struct ConfigSection: Sendable {
             .map { "\($0) = \(values[$0]!.canonical)\n" }.joined()
     }
 
+    /// A refusal of `key`'s value that no single-key check can make (it depends on another key), naming
+    /// where the value came from: its file and line, or the `--set` override that set it.
+    public func invalid(_ key: String, _ message: String) -> ConfigError {
+        let origin = origins[key] ?? "default"
+        if origin.hasPrefix("override ") { return .badOverride(text: String(origin.dropFirst("override ".count)), message: message) }
+        if let colon = origin.lastIndex(of: ":"), let line = Int(origin[origin.index(after: colon)...]) {
+            return .invalidValue(file: String(origin[..<colon]), line: line, section: name, key: key, message: message)
+        }
+        return .invalidValue(file: file, line: 0, section: name, key: key, message: message + " (the schema's default)")
+    }
+
     public func value(_ key: String) -> TOMLValue {
         guard let v = values[key] else {
             preconditionFailure("[\(name)] has no key '\(key)'; declared: \(schema.keys.map(\.name))")
