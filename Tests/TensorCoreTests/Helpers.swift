@@ -32,16 +32,6 @@ func expectClose(_ a: Tensor, _ b: Tensor, atol: Float = 1e-4, rtol: Float = 1e-
         if !(e <= atol + rtol * abs(b.scalars[i])) && firstBad == nil { firstBad = i }
         if e > maxErr || e.isNaN { maxErr = e }
     }
-    do { // TEMP MEASURE
-        var mr: Double = 0, use: Double = 0, ma: Double = 0
-        for i in 0..<a.count {
-            let e = Double(abs(a.scalars[i] - b.scalars[i])), m = Double(abs(b.scalars[i]))
-            ma = Swift.max(ma, e)
-            if m >= 1e-3 { mr = Swift.max(mr, e / m) }
-            use = Swift.max(use, e / (Double(atol) + Double(rtol) * m))
-        }
-        print("MEASURE \(sourceLocation.fileName):\(sourceLocation.line) \(what) \(a.shape) maxAbs \(ma) maxRel(|ref|>=1e-3) \(mr) usage \(use)")
-    }
     #expect(firstBad == nil,
             "\(what): max abs err \(maxErr); first bad index \(firstBad ?? -1) (\(firstBad.map { a.scalars[$0] } ?? 0) vs \(firstBad.map { b.scalars[$0] } ?? 0))",
             sourceLocation: sourceLocation)
