@@ -79,6 +79,13 @@ let package = Package(
             "Diffusion", "World", "Imaging", "Text", "PatchQuality", "ErrorKinds",
         ]),
 
+        // PreferenceTraining: dpo-train's multi-run loop (resume, checkpoint cadence) and its data: pool images,
+        // pairs files, quality maps, encoded pairs (knows nothing of the stage machinery).
+        .target(name: "PreferenceTraining", dependencies: [
+            "Objectives", "Generation", "Models", "PatchQuality", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
+            "Diffusion", "Imaging", "Text", "World", "Manifest", "ErrorKinds",
+        ]),
+
         // PoolStages: prompt planning, scorers and pairing of generate-pool / score-and-pair.
         .target(name: "PoolStages", dependencies: [
             "Generation", "Models", "Autograd", "TensorCore", "Random", "Text", "Imaging", "World", "PatchQuality", "ErrorKinds",
@@ -148,8 +155,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "dpo-train", dependencies: [
-            "Objectives", "Upstream", "Generation", "Models", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
-            "Diffusion", "Imaging", "Text", "Manifest", "StageKit", "ErrorKinds", "World",
+            "PreferenceTraining", "Objectives", "Upstream", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
@@ -184,6 +190,9 @@ let package = Package(
         .testTarget(name: "ObjectivesTests", dependencies: [
             "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
         ]),
+        .testTarget(name: "PreferenceTrainingTests", dependencies: [
+            "PreferenceTraining", "Objectives", "PatchQuality", "Models", "Checkpoint", "Manifest", "Random", "TensorCore", "Diffusion",
+        ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
@@ -196,7 +205,7 @@ let package = Package(
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
             "PoolStages", "Upstream", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
-            "NN", "TensorCore", "generate-pool", "score-and-pair", "TestSupport",
+            "NN", "TensorCore", "PatchQuality", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
@@ -209,7 +218,7 @@ let package = Package(
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
-            "PoolStages", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
+            "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
             "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
         ]),
     ],

@@ -28,22 +28,45 @@ public struct PoolItem: Sendable, Equatable {
     }
 }
 
-/// One (reference, generated) pair of `patchdpo-pairs.json` (kind `patchdpo-pairs`).
+/// One pair of a pairs file, its members in file order: (reference, generated) of `patchdpo-pairs.json`
+/// (kind `patchdpo-pairs`), or (winner, loser) of `pairs.json` (kind `pairs`, HG-DPO's pool pairs).
 public struct PairEntry: Sendable, Equatable {
     /// Stable item key (file-name safe).
     public var key: String
     /// Paths as written by score-and-pair (relative to the run directory, or to the pool stage's
     /// artifact folder; the stage resolves them against the manifest).
-    public var reference: String
-    public var generated: String
+    public var first: String
+    public var second: String
+
+    public init(key: String, first: String, second: String) { self.key = key; self.first = first; self.second = second }
+    /// A `patchdpo-pairs.json` pair.
+    public init(key: String, reference: String, generated: String) { self.init(key: key, first: reference, second: generated) }
+
+    /// The reference image of a `patchdpo-pairs.json` pair.
+    public var reference: String { first }
+    /// The generated image of a `patchdpo-pairs.json` pair.
+    public var generated: String { second }
 }
 
-/// Reads `patchdpo-pairs.json`. Accepted shapes (score-and-pair decides; this reader is tolerant):
-/// a top-level array or an object with `pairs`; each entry an object with `reference` (string) and
-/// `generated` (a string, or an array of strings: one pair each), optionally `key` / `id`.
-/// Keys default to `<pool key>-<generated file stem>` (e.g. `p00003-gen-1`) and are made unique.
+/// Reads the pairs files of score-and-pair (the one reader; patch-quality and dpo-train use it). Accepted shapes
+/// (score-and-pair decides; this reader is tolerant): a top-level array or an object with `pairs`; each entry an
+/// object with the first member (a string) and the second (a string, or an array of strings: one pair each),
+/// optionally `key` / `id`. Keys default to `<pool key>-<second file stem>` (e.g. `p00003-gen-1`) and are made
+/// file-name safe and unique: the names patch-quality gives the quality maps `q/<vit>/<key>.safetensors`.
 public enum PairsFile {
-    public static func parse(_ data: Data, path: String) throws -> [PairEntry] {
+    /// The member fields of a file's entries.
+    public enum Members: Sendable {
+        /// `patchdpo-pairs.json`: `reference`, `generated`.
+        case referenceGenerated
+        /// `pairs.json`: `winner`, `loser`.
+        case winnerLoser
+
+        var names: (first: String, second: String) {
+            self == .referenceGenerated ? ("reference", "generated") : ("winner", "loser")
+        }
+    }
+
+    public static func parse(_ data: Data, path: String, members: Members = .referenceGenerated) throws -> [PairEntry] {
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data) } catch {
             throw PatchQualityError.badPairs(path: path, detail: "not JSON: \(error.localizedDescription)")
@@ -52,27 +75,28 @@ public enum PairsFile {
         if let a = json as? [Any] { list = a }
         else if let o = json as? [String: Any], let a = o["pairs"] as? [Any] { list = a }
         else { throw PatchQualityError.badPairs(path: path, detail: "expected an array or an object with `pairs`") }
+        let (a, b) = members.names
         var out: [PairEntry] = []
         var used: Set<String> = []
         for (i, element) in list.enumerated() {
             guard let o = element as? [String: Any] else {
                 throw PatchQualityError.badPairs(path: path, detail: "pairs[\(i)] is not an object")
             }
-            guard let ref = o["reference"] as? String else {
-                throw PatchQualityError.badPairs(path: path, detail: "pairs[\(i)] has no string `reference`")
+            guard let first = o[a] as? String else {
+                throw PatchQualityError.badPairs(path: path, detail: "pairs[\(i)] has no string `\(a)`")
             }
-            let gens: [String]
-            if let g = o["generated"] as? String { gens = [g] }
-            else if let g = o["generated"] as? [String], !g.isEmpty { gens = g }
-            else { throw PatchQualityError.badPairs(path: path, detail: "pairs[\(i)] has no `generated` path(s)") }
+            let seconds: [String]
+            if let g = o[b] as? String { seconds = [g] }
+            else if let g = o[b] as? [String], !g.isEmpty { seconds = g }
+            else { throw PatchQualityError.badPairs(path: path, detail: "pairs[\(i)] has no `\(b)` path(s)") }
             let given = (o["key"] as? String) ?? (o["id"] as? String)
-            for g in gens {
-                var key = given.map { gens.count > 1 ? "\($0)-\(stem(g))" : $0 } ?? defaultKey(g)
+            for g in seconds {
+                var key = given.map { seconds.count > 1 ? "\($0)-\(stem(g))" : $0 } ?? defaultKey(g)
                 key = sanitize(key)
                 var unique = key, n = 1
                 while used.contains(unique) { n += 1; unique = "\(key)-\(n)" }
                 used.insert(unique)
-                out.append(PairEntry(key: unique, reference: ref, generated: g))
+                out.append(PairEntry(key: unique, first: first, second: g))
             }
         }
         return out

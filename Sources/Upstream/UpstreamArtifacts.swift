@@ -10,7 +10,7 @@ import StageKit
 /// produce `StageError.missingFile` naming the stage that should have (both exit 66); a recorded file that
 /// was edited or vanished `StageError.inputUnverified` (exit 65); a record that does not decode
 /// `GenerationError.badCheckpoint` naming the file (65).
-public final class UpstreamArtifacts {
+public final class UpstreamArtifacts: UpstreamReading {
     public let runner: StageRunner
     private var listed: [String: [ArtifactRecord]] = [:]
 
@@ -48,21 +48,20 @@ public final class UpstreamArtifacts {
         return a
     }
 
+    /// The artifact of `stage` at run-relative `path`; missing: `StageError.missingFile` naming the file, with `hint`.
+    public func artifact(at path: String, of stage: String, hint: String) throws -> ArtifactRecord {
+        guard let a = try outputs(stage).first(where: { $0.relativePath == path }) else {
+            throw StageError.missingFile(path: runner.layout.root.appendingPathComponent(path).path, hint: hint)
+        }
+        return a
+    }
+
     /// The file of an artifact.
     public func url(_ a: ArtifactRecord) -> URL { runner.layout.root.appendingPathComponent(a.relativePath) }
 
     /// The bytes of artifact `a` of `stage`, refused unless they match the manifest's record.
+    /// (`data(_:of:)` by name and `file(_:of:)` come with `UpstreamReading`.)
     public func data(_ a: ArtifactRecord, of stage: String) throws -> Data { try runner.readVerified(a, upstream: stage) }
-
-    /// The verified bytes of artifact `name` of `stage`.
-    public func data(_ name: String, of stage: String) throws -> Data { try data(try artifact(name, of: stage), of: stage) }
-
-    /// The file of artifact `name` of `stage`, after verifying it (for readers that take a URL).
-    public func file(_ name: String, of stage: String) throws -> URL {
-        let a = try artifact(name, of: stage)
-        _ = try data(a, of: stage)
-        return url(a)
-    }
 
     /// The pretraining record `name` (e.g. `unet.json`) of `stage`.
     public func pretrainRecord(_ name: String, of stage: String) throws -> PretrainRecord {

@@ -3,35 +3,14 @@ import StageKit
 
 /// The `[dpo-train]` section (defaults = the reference code: AdamW lr 3e-5, wd 0.01, no schedule).
 let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
-    ConfigKey("losses", .array(.string), default: .array([.string("patchdpo")]),
-              doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|diffusion-dpo|sft|dco|hg-dpo",
-              check: { v in
-                  let all = LossKind.allCases.map(\.rawValue).joined(separator: ", ")
-                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one loss: \(all)" }
-                  for case let .string(s) in items where LossKind(rawValue: s) == nil {
-                      return "unknown loss '\(s)'; use one of \(all)"
-                  }
-                  return Set(items.map(\.canonical)).count == items.count ? nil : "lists a loss twice"
-              }),
-    ConfigKey("seeds", .array(.integer), default: .array([.integer(1)]),
-              doc: "one run per seed (and loss, and ViT for PatchDPO losses): adapter-<loss>[-<vit>]-s<seed>",
-              check: { v in
-                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one seed" }
-                  let seeds = items.compactMap { if case let .integer(i) = $0 { return i } else { return nil } }
-                  if seeds.count != items.count || seeds.contains(where: { $0 < 0 }) { return "entries must be integers >= 0" }
-                  return Set(seeds).count == seeds.count ? nil : "lists a seed twice"
-              }),
-    ConfigKey("patchdpo_vits", .array(.string), default: .array([.string("finetuned")]),
-              doc: "for patchdpo and patchdpo-pref: one run per ViT whose quality maps it reads (finetuned | original; "
-                  + "patch-quality's `vits` must make them)",
-              check: { v in
-                  guard case let .array(items) = v, !items.isEmpty else { return "must list at least one of finetuned, original" }
-                  let names = items.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
-                  if names.count != items.count || !names.allSatisfy(["finetuned", "original"].contains) {
-                      return "entries must be finetuned or original"
-                  }
-                  return Set(names).count == names.count ? nil : "lists a ViT twice"
-              }),
+    .strings("losses", default: ["patchdpo"], doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|diffusion-dpo|sft|dco|hg-dpo",
+             check: DPORun.checkLosses),
+    .integers("seeds", default: [1], doc: "one run per seed (and loss, and ViT for PatchDPO losses): adapter-<loss>[-<vit>]-s<seed>",
+              check: DPORun.checkSeeds),
+    .strings("patchdpo_vits", default: ["finetuned"],
+             doc: "for patchdpo and patchdpo-pref: one run per ViT whose quality maps it reads (finetuned | original; "
+                 + "patch-quality's `vits` must make them)",
+             check: DPORun.checkViTs),
     .integer("steps", default: 200, doc: "optimizer steps per run", in: 1...10_000_000),
     .integer("batch", default: 4, doc: "pairs per step (drawn with replacement from the seeded stream)", in: 1...4096),
     ConfigKey("lr", .float, default: .float(3e-5), doc: "AdamW learning rate (constant)"),

@@ -1,9 +1,13 @@
 import ArgumentParser
 import Foundation
+import Manifest
 import Objectives
+import PreferenceTraining
 import StageKit
+import Upstream
 
-/// `dpo-train`: preference training of the image adapter with a choice of loss (METHODS.md 5).
+/// `dpo-train`: preference training of the image adapter with a choice of loss (METHODS.md 5). The runs, their
+/// resume and checkpoints are PreferenceTraining's `MultiRunTrainer`; this binds it to the stage.
 struct DPOTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo-train",
@@ -31,9 +35,46 @@ struct DPOTrain: ParsableCommand {
         try StageMain.run(stage: Self.definition.name) { runner in
             let r = try StageRunner(Self.definition, options: common, flagOverrides: loss.map { ["losses=[\"\($0)\"]"] } ?? [])
             runner = r
-            try runDPOTrain(r)
+            let c = r.config, up = UpstreamModels(runner: r)
+            let runs = DPORun.plan(losses: c.strings("losses").map { LossKind(rawValue: $0)! }, vits: c.strings("patchdpo_vits"),
+                                   seeds: c.ints("seeds"))
+            try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream)) { ctx in
+                let g = try up.generator(), adapter = try up.artifacts.artifact("adapter.safetensors", of: "pretrain-adapter")
+                let models = PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path)
+                let pool = PoolReader(upstream: up.artifacts, resolution: models.resolution)
+                let pairs = TrainingPairs(encoder: PairEncoder(pool: pool, models: models),
+                                          comprehensiveDCOCaptions: c.string("dco_captions") == "comprehensive", log: { r.log.info($0) })
+                let trainer = MultiRunTrainer(runs: runs, settings: settings(r), base: PreferenceBase(models),
+                                              checkpoints: r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true))
+                return try trainer.train(pairs: pairs.pairs(for:), ledger: StageLedger(context: ctx))
+            }
         }
     }
+
+    func settings(_ r: StageRunner) -> PreferenceSettings {
+        let c = r.config
+        return PreferenceSettings(
+            steps: c.int("steps"), batch: c.int("batch"), learningRate: c.double("lr"), weightDecay: c.double("weight_decay"),
+            beta: c.double("beta") > 0 ? Float(c.double("beta")) : nil, lambdaStat: Float(c.double("lambda_stat")),
+            sampledStatStep: c.string("stat_step") == "sample",
+            conditionDropout: ConditionDropout(text: Float(c.double("drop_text")), image: Float(c.double("drop_image")),
+                                               both: Float(c.double("drop_both"))),
+            trainResampler: c.bool("train_resampler"), maxGradNorm: c.double("max_grad_norm"), ipScale: Float(c.double("ip_scale")),
+            checkpointEvery: c.int("checkpoint_every"), logEvery: c.int("log_every"), seed: r.run.seed,
+            codeVersion: r.definition.codeVersion, config: c.canonical)
+    }
+}
+
+/// The stage run as the training's ledger: checkpoints and metrics in the manifest, the stage's log and interrupts.
+struct StageLedger: PreferenceLedger {
+    let context: StageContext
+    func latestCheckpoint() throws -> Int? { try context.checkpoints.latest()?.step }
+    func recordCheckpoint(step: Int, files: [URL]) throws { try context.checkpoints.record(step: step, files: files) }
+    func metric(_ name: String, step: Int, _ value: Double) throws { try context.metric(name, step: step, value) }
+    func checkInterrupt() throws { try context.checkInterrupt() }
+    func info(_ line: String) { context.runner.log.info(line) }
+    func diverged(step: Int, what: String) -> any Error { StageError.diverged(stage: context.runner.stage, step: step, what: what) }
+    func write(_ data: Data, name: String, kind: String) throws -> NewArtifact { try context.runner.writeArtifact(data, name: name, kind: kind) }
 }
 
 DPOTrain.main()

@@ -25,3 +25,22 @@ import Testing
         #expect(try JSONDecoder().decode(AdapterRecord.self, from: try new.encoded()) == new)
     }
 }
+
+/// The `[dpo-train]` lists a plan is made of: refused with the message the config error shows.
+@Suite struct DPORunCheckTests {
+    @Test func lossesSeedsAndViTs() {
+        let all = LossKind.allCases.map(\.rawValue).joined(separator: ", ")
+        #expect(DPORun.checkLosses(["dm", "patchdpo"]) == nil)
+        #expect(DPORun.checkLosses([]) == "must list at least one loss: \(all)")
+        #expect(DPORun.checkLosses(["dm", "dpo"]) == "unknown loss 'dpo'; use one of \(all)")
+        #expect(DPORun.checkLosses(["dm", "dm"]) == "lists a loss twice")
+        #expect(DPORun.checkSeeds([1, 0, 2]) == nil)
+        #expect(DPORun.checkSeeds([]) == "must list at least one seed")
+        #expect(DPORun.checkSeeds([1, -1]) == "entries must be integers >= 0")
+        #expect(DPORun.checkSeeds([3, 3]) == "lists a seed twice")
+        #expect(DPORun.checkViTs(["original", "finetuned"]) == nil)
+        #expect(DPORun.checkViTs([]) == "must list at least one of finetuned, original")
+        #expect(DPORun.checkViTs(["dino"]) == "entries must be finetuned or original")
+        #expect(DPORun.checkViTs(["original", "original"]) == "lists a ViT twice")
+    }
+}

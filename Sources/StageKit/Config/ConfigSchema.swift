@@ -106,6 +106,28 @@ public struct ConfigKey: Sendable {
         }
         return ConfigKey(name, .float, default: d.map { .float($0) }, doc: doc, affectsOutput: affectsOutput, optIn: optIn, check: check)
     }
+
+    /// An array-of-strings key whose check sees the strings (the schema checks the element type first).
+    public static func strings(_ name: String, default d: [String], doc: String,
+                               check: @escaping @Sendable ([String]) -> String?) -> ConfigKey {
+        list(name, .string, default: d.map { .string($0) }, doc: doc, check: check) { if case let .string(s) = $0 { s } else { nil } }
+    }
+
+    /// An array-of-integers key whose check sees the integers.
+    public static func integers(_ name: String, default d: [Int], doc: String,
+                                check: @escaping @Sendable ([Int]) -> String?) -> ConfigKey {
+        list(name, .integer, default: d.map { .integer(Int64($0)) }, doc: doc, check: check) {
+            if case let .integer(i) = $0 { Int(i) } else { nil }
+        }
+    }
+
+    private static func list<T>(_ name: String, _ element: ConfigType, default d: [TOMLValue], doc: String,
+                                check: @escaping @Sendable ([T]) -> String?, read: @escaping @Sendable (TOMLValue) -> T?) -> ConfigKey {
+        ConfigKey(name, .array(element), default: .array(d), doc: doc) { v in
+            guard case let .array(items) = v else { return "must be \(ConfigType.array(element))" }
+            return check(items.compactMap(read))
+        }
+    }
 }
 
 /// The declared keys of one section, e.g. `[fake-stage.produce]`.

@@ -1,0 +1,32 @@
+import Objectives
+import TensorCore
+
+/// One training pair, decoded and encoded once (the encoders are frozen):
+/// `first`/`second` `[1, C, h, w]` ([winner, loser] or [reference, generated]; the images, or their
+/// scaled latents for a latent U-Net), `text` `[1, Lt, D]`, `image` `[1, N, E]` (reference-encoder
+/// tokens of the pool item's reference), quality maps `[1, 1, h, w]` on the same grid.
+public struct EncodedPair {
+    public var key: String
+    public var first: Tensor
+    public var second: Tensor
+    public var text: Tensor
+    public var image: Tensor
+    public var qr: Tensor?
+    public var qg: Tensor?
+
+    public init(key: String, first: Tensor, second: Tensor, text: Tensor, image: Tensor, qr: Tensor? = nil, qg: Tensor? = nil) {
+        self.key = key; self.first = first; self.second = second; self.text = text; self.image = image; self.qr = qr; self.qg = qg
+    }
+}
+
+extension Array where Element == EncodedPair {
+    /// The batch of the pairs at `indices`, for `kind`.
+    public func batch(_ indices: [Int], kind: LossKind) -> PreferenceBatch {
+        let ps = indices.map { self[$0] }
+        func cat(_ f: (EncodedPair) -> Tensor) -> Tensor { Kernels.concat(ps.map(f), axis: 0) }
+        let maps = kind.needsQualityMaps
+        return PreferenceBatch(first: cat(\.first), second: kind.rowsPerPair == 2 ? cat(\.second) : nil,
+                               text: cat(\.text), imageFeatures: cat(\.image),
+                               referenceQuality: maps ? cat { $0.qr! } : nil, generatedQuality: maps ? cat { $0.qg! } : nil)
+    }
+}

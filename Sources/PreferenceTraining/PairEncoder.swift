@@ -1,0 +1,37 @@
+import Autograd
+import Models
+import PatchQuality
+import TensorCore
+
+/// Decodes and encodes listed pairs with the frozen text and image encoders.
+public struct PairEncoder {
+    public let pool: PoolReader
+    public let models: PreferenceModels
+
+    public init(pool: PoolReader, models: PreferenceModels) {
+        self.pool = pool
+        self.models = models
+    }
+
+    /// What the U-Net denoises for the pool image at `path`: the image, or its scaled latents.
+    public func sample(_ path: String) throws -> Tensor {
+        AutoencoderKL.diffusionSpace(try pool.image(path), vae: models.vae)
+    }
+
+    /// Encodes `pairs` (`first`, `second`: pool image paths); with `mapsOf`, each pair also gets that ViT's quality
+    /// maps at the loss side; with `comprehensiveCaptions`, the text is the item's comprehensive caption instead of its prompt.
+    public func encode(_ pairs: [PairEntry], mapsOf vit: String?, comprehensiveCaptions: Bool = false) throws -> [EncodedPair] {
+        try withNoGrad {
+            try pairs.map { p in
+                let caption = comprehensiveCaptions ? try pool.comprehensiveCaption(for: p.second) : try pool.prompt(for: p.second)
+                let ids = [models.tokenizer.encode(caption)]
+                let text = models.textEncoder.forward(ids).states.value
+                let ref = try pool.image(try pool.referencePath(for: p.first))
+                let tokens = models.referenceEncoder.tokens(Variable(ref)).value
+                let maps = try vit.map { try QualityMapFile.read(key: p.key, vit: $0, side: models.lossSide, upstream: pool.upstream) }
+                return EncodedPair(key: p.key, first: try sample(p.first), second: try sample(p.second), text: text,
+                                   image: tokens, qr: maps?.0, qg: maps?.1)
+            }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Checkpoint
+import Foundation
+import Manifest
+import Objectives
+import Optim
+import Random
+
+/// One run of a multi-run preference training: its policy (the base adapter, trainable, over the frozen U-Net),
+/// optimizer, stream and local step; checkpoints at global step offset + step.
+final class PreferenceRun {
+    let run: DPORun
+    /// The global step of the run's local step 0.
+    let offset: Int
+    let settings: PreferenceSettings
+    let checkpoints: URL
+    let policy: AdapterPolicy
+    let objective: PreferenceObjective
+    var optimizer: AdamW
+    var rng: RandomStream
+    var step = 0
+    /// The last step's metrics (restored with a checkpoint: a run resumed at its final step still records its final loss).
+    var last: StepMetrics?
+
+    init(_ run: DPORun, offset: Int, settings s: PreferenceSettings, base: PreferenceBase, checkpoints: URL) throws {
+        self.run = run; self.offset = offset; settings = s; self.checkpoints = checkpoints
+        policy = AdapterPolicy(unet: base.unet, resampler: base.resampler, trainResampler: s.trainResampler, ipScale: s.ipScale)
+        try policy.loadAdapter(base.adapter, path: base.adapterPath)
+        try policy.loadAdapter(base.adapter, path: base.adapterPath, asReference: true)
+        optimizer = AdamW(learningRate: s.learningRate, weightDecay: s.weightDecay)
+        // The loss is not in the key: every loss of one seed sees the same pair order and (t, eps) draws,
+        // so their logged losses compare step by step (dm against patchdpo on the same noise).
+        rng = RandomStream(key: RNGKey(seed: UInt64(s.seed)).fold(in: "dpo-train").fold(in: UInt64(bitPattern: Int64(run.seed))))
+        objective = PreferenceObjective(kind: run.kind, beta: s.beta, lambdaStat: s.lambdaStat, sampledStatStep: s.sampledStatStep,
+                                        schedule: base.schedule, conditionDropout: s.conditionDropout,
+                                        nullText: base.nullText, nullImage: base.nullImage)
+    }
+
+    var label: String { run.name }
+    var isDone: Bool { step >= settings.steps }
+
+    /// Loads the checkpoint of global step `at` (policy, optimizer, stream, the last step's metrics).
+    func restore(at: Int, ledger: some PreferenceLedger) throws {
+        let (restored, meta) = try AdapterCheckpoint.restoreWithMetadata(from: TrainingCheckpoint.directory(root: checkpoints, step: at),
+                                                                         policy: policy, optimizer: &optimizer, rng: &rng)
+        step = restored - offset
+        if let l = meta["last_loss"].flatMap(Double.init) {
+            last = StepMetrics(loss: l, implicitAccuracy: meta["last_implicit_acc"].flatMap(Double.init), gradNorm: 0, parts: [:])
+        }
+        ledger.info("\(label): resumed at step \(step)/\(settings.steps)")
+    }
+
+    /// The remaining steps on `data`: each draws its batch, steps, records its metrics, checkpoints when due, then
+    /// asks the ledger whether to stop (checkpointing first when it had not). A non-finite step is not kept.
+    func train(on data: [EncodedPair], ledger: some PreferenceLedger) throws {
+        while step < settings.steps {
+            let indices = (0..<settings.batch).map { _ in rng.nextInt(in: 0..<data.count) }
+            let m = try objective.step(policy: policy, batch: data.batch(indices, kind: run.kind), rng: &rng,
+                                       optimizer: &optimizer, maxGradNorm: settings.maxGradNorm)
+            guard m.loss.isFinite, m.gradNorm.isFinite else {
+                // The update is not saved: the last checkpoint stays the newest, and no adapter is written.
+                throw ledger.diverged(step: offset + step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))
+            }
+            step += 1
+            last = m
+            try report(m, ledger: ledger)
+            let saved = MultiRunTrainer.checkpointDue(step: step, steps: settings.steps, every: settings.checkpointEvery)
+            if saved { try save(ledger: ledger) }
+            do { try ledger.checkInterrupt() } catch { if !saved { try save(ledger: ledger) }; throw error }
+        }
+    }
+
+    /// Metrics `<run>/loss`, `<run>/grad_norm`, `<run>/implicit_acc` and the loss's parts at this step; a log line
+    /// every `logEvery` steps and at the last.
+    func report(_ m: StepMetrics, ledger: some PreferenceLedger) throws {
+        try ledger.metric("\(label)/loss", step: step, m.loss)
+        try ledger.metric("\(label)/grad_norm", step: step, m.gradNorm)
+        if let acc = m.implicitAccuracy { try ledger.metric("\(label)/implicit_acc", step: step, acc) }
+        // The loss's parts (patchdpo's mean_weight, the DPO terms, dropped_pairs, ...), per step.
+        for (name, v) in m.parts.sorted(by: { $0.key < $1.key }) { try ledger.metric("\(label)/\(name)", step: step, v) }
+        if step % settings.logEvery == 0 || step == settings.steps {
+            ledger.info("\(label) step \(step)/\(settings.steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
+                        + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))
+        }
+    }
+
+    /// The checkpoint of global step offset + step, with the last step's metrics in its metadata.
+    func save(ledger: some PreferenceLedger) throws {
+        var meta = ["loss": run.kind.rawValue, "run": label]
+        if let last {
+            meta["last_loss"] = "\(last.loss)"
+            if let a = last.implicitAccuracy { meta["last_implicit_acc"] = "\(a)" }
+        }
+        let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: offset + step, root: checkpoints,
+                                             metadata: meta)
+        let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+            .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
+        try ledger.recordCheckpoint(step: offset + step, files: files)
+    }
+
+    /// Writes the trained adapter and its record.
+    func finish(ledger: some PreferenceLedger) throws -> [NewArtifact] {
+        var file = policy.adapterStateDict()
+        file.metadata = ["loss": run.kind.rawValue, "steps": "\(settings.steps)", "format": "ip-adapter", "seed": "\(run.seed)", "name": label]
+        if let v = run.vit { file.metadata["vit"] = v }
+        let weights = SafeTensors.encode(file)
+        let record = AdapterRecord(loss: run.kind.rawValue, steps: settings.steps, seed: UInt64(bitPattern: Int64(run.seed)),
+                                   codeVersion: settings.codeVersion, config: settings.config, beta: Double(objective.beta),
+                                   finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
+                                   weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label)
+        return [try ledger.write(weights, name: "adapter-\(label).safetensors", kind: "checkpoint/adapter"),
+                try ledger.write(try record.encoded(), name: "adapter-\(label).json", kind: "record")]
+    }
+}

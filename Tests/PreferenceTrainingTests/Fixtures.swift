@@ -1,0 +1,87 @@
+import Checkpoint
+import Diffusion
+import Foundation
+import Manifest
+import Models
+import Objectives
+import Random
+import TensorCore
+@testable import PreferenceTraining
+
+/// Tiny models and data for multi-run training: a U-Net of widths [8, 16] with a one-layer resampler on
+/// 8 x 8 images, random pairs, and an in-memory ledger.
+enum Tiny {
+    static let unet = UNetConfig(blockOutChannels: [8, 16], layersPerBlock: 1, crossAttentionDim: 16, heads: 2)
+    static let resampler = ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16)
+
+    /// A fresh process's models: the same pretrained weights every time (seeded), the adapter they carry.
+    static func base() throws -> PreferenceBase {
+        let key = RNGKey(seed: 5)
+        let u = try UNet2DConditionModel(config: unet, key: key.fold(in: "unet"))
+        let r = try Resampler(config: resampler, key: key.fold(in: "resampler"))
+        let adapter = AdapterPolicy(unet: u, resampler: r, trainResampler: false).adapterStateDict()
+        return PreferenceBase(unet: u, resampler: r, adapter: adapter, adapterPath: "adapter.safetensors",
+                              schedule: NoiseSchedule(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05),
+                              nullText: tensor([1, 3, 16], seed: 1), nullImage: tensor([1, 5, 16], seed: 2))
+    }
+
+    /// `n` pairs of 8 x 8 images with text, reference tokens and quality maps in [0, 1).
+    static func pairs(_ n: Int = 3) -> [EncodedPair] {
+        (0..<n).map { i in
+            let s = UInt64(100 + 10 * i)
+            return EncodedPair(key: "p\(i)", first: tensor([1, 3, 8, 8], seed: s), second: tensor([1, 3, 8, 8], seed: s + 1),
+                               text: tensor([1, 3, 16], seed: s + 2), image: tensor([1, 5, 16], seed: s + 3),
+                               qr: tensor([1, 1, 8, 8], seed: s + 4, uniform: true), qg: tensor([1, 1, 8, 8], seed: s + 5, uniform: true))
+        }
+    }
+
+    static func tensor(_ shape: [Int], seed: UInt64, uniform: Bool = false) -> Tensor {
+        var rng = RandomStream(seed: seed)
+        return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in uniform ? rng.nextFloat() : rng.nextNormal() })
+    }
+
+    static func settings(steps: Int = 3, checkpointEvery: Int = 2) -> PreferenceSettings {
+        PreferenceSettings(steps: steps, batch: 2, learningRate: 1e-3, weightDecay: 0.01, beta: nil, lambdaStat: 10000,
+                           sampledStatStep: true, conditionDropout: ConditionDropout(text: 0.2, image: 0.2, both: 0.2),
+                           trainResampler: false, maxGradNorm: 1, ipScale: 1, checkpointEvery: checkpointEvery, logEvery: 1, seed: 7,
+                           codeVersion: "test-1", config: "steps = \(steps)\n")
+    }
+}
+
+/// What a stage run keeps across processes: recorded checkpoints and metrics (each (name, step) once).
+final class LedgerStore {
+    var checkpoints: [Int: [String]] = [:]
+    var metrics: [String: Double] = [:]
+    var recordedTwice: [String] = []
+}
+
+/// One process's ledger over a `LedgerStore`: stops (throws `Stop`) after `stopAfter` steps of this process.
+final class MemoryLedger: PreferenceLedger {
+    struct Stop: Error {}
+    struct Diverged: Error { let step: Int; let what: String }
+    let store: LedgerStore
+    let stopAfter: Int?
+    var stepsHere = 0
+    var written: [String: Data] = [:]
+    var lines: [String] = []
+
+    init(_ store: LedgerStore, stopAfter: Int? = nil) { self.store = store; self.stopAfter = stopAfter }
+
+    func latestCheckpoint() throws -> Int? { store.checkpoints.keys.max() }
+    func recordCheckpoint(step: Int, files: [URL]) throws { store.checkpoints[step] = files.map(\.lastPathComponent) }
+    func metric(_ name: String, step: Int, _ value: Double) throws {
+        let key = "\(name)@\(step)"
+        if store.metrics[key] != nil { store.recordedTwice.append(key) }
+        store.metrics[key] = value
+    }
+    func checkInterrupt() throws {
+        stepsHere += 1
+        if stepsHere == stopAfter { throw Stop() }
+    }
+    func info(_ line: String) { lines.append(line) }
+    func diverged(step: Int, what: String) -> any Error { Diverged(step: step, what: what) }
+    func write(_ data: Data, name: String, kind: String) throws -> NewArtifact {
+        written[name] = data
+        return NewArtifact(kind: kind, relativePath: "artifacts/dpo-train/" + name, sha256: SHA256.hex(data), bytes: Int64(data.count))
+    }
+}
