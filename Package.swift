@@ -159,7 +159,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "bench", dependencies: [
-            "Bench", "Report", "Upstream", "Generation", "Imaging", "Manifest", "Checkpoint", "StageKit", "World",
+            "Bench", "Upstream", "Generation", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),

@@ -37,16 +37,3 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
     .integer("batch", default: 8, doc: "sampling batch (does not change images)", in: 1...256, affectsOutput: false),
     ConfigKey("report", .bool, default: .bool(true), doc: "write the report (run-dir/report) after results.json", affectsOutput: false),
 ])
-
-extension ConfigSection {
-    func doubles(_ key: String) -> [Double] {
-        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is \(value(key).typeName), not array") }
-        return items.map { item in
-            switch item {
-            case let .float(d): return d
-            case let .integer(i): return Double(i)
-            default: preconditionFailure("[\(name)].\(key) holds \(item.typeName), not float")
-            }
-        }
-    }
-}

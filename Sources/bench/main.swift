@@ -1,11 +1,14 @@
 import ArgumentParser
-import Foundation
+import Bench
+import Generation
 import StageKit
 import Upstream
+import World
 
 /// `bench`: DreamBench protocol (issue 7) on the world's test subjects (or a real DreamBench folder)
 /// for the base adapter and every dpo-train adapter, the DCO reward-guidance frontier, then
-/// `results.json` (Report.BenchResults), sample grids and the report. See docs/BENCH.md.
+/// `results.json` (Report.BenchResults), sample grids and the report. See docs/BENCH.md. The items are
+/// Bench's `BenchWork`; this binds them to the stage.
 struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
@@ -24,9 +27,26 @@ struct BenchStage: ParsableCommand {
             let r = try StageRunner(Self.definition, options: common)
             runner = r
             let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages)
-            let work = try BenchWork(runner: r)
-            try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item) }
+            let up = UpstreamModels(runner: r), settings = Self.settings(r.config)
+            let loaded = try BenchInputs(base: try up.generator(), copy: try up.generator(), upstream: up.artifacts, settings: settings)
+            let run = BenchRun(name: r.run.name, seed: r.run.seed, stage: r.stage, root: r.layout.root,
+                               artifacts: r.layout.relative(r.layout.artifacts(r.stage)), db: r.db, config: r.config.texts,
+                               info: { r.log.info($0) }, warn: { r.log.warn($0) })
+            let work = try BenchWork(settings: settings, inputs: loaded, run: run)
+            try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item.key, stageRun: item.stageRun, write: item.write) }
         }
+    }
+
+    static func settings(_ c: ConfigSection) -> BenchSettings {
+        BenchSettings(
+            subjects: c.int("subjects"), split: Split(rawValue: c.string("split"))!, subjectOffset: c.int("subject_offset"),
+            prompts: c.int("prompts"), imagesPerPrompt: c.int("images_per_prompt"), references: c.int("references"),
+            sampling: SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")), ipScale: Float(c.double("ip_scale")),
+                                      eta: Float(c.double("eta"))),
+            adaptiveNorm: c.bool("adaptive_norm"), frontier: c.doubles("frontier_wrg"), frontierModel: c.string("frontier_model"),
+            models: c.strings("models"), dreambenchDir: c.string("dreambench_dir"), perfJSON: c.string("perf_json"),
+            conditionOnAll: c.bool("condition_on_all"), realRenders: c.bool("real_renders"), tieTolerance: c.double("tie_tolerance"),
+            gridSubjects: c.int("grid_subjects"), gridPrompts: c.int("grid_prompts"), batch: c.int("batch"), report: c.bool("report"))
     }
 }
 

@@ -191,3 +191,25 @@ func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
         _ = try fractions.resolve(TOMLDocument.parse("[s]\nrate = 3\n", file: "f.toml"))
     } throws: { "\($0)".contains("3.0 is outside 0.25...2.5") }
 }
+
+/// Typed list keys: the check sees Swift values after the element type is checked; `doubles` reads integers as
+/// floats; `texts` gives every key as text (strings bare).
+@Test func typedListKeysDoublesAndTexts() throws {
+    let lists = ConfigSchema(section: "lists", keys: [
+        .strings("names", default: ["a"], doc: "names", check: { $0.count > 2 ? "at most two, got \($0)" : nil }),
+        .integers("seeds", default: [1], doc: "seeds", check: { $0.contains { $0 < 0 } ? "negative in \($0)" : nil }),
+        ConfigKey("ws", .array(.float), default: .array([.float(0.5)]), doc: "weights"),
+    ])
+    let s = try lists.resolve(try TOMLDocument.parse("[lists]\nnames = [\"x\", \"y\"]\nws = [0, 2.5]\n", file: "c.toml"))
+    #expect(s.strings("names") == ["x", "y"] && s.ints("seeds") == [1] && s.doubles("ws") == [0, 2.5])
+    #expect(s.texts == ["names": #"["x", "y"]"#, "seeds": "[1]", "ws": "[0.0, 2.5]"])
+    #expect(try schema.resolve(try TOMLDocument.parse("[fake-stage.produce]\nprefix = \"p\"\n", file: "c.toml")).texts["prefix"] == "p")
+    #expect(throws: ConfigError.invalidValue(file: "c.toml", line: 2, section: "lists", key: "seeds", message: "negative in [3, -1]")) {
+        try lists.resolve(try TOMLDocument.parse("[lists]\nseeds = [3, -1]\n", file: "c.toml"))
+    }
+    #expect(throws: ConfigError.self) { try lists.resolve(try TOMLDocument.parse("[lists]\nseeds = [\"3\"]\n", file: "c.toml")) }
+    let three = #"names=["a", "b", "c"]"#
+    #expect(throws: ConfigError.badOverride(text: three, message: #"key 'names' of [lists]: at most two, got ["a", "b", "c"]"#)) {
+        try lists.resolve(try TOMLDocument.parse("[lists]\n", file: "c.toml"), overrides: [three])
+    }
+}

@@ -21,6 +21,14 @@ public struct ConfigSection: Sendable {
             .map { "\($0) = \(values[$0]!.canonical)\n" }.joined()
     }
 
+    /// Every key's value as text, for a report's config table: a string as it is, any other value in canonical form.
+    public var texts: [String: String] {
+        Dictionary(uniqueKeysWithValues: schema.keys.map { k in
+            if case let .string(s) = value(k.name) { return (k.name, s) }
+            return (k.name, value(k.name).canonical)
+        })
+    }
+
     /// A refusal of `key`'s value that no single-key check can make (it depends on another key), naming
     /// where the value came from: its file and line, or the `--set` override that set it.
     public func invalid(_ key: String, _ message: String) -> ConfigError {
@@ -76,6 +84,18 @@ public struct ConfigSection: Sendable {
         return items.map { item in
             guard case let .integer(i) = item else { preconditionFailure("[\(name)].\(key) holds \(item.typeName), not integer") }
             return Int(i)
+        }
+    }
+
+    /// An array-of-floats key (integers read as floats, as `double` does).
+    public func doubles(_ key: String) -> [Double] {
+        guard case let .array(items) = value(key) else { preconditionFailure("[\(name)].\(key) is \(value(key).typeName), not array") }
+        return items.map { item in
+            switch item {
+            case let .float(d): return d
+            case let .integer(i): return Double(i)
+            default: preconditionFailure("[\(name)].\(key) holds \(item.typeName), not float")
+            }
         }
     }
 }

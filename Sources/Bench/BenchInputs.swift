@@ -1,0 +1,74 @@
+import Checkpoint
+import Foundation
+import Generation
+import Manifest
+
+/// Everything the bench reads from upstream stages, loaded before the item loop so a missing or bad
+/// artifact stops the stage (the reader's error naming the stage that should have produced it, or 65).
+public final class BenchInputs {
+    /// Upstream stages whose outputs enter the fingerprint.
+    public static let stages = ["pretrain-clip", "pretrain-unet", "pretrain-adapter", "dpo-train", "ssl-finetune-vit", "patch-quality",
+                                "pretrain-judge"]
+
+    public let upstream: any UpstreamReading
+    /// The base personalized generator (pretrain-adapter's adapter).
+    public let base: Generator
+    /// A second U-Net + resampler into which each dpo-train adapter is loaded in turn.
+    public let trained: Generator
+    public let models: [BenchModel]
+    public let judges: BenchJudges
+    var currentAdapter: String?
+
+    /// `base` and `copy`: two loads of the personalized generator; the copy's U-Net and resampler take the
+    /// adapters (it shares the base's text and reference encoders: dpo-train never changes them). The models:
+    /// `settings.models`, with the real renders when `settings.realRenders` on the world.
+    public init(base: Generator, copy: Generator, upstream: any UpstreamReading, settings: BenchSettings) throws {
+        self.upstream = upstream
+        self.base = base
+        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: copy.resampler, unet: copy.unet,
+                            vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
+        models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty)
+        let name = try upstream.artifact("judge.safetensors", of: "pretrain-judge").relativePath
+        let w = try upstream.file("judge.safetensors", of: "pretrain-judge"), j = try upstream.file("judge.json", of: "pretrain-judge")
+        judges = try BenchJudges.load(weights: w, record: j, name: name)
+    }
+
+    /// The base model, the real renders when asked for, and every dpo-train adapter (kind `checkpoint/adapter`,
+    /// by name) with its record, those matching `wanted` when it is not empty.
+    public static func models(_ upstream: any UpstreamReading, wanted: [String], realRenders: Bool) throws -> [BenchModel] {
+        var all: [BenchModel] = []
+        for a in try upstream.outputs("dpo-train") where a.kind == "checkpoint/adapter" {
+            let recPath = String(a.relativePath.dropLast(".safetensors".count)) + ".json"
+            let rec = try upstream.artifact(at: recPath, of: "dpo-train",
+                                            hint: "dpo-train should have written a record next to \(a.relativePath); rerun it")
+            let info = try AdapterRecordInfo.decode(try upstream.data(rec, of: "dpo-train"), path: recPath)
+            all.append(info.model(adapter: a.relativePath))
+        }
+        all.sort { $0.name < $1.name }
+        let real: [BenchModel] = realRenders ? [RealRenders.model] : []
+        guard !wanted.isEmpty else { return [.base] + real + all }
+        for w in wanted where !all.contains(where: { matches($0, w) }) {
+            throw BenchError.badConfig(key: "bench.models", reason: "no dpo-train model matches `\(w)`",
+                                       hint: "use one of: \(all.map(\.name).joined(separator: ", ")) (or their losses)")
+        }
+        return [.base] + real + all.filter { m in wanted.contains { matches(m, $0) } }
+    }
+
+    /// Whether `m` is the model `w` names (its name, slug or loss).
+    public static func matches(_ m: BenchModel, _ w: String) -> Bool { m.name == w || m.slug == w || m.loss == w }
+
+    /// The generator of `model`: the base one, or `trained` with the model's adapter loaded.
+    public func generator(for model: BenchModel) throws -> Generator {
+        precondition(model != RealRenders.model, "BenchInputs.generator: real-renders has no generator")
+        guard let path = model.adapter else { return base }
+        if currentAdapter != path {
+            let a = try upstream.artifact(at: path, of: "dpo-train", hint: "stage dpo-train should have produced it; rerun it")
+            let url = upstream.url(a)
+            let data = try upstream.data(a, of: "dpo-train")
+            try Generator.applyAdapter(try SafeTensors.parse(data, path: url.path), path: url.path, unet: trained.unet,
+                                       resampler: trained.resampler!)
+            currentAdapter = path
+        }
+        return trained
+    }
+}

@@ -1,0 +1,67 @@
+import Generation
+import Report
+import World
+
+/// How the bench evaluates (the `[bench]` section as values; docs/BENCH.md).
+public struct BenchSettings: Sendable {
+    /// World subjects of `split` from `subjectOffset` on, or up to this many of a DreamBench folder's.
+    public var subjects: Int
+    public var split: Split
+    public var subjectOffset: Int
+    public var prompts: Int
+    public var imagesPerPrompt: Int
+    /// World reference renders per subject.
+    public var references: Int
+    /// DDIM steps, guidance, eta, image cross-attention scale of every model.
+    public var sampling: SamplingOptions
+    /// HG-DPO adaptive normalisation of trained models against the base adapter's chain.
+    public var adaptiveNorm: Bool
+    /// DCO reward-guidance weights of the frontier ([] = none) and its model (`base` or a model name).
+    public var frontier: [Double]
+    public var frontierModel: String
+    /// The dpo-train models to evaluate (names, slugs or losses); [] = all.
+    public var models: [String]
+    /// A DreamBench folder instead of the world ("" = the world).
+    public var dreambenchDir: String
+    /// perf-bench's JSON lines for the report ("" = none).
+    public var perfJSON: String
+    /// Also condition every model on all of a subject's references.
+    public var conditionOnAll: Bool
+    /// Score the world's real renders as the model `real-renders` (world subjects only).
+    public var realRenders: Bool
+    public var tieTolerance: Double
+    /// Subjects and prompts per subject in each model's sample grid.
+    public var gridSubjects: Int
+    public var gridPrompts: Int
+    /// Sampling batch (does not change images).
+    public var batch: Int
+    /// Write the report after results.json.
+    public var report: Bool
+
+    public init(subjects: Int, split: Split, subjectOffset: Int, prompts: Int, imagesPerPrompt: Int, references: Int,
+                sampling: SamplingOptions, adaptiveNorm: Bool, frontier: [Double], frontierModel: String, models: [String],
+                dreambenchDir: String, perfJSON: String, conditionOnAll: Bool, realRenders: Bool, tieTolerance: Double,
+                gridSubjects: Int, gridPrompts: Int, batch: Int, report: Bool) {
+        self.subjects = subjects; self.split = split; self.subjectOffset = subjectOffset; self.prompts = prompts
+        self.imagesPerPrompt = imagesPerPrompt; self.references = references; self.sampling = sampling
+        self.adaptiveNorm = adaptiveNorm; self.frontier = frontier; self.frontierModel = frontierModel; self.models = models
+        self.dreambenchDir = dreambenchDir; self.perfJSON = perfJSON; self.conditionOnAll = conditionOnAll
+        self.realRenders = realRenders; self.tieTolerance = tieTolerance; self.gridSubjects = gridSubjects
+        self.gridPrompts = gridPrompts; self.batch = batch; self.report = report
+    }
+
+    /// The protocol as results.json states it, for `subjects` at `resolution` with `judges`.
+    public func protocolInfo(subjects: [BenchSubject], resolution: Int, judges: [JudgeInfo]) -> ProtocolInfo {
+        let o = sampling
+        var sampler = "DDIM \(o.steps) steps, eta \(o.eta), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
+        if adaptiveNorm { sampler += ", HG-DPO adaptive normalisation" }
+        sampler += conditionOnAll
+            ? "; conditioned on all references in the all-references rows, on reference 0 in the one-reference rows"
+            : "; conditioned on reference 0 in both settings"
+        let world = split == .test && subjectOffset == 0
+            ? "world" : "world (\(split.rawValue) split, from subject \(subjectOffset) of each category)"
+        return ProtocolInfo(dataset: dreambenchDir.isEmpty ? world : dreambenchDir, subjects: subjects.count,
+                            promptsPerSubject: subjects.map(\.prompts.count).max() ?? 0,
+                            imagesPerPrompt: imagesPerPrompt, resolution: resolution, sampler: sampler, judges: judges)
+    }
+}
