@@ -90,7 +90,9 @@ refresh: build
 # $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 and JUDGE_PHASE3 more steps, each from the previous
 # phase's weights with a fresh schedule. The U-Net too: UNET_PHASE1 (text only, CLIP's text tower
 # frozen), UNET_PHASE2 (pooled-text class embedding, object-weighted min-SNR loss, the text tower tuned
-# with it; a 20000-step schedule cut at UNET_STOP), then [pretrain-unet] as configured (the anneal).
+# with it; a 20000-step schedule cut at UNET_STOP), then [pretrain-unet] as configured (the anneal). The
+# adapter: ADAPTER_PHASE1 (the U-Net frozen) in $(PRETRAIN_RUN)-adapter-phase1, then [pretrain-adapter] as
+# configured from it (the U-Net tuned with the adapter).
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
 JUDGE_PHASE3 ?= --set steps=2000 --set lr=3e-4 --set warmup=50
@@ -98,6 +100,7 @@ UNET_STOP ?= 10196
 UNET_PHASE1 ?= --set steps=4500 --set lr=1e-3 --set warmup=100 --set class_embedding=false --set object_weight=0 \
   --set snr_gamma=0 --set train_text_encoder=false
 UNET_PHASE2 ?= --set steps=20000 --set lr=5e-4 --set warmup=100 --set stop_at=$(UNET_STOP)
+ADAPTER_PHASE1 ?= --set lr=1e-3 --set unet_lr_scale=0
 .PHONY: pretrain
 pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
@@ -116,7 +119,12 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase1/artifacts/pretrain-unet/unet.safetensors"' $(UNET_PHASE2)
 	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase2/artifacts/pretrain-unet/unet.safetensors"'
-	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""'
+	@for s in judge clip unet; do \
+	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase1 --set "from=\"$(PRETRAIN_RUN)/artifacts/pretrain-$$s\"" || exit $$?; \
+	done
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase1 --threads $(THREADS) --set 'from=""' $(ADAPTER_PHASE1)
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase1/artifacts/pretrain-adapter/adapter.safetensors"'
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
 
 print-stages:
