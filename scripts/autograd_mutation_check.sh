@@ -24,7 +24,9 @@ swift build --build-tests >/dev/null
 ops="add:0 add:1 addScalar:0 sub:0 sub:1 mul:0 mul:1 div:0 div:1 scale:0 exp:0 log:0 sqrt:0 pow:0 silu:0 gelu:0
 sigmoid:0 tanh:0 relu:0 sum:0 mean:0 max:0 reshape:0 permute:0 slice:0 concat:0 concat:1 matmul:0 matmul:1 conv2d:0
 conv2d:1 conv2d:2 upsampleNearest:0 avgPool:0 resizeBilinear:0 groupNorm:0 groupNorm:1 groupNorm:2 layerNorm:0
-layerNorm:1 layerNorm:2 softmax:0 logSoftmax:0 attention:0 attention:1 attention:2 embedding:0 mse:0 mse:1 crossEntropy:0"
+layerNorm:1 layerNorm:2 softmax:0 logSoftmax:0 attention:0 attention:1 attention:2 embedding:0 mse:0 mse:1 crossEntropy:0
+groupNormSiLU:0 groupNormSiLU:1 groupNormSiLU:2 linear:0 linear:1 linear:2 geglu:0 multiHeadAttention:0 multiHeadAttention:1
+multiHeadAttention:2"
 missed=0
 for m in $ops; do
   if AUTOGRAD_MUTATE=$m swift test --skip-build --filter AutogradTests >/dev/null 2>&1; then
