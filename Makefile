@@ -6,7 +6,7 @@ THREADS   ?= 2
 RELEASE    = $(SWIFT) build -c release
 BIN        = $(shell $(SWIFT) build -c release --show-bin-path 2>/dev/null)
 
-.PHONY: all bootstrap build test bench run smoke pipeline stage clean
+.PHONY: all bootstrap build test perf bench run smoke pipeline stage clean
 
 all: build
 
@@ -16,7 +16,7 @@ bootstrap:
 build: bootstrap
 	$(RELEASE)
 
-# Correctness only: no timed assertions. Long training runs live in `make bench`.
+# Correctness only: no timed assertions. Long training runs live in `make perf`.
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -26,10 +26,14 @@ test: bootstrap
 
 # JSON lines on stdout, one per figure; also saved to runs/perf/perf-bench.jsonl (the bench stage's
 # `perf_json` reads it for the report's performance section). The file appears only when perf-bench succeeds.
-bench: build
+# (Not the `bench` pipeline stage: that one is `make stage STAGE=bench`.)
+perf: build
 	@mkdir -p runs/perf
 	bash -o pipefail -c '$(BIN)/perf-bench | tee runs/perf/perf-bench.jsonl.partial'
 	mv runs/perf/perf-bench.jsonl.partial runs/perf/perf-bench.jsonl
+
+# `make bench` is the old name of `make perf`, kept for existing users.
+bench: perf
 
 clean:
 	rm -rf .build
