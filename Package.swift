@@ -93,11 +93,11 @@ let package = Package(
 
         // Upstream: what a stage reads of its upstream stages' outputs, verified against the manifest, and the
         // pretrained models built from them with Generation's loaders (one record type, PretrainRecord).
-        .target(name: "Upstream", dependencies: ["Generation", "Models", "PatchQuality", "Manifest", "StageKit"]),
+        .target(name: "Upstream", dependencies: ["Generation", "Models", "PatchQuality", "Manifest", "StageKit", "World"]),
 
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "ErrorKinds"]),
-        .target(name: "World", dependencies: ["Imaging", "Random", "ErrorKinds"]),
+        .target(name: "World", dependencies: ["Imaging", "Random", "Text", "ErrorKinds"]),
 
         // Pipeline machinery (knows nothing of tensors).
         .target(name: "Manifest", dependencies: ["CSQLite", "ErrorKinds"]),
@@ -213,7 +213,7 @@ let package = Package(
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
             "Manifest", "Generation", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
-        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "Manifest", "NN", "Random", "TestSupport"]),
+        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport"]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [

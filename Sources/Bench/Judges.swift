@@ -10,6 +10,7 @@ import Random
 import Report
 import TensorCore
 import Text
+import World
 
 /// What the judge reads from one image: the DINO-stand-in embedding, the CLIP-stand-in image row
 /// (unit norm) and the predicted class of every attribute head (by head name, e.g. `category`).

@@ -5,6 +5,7 @@ import NN
 import Random
 import TensorCore
 import Text
+import World
 
 /// The personalized text-to-image generator (IP-Adapter-Plus analogue, MODELS.md "Generator"):
 /// a text encoder, a reference encoder (CLIP's vision tower read at a block, or the adapter's own

@@ -4,6 +4,7 @@ import Imaging
 import Models
 import TensorCore
 import Text
+import World
 
 /// The image scorers of score-and-pair (HG-DPO 3.1 with our judges). For reference image r, prompt p
 /// and generated images g_1..g_N (RGB, resized to each model's input size, values in [-1, 1]):

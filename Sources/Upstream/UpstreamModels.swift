@@ -3,6 +3,7 @@ import Generation
 import Models
 import PatchQuality
 import StageKit
+import World
 
 /// The pretrained models a stage builds from its upstream stages' outputs: each from a `PretrainRecord` and
 /// its weights, both verified against the manifest (`UpstreamArtifacts`), by Generation's loaders (config from

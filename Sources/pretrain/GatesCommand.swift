@@ -6,6 +6,7 @@ import Models
 import StageKit
 import TensorCore
 import Training
+import World
 
 /// `pretrain gates`: re-measures every gate on the files of a checkpoint directory (data/checkpoints
 /// layout): the judge's own gates (`WorldJudgeGates`, issue 14), then the U-Net and adapter gates with

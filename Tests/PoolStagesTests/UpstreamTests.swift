@@ -7,6 +7,7 @@ import Random
 import StageKit
 import Testing
 import Upstream
+import World
 
 /// The one manifest-aware loader (module Upstream): artifacts found by name and verified against the
 /// manifest, models built by Generation's loaders from `PretrainRecord`s. Its fake upstream stages are the

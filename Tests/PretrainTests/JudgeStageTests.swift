@@ -6,6 +6,7 @@ import NN
 import Random
 import Testing
 import TestSupport
+import World
 
 /// The two judge stages through the real `pretrain` executable: tiny training, the records the bench
 /// reads, and `from` import with its SHA-256 check.

@@ -1,6 +1,5 @@
 import Foundation
 import Text
-import World
 
 /// The tokenizer every model of this project is trained with: a closed word-level vocabulary built
 /// from the world's own enums and prompt templates (object nouns, background phrases, colours, pattern
@@ -9,7 +8,8 @@ import World
 ///
 /// Ids are `WordTokenizer`'s: 4 specials, then the sorted words (about 75 here, so a text encoder with
 /// `vocabSize >= 128` fits). The word list is also written into each pretraining record, so a consumer
-/// can check its tokenizer matches the one a checkpoint was trained with.
+/// can check its tokenizer matches the one a checkpoint was trained with (`WorldText.tokenizer(for:path:maxLength:)`,
+/// in Generation beside `PretrainRecord`).
 public enum WorldText {
     /// Every phrase the world's prompts are made of.
     public static var phrases: [String] {
@@ -24,21 +24,6 @@ public enum WorldText {
     /// The project tokenizer at `maxLength` ids per prompt (MODELS.md: 12).
     public static func tokenizer(maxLength: Int = 12) -> WordTokenizer {
         WordTokenizer(phrases: phrases, maxLength: maxLength)
-    }
-
-    /// The project tokenizer for a model of `record` (at `path`, for errors): the record's `tokenizerWords`
-    /// (the vocabulary its text tower was trained with) must equal this code's, else ids would silently mean
-    /// other words.
-    public static func tokenizer(for record: PretrainRecord, path: URL, maxLength: Int = 12) throws(GenerationError) -> WordTokenizer {
-        let tok = tokenizer(maxLength: maxLength)
-        guard let words = record.tokenizerWords else {
-            throw .badCheckpoint(path: path.path, reason: "record key `tokenizerWords` is missing (the vocabulary its text tower was trained with)")
-        }
-        guard words == tok.words else {
-            throw .badCheckpoint(path: path.path, reason: "record key `tokenizerWords` (\(words.count) words) differs from this code's vocabulary "
-                                     + "(\(tok.words.count) words, WorldText): it was trained with another tokenizer")
-        }
-        return tok
     }
 
     /// The unconditional ("null") prompt of classifier-free guidance: the empty string,
