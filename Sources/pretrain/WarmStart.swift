@@ -31,6 +31,32 @@ enum WarmStart {
                          + "written by `pretrain` with the same model keys, its \(what).json beside it")
     }
 
+    /// Whether `source` is a directory (a training checkpoint) rather than a finished weights file.
+    static func isDirectory(_ source: URL) -> Bool {
+        var isDir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir) && isDir.boolValue
+    }
+
+    /// The weights of a training checkpoint directory (`checkpoints/step-N` of a pretrain stage): its EMA
+    /// file when it kept one, else the raw weights, with each tensor given back the shape `shapes` names
+    /// (a checkpoint's EMA file stores each parameter flat; same element count). Returns the file, the
+    /// SHA-256 of its bytes and its URL.
+    static func checkpoint(_ dir: URL, shapes: [String: [Int]], stage: String, what: String) throws
+        -> (file: SafeTensorsFile, sha: String, url: URL) {
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: dir.appendingPathComponent("index.json").path) else {
+            throw bad(dir.path, "a directory without index.json is not a training checkpoint", stage: stage, what: what)
+        }
+        let ema = dir.appendingPathComponent("ema.safetensors")
+        let url = fm.fileExists(atPath: ema.path) ? ema : dir.appendingPathComponent("model.safetensors")
+        guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: what) }
+        var file = try SafeTensors.parse(data, path: url.path)
+        for (k, v) in file.tensors {
+            if let s = shapes[k], s.reduce(1, *) == v.values.count { file.tensors[k] = TensorData(shape: s, values: v.values) }
+        }
+        return (file, SHA256.hex(data), url)
+    }
+
     /// A U-Net warm start from `source`: a finished `unet.safetensors` (its record beside it) or a
     /// training checkpoint directory of pretrain-unet (`checkpoints/step-N`, its EMA weights when it kept
     /// an EMA, else the raw ones), so a long run can be continued under a new schedule. A source with its
@@ -41,10 +67,7 @@ enum WarmStart {
     /// (the new input is faded in by training, as ControlNet's zero convolutions). Returns the SHA-256 of
     /// the weights file read.
     static func unet(_ unet: UNet2DConditionModel, text: TextEncoder?, from source: URL, stage: String) throws -> String {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: source.path, isDirectory: &isDir), isDir.boolValue {
-            return try unetCheckpoint(unet, text: text, from: source, stage: stage)
-        }
+        if isDirectory(source) { return try unetCheckpoint(unet, text: text, from: source, stage: stage) }
         let (record, file, sha) = try read(source, stage: stage, what: "unet")
         if let name = record.textEncoderFile {
             let url = source.deletingLastPathComponent().appendingPathComponent(name)
@@ -84,28 +107,18 @@ enum WarmStart {
     /// `unet`'s warm start from a pretrain-unet training checkpoint directory (see `unet(_:text:from:stage:)`):
     /// the same U-Net config exactly (checked by every key's name and shape).
     static func unetCheckpoint(_ unet: UNet2DConditionModel, text: TextEncoder?, from dir: URL, stage: String) throws -> String {
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: dir.appendingPathComponent("index.json").path) else {
-            throw bad(dir.path, "a directory without index.json is not a training checkpoint", stage: stage, what: "unet")
-        }
-        let ema = dir.appendingPathComponent("ema.safetensors")
-        let url = fm.fileExists(atPath: ema.path) ? ema : dir.appendingPathComponent("model.safetensors")
-        guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: "unet") }
-        let file = try SafeTensors.parse(data, path: url.path)
-        // A checkpoint's EMA file stores each parameter flat: give it the model's shape back (same element count).
         var shapes = unet.parameterShapes()
         for (k, s) in text?.parameterShapes() ?? [:] { shapes[TextEncoder.standalonePrefix + k] = s }
+        let (file, sha, url) = try checkpoint(dir, shapes: shapes, stage: stage, what: "unet")
         var own = SafeTensorsFile(), tower = SafeTensorsFile()
-        for (k, v) in file.tensors {
-            var t = v
-            if let s = shapes[k], s.reduce(1, *) == v.values.count { t = TensorData(shape: s, values: v.values) }
+        for (k, t) in file.tensors {
             if k.hasPrefix(TextEncoder.standalonePrefix) { tower.tensors[k] = t } else { own.tensors[k] = t }
         }
         if !tower.tensors.isEmpty { try tunedTower(text, at: url, stage: stage).loadStrict(standalone: tower, path: url.path) }
         // The base U-Net does not train its image branch (`to_k_ip`/`to_v_ip`), so a checkpoint lacks it: keep this init's.
         Generator.completeImageBranch(&own, of: unet)
         try unet.loadStrict(own, path: url.path)
-        return SHA256.hex(data)
+        return sha
     }
 
     /// An adapter warm start from `source`: a finished `adapter.safetensors` (its record beside it) or a
@@ -114,19 +127,13 @@ enum WarmStart {
     /// present) loads that U-Net too. Returns the SHA-256 of the file read and whether it held the U-Net.
     static func adapter(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder?, from source: URL,
                         stage: String) throws -> (sha: String, tunesUNet: Bool) {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
         var file: SafeTensorsFile, sha: String, path = source.path
-        if fm.fileExists(atPath: source.path, isDirectory: &isDir), isDir.boolValue {
-            guard fm.fileExists(atPath: source.appendingPathComponent("index.json").path) else {
-                throw bad(source.path, "a directory without index.json is not a training checkpoint", stage: stage, what: "adapter")
-            }
-            let ema = source.appendingPathComponent("ema.safetensors")
-            let url = fm.fileExists(atPath: ema.path) ? ema : source.appendingPathComponent("model.safetensors")
-            guard let data = fm.contents(atPath: url.path) else { throw bad(url.path, "missing or unreadable", stage: stage, what: "adapter") }
-            path = url.path
-            file = try SafeTensors.parse(data, path: url.path)
-            sha = SHA256.hex(data)
+        if isDirectory(source) {
+            var shapes = unet.parameterShapes()
+            for (k, s) in resampler.parameterShapes() { shapes["image_proj." + k] = s }
+            for (k, s) in encoder?.parameterShapes() ?? [:] { shapes["image_encoder." + k] = s }
+            let c = try checkpoint(source, shapes: shapes, stage: stage, what: "adapter")
+            (file, sha, path) = (c.file, c.sha, c.url.path)
         } else {
             let (record, f, h) = try read(source, stage: stage, what: "adapter")
             let json = source.deletingPathExtension().appendingPathExtension("json").path
@@ -140,14 +147,6 @@ enum WarmStart {
         }
         // Training aids of the source run are not part of an adapter.
         for k in file.tensors.keys where k.hasPrefix(ReferenceAttributeHeads.prefix) { file.tensors.removeValue(forKey: k) }
-        // A checkpoint's EMA file stores each parameter flat: give it the model's shape back (same element count).
-        var shapes: [String: [Int]] = [:]
-        for (k, p) in unet.namedParameters() { shapes[k] = p.shape }
-        for (k, p) in resampler.namedParameters() { shapes["image_proj." + k] = p.shape }
-        for (k, p) in encoder?.namedParameters() ?? [] { shapes["image_encoder." + k] = p.shape }
-        for (k, v) in file.tensors {
-            if let s = shapes[k], s.reduce(1, *) == v.values.count { file.tensors[k] = TensorData(shape: s, values: v.values) }
-        }
         let ip = Set(unet.imageProjectionParameters().map(\.0))
         let tunes = unet.namedParameters().contains { !ip.contains($0.0) && file.tensors[$0.0] != nil }
         do { try Generator.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
