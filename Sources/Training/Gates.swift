@@ -158,7 +158,7 @@ public enum Gates {
         var sums = [Double](repeating: 0, count: judges.count), floors = sums
         var n = 0
         var rows: [[Image]] = []
-        var attributeHits = [0, 0, 0, 0, 0, 0]
+        var hits: [String: Int] = [:]
         var patternMisreadings: [String: Int] = [:]
         for (i, s) in subjects.enumerated() {
             let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
@@ -171,13 +171,11 @@ public enum Gates {
             if let judge {
                 for (k, p) in read(judge, x).enumerated() {
                     let f = WorldAttribute.fidelity(p, subject: s, background: backgrounds[k])
-                    attributeHits[0] += f.identity ? 1 : 0
-                    attributeHits[1] += f.detail ? 1 : 0
-                    attributeHits[2] += f.scene ? 1 : 0
                     let parts = WorldAttribute.identityParts(p, subject: s, background: backgrounds[k])
-                    attributeHits[3] += parts.category ? 1 : 0
-                    attributeHits[4] += parts.mainColor ? 1 : 0
-                    attributeHits[5] += parts.bodyPattern ? 1 : 0
+                    for (name, hit) in [("identity", f.identity), ("detail", f.detail), ("scene", f.scene), ("category", parts.category),
+                                        ("main_color", parts.mainColor), ("body_pattern", parts.bodyPattern)] {
+                        hits[name, default: 0] += hit ? 1 : 0
+                    }
                     if !parts.bodyPattern, let read = p[WorldAttribute.bodyPattern.rawValue] {
                         patternMisreadings["\(s.appearance.body.kind.rawValue)>\(PatternKind.allCases[read].rawValue)", default: 0] += 1
                     }
@@ -200,12 +198,7 @@ public enum Gates {
         }
         var scores: [String: (cosine: Double, floor: Double)] = [:]
         for (j, judge) in judges.enumerated() { scores[judge.0] = (sums[j] / Double(max(n, 1)), floors[j] / Double(max(n, 1))) }
-        let attributes: [String: Double] = judge == nil ? [:] : [
-            "identity": Double(attributeHits[0]) / Double(max(n, 1)), "detail": Double(attributeHits[1]) / Double(max(n, 1)),
-            "scene": Double(attributeHits[2]) / Double(max(n, 1)),
-            "category": Double(attributeHits[3]) / Double(max(n, 1)), "main_color": Double(attributeHits[4]) / Double(max(n, 1)),
-            "body_pattern": Double(attributeHits[5]) / Double(max(n, 1)),
-        ]
+        let attributes = hits.mapValues { Double($0) / Double(max(n, 1)) }
         return (scores, rows, attributes, patternMisreadings)
     }
 
