@@ -24,12 +24,12 @@ public enum UpstreamTables {
         return out.filter { $0.afterPct.isFinite }.sorted { ($0.source, $0.block) < ($1.source, $1.block) }
     }
 
-    /// patch-quality's `auroc.json` ({block, blocks?: {<vit>: block}, samples, models: {<vit>: {auroc?, positives, negatives}},
+    /// patch-quality's `auroc.json` ({block, blocks?: {<vit>: block}, samples, models: {<vit>: {auroc?, positives, negatives, low?, high?}},
     /// byDefect?: {<vit>: {<kind>: ...}}}) -> one row per ViT with an AUROC (patches = positives + negatives,
     /// images = samples), then its per-kind rows (images = nil: the kinds split the samples), each with its
     /// positives and whether the kind keeps the reference's content (World `Defect.keepsReferenceContent`).
     public static func auroc(_ data: Data, path: String) throws(BenchError) -> [AUROCRow] {
-        struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int }
+        struct Result: Decodable { var auroc: Double?; var positives: Int; var negatives: Int; var low: Double?; var high: Double? }
         struct Doc: Decodable {
             var block: Int; var samples: Int; var models: [String: Result]; var byDefect: [String: [String: Result]]?
             /// Per model (the original ViT is read at its last block); older tables have `block` only.
@@ -45,12 +45,13 @@ public enum UpstreamTables {
             let kinds = doc.byDefect?[k] ?? [:]
             let block = doc.blocks?[k] ?? doc.block
             return [AUROCRow(vit: k, block: block, auroc: a, patches: r.positives + r.negatives, images: doc.samples,
-                             positives: r.positives)]
+                             positives: r.positives, low: r.low, high: r.high)]
                 + kinds.keys.sorted().compactMap { kind in
                     let x = kinds[kind]!
                     return x.auroc.map { AUROCRow(vit: k, block: block, auroc: $0, patches: x.positives + x.negatives, images: nil,
                                                   defect: kind, positives: x.positives,
-                                                  keepsReferenceContent: Defect.keepsReferenceContent(kind: kind)) }
+                                                  keepsReferenceContent: Defect.keepsReferenceContent(kind: kind),
+                                                  low: x.low, high: x.high) }
                 }
         }
     }

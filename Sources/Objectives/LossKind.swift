@@ -3,6 +3,8 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
     case dm
     case patchdpo
     case patchdpoPref = "patchdpo-pref"
+    /// patchdpo with the aligned quality (patch-quality's `q_aligned`, beyond the paper) as the generated image's map.
+    case patchdpoAligned = "patchdpo-aligned"
     case diffusionDPO = "diffusion-dpo"
     case sft
     case dco
@@ -19,13 +21,17 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
     /// Whether the loss needs the frozen reference model's prediction.
     public var needsReference: Bool {
         switch self {
-        case .dm, .patchdpo, .sft: return false
+        case .dm, .patchdpo, .patchdpoAligned, .sft: return false
         case .patchdpoPref, .diffusionDPO, .dco, .hgDPO: return true
         }
     }
 
     /// Whether the loss reads the patch-quality maps.
-    public var needsQualityMaps: Bool { self == .patchdpo || self == .patchdpoPref }
+    public var needsQualityMaps: Bool { self == .patchdpo || self == .patchdpoPref || self == .patchdpoAligned }
+
+    /// The tensor of a patch-quality map file that is the generated image's quality: `q_aligned` (written
+    /// with `[patch-quality] aligned = true`) for patchdpo-aligned, `q_g` for the paper's losses.
+    public var generatedQualityMap: String { self == .patchdpoAligned ? "q_aligned" : "q_g" }
 
     /// Which pairs it trains on: PatchDPO's reference/generated pairs (`patchdpo-pairs.json`) or
     /// HG-DPO's pool winner/loser pairs (`pairs.json`).
@@ -47,7 +53,7 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
         switch self {
         case .diffusionDPO, .patchdpoPref: return 0.5
         case .hgDPO, .dco: return 1
-        case .dm, .patchdpo, .sft: return 0
+        case .dm, .patchdpo, .patchdpoAligned, .sft: return 0
         }
     }
 
@@ -57,7 +63,7 @@ public enum LossKind: String, CaseIterable, Sendable, Codable {
         case .diffusionDPO, .patchdpoPref: return 5000
         case .hgDPO: return 2500
         case .dco: return 1000
-        case .dm, .patchdpo, .sft: return 0
+        case .dm, .patchdpo, .patchdpoAligned, .sft: return 0
         }
     }
 }

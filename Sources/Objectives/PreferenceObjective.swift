@@ -7,7 +7,7 @@ import TensorCore
 /// evaluate the loss.
 public struct PreferenceObjective: Sendable {
     public var kind: LossKind
-    /// beta of the preference losses (ignored by `dm`, `patchdpo`, `sft`).
+    /// beta of the preference losses (ignored by `dm`, `patchdpo`, `patchdpo-aligned`, `sft`).
     public var beta: Float
     /// lambda_stat of `hg-dpo`.
     public var lambdaStat: Float
@@ -56,7 +56,7 @@ public struct PreferenceObjective: Sendable {
         switch kind {
         case .dm, .sft:
             return diffusionLoss(prediction: pred, noise: eps)
-        case .patchdpo:
+        case .patchdpo, .patchdpoAligned:
             return patchDPOLoss(prediction: pred, noise: eps, referenceQuality: batch.referenceQuality!,
                                 generatedQuality: batch.generatedQuality!)
         case .patchdpoPref:

@@ -55,7 +55,18 @@ public enum DefectBenchmark {
         public var auroc: Double?
         public var positives: Int
         public var negatives: Int
+        /// The 95% percentile interval of `auroc` over `bootstrapReplicates` resamplings of the samples (cells
+        /// of one image move together); nil when a resampling held one class only or none was asked for.
+        public var low: Double?
+        public var high: Double?
+
+        public init(auroc: Double?, positives: Int, negatives: Int, low: Double? = nil, high: Double? = nil) {
+            self.auroc = auroc; self.positives = positives; self.negatives = negatives; self.low = low; self.high = high
+        }
     }
+
+    /// Resamplings of the samples behind each AUROC's interval.
+    public static let bootstrapReplicates = 400
 
     /// AUROC of q_g at `block` of `vit` over `samples`.
     public static func evaluate(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
@@ -64,22 +75,37 @@ public enum DefectBenchmark {
                        foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold).all
     }
 
-    /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass.
+    /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass. `aligned`:
+    /// score the aligned quality q_a (`AlignedQuality`) instead of q_g, the expected images aligned on the
+    /// ground-truth masks.
     public static func evaluateByKind(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
+                                      aligned: Bool = false,
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
+        let expected = aligned ? PatchFeatureExtractor.features(vit, images: expectedImages(samples), blocks: [block]).map { $0[block]! } : nil
         return evaluateByKind(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
                               patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
-                              foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+                              expected: expected, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+    }
+
+    /// Per sample, the reference object warped onto the generated image (`ObjectAlignment`, on the samples'
+    /// ground-truth coverages); the generated image itself when a coverage is empty.
+    public static func expectedImages(_ samples: [DefectSample], search: ObjectAlignment.Search = .init()) -> [Image] {
+        samples.map { x in
+            guard let t = ObjectAlignment.estimate(reference: x.reference, referenceCoverage: x.referenceCoverage, generated: x.generated,
+                                                   generatedCoverage: x.generatedCoverage, search: search) else { return x.generated }
+            return ObjectAlignment.expected(reference: x.reference, referenceCoverage: x.referenceCoverage, generated: x.generated, transform: t)
+        }
     }
 
     /// The same from any cell features (generated, reference) per sample, on a `patch`-pixel grid of
-    /// `size`-pixel images: how a ViT block compares with e.g. raw-pixel features.
+    /// `size`-pixel images: how a ViT block compares with e.g. raw-pixel features. `expected`: the expected
+    /// images' features per sample, to score the aligned quality q_a instead of q_g.
     public static func evaluateByKind(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
-                                      patch p: Int, size s: Int, normalization: QualityNormalization,
+                                      patch p: Int, size s: Int, normalization: QualityNormalization, expected: [PatchFeatures]? = nil,
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
-        let c = cells(features: features, samples: samples, patch: p, size: s, normalization: normalization,
+        let c = cells(features: features, samples: samples, patch: p, size: s, normalization: normalization, expected: expected,
                       foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
         var byKind: [String: Result] = [:]
         for kind in Set(samples.map(\.kind)) {
@@ -90,33 +116,56 @@ public enum DefectBenchmark {
 
     /// Per sample: q_g, the generated image's foreground cells and the defect labels of its cells.
     static func cells(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
-                      patch p: Int, size s: Int, normalization: QualityNormalization,
+                      patch p: Int, size s: Int, normalization: QualityNormalization, expected: [PatchFeatures]? = nil,
                       foregroundThreshold: Float, defectThreshold: Float) -> [(qg: [Float], foreground: [Bool], defective: [Bool])] {
-        precondition(features.count == samples.count, "DefectBenchmark: \(features.count) feature pairs for \(samples.count) samples")
+        precondition(features.count == samples.count && (expected?.count ?? samples.count) == samples.count,
+                     "DefectBenchmark: \(features.count) feature pairs, \(expected?.count ?? -1) expected for \(samples.count) samples")
         return samples.enumerated().map { j, sample in
             precondition(sample.generated.width == s && sample.reference.width == s,
                          "DefectBenchmark: samples of width \(sample.generated.width), ViT size \(s)")
             let fgG = PatchMask.cells(sample.generatedCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
             let fgR = PatchMask.cells(sample.referenceCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
             let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
+            if let expected {
+                return (AlignedQuality.positional(generated: features[j].generated, expected: expected[j], generatedForeground: fgG,
+                                                  normalization: normalization), fgG, bad)
+            }
             let maps = QualityMaps(generated: features[j].generated, reference: features[j].reference, generatedForeground: fgG,
                                    referenceForeground: fgR, normalization: normalization)
             return (maps.qg, fgG, bad)
         }
     }
 
-    /// AUROC of 1 - q_g against the defect labels over the foreground cells of every sample.
-    public static func score(_ samples: [(qg: [Float], foreground: [Bool], defective: [Bool])]) -> Result {
-        var scores: [Double] = [], labels: [Bool] = []
-        for x in samples {
+    /// AUROC of 1 - q_g against the defect labels over the foreground cells of every sample, with its
+    /// bootstrap interval over samples (`replicates` resamplings, seeded: the same cells give the same interval).
+    public static func score(_ samples: [(qg: [Float], foreground: [Bool], defective: [Bool])],
+                             replicates: Int = bootstrapReplicates) -> Result {
+        let perSample = samples.map { x -> (scores: [Double], labels: [Bool]) in
             precondition(x.qg.count == x.foreground.count && x.qg.count == x.defective.count,
                          "DefectBenchmark.score: \(x.qg.count) qualities, \(x.foreground.count) fg, \(x.defective.count) labels")
-            for i in 0..<x.qg.count where x.foreground[i] {
-                scores.append(Double(1 - x.qg[i]))
-                labels.append(x.defective[i])
-            }
+            let cells = (0..<x.qg.count).filter { x.foreground[$0] }
+            return (cells.map { Double(1 - x.qg[$0]) }, cells.map { x.defective[$0] })
         }
-        let pos = labels.filter { $0 }.count
-        return Result(auroc: auroc(scores: scores, labels: labels), positives: pos, negatives: labels.count - pos)
+        func pooled(_ indices: [Int]) -> (scores: [Double], labels: [Bool]) {
+            (indices.flatMap { perSample[$0].scores }, indices.flatMap { perSample[$0].labels })
+        }
+        let all = pooled(Array(perSample.indices))
+        let pos = all.labels.filter { $0 }.count
+        var result = Result(auroc: auroc(scores: all.scores, labels: all.labels), positives: pos, negatives: all.labels.count - pos)
+        guard result.auroc != nil, replicates > 0, !perSample.isEmpty else { return result }
+        let key = RNGKey(seed: 0x5eed_a0c)
+        var values: [Double] = []
+        for r in 0..<replicates {
+            let draw = (0..<perSample.count).map { i in
+                Int(key.fold(in: UInt64(r)).uint32(at: UInt64(i)) % UInt32(perSample.count))
+            }
+            let x = pooled(draw)
+            guard let a = auroc(scores: x.scores, labels: x.labels) else { return result }
+            values.append(a)
+        }
+        values.sort()
+        result.low = values[Int(0.025 * Double(replicates - 1))]
+        result.high = values[Int((0.975 * Double(replicates - 1)).rounded(.up))]
+        return result
     }
 }

@@ -57,8 +57,13 @@ public struct QualityMaps: Sendable, Equatable {
             for k in 0..<b.count where toMask[k] { best = max(best, a.cosine(i, b, k)) }
             cosines[i] = best
         }
-        let fg = (0..<a.count).filter { fromMask[$0] }
-        var q = [Float](repeating: 1, count: a.count)
+        return normalise(cosines, mask: fromMask, normalization: normalization)
+    }
+
+    /// Cosines brought to [0, 1] over the `mask` cells (`QualityNormalization`); other cells are 1.
+    static func normalise(_ cosines: [Float], mask: [Bool], normalization: QualityNormalization) -> [Float] {
+        let fg = (0..<cosines.count).filter { mask[$0] }
+        var q = [Float](repeating: 1, count: cosines.count)
         switch normalization {
         case .cosine:
             for i in fg { q[i] = min(1, max(0, (cosines[i] + 1) / 2)) }

@@ -19,8 +19,10 @@ public struct PairEncoder {
     }
 
     /// Encodes `pairs` (`first`, `second`: pool image paths); with `mapsOf`, each pair also gets that ViT's quality
-    /// maps at the loss side; with `comprehensiveCaptions`, the text is the item's comprehensive caption instead of its prompt.
-    public func encode(_ pairs: [PairEntry], mapsOf vit: String?, comprehensiveCaptions: Bool = false) throws -> [EncodedPair] {
+    /// maps at the loss side (the generated image's map is the tensor `generatedMap`: `q_g`, or `q_aligned`); with
+    /// `comprehensiveCaptions`, the text is the item's comprehensive caption instead of its prompt.
+    public func encode(_ pairs: [PairEntry], mapsOf vit: String?, generatedMap: String = "q_g",
+                       comprehensiveCaptions: Bool = false) throws -> [EncodedPair] {
         try withNoGrad {
             try pairs.map { p in
                 let caption = comprehensiveCaptions ? try pool.comprehensiveCaption(for: p.second) : try pool.prompt(for: p.second)
@@ -28,7 +30,8 @@ public struct PairEncoder {
                 let text = models.textEncoder.forward(ids).states.value
                 let ref = try pool.image(try pool.referencePath(for: p.first))
                 let tokens = models.referenceEncoder.tokens(Variable(ref)).value
-                let maps = try vit.map { try QualityMapFile.read(key: p.key, vit: $0, side: models.lossSide, upstream: pool.upstream) }
+                let maps = try vit.map { try QualityMapFile.read(key: p.key, vit: $0, side: models.lossSide, generated: generatedMap,
+                                                                upstream: pool.upstream) }
                 return EncodedPair(key: p.key, first: try sample(p.first), second: try sample(p.second), text: text,
                                    image: tokens, qr: maps?.0, qg: maps?.1)
             }

@@ -25,13 +25,14 @@ public final class TrainingPairs {
         let maps = kind.usesPoolPairs ? nil : run.vit
         // DCO trains on the reference images; DCO 4.3 describes them with comprehensive captions.
         let comprehensive = kind == .dco && comprehensiveDCOCaptions
-        let cacheKey = name + "|" + (maps ?? "") + (comprehensive ? "|comprehensive" : "")
+        let generatedMap = kind.generatedQualityMap
+        let cacheKey = name + "|" + (maps.map { $0 + "/" + generatedMap } ?? "") + (comprehensive ? "|comprehensive" : "")
         if let e = encoded[cacheKey] { return e }
         let upstream = encoder.pool.upstream
         let a = try upstream.artifact(name, of: "score-and-pair")
         let listed = try Self.parse(try upstream.data(a, of: "score-and-pair"), path: upstream.url(a).path, pool: kind.usesPoolPairs)
-        let e = try encoder.encode(listed, mapsOf: maps, comprehensiveCaptions: comprehensive)
-        log("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps" } ?? "")
+        let e = try encoder.encode(listed, mapsOf: maps, generatedMap: generatedMap, comprehensiveCaptions: comprehensive)
+        log("encoded \(e.count) pairs from \(name)" + (maps.map { " with the \($0) ViT's quality maps (\(generatedMap))" } ?? "")
             + (comprehensive ? " with comprehensive captions (DCO 4.3)" : ""))
         encoded[cacheKey] = e
         return e

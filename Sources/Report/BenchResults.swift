@@ -157,8 +157,9 @@ public struct PatchMatchingRow: Codable, Sendable, Equatable {
     }
 }
 
-/// Patch-quality AUROC against injected defects for one ViT ("original" or "finetuned"), over all
-/// defects (`defect` nil) or one defect kind; `images` is nil for a kind (its share of the samples).
+/// Patch-quality AUROC against injected defects for one ViT ("original" or "finetuned", or "<vit>-aligned" for the
+/// aligned quality), over all defects (`defect` nil) or one defect kind; `images` is nil for a kind (its share of
+/// the samples).
 public struct AUROCRow: Codable, Sendable, Equatable {
     public var vit: String
     public var block: Int
@@ -171,11 +172,18 @@ public struct AUROCRow: Codable, Sendable, Equatable {
     /// Per-kind rows: whether the kind only moves or removes content (World `Defect.keepsReferenceContent`),
     /// so that a max over reference patches cannot see it.
     public var keepsReferenceContent: Bool?
+    /// The 95% bootstrap interval of `auroc` over the samples (nil in older results).
+    public var low: Double?
+    public var high: Double?
     public init(vit: String, block: Int, auroc: Double, patches: Int, images: Int?, defect: String? = nil,
-                positives: Int? = nil, keepsReferenceContent: Bool? = nil) {
+                positives: Int? = nil, keepsReferenceContent: Bool? = nil, low: Double? = nil, high: Double? = nil) {
         self.vit = vit; self.block = block; self.auroc = auroc; self.patches = patches; self.images = images; self.defect = defect
-        self.positives = positives; self.keepsReferenceContent = keepsReferenceContent
+        self.positives = positives; self.keepsReferenceContent = keepsReferenceContent; self.low = low; self.high = high
     }
+
+    /// Whether the row is patch-quality's aligned quality (`<vit>-aligned`, `aligned = true`) rather than the
+    /// paper's max over reference patches.
+    public var isAligned: Bool { vit.hasSuffix("-aligned") }
 }
 
 /// A PNG figure of the run (sample grid, heatmap sheet); `path` is relative to the run directory.

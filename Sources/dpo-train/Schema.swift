@@ -3,7 +3,7 @@ import StageKit
 
 /// The `[dpo-train]` section (defaults = the reference code: AdamW lr 3e-5, wd 0.01, no schedule).
 let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
-    .strings("losses", default: ["patchdpo"], doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|diffusion-dpo|sft|dco|hg-dpo",
+    .strings("losses", default: ["patchdpo"], doc: "losses to train, one adapter each: dm|patchdpo|patchdpo-pref|patchdpo-aligned|diffusion-dpo|sft|dco|hg-dpo",
              check: DPORun.checkLosses),
     .integers("seeds", default: [1], doc: "one run per seed (and loss, and ViT for PatchDPO losses): adapter-<loss>[-<vit>]-s<seed>",
               check: DPORun.checkSeeds),

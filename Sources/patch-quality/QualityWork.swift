@@ -32,6 +32,12 @@ final class QualityWork {
         }
         pairs = try PairsFile.parse(try runner.readVerified(file, upstream: "score-and-pair"),
                                     path: runner.layout.root.appendingPathComponent(file.relativePath).path)
+        if runner.config.bool("aligned") {
+            for key in ["fg-generated", "fg-reference"] where runner.config.string(key) == ForegroundEstimator.none.rawValue {
+                throw runner.config.invalid(key, "the aligned quality places the reference object by the foreground masks; "
+                                            + "use segmenter (generated images) or border (references), or set aligned = false")
+            }
+        }
     }
 
     /// `which` = "original" (pretrain-vit) or "finetuned" (ssl-finetune-vit's vit-ssl.safetensors).
@@ -94,52 +100,104 @@ final class QualityWork {
         }
         let reference = try image(entry.reference), generated = try image(entry.generated)
         var out: [NewArtifact] = []
+        var views: [Int: PairView] = [:]          // by ViT image size: both ViTs usually share one
         for which in r.config.strings("vits") {
-            out += try maps(item, entry: entry, reference: reference, generated: generated, which: which)
+            let s = try vit(which).config.imageSize
+            let view = try views[s] ?? PairView(reference: reference, generated: generated, size: s, work: self)
+            views[s] = view
+            out += try maps(item, entry: entry, reference: reference, generated: generated, view: view, which: which)
         }
         return out
     }
 
-    func maps(_ item: ItemContext, entry: PairEntry, reference: Image, generated: Image, which: String) throws -> [NewArtifact] {
+    /// A pair at a ViT's image size: both images in RGB, their foreground coverages and, with `aligned`, the expected
+    /// image (the reference object warped onto the generated image) and the transform that placed it.
+    struct PairView {
+        let reference: Image, generated: Image
+        let referenceCoverage: [Float], generatedCoverage: [Float]
+        let alignment: (transform: ObjectTransform?, expected: Image)?
+
+        init(reference: Image, generated: Image, size s: Int, work: QualityWork) throws {
+            func atSize(_ img: Image) -> Image {
+                let rgb = img.converted(toChannels: 3)
+                return rgb.width == s && rgb.height == s ? rgb : rgb.resizedBilinear(width: s, height: s)
+            }
+            let c = work.r.config, seg = try work.segmenter()
+            func coverage(_ img: Image, _ key: String) -> [Float] {
+                let est = ForegroundEstimator(rawValue: c.string(key))!      // the key's check admits only estimator names
+                return est.coverage(img, threshold: Float(c.double("border-threshold")), segmenter: seg)
+            }
+            let rs = atSize(reference), gs = atSize(generated)
+            let covR = coverage(rs, "fg-reference"), covG = coverage(gs, "fg-generated")
+            self.reference = rs; self.generated = gs; referenceCoverage = covR; generatedCoverage = covG
+            guard c.bool("aligned") else { alignment = nil; return }
+            let t = ObjectAlignment.estimate(reference: rs, referenceCoverage: covR, generated: gs, generatedCoverage: covG)
+            alignment = (t, t.map { ObjectAlignment.expected(reference: rs, referenceCoverage: covR, generated: gs, transform: $0) } ?? gs)
+        }
+    }
+
+    /// The block of the aligned comparison (`aligned-block`, capped at the ViT's depth).
+    func alignedBlock(_ vit: ViT) -> Int { min(r.config.int("aligned-block"), vit.config.depth) }
+
+    /// One ViT's map file (and heatmap) of a pair: `reference` and `generated` as read (the loss side and the
+    /// heatmap use their size), `view` the pair at the ViT's size.
+    func maps(_ item: ItemContext, entry: PairEntry, reference: Image, generated: Image, view: PairView,
+              which: String) throws -> [NewArtifact] {
         let vit = try vit(which)
         let b = block(vit, which: which), s = vit.config.imageSize, p = vit.config.patchSize
-        let feats = PatchFeatureExtractor.features(vit, images: [reference, generated], blocks: [b])
-        let seg = try segmenter()
-        func mask(_ img: Image, _ key: String) -> [Bool] {
-            let est = ForegroundEstimator(rawValue: r.config.string(key))!      // the key's check admits only estimator names
-            let im = img.width == s && img.height == s ? img : img.converted(toChannels: 3).resizedBilinear(width: s, height: s)
-            return PatchMask.cells(est.coverage(im, threshold: Float(r.config.double("border-threshold")), segmenter: seg),
-                                   width: s, height: s, patch: p, threshold: Float(r.config.double("fg-cell-threshold")))
+        let feats = PatchFeatureExtractor.features(vit, images: [view.reference, view.generated], blocks: [b])
+        func cells(_ coverage: [Float]) -> [Bool] {
+            PatchMask.cells(coverage, width: s, height: s, patch: p, threshold: Float(r.config.double("fg-cell-threshold")))
         }
+        let fgG = cells(view.generatedCoverage)
+        let norm = QualityNormalization(rawValue: r.config.string("normalization"))!
         let maps = QualityMaps(generated: feats[1][b]!, reference: feats[0][b]!,
-                               generatedForeground: mask(generated, "fg-generated"), referenceForeground: mask(reference, "fg-reference"),
-                               normalization: QualityNormalization(rawValue: r.config.string("normalization"))!)
+                               generatedForeground: fgG, referenceForeground: cells(view.referenceCoverage), normalization: norm)
         let res = r.config.int("loss-resolution")
         let (h, w) = res > 0 ? (res, res) : (generated.height, generated.width)      // the noise the loss sees
         func up(_ q: [Float]) -> TensorData {
             TensorData(shape: [h, w], values: QualityMaps.upsample(q, rows: maps.rows, columns: maps.columns, height: h, width: w))
         }
-        let file = SafeTensorsFile(tensors: [
+        var tensors = [
             "q_g": up(maps.qg), "q_r": up(maps.qr),
             "q_g_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qg),
             "q_r_patch": TensorData(shape: [maps.rows, maps.columns], values: maps.qr),
-        ], metadata: ["reference": entry.reference, "generated": entry.generated, "vit": which, "block": "\(b)",
-                      "normalization": r.config.string("normalization")])
+        ]
+        var metadata = ["reference": entry.reference, "generated": entry.generated, "vit": which, "block": "\(b)",
+                        "normalization": r.config.string("normalization")]
+        var aligned: (q: [Float], expected: Image)?
+        if let (t, expected) = view.alignment {
+            let ab = alignedBlock(vit)
+            let f = PatchFeatureExtractor.features(vit, images: [view.generated, expected], blocks: [ab])
+            let qa = AlignedQuality.positional(generated: f[0][ab]!, expected: f[1][ab]!, generatedForeground: fgG, normalization: norm)
+            tensors["q_aligned"] = up(qa)
+            tensors["q_aligned_patch"] = TensorData(shape: [maps.rows, maps.columns], values: qa)
+            metadata["aligned-block"] = "\(ab)"
+            metadata["aligned-transform"] = t.map(\.summary) ?? "none (an empty foreground mask): the generated image is its own expected image"
+            aligned = (qa, expected)
+        }
+        let file = SafeTensorsFile(tensors: tensors, metadata: metadata)
         var out = [try item.write(SafeTensors.encode(file), name: "q/\(which)/\(item.key).safetensors", kind: "quality-map")]
         if let rank = pairs.firstIndex(where: { $0.key == item.key }), rank < r.config.int("heatmaps") {
-            let sheet = try heatmap(reference: reference, generated: generated, maps: maps)
+            let sheet = try heatmap(reference: reference, generated: generated, maps: maps, aligned: aligned)
             out.append(try item.write(Data(try PNG.encode(sheet)), name: "heatmaps/\(which)/\(item.key).png", kind: "heatmap"))
         }
         return out
     }
 
-    /// reference | generated | q_g over generated | q_r over reference.
-    func heatmap(reference: Image, generated: Image, maps: QualityMaps) throws -> Image {
+    /// reference | generated | q_g over generated | q_r over reference (| expected | q_aligned over generated).
+    func heatmap(reference: Image, generated: Image, maps: QualityMaps, aligned: (q: [Float], expected: Image)?) throws -> Image {
         let g = generated.converted(toChannels: 3), rf = reference.converted(toChannels: 3)
         let qg = try g.heatmapOverlay(quality: maps.qg, mapWidth: maps.columns, mapHeight: maps.rows)
         let qr = try rf.heatmapOverlay(quality: maps.qr, mapWidth: maps.columns, mapHeight: maps.rows)
+        var panels = [(rf, "reference"), (g, "generated"), (qg, "q_g"), (qr, "q_r")]
+        if let aligned {
+            let e = aligned.expected.width == g.width && aligned.expected.height == g.height
+                ? aligned.expected : aligned.expected.resizedBilinear(width: g.width, height: g.height)
+            panels += [(e, "expected"), (try g.heatmapOverlay(quality: aligned.q, mapWidth: maps.columns, mapHeight: maps.rows), "q_aligned")]
+        }
         let scale = max(1, 128 / max(g.width, 1))
-        return ContactSheet(columns: 4, scale: scale).render([(rf, "reference"), (g, "generated"), (qg, "q_g"), (qr, "q_r")])
+        return ContactSheet(columns: panels.count, scale: scale).render(panels)
     }
 
     /// AUROC of 1 - q_g against injected world defects for the original and the finetuned ViT.
@@ -158,12 +216,29 @@ final class QualityWork {
             doc.models[name] = res
             doc.byDefect[name] = byKind
             if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
-            r.log.info("AUROC (\(name) ViT, block \(block(v, which: name))): \(res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") "
-                       + "over \(res.positives) defective / \(res.negatives) clean foreground cells")
+            r.log.info("AUROC (\(name) ViT, block \(block(v, which: name))): \(Self.describe(res))")
+            guard c.bool("aligned") else { continue }
+            let ab = alignedBlock(v), row = name + "-aligned"
+            let (ares, abyKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: ab, normalization: norm, aligned: true,
+                                                                 defectThreshold: Float(c.double("defect-threshold")))
+            doc.blocks[row] = ab
+            doc.models[row] = ares
+            doc.byDefect[row] = abyKind
+            if let a = ares.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(row)", step: 0, value: a) }
+            r.log.info("AUROC (\(name) ViT, aligned quality, block \(ab)): \(Self.describe(ares))")
         }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         return [try item.write(try enc.encode(doc), name: "auroc.json", kind: "table")]
+    }
+}
+
+extension QualityWork {
+    /// "0.731 [0.70, 0.76] over 554 defective / 1098 clean foreground cells".
+    static func describe(_ res: DefectBenchmark.Result) -> String {
+        let ci = res.low.flatMap { lo in res.high.map { String(format: " [%.3f, %.3f]", lo, $0) } } ?? ""
+        return (res.auroc.map { String(format: "%.3f", $0) } ?? "n/a") + ci
+            + " over \(res.positives) defective / \(res.negatives) clean foreground cells"
     }
 }
 
@@ -177,6 +252,7 @@ struct AUROCDocument: Encodable {
     /// The same per defect kind (recolor-decal, drop-stripe, blur-decal, shift-decal, ...): a
     /// shifted decal still matches the reference somewhere, so max-over-patches quality cannot see it.
     var byDefect: [String: [String: DefectBenchmark.Result]]
-    /// The block each model was read at (`FeatureBlock`); `block` is the finetuned model's.
+    /// The block each model was read at (`FeatureBlock`; `aligned-block` for the `<vit>-aligned` rows, the
+    /// aligned quality of `aligned = true`); `block` is the finetuned model's.
     var blocks: [String: Int]
 }

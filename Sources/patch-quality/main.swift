@@ -13,7 +13,7 @@ struct PatchQualityStage: ParsableCommand {
         discussion: "Reads score-and-pair (patchdpo-pairs.json), generate-pool (the images), pretrain-vit "
             + "(vit.safetensors), ssl-finetune-vit (vit-ssl.safetensors) and, when an estimator is `segmenter`, pretrain-segmenter "
             + "(segmenter.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
-            + "in `vits`, kind quality-map) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
+            + "in `vits`, kind quality-map; with `aligned`, also the aligned map q_aligned) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
             + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, "
             + "75 busy, 130 interrupted.")
 
@@ -47,9 +47,14 @@ struct PatchQualityStage: ParsableCommand {
             .integer("auroc-samples", default: 24, doc: "world renders with injected defects for the AUROC", in: 1...100_000),
             .integer("auroc-seed", default: 11, doc: "seed of the defect renders", in: 0...Int64(UInt32.max)),
             ConfigKey("defect-threshold", .float, default: .float(0.1), doc: "a cell is defective when this share of its pixels changed"),
+            ConfigKey("aligned", .bool, default: .bool(false),
+                      doc: "also write the aligned quality q_aligned (beyond the paper): each generated patch against the expected "
+                          + "image's patch at its place (the reference object warped onto the generated image by the transform "
+                          + "estimated from the foreground masks), for dpo-train's patchdpo-aligned; auroc.json gains <vit>-aligned rows"),
+            .integer("aligned-block", default: 1, doc: "ViT block of the aligned comparison (capped at the ViT's depth)", in: 1...64),
             .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
         ]),
-        codeVersion: "patch-quality-2",
+        codeVersion: "patch-quality-3",
         upstream: ["score-and-pair", "ssl-finetune-vit", "pretrain-vit", "generate-pool"])
 
     @OptionGroup var common: CommonOptions

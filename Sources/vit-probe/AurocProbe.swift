@@ -19,8 +19,9 @@ struct AurocProbe: ParsableCommand {
     @Option(help: "defect sample seed (the stage's auroc-seed)") var seed: UInt64 = 11
     @Option(help: "quality normalisation: cosine | min-max") var normalization = "cosine"
     @Option(help: "worker threads") var threads = 2
-    @Option(help: "also write reference | generated | defect mask strips (8x upscaled PNGs) of the first samples here") var dump: String?
+    @Option(help: "also write reference | generated | defect mask (| expected, with --aligned) strips (8x upscaled PNGs) of the first samples here") var dump: String?
     @Flag(help: "also report AUROC per defect kind") var perDefect = false
+    @Flag(help: "also score min(q_g, q_a), the aligned quality (reference warped onto the generated image)") var aligned = false
     @Option(help: "a cell is foreground when more than this share of its pixels is object (the stage's 0.5)")
     var foregroundThreshold: Float = 0.5
     @Option(help: "a cell is defective when more than this share of its pixels is defect (the stage's defect-threshold)")
@@ -42,12 +43,26 @@ struct AurocProbe: ParsableCommand {
             print("{\"features\":\"\(name)\",\"auroc\":\(r.auroc.map { String(format: "%.4f", $0) } ?? "null"),"
                   + "\"positives\":\(r.positives),\"negatives\":\(r.negatives)}")
         }
+        let expected = aligned ? DefectBenchmark.expectedImages(set) : []
         for block in 1...vit.config.depth {
             line("block\(block)", DefectBenchmark.evaluate(vit, samples: set, block: block, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold))
+            if aligned {
+                let r = DefectBenchmark.evaluateByKind(vit, samples: set, block: block, normalization: norm, aligned: true,
+                                                       foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+                line("block\(block)/aligned", r.all)
+                if perDefect { for kind in r.byKind.keys.sorted() { line("block\(block)/aligned/\(kind)", r.byKind[kind]!) } }
+            }
         }
         let pixels = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: false),
                                 Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: false)) }
         let pixelResult = DefectBenchmark.evaluateByKind(features: pixels, samples: set, patch: p, size: s, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+        if aligned {
+            let e = expected.map { Self.pixelFeatures($0, size: s, patch: p, meanOnly: false) }
+            let r = DefectBenchmark.evaluateByKind(features: pixels, samples: set, patch: p, size: s, normalization: norm, expected: e,
+                                                   foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+            line("pixels/aligned", r.all)
+            if perDefect { for kind in r.byKind.keys.sorted() { line("pixels/aligned/\(kind)", r.byKind[kind]!) } }
+        }
         if perDefect {
             let blockResult = DefectBenchmark.evaluateByKind(vit, samples: set, block: 1, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
             for kind in blockResult.byKind.keys.sorted() {
@@ -58,10 +73,11 @@ struct AurocProbe: ParsableCommand {
         if let dump {
             try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
             for (j, x) in set.prefix(12).enumerated() {
-                var strip = Image(width: 3 * s, height: s, fill: [0, 0, 0])
-                let mask = try Image(width: s, height: s, channels: 1, pixels: x.defectMask.map { $0 > 0 ? 255 : 0 })
-                for (i, part) in [x.reference, x.generated, mask].enumerated() { strip.paste(part.converted(toChannels: 3), x: i * s, y: 0) }
-                try PNG.write(strip.resizedNearest(width: 24 * s, height: 8 * s), to: "\(dump)/\(j)-\(x.defect).png")
+                let parts = [x.reference, x.generated, try Image(width: s, height: s, channels: 1, pixels: x.defectMask.map { $0 > 0 ? 255 : 0 })]
+                    + (aligned ? [expected[j]] : [])
+                var strip = Image(width: parts.count * s, height: s, fill: [0, 0, 0])
+                for (i, part) in parts.enumerated() { strip.paste(part.converted(toChannels: 3), x: i * s, y: 0) }
+                try PNG.write(strip.resizedNearest(width: 8 * parts.count * s, height: 8 * s), to: "\(dump)/\(j)-\(x.defect).png")
             }
         }
         line("pixels", pixelResult.all)

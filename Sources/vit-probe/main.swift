@@ -19,7 +19,7 @@ import World
 struct VitProbe: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vit-probe",
                                                     abstract: "Diagnostics of the patch-feature ViT (not a stage).",
-                                                    subcommands: [TrainProbe.self, AurocProbe.self], defaultSubcommand: TrainProbe.self)
+                                                    subcommands: [TrainProbe.self, AurocProbe.self, AlignedVariants.self], defaultSubcommand: TrainProbe.self)
 }
 
 struct TrainProbe: ParsableCommand {

@@ -29,12 +29,31 @@ import Models
         let b: (qg: [Float], foreground: [Bool], defective: [Bool]) =
             ([0.6, 0.95, 0.3], [true, true, true], [false, false, true])
         // Foreground scores 1 - q: defective {0.8, 0.7}, clean {0.1, 0.4, 0.05}: perfectly separated.
-        let r = DefectBenchmark.score([a, b])
+        let r = DefectBenchmark.score([a, b], replicates: 0)
         #expect(r == DefectBenchmark.Result(auroc: 1, positives: 2, negatives: 3))
         // Make a clean cell look worse than a defective one: 1 of 6 pairs inverted.
         let c: (qg: [Float], foreground: [Bool], defective: [Bool]) = ([0.25], [true], [false])
         let r2 = DefectBenchmark.score([a, b, c])
         #expect(r2.positives == 2 && r2.negatives == 4 && abs(r2.auroc! - 7.0 / 8.0) < 1e-12)
+    }
+
+    /// The interval resamples whole samples: it brackets the estimate, is reproducible, and is a point when every
+    /// resampling separates the classes perfectly; a resampling with one class only leaves it out.
+    @Test func bootstrapIntervalOverSamples() {
+        typealias Cells = (qg: [Float], foreground: [Bool], defective: [Bool])
+        let perfect: [Cells] = (0..<6).map { i in ([0.1, 0.9, 0.8], [true, true, true], [true, false, false]) }
+        let p = DefectBenchmark.score(perfect)
+        #expect(p.auroc == 1 && p.low == 1 && p.high == 1)
+        // Mixed quality: sample i has its defect scored (i / 10) and clean cells at 0.5.
+        let mixed: [Cells] = (0..<10).map { i in ([Float(i) / 10, 0.5, 0.45], [true, true, true], [true, false, false]) }
+        let m = DefectBenchmark.score(mixed)
+        let a = m.auroc!, lo = m.low!, hi = m.high!
+        #expect(lo <= a && a <= hi && lo < hi, "\(lo) \(a) \(hi)")
+        #expect(DefectBenchmark.score(mixed) == m)
+        // One sample holds all positives: some resamplings have none, so no interval.
+        let one: [Cells] = [([0.1, 0.9], [true, true], [true, false])] + (0..<9).map { _ in ([0.6, 0.9], [true, true], [false, false]) }
+        let o = DefectBenchmark.score(one)
+        #expect(o.auroc != nil && o.low == nil && o.high == nil)
     }
 
     /// The per-kind results partition the cells of the overall one and each equals the overall

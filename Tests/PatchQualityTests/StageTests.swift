@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Imaging
 import Manifest
 import Models
 import Testing
@@ -73,6 +74,27 @@ import World
         #expect(Set(models.keys) == ["original", "finetuned"])
         let v = try #require((models["original"] as? [String: Any])?["auroc"] as? Double)
         #expect(v >= 0 && v <= 1)
+
+        // The aligned quality needs foreground masks on both sides: `none` is refused naming the key (exit 65).
+        let refused = try fx.run("patch-quality", ["--set", "aligned=true"])
+        #expect(refused.status == 65 && refused.stderr.contains("fg-generated") && refused.stderr.contains("aligned"), "\(refused.stderr)")
+        // With masks, every map file also carries q_aligned (and says its block and transform), the heatmaps gain
+        // two panels, and auroc.json gains the <vit>-aligned rows.
+        let aligned = try fx.run("patch-quality", ["--set", "aligned=true", "--set", "fg-generated=\"border\""])
+        #expect(aligned.status == 1, "\(aligned.stderr)")       // p00002 still fails
+        for vit in ["finetuned", "original"] {
+            let f = try SafeTensors.read(fx.artifact("patch-quality", "q/\(vit)/p00001-gen-0.safetensors"))
+            let qa = try #require(f.tensors["q_aligned"])
+            #expect(qa.shape == [32, 32] && qa.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+            #expect(f.tensors["q_aligned_patch"]?.shape == [4, 4] && f.metadata["aligned-block"] == "1")
+            #expect(f.metadata["aligned-transform"]?.hasPrefix("scale ") == true, "\(f.metadata)")
+            let sheet = try PNG.read(fx.artifact("patch-quality", "heatmaps/\(vit)/p00000-gen-0.png").path)
+            #expect(sheet.width > 5 * sheet.height, "six panels in a row: \(sheet.width)x\(sheet.height)")
+        }
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: fx.artifact("patch-quality", "auroc.json"))) as? [String: Any]
+        let rows = try #require(doc?["models"] as? [String: Any])
+        #expect(Set(rows.keys) == ["original", "finetuned", "original-aligned", "finetuned-aligned"])
+        #expect((doc?["blocks"] as? [String: Int])?["finetuned-aligned"] == 1)
     }
 
     @Test func missingUpstreamFilesNameTheStageThatShouldHaveMadeThem() throws {

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import PatchQuality
 import TensorCore
+import Objectives
 import Testing
 @testable import PreferenceTraining
 
@@ -53,6 +54,21 @@ import Testing
         noMap.tensors["q_r"] = nil
         #expect(throws: DPOTrainError.missingQualityMap(key: "k", hint: "q.safetensors has no tensor `q_r`")) {
             try QualityMapFile.maps(in: noMap, key: "k", vit: "finetuned", side: 4, path: "q.safetensors")
+        }
+    }
+
+    /// patchdpo-aligned reads `q_aligned` as the generated image's map; a file written without `aligned = true`
+    /// says how to get one.
+    @Test func patchdpoAlignedReadsTheAlignedMap() throws {
+        #expect(LossKind.patchdpoAligned.generatedQualityMap == "q_aligned" && LossKind.patchdpo.generatedQualityMap == "q_g")
+        #expect(LossKind.patchdpoAligned.needsQualityMaps && !LossKind.patchdpoAligned.needsReference)
+        var f = file()
+        f.tensors["q_aligned"] = TensorData(shape: [2, 2], values: [0.1, 0.2, 0.3, 0.4])
+        let (_, qa) = try QualityMapFile.maps(in: f, key: "k", vit: "finetuned", side: 2, generated: "q_aligned", path: "q.safetensors")
+        #expect(qa.scalars == [0.1, 0.2, 0.3, 0.4])
+        #expect(throws: DPOTrainError.missingQualityMap(key: "k", hint: "q.safetensors has no tensor `q_aligned`; "
+                                                        + "set [patch-quality] aligned = true and rerun patch-quality")) {
+            try QualityMapFile.maps(in: file(), key: "k", vit: "finetuned", side: 4, generated: "q_aligned", path: "q.safetensors")
         }
     }
 }
