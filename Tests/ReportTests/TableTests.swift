@@ -154,6 +154,8 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     #expect(table.notes.filter { $0.hasPrefix("Ceiling") }.count == 1 && table.notes.contains { $0.hasPrefix("Rows <vit>-aligned") })
     #expect(table.rows[2].last?.display == "met (point estimate only)")     // 0.93 >= 0.9 but 0.88 < 0.9
     #expect(table.rows[2][6].display == "[0.880, 0.960]")
+    #expect(table.rows[1].last?.display == "- (invisible to a max over the reference)")     // shift-decal, q_g
+    #expect(table.rows[3].last?.display == "met (point estimate only)")                     // shift-decal, aligned, no interval
     r.auroc[2].low = 0.91
     #expect(PaperTables.auroc(r.auroc).rows[2].last?.display == "met (>= 0.9)")
     // The paper's row at 0.92 with an interval reaching below 0.9: met on the point estimate only.
