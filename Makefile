@@ -88,6 +88,16 @@ pipeline:
 	$(BIN)/inspect status --run-dir $(RUN_DIR)
 	$(BIN)/inspect verify --run-dir $(RUN_DIR)
 
+# The reproduction (issue 16 item 2): pipelines/reproduce.toml (every loss, 3 seeds, the bench on 104 test subjects)
+# in REPRO_RUN, then its report's reproduction.md and screenshot into docs/. About 3 hours on 2 cores (estimate:
+# docs/reproduction.md states the measured time); every stage resumes, so an interrupted run continues where it stopped.
+REPRO_RUN ?= runs/reproduce
+.PHONY: reproduce
+reproduce: build
+	@$(MAKE) --no-print-directory -o build pipeline CONFIG=pipelines/reproduce.toml RUN_DIR=$(REPRO_RUN)
+	cp $(REPRO_RUN)/report/reproduction.md docs/reproduction.md
+	-scripts/report-screenshot $(REPRO_RUN)/report/index.html docs/reproduction.png
+
 # Incremental refresh, as cron runs it (scripts/refresh documents the crontab line).
 .PHONY: refresh
 refresh: build

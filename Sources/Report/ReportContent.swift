@@ -17,7 +17,9 @@ public struct ReportContent: Sendable {
         summaries = ModelSummaries.summarise(results.models, seed: seed)
         frontier = PaperTables.frontierSummaries(results.frontier, seed: seed)
         headline = HeadlineGoals.compute(results, summaries: summaries, seed: seed)
-        tables = [PaperTables.dreamBench(summaries), PaperTables.patchMatching(results.patchMatching),
+        tables = [PaperTables.dreamBench(summaries), ReproductionTables.pairedDifferences(summaries, seed: seed),
+                  ReproductionTables.table4(summaries, setting: headline.setting ?? "all-references"),
+                  PaperTables.patchMatching(results.patchMatching), ReproductionTables.table1(results.patchMatching),
                   PaperTables.winRates(results.winRates), PaperTables.colourShift(results.colourShift),
                   PaperTables.frontier(frontier), PaperTables.auroc(results.auroc),
                   PaperTables.performance(results.performance), PaperTables.stageTimes(results.stageTimes)]

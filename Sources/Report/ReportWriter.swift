@@ -8,8 +8,8 @@ import Darwin
 /// The report's entry point, called by the bench stage (and by `render-report`).
 public enum ReportWriter {
     /// Validates `results`, then writes into `reportDirectory` (created if needed), each file atomically
-    /// (temp file, fsync, rename): `index.html`, `results.json` (the input, for re-rendering) and
-    /// `tables/<id>.{csv,json,md}` for every table and the headline. Returns the files written, sorted.
+    /// (temp file, fsync, rename): `index.html`, `results.json` (the input, for re-rendering), `reproduction.md`
+    /// (`ReproductionDocument`) and `tables/<id>.{csv,json,md}` for every table and the headline. Returns the files written, sorted.
     /// Figure paths in `results` are relative to `runDirectory`.
     @discardableResult
     public static func write(_ results: BenchResults, runDirectory: URL, reportDirectory: URL) throws -> [URL] {
@@ -39,6 +39,7 @@ public enum ReportWriter {
             throw ReportError.cannotWrite(path: reportDirectory.appendingPathComponent("results.json").path, reason: "\(error)")
         }
         try put(Data(ReportPage.html(content, runDirectory: runDirectory).utf8), reportDirectory.appendingPathComponent("index.html"))
+        try put(Data(ReproductionDocument.markdown(content).utf8), reportDirectory.appendingPathComponent("reproduction.md"))
         return written.sorted { $0.path < $1.path }
     }
 

@@ -16,6 +16,10 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
         "auroc": ["ViT", "Block", "Defects", "Images", "Patches", "AUROC", "95% interval", "Goal"],
         "performance": ["Bench", "Figure", "Value", "Unit"],
         "stage-times": ["Stage", "Status", "Seconds", "Minutes"],
+        "paired-differences": ["Setting", "Model", "Against", "Identity", "Detail", "DINO", "CLIP-I", "CLIP-T"],
+        "table4-beside-paper": ["Combination", "Our model", "DINO", "CLIP-I", "CLIP-T", "DINO vs original (%)",
+                                "Paper DINO", "Paper CLIP-I", "Paper CLIP-T", "Paper DINO vs original (%)"],
+        "table1-beside-paper": ["Layer", "Our data", "Before", "After", "Change", "Paper before", "Paper after", "Paper change"],
     ]
     #expect(Set(content.tables.map(\.id)) == Set(expected.keys))
     for t in content.tables {

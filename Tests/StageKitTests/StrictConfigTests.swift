@@ -37,13 +37,28 @@ import Testing
     @Test func everyPipelineConfigLoads() throws {
         let dir = Self.repo.appendingPathComponent("pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
-        #expect(files == ["default.toml", "paper.toml", "smoke.toml"])
+        #expect(files == ["default.toml", "paper.toml", "reproduce.toml", "smoke.toml"])
         for f in files {
             let doc = try TOMLDocument.load(dir.appendingPathComponent(f))
             try PipelineSections.check(doc)
             _ = try RunConfig(doc)
             #expect(Set(doc.tables.keys.filter { !$0.isEmpty }) == Set(PipelineSections.known), "\(f)")
         }
+    }
+
+    /// `make reproduce`'s config is default.toml at evidence scale: its header says only [run], [dpo-train] and [bench]
+    /// differ, so every other section must hold the same values (a change to default.toml must reach it too).
+    @Test func theReproductionConfigDiffersFromTheDefaultOnlyWhereItSays() throws {
+        let dir = Self.repo.appendingPathComponent("pipelines")
+        let d = try TOMLDocument.load(dir.appendingPathComponent("default.toml"))
+        let r = try TOMLDocument.load(dir.appendingPathComponent("reproduce.toml"))
+        #expect(Set(d.tables.keys) == Set(r.tables.keys))
+        for (name, table) in d.tables where !["run", "dpo-train", "bench"].contains(name) {
+            let a = table.entries.mapValues(\.value), b = r.tables[name]?.entries.mapValues(\.value)
+            #expect(a == b, "[\(name)] differs between default.toml and reproduce.toml")
+        }
+        #expect(r.tables["dpo-train"]?.entries["seeds"]?.value == .array([.integer(1), .integer(2), .integer(3)]))
+        #expect(r.tables["bench"]?.entries["subjects"]?.value == .integer(104))
     }
 
     @Test func nonFiniteFloatsAreRefusedNamingKeyAndSection() throws {
