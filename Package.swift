@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ObjectivesTests", dependencies: [
-            "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
+            "TestSupport", "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
         ]),
         .testTarget(name: "PreferenceTrainingTests", dependencies: [
             "PreferenceTraining", "Objectives", "PatchQuality", "Models", "Checkpoint", "Manifest", "Random", "TensorCore", "Diffusion",

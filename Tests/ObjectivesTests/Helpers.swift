@@ -3,6 +3,7 @@ import Autograd
 import Random
 import Testing
 import TensorCore
+import TestSupport
 @testable import Objectives
 
 /// A tensor of `shape` with standard normals from `seed` (deterministic, independent per test).
@@ -31,22 +32,18 @@ func rowMSE(_ a: Tensor, _ b: Tensor, rows: Int) -> [Double] {
     }
 }
 
-/// Central finite difference of `f` at `x` along a random direction d, compared with <grad f(x), d>:
-/// (f(x + h d) - f(x - h d)) / 2h. Returns (numeric, analytic); `f` must return a one-element Variable.
-func directionalCheck(at x: Tensor, h: Float = 1e-2, seed: UInt64 = 99,
+/// The directional derivative of `f` at `x` along a random normal direction d (from `seed`), both ways:
+/// numeric, Richardson-extrapolated central differences at h and h/2 (Float evaluation, Double arithmetic;
+/// TestSupport.richardsonDerivative), and analytic, <grad f(x), d> accumulated in Double. `f` must return a
+/// one-element Variable.
+func directionalCheck(at x: Tensor, h: Float = 2e-2, seed: UInt64,
                       _ f: (Variable) -> Variable) -> (numeric: Double, analytic: Double) {
     let d = normalTensor(x.shape, seed: seed)
     let v = Variable(x, requiresGrad: true)
     f(v).backward()
     let g = v.grad!
     let analytic = zip(g.scalars, d.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-    let plus = withNoGrad { f(Variable(Kernels.add(x, Kernels.scale(d, h)))).item }
-    let minus = withNoGrad { f(Variable(Kernels.sub(x, Kernels.scale(d, h)))).item }
-    return ((Double(plus) - Double(minus)) / (2 * Double(h)), analytic)
+    let numeric = richardsonDerivative(h: h) { t in Double(withNoGrad { f(Variable(Kernels.add(x, Kernels.scale(d, t)))).item }) }
+    return (numeric, analytic)
 }
 
-/// Expect |a - b| <= tol * max(1, |b|), naming what is compared.
-func expectClose(_ a: Double, _ b: Double, tol: Double, _ what: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(abs(a - b) <= tol * max(1, abs(b)), "\(what): got \(a), want \(b) (tol \(tol))", sourceLocation: sourceLocation)
-}

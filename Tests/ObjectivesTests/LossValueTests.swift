@@ -3,6 +3,7 @@ import Diffusion
 import Foundation
 import Testing
 import TensorCore
+import TestSupport
 @testable import Objectives
 
 /// Each loss against its formula evaluated independently in Double on tiny tensors
@@ -17,7 +18,7 @@ import TensorCore
         let pred = normalTensor(shape, seed: 2)
         let want = rowMSE(pred, noise, rows: 4).reduce(0, +) / 4
         let got = diffusionLoss(prediction: Variable(pred), noise: noise)
-        expectClose(Double(got.loss.item), want, tol: 1e-6, "dm")
+        expectClose(Double(got.loss.item), want, atol: 0, rtol: 5e-7, "dm")
         #expect(got.implicitAccuracy == nil)
     }
 
@@ -28,8 +29,8 @@ import TensorCore
         let want = u.map(softplusNeg).reduce(0, +) / 2
         let got = diffusionDPOLoss(prediction: Variable(pred), reference: ref, noise: noise, beta: Float(beta))
         #expect(u.contains { abs($0) > 0.05 }, "fixture must give non-trivial logits: \(u)")
-        expectClose(Double(got.loss.item), want, tol: 1e-4, "diffusion-dpo loss")
-        for (a, b) in zip(got.inside!, u) { expectClose(Double(a), b, tol: 1e-3, "diffusion-dpo inside") }
+        expectClose(Double(got.loss.item), want, atol: 0, rtol: 1e-6, "diffusion-dpo loss")
+        for (a, b) in zip(got.inside!, u) { expectClose(Double(a), b, atol: 0, rtol: 1e-6, "diffusion-dpo inside") }
     }
 
     @Test func dcoMatchesFormula() {
@@ -41,8 +42,8 @@ import TensorCore
         let perRowThenMean = (0..<4).map { softplusNeg(-beta * (et[$0] - er[$0])) }.reduce(0, +) / 4
         #expect(abs(want - perRowThenMean) > 1e-3, "fixture must tell the two reductions apart: \(want) vs \(perRowThenMean)")
         let got = dcoLoss(prediction: Variable(pred), reference: ref, noise: noise, beta: Float(beta))
-        expectClose(Double(got.loss.item), want, tol: 1e-4, "dco")
-        expectClose(got.parts["dco_logit"]!, u, tol: 1e-3, "dco logit")
+        expectClose(Double(got.loss.item), want, atol: 0, rtol: 1e-6, "dco")
+        expectClose(got.parts["dco_logit"]!, u, atol: 0, rtol: 1e-6, "dco logit")
     }
 
     @Test func patchDPOWeightedReconstruction() {
@@ -56,7 +57,7 @@ import TensorCore
         } } }
         let want = acc / Double(4 * 2 * 3)
         let got = patchDPOLoss(prediction: Variable(pred), noise: noise, referenceQuality: qr, generatedQuality: qg)
-        expectClose(Double(got.loss.item), want, tol: 1e-6, "patchdpo")
+        expectClose(Double(got.loss.item), want, atol: 0, rtol: 5e-7, "patchdpo")
     }
 
     @Test func patchDPOPrefMatchesFormula() {
@@ -76,14 +77,14 @@ import TensorCore
         }
         let got = patchDPOPrefLoss(prediction: Variable(pred), reference: ref, noise: noise,
                                    referenceQuality: qr, generatedQuality: qg, beta: Float(beta))
-        expectClose(Double(got.loss.item), losses.reduce(0, +) / 2, tol: 1e-4, "patchdpo-pref")
+        expectClose(Double(got.loss.item), losses.reduce(0, +) / 2, atol: 0, rtol: 1e-6, "patchdpo-pref")
     }
 
     @Test func patchDPOPrefAllZeroWeightsIsNeutral() {
         let ones = Tensor(repeating: 1, shape: [2, 1, 1, 3])
         let got = patchDPOPrefLoss(prediction: Variable(near(13)), reference: near(14), noise: noise,
                                    referenceQuality: ones, generatedQuality: ones, beta: 5000)
-        expectClose(Double(got.loss.item), Foundation.log(2), tol: 1e-6, "all-zero weights")
+        expectClose(Double(got.loss.item), Foundation.log(2), atol: 0, rtol: 5e-7, "all-zero weights")
     }
 
     @Test(arguments: [true, false]) func hgDPOAddsStatisticMatching(sampled: Bool) {
@@ -122,7 +123,7 @@ import TensorCore
                             schedule: schedule, stepNoise: z, beta: Float(beta), lambdaStat: Float(lambda))
         #expect(stat * lambda > 1e-4, "fixture must make the statistic term visible: \(stat * lambda)")
         #expect(abs(got.parts["stat"]! - stat) <= 1e-3 * stat, "hg-dpo L_stat: got \(got.parts["stat"]!), want \(stat)")
-        expectClose(Double(got.loss.item), dpo + lambda * stat, tol: 1e-4, "hg-dpo total")
+        expectClose(Double(got.loss.item), dpo + lambda * stat, atol: 0, rtol: 1e-6, "hg-dpo total")
     }
 
     @Test func defaultsFollowTheReferenceCode() throws {
