@@ -6,8 +6,13 @@ import World
 
 /// The bench's items. `refs/<subject>` writes the subject's references; `<model slug>/<subject>`
 /// samples and judges every (prompt, k) of the subject with one model; `frontier-w<w>/<subject>`
-/// does the same with DCO reward guidance at w_rg = w; `_results` (last) assembles everything.
+/// does the same with DCO reward guidance at w_rg = w; `_results-<digest>` (last) assembles everything.
+/// A DreamBench subject the folder reader skipped (a broken image) keeps its `refs/<subject>` item, which
+/// fails naming the file, so the stage exits 1 instead of scoring fewer subjects in silence; once the file
+/// is fixed, the rerun retries it, appends the subject's model items, and (the item set having changed, so
+/// the digest) a new results item that rebuilds results.json.
 public final class BenchWork {
+    /// Prefix of the results item's key; the rest is a digest of every other key (`resultsKey(for:)`).
     public static let resultsKey = "_results"
     /// Item prefix of a model's images conditioned on all references (`condition_on_all`).
     public static let allReferencesSuffix = "+all-refs"
@@ -71,17 +76,36 @@ public final class BenchWork {
 
     /// Every item key, in order.
     public var keys: [String] {
-        BenchWork.keys(subjects: subjects, models: inputs.models, allReferences: allReferenceModels, frontier: settings.frontier)
+        BenchWork.keys(subjects: subjects, models: inputs.models, allReferences: allReferenceModels, frontier: settings.frontier,
+                       skipped: (folder?.skipped ?? []).map(\.subject).filter { id in !subjects.contains { $0.id == id } })
     }
 
     /// The items of `subjects`, in order: their references, each model's, each of `allReferences` on all references,
-    /// each frontier point's, then the results.
-    public static func keys(subjects: [BenchSubject], models: [BenchModel], allReferences: [BenchModel], frontier: [Double]) -> [String] {
-        subjects.map { "refs/\($0.id)" }
+    /// each frontier point's, then the results. `skipped`: subjects whose references could not be read; each gets
+    /// only its `refs/` item (which fails).
+    public static func keys(subjects: [BenchSubject], models: [BenchModel], allReferences: [BenchModel], frontier: [Double],
+                            skipped: [String] = []) -> [String] {
+        let items = subjects.map { "refs/\($0.id)" } + skipped.map { "refs/\($0)" }
             + models.flatMap { m in subjects.map { "\(m.slug)/\($0.id)" } }
             + allReferences.flatMap { m in subjects.map { "\(m.slug)\(allReferencesSuffix)/\($0.id)" } }
             + frontier.flatMap { w in subjects.map { "\(frontierSlug(w))/\($0.id)" } }
-            + [resultsKey]
+        return items + [resultsKey(for: items)]
+    }
+
+    /// `_results-<12 hex digits of the SHA-256 of the other keys>`: a different set of scored items is a different
+    /// results item, so appending subjects or models to a finished bench rebuilds results.json.
+    public static func resultsKey(for items: [String]) -> String {
+        resultsKey + "-" + SHA256.hex(items.joined(separator: "\n")).prefix(12)
+    }
+
+    /// Whether `key` is a results item's.
+    public static func isResults(_ key: String) -> Bool { key == resultsKey || key.hasPrefix(resultsKey + "-") }
+
+    /// The error of the `refs/` item of a subject the folder reader skipped; nil for any other key.
+    public static func skippedSubjectError(_ key: String, folder: DreamBenchFolder?) -> BenchError? {
+        guard key.hasPrefix("refs/"), let s = folder?.skipped.first(where: { "refs/\($0.subject)" == key }) else { return nil }
+        return .badDataset(path: s.path, reason: "subject \(s.subject) skipped: \(s.reason)",
+                           hint: "fix or remove the file, then rerun bench: the subject's items are added and the results rebuilt")
     }
 
     /// References of a subject (reference 0 first), at the generator's resolution.
@@ -117,7 +141,8 @@ public final class BenchWork {
 
     /// Runs item `key` of stage run `stageRun`, writing its outputs with `write`.
     public func run(_ key: String, stageRun: Int64, write: ArtifactWrite) throws -> [NewArtifact] {
-        if key == BenchWork.resultsKey { return try BenchResultsBuilder(work: self).build(stageRun: stageRun, write: write) }
+        if BenchWork.isResults(key) { return try BenchResultsBuilder(work: self).build(stageRun: stageRun, write: write) }
+        if let error = BenchWork.skippedSubjectError(key, folder: folder) { throw error }
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let s = subjects.first(where: { $0.id == parts[1] }) else {
             preconditionFailure("BenchWork: unknown item key \(key)")

@@ -6,7 +6,7 @@ extension BenchAssembly {
     /// artifacts) is what the error names.
     public static func ordered(_ records: [BenchItemRecord], expected keys: [String], subjects: [BenchSubject],
                                folder: String) throws(BenchError) -> [BenchItemRecord] {
-        let expected = keys.filter { !$0.hasPrefix("refs/") && $0 != BenchWork.resultsKey }
+        let expected = keys.filter { !$0.hasPrefix("refs/") && !BenchWork.isResults($0) }
         let have = Set(records.map(\.key))
         let missing = expected.filter { !have.contains($0) }
         guard missing.isEmpty else {

@@ -44,11 +44,16 @@ extension ManifestDB {
         }
     }
 
-    /// Artifacts produced by a stage run (its items' and its own), in id order.
+    /// Artifacts produced by a stage run (its items' and its own), in id order; of several records of one path in
+    /// the run (an item appended to a finished run rewrote a file an earlier item wrote, such as the bench's
+    /// results.json), only the newest, which describes the file on disk.
     public func artifacts(stageRun: Int64) throws -> [ArtifactRecord] {
         try locked {
-            try db.query("SELECT \(Self.artifactColumns) FROM artifacts WHERE stage_run=? ORDER BY id",
-                         [.int(stageRun)], Self.artifact)
+            try db.query("""
+                SELECT \(Self.artifactColumns) FROM artifacts a
+                WHERE stage_run=? AND id = (SELECT max(id) FROM artifacts b WHERE b.stage_run = a.stage_run AND b.path = a.path)
+                ORDER BY id
+                """, [.int(stageRun)], Self.artifact)
         }
     }
 

@@ -1,4 +1,4 @@
-import Bench
+@testable import Bench
 import Generation
 import Report
 import Testing
@@ -33,8 +33,12 @@ import World
 
     @Test func itemKeysAndRecordOrder() throws {
         let ids = Self.subjects.map(\.id)
-        #expect(Self.keys == ids.map { "refs/\($0)" } + ids.map { "original/\($0)" } + ids.map { "dm-s1/\($0)" }
-                + ids.map { "frontier-w0/\($0)" } + ids.map { "frontier-w2/\($0)" } + ["_results"])
+        let items = ids.map { "refs/\($0)" } + ids.map { "original/\($0)" } + ids.map { "dm-s1/\($0)" }
+            + ids.map { "frontier-w0/\($0)" } + ids.map { "frontier-w2/\($0)" }
+        #expect(Array(Self.keys.dropLast()) == items)
+        let results = Self.keys.last!
+        #expect(results.hasPrefix("_results-") && results.count == "_results-".count + 12
+                && results.dropFirst(9).allSatisfy { "0123456789abcdef".contains($0) }, "\(results)")
         let ordered = try BenchAssembly.ordered(Self.records, expected: Self.keys, subjects: Self.subjects, folder: "run/artifacts/bench")
         #expect(ordered.map(\.key) == ids.flatMap { ["dm-s1/\($0)", "frontier-w0/\($0)", "frontier-w2/\($0)", "original/\($0)"] })
         let partial = Self.records.filter { $0.key != "original/\(ids[1])" && $0.key != "frontier-w2/\(ids[0])" }
@@ -42,6 +46,30 @@ import World
                                            hint: "rerun bench: failed items are retried, then results are assembled")) {
             try BenchAssembly.ordered(partial, expected: Self.keys, subjects: Self.subjects, folder: "run/artifacts/bench")
         }
+    }
+
+    /// The results item's key follows the set of scored items, so a finished bench that gains subjects or models gets
+    /// a new results item (results.json rebuilt) instead of reporting up to date with the old counts.
+    @Test func theResultsKeyChangesWithTheScoredItems() {
+        let one = BenchWork.keys(subjects: Array(Self.subjects.prefix(1)), models: Self.models, allReferences: [], frontier: [0, 2])
+        #expect(BenchWork.isResults(one.last!) && BenchWork.isResults(Self.keys.last!) && one.last != Self.keys.last)
+        #expect(BenchWork.keys(subjects: Self.subjects, models: Self.models, allReferences: [], frontier: [0, 2]).last == Self.keys.last)
+        #expect(BenchWork.keys(subjects: Self.subjects, models: [BenchModel.base], allReferences: [], frontier: [0, 2]).last != Self.keys.last)
+        #expect(!BenchWork.isResults("refs/_results") && BenchWork.isResults("_results"))
+    }
+
+    /// A DreamBench subject whose image cannot be read keeps a `refs/` item that fails naming the file (exit 1, named
+    /// in the stage summary), and no model items; other keys have no such error.
+    @Test func aSkippedSubjectIsAFailedItemNamingTheFile() {
+        let keys = BenchWork.keys(subjects: Self.subjects, models: Self.models, allReferences: [], frontier: [], skipped: ["broken_dog"])
+        #expect(keys.contains("refs/broken_dog") && !keys.contains { $0.hasSuffix("/broken_dog") && !$0.hasPrefix("refs/") })
+        let folder = DreamBenchFolder(root: "db", subjects: [],
+                                      skipped: [SkippedSubject(subject: "broken_dog", path: "db/dataset/broken_dog/00.jpg", reason: "not a valid JPEG")])
+        #expect(BenchWork.skippedSubjectError("refs/broken_dog", folder: folder)
+                == .badDataset(path: "db/dataset/broken_dog/00.jpg", reason: "subject broken_dog skipped: not a valid JPEG",
+                               hint: "fix or remove the file, then rerun bench: the subject's items are added and the results rebuilt"))
+        #expect(BenchWork.skippedSubjectError("refs/\(Self.subjects[0].id)", folder: folder) == nil)
+        #expect(BenchWork.skippedSubjectError("refs/broken_dog", folder: nil) == nil)
     }
 
     @Test func resultsHoldEveryModelWinRatesColourShiftAndTheFrontier() throws {

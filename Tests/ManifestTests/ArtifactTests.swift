@@ -43,6 +43,23 @@ import Testing
         #expect(try db.artifact(path: "artifacts/s/none") == nil)
     }
 
+    /// Within one stage run too: a later item that rewrites a path (the bench's results item appended to a finished
+    /// run) leaves only its record in the run's artifacts, so the run still verifies.
+    @Test func aRewrittenPathInOneStageRunListsOnlyItsNewestRecord() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let db = try ManifestDB(path: dir.manifestPath)
+        let run = try makeStage(db)
+        let other = try writeArtifact(dir.url, "artifacts/s/other.txt", "other")
+        try db.recordArtifacts(stageRun: run, [try writeArtifact(dir.url, "artifacts/s/results.json", "old"), other])
+        let newer = try writeArtifact(dir.url, "artifacts/s/results.json", "newer")
+        try db.recordArtifacts(stageRun: run, [newer])
+        let listed = try db.artifacts(stageRun: run)
+        #expect(listed.map(\.relativePath) == ["artifacts/s/other.txt", "artifacts/s/results.json"])
+        #expect(listed.last?.sha256 == newer.sha256)
+        #expect(try db.verify(runDirectory: dir.url).isEmpty)
+    }
+
     @Test func lineageFollowsInputsRecursively() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
