@@ -175,15 +175,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Tests. TestSupport holds the helpers several test targets share (deterministic test data,
-        // the finite-difference check through a module, JPEG files from cjpeg); only test targets depend on it.
+        // Tests. TestSupport holds the helpers the test targets share, one of each: the test RNG (TestRNG), the
+        // element-wise comparison (expectClose) and finite-difference checks, the process helper (Spawned,
+        // Executables), JPEG files from cjpeg; only test targets depend on it.
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autograd", "NN"], path: "Tests/TestSupport"),
         .testTarget(name: "RandomTests", dependencies: ["Random"]),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TestSupport", "TensorCore"]),
         .testTarget(name: "AutogradTests", dependencies: ["TestSupport", "Autograd", "TensorCore"]),
         .testTarget(name: "NNTests", dependencies: ["TestSupport", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Optim"]),
         .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
-        .testTarget(name: "OptimTests", dependencies: ["Optim", "Checkpoint", "Random"]),
+        .testTarget(name: "OptimTests", dependencies: ["TestSupport", "Optim", "Checkpoint", "Random"]),
         .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "TensorCore"]),
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
@@ -195,7 +196,7 @@ let package = Package(
         ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
+        .testTarget(name: "ManifestTests", dependencies: ["TestSupport", "Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
             "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
             "Checkpoint", "Manifest", "World",

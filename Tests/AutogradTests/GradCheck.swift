@@ -57,23 +57,3 @@ func gradCheck(
                 sourceLocation: sourceLocation)
     }
 }
-
-/// Element-by-element closeness with max abs error and the first bad index in the message.
-func expectClose(_ a: Tensor, _ b: Tensor, atol: Float = 1e-5, rtol: Float = 1e-5,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard a.shape == b.shape else {
-        Issue.record("shapes differ: \(a.shape) vs \(b.shape)", sourceLocation: sourceLocation)
-        return
-    }
-    var maxAbs: Float = 0
-    var firstBad: Int? = nil
-    for i in 0..<a.count {
-        let e = abs(a.scalars[i] - b.scalars[i])
-        maxAbs = Swift.max(maxAbs, e)
-        if firstBad == nil && !(e <= atol + rtol * abs(b.scalars[i])) { firstBad = i }
-    }
-    if let i = firstBad {
-        Issue.record("mismatch: first bad index \(i) (\(a.scalars[i]) vs \(b.scalars[i])), max abs err \(maxAbs)",
-                     sourceLocation: sourceLocation)
-    }
-}

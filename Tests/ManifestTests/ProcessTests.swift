@@ -1,40 +1,30 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Manifest
 
 /// Claims from separate processes (the `manifest-worker` helper, built beside the test binary).
 @Suite struct ProcessTests {
-    /// The helper next to the test executable; records an issue (with the fix) if it was not built.
+    /// The helper built beside the test binary; records an issue (with the fix) if it was not built.
     private func workerURL() throws -> URL {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir, Bundle.main.bundleURL.deletingLastPathComponent()]
-            .map { $0.appendingPathComponent("manifest-worker") }
-        guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            Issue.record("manifest-worker not found in \(candidates.map(\.path)); hint: swift build --product manifest-worker")
+        let url = Executables.productsDirectory(holding: "manifest-worker").appendingPathComponent("manifest-worker")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            Issue.record("manifest-worker not found at \(url.path); hint: swift build --product manifest-worker")
             throw CancellationError()
         }
         return url
     }
 
-    private func spawn(_ url: URL, _ args: [String], go: URL? = nil) throws -> (Process, Pipe, Pipe) {
-        let p = Process()
-        p.executableURL = url
-        p.arguments = args
-        if let go { p.environment = ProcessInfo.processInfo.environment.merging(["MANIFEST_WORKER_GO": go.path, "MANIFEST_WORKER_WORK_US": "1000"]) { $1 } }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        return (p, out, err)
+    private func spawn(_ url: URL, _ args: [String], in dir: TempDir, go: URL? = nil) throws -> Spawned {
+        try Spawned(url, args, in: dir.url,
+                    environment: go.map { ["MANIFEST_WORKER_GO": $0.path, "MANIFEST_WORKER_WORK_US": "1000"] } ?? [:])
     }
 
-    /// Reads all output, waits for exit; returns the printed keys, recording an issue on failure.
-    private func finish(_ w: (Process, Pipe, Pipe)) -> [String] {
-        let out = w.1.fileHandleForReading.readDataToEndOfFile()
-        let err = w.2.fileHandleForReading.readDataToEndOfFile()
-        w.0.waitUntilExit()
-        #expect(w.0.terminationStatus == 0, "worker failed: \(String(decoding: err, as: UTF8.self))")
-        return String(decoding: out, as: UTF8.self).split(separator: "\n").map(String.init)
+    /// Waits for exit; returns the printed keys, recording an issue on failure.
+    private func finish(_ w: Spawned) -> [String] {
+        let status = w.wait()
+        #expect(status == 0, "worker failed: \(w.stderr)")
+        return w.stdout.split(separator: "\n").map(String.init)
     }
 
     @Test func twoProcessesNeverShareAnItem() throws {
@@ -47,7 +37,7 @@ import Testing
         try db.addItems(stageRun: stage, keys: keys)
         // Both workers open the manifest, then start claiming together when `go` appears.
         let go = dir.url.appendingPathComponent("go")
-        let procs = try (0..<2).map { try spawn(worker, [dir.manifestPath, "\(stage)", "p\($0)", "2", "3600"], go: go) }
+        let procs = try (0..<2).map { try spawn(worker, [dir.manifestPath, "\(stage)", "p\($0)", "2", "3600"], in: dir, go: go) }
         Thread.sleep(forTimeInterval: 0.3)
         #expect(FileManager.default.createFile(atPath: go.path, contents: Data()))
         let done = procs.map(finish)
@@ -66,7 +56,7 @@ import Testing
         let db = try ManifestDB(path: dir.manifestPath)
         let stage = try makeStage(db)
         try db.addItems(stageRun: stage, keys: ["a", "b", "c"])
-        let abandoned = finish(try spawn(worker, [dir.manifestPath, "\(stage)", "crash", "2", "0.5", "abandon"]))
+        let abandoned = finish(try spawn(worker, [dir.manifestPath, "\(stage)", "crash", "2", "0.5", "abandon"], in: dir))
         #expect(abandoned == ["a", "b"])
         #expect(try db.claim(stageRun: stage, owner: "me", limit: 5, lease: 60).map(\.key) == ["c"])
         Thread.sleep(forTimeInterval: 0.6)   // real time: the lease was stored by another process

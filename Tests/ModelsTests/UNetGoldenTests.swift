@@ -6,6 +6,7 @@ import NN
 import Random
 import TensorCore
 import Testing
+import TestSupport
 
 /// The tiny U-Net and resampler of scripts/golden_unet.py, loaded BY NAME from its safetensors and
 /// compared element by element with its float64 NumPy forward (see Tests/Fixtures/README.md).

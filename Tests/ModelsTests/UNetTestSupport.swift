@@ -33,23 +33,3 @@ enum UNetFixtures {
 extension TensorData {
     var tensor: Tensor { Tensor(shape: shape, scalars: values) }
 }
-
-/// Element-wise |a - e| <= atol + rtol |e|; reports max abs/rel error and the first bad index.
-func expectClose(_ actual: Tensor, _ expected: Tensor, atol: Float, rtol: Float, _ label: String,
-                 sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.shape == expected.shape else {
-        Issue.record("\(label): shape \(actual.shape) != expected \(expected.shape)", sourceLocation: sourceLocation)
-        return
-    }
-    var maxAbs: Float = 0, maxRel: Float = 0, firstBad: Int?
-    for (i, (a, e)) in zip(actual.scalars, expected.scalars).enumerated() {
-        let d = abs(a - e)
-        maxAbs = max(maxAbs, d)
-        maxRel = max(maxRel, d / max(abs(e), 1e-12))
-        if firstBad == nil && !(d <= atol + rtol * abs(e)) { firstBad = i }
-    }
-    #expect(firstBad == nil, """
-        \(label): max abs err \(maxAbs), max rel err \(maxRel); first bad index \(firstBad ?? -1) \
-        (got \(firstBad.map { actual.scalars[$0] } ?? 0), want \(firstBad.map { expected.scalars[$0] } ?? 0))
-        """, sourceLocation: sourceLocation)
-}

@@ -1,32 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Reads Tests/Fixtures/<name> (made by scripts/optim_golden.py).
 func fixture<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures").appendingPathComponent(name)
     return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-}
-
-/// Compares element by element: |a - e| <= atol + rtol * |e|; on failure reports the max
-/// abs and rel error and the first bad index.
-func expectClose(_ actual: [Float], _ expected: [Float], atol: Float = 1e-6, rtol: Float = 1e-5,
-                 _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
-    guard actual.count == expected.count else {
-        Issue.record("\(what): \(actual.count) values, expected \(expected.count)", sourceLocation: sourceLocation)
-        return
-    }
-    var maxAbs: Float = 0, maxRel: Float = 0, firstBad: Int? = nil
-    for i in actual.indices {
-        let d = abs(actual[i] - expected[i])
-        maxAbs = max(maxAbs, d)
-        maxRel = max(maxRel, d / max(abs(expected[i]), 1e-30))
-        if !(d <= atol + rtol * abs(expected[i])) && firstBad == nil { firstBad = i }
-    }
-    if let i = firstBad {
-        Issue.record("\(what): first bad index \(i): \(actual[i]) vs \(expected[i]); max abs \(maxAbs), max rel \(maxRel)",
-                     sourceLocation: sourceLocation)
-    }
 }
 
 struct Trajectory: Decodable {

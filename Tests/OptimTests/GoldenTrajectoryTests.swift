@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Optim
 
 /// Trajectories of torch.optim (or its NumPy transcription: see Tests/Fixtures/README.md),

@@ -1,15 +1,13 @@
 import Testing
+import TestSupport
 import World
 @testable import PatchQuality
 
 @Suite struct PatchMatchingTests {
     /// Random distinct features on a side x side grid.
     static func randomFeatures(side: Int, dim: Int = 8, seed: UInt64) -> PatchFeatures {
-        var s = seed
-        let raw = (0..<(side * side * dim)).map { _ -> Float in
-            s = s &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: s >> 11) % 2000) / 1000 - 1
-        }
+        var rng = TestRNG(seed: seed)
+        let raw = (0..<(side * side * dim)).map { _ in rng.uniform() }
         return PatchFeatures(rows: side, columns: side, dim: dim, raw: raw)
     }
 

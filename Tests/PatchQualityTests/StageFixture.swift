@@ -108,7 +108,7 @@ final class StageFixture {
 
     /// Runs a stage executable to completion.
     func run(_ tool: String, _ extra: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = try Spawned(tool, ["--config", config.path, "--run-dir", runDir.path] + extra, in: dir)
+        let p = try Spawned(Tool.url(tool), ["--config", config.path, "--run-dir", runDir.path] + extra, in: dir)
         let status = p.wait()
         return (status, p.stdout, p.stderr)
     }
@@ -117,43 +117,7 @@ final class StageFixture {
 /// The products directory holding the stage executables (the test binary's, or <package>/.build/debug).
 enum Tool {
     static let productsDirectory = Executables.productsDirectory(holding: "patch-quality")
+
+    static func url(_ name: String) -> URL { productsDirectory.appendingPathComponent(name) }
 }
 
-/// A spawned stage process with stdout/stderr in files (pollable while it runs).
-final class Spawned {
-    let process = Process()
-    let out: URL, err: URL
-
-    init(_ tool: String, _ args: [String], in dir: URL) throws {
-        let id = UUID().uuidString.prefix(8)
-        out = dir.appendingPathComponent("\(tool)-\(id).out")
-        err = dir.appendingPathComponent("\(tool)-\(id).err")
-        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.executableURL = Tool.productsDirectory.appendingPathComponent(tool)
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-    }
-
-    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
-
-    func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    }
-
-    /// Polls stderr until it contains `text` or the process exits (or 60 s pass).
-    func waitForStderr(_ text: String) -> Bool {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if stderr.contains(text) { return true }
-            if !process.isRunning { return stderr.contains(text) }
-            usleep(10_000)
-        }
-        return false
-    }
-}

@@ -4,6 +4,7 @@ import Imaging
 import Manifest
 import Models
 import Testing
+import TestSupport
 import World
 @testable import PatchQuality
 
@@ -145,7 +146,7 @@ import World
     #expect(s.status == 0, "\(s.stderr)")
 
     let fx = try StageFixture(epochs: 8)
-    let p = try Spawned("ssl-finetune-vit", ["--config", fx.config.path, "--run-dir", fx.runDir.path], in: fx.dir)
+    let p = try Spawned(Tool.url("ssl-finetune-vit"), ["--config", fx.config.path, "--run-dir", fx.runDir.path], in: fx.dir)
     let checkpoints = fx.artifact("ssl-finetune-vit", "checkpoints")
     let deadline = Date().addingTimeInterval(60)
     while p.process.isRunning && Date() < deadline

@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 
 /// Every item of the newest `stage` run is done exactly once: one item per expected key, all done,
 /// one artifact per item, and `verify` finds nothing wrong.
@@ -20,24 +21,12 @@ func expectEachItemDoneOnce(_ box: Sandbox, stage: String, keys: [String],
 
 func keys(_ n: Int) -> [String] { (0..<n).map { "item-" + String(format: "%04d", $0) } }
 
-/// SplitMix64: a reproducible sequence of kill delays.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Test func killMinus9TwentyTimesThenResumeDoesEveryItemOnce() throws {
     // 150 items x 10 ms: no single run can finish before its kill (at most ~10 items per run),
     // so every kill lands mid-run: even iterations during start-up (planning, claiming),
     // odd ones at a random point after the item loop started.
     let box = try Sandbox(count: 150)
-    var rng = SplitMix(state: 42)
+    var rng = TestRNG(state: 42)   // the plain SplitMix64 sequence of 42: reproducible kill delays
     var killed = 0
     for i in 0..<20 {
         let p = try box.spawn("produce", ["--sleep-ms", "10"])

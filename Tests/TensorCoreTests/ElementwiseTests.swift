@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorCore
 
 @Suite struct ElementwiseTests {
@@ -8,7 +9,7 @@ import Testing
         ([2, 1, 5, 1], [1, 3, 1, 4]), ([], [3, 2]), ([4, 1], [1, 6]),
     ])
     func broadcastBinaryMatchesReference(_ sa: [Int], _ sb: [Int]) {
-        var rng = TestRNG(1)
+        var rng = TestRNG(state: 1)
         let a = rng.tensor(sa), b = rng.tensor(sb, 0.5, 2)
         expectClose(Kernels.add(a, b), Reference.binary(a, b, +), "add")
         expectClose(Kernels.sub(a, b), Reference.binary(a, b, -), "sub")
@@ -18,7 +19,7 @@ import Testing
 
     @Test func largeBroadcastUsesManyChunks() {
         // Rows of 7 elements, enough rows for several chunks (exercises rowOffsets).
-        var rng = TestRNG(2)
+        var rng = TestRNG(state: 2)
         let a = rng.tensor([4000, 3, 7]), b = rng.tensor([3, 1])
         expectClose(Kernels.mul(a, b), Reference.binary(a, b, *), "mul")
     }
@@ -45,7 +46,7 @@ import Testing
 
     /// Each derivative kernel against a central difference of its forward kernel.
     @Test func unaryDerivativesMatchFiniteDifferences() {
-        var rng = TestRNG(3)
+        var rng = TestRNG(state: 3)
         let x = rng.tensor([3, 5, 7], 0.2, 2), w = rng.tensor([3, 5, 7])
         typealias Case = (String, (Tensor) -> Tensor, Tensor)
         let cases: [Case] = [
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func binaryBackwardReducesBroadcastAxes() {
-        var rng = TestRNG(4)
+        var rng = TestRNG(state: 4)
         let a = rng.tensor([3, 5, 7]), b = rng.tensor([5, 1], 0.5, 2), g = rng.tensor([3, 5, 7])
         let (ga, gb) = Kernels.divBackward(g, a: a, b: b)
         #expect(ga.shape == a.shape && gb.shape == b.shape)

@@ -1,11 +1,12 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// The fused gated GELU against slice + gelu + multiply, and its gradient by finite differences.
 @Suite struct GEGLUTests {
     @Test(arguments: [[3, 10], [2, 3, 14], [1, 2]])
     func matchesComposedKernelsAndGradient(_ shape: [Int]) {
-        var rng = TestRNG(141)
+        var rng = TestRNG(state: 141)
         let x = rng.tensor(shape, -3, 3)
         let f = shape[shape.count - 1] / 2, axis = shape.count - 1
         let a = Kernels.slice(x, axis: axis, start: 0, length: f), g = Kernels.slice(x, axis: axis, start: f, length: f)

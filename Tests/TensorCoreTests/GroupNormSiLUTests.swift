@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// The fused GroupNorm + SiLU kernel against the two kernels it replaces, and by finite differences.
@@ -7,7 +8,7 @@ import Testing
     /// odd map (scalar remainders), and a [N, C] input (H W = 1).
     @Test(arguments: [([3, 8, 4, 4], 4, true), ([2, 6, 3, 5], 2, true), ([2, 6, 3, 5], 3, false), ([4, 6], 3, true)])
     func matchesGroupNormThenSiLU(_ shape: [Int], _ groups: Int, _ affine: Bool) {
-        var rng = TestRNG(181)
+        var rng = TestRNG(state: 181)
         let x = rng.tensor(shape, -3, 3), c = shape[1]
         let w = affine ? rng.tensor([c], 0.5, 1.5) : nil, b = affine ? rng.tensor([c]) : nil
         let fused = Kernels.groupNormSiLU(x, groups: groups, weight: w, bias: b)
@@ -25,7 +26,7 @@ import Testing
     }
 
     @Test func gradientsMatchFiniteDifferences() {
-        var rng = TestRNG(182)
+        var rng = TestRNG(state: 182)
         let x = rng.tensor([2, 6, 3, 5], -2, 2), w = rng.tensor([6], 0.5, 1.5), b = rng.tensor([6]), g = rng.tensor([2, 6, 3, 5])
         let r = Kernels.groupNormSiLU(x, groups: 3, weight: w, bias: b)
         let d = Kernels.groupNormSiLUBackward(g, input: x, mean: r.mean, rstd: r.rstd, groups: 3, weight: w, bias: b)
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func sameBitsForOneAndTwoThreads() {
-        var rng = TestRNG(183)
+        var rng = TestRNG(state: 183)
         let x = rng.tensor([4, 16, 8, 8]), w = rng.tensor([16]), b = rng.tensor([16]), g = rng.tensor([4, 16, 8, 8])
         func run() -> [Tensor?] {
             let r = Kernels.groupNormSiLU(x, groups: 8, weight: w, bias: b)

@@ -1,10 +1,11 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 @Suite struct LayoutTests {
     @Test(arguments: [[0, 1, 2], [2, 0, 1], [1, 0, 2], [0, 2, 1], [2, 1, 0]])
     func permuteMatchesReference(_ dims: [Int]) {
-        var rng = TestRNG(41)
+        var rng = TestRNG(state: 41)
         let x = rng.tensor([3, 5, 7])
         let y = Kernels.permute(x, dims)
         expectClose(y, Reference.permute(x, dims), "permute \(dims)")
@@ -12,7 +13,7 @@ import Testing
     }
 
     @Test func permuteRank4AndTranspose() {
-        var rng = TestRNG(42)
+        var rng = TestRNG(state: 42)
         let x = rng.tensor([2, 3, 4, 5])
         expectClose(Kernels.permute(x, [0, 2, 1, 3]), Reference.permute(x, [0, 2, 1, 3]), "bhld")
         expectClose(Kernels.transpose(x, -1, -2), Reference.transposeLast2(x), "transpose")
@@ -20,7 +21,7 @@ import Testing
 
     @Test(arguments: [0, 1, 2, -1])
     func concatSliceSplitRoundTrip(_ axis: Int) {
-        var rng = TestRNG(43)
+        var rng = TestRNG(state: 43)
         let ax = axis < 0 ? axis + 3 : axis
         var sa = [3, 5, 7], sb = [3, 5, 7]
         sa[ax] = 2; sb[ax] = 4
@@ -47,7 +48,7 @@ import Testing
 
 @Suite struct ResampleTests {
     @Test func nearestAndPoolMatchReferenceAndAreAdjoint() {
-        var rng = TestRNG(51)
+        var rng = TestRNG(state: 51)
         let x = rng.tensor([2, 5, 3, 4])
         let up = Kernels.upsampleNearest(x, factor: 2)
         expectClose(up, Reference.upsampleNearest(x, 2), "upsample")
@@ -55,17 +56,17 @@ import Testing
         #expect(abs(dot(up, gu) - dot(x, Kernels.upsampleNearestBackward(gu, factor: 2))) < 1e-4)
         let big = rng.tensor([2, 5, 6, 9])
         let pooled = Kernels.avgPool2d(big, kernel: 3)
-        expectClose(pooled, Reference.avgPool2d(big, 3), "avgpool")
+        expectClose(pooled, Reference.avgPool2d(big, 3), atol: 1e-4, rtol: 1e-4, "avgpool")
         let gp = rng.tensor(pooled.shape)
         #expect(abs(dot(pooled, gp) - dot(big, Kernels.avgPool2dBackward(gp, kernel: 3))) < 1e-4)
     }
 
     @Test(arguments: [(5, 7), (9, 4), (3, 3), (16, 16), (1, 2)])
     func bilinearMatchesPyTorchFormula(_ oh: Int, _ ow: Int) {
-        var rng = TestRNG(52)
+        var rng = TestRNG(state: 52)
         let x = rng.tensor([2, 3, 5, 6])
         let y = Kernels.resizeBilinear(x, height: oh, width: ow)
-        expectClose(y, Reference.resizeBilinear(x, oh, ow), "bilinear \(oh)x\(ow)")
+        expectClose(y, Reference.resizeBilinear(x, oh, ow), atol: 1e-4, rtol: 1e-4, "bilinear \(oh)x\(ow)")
         let g = rng.tensor(y.shape)
         let dx = Kernels.resizeBilinearBackward(g, inputShape: x.shape)
         #expect(abs(dot(y, g) - dot(x, dx)) < 1e-3, "bilinear backward is the adjoint")

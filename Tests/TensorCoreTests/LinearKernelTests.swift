@@ -1,11 +1,12 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// The fused Linear kernel (bias as sgemm's starting C) against matmul then broadcasting add.
 @Suite struct LinearKernelTests {
     @Test(arguments: [[4, 5], [2, 3, 5], [3, 0, 5]])
     func linearEqualsMatmulPlusBias(_ xShape: [Int]) {
-        var rng = TestRNG(171)
+        var rng = TestRNG(state: 171)
         let x = rng.tensor(xShape), w = rng.tensor([6, 5]), b = rng.tensor([6])
         let y = Kernels.linear(x, weight: w, bias: b)
         expectClose(y, Kernels.add(Kernels.matmul(x, w, transposeB: true), b), atol: 1e-6, rtol: 1e-6, "linear")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// The fused per-head kernel against the composed path: split heads (reshape + permute), the loop
@@ -20,14 +21,14 @@ import Testing
     // Lk = 13 and 21 exercise the 8-wide row loops' remainders; 3 heads, Dv != D.
     @Test(arguments: [(5, 13), (9, 21), (1, 1)])
     func matchesComposedReferenceAndGradients(_ lq: Int, _ lk: Int) {
-        var rng = TestRNG(UInt64(101 + lq * 7 + lk))
+        var rng = TestRNG(state: UInt64(101 + lq * 7 + lk))
         let heads = 3, d = 4, dv = 2
         let q = rng.tensor([2, lq, heads * d], -2, 2), k = rng.tensor([2, lk, heads * d], -2, 2)
         let v = rng.tensor([2, lk, heads * dv])
         let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads)
         let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: nil, scale: 0.5)
-        expectClose(r.output, Self.merge(ref), "output")
-        expectClose(r.probs, Kernels.softmax(Kernels.scale(Kernels.matmul(Self.split(q, heads), Self.split(k, heads), transposeB: true), 0.5)), "probs")
+        expectClose(r.output, Self.merge(ref), atol: 1e-4, rtol: 1e-4, "output")
+        expectClose(r.probs, Kernels.softmax(Kernels.scale(Kernels.matmul(Self.split(q, heads), Self.split(k, heads), transposeB: true), 0.5)), atol: 1e-4, rtol: 1e-4, "probs")
 
         let g = rng.tensor(r.output.shape)
         let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads)
@@ -40,7 +41,7 @@ import Testing
     }
 
     @Test func sameBitsForOneAndTwoThreads() {
-        var rng = TestRNG(131)
+        var rng = TestRNG(state: 131)
         let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
         func run() -> [Tensor] {
             let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 4, scale: 0.3)

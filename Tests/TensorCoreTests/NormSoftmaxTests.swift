@@ -1,14 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorCore
 
 @Suite struct SoftmaxTests {
     @Test func softmaxAndLogSoftmaxMatchReference() {
-        var rng = TestRNG(61)
+        var rng = TestRNG(state: 61)
         let x = rng.tensor([3, 5, 7], -4, 4)
         let y = Kernels.softmax(x)
-        expectClose(y, Reference.softmax(x), "softmax")
-        expectClose(Kernels.exp(Kernels.logSoftmax(x)), Reference.softmax(x), "logSoftmax")
+        expectClose(y, Reference.softmax(x), atol: 1e-4, rtol: 1e-4, "softmax")
+        expectClose(Kernels.exp(Kernels.logSoftmax(x)), Reference.softmax(x), atol: 1e-4, rtol: 1e-4, "logSoftmax")
         let g = rng.tensor(x.shape)
         expectGradient(x, analytic: Kernels.softmaxBackward(g, output: y), "softmax") { dot(Kernels.softmax($0), g) }
         expectGradient(x, analytic: Kernels.logSoftmaxBackward(g, output: Kernels.logSoftmax(x)), "logSoftmax") {
@@ -20,11 +21,11 @@ import Testing
 @Suite struct NormTests {
     @Test(arguments: [true, false])
     func groupNormMatchesReferenceAndGradients(_ affine: Bool) {
-        var rng = TestRNG(71)
+        var rng = TestRNG(state: 71)
         let x = rng.tensor([2, 6, 3, 5], -2, 3)
         let w = affine ? rng.tensor([6], 0.5, 1.5) : nil, b = affine ? rng.tensor([6]) : nil
         let r = Kernels.groupNorm(x, groups: 3, weight: w, bias: b, eps: 1e-5)
-        expectClose(r.output, Reference.groupNorm(x, groups: 3, weight: w, bias: b, eps: 1e-5), "groupNorm")
+        expectClose(r.output, Reference.groupNorm(x, groups: 3, weight: w, bias: b, eps: 1e-5), atol: 1e-4, rtol: 1e-4, "groupNorm")
         #expect(r.mean.shape == [2, 3] && r.rstd.shape == [2, 3])
         let g = rng.tensor(x.shape)
         let grads = Kernels.groupNormBackward(g, input: x, mean: r.mean, rstd: r.rstd, groups: 3, weight: w, hasBias: affine)
@@ -38,10 +39,10 @@ import Testing
     }
 
     @Test func layerNormMatchesReferenceAndGradients() {
-        var rng = TestRNG(72)
+        var rng = TestRNG(state: 72)
         let x = rng.tensor([3, 5, 7], -2, 3), w = rng.tensor([7], 0.5, 1.5), b = rng.tensor([7])
         let r = Kernels.layerNorm(x, weight: w, bias: b, eps: 1e-6)
-        expectClose(r.output, Reference.layerNorm(x, weight: w, bias: b, eps: 1e-6), "layerNorm")
+        expectClose(r.output, Reference.layerNorm(x, weight: w, bias: b, eps: 1e-6), atol: 1e-4, rtol: 1e-4, "layerNorm")
         let g = rng.tensor(x.shape)
         let grads = Kernels.layerNormBackward(g, input: x, mean: r.mean, rstd: r.rstd, weight: w, hasBias: true)
         expectGradient(x, analytic: grads.input, eps: 1e-3, "dx") { dot(Kernels.layerNorm($0, weight: w, bias: b, eps: 1e-6).output, g) }
@@ -53,11 +54,11 @@ import Testing
 @Suite struct AttentionTests {
     @Test(arguments: [0, 1, 2])
     func attentionMatchesReferenceAndGradients(_ maskKind: Int) {
-        var rng = TestRNG(81)
+        var rng = TestRNG(state: 81)
         let q = rng.tensor([2, 3, 5, 4]), k = rng.tensor([2, 3, 7, 4]), v = rng.tensor([2, 3, 7, 6])
         let mask: Tensor? = maskKind == 0 ? nil : maskKind == 1 ? rng.tensor([5, 7], -3, 0) : rng.tensor([2, 1, 5, 7], -3, 0)
         let r = Kernels.attention(q: q, k: k, v: v, mask: mask)
-        expectClose(r.output, Reference.attention(q, k, v, mask: mask, scale: 0.5), "attention")
+        expectClose(r.output, Reference.attention(q, k, v, mask: mask, scale: 0.5), atol: 1e-4, rtol: 1e-4, "attention")
         let g = rng.tensor(r.output.shape)
         let d = Kernels.attentionBackward(g, q: q, k: k, v: v, probs: r.probs)
         expectGradient(q, analytic: d.q, eps: 1e-3, "dq") { dot(Kernels.attention(q: $0, k: k, v: v, mask: mask).output, g) }
@@ -68,7 +69,7 @@ import Testing
 
 @Suite struct LossTests {
     @Test func embeddingLookupAndScatterAdd() {
-        var rng = TestRNG(91)
+        var rng = TestRNG(state: 91)
         let table = rng.tensor([6, 4])
         let idx: [Int32] = [5, 0, 5, 2]
         let e = Kernels.embedding(idx, table: table)
@@ -80,7 +81,7 @@ import Testing
     }
 
     @Test func mseAndCrossEntropyValuesAndGradients() {
-        var rng = TestRNG(92)
+        var rng = TestRNG(state: 92)
         let a = rng.tensor([3, 5]), b = rng.tensor([3, 5])
         var ref = 0.0
         for i in 0..<15 { ref += Double(a.scalars[i] - b.scalars[i]) * Double(a.scalars[i] - b.scalars[i]) }

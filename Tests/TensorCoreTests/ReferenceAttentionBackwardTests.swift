@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// The composed attention backward and the fused multi-head one against the naive
@@ -11,7 +12,7 @@ import Testing
     @Test(arguments: [(5, 7, 4, 6, 0, Float?.none), (5, 7, 4, 6, 1, nil), (5, 7, 4, 6, 2, nil),
                       (9, 13, 3, 5, 3, Float(0.37))])
     func attention(_ lq: Int, _ lk: Int, _ d: Int, _ dv: Int, _ maskKind: Int, _ scale: Float?) {
-        var rng = TestRNG(221)
+        var rng = TestRNG(state: 221)
         let q = rng.tensor([2, 3, lq, d], -2, 2), k = rng.tensor([2, 3, lk, d], -2, 2), v = rng.tensor([2, 3, lk, dv])
         var mask: Tensor? = [nil, rng.tensor([lq, lk], -3, 0), rng.tensor([2, 1, lq, lk], -3, 0)][Swift.min(maskKind, 2)]
         if maskKind == 3 {
@@ -33,7 +34,7 @@ import Testing
     @Test(arguments: [(2, 5, 13, 3, 4, 2, Float?.none), (2, 9, 21, 3, 4, 2, nil), (2, 1, 1, 3, 4, 2, nil),
                       (3, 7, 6, 2, 5, 3, Float(0.37))])
     func multiHeadAttention(_ b: Int, _ lq: Int, _ lk: Int, _ heads: Int, _ d: Int, _ dv: Int, _ scale: Float?) {
-        var rng = TestRNG(222)
+        var rng = TestRNG(state: 222)
         let q = rng.tensor([b, lq, heads * d], -2, 2), k = rng.tensor([b, lk, heads * d], -2, 2)
         let v = rng.tensor([b, lk, heads * dv])
         let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, scale: scale)

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// Every fast backward (fed by its fast forward's saved stats / probabilities / outputs) against the
@@ -12,7 +13,7 @@ import Testing
     @Test(arguments: [([2, 6, 3, 5], 3, true, true), ([3, 8, 4, 4], 4, false, false),
                       ([2, 6, 5, 7], 2, true, false), ([4, 6], 3, true, true)])
     func groupNormAndGroupNormSiLU(_ shape: [Int], _ groups: Int, _ hasWeight: Bool, _ hasBias: Bool) {
-        var rng = TestRNG(211)
+        var rng = TestRNG(state: 211)
         let x = rng.tensor(shape, -2, 3), c = shape[1], g = rng.tensor(shape)
         let w = hasWeight ? rng.tensor([c], 0.5, 1.5) : nil, b = hasBias ? rng.tensor([c]) : nil
         for silu in [false, true] {
@@ -37,7 +38,7 @@ import Testing
     /// bias sums run over chunks of 64 rows). Tolerance dx, dweight, dbias: atol 1e-6, rtol 1e-5.
     @Test(arguments: [([3, 5, 7], Float(1e-5)), ([2, 33], Float(1e-6)), ([130, 5], Float(1e-5))])
     func layerNorm(_ shape: [Int], _ eps: Float) {
-        var rng = TestRNG(212)
+        var rng = TestRNG(state: 212)
         let d = shape[shape.count - 1]
         let x = rng.tensor(shape, -2, 3), w = rng.tensor([d], 0.5, 1.5), b = rng.tensor([d]), g = rng.tensor(shape)
         let r = Kernels.layerNorm(x, weight: w, bias: b, eps: eps)
@@ -52,7 +53,7 @@ import Testing
     /// (softmax gradients are small: y_i times a difference of O(1) terms).
     @Test(arguments: [[3, 5, 7], [2, 19], [5, 1]])
     func softmaxAndLogSoftmax(_ shape: [Int]) {
-        var rng = TestRNG(213)
+        var rng = TestRNG(state: 213)
         let x = rng.tensor(shape, -4, 4), g = rng.tensor(shape)
         expectClose(Kernels.softmaxBackward(g, output: Kernels.softmax(x)), Reference.softmaxBackward(g, input: x),
                     atol: 1e-7, rtol: 1e-5, "softmax")
@@ -64,7 +65,7 @@ import Testing
     /// error is below 4e-7), rtol 1e-5.
     @Test(arguments: [[3, 10], [2, 3, 14], [1, 2], [4, 38]])
     func geglu(_ shape: [Int]) {
-        var rng = TestRNG(214)
+        var rng = TestRNG(state: 214)
         let x = rng.tensor(shape, -3, 3)
         let g = rng.tensor(Array(shape.dropLast()) + [shape[shape.count - 1] / 2])
         expectClose(Kernels.gegluBackward(g, input: x), Reference.gegluBackward(g, input: x), atol: 1e-6, rtol: 1e-5, "dx")
@@ -74,7 +75,7 @@ import Testing
     /// rtol 1e-5 (sums of at most 9 gradients).
     @Test(arguments: [([2, 3, 10, 14], 2), ([1, 2, 9, 6], 3), ([1, 1, 3, 5], 1)])
     func upsampleNearestAndAvgPool(_ gradShape: [Int], _ f: Int) {
-        var rng = TestRNG(215)
+        var rng = TestRNG(state: 215)
         let g = rng.tensor(gradShape)
         expectClose(Kernels.upsampleNearestBackward(g, factor: f), Reference.upsampleNearestBackward(g, factor: f),
                     atol: 1e-7, rtol: 1e-5, "upsampleNearest")
@@ -87,7 +88,7 @@ import Testing
     /// the identity size. Tolerance: atol 1e-6, rtol 1e-5.
     @Test(arguments: [(9, 4), (3, 11), (10, 14), (1, 1), (5, 7)])
     func resizeBilinear(_ oh: Int, _ ow: Int) {
-        var rng = TestRNG(216)
+        var rng = TestRNG(state: 216)
         let inputShape = [2, 3, 5, 7], g = rng.tensor([2, 3, oh, ow])
         expectClose(Kernels.resizeBilinearBackward(g, inputShape: inputShape),
                     Reference.resizeBilinearBackward(g, inputShape: inputShape), atol: 1e-6, rtol: 1e-5, "dx")

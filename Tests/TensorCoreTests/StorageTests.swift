@@ -1,10 +1,11 @@
 import Testing
+import TestSupport
 @testable import TensorCore
 
 /// In-place accumulation and the allocator settings (Allocator.swift).
 @Suite struct StorageTests {
     @Test func addInPlaceEqualsAddAndRespectsSharedStorage() {
-        var rng = TestRNG(151)
+        var rng = TestRNG(state: 151)
         let a = rng.tensor([3, 50_000]), b = rng.tensor([3, 50_000])   // several parallel chunks
         var sum = a                       // shares a's storage until written
         Kernels.addInPlace(&sum, b)

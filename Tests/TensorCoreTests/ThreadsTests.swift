@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import TestSupport
 @testable import TensorCore
 
 @Suite struct ThreadsTests {
@@ -33,7 +34,7 @@ import Testing
 
     /// Every parallel kernel gives bit-identical results with 1 and 2 threads (fixed chunks).
     @Test func kernelsAreIdenticalForOneAndTwoThreads() {
-        var rng = TestRNG(101)
+        var rng = TestRNG(state: 101)
         let x = rng.tensor([4, 8, 24, 24]), w = rng.tensor([6, 8, 3, 3]), bias = rng.tensor([6])
         let gy = rng.tensor([4, 6, 12, 12])
         let gamma = rng.tensor([8]), beta = rng.tensor([8])

@@ -31,15 +31,9 @@ public enum CJPEG {
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.pnm"), output = dir.appendingPathComponent("out.jpg")
         try Data(pnm).write(to: input)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try executable())
-        p.arguments = args + ["-outfile", output.path, input.path]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let msg = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw Failed(status: p.terminationStatus, stderr: msg) }
+        let p = try Spawned(URL(fileURLWithPath: try executable()), args + ["-outfile", output.path, input.path], in: dir)
+        let status = p.wait()
+        guard status == 0 else { throw Failed(status: status, stderr: p.stderr) }
         return [UInt8](try Data(contentsOf: output))
     }
 }

@@ -1,10 +1,14 @@
 import Foundation
 import TensorCore
 
-/// SplitMix64: a tiny deterministic generator for test data (tests must not share global state).
-public struct TestRNG {
+/// SplitMix64: the one deterministic generator for test data of the test targets (tests must not share global
+/// state). Also a `RandomNumberGenerator`, for the standard library's `random(in:using:)`.
+public struct TestRNG: RandomNumberGenerator, Sendable {
     public var state: UInt64
+    /// A generator for `seed` (the seed is mixed into the state, so nearby seeds start far apart).
     public init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
+    /// A generator starting from the raw SplitMix64 `state` (the plain SplitMix64 sequence of that seed).
+    public init(state: UInt64) { self.state = state }
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
