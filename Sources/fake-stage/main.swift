@@ -5,10 +5,10 @@ import ArgumentParser
 struct FakeStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fake-stage",
-        abstract: "A tiny two-stage pipeline (produce -> consume) that exercises StageKit.",
+        abstract: "A tiny three-stage pipeline (produce -> consume -> tally) that exercises StageKit.",
         discussion: "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, "
             + "70 internal, 74 I/O, 75 busy, 130 interrupted.",
-        subcommands: [Produce.self, Consume.self])
+        subcommands: [Produce.self, Consume.self, Tally.self])
 }
 
 FakeStage.main()

@@ -10,7 +10,7 @@ struct Inspect: ParsableCommand {
         abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
         discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
             + "65 verification failed or an empty (0-byte), corrupt, newer or older manifest, 66 missing manifest/file.",
-        subcommands: [Status.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
+        subcommands: [Status.self, Plan.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
 }
 
 /// The run directory option shared by the manifest subcommands.
@@ -26,6 +26,13 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Each stage's newest run: fingerprint, state, items, time.")
     @OptionGroup var dir: RunDirOption
     func run() throws { try guarded { print(try ManifestReport.status(ManifestReport.open(runDirectory: dir.url)), terminator: "") } }
+}
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What would rerun as far as the manifest can tell: stages stale with their upstream, unfinished runs.")
+    @OptionGroup var dir: RunDirOption
+    func run() throws { try guarded { print(try ManifestReport.plan(ManifestReport.open(runDirectory: dir.url)), terminator: "") } }
 }
 
 struct LineageCommand: ParsableCommand {

@@ -128,9 +128,10 @@ private let pool = "artifacts/generate-pool/pool/"
     for (a, b) in zip(straight, resumed) { #expect(a["finalLoss"] as? Double == b["finalLoss"] as? Double, "\(a) vs \(b)") }
 }
 
-/// dpo-train loads its models through the one upstream loader: a CLIP record whose tokenizer words are not this
+/// The stages load their models through the one upstream loader: a CLIP record whose tokenizer words are not this
 /// code's is bad data (65) naming the record and the key; a U-Net that pretrain-unet no longer records is
-/// missing input (66) naming the stage.
+/// missing input (66) naming the stage. A stage whose upstream read the replaced record is refused first, as
+/// stale (66, naming the stage to rerun).
 @Test func dpoTrainRefusesABadRecordAndNamesAMissingModel() throws {
     let box = try Sandbox(prompts: 1)
     defer { box.remove() }
@@ -141,13 +142,23 @@ private let pool = "artifacts/generate-pool/pool/"
         let out = try Tool.run(tool, box.args, in: box.dir)
         #expect(out.status == 0, "\(tool): \(out.output)")
     }
-    try box.rerecord("pretrain-clip", "clip", weights: try SafeTensors.read(box.artifact("pretrain-clip", "clip.safetensors"))) {
+    let clipWeights = try SafeTensors.read(box.artifact("pretrain-clip", "clip.safetensors"))
+    var words: [String] = []
+    try box.rerecord("pretrain-clip", "clip", weights: clipWeights) {
+        words = $0.tokenizerWords ?? []
         $0.tokenizerWords = ["<pad>", "<unk>", "<bos>", "<eos>", "mug"]
     }
-    let bad = try Tool.run("dpo-train", box.args, in: box.dir)
+    // dpo-train's upstream score-and-pair (and generate-pool under it) read the old record: stale, refused first.
+    let stale = try Tool.run("dpo-train", box.args, in: box.dir)
+    #expect(stale.status == 66 && stale.output.contains("upstream stage 'score-and-pair' is stale (upstream pretrain-clip changed")
+            && stale.output.contains("rerun score-and-pair first"), "\(stale.output)")
+    // Rerunning in order reaches the loader, which refuses the record.
+    let bad = try Tool.run("generate-pool", box.args, in: box.dir)
     #expect(bad.status == 65 && bad.output.contains("pretrain-clip/clip.json") && bad.output.contains("`tokenizerWords`"), "\(bad.output)")
+    try box.rerecord("pretrain-clip", "clip", weights: clipWeights) { $0.tokenizerWords = words }
+    #expect(try Tool.run("generate-pool", box.args, in: box.dir).status == 0)
     try box.fakeStage("pretrain-unet", force: true) { _ in [] }
-    let missing = try Tool.run("dpo-train", box.args, in: box.dir)
+    let missing = try Tool.run("generate-pool", box.args, in: box.dir)
     #expect(missing.status == 66 && missing.output.contains("stage pretrain-unet should have produced unet.json"), "\(missing.output)")
 }
 

@@ -60,3 +60,44 @@ import Testing
     #expect(r.status == 66)
     #expect(r.stderr.contains("upstream stage 'fake-produce'"))
 }
+
+/// issue 19 item 9: after an upstream stage reruns with other outputs, `inspect status` marks the stage that read the
+/// old ones stale, a stage reading that stale stage refuses naming it (exit 66), and `--dry-run` says what a stage
+/// would do and why without doing it. A forced rerun that writes the same bytes leaves nothing stale.
+@Test func staleStagesAreShownRefusedAndDryRunSaysWhy() throws {
+    let box = try Sandbox(count: 3)
+    for stage in ["produce", "consume", "tally"] { #expect(try box.run(stage).status == 0, "\(stage)") }
+    func status() throws -> [String: String] {
+        let lines = try box.inspect(["status"]).stdout.split(separator: "\n").dropFirst()
+        return Dictionary(uniqueKeysWithValues: lines.map { l in
+            let f = l.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            return (f[0], f[1] + " " + f[2])
+        })
+    }
+    #expect(try status() == ["fake-produce": "1 done", "fake-consume": "2 done", "fake-tally": "3 done"])
+    #expect(try box.run("produce", ["--force"]).status == 0)                // same bytes: nothing goes stale
+    #expect(try status() == ["fake-produce": "4 done", "fake-consume": "2 done", "fake-tally": "3 done"])
+
+    try box.writeConfig(count: 3, content: "bye")
+    let dry = try box.run("produce", ["--dry-run"])
+    #expect(dry.status == 0 && dry.stdout.contains("fake-produce: dry run: would run a new stage run: config changed")
+            && dry.stdout.contains("(dry run)"), "\(dry.stdout)")
+    #expect(try status()["fake-produce"] == "4 done")                        // nothing ran
+    #expect(try box.run("produce").status == 0)
+    #expect(try status() == ["fake-produce": "5 done", "fake-consume": "2 stale (upstream fake-produce changed)", "fake-tally": "3 done"])
+
+    let plan = try box.inspect(["plan"]).stdout
+    #expect(plan.contains("fake-consume\trerun: upstream fake-produce changed: its stage run 5 rewrote artifacts/fake-produce/")
+            && plan.contains("fake-tally\tup to date with its upstream (stage run 3)"), "\(plan)")
+    let refused = try box.run("tally")
+    #expect(refused.status == 66 && refused.stderr.contains("upstream stage 'fake-consume' is stale (upstream fake-produce changed")
+            && refused.stderr.contains("rerun fake-consume first"), "\(refused.stderr)")
+    let why = try box.run("consume", ["--dry-run"])
+    #expect(why.status == 0 && why.stdout.contains("would run a new stage run: input changed"), "\(why.stdout)")
+    #expect(try box.run("consume").status == 0)
+    #expect(try status()["fake-tally"] == "3 stale (upstream fake-consume changed)")
+    #expect(try box.run("tally").status == 0)
+    #expect(try status() == ["fake-produce": "5 done", "fake-consume": "6 done", "fake-tally": "7 done"])
+    let upToDate = try box.run("tally", ["--dry-run"])
+    #expect(upToDate.stdout.contains("fake-tally: dry run: up to date: stage run 7"), "\(upToDate.stdout)")
+}

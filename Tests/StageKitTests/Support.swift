@@ -83,6 +83,7 @@ final class Sandbox {
         \(extra)
         [fake-stage.consume]
         suffix = "\(suffix)"
+        [fake-stage.tally]
         """.write(to: config, atomically: true, encoding: .utf8)
     }
 

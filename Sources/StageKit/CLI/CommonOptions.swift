@@ -37,6 +37,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Flag(help: "Rerun the stage even if an identical finished run exists.")
     public var force = false
 
+    @Flag(help: "Print what the stage would do and why (new run, append, resume, up to date), then stop without running.")
+    public var dryRun = false
+
     @Option(help: "Log level: debug, info, warn, error.")
     public var logLevel: LogLevel = .info
 

@@ -81,11 +81,13 @@ public struct StageSummary: Sendable, Equatable, CustomStringConvertible {
     public var failed = 0
     public var seconds = 0.0
     public var upToDate = false
+    /// `--dry-run`: the decision was printed and nothing ran.
+    public var dryRun = false
 
     public init(stage: String) { self.stage = stage }
 
     public var description: String {
         "\(stage): done \(done), skipped \(skipped), failed \(failed) in \(ProgressReporter.duration(seconds))"
-            + (upToDate ? " (up to date)" : "")
+            + (dryRun ? " (dry run)" : upToDate ? " (up to date)" : "")
     }
 }

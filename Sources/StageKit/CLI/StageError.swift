@@ -7,6 +7,8 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     case upstreamMissing(stage: String, upstream: String)
     /// An input artifact does not match its record (missing, edited, truncated).
     case inputUnverified(stage: String, upstream: String, problem: String)
+    /// An upstream stage's newest finished run is out of date with its own upstream (`ManifestDB.staleness`).
+    case staleUpstream(stage: String, upstream: String, because: String)
     /// A file the stage needs could not be found or read.
     case missingFile(path: String, hint: String)
     /// The run was stopped by a signal; `resume` is the command that continues it.
@@ -23,7 +25,7 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     public var exitCode: StageExitCode {
         switch self {
         case .busy: return .busy
-        case .upstreamMissing, .missingFile: return .noInput
+        case .upstreamMissing, .missingFile, .staleUpstream: return .noInput
         case .inputUnverified, .diverged: return .dataError
         case .interrupted: return .interrupted
         case .itemsFailed: return .itemsFailed
@@ -42,6 +44,9 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
                 + "hint: run `make stage STAGE=\(upstream)` (or the \(upstream) executable) first"
         case let .inputUnverified(stage, upstream, problem):
             return "\(stage): input from '\(upstream)' failed verification: \(problem)"
+        case let .staleUpstream(stage, upstream, because):
+            return "\(stage): upstream stage '\(upstream)' is stale (\(because)); hint: rerun \(upstream) first "
+                + "(`make stage STAGE=\(upstream)`), or the whole pipeline with `make run`"
         case let .missingFile(path, hint):
             return "\(path): missing or unreadable; hint: \(hint)"
         case let .interrupted(stage, signal, resume):

@@ -7,7 +7,7 @@
 public enum PipelineSections {
     public static let known: [String] = [
         "run",
-        "fake-stage.produce", "fake-stage.consume",
+        "fake-stage.produce", "fake-stage.consume", "fake-stage.tally",
         "pretrain-vit", "pretrain-clip", "pretrain-unet", "pretrain-adapter", "pretrain-judge", "pretrain-vae",
         "pretrain-segmenter",
         "generate-pool", "score-and-pair", "ssl-finetune-vit", "patch-quality", "dpo-train", "bench",

@@ -36,7 +36,7 @@ extension StageRunner {
         let plan = try self.plan(inputs: inputs, keys: keys)
         guard case let .run(stageRun, _, _) = plan else {
             if case let .skip(id) = plan { summary.skipped = try db.counts(stageRun: id).done }
-            summary.upToDate = true
+            if case .dryRun = plan { summary.dryRun = true } else { summary.upToDate = true }
             summary.seconds = elapsed
             return summary
         }

@@ -7,6 +7,8 @@ public enum StagePlan: Sendable, Equatable {
     case skip(stageRun: Int64)
     /// Work in `stageRun` (new or resumed) for the stated reason.
     case run(stageRun: Int64, reason: String, resumed: Bool)
+    /// `--dry-run`: the decision, printed, and nothing done.
+    case dryRun(StageRunner.Decision)
 }
 
 /// Fingerprint = `Fingerprint.compute(stage, codeVersion, canonicalConfig, input hashes)`.
@@ -26,18 +28,73 @@ extension StageRunner {
         return "\(Self.partsTag) code=\(definition.codeVersion) inputs=\(inputsHash) n=\(hashes.count)\n\(canonicalConfig)"
     }
 
-    /// Decides skip / new / resume, under `locks/<stage>.plan.lock` so concurrent shards agree on one
-    /// stage run. Logs the decision and its reason. `keys` (per-item stages): when an up-to-date
+    /// What a stage invocation would do and why, decided without side effects (`--dry-run` prints it; `plan` acts on it).
+    public enum Decision: Sendable, Equatable, CustomStringConvertible {
+        /// A new stage run.
+        case new(reason: String)
+        /// Reopen finished stage run `stageRun` for `fresh` appended items.
+        case append(stageRun: Int64, fresh: Int)
+        /// Up to date: nothing to do.
+        case skip(stageRun: Int64)
+        /// Resume unfinished stage run `stageRun`, retrying its `failed` items.
+        case resume(stageRun: Int64, status: StageStatus, failed: Int)
+
+        public var description: String {
+            switch self {
+            case let .new(reason): return "would run a new stage run: \(reason)"
+            case let .append(id, fresh): return "would append \(fresh) new item(s) to finished stage run \(id)"
+            case let .skip(id): return "up to date: stage run \(id) finished and its outputs verify; nothing would run"
+            case let .resume(id, status, failed):
+                return "would resume stage run \(id) (\(status.rawValue))" + (failed > 0 ? ", retrying \(failed) failed item(s)" : "")
+            }
+        }
+    }
+
+    /// The decision for `inputs` and (per-item stages) `keys`: forced, new, changed fingerprint, outputs that fail
+    /// verification -> a new run; finished, verified and lacking some of `keys` -> append; finished and verified ->
+    /// skip; unfinished -> resume.
+    public func decide(inputs: [ArtifactRecord], keys: [String]? = nil) throws -> Decision {
+        let fp = fingerprint(inputs: inputs)
+        if options.force { return .new(reason: "forced (--force)") }
+        guard let latest = try db.stageRuns(stage: stage).first else { return .new(reason: "new: no earlier run of this stage") }
+        guard latest.fingerprint == fp else { return .new(reason: try changeReason(previous: latest, inputs: inputs)) }
+        switch latest.status {
+        case .done:
+            let problems = verify(try db.artifacts(stageRun: latest.id))
+            guard problems.isEmpty else {
+                let more = problems.count > 1 ? " (+\(problems.count - 1) more)" : ""
+                return .new(reason: "outputs of stage run \(latest.id) failed verification: \(problems[0])\(more)")
+            }
+            if let keys {
+                let known = Set(try db.items(stageRun: latest.id).map(\.key))
+                let fresh = keys.filter { !known.contains($0) }.count
+                if fresh > 0 { return .append(stageRun: latest.id, fresh: fresh) }
+            }
+            return .skip(stageRun: latest.id)
+        case .failed, .running, .interrupted, .pending:
+            let failed = shard == nil ? try db.counts(stageRun: latest.id).failed : 0
+            return .resume(stageRun: latest.id, status: latest.status, failed: failed)
+        }
+    }
+
+    /// Decides skip / new / resume (`decide`), under `locks/<stage>.plan.lock` so concurrent shards agree on one
+    /// stage run, and acts on it. Logs the decision and its reason. `keys` (per-item stages): when an up-to-date
     /// finished run lacks some of them (items appended since, e.g. new prompts), that run is reopened
-    /// for the new items only (incremental refresh) instead of being skipped.
+    /// for the new items only (incremental refresh) instead of being skipped. With `--dry-run`, prints the
+    /// decision on stdout and returns `.dryRun` without touching the manifest's stage runs.
     public func plan(inputs: [ArtifactRecord], keys: [String]? = nil) throws -> StagePlan {
         guard let planLock = try FileLock(path: layout.lock("\(stage).plan").path, wait: true) else {
             preconditionFailure("blocking flock returned busy")
         }
         defer { withExtendedLifetime(planLock) {} }
-        let fp = fingerprint(inputs: inputs)
-        let latest = try db.stageRuns(stage: stage).first
-        func begin(_ reason: String) throws -> StagePlan {
+        let decision = try decide(inputs: inputs, keys: keys)
+        if options.dryRun {
+            print("\(stage): dry run: \(decision)")
+            return .dryRun(decision)
+        }
+        switch decision {
+        case let .new(reason):
+            let fp = fingerprint(inputs: inputs)
             // One transaction, so a crash never leaves a stage run without its fingerprint parts.
             let id = try db.transaction {
                 let id = try db.beginStageRun(run: runID, stage: stage, fingerprint: fp, inputs: inputs.map(\.id))
@@ -47,42 +104,28 @@ extension StageRunner {
             }
             log.info("running (stage run \(id), fingerprint \(fp.prefix(12))): \(reason)")
             return .run(stageRun: id, reason: reason, resumed: false)
-        }
-        if options.force { return try begin("forced (--force)") }
-        guard let latest else { return try begin("new: no earlier run of this stage") }
-        guard latest.fingerprint == fp else { return try begin(try changeReason(previous: latest, inputs: inputs)) }
-        switch latest.status {
-        case .done:
-            let problems = verify(try db.artifacts(stageRun: latest.id))
-            if problems.isEmpty, let keys {
-                let known = Set(try db.items(stageRun: latest.id).map(\.key))
-                let fresh = keys.filter { !known.contains($0) }.count
-                if fresh > 0 {
-                    let reason = "appending \(fresh) new item(s) to finished stage run \(latest.id)"
-                    try db.setStatus(stageRun: latest.id, .running, error: nil)
-                    try db.event(stageRun: latest.id, level: "info", message: "append: \(fresh) new item(s)")
-                    log.info(reason)
-                    return .run(stageRun: latest.id, reason: reason, resumed: true)
-                }
-            }
-            if problems.isEmpty {
-                log.info("up to date: stage run \(latest.id) (fingerprint \(fp.prefix(12))) finished and its outputs verify; skipping")
-                return .skip(stageRun: latest.id)
-            }
-            let more = problems.count > 1 ? " (+\(problems.count - 1) more)" : ""
-            return try begin("outputs of stage run \(latest.id) failed verification: \(problems[0])\(more)")
-        case .failed, .running, .interrupted, .pending:
-            var reason = "resuming stage run \(latest.id) (\(latest.status.rawValue))"
+        case let .append(id, fresh):
+            let reason = "appending \(fresh) new item(s) to finished stage run \(id)"
+            try db.setStatus(stageRun: id, .running, error: nil)
+            try db.event(stageRun: id, level: "info", message: "append: \(fresh) new item(s)")
+            log.info(reason)
+            return .run(stageRun: id, reason: reason, resumed: true)
+        case let .skip(id):
+            log.info("up to date: stage run \(id) (fingerprint \(fingerprint(inputs: inputs).prefix(12))) finished and its outputs "
+                     + "verify; skipping")
+            return .skip(stageRun: id)
+        case let .resume(id, status, _):
+            var reason = "resuming stage run \(id) (\(status.rawValue))"
             if shard == nil {
-                let retried = try db.retryFailed(stageRun: latest.id)
+                let retried = try db.retryFailed(stageRun: id)
                 if retried > 0 { reason += ", retrying \(retried) failed item(s)" }
             }
-            if latest.status != .running || shard == nil {
-                try db.setStatus(stageRun: latest.id, .running, error: nil)
+            if status != .running || shard == nil {
+                try db.setStatus(stageRun: id, .running, error: nil)
             }
-            try db.event(stageRun: latest.id, level: "info", message: "resume: \(owner)")
+            try db.event(stageRun: id, level: "info", message: "resume: \(owner)")
             log.info(reason)
-            return .run(stageRun: latest.id, reason: reason, resumed: true)
+            return .run(stageRun: id, reason: reason, resumed: true)
         }
     }
 

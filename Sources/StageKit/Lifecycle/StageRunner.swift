@@ -60,7 +60,8 @@ public final class StageRunner {
     public var canonicalConfig: String { "[\(config.name)]\n" + config.canonical + "[run]\nseed = \(run.seed)\n" }
 
     /// The newest finished outputs of upstream stage `upstream`. Throws `.upstreamMissing` when it has
-    /// never run here, `.inputUnverified` when its newest run is unfinished.
+    /// never run here, `.inputUnverified` when its newest run is unfinished, `.staleUpstream` when that run read
+    /// outputs its own upstream has since replaced (so this stage would consume stale results).
     public func upstreamOutputs(_ upstream: String) throws -> [ArtifactRecord] {
         guard let latest = try db.stageRuns(stage: upstream).first else {
             throw StageError.upstreamMissing(stage: stage, upstream: upstream)
@@ -69,6 +70,9 @@ public final class StageRunner {
             throw StageError.inputUnverified(stage: stage, upstream: upstream,
                                              problem: "its newest stage run \(latest.id) is \(latest.status.rawValue), not done; "
                                                  + "hint: rerun \(upstream) to finish it")
+        }
+        if let stale = try db.staleness(stageRun: latest.id).first {
+            throw StageError.staleUpstream(stage: stage, upstream: upstream, because: stale.description)
         }
         return try db.artifacts(stageRun: latest.id)
     }

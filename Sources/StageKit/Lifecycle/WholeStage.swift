@@ -36,6 +36,7 @@ extension StageRunner {
         Interrupts.install()
         let plan = try self.plan(inputs: inputs)
         guard case let .run(stageRun, _, resumed) = plan else {
+            if case .dryRun = plan { summary.dryRun = true; summary.seconds = elapsed; return summary }
             summary.upToDate = true
             summary.skipped = 1
             summary.seconds = elapsed

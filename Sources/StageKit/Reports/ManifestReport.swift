@@ -30,9 +30,40 @@ public enum ManifestReport {
             let c = try db.counts(stageRun: r.id)
             let started = r.started.map(timestamp) ?? "-"
             let time = r.started.map { ProgressReporter.duration((r.finished ?? Date().timeIntervalSince1970) - $0) } ?? "-"
-            lines.append("\(stage)\t\(r.id)\t\(r.status.rawValue)\t\(r.fingerprint.prefix(12))\t\(c.done)\t\(c.failed)\t"
+            var status = r.status.rawValue
+            if r.status == .done, case let stale = try db.staleness(stageRun: r.id), !stale.isEmpty {
+                status = "stale (" + stale.map { "upstream \($0.upstream) changed" }.joined(separator: ", ") + ")"
+            }
+            lines.append("\(stage)\t\(r.id)\t\(status)\t\(r.fingerprint.prefix(12))\t\(c.done)\t\(c.failed)\t"
                          + "\(c.total)\t\(started)\t\(time)\t\(r.error ?? "")")
         }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// What the manifest alone says would run: per stage (in first-run order), its newest stage run and either
+    /// "rerun: upstream X changed: ..." (`ManifestDB.staleness`), "resume: <status>" for an unfinished run, or
+    /// "up to date with its upstream". Config and code changes need the stage's own config: `<stage> --dry-run`.
+    public static func plan(_ db: ManifestDB) throws -> String {
+        var newest: [String: StageRunRecord] = [:]
+        var order: [String] = []
+        for r in try db.stageRuns(stage: nil).reversed() {
+            if newest[r.stage] == nil { order.append(r.stage) }
+            newest[r.stage] = r
+        }
+        var lines: [String] = []
+        for stage in order {
+            let r = newest[stage]!
+            let what: String
+            if r.status != .done {
+                what = "resume: stage run \(r.id) is \(r.status.rawValue)"
+            } else if case let stale = try db.staleness(stageRun: r.id), !stale.isEmpty {
+                what = "rerun: " + stale.map(\.description).joined(separator: "; ")
+            } else {
+                what = "up to date with its upstream (stage run \(r.id))"
+            }
+            lines.append("\(stage)\t\(what)")
+        }
+        lines.append("(config and code changes are not visible here: `<stage> --dry-run` with the config says what it would do)")
         return lines.joined(separator: "\n") + "\n"
     }
 
