@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Testing
+import TestSupport
 
 @Test func inspectSafetensorsListsTensorsAndRejectsGarbage() throws {
     let box = try Sandbox()
@@ -48,7 +49,7 @@ import Testing
     let m = try box.inspect(["metrics", "--stage", "fake-produce"])
     #expect(m.stdout == "stage\tstage_run\tname\tstep\tvalue\nfake-produce\t1\tloss\t5\t0.25\n")
     #expect(try box.inspect(["metrics", "--stage", "fake-consume"]).stdout == "stage\tstage_run\tname\tstep\tvalue\n")
-    let none = try Spawned("inspect", ["status", "--run-dir", box.dir.appendingPathComponent("absent").path], in: box.dir)
+    let none = try Spawned(Tool.url("inspect"), ["status", "--run-dir", box.dir.appendingPathComponent("absent").path], in: box.dir)
     #expect(none.wait() == 66)
     #expect(!FileManager.default.fileExists(atPath: box.dir.appendingPathComponent("absent/manifest.sqlite").path))
 }

@@ -10,49 +10,6 @@ enum Tool {
     static func url(_ name: String) -> URL { productsDirectory.appendingPathComponent(name) }
 }
 
-/// A spawned process whose stdout/stderr go to files (so a test can poll them while it runs).
-final class Spawned {
-    let process = Process()
-    let out: URL, err: URL
-
-    init(_ tool: String, _ args: [String], in dir: URL) throws {
-        let id = UUID().uuidString.prefix(8)
-        out = dir.appendingPathComponent("\(tool)-\(id).out")
-        err = dir.appendingPathComponent("\(tool)-\(id).err")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.executableURL = Tool.url(tool)
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-    }
-
-    var stdout: String { (try? String(contentsOf: out, encoding: .utf8)) ?? "" }
-    var stderr: String { (try? String(contentsOf: err, encoding: .utf8)) ?? "" }
-
-    /// Waits for exit; returns the exit status (128+signal when killed by a signal).
-    @discardableResult
-    func wait() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-    }
-
-    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
-
-    /// Polls stderr until it contains `text` or the process exits (or 20 s pass).
-    func waitForStderr(_ text: String) -> Bool {
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if stderr.contains(text) { return true }
-            if !process.isRunning { return stderr.contains(text) }
-            usleep(10_000)
-        }
-        return false
-    }
-}
-
 struct Result {
     let status: Int32
     let stdout: String
@@ -94,7 +51,7 @@ final class Sandbox {
     }
 
     func spawn(_ stage: String, _ extra: [String] = []) throws -> Spawned {
-        try Spawned("fake-stage", [stage] + common(extra), in: dir)
+        try Spawned(Tool.url("fake-stage"), [stage] + common(extra), in: dir)
     }
 
     func run(_ stage: String, _ extra: [String] = []) throws -> Result {
@@ -104,7 +61,7 @@ final class Sandbox {
     }
 
     func inspect(_ args: [String], withRunDir: Bool = true) throws -> Result {
-        let p = try Spawned("inspect", args + (withRunDir ? ["--run-dir", runDir.path] : []), in: dir)
+        let p = try Spawned(Tool.url("inspect"), args + (withRunDir ? ["--run-dir", runDir.path] : []), in: dir)
         let status = p.wait()
         return Result(status: status, stdout: p.stdout, stderr: p.stderr)
     }
