@@ -30,9 +30,9 @@ import TestSupport
         let x = rng.tensor([2, 6, 3, 5], -2, 2), w = rng.tensor([6], 0.5, 1.5), b = rng.tensor([6]), g = rng.tensor([2, 6, 3, 5])
         let r = Kernels.groupNormSiLU(x, groups: 3, weight: w, bias: b)
         let d = Kernels.groupNormSiLUBackward(g, input: x, mean: r.mean, rstd: r.rstd, groups: 3, weight: w, bias: b)
-        expectGradient(x, analytic: d.input, eps: 1e-3, "dx") { dot(Kernels.groupNormSiLU($0, groups: 3, weight: w, bias: b).output, g) }
-        expectGradient(w, analytic: d.weight!, eps: 1e-3, "dw") { dot(Kernels.groupNormSiLU(x, groups: 3, weight: $0, bias: b).output, g) }
-        expectGradient(b, analytic: d.bias!, eps: 1e-3, "db") { dot(Kernels.groupNormSiLU(x, groups: 3, weight: w, bias: $0).output, g) }
+        expectGradient(x, analytic: d.input, "dx") { dot(Kernels.groupNormSiLU($0, groups: 3, weight: w, bias: b).output, g) }
+        expectGradient(w, analytic: d.weight!, "dw") { dot(Kernels.groupNormSiLU(x, groups: 3, weight: $0, bias: b).output, g) }
+        expectGradient(b, analytic: d.bias!, "db") { dot(Kernels.groupNormSiLU(x, groups: 3, weight: w, bias: $0).output, g) }
     }
 
     @Test func sameBitsForOneAndTwoThreads() {

@@ -35,9 +35,10 @@ import TestSupport
         func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
             dot(Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads).output, g)
         }
-        expectGradient(q, analytic: grads.q, eps: 1e-3, "dq") { loss($0, k, v) }
-        expectGradient(k, analytic: grads.k, eps: 1e-3, "dk") { loss(q, $0, v) }
-        expectGradient(v, analytic: grads.v, eps: 1e-3, "dv") { loss(q, k, $0) }
+        // One key: the softmax is 1 whatever q and k are, so their gradients are zero by construction.
+        expectGradient(q, analytic: grads.q, informative: lk > 1, "dq") { loss($0, k, v) }
+        expectGradient(k, analytic: grads.k, informative: lk > 1, "dk") { loss(q, $0, v) }
+        expectGradient(v, analytic: grads.v, "dv") { loss(q, k, $0) }
     }
 
     @Test func sameBitsForOneAndTwoThreads() {

@@ -29,10 +29,10 @@ import TestSupport
         #expect(r.mean.shape == [2, 3] && r.rstd.shape == [2, 3])
         let g = rng.tensor(x.shape)
         let grads = Kernels.groupNormBackward(g, input: x, mean: r.mean, rstd: r.rstd, groups: 3, weight: w, hasBias: affine)
-        expectGradient(x, analytic: grads.input, eps: 1e-3, "dx") { dot(Kernels.groupNorm($0, groups: 3, weight: w, bias: b).output, g) }
+        expectGradient(x, analytic: grads.input, "dx") { dot(Kernels.groupNorm($0, groups: 3, weight: w, bias: b).output, g) }
         if let w, let b {
-            expectGradient(w, analytic: grads.weight!, eps: 1e-3, "dw") { dot(Kernels.groupNorm(x, groups: 3, weight: $0, bias: b).output, g) }
-            expectGradient(b, analytic: grads.bias!, eps: 1e-3, "db") { dot(Kernels.groupNorm(x, groups: 3, weight: w, bias: $0).output, g) }
+            expectGradient(w, analytic: grads.weight!, "dw") { dot(Kernels.groupNorm(x, groups: 3, weight: $0, bias: b).output, g) }
+            expectGradient(b, analytic: grads.bias!, "db") { dot(Kernels.groupNorm(x, groups: 3, weight: w, bias: $0).output, g) }
         } else {
             #expect(grads.weight == nil && grads.bias == nil)
         }
@@ -45,9 +45,9 @@ import TestSupport
         expectClose(r.output, Reference.layerNorm(x, weight: w, bias: b, eps: 1e-6), atol: 1e-4, rtol: 1e-4, "layerNorm")
         let g = rng.tensor(x.shape)
         let grads = Kernels.layerNormBackward(g, input: x, mean: r.mean, rstd: r.rstd, weight: w, hasBias: true)
-        expectGradient(x, analytic: grads.input, eps: 1e-3, "dx") { dot(Kernels.layerNorm($0, weight: w, bias: b, eps: 1e-6).output, g) }
-        expectGradient(w, analytic: grads.weight!, eps: 1e-3, "dw") { dot(Kernels.layerNorm(x, weight: $0, bias: b, eps: 1e-6).output, g) }
-        expectGradient(b, analytic: grads.bias!, eps: 1e-3, "db") { dot(Kernels.layerNorm(x, weight: w, bias: $0, eps: 1e-6).output, g) }
+        expectGradient(x, analytic: grads.input, "dx") { dot(Kernels.layerNorm($0, weight: w, bias: b, eps: 1e-6).output, g) }
+        expectGradient(w, analytic: grads.weight!, "dw") { dot(Kernels.layerNorm(x, weight: $0, bias: b, eps: 1e-6).output, g) }
+        expectGradient(b, analytic: grads.bias!, "db") { dot(Kernels.layerNorm(x, weight: w, bias: $0, eps: 1e-6).output, g) }
     }
 }
 
@@ -61,9 +61,9 @@ import TestSupport
         expectClose(r.output, Reference.attention(q, k, v, mask: mask, scale: 0.5), atol: 1e-4, rtol: 1e-4, "attention")
         let g = rng.tensor(r.output.shape)
         let d = Kernels.attentionBackward(g, q: q, k: k, v: v, probs: r.probs)
-        expectGradient(q, analytic: d.q, eps: 1e-3, "dq") { dot(Kernels.attention(q: $0, k: k, v: v, mask: mask).output, g) }
-        expectGradient(k, analytic: d.k, eps: 1e-3, "dk") { dot(Kernels.attention(q: q, k: $0, v: v, mask: mask).output, g) }
-        expectGradient(v, analytic: d.v, eps: 1e-3, "dv") { dot(Kernels.attention(q: q, k: k, v: $0, mask: mask).output, g) }
+        expectGradient(q, analytic: d.q, "dq") { dot(Kernels.attention(q: $0, k: k, v: v, mask: mask).output, g) }
+        expectGradient(k, analytic: d.k, "dk") { dot(Kernels.attention(q: q, k: $0, v: v, mask: mask).output, g) }
+        expectGradient(v, analytic: d.v, "dv") { dot(Kernels.attention(q: q, k: k, v: $0, mask: mask).output, g) }
     }
 }
 
@@ -91,7 +91,7 @@ import TestSupport
         let p = Reference.softmax(logits)
         let ce = t.enumerated().map { -Foundation.log(Double(p[[$0.offset, Int($0.element)]])) }.reduce(0, +) / 4
         #expect(abs(Double(Kernels.crossEntropy(logits: logits, targets: t).scalars[0]) - ce) < 1e-5)
-        expectGradient(logits, analytic: Kernels.crossEntropyBackward(logits: logits, targets: t), eps: 1e-3, "ce") {
+        expectGradient(logits, analytic: Kernels.crossEntropyBackward(logits: logits, targets: t), "ce") {
             Double(Kernels.crossEntropy(logits: $0, targets: t).scalars[0])
         }
     }
