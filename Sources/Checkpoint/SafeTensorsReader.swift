@@ -64,7 +64,9 @@ public enum SafeTensors {
             guard let dtype = DType(rawValue: e.dtypeName) else {
                 throw .unknownDType(path: path, key: e.name, dtype: e.dtypeName)
             }
-            let values = decode(data, from: dataStart + e.begin, count: e.shape.reduce(1, *), dtype: dtype)
+            // The span is prod(shape) x size, checked in `entry`; prod(shape) itself may overflow from the left
+            // when a zero dimension comes after huge ones ([2^32, 2^32, 0] holds 0 elements).
+            let values = decode(data, from: dataStart + e.begin, count: (e.end - e.begin) / dtype.size, dtype: dtype)
             tensors[e.name] = TensorData(shape: e.shape, values: values, dtype: dtype)
         }
         return SafeTensorsFile(tensors: tensors, metadata: metadata)

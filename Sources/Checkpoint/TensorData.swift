@@ -1,5 +1,5 @@
 /// A named tensor as stored in a checkpoint: a shape and row-major Float32 values.
-/// `values.count == shape.reduce(1, *)` (a scalar has shape `[]` and one value).
+/// `values.count == shape.reduce(1, *)` (a scalar has shape `[]` and one value; a zero dimension anywhere, none).
 public struct TensorData: Sendable, Equatable {
     public var shape: [Int]
     public var values: [Float]
@@ -7,14 +7,27 @@ public struct TensorData: Sendable, Equatable {
     public var dtype: DType
 
     public init(shape: [Int], values: [Float], dtype: DType = .f32) {
-        precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == values.count,
-                     "TensorData: shape \(shape) holds \(shape.reduce(1, *)) values, got \(values.count)")
+        precondition(shape.allSatisfy { $0 >= 0 } && TensorData.elementCount(shape) == values.count,
+                     "TensorData: shape \(shape) holds \(TensorData.elementCount(shape).map(String.init) ?? "more than Int.max") values, got \(values.count)")
         self.shape = shape
         self.values = values
         self.dtype = dtype
     }
 
     public var count: Int { values.count }
+
+    /// prod(shape), or nil when it overflows Int; 0 when any dimension is 0, wherever it stands (a file may declare
+    /// [2^32, 2^32, 0], whose product from the left overflows before it reaches the 0).
+    static func elementCount(_ shape: [Int]) -> Int? {
+        if shape.contains(0) { return 0 }
+        var n = 1
+        for d in shape {
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
+    }
 }
 
 /// The contents of a safetensors file: tensors by name and string metadata

@@ -29,11 +29,13 @@ public struct ResNetConfig: Codable, Sendable, Equatable {
     public func validate() throws(EncoderError) {
         try require(!widths.isEmpty && widths.count == blocks.count, "ResNet", "blocks", blocks.count,
                     "must list one block count per width (\(widths.count) widths)")
+        try require(groups > 0, "ResNet", "groups", groups, "must be positive")
         try require(widths.allSatisfy { $0 > 0 && $0 % groups == 0 }, "ResNet", "widths", widths.first ?? 0,
                     "every width must be a positive multiple of groups (\(groups))")
         try require(blocks.allSatisfy { $0 >= 1 }, "ResNet", "blocks", blocks.min() ?? 0, "every stage needs at least one block")
-        try require(imageSize > 0 && imageSize % (1 << (widths.count - 1)) == 0, "ResNet", "imageSize", imageSize,
-                    "must be divisible by 2^(stages - 1) = \(1 << (widths.count - 1))")
+        // Divisible by 2^(stages - 1) as a count of trailing zero bits: 1 << 64 would be 0 (a division by zero).
+        try require(imageSize > 0 && imageSize.trailingZeroBitCount >= widths.count - 1, "ResNet", "imageSize", imageSize,
+                    "must be divisible by 2^(stages - 1) = \(widths.count <= 62 ? "\(1 << (widths.count - 1))" : "2^\(widths.count - 1)")")
     }
 }
 

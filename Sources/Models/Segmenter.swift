@@ -31,8 +31,8 @@ public struct SegmenterConfig: Codable, Sendable, Equatable {
         try require(channels.allSatisfy { $0 >= 4 && $0 % UNetConfig.groups(for: $0) == 0 }, "Segmenter", "channels",
                     channels.first ?? 0, "every width must be >= 4 and divisible by its GroupNorm groups (width / 2, at most 32)")
         for i in 0..<max(0, channels.count - 1) {
-            let joined = channels[i] + channels[i + 1]
-            try require(joined % UNetConfig.groups(for: joined) == 0, "Segmenter", "channels", "\(channels[i]) + \(channels[i + 1])",
+            let (joined, overflow) = channels[i].addingReportingOverflow(channels[i + 1])
+            try require(!overflow && joined % UNetConfig.groups(for: joined) == 0, "Segmenter", "channels", "\(channels[i]) + \(channels[i + 1])",
                         "a decoder level reads its skip and the level below concatenated; their sum must be divisible by its GroupNorm groups")
         }
         try require(inChannels >= 1, "Segmenter", "inChannels", inChannels, "must be positive")

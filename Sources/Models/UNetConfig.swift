@@ -67,6 +67,10 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         guard !blockOutChannels.isEmpty else {
             throw .invalidConfig(field: "blockOutChannels", reason: "is empty; give one width per level, e.g. [32, 64, 64]")
         }
+        // Before the widths, which are divided by heads.
+        guard heads >= 1, crossAttentionDim >= 1, inChannels >= 1, outChannels >= 1 else {
+            throw .invalidConfig(field: "heads/crossAttentionDim/inChannels/outChannels", reason: "must all be positive")
+        }
         for c in blockOutChannels where c <= 0 || c % heads != 0 {
             throw .invalidConfig(field: "blockOutChannels",
                                  reason: "width \(c) must be positive and divisible by heads (\(heads))")
@@ -76,9 +80,6 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         }
         guard layersPerBlock >= 1 else {
             throw .invalidConfig(field: "layersPerBlock", reason: "is \(layersPerBlock); it must be at least 1")
-        }
-        guard heads >= 1, crossAttentionDim >= 1, inChannels >= 1, outChannels >= 1 else {
-            throw .invalidConfig(field: "heads/crossAttentionDim/inChannels/outChannels", reason: "must all be positive")
         }
         if let d = classEmbedInputDim, d != crossAttentionDim {
             throw .invalidConfig(field: "classEmbedInputDim", reason: "is \(d); the pooled text states are \(crossAttentionDim) wide (crossAttentionDim)")

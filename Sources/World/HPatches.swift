@@ -48,21 +48,27 @@ public enum HPatches {
             guard let data = FileManager.default.contents(atPath: p) else {
                 throw WorldError.missingFile(path: p, hint: "An HPatches sequence holds H_1_2 ... H_1_6 (3x3 text).")
             }
-            let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
-            guard fields.count == 9 else { throw WorldError.badHomography(path: p, reason: "\(fields.count) numbers") }
-            var m: [Double] = []
-            for f in fields {
-                guard let v = Double(f), v.isFinite else { throw WorldError.badHomography(path: p, reason: "'\(f)' is not a number") }
-                m.append(v)
-            }
-            let h = Homography(m)
-            guard h.isInvertible else {
-                throw WorldError.badHomography(path: p, reason: "the matrix is singular (determinant \(h.determinant), conditioning "
-                                               + "\(h.conditioning)): it maps image 1 onto a line or a point, so it has no inverse")
-            }
-            hs.append(h)
+            hs.append(try parseHomography(Array(data), path: p))
         }
         return HPatchesSequence(name: (dir as NSString).lastPathComponent, images: images, homographies: hs)
+    }
+
+    /// Parses the text of one `H_1_k` file: 9 finite numbers separated by spaces, tabs or line breaks, forming an
+    /// invertible matrix (`Homography.isInvertible`); anything else is `WorldError.badHomography` naming `path`.
+    public static func parseHomography(_ bytes: [UInt8], path p: String) throws -> Homography {
+        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+        guard fields.count == 9 else { throw WorldError.badHomography(path: p, reason: "\(fields.count) numbers") }
+        var m: [Double] = []
+        for f in fields {
+            guard let v = Double(f), v.isFinite else { throw WorldError.badHomography(path: p, reason: "'\(f)' is not a number") }
+            m.append(v)
+        }
+        let h = Homography(m)
+        guard h.isInvertible else {
+            throw WorldError.badHomography(path: p, reason: "the matrix is singular (determinant \(h.determinant), conditioning "
+                                           + "\(h.conditioning)): it maps image 1 onto a line or a point, so it has no inverse")
+        }
+        return h
     }
 
     /// Reads every `v_*` / `i_*` sequence under `root`, or under `root/hpatches-sequences-release`

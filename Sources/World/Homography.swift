@@ -41,8 +41,9 @@ public struct Homography: Sendable, Hashable, Codable {
         return abs(determinant) / scale
     }
 
-    /// Whether `inverse` is meaningful: finite entries and `conditioning` above 1e-12.
-    public var isInvertible: Bool { m.allSatisfy(\.isFinite) && conditioning > 1e-12 }
+    /// Whether `inverse` is meaningful: finite entries, `conditioning` above 1e-12, and a determinant above the 1e-300
+    /// that `inverse` divides by (a well-conditioned matrix of tiny entries, the identity x 5e-101, has |det| 1.25e-301).
+    public var isInvertible: Bool { m.allSatisfy(\.isFinite) && conditioning > 1e-12 && abs(determinant) > 1e-300 }
 
     /// The inverse (adjugate / determinant), normalised so that m8 = 1 when possible.
     public var inverse: Homography {

@@ -118,6 +118,16 @@ import Testing
         #expect(SafeTensors.byteCount(shape: [], elementSize: 4) == 4)
         #expect(SafeTensors.byteCount(shape: [Int.max / 2, 3], elementSize: 1) == nil)
     }
+
+    /// A zero dimension after huge ones: 0 bytes, so the header is valid, but the element count was prod(shape) from the
+    /// left, whose first product overflows Int (a trap; an input the fuzz harness crashes on,
+    /// Tests/Fuzz/corpus/safetensors/). It is an empty tensor, as with the zero first.
+    @Test func aZeroDimensionAfterHugeOnesIsAnEmptyTensorNotATrap() throws {
+        let late = rawFile(header: #"{"w":{"dtype":"F32","shape":[4294967296,4294967296,0],"data_offsets":[0,0]}}"#, data: [])
+        let w = try #require(try SafeTensors.parse(late, path: "z.safetensors").tensors["w"])
+        #expect(w.shape == [4_294_967_296, 4_294_967_296, 0] && w.values.isEmpty && w.count == 0)
+        #expect(TensorData(shape: [Int.max, 2, 0], values: []).values.isEmpty)
+    }
 }
 
 /// A key repeated within one object of the header: JSONDecoder keeps one of the two silently, so the

@@ -61,6 +61,21 @@ private func randomTensor(_ seed: UInt64, _ shape: [Int]) -> Tensor {
         #expect(throws: EncoderError.self) { _ = try ResNet(config: ResNetConfig(imageSize: 32, widths: [6, 16], blocks: [1, 1], groups: 4),
                                                             key: RNGKey(seed: 0)) }
     }
+
+    /// A record's tower (judge, adapter reference encoder) with `groups` 0 made `validate` divide by zero (width % groups),
+    /// and with 65 stages its divisibility check took imageSize % (1 << 64), which is % 0: traps on record JSON, found by
+    /// the fuzz harness (Tests/Fuzz/corpus/manifest-record/). Both are now config errors naming the field.
+    @Test func zeroGroupsOrMoreStagesThanBitsAreConfigErrorsNotTraps() throws {
+        #expect(throws: EncoderError.self) { try ResNetConfig(groups: 0).validate() }
+        #expect(throws: EncoderError.self) { try ResNetConfig(groups: -8).validate() }
+        let deep = ResNetConfig(imageSize: 32, widths: Array(repeating: 8, count: 65), blocks: Array(repeating: 1, count: 65), groups: 4)
+        #expect(throws: EncoderError.self) { try deep.validate() }
+        // The divisibility rule itself is unchanged: 48 = 3 x 16 holds 5 stages (2^4), not 6 (2^5).
+        try ResNetConfig(imageSize: 48, widths: [8, 8, 8, 8, 8], blocks: [1, 1, 1, 1, 1], groups: 4).validate()
+        #expect(throws: EncoderError.self) {
+            try ResNetConfig(imageSize: 48, widths: [8, 8, 8, 8, 8, 8], blocks: [1, 1, 1, 1, 1, 1], groups: 4).validate()
+        }
+    }
 }
 
 @Suite struct WorldJudgeModelTests {

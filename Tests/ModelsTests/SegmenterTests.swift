@@ -59,4 +59,11 @@ import TestSupport
             #expect("\(error)".contains("`channels` = 32 + 48"), "\(error)")
         }
     }
+
+    /// Two widths whose sum overflows Int (each a multiple of its 32 groups) trapped in `validate` on record JSON (an input
+    /// the fuzz harness crashes on, Tests/Fuzz/corpus/manifest-record/); now a config error.
+    @Test func widthsWhoseSumOverflowsAreAConfigErrorNotATrap() {
+        let big = Int.max / 32 * 32
+        #expect(throws: EncoderError.self) { try SegmenterConfig(channels: [big, big]).validate() }
+    }
 }

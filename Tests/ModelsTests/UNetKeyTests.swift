@@ -86,6 +86,14 @@ struct UNetKeyTests {
         try unet.validateInputs(x: [2, 3, 32, 32], timesteps: 2, text: [2, 12, 128], imageTokens: [2, 8, 128])
     }
 
+    /// `heads` 0 in a record's U-Net config made `validate` divide by zero (width % heads) before it checked heads: a trap
+    /// on record JSON found by the fuzz harness (Tests/Fuzz/corpus/manifest-record/); now a config error.
+    @Test func zeroHeadsIsAConfigErrorNotADivisionByZero() {
+        #expect(throws: UNetError.invalidConfig(field: "heads/crossAttentionDim/inChannels/outChannels", reason: "must all be positive")) {
+            try UNetConfig(heads: 0).validate()
+        }
+    }
+
     @Test func configsRoundTripThroughJSON() throws {
         let u = try JSONDecoder().decode(UNetConfig.self, from: JSONEncoder().encode(UNetConfig.xs))
         #expect(u == .xs && u.blockOutChannels == [32, 64, 64])

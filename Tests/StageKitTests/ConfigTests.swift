@@ -59,6 +59,25 @@ func syntaxErrorsNameFileAndLine(text: String, line: Int, fragment: String) {
     }
 }
 
+/// An array nested thousands deep recursed once per level until the stack overflowed (a crash the fuzz harness found with
+/// 2000 `[`, Tests/Fuzz/corpus/toml/); nesting beyond 32 levels is now a syntax error.
+@Test func arraysNestedTooDeepAreASyntaxErrorNotAStackOverflow() throws {
+    let open = String(repeating: "[", count: 100_000)
+    for text in ["x = " + open, "x = " + open + String(repeating: "]", count: 100_000)] {
+        #expect {
+            _ = try TOMLDocument.parse("[t]\n" + text, file: "deep.toml")
+        } throws: { error in
+            guard case let .syntax(file, line, message) = error as? ConfigError else { return false }
+            return file == "deep.toml" && line == 2 && message.contains("nested")
+        }
+    }
+    #expect(throws: ConfigError.self) { _ = try TOMLDocument.parseValue(open, source: "--set") }
+    var value = TOMLValue.integer(1)
+    for _ in 0..<32 { value = .array([value]) }
+    #expect(try TOMLDocument.parseValue(value.canonical, source: "--set") == value)
+    #expect(throws: ConfigError.self) { _ = try TOMLDocument.parseValue("[" + value.canonical + "]", source: "--set") }
+}
+
 @Test func duplicateKeysAndTablesAreErrors() {
     #expect(throws: ConfigError.duplicateKey(file: "d.toml", line: 3, key: "x", firstLine: 2)) {
         try TOMLDocument.parse("[t]\nx = 1\nx = 2", file: "d.toml")

@@ -144,3 +144,18 @@ import Imaging
     try AtomicFile.write(Array("2 0 0\n0 2 0\n0 0 2\n".utf8), to: path)
     #expect(try HPatches.readAll(root: root)[0].homographies[3].m == [2, 0, 0, 0, 2, 0, 0, 0, 2])
 }
+
+/// The identity scaled by 5e-101 has conditioning 1 but a determinant (1.25e-301) below the 1e-300 that
+/// `Homography.inverse` requires: it was accepted as invertible and its inverse trapped (an input the fuzz harness crashes
+/// on, Tests/Fuzz/corpus/hpatches-homography/). Now `isInvertible` is exactly when `inverse` is defined.
+@Test func homographiesWhoseDeterminantUnderflowsAreRefused() throws {
+    #expect {
+        _ = try HPatches.parseHomography(Array("5e-101 0 0\n0 5e-101 0\n0 0 5e-101\n".utf8), path: "v_x/H_1_2")
+    } throws: { error in
+        guard case let WorldError.badHomography(p, reason) = error else { return false }
+        return p == "v_x/H_1_2" && reason.contains("singular")
+    }
+    #expect(!Homography([5e-101, 0, 0, 0, 5e-101, 0, 0, 0, 5e-101]).isInvertible)
+    let small = try HPatches.parseHomography(Array("1e-50 0 0 0 1e-50 0 0 0 1e-50".utf8), path: "v_x/H_1_3")
+    #expect(small.inverse.m == Homography.identity.m)
+}

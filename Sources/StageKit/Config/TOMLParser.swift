@@ -60,6 +60,10 @@ public struct TOMLDocument: Sendable, Equatable {
         return doc
     }
 
+    /// The deepest nesting of arrays a value may have (`[[1]]` is 2); deeper is a syntax error, not a recursion as deep
+    /// as the line is long (a line of 2000 `[` overflowed the stack).
+    public static let maxArrayDepth = 32
+
     /// Parses a single value as written on the right of `=` (used by `--set key=value`).
     public static func parseValue(_ text: String, source: String) throws -> TOMLValue {
         var cursor = Cursor(Array(text.unicodeScalars), file: source, line: 1)
@@ -76,6 +80,8 @@ private struct Cursor {
     let file: String
     let line: Int
     var pos = 0
+    /// Arrays open around the value being read (at most `TOMLDocument.maxArrayDepth`).
+    var depth = 0
 
     init(_ chars: [Unicode.Scalar], file: String, line: Int) {
         // Tolerate CRLF files.
@@ -144,6 +150,11 @@ private struct Cursor {
     }
 
     mutating func array() throws -> TOMLValue {
+        guard depth < TOMLDocument.maxArrayDepth else {
+            throw error("arrays nested more than \(TOMLDocument.maxArrayDepth) deep are not supported")
+        }
+        depth += 1
+        defer { depth -= 1 }
         advance()
         var items: [TOMLValue] = []
         while true {

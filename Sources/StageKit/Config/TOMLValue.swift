@@ -2,8 +2,8 @@
 ///
 /// Supported: basic strings `"..."` (escapes `\" \\ \n \t \r \uXXXX`), literal strings `'...'`,
 /// integers (decimal, `_` separators, sign), floats (`1.5`, `1e-3`, `inf`, `nan`), booleans and
-/// single-line arrays of those (nested arrays allowed). Not supported: inline tables, dates,
-/// multi-line strings, arrays of tables; these are reported as errors with file:line.
+/// single-line arrays of those (nested arrays allowed, up to `TOMLDocument.maxArrayDepth` deep). Not supported:
+/// inline tables, dates, multi-line strings, arrays of tables; these are reported as errors with file:line.
 public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case integer(Int64)
