@@ -36,7 +36,15 @@ perf: build
 bench: perf
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz
+
+# Fuzzes every file parser (safetensors, PNG, PPM, TOML, HPatches homographies, pretrain records) with libFuzzer and
+# AddressSanitizer for FUZZ_SECONDS each (6 x 100 s = 10 minutes), built in .build-fuzz/; fails naming a crashing input.
+# Seeds: Tests/Fuzz/corpus/ (Tests/Fuzz/README.md). CI runs `scripts/fuzz 30`.
+FUZZ_SECONDS ?= 100
+.PHONY: fuzz
+fuzz: bootstrap
+	SWIFT=$(SWIFT) scripts/fuzz $(FUZZ_SECONDS)
 
 # Proves every backward rule is tested: each recorded op's input gradient scaled by 1.1 in turn must fail
 # AutogradTests (60 op:input cases, about 4-6 minutes with its rebuild; not in `make test`, whose budget is 15 minutes).

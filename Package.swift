@@ -225,3 +225,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer harness of the file parsers (scripts/fuzz, `make fuzz`). libFuzzer supplies its `main`, so the target
+// links only with `-sanitize=fuzzer`: it is part of the package only when PATCHDPO_FUZZ is set, and `swift build`
+// and `swift build --build-tests` never see it.
+if Context.environment["PATCHDPO_FUZZ"] != nil {
+    package.products.append(.executable(name: "fuzz-parsers", targets: ["fuzz-parsers"]))
+    package.targets.append(.executableTarget(name: "fuzz-parsers", dependencies: [
+        "Checkpoint", "Imaging", "StageKit", "World", "Generation", "Models", "Diffusion",
+    ]))
+}
