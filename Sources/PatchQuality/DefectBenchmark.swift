@@ -75,15 +75,15 @@ public enum DefectBenchmark {
                        foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold).all
     }
 
-    /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass. `aligned`:
-    /// score the aligned quality q_a (`AlignedQuality`) instead of q_g, the expected images aligned on the
-    /// ground-truth masks.
+    /// AUROC over all samples and per defect kind (`DefectSample.kind`), from one feature pass. `expectedImages`
+    /// (`expectedImages(_:)` of the same samples, computed once by the caller: the alignment search does not depend
+    /// on the ViT or the block): score the aligned quality q_a (`AlignedQuality`) instead of q_g.
     public static func evaluateByKind(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
-                                      aligned: Bool = false,
+                                      expectedImages: [Image]? = nil,
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
-        let expected = aligned ? PatchFeatureExtractor.features(vit, images: expectedImages(samples), blocks: [block]).map { $0[block]! } : nil
+        let expected = expectedImages.map { PatchFeatureExtractor.features(vit, images: $0, blocks: [block]).map { $0[block]! } }
         return evaluateByKind(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
                               patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
                               expected: expected, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)

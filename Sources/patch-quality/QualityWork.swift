@@ -206,6 +206,7 @@ final class QualityWork {
         let original = try vit("original"), finetuned = try vit("finetuned")
         let samples = try DefectBenchmark.samples(count: c.int("auroc-samples"), seed: UInt64(c.int("auroc-seed")),
                                                   size: original.config.imageSize)
+        let expected = c.bool("aligned") ? DefectBenchmark.expectedImages(samples) : nil      // one alignment search for both ViTs
         let norm = QualityNormalization(rawValue: c.string("normalization"))!
         var doc = AUROCDocument(block: block(finetuned, which: "finetuned"), normalization: norm.rawValue, samples: samples.count,
                                 defectThreshold: c.double("defect-threshold"), models: [:], byDefect: [:], blocks: [:])
@@ -217,9 +218,9 @@ final class QualityWork {
             doc.byDefect[name] = byKind
             if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
             r.log.info("AUROC (\(name) ViT, block \(block(v, which: name))): \(Self.describe(res))")
-            guard c.bool("aligned") else { continue }
+            guard let expected else { continue }
             let ab = alignedBlock(v), row = name + "-aligned"
-            let (ares, abyKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: ab, normalization: norm, aligned: true,
+            let (ares, abyKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: ab, normalization: norm, expectedImages: expected,
                                                                  defectThreshold: Float(c.double("defect-threshold")))
             doc.blocks[row] = ab
             doc.models[row] = ares

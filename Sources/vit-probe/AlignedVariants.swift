@@ -25,9 +25,7 @@ struct AlignedVariants: ParsableCommand {
 
     func work() throws {
         Threads.configure(count: threads)
-        let url = URL(fileURLWithPath: checkpoint)
-        let record = try? Data(contentsOf: url.deletingPathExtension().appendingPathExtension("json"))
-        let vit = try ViTLoading.load(checkpoint: try Data(contentsOf: url), path: checkpoint, record: record, defaultHeads: 0)
+        let vit = try AurocProbe.loadViT(checkpoint)
         let list = try blocks.split(separator: ",").map { text -> Int in
             guard let b = Int(text), (1...vit.config.depth).contains(b) else {
                 throw ValidationError("--blocks \(blocks): each must be a block 1...\(vit.config.depth)")

@@ -31,9 +31,7 @@ struct AurocProbe: ParsableCommand {
 
     func work() throws {
         Threads.configure(count: threads)
-        let url = URL(fileURLWithPath: checkpoint)
-        let record = try? Data(contentsOf: url.deletingPathExtension().appendingPathExtension("json"))
-        let vit = try ViTLoading.load(checkpoint: try Data(contentsOf: url), path: checkpoint, record: record, defaultHeads: 0)
+        let vit = try AurocProbe.loadViT(checkpoint)
         guard let norm = QualityNormalization(rawValue: normalization) else {
             throw ValidationError("--normalization \(normalization): use cosine or min-max")
         }
@@ -43,11 +41,11 @@ struct AurocProbe: ParsableCommand {
             print("{\"features\":\"\(name)\",\"auroc\":\(r.auroc.map { String(format: "%.4f", $0) } ?? "null"),"
                   + "\"positives\":\(r.positives),\"negatives\":\(r.negatives)}")
         }
-        let expected = aligned ? DefectBenchmark.expectedImages(set) : []
+        let expected = aligned ? DefectBenchmark.expectedImages(set) : []       // once: the alignment does not depend on the block
         for block in 1...vit.config.depth {
             line("block\(block)", DefectBenchmark.evaluate(vit, samples: set, block: block, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold))
             if aligned {
-                let r = DefectBenchmark.evaluateByKind(vit, samples: set, block: block, normalization: norm, aligned: true,
+                let r = DefectBenchmark.evaluateByKind(vit, samples: set, block: block, normalization: norm, expectedImages: expected,
                                                        foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
                 line("block\(block)/aligned", r.all)
                 if perDefect { for kind in r.byKind.keys.sorted() { line("block\(block)/aligned/\(kind)", r.byKind[kind]!) } }
@@ -84,6 +82,13 @@ struct AurocProbe: ParsableCommand {
         let means = set.map { (Self.pixelFeatures($0.generated, size: s, patch: p, meanOnly: true),
                                Self.pixelFeatures($0.reference, size: s, patch: p, meanOnly: true)) }
         line("mean-colour", DefectBenchmark.evaluateByKind(features: means, samples: set, patch: p, size: s, normalization: norm, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold).all)
+    }
+
+    /// The ViT at `checkpoint` (safetensors), its heads from the JSON record beside it when there is one.
+    static func loadViT(_ checkpoint: String) throws -> ViT {
+        let url = URL(fileURLWithPath: checkpoint)
+        let record = try? Data(contentsOf: url.deletingPathExtension().appendingPathExtension("json"))
+        return try ViTLoading.load(checkpoint: try Data(contentsOf: url), path: checkpoint, record: record, defaultHeads: 0)
     }
 
     /// Cell features from pixels in [-1, 1]: the cell's values (3 p^2) or its mean colour (3).
