@@ -116,6 +116,11 @@ let package = Package(
             "Checkpoint", "Manifest", "ErrorKinds",
         ]),
 
+        // The code version of every stage: a build plugin hashes the sources of the modules the stage links and compiles
+        // the hash in (Manifest's SourceFingerprint), so changed code reruns the stage without a hand-bumped string.
+        .executableTarget(name: "code-fingerprint", dependencies: ["Manifest"]),
+        .plugin(name: "CodeFingerprint", capability: .buildTool(), dependencies: ["code-fingerprint"]),
+
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
@@ -128,12 +133,12 @@ let package = Package(
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "pretrain", dependencies: [
             "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
             "TensorCore", "Autograd", "Random", "Diffusion", "Text",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "sample", dependencies: [
             "Generation", "Training", "Imaging", "TensorCore", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -141,27 +146,27 @@ let package = Package(
         .executableTarget(name: "generate-pool", dependencies: [
             "PoolStages", "Upstream", "Generation", "Imaging", "World", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "score-and-pair", dependencies: [
             "PoolStages", "Upstream", "Generation", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "ssl-finetune-vit", dependencies: [
             "PatchQuality", "Upstream", "Models", "TensorCore", "Checkpoint", "Optim", "World", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "patch-quality", dependencies: [
             "PatchQuality", "Upstream", "Models", "TensorCore", "Checkpoint", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "dpo-train", dependencies: [
             "PreferenceTraining", "Objectives", "Upstream", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "bench", dependencies: [
             "Bench", "Upstream", "Generation", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
         .executableTarget(name: "vit-probe", dependencies: [
             "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging", "StageKit",

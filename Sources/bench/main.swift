@@ -16,7 +16,7 @@ struct BenchStage: ParsableCommand {
             + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
 
     static let definition = StageDefinition(
-        name: "bench", schema: benchSchema, codeVersion: "bench-2",
+        name: "bench", schema: benchSchema, sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-clip", "pretrain-unet", "pretrain-adapter", "dpo-train", "ssl-finetune-vit", "patch-quality",
                    "pretrain-judge"])
 

@@ -18,7 +18,7 @@ struct DPOTrain: ParsableCommand {
             + "64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
 
     static let definition = StageDefinition(
-        name: "dpo-train", schema: dpoTrainSchema, codeVersion: "dpo-train-3",
+        name: "dpo-train", schema: dpoTrainSchema, sourceFingerprint: BuildSources.fingerprint,
         upstream: ["patch-quality", "score-and-pair", "generate-pool", "pretrain-clip", "pretrain-unet", "pretrain-adapter"])
 
     @OptionGroup var common: CommonOptions
@@ -61,7 +61,7 @@ struct DPOTrain: ParsableCommand {
                                                both: Float(c.double("drop_both"))),
             trainResampler: c.bool("train_resampler"), maxGradNorm: c.double("max_grad_norm"), ipScale: Float(c.double("ip_scale")),
             checkpointEvery: c.int("checkpoint_every"), logEvery: c.int("log_every"), seed: r.run.seed,
-            codeVersion: r.definition.codeVersion, config: c.canonical)
+            codeVersion: r.codeVersion, config: c.canonical)
     }
 }
 

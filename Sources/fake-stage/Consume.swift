@@ -13,7 +13,7 @@ struct Consume: ParsableCommand {
         schema: ConfigSchema(section: "fake-stage.consume", keys: [
             ConfigKey("suffix", .string, default: .string("consumed"), doc: "text appended to every input"),
         ]),
-        codeVersion: "fake-consume-1",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["fake-produce"])
 
     @OptionGroup var common: CommonOptions

@@ -17,7 +17,7 @@ struct Produce: ParsableCommand {
             ConfigKey("prefix", .string, default: .string("item"), doc: "item key prefix"),
             ConfigKey("content", .string, default: .string("hello"), doc: "text written into every file"),
         ]),
-        codeVersion: "fake-produce-1")
+        sourceFingerprint: BuildSources.fingerprint)
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Override [fake-stage.produce].count.") var count: Int?

@@ -11,7 +11,7 @@ struct Tally: ParsableCommand {
 
     static let definition = StageDefinition(
         name: "fake-tally", schema: ConfigSchema(section: "fake-stage.tally", keys: []),
-        codeVersion: "fake-tally-1", upstream: ["fake-consume"])
+        sourceFingerprint: BuildSources.fingerprint, upstream: ["fake-consume"])
 
     @OptionGroup var common: CommonOptions
 

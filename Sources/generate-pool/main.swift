@@ -28,7 +28,7 @@ struct GeneratePool: ParsableCommand {
             ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
             ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
         ]),
-        codeVersion: "generate-pool-1",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-unet", "pretrain-adapter", "pretrain-clip"])
 
     @OptionGroup var common: CommonOptions

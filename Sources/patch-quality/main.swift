@@ -54,7 +54,7 @@ struct PatchQualityStage: ParsableCommand {
             .integer("aligned-block", default: 1, doc: "ViT block of the aligned comparison (capped at the ViT's depth)", in: 1...64),
             .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
         ]),
-        codeVersion: "patch-quality-3",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["score-and-pair", "ssl-finetune-vit", "pretrain-vit", "generate-pool"])
 
     @OptionGroup var common: CommonOptions

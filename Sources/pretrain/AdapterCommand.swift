@@ -63,7 +63,7 @@ struct AdapterCommand: ParsableCommand {
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
-        codeVersion: codeVersionPrefix + "-adapter",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-unet", "pretrain-clip"])
 
     @OptionGroup var common: CommonOptions
@@ -126,7 +126,7 @@ struct AdapterCommand: ParsableCommand {
             try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curve == nil ? 0 : c.int("curve_every"), curve: curve)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "adapter", measure: measure)
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(warm.map { ["init_from_sha256": $0.sha] } ?? [:]) { a, _ in a },
                                      metrics: gate.metrics)

@@ -22,7 +22,7 @@ struct CLIPCommand: ParsableCommand {
         name: "pretrain-clip",
         schema: ConfigSchema(section: "pretrain-clip", keys: commonKeys(steps: 400, batch: 64, lr: 5e-4, warmup: 40, checkpointEvery: 100)
                              + modelKeys),
-        codeVersion: codeVersionPrefix + "-clip")
+        sourceFingerprint: BuildSources.fingerprint)
 
     /// The model-shape keys (shared with `pretrain clip-judge`).
     static let modelKeys: [ConfigKey] = [
@@ -59,7 +59,7 @@ struct CLIPCommand: ParsableCommand {
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
             let ret = try Gates.retrievalTop1(clip, tokenizer: tok, resolution: cfg.vision.imageSize, seed: settings.seed &+ 1)
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: cfg.vision.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord,
                                      metrics: ["retrieval_top1": ret.content, "retrieval_top1_exact": ret.exact,

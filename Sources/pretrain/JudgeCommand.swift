@@ -46,7 +46,7 @@ struct JudgeCommand: ParsableCommand {
             .integer("curve_every", default: 250, doc: "measure the gates every K steps (learning curve; 0 = only at the end)", in: 0...1_000_000,
                      affectsOutput: false),
         ]),
-        codeVersion: codeVersionPrefix + "-judge")
+        sourceFingerprint: BuildSources.fingerprint)
 
     @OptionGroup var common: CommonOptions
 
@@ -87,7 +87,7 @@ struct JudgeCommand: ParsableCommand {
             training["task"] = "attribute CE + instance InfoNCE + CLIP InfoNCE, validation subjects from subject_offset"
             training["rows_seen"] = "\(2 * settings.trainedSteps * settings.batchSize)" + (initSHA == nil ? "" : " (after the init_from judge's)")
             if let initSHA { training["init_from_sha256"] = initSHA }
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: cfg.tower.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
             rec.judge = cfg

@@ -222,8 +222,6 @@ func requiredUpstream(_ r: StageRunner, stage: String, name: String) throws -> (
             try PretrainRecord.read(r.layout.root.appendingPathComponent(j.relativePath)))
 }
 
-let codeVersionPrefix = "pretrain-1"
-
 /// Kernel and OpenBLAS threads from `--threads` / `[run].threads` (results do not depend on it).
 func configureThreads(_ r: StageRunner) {
     Threads.configure(count: max(1, r.run.threads))

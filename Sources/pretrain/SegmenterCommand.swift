@@ -38,7 +38,7 @@ struct SegmenterCommand: ParsableCommand {
             .integer("curve_every", default: 250, doc: "measure the gate every K steps (learning curve; 0 = only at the end)",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
-        codeVersion: codeVersionPrefix + "-segmenter")
+        sourceFingerprint: BuildSources.fingerprint)
 
     @OptionGroup var common: CommonOptions
 
@@ -84,7 +84,7 @@ struct SegmenterCommand: ParsableCommand {
             var training = settings.asRecord
             training["task"] = "per-pixel BCE + dice_weight x (1 - dice) against the renderer's object coverage, train subjects, "
                 + "generated-look augmentation"
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: data.resolution, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
             rec.segmenter = cfg

@@ -50,7 +50,7 @@ struct UNetCommand: ParsableCommand {
             .integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
-        codeVersion: codeVersionPrefix + "-unet",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-clip"])
 
     /// The tuned text tower's file (`train_text_encoder`), beside unet.safetensors.
@@ -96,7 +96,7 @@ struct UNetCommand: ParsableCommand {
             try trainWithCheckpoints(ctx, trainer: trainer, curveEvery: curve == nil ? 0 : c.int("curve_every"), curve: curve)
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "category", measure: measure)
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord.merging(["text_dropout": "\(c.double("text_dropout"))",
                                                                           "snr_gamma": "\(c.double("snr_gamma"))",

@@ -36,7 +36,7 @@ struct VAECommand: ParsableCommand {
             .integer("curve_every", default: 500, doc: "measure the gate every K steps (learning curve; 0 = only at the end)",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
-        codeVersion: codeVersionPrefix + "-vae")
+        sourceFingerprint: BuildSources.fingerprint)
 
     @OptionGroup var common: CommonOptions
 
@@ -73,7 +73,7 @@ struct VAECommand: ParsableCommand {
                               metrics["psnr_object"] ?? 0, Double(cfg.scalingFactor)))
             var training = settings.asRecord
             training["task"] = "Charbonnier reconstruction (object pixels x (1 + object_weight)) + kl_weight x KL, train subjects"
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: data.resolution, weightsFile: "", weightsSHA256: "",
                                      training: training, metrics: metrics)
             rec.vae = cfg

@@ -36,7 +36,7 @@ struct ViTCommand: ParsableCommand {
             ConfigKey("stem", .array(.integer), default: .array([]),
                       doc: "channels of a conv stem (3x3 convs + GELU, timm HybridEmbed `patch_embed.backbone`) before the patch projection; [] = none"),
         ]),
-        codeVersion: codeVersionPrefix + "-vit")
+        sourceFingerprint: BuildSources.fingerprint)
 
     @OptionGroup var common: CommonOptions
 
@@ -55,7 +55,7 @@ struct ViTCommand: ParsableCommand {
             try trainWithCheckpoints(ctx, trainer: trainer)
             trainer.applyEMA()
             let top1 = try Gates.vitTop1(vit, resolution: cfg.imageSize, seed: settings.seed &+ 1)
-            var rec = PretrainRecord(stage: r.stage, codeVersion: Self.definition.codeVersion, seed: settings.seed,
+            var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed,
                                      steps: settings.trainedSteps, resolution: cfg.imageSize, weightsFile: "", weightsSHA256: "",
                                      training: settings.asRecord, metrics: ["val_top1": top1])
             rec.vit = cfg

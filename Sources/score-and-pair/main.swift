@@ -32,7 +32,7 @@ struct ScoreAndPair: ParsableCommand {
             ConfigKey("pq_border_threshold", .float, default: .float(40), doc: "RGB distance (0..255) from the border colour that counts as foreground"),
             ConfigKey("pq_cell_threshold", .float, default: .float(0.25), doc: "a cell is foreground when more than this share of its pixels is"),
         ]),
-        codeVersion: "score-and-pair-1",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["generate-pool", "pretrain-vit", "pretrain-clip"])
 
     @OptionGroup var common: CommonOptions

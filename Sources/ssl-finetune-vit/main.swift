@@ -35,7 +35,7 @@ struct SSLFinetuneViT: ParsableCommand {
                       doc: "a real HPatches folder to score too (empty: none; also --hpatches)"),
             .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
         ]),
-        codeVersion: "ssl-finetune-vit-1",
+        sourceFingerprint: BuildSources.fingerprint,
         upstream: ["generate-pool", "pretrain-vit"])
 
     @OptionGroup var common: CommonOptions

@@ -85,3 +85,24 @@ import Testing
         #expect(c != d)
     }
 }
+
+/// `SourceFingerprint` (the build plugin's code version): independent of the order files are listed in, changed by a
+/// byte of content, a renamed file, an added file, and unambiguous about where one file ends.
+@Test func sourceFingerprintSeesContentPathsAndFilesNotOrder() {
+    func f(_ p: String, _ s: String) -> SourceFingerprint.File { .init(relativePath: p, contents: Array(s.utf8)) }
+    let base = SourceFingerprint.compute([f("Sources/A/a.swift", "let a = 1\n"), f("Sources/B/b.swift", "let b = 2\n")])
+    #expect(base.count == 64)
+    #expect(base == SourceFingerprint.compute([f("Sources/B/b.swift", "let b = 2\n"), f("Sources/A/a.swift", "let a = 1\n")]))
+    let variants = [
+        SourceFingerprint.compute([f("Sources/A/a.swift", "let a = 1 \n"), f("Sources/B/b.swift", "let b = 2\n")]),
+        SourceFingerprint.compute([f("Sources/A/c.swift", "let a = 1\n"), f("Sources/B/b.swift", "let b = 2\n")]),
+        SourceFingerprint.compute([f("Sources/A/a.swift", "let a = 1\n"), f("Sources/B/b.swift", "let b = 2\n"), f("x", "")]),
+        SourceFingerprint.compute([f("Sources/A/a.swift", "let a = 1\n")]),
+        // Bytes moved across the file boundary.
+        SourceFingerprint.compute([f("Sources/A/a.swift", "let a = 1\nlet b"), f("Sources/B/b.swift", " = 2\n")]),
+    ]
+    #expect(Set(variants + [base]).count == variants.count + 1)
+    #expect(SourceFingerprint.relative("/w/p/Sources/A/a.swift", to: "/w/p") == "Sources/A/a.swift")
+    #expect(SourceFingerprint.relative("/w/p/Sources/A/a.swift", to: "/w/p/") == "Sources/A/a.swift")
+    #expect(SourceFingerprint.relative("/w/pq/a.swift", to: "/w/p") == nil)
+}

@@ -71,7 +71,7 @@ struct Sandbox {
     /// Runs a whole stage named `name` in-process (its section `[name]`, declaring `keys`), its body writing the outputs;
     /// `force`: a new stage run even when an earlier one is up to date.
     func fakeStage(_ name: String, keys: [ConfigKey] = [], force: Bool = false, body: (StageRunner) throws -> [NewArtifact]) throws {
-        let def = StageDefinition(name: name, schema: ConfigSchema(section: name, keys: keys), codeVersion: "test-1")
+        let def = StageDefinition(name: name, schema: ConfigSchema(section: name, keys: keys), sourceFingerprint: "test-1")
         let r = try StageRunner(def, options: try CommonOptions.parse(args + (force ? ["--force"] : [])))
         try r.runWhole(inputs: []) { _ in try body(r) }
     }

@@ -17,7 +17,7 @@ import World
     /// held while the result lives, so make one per test and `fresh` copies of it).
     func consumer(_ box: Sandbox) throws -> UpstreamModels {
         let def = StageDefinition(name: "generate-pool", schema: ConfigSchema(section: "generate-pool", keys: Sandbox.generatePoolKeys),
-                                  codeVersion: "test-1", upstream: ["pretrain-clip", "pretrain-unet", "pretrain-adapter"])
+                                  sourceFingerprint: "test-1", upstream: ["pretrain-clip", "pretrain-unet", "pretrain-adapter"])
         return UpstreamModels(runner: try StageRunner(def, options: try CommonOptions.parse(box.args)))
     }
 

@@ -101,3 +101,26 @@ import Testing
     let upToDate = try box.run("tally", ["--dry-run"])
     #expect(upToDate.stdout.contains("fake-tally: dry run: up to date: stage run 7"), "\(upToDate.stdout)")
 }
+
+/// Issue 19 item 10: the code version is the build's source fingerprint (no hand-bumped string); a different code
+/// version reruns the stage saying "code changed" and how to keep the old outputs, and `--code-version` pins it.
+@Test func aCodeChangeRerunsTheStageAndCodeVersionPinsTheOldOne() throws {
+    let box = try Sandbox(count: 3)
+    let first = try box.run("produce")
+    #expect(first.status == 0)
+    // The build's code version, as the stage run recorded it: src. + 12 hex digits of BuildSources.fingerprint.
+    let db = try ManifestDB(path: box.runDir.appendingPathComponent("manifest.sqlite").path)
+    let built = try #require(try db.runs().first?.codeVersion)
+    #expect(built.wholeMatch(of: /src\.[0-9a-f]{12}/) != nil, "code version \(built)")
+
+    // Another build (simulated by the override) reruns, naming both versions and the way back.
+    let changed = try box.run("produce", ["--code-version", "src.000000000000"])
+    #expect(changed.status == 0 && changed.stdout.contains("done 3"))
+    #expect(changed.stderr.contains("code changed (\(built) -> src.000000000000; to keep stage run 1's outputs instead, "
+                                    + "rerun with --code-version \(built))"), "\(changed.stderr)")
+    // Pinned to that version, the stage is up to date; the build's own version reruns again.
+    #expect(try box.run("produce", ["--code-version", "src.000000000000"]).stdout.contains("(up to date)"))
+    let back = try box.run("produce", ["--dry-run"])
+    #expect(back.stdout.contains("code changed (src.000000000000 -> \(built)"))
+    #expect(try box.run("produce", ["--code-version", "has space"]).status == 64)
+}

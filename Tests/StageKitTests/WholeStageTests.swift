@@ -9,7 +9,7 @@ private let definition = StageDefinition(
         .integer("steps", default: 10, doc: "training steps"),
         .integer("checkpoint-every", default: 3, doc: "K"),
     ]),
-    codeVersion: "toy-1")
+    sourceFingerprint: "toy-1")
 
 /// A toy "training" loop: the state is a running sum; resumes from the newest checkpoint; can be told
 /// to stop (as a signal would) after some step. Returns the final state file.

@@ -40,6 +40,12 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Flag(help: "Print what the stage would do and why (new run, append, resume, up to date), then stop without running.")
     public var dryRun = false
 
+    @Option(help: ArgumentHelp(
+        "Use this code version in the fingerprint instead of the build's (label + hash of the sources this stage links).",
+        discussion: "A stage reruns when its code changes. To resume or keep outputs made by an earlier build (say a long "
+            + "training, after a change that does not affect it), pass the old code version its rerun line names."))
+    public var codeVersion: String?
+
     @Option(help: "Log level: debug, info, warn, error.")
     public var logLevel: LogLevel = .info
 
@@ -65,6 +71,9 @@ public struct CommonOptions: ParsableArguments, Sendable {
         if !(progressInterval > 0) { throw ValidationError("--progress-interval must be > 0, got \(progressInterval)") }
         if !FileManager.default.fileExists(atPath: config) {
             throw ValidationError("config file \(config) does not exist; pass --config pipelines/smoke.toml (or default, paper)")
+        }
+        if let v = codeVersion, v.isEmpty || v.contains(where: \.isWhitespace) {
+            throw ValidationError("--code-version must be non-empty without spaces, got '\(v)'")
         }
         for o in overrides where !o.contains("=") { throw ValidationError("--set \(o): expected key=value") }
     }

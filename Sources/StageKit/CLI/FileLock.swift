@@ -18,9 +18,14 @@ public final class FileLock {
         if fd < 0 { throw StageError.io(path: path, operation: "open lock file", errno: errno) }
         var op = shared ? LOCK_SH : LOCK_EX
         if !wait { op |= LOCK_NB }
+        // Without `wait`, a busy lock is retried for about 100 ms before giving up: a process that forks a child
+        // (posix_spawn) while it holds a lock shares the lock's open file description with that child until the
+        // child's exec closes it (O_CLOEXEC), so a lock released just before can look busy for that instant.
+        var retries = wait ? 0 : 5
         while flock(fd, op) != 0 {
             if errno == EINTR && wait { continue }
             let e = errno
+            if e == EWOULDBLOCK && retries > 0 { retries -= 1; usleep(20_000); continue }
             close(fd)
             if e == EWOULDBLOCK || e == EINTR { return nil }
             throw StageError.io(path: path, operation: "flock", errno: e)

@@ -4,18 +4,26 @@ import Manifest
 /// What a stage declares about itself.
 /// - `name`: the manifest stage name; also `artifacts/<name>/` and `locks/<name>.lock`.
 /// - `schema`: its config section and keys (the section name is `schema.section`).
-/// - `codeVersion`: bump when the stage's output-affecting code changes; enters the fingerprint.
+/// - `sourceFingerprint`: the hash of the sources of every module the stage's executable links, computed at
+///   build time (the `CodeFingerprint` build plugin's `BuildSources.fingerprint`; Manifest's `SourceFingerprint`).
+///   Its first 12 hex digits are the stage's code version, which enters the fingerprint, so any change to that
+///   code reruns the stage ("code changed") with nothing to bump by hand. `--code-version` overrides it.
 /// - `upstream`: stages whose newest finished outputs are this stage's inputs.
 public struct StageDefinition: Sendable {
     public let name: String
     public let schema: ConfigSchema
-    public let codeVersion: String
+    public let sourceFingerprint: String
     public let upstream: [String]
 
-    public init(name: String, schema: ConfigSchema, codeVersion: String, upstream: [String] = []) {
+    public init(name: String, schema: ConfigSchema, sourceFingerprint: String, upstream: [String] = []) {
         precondition(!name.isEmpty && !name.contains("/"), "stage name '\(name)' must be non-empty without '/'")
-        self.name = name; self.schema = schema; self.codeVersion = codeVersion; self.upstream = upstream
+        precondition(!sourceFingerprint.isEmpty && !sourceFingerprint.contains(where: \.isWhitespace),
+                     "stage \(name): the source fingerprint must be non-empty without spaces")
+        self.name = name; self.schema = schema; self.sourceFingerprint = sourceFingerprint; self.upstream = upstream
     }
+
+    /// The code version the build gives this stage (before any `--code-version` override): `src.<12 hex>`.
+    public var codeVersion: String { "src.\(sourceFingerprint.prefix(12))" }
 }
 
 /// Run-directory layout: `manifest.sqlite`, `artifacts/<stage>/...`, `locks/<stage>.lock`.

@@ -18,14 +18,14 @@ extension StageRunner {
     static let partsTag = "fingerprint-parts"
 
     public func fingerprint(inputs: [ArtifactRecord]) -> String {
-        Fingerprint.compute(stage: stage, codeVersion: definition.codeVersion, canonicalConfig: canonicalConfig,
+        Fingerprint.compute(stage: stage, codeVersion: codeVersion, canonicalConfig: canonicalConfig,
                             inputHashes: inputs.map(\.sha256) + externalInputHashes)
     }
 
     func partsMessage(inputs: [ArtifactRecord]) -> String {
         let hashes = inputs.map(\.sha256) + externalInputHashes
         let inputsHash = SHA256.hex(hashes.sorted().joined(separator: "\n"))
-        return "\(Self.partsTag) code=\(definition.codeVersion) inputs=\(inputsHash) n=\(hashes.count)\n\(canonicalConfig)"
+        return "\(Self.partsTag) code=\(codeVersion) inputs=\(inputsHash) n=\(hashes.count)\n\(canonicalConfig)"
     }
 
     /// What a stage invocation would do and why, decided without side effects (`--dry-run` prints it; `plan` acts on it).
@@ -138,7 +138,9 @@ extension StageRunner {
         var reasons: [String] = []
         let oldFields = Self.fields(oldHead), newFields = Self.fields(newHead)
         if oldFields["code"] != newFields["code"] {
-            reasons.append("code version changed (\(oldFields["code"] ?? "?") -> \(newFields["code"] ?? "?"))")
+            let old = oldFields["code"] ?? "?"
+            reasons.append("code changed (\(old) -> \(newFields["code"] ?? "?"); to keep stage run \(previous.id)'s outputs "
+                           + "instead, rerun with --code-version \(old))")
         }
         if oldFields["inputs"] != newFields["inputs"] {
             let (o, n) = (oldFields["n"] ?? "?", newFields["n"] ?? "?")
