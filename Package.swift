@@ -67,11 +67,19 @@ let package = Package(
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
         .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text", "ErrorKinds"]),
 
+        // Pretrained: pretrain records (`PretrainRecord`, the JSON beside every pretrained checkpoint) and the loaders
+        // that build models from them, SHA-256 checked, strict; the tokenizer policy of a record (its words must be
+        // this code's).
+        .target(name: "Pretrained", dependencies: [
+            "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Checkpoint", "Text", "World", "Manifest",
+            "ErrorKinds",
+        ]),
+
         // Generation: the sampler (DDIM + CFG, reward guidance, adaptive normalisation) and the
-        // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples.
+        // Generator bundle (text encoder, image encoder, resampler, U-Net) used by every stage that samples;
+        // `Generator.load(directory:)` assembles one from Pretrained's loaders.
         .target(name: "Generation", dependencies: [
-            "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text", "Checkpoint", "World",
-            "Manifest", "ErrorKinds",
+            "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text", "World", "ErrorKinds",
         ]),
         // Training: world data batches and the four pretraining loops (knows nothing of the CLI).
         .target(name: "Training", dependencies: [
@@ -82,8 +90,8 @@ let package = Package(
         // PreferenceTraining: dpo-train's multi-run loop (resume, checkpoint cadence) and its data: pool images,
         // pairs files, quality maps, encoded pairs (knows nothing of the stage machinery).
         .target(name: "PreferenceTraining", dependencies: [
-            "Objectives", "Generation", "Models", "PatchQuality", "Autograd", "TensorCore", "Checkpoint", "Optim", "Random",
-            "Diffusion", "Imaging", "Text", "World", "Manifest", "ErrorKinds",
+            "Objectives", "Generation", "Pretrained", "Models", "PatchQuality", "Autograd", "TensorCore", "Checkpoint", "Optim",
+            "Random", "Diffusion", "Imaging", "Text", "World", "Manifest", "ErrorKinds",
         ]),
 
         // PoolStages: prompt planning, scorers and pairing of generate-pool / score-and-pair.
@@ -92,8 +100,8 @@ let package = Package(
         ]),
 
         // Upstream: what a stage reads of its upstream stages' outputs, verified against the manifest, and the
-        // pretrained models built from them with Generation's loaders (one record type, PretrainRecord).
-        .target(name: "Upstream", dependencies: ["Generation", "Models", "PatchQuality", "Manifest", "StageKit", "World"]),
+        // pretrained models built from them with Pretrained's loaders (one record type, PretrainRecord).
+        .target(name: "Upstream", dependencies: ["Generation", "Pretrained", "Models", "PatchQuality", "Manifest", "StageKit", "World"]),
 
         // World and images (independent of the tensor library).
         .target(name: "Imaging", dependencies: ["CPNG", "CJPEG", "ErrorKinds"]),
@@ -112,7 +120,7 @@ let package = Package(
 
         .target(name: "Report", dependencies: ["ErrorKinds"]),
         .target(name: "Bench", dependencies: [
-            "Report", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "World", "Imaging",
+            "Report", "Generation", "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "World", "Imaging",
             "Checkpoint", "Manifest", "ErrorKinds",
         ]),
 
@@ -135,8 +143,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "pretrain", dependencies: [
-            "Training", "Generation", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest", "StageKit",
-            "TensorCore", "Autograd", "Random", "Diffusion", "Text",
+            "Training", "Generation", "Pretrained", "Models", "NN", "Checkpoint", "Optim", "Imaging", "World", "Manifest",
+            "StageKit", "TensorCore", "Autograd", "Random", "Diffusion", "Text",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "sample", dependencies: [
@@ -148,7 +156,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "score-and-pair", dependencies: [
-            "PoolStages", "Upstream", "Generation", "Imaging", "Manifest", "StageKit",
+            "PoolStages", "Upstream", "Imaging", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "ssl-finetune-vit", dependencies: [
@@ -203,27 +211,32 @@ let package = Package(
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["TestSupport", "Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
-            "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
+            "Generation", "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
             "Checkpoint", "Manifest", "World",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
-            "TestSupport", "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint", "World", "Text",
+            "TestSupport", "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
+            "World", "Text",
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
-            "PoolStages", "Upstream", "Generation", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest", "StageKit",
-            "NN", "TensorCore", "PatchQuality", "generate-pool", "score-and-pair", "TestSupport",
+            "PoolStages", "Upstream", "Pretrained", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest",
+            "StageKit", "NN", "TensorCore", "PatchQuality", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "BenchTests", dependencies: ["TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Training"]),
+        .testTarget(name: "BenchTests", dependencies: [
+            "TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Pretrained", "Training",
+        ]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
-            "Manifest", "Generation", "ssl-finetune-vit", "patch-quality", "TestSupport",
+            "Manifest", "Pretrained", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
-        .testTarget(name: "PretrainTests", dependencies: ["pretrain", "Generation", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport"]),
+        .testTarget(name: "PretrainTests", dependencies: [
+            "pretrain", "Pretrained", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport",
+        ]),
         .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [
-            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
+            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
             "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
         ]),
@@ -237,6 +250,6 @@ let package = Package(
 if Context.environment["PATCHDPO_FUZZ"] != nil {
     package.products.append(.executable(name: "fuzz-parsers", targets: ["fuzz-parsers"]))
     package.targets.append(.executableTarget(name: "fuzz-parsers", dependencies: [
-        "Checkpoint", "Imaging", "StageKit", "World", "Generation", "Models", "Diffusion",
+        "Checkpoint", "Imaging", "StageKit", "World", "Pretrained", "Models", "Diffusion",
     ]))
 }

@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import Generation
 import Manifest
+import Pretrained
 
 /// Everything the bench reads from upstream stages, loaded before the item loop so a missing or bad
 /// artifact stops the stage (the reader's error naming the stage that should have produced it, or 65).
@@ -65,7 +66,7 @@ public final class BenchInputs {
             let a = try upstream.artifact(at: path, of: "dpo-train", hint: "stage dpo-train should have produced it; rerun it")
             let url = upstream.url(a)
             let data = try upstream.data(a, of: "dpo-train")
-            try Generator.applyAdapter(try SafeTensors.parse(data, path: url.path), path: url.path, unet: trained.unet,
+            try PretrainedModels.applyAdapter(try SafeTensors.parse(data, path: url.path), path: url.path, unet: trained.unet,
                                        resampler: trained.resampler!)
             currentAdapter = path
         }

@@ -6,6 +6,7 @@ import Imaging
 import Manifest
 import Models
 import NN
+import Pretrained
 import Random
 import Report
 import TensorCore

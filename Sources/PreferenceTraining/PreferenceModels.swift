@@ -3,6 +3,7 @@ import Checkpoint
 import Diffusion
 import Generation
 import Models
+import Pretrained
 import TensorCore
 import Text
 
@@ -43,7 +44,7 @@ public struct PreferenceModels {
         textEncoder = g.textEncoder
         unet = g.unet
         self.resampler = resampler
-        adapter = Generator.adapterFile(unet: g.unet, resampler: resampler)
+        adapter = PretrainedModels.adapterFile(unet: g.unet, resampler: resampler)
         self.adapterPath = adapterPath
         referenceEncoder = encoder
         tokenizer = g.tokenizer

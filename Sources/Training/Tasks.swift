@@ -1,6 +1,5 @@
 import Autograd
 import Diffusion
-import Generation
 import Models
 import NN
 import Random

@@ -1,6 +1,6 @@
 import Foundation
-import Generation
 import Manifest
+import Pretrained
 import StageKit
 
 /// What a stage reads of its upstream stages' outputs: the newest finished stage run of each (listed once
@@ -9,7 +9,7 @@ import StageKit
 /// Errors: an upstream stage that never ran here is `StageError.upstreamMissing`, an artifact it did not
 /// produce `StageError.missingFile` naming the stage that should have (both exit 66); a recorded file that
 /// was edited or vanished `StageError.inputUnverified` (exit 65); a record that does not decode
-/// `GenerationError.badCheckpoint` naming the file (65).
+/// `PretrainedError.badCheckpoint` naming the file (65).
 public final class UpstreamArtifacts: UpstreamReading {
     public let runner: StageRunner
     private var listed: [String: [ArtifactRecord]] = [:]

@@ -2,11 +2,12 @@ import Foundation
 import Generation
 import Models
 import PatchQuality
+import Pretrained
 import StageKit
 import World
 
 /// The pretrained models a stage builds from its upstream stages' outputs: each from a `PretrainRecord` and
-/// its weights, both verified against the manifest (`UpstreamArtifacts`), by Generation's loaders (config from
+/// its weights, both verified against the manifest (`UpstreamArtifacts`), by Pretrained's loaders (config from
 /// the record, weights checked against its SHA-256 and loaded strictly by name and shape).
 public struct UpstreamModels {
     public let artifacts: UpstreamArtifacts
@@ -23,13 +24,13 @@ public struct UpstreamModels {
         let (uw, ur) = try artifacts.record("unet", of: "pretrain-unet")
         let (aw, ar) = try artifacts.record("adapter", of: "pretrain-adapter")
         let tokenizer = try WorldText.tokenizer(for: cr, path: cw.deletingPathExtension().appendingPathExtension("json"))
-        let clip = try Generator.loadCLIP(weights: cw, record: cr)
-        let unet = try Generator.loadUNet(weights: uw, record: ur)
+        let clip = try PretrainedModels.loadCLIP(weights: cw, record: cr)
+        let unet = try PretrainedModels.loadUNet(weights: uw, record: ur)
         let text = try textEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
-        let schedule = try Generator.noiseSchedule(record: ur, path: uw)
-        let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+        let schedule = try PretrainedModels.noiseSchedule(record: ur, path: uw)
+        let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
         guard encoder.imageSize == ur.resolution else {
-            throw GenerationError.badCheckpoint(path: aw.path, reason: "its reference encoder reads \(encoder.imageSize) px images, "
+            throw PretrainedError.badCheckpoint(path: aw.path, reason: "its reference encoder reads \(encoder.imageSize) px images, "
                                                     + "the U-Net's record says resolution \(ur.resolution)")
         }
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
@@ -40,27 +41,27 @@ public struct UpstreamModels {
     /// pretrain-unet) when the record names one, else CLIP's.
     public func textEncoder(clip: CLIPModel, unetWeights: URL, unetRecord: PretrainRecord) throws -> TextEncoder {
         if let name = unetRecord.textEncoderFile { _ = try artifacts.file(name, of: "pretrain-unet") }
-        return try Generator.loadTextEncoder(clip: clip, unetWeights: unetWeights, unetRecord: unetRecord)
+        return try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: unetWeights, unetRecord: unetRecord)
     }
 
     /// The autoencoder of a latent U-Net (pretrain-vae's, which must be the one its record names); nil in pixel space.
     public func autoencoder(for unetRecord: PretrainRecord) throws -> AutoencoderKL? {
         guard unetRecord.vae != nil else { return nil }
         let (vw, vr) = try artifacts.record("vae", of: "pretrain-vae")
-        return try Generator.loadVAE(weights: vw, record: vr, for: unetRecord)
+        return try PretrainedModels.loadVAE(weights: vw, record: vr, for: unetRecord)
     }
 
     /// The CLIP pair of pretrain-clip.
     public func clip() throws -> CLIPModel {
         let (w, r) = try artifacts.record("clip", of: "pretrain-clip")
-        return try Generator.loadCLIP(weights: w, record: r)
+        return try PretrainedModels.loadCLIP(weights: w, record: r)
     }
 
     /// The foreground segmenter of pretrain-segmenter (`segmenter.safetensors` + `segmenter.json`, both verified;
     /// config from the record, weights checked against its SHA-256 and loaded strictly).
     public func segmenter() throws -> Segmenter {
         let (w, r) = try artifacts.record("segmenter", of: "pretrain-segmenter")
-        return try Generator.loadSegmenter(weights: w, record: r)
+        return try PretrainedModels.loadSegmenter(weights: w, record: r)
     }
 
     /// The patch-feature ViT of pretrain-vit (`vit.safetensors`, its `head.*` included when trained with
@@ -73,7 +74,7 @@ public struct UpstreamModels {
         let bytes = try artifacts.data(weights, of: "pretrain-vit")
         let url = artifacts.url(weights)
         if let record = try? JSONDecoder().decode(PretrainRecord.self, from: recordData), record.vit != nil {
-            return try Generator.loadViT(weights: url, record: record)
+            return try PretrainedModels.loadViT(weights: url, record: record)
         }
         return try ViTLoading.load(checkpoint: bytes, path: url.path, record: recordData, defaultHeads: defaultHeads)
     }

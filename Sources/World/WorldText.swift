@@ -9,7 +9,7 @@ import Text
 /// Ids are `WordTokenizer`'s: 4 specials, then the sorted words (about 75 here, so a text encoder with
 /// `vocabSize >= 128` fits). The word list is also written into each pretraining record, so a consumer
 /// can check its tokenizer matches the one a checkpoint was trained with (`WorldText.tokenizer(for:path:maxLength:)`,
-/// in Generation beside `PretrainRecord`).
+/// in Pretrained beside `PretrainRecord`).
 public enum WorldText {
     /// Every phrase the world's prompts are made of.
     public static var phrases: [String] {

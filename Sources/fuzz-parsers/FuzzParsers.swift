@@ -5,9 +5,9 @@
 import Checkpoint
 import Diffusion
 import Foundation
-import Generation
 import Imaging
 import Models
+import Pretrained
 import StageKit
 import World
 

@@ -6,6 +6,7 @@ import Generation
 import Imaging
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import Training
@@ -79,11 +80,11 @@ struct AdapterCommand: ParsableCommand {
         }) { r, ctx, prepared in
             let (clipFiles, unetFiles, vaeFiles) = prepared
             let c = r.config
-            let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-            let vae = try vaeFiles.flatMap { try Generator.loadVAE(weights: $0.weights, record: $0.record, for: unetFiles.record) }
-            let unet = try Generator.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
-            let text = try Generator.loadTextEncoder(clip: clip, unetWeights: unetFiles.weights, unetRecord: unetFiles.record)
-            let schedule = try Generator.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
+            let clip = try PretrainedModels.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let vae = try vaeFiles.flatMap { try PretrainedModels.loadVAE(weights: $0.weights, record: $0.record, for: unetFiles.record) }
+            let unet = try PretrainedModels.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+            let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: unetFiles.weights, unetRecord: unetFiles.record)
+            let schedule = try PretrainedModels.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
             let layer = c.int("image_layer") == 0 ? max(1, depth - 1) : min(c.int("image_layer"), depth)
             let settings = trainSettings(r)
@@ -137,7 +138,7 @@ struct AdapterCommand: ParsableCommand {
             rec.noise = unetFiles.record.noise
             rec.vae = vae?.config
             rec.adapterTunesUNet = tunesUNet ? true : nil
-            var outs = try writeOutputs(ctx, weights: Generator.adapterFile(unet: unet, resampler: resampler, encoder: conv, withUNet: tunesUNet),
+            var outs = try writeOutputs(ctx, weights: PretrainedModels.adapterFile(unet: unet, resampler: resampler, encoder: conv, withUNet: tunesUNet),
                                         output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }
             outs += try r.writtenArtifacts(in: "curve", kind: "grid")

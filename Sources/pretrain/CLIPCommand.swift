@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import Generation
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import Text

@@ -7,6 +7,7 @@ import Foundation
 import Generation
 import Imaging
 import Models
+import Pretrained
 import StageKit
 import TensorCore
 import Training
@@ -101,7 +102,7 @@ func curveMeasurement(_ r: StageRunner, sheet: String, keep: @escaping (String) 
 /// The judge of a pretrain-judge record.
 func loadJudge(_ files: (weights: URL, record: PretrainRecord)) throws -> WorldJudge {
     guard let cfg = files.record.judge else {
-        throw GenerationError.badCheckpoint(path: files.weights.path, reason: "record has no `judge` config")
+        throw PretrainedError.badCheckpoint(path: files.weights.path, reason: "record has no `judge` config")
     }
     let judge = try WorldJudge(config: cfg, key: RNGKey(seed: 0))
     try judge.loadStrict(try SafeTensors.read(files.weights), path: files.weights.path)

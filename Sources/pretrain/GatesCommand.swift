@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import Imaging
 import Models
+import Pretrained
 import StageKit
 import TensorCore
 import Training
@@ -37,7 +38,7 @@ struct GatesCommand: ParsableCommand {
             let (jw, jr) = try rec("judge")
             let judge = try loadJudge((jw, jr))
             guard let cfg = jr.judge else {
-                throw GenerationError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
+                throw PretrainedError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
             }
             let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
             let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
@@ -46,7 +47,7 @@ struct GatesCommand: ParsableCommand {
             // The latent-diffusion autoencoder, when the directory has one (issue 15).
             if !judgeOnly, FileManager.default.fileExists(atPath: dir.appendingPathComponent("vae.json").path) {
                 let (vw, vr) = try rec("vae")
-                let vae = try Generator.loadVAE(weights: vw, record: vr)
+                let vae = try PretrainedModels.loadVAE(weights: vw, record: vr)
                 let g = try ReconstructionGate.measure(vae, judge: judge, resolution: vr.resolution, seed: vr.seed &+ 1, threads: threads)
                 try update(dir.appendingPathComponent("vae.json"), vr, g.metrics)
                 lines += ReconstructionGate.targets.map { "vae " + GateCheck(metric: $0.0, target: $0.1, value: g.metrics[$0.0]).line }
@@ -54,11 +55,11 @@ struct GatesCommand: ParsableCommand {
             }
             if !judgeOnly {
                 let (cw, cr) = try rec("clip"), (uw, ur) = try rec("unet"), (aw, ar) = try rec("adapter")
-                let clip = try Generator.loadCLIP(weights: cw, record: cr)
-                let schedule = try Generator.noiseSchedule(record: ur, path: uw)
-                let unet = try Generator.loadUNet(weights: uw, record: ur)
-                let text = try Generator.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
-                let vae = try Generator.latentAutoencoder(for: ur, directory: dir)
+                let clip = try PretrainedModels.loadCLIP(weights: cw, record: cr)
+                let schedule = try PretrainedModels.noiseSchedule(record: ur, path: uw)
+                let unet = try PretrainedModels.loadUNet(weights: uw, record: ur)
+                let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
+                let vae = try PretrainedModels.latentAutoencoder(for: ur, directory: dir)
                 let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
@@ -68,7 +69,7 @@ struct GatesCommand: ParsableCommand {
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
                 lines.append("unet category misreadings (requested>read): " + CategoryGate.top(u.gate.categoryConfusions, 8))
                 lines.append("unet scene misreadings (requested>read): " + CategoryGate.top(u.gate.sceneConfusions, 8))
-                let (encoder, resampler) = try Generator.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+                let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)

@@ -2,9 +2,9 @@ import ArgumentParser
 import Checkpoint
 import Manifest
 import Foundation
-import Generation
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import Training

@@ -1,9 +1,9 @@
 import Checkpoint
 import Foundation
-import Generation
 import Manifest
 import Models
 import Optim
+import Pretrained
 import Random
 import StageKit
 import TensorCore
@@ -171,14 +171,14 @@ func importShipped(_ ctx: StageContext, from dir: String, output: PretrainOutput
     let recName = (output.weightsName as NSString).deletingPathExtension + ".json"
     let record = try PretrainRecord.read(base.appendingPathComponent(recName))
     guard record.stage == r.stage else {
-        throw GenerationError.badCheckpoint(path: base.appendingPathComponent(recName).path,
+        throw PretrainedError.badCheckpoint(path: base.appendingPathComponent(recName).path,
                                             reason: "record is for stage \(record.stage), not \(r.stage)")
     }
     /// The bytes of `url`, refused unless their SHA-256 is the record's `field`.
     func verified(_ url: URL, _ sha: String?, _ field: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw GenerationError.missingCheckpoint(path: url.path) }
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw PretrainedError.missingCheckpoint(path: url.path) }
         guard SHA256.hex(data) == sha else {
-            throw GenerationError.badCheckpoint(path: url.path, reason: "SHA-256 differs from `\(field)` in \(recName) (edited or truncated)")
+            throw PretrainedError.badCheckpoint(path: url.path, reason: "SHA-256 differs from `\(field)` in \(recName) (edited or truncated)")
         }
         return data
     }

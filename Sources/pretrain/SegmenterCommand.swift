@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import Generation
 import Imaging
 import Models
+import Pretrained
 import Random
 import StageKit
 import Training

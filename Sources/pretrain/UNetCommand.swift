@@ -2,11 +2,11 @@ import ArgumentParser
 import Checkpoint
 import Diffusion
 import Foundation
-import Generation
 import Imaging
 import Manifest
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import Training
@@ -68,8 +68,8 @@ struct UNetCommand: ParsableCommand {
         }) { r, ctx, prepared in
             let (clipFiles, vaeFiles) = prepared
             let c = r.config
-            let clip = try Generator.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
-            let vae = try vaeFiles.map { try Generator.loadVAE(weights: $0.weights, record: $0.record) }
+            let clip = try PretrainedModels.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
+            let vae = try vaeFiles.map { try PretrainedModels.loadVAE(weights: $0.weights, record: $0.record) }
             let channels = c.ints("channels")
             let io = vae?.config.latentChannels ?? 3
             let cfg = UNetConfig(inChannels: io, outChannels: io, blockOutChannels: channels, layersPerBlock: c.int("layers_per_block"),

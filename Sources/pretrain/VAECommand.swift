@@ -1,10 +1,10 @@
 import ArgumentParser
 import Autograd
 import Foundation
-import Generation
 import Imaging
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import TensorCore

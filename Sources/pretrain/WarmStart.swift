@@ -1,9 +1,9 @@
 import Checkpoint
 import Foundation
-import Generation
 import Manifest
 import Models
 import NN
+import Pretrained
 import StageKit
 import Training
 
@@ -72,7 +72,7 @@ enum WarmStart {
         if let name = record.textEncoderFile {
             let url = source.deletingLastPathComponent().appendingPathComponent(name)
             let text = try tunedTower(text, at: url, stage: stage)
-            do { try Generator.loadTextEncoder(into: text, unetWeights: source, unetRecord: record) } catch {
+            do { try PretrainedModels.loadTextEncoder(into: text, unetWeights: source, unetRecord: record) } catch {
                 throw bad(url.path, "\(error)", stage: stage, what: "unet")
             }
         }
@@ -116,7 +116,7 @@ enum WarmStart {
         }
         if !tower.tensors.isEmpty { try tunedTower(text, at: url, stage: stage).loadStrict(standalone: tower, path: url.path) }
         // The base U-Net does not train its image branch (`to_k_ip`/`to_v_ip`), so a checkpoint lacks it: keep this init's.
-        Generator.completeImageBranch(&own, of: unet)
+        PretrainedModels.completeImageBranch(&own, of: unet)
         try unet.loadStrict(own, path: url.path)
         return sha
     }
@@ -149,7 +149,7 @@ enum WarmStart {
         for k in file.tensors.keys where k.hasPrefix(ReferenceAttributeHeads.prefix) { file.tensors.removeValue(forKey: k) }
         let ip = Set(unet.imageProjectionParameters().map(\.0))
         let tunes = unet.namedParameters().contains { !ip.contains($0.0) && file.tensors[$0.0] != nil }
-        do { try Generator.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
+        do { try PretrainedModels.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
             throw bad(path, "\(error)", stage: stage, what: "adapter")
         }
         return (sha, tunes)

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Generation
 import Imaging
 import Manifest
 import PoolStages

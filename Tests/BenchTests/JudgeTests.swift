@@ -1,11 +1,11 @@
 import Bench
 import Checkpoint
 import Foundation
-import Generation
 import Imaging
 import Manifest
 import Models
 import NN
+import Pretrained
 import Random
 import Testing
 import Training

@@ -1,5 +1,4 @@
 import Bench
-import Generation
 import Testing
 import World
 

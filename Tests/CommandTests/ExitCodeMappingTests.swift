@@ -10,6 +10,7 @@ import Optim
 import PatchQuality
 import PoolStages
 import PreferenceTraining
+import Pretrained
 import Random
 import Report
 import StageKit
@@ -101,6 +102,8 @@ import World
         #expect(StageExitCode.of(OptimError.sizeMismatch(path: "p", file: "f", expected: 1, found: 2)) == .dataError)
         #expect(StageExitCode.of(ReportError.cannotWrite(path: "p", reason: "r")) == .ioError)
         #expect(StageExitCode.of(GenerationError.mismatch(field: "references[0]", reason: "r")) == .dataError)
+        #expect(StageExitCode.of(PretrainedError.badCheckpoint(path: "p", reason: "r")) == .dataError)
+        #expect(StageExitCode.of(PretrainedError.missingCheckpoint(path: "p")) == .noInput)
         #expect(StageExitCode.of(ImagingError.shapeMismatch(what: "w", expected: 1, got: 2)) == .internalError)
         #expect(StageExitCode.of(ManifestError.sqlite(path: "p", sql: "s", code: 5, message: "busy")) == .busy)
         #expect(StageExitCode.of(ManifestError.sqlite(path: "p", sql: "s", code: 8, message: "readonly")) == .ioError)

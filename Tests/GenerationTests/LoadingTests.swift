@@ -10,6 +10,7 @@ import World
 @testable import Generation
 import Models
 import NN
+import Pretrained
 import Random
 
 @Suite struct LoadingTests {
@@ -44,28 +45,28 @@ import Random
 
     @Test func adapterFileRoundTripsAndIsStrict() throws {
         let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
-        let file = Generator.adapterFile(unet: a.unet, resampler: a.resampler!)
+        let file = PretrainedModels.adapterFile(unet: a.unet, resampler: a.resampler!)
         #expect(file.tensors.keys.contains("image_proj.latents"))
         #expect(file.tensors.keys.contains { $0.hasSuffix("attn2.to_k_ip.weight") })
         #expect(!file.tensors.keys.contains { $0.hasSuffix("attn2.to_k.weight") }, "only the adapter set")
-        try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!)
-        #expect(Generator.adapterFile(unet: b.unet, resampler: b.resampler!) == file)
+        try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!)
+        #expect(PretrainedModels.adapterFile(unet: b.unet, resampler: b.resampler!) == file)
         var broken = file
         broken.tensors.removeValue(forKey: "image_proj.latents")
-        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(broken, path: "mem", unet: b.unet, resampler: b.resampler!) }
+        #expect(throws: CheckpointError.self) { try PretrainedModels.applyAdapter(broken, path: "mem", unet: b.unet, resampler: b.resampler!) }
     }
 
     /// An adapter trained with its U-Net (`withUNet`): every U-Net weight is in the file and loads over the
     /// base U-Net's; a file with only the image branch is refused where the whole U-Net is expected.
     @Test func anAdapterWithItsUNetCarriesEveryUNetWeight() throws {
         let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
-        let file = Generator.adapterFile(unet: a.unet, resampler: a.resampler!, withUNet: true)
+        let file = PretrainedModels.adapterFile(unet: a.unet, resampler: a.resampler!, withUNet: true)
         #expect(file.tensors.count == a.resampler!.namedParameters().count + a.unet.namedParameters().count)
-        try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true)
+        try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true)
         for ((k, p), (_, q)) in zip(a.unet.namedParameters(), b.unet.namedParameters()) { #expect(p.value == q.value, "\(k)") }
-        let adapterOnly = Generator.adapterFile(unet: a.unet, resampler: a.resampler!)
-        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(adapterOnly, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true) }
-        #expect(throws: CheckpointError.self) { try Generator.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!) }
+        let adapterOnly = PretrainedModels.adapterFile(unet: a.unet, resampler: a.resampler!)
+        #expect(throws: CheckpointError.self) { try PretrainedModels.applyAdapter(adapterOnly, path: "mem", unet: b.unet, resampler: b.resampler!, withUNet: true) }
+        #expect(throws: CheckpointError.self) { try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!) }
     }
 
     /// An adapter with its own convolutional reference encoder: `image_encoder.*` keys in the same file,
@@ -86,7 +87,7 @@ import Random
         }
         try write("clip", clip.stateDict()) { $0.clip = clip.config }
         try write("unet", base.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05) }
-        let file = Generator.adapterFile(unet: base.unet, resampler: res, encoder: enc)
+        let file = PretrainedModels.adapterFile(unet: base.unet, resampler: res, encoder: enc)
         #expect(file.tensors.keys.contains("image_encoder.position_embedding"))
         #expect(file.tensors.keys.contains("image_encoder.backbone.stem.conv.weight"))
         try write("adapter", file) { $0.resampler = Tiny.resampler; $0.referenceEncoder = rc }
@@ -112,7 +113,7 @@ import Random
         }
         try write("clip", clip.stateDict()) { $0.clip = clip.config }
         try write("unet", g.unet.stateDict()) { $0.unet = Tiny.unet; $0.noise = NoiseConfig(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05) }
-        try write("adapter", Generator.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
+        try write("adapter", PretrainedModels.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
         let loaded = try Generator.load(directory: dir)
         #expect((loaded.imageEncoder as? ViTReferenceEncoder)?.layer == 2 && loaded.schedule.trainSteps == 100)
         let opts = SamplingOptions(steps: 2)
@@ -130,7 +131,7 @@ import Random
         var bytes = try Data(contentsOf: u)
         bytes[bytes.count - 1] ^= 0xFF
         try bytes.write(to: u)
-        #expect(throws: GenerationError.self) { _ = try Generator.load(directory: dir) }
+        #expect(throws: PretrainedError.self) { _ = try Generator.load(directory: dir) }
     }
 
     /// A U-Net trained with its own tuned text tower (`textEncoderFile` in its record): every generator
@@ -158,7 +159,7 @@ import Random
         }
         try write("clip", clip.stateDict()) { $0.clip = clip.config }
         try writeUNet(sha: SHA256.hex(tower))
-        try write("adapter", Generator.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
+        try write("adapter", PretrainedModels.adapterFile(unet: g.unet, resampler: g.resampler!)) { $0.resampler = Tiny.resampler; $0.imageEncoderLayer = 2 }
         for adapter in [false, true] {
             let loaded = try Generator.load(directory: dir, adapter: adapter)
             let prompts = ["a red mug in the park"]

@@ -1,11 +1,11 @@
 import Checkpoint
 import Foundation
-import Generation
 import TestSupport
 import Imaging
 import Manifest
 import Models
 import NN
+import Pretrained
 import Random
 import World
 

@@ -1,11 +1,11 @@
 import Checkpoint
 import Diffusion
 import Foundation
-import Generation
 import Imaging
 import Manifest
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import TestSupport
@@ -124,7 +124,7 @@ struct Sandbox {
         try fakeStage("pretrain-adapter") { r in
             let res = try Resampler(config: rc, key: RNGKey(seed: 24))
             return try Sandbox.write(r, "adapter", kind: "checkpoint/adapter",
-                                     weights: Generator.adapterFile(unet: unet, resampler: res)) {
+                                     weights: PretrainedModels.adapterFile(unet: unet, resampler: res)) {
                 $0.resampler = rc
                 $0.imageEncoderLayer = 1
             }
@@ -161,7 +161,7 @@ struct Sandbox {
             let enc = try ConvReferenceEncoder(config: ec, key: RNGKey(seed: 27))
             let res = try Resampler(config: rc, key: RNGKey(seed: 28))
             return try Sandbox.write(r, "adapter", kind: "checkpoint/adapter",
-                                     weights: Generator.adapterFile(unet: unet, resampler: res, encoder: enc)) {
+                                     weights: PretrainedModels.adapterFile(unet: unet, resampler: res, encoder: enc)) {
                 $0.resampler = rc
                 $0.referenceEncoder = ec
             }

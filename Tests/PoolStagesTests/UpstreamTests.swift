@@ -1,8 +1,8 @@
 import Checkpoint
 import Foundation
-import Generation
 import Models
 import NN
+import Pretrained
 import Random
 import StageKit
 import Testing
@@ -10,7 +10,7 @@ import Upstream
 import World
 
 /// The one manifest-aware loader (module Upstream): artifacts found by name and verified against the
-/// manifest, models built by Generation's loaders from `PretrainRecord`s. Its fake upstream stages are the
+/// manifest, models built by Pretrained's loaders from `PretrainRecord`s. Its fake upstream stages are the
 /// pool stages' (`Sandbox`), so the suite lives here.
 @Suite struct UpstreamTests {
     /// The loader of a stage reading the generator's upstream stages (a generate-pool stand-in; its lock is
@@ -99,7 +99,7 @@ import World
             try box.rerecord("pretrain-unet", "unet", weights: base)
             let g = try fresh(up).generator()
             let adapter = try SafeTensors.read(box.artifact("pretrain-adapter", "adapter.safetensors"))
-            let applied = Generator.adapterFile(unet: g.unet, resampler: g.resampler!) == adapter
+            let applied = PretrainedModels.adapterFile(unet: g.unet, resampler: g.resampler!) == adapter
             #expect(applied)
 
             var half = full
@@ -121,7 +121,7 @@ import World
                 $0.tokenizerWords = Array($0.tokenizerWords!.dropLast())
             }
             let e = error { _ = try fresh(up).generator() }
-            guard case let .badCheckpoint(path, reason)? = e as? GenerationError else { Issue.record("\(String(describing: e))"); return }
+            guard case let .badCheckpoint(path, reason)? = e as? PretrainedError else { Issue.record("\(String(describing: e))"); return }
             #expect(path == box.artifact("pretrain-clip", "clip.json").path && reason.contains("`tokenizerWords`"), "\(reason)")
             #expect(e.map(StageExitCode.of) == .dataError)
         }

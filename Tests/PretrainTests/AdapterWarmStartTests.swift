@@ -1,6 +1,6 @@
 import Checkpoint
 import Foundation
-import Generation
+import Pretrained
 import Testing
 
 /// `pretrain adapter --set unet_lr_scale=...` (the U-Net trained with its adapter, carried in the adapter

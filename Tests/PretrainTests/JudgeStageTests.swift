@@ -1,8 +1,8 @@
 import Checkpoint
 import Foundation
-import Generation
 import Models
 import NN
+import Pretrained
 import Random
 import Testing
 import TestSupport

@@ -1,7 +1,7 @@
 import Checkpoint
 import Foundation
-import Generation
 import Models
+import Pretrained
 import Testing
 import TestSupport
 
@@ -52,7 +52,7 @@ import TestSupport
         #expect((0...1).contains(rec.metrics["iou"] ?? -1) && (0...1).contains(rec.metrics["cell_accuracy"] ?? -1))
         #expect(rec.training["augment"] == "1.0" && rec.training["dice_weight"] == "0.5", "\(rec.training)")
         // The record alone builds the model (the loader patch-quality uses through Upstream).
-        let seg = try Generator.loadSegmenter(weights: output("a", "segmenter.safetensors"), record: rec)
+        let seg = try PretrainedModels.loadSegmenter(weights: output("a", "segmenter.safetensors"), record: rec)
         #expect(seg.parameterCount == Int(rec.metrics["parameters"] ?? 0))
         #expect(FileManager.default.fileExists(atPath: output("a", "segmenter-samples.png").path))
 

@@ -1,6 +1,6 @@
 import Foundation
-import Generation
 import Manifest
+import Pretrained
 import Testing
 
 /// `pretrain unet --set init_from=...`: a finished U-Net as the start, through the real executable on the

@@ -1,6 +1,5 @@
 import Autograd
 import Foundation
-import Generation
 import Models
 import NN
 import Random

@@ -1,7 +1,6 @@
 import Autograd
 import Diffusion
 import Foundation
-import Generation
 import Models
 import NN
 import Random

@@ -1,5 +1,4 @@
 import Foundation
-import Generation
 import Models
 import NN
 import Random

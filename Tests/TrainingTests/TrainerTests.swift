@@ -1,7 +1,6 @@
 import Autograd
 import Checkpoint
 import Foundation
-import Generation
 import Models
 import NN
 import Optim

@@ -67,7 +67,7 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     }
 
     /// Reads a record; the error names the file.
-    public static func read(_ url: URL) throws(GenerationError) -> PretrainRecord {
+    public static func read(_ url: URL) throws(PretrainedError) -> PretrainRecord {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw .missingCheckpoint(path: url.path)
         }
@@ -75,7 +75,7 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     }
 
     /// A record from the bytes of `path` (e.g. already read and verified against the manifest).
-    public static func decode(_ data: Data, path: URL) throws(GenerationError) -> PretrainRecord {
+    public static func decode(_ data: Data, path: URL) throws(PretrainedError) -> PretrainRecord {
         do { return try JSONDecoder().decode(PretrainRecord.self, from: data) } catch {
             throw .badCheckpoint(path: path.path, reason: "not a pretraining record: \(error)")
         }
