@@ -16,8 +16,10 @@ bootstrap:
 build: bootstrap
 	$(RELEASE)
 
-# Correctness only: no timed assertions. Long training runs live in `make perf`.
+# Correctness only: no timed assertions. Long training runs live in `make perf`. scripts/check-deps first: every
+# target of Package.swift lists exactly the modules it imports (and docs/ARCHITECTURE.md's table agrees).
 test: bootstrap
+	scripts/check-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-safetensors-interop

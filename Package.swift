@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 // PatchDPO in Swift: a staged, resumable pipeline for patch-level preference optimisation.
-// Module arrows are recorded in docs/ARCHITECTURE.md; SwiftPM enforces them.
+// Module arrows are recorded in docs/ARCHITECTURE.md; SwiftPM enforces them. Each target lists exactly the modules its
+// sources import (scripts/check-deps, run by `make test`, fails on a listed dependency never imported and on an
+// unlisted import), with two exceptions: test targets list the executables they spawn (below), the CodeFingerprint
+// plugin its tool.
 import PackageDescription
 
 // TensorCore's kernels (exp, GELU, norms, softmax rows, Winograd transforms) are vectorised by the
@@ -65,7 +68,7 @@ let package = Package(
         ]),
 
         // Models: ViT, text encoder, CLIP pair, U-Net, resampler (MODELS.md).
-        .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Text", "ErrorKinds"]),
+        .target(name: "Models", dependencies: ["NN", "Autograd", "TensorCore", "Random", "Checkpoint", "Text", "ErrorKinds"]),
 
         // Pretrained: pretrain records (`PretrainRecord`, the JSON beside every pretrained checkpoint) and the loaders
         // that build models from them, SHA-256 checked, strict; the tokenizer policy of a record (its words must be
@@ -131,7 +134,7 @@ let package = Package(
 
         // Executables: thin.
         .executableTarget(name: "perf-bench", dependencies: [
-            "TensorCore", "Autograd", "NN", "Optim", "Imaging", "World", "Manifest",
+            "TensorCore", "Autograd", "NN", "Optim", "World", "Manifest",
             "Random", "Checkpoint", "Models", "Generation", "Training", "PatchQuality",
         ]),
         .executableTarget(name: "inspect", dependencies: [
@@ -148,7 +151,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "sample", dependencies: [
-            "Generation", "Training", "Imaging", "TensorCore", "StageKit",
+            "Generation", "Imaging", "TensorCore", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "generate-pool", dependencies: [
@@ -188,7 +191,11 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        // Tests. TestSupport holds the helpers the test targets share, one of each: the test RNG (TestRNG), the
+        // Tests. A test target's dependency on an executable target (manifest-worker, fake-stage, inspect, pretrain,
+        // generate-pool, ...) is never imported: it makes SwiftPM build the executable the tests spawn by name
+        // (Executables.productsDirectory), so `swift test` never runs a stale one; scripts/check-deps accepts it when
+        // the tests name the executable in a string.
+        // TestSupport holds the helpers the test targets share, one of each: the test RNG (TestRNG), the
         // element-wise comparison (expectClose) and finite-difference checks, the process helper (Spawned,
         // Executables), JPEG files from cjpeg; only test targets depend on it.
         .target(name: "TestSupport", dependencies: ["TensorCore", "Autograd", "NN"], path: "Tests/TestSupport"),
@@ -202,7 +209,7 @@ let package = Package(
         .testTarget(name: "TextTests", dependencies: ["Text"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "Checkpoint", "Optim"]),
         .testTarget(name: "ObjectivesTests", dependencies: [
-            "TestSupport", "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random", "Checkpoint",
+            "TestSupport", "Objectives", "Models", "NN", "Autograd", "TensorCore", "Diffusion", "Optim", "Random",
         ]),
         .testTarget(name: "PreferenceTrainingTests", dependencies: [
             "PreferenceTraining", "Objectives", "PatchQuality", "Models", "Checkpoint", "Manifest", "Random", "TensorCore", "Diffusion",
@@ -216,7 +223,7 @@ let package = Package(
         ]),
         .testTarget(name: "TrainingTests", dependencies: [
             "TestSupport", "Training", "Generation", "Models", "NN", "Autograd", "TensorCore", "Random", "Optim", "Checkpoint",
-            "World", "Text",
+            "Diffusion", "World", "Text",
         ]),
         .testTarget(name: "PoolStagesTests", dependencies: [
             "PoolStages", "Upstream", "Pretrained", "Models", "Random", "Checkpoint", "Diffusion", "Imaging", "World", "Manifest",
@@ -224,16 +231,20 @@ let package = Package(
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "BenchTests", dependencies: [
-            "TestSupport", "Bench", "Report", "World", "Imaging", "Models", "Random", "Generation", "Pretrained", "Training",
+            "TestSupport", "Bench", "Report", "World", "Imaging", "Models", "NN", "Random", "Generation", "Pretrained", "Training",
+            "Checkpoint", "Diffusion", "Manifest",
         ]),
         .testTarget(name: "PatchQualityTests", dependencies: [
             "PatchQuality", "Models", "NN", "Autograd", "TensorCore", "Random", "Checkpoint", "World", "Imaging",
-            "Manifest", "Pretrained", "ssl-finetune-vit", "patch-quality", "TestSupport",
+            "Optim", "Manifest", "Pretrained", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
         .testTarget(name: "PretrainTests", dependencies: [
             "pretrain", "Pretrained", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport",
         ]),
-        .testTarget(name: "StageKitTests", dependencies: ["StageKit", "Manifest", "fake-stage", "inspect", "TestSupport"]),
+        .testTarget(name: "StageKitTests", dependencies: [
+            "StageKit", "Manifest", "fake-stage", "inspect", "TestSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
