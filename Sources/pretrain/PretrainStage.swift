@@ -246,6 +246,11 @@ func runPretrainStage<Prepared>(_ definition: StageDefinition, options: CommonOp
             (output.weightsName as NSString).deletingPathExtension + ".json")) {
             r.externalInputHashes = [rec.weightsSHA256]
         }
+        // A warm start's weights enter the fingerprint the same way: a training from other `init_from` weights
+        // (the same path rewritten, or a checkpoint directory that moved on) is another training, not a resume.
+        if from.isEmpty, r.config.values["init_from"] != nil, let hash = WarmStart.sourceHash(r.config.string("init_from")) {
+            r.externalInputHashes = [hash]
+        }
         try r.runWhole(inputs: inputs) { ctx in
             let from = r.config.string("from")
             if !from.isEmpty { return try importShipped(ctx, from: from, output: output) }

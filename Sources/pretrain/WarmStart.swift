@@ -31,6 +31,19 @@ enum WarmStart {
                          + "written by `pretrain` with the same model keys, its \(what).json beside it")
     }
 
+    /// The SHA-256 of the weights a warm start from `path` reads (a finished weights file, or a checkpoint
+    /// directory's EMA file when it has one, else its raw weights, as `checkpoint` reads them); nil for an empty
+    /// path or an unreadable source, which the warm start itself then reports.
+    static func sourceHash(_ path: String) -> String? {
+        guard !path.isEmpty else { return nil }
+        var url = URL(fileURLWithPath: path)
+        if isDirectory(url) {
+            let ema = url.appendingPathComponent("ema.safetensors")
+            url = FileManager.default.fileExists(atPath: ema.path) ? ema : url.appendingPathComponent("model.safetensors")
+        }
+        return try? SHA256.hexOfFile(url)
+    }
+
     /// Whether `source` is a directory (a training checkpoint) rather than a finished weights file.
     static func isDirectory(_ source: URL) -> Bool {
         var isDir: ObjCBool = false

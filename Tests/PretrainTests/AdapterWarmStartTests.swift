@@ -24,7 +24,7 @@ import Testing
 
     @Test func theTunedUNetTravelsInTheAdapterFileAndAWarmStartKeepsIt() throws {
         defer { try? FileManager.default.removeItem(at: dir) }
-        for run in ["a", "b", "c", "d", "e"] {
+        for run in ["a", "b", "c", "d", "e", "f"] {
             #expect(try pretrain("clip", run: run, ["--set", "steps=1"]).status == 0)
             #expect(try pretrain("unet", run: run, ["--set", "steps=1"]).status == 0)
         }
@@ -52,6 +52,25 @@ import Testing
         #expect(warm.status == 0, "\(warm.stderr)")
         #expect(try record("c").training["init_from_sha256"] == record("b").weightsSHA256)
         #expect(try record("c").adapterTunesUNet == true && keys("c").contains("conv_in.weight"))
+
+        // The warm start's weights enter the fingerprint: the same init_from path holding other weights is another
+        // training (input changed), not an up-to-date one.
+        let start = dir.appendingPathComponent("start", isDirectory: true)
+        func place(_ run: String) throws {
+            try? FileManager.default.removeItem(at: start)
+            try FileManager.default.createDirectory(at: start, withIntermediateDirectories: true)
+            for ext in ["safetensors", "json"] {
+                try FileManager.default.copyItem(at: adapter(run).deletingPathExtension().appendingPathExtension(ext),
+                                                 to: start.appendingPathComponent("adapter.\(ext)"))
+            }
+        }
+        let fromStart = ["--set", "steps=1", "--set", "init_from=\"\(start.appendingPathComponent("adapter.safetensors").path)\""] + resnet
+        try place("b")
+        #expect(try pretrain("adapter", run: "f", fromStart).status == 0)
+        #expect(try pretrain("adapter", run: "f", fromStart).stderr.contains("up to date"))
+        try place("c")
+        let changed = try pretrain("adapter", run: "f", fromStart)
+        #expect(changed.status == 0 && changed.stderr.contains("input changed"), "\(changed.stderr)")
 
         let checkpoint = adapter("b").deletingLastPathComponent().appendingPathComponent("checkpoints/step-00000001")
         // (its training checkpoint also holds the attribute heads, which are not part of an adapter)
