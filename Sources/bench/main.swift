@@ -13,7 +13,7 @@ struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
         discussion: "Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results. "
-            + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
+            + StageExitCode.help())
 
     static let definition = StageDefinition(
         name: "bench", schema: benchSchema, sourceFingerprint: BuildSources.fingerprint,
@@ -23,9 +23,7 @@ struct BenchStage: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages)
             let up = UpstreamModels(runner: r), settings = Self.settings(r.config)
             let loaded = try BenchInputs(base: try up.generator(), copy: try up.generator(), upstream: up.artifacts, settings: settings)

@@ -14,8 +14,7 @@ struct DPOTrain: ParsableCommand {
         abstract: "Train the image adapter with the losses of METHODS.md 5 ([dpo-train]).",
         discussion: "Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
             + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); metrics <run>/loss, "
-            + "<run>/implicit_acc, <run>/grad_norm per step. Exit codes: 0 ok, "
-            + "64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
+            + "<run>/implicit_acc, <run>/grad_norm per step. " + StageExitCode.help(items: false))
 
     static let definition = StageDefinition(
         name: "dpo-train", schema: dpoTrainSchema, sourceFingerprint: BuildSources.fingerprint,
@@ -32,9 +31,7 @@ struct DPOTrain: ParsableCommand {
     }
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common, flagOverrides: loss.map { ["losses=[\"\($0)\"]"] } ?? [])
-            runner = r
+        try StageMain.run(Self.definition, options: common, flagOverrides: loss.map { ["losses=[\"\($0)\"]"] } ?? []) { r in
             let c = r.config, up = UpstreamModels(runner: r)
             let runs = DPORun.plan(losses: c.strings("losses").map { LossKind(rawValue: $0)! }, vits: c.strings("patchdpo_vits"),
                                    seeds: c.ints("seeds"))

@@ -24,9 +24,7 @@ struct Consume: ParsableCommand {
     }
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             let inputs = try r.allUpstreamOutputs()
             var byKey: [String: ArtifactRecord] = [:]
             for a in inputs { byKey[(a.relativePath as NSString).lastPathComponent] = a }

@@ -30,9 +30,7 @@ struct Produce: ParsableCommand {
     }
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common, flagOverrides: count.map { ["count=\($0)"] } ?? [])
-            runner = r
+        try StageMain.run(Self.definition, options: common, flagOverrides: count.map { ["count=\($0)"] } ?? []) { r in
             let prefix = r.config.string("prefix"), content = r.config.string("content")
             let keys = (0..<r.config.int("count")).map { "\(prefix)-" + String(format: "%04d", $0) }
             try r.runItems(keys: keys, inputs: []) { item in

@@ -16,9 +16,7 @@ struct Tally: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             let inputs = try r.allUpstreamOutputs()
             try r.runItems(keys: ["tally"], inputs: inputs) { item in
                 let bytes = try inputs.map { try r.readVerified($0, upstream: "fake-consume").count }.reduce(0, +)

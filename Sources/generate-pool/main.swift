@@ -14,7 +14,7 @@ import World
 struct GeneratePool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-pool", abstract: "Generate the preference pool ([generate-pool]).",
-        discussion: "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
+        discussion: StageExitCode.help())
 
     static let definition = StageDefinition(
         name: "generate-pool",
@@ -34,9 +34,7 @@ struct GeneratePool: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             let c = r.config
             let up = UpstreamModels(runner: r)
             let inputs = try up.artifacts.inputs(Self.definition.upstream)

@@ -14,8 +14,7 @@ struct PatchQualityStage: ParsableCommand {
             + "(vit.safetensors), ssl-finetune-vit (vit-ssl.safetensors) and, when an estimator is `segmenter`, pretrain-segmenter "
             + "(segmenter.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
             + "in `vits`, kind quality-map; with `aligned`, also the aligned map q_aligned) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone. "
-            + "Exit codes: 0 ok, 1 items failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, "
-            + "75 busy, 130 interrupted.")
+            + StageExitCode.help())
 
     static let definition = StageDefinition(
         name: "patch-quality",
@@ -60,9 +59,7 @@ struct PatchQualityStage: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             // pretrain-segmenter is an input only when an estimator is `segmenter`.
             let inputs = try r.allUpstreamOutputs() + (QualityWork.needsSegmenter(r.config) ? try r.upstreamOutputs("pretrain-segmenter") : [])
             let work = try QualityWork(runner: r, inputs: inputs)

@@ -234,9 +234,7 @@ func configureThreads(_ r: StageRunner) {
 func runPretrainStage<Prepared>(_ definition: StageDefinition, options: CommonOptions, output: PretrainOutput,
                                 prepare: @escaping (StageRunner) throws -> ([ArtifactRecord], Prepared),
                                 train: @escaping (StageRunner, StageContext, Prepared) throws -> [NewArtifact]) throws {
-    try StageMain.run(stage: definition.name) { runner in
-        let r = try StageRunner(definition, options: options)
-        runner = r
+    try StageMain.run(definition, options: options) { r in
         configureThreads(r)
         let (inputs, prepared) = try prepare(r)
         // An import's fingerprint includes the shipped weights' hash (from their record), so a newly

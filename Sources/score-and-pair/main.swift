@@ -13,7 +13,7 @@ import Upstream
 struct ScoreAndPair: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score-and-pair", abstract: "Score the pool and build preference pairs ([score-and-pair]).",
-        discussion: "Exit codes: 0 ok, 1 prompts failed, 64 usage, 65 data error, 66 missing input, 70 internal, 74 I/O, 75 busy, 130 interrupted.")
+        discussion: "Items are prompts. " + StageExitCode.help())
 
     static let definition = StageDefinition(
         name: "score-and-pair",
@@ -37,9 +37,7 @@ struct ScoreAndPair: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common)
-            runner = r
+        try StageMain.run(Self.definition, options: common) { r in
             let c = r.config
             let weights = ["vit_cls": c.double("w_vit_cls"), "clip_image": c.double("w_clip_image"), "clip_text": c.double("w_clip_text"),
                            "patch_quality": c.double("w_patch_quality")]

@@ -11,8 +11,8 @@ struct SSLFinetuneViT: ParsableCommand {
         abstract: "Finetune the pretrained ViT with rotation/flip equivariance + a regulariser; score patch matching.",
         discussion: "Reads pretrain-vit (vit.safetensors, vit.json) and generate-pool (pool/*/*.png). Writes "
             + "vit-ssl.safetensors (checkpoint/vit-ssl), patch-matching.csv/.json (table) and the world HPatches "
-            + "sequences it evaluated on (hpatches/). Exit codes: 0 ok, 64 usage, 65 data error, 66 missing input, "
-            + "70 internal, 74 I/O, 75 busy, 130 interrupted (resume with the same command).")
+            + "sequences it evaluated on (hpatches/). Interrupted (130), it resumes with the same command. "
+            + StageExitCode.help(items: false))
 
     static let definition = StageDefinition(
         name: "ssl-finetune-vit",
@@ -49,10 +49,7 @@ struct SSLFinetuneViT: ParsableCommand {
     }
 
     func run() throws {
-        try StageMain.run(stage: Self.definition.name) { runner in
-            let r = try StageRunner(Self.definition, options: common,
-                                    flagOverrides: hpatches.map { ["hpatches-dir=\($0)"] } ?? [])
-            runner = r
+        try StageMain.run(Self.definition, options: common, flagOverrides: hpatches.map { ["hpatches-dir=\($0)"] } ?? []) { r in
             let inputs = try r.allUpstreamOutputs()
             try r.runWhole(inputs: inputs) { ctx in try SSLStageBody(context: ctx, inputs: inputs).run() }
         }

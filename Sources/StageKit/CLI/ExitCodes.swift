@@ -24,6 +24,28 @@ public enum StageExitCode: Int32, Sendable, CaseIterable {
     case busy = 75
     case interrupted = 130
 
+    /// A few words for the row, as `help` lists it.
+    public var meaning: String {
+        switch self {
+        case .ok: return "ok"
+        case .itemsFailed: return "items failed"
+        case .usage: return "usage"
+        case .dataError: return "data error"
+        case .noInput: return "missing input"
+        case .internalError: return "internal"
+        case .ioError: return "I/O"
+        case .busy: return "busy"
+        case .interrupted: return "interrupted"
+        }
+    }
+
+    /// The table in one sentence for a stage's `--help`, from the cases themselves so no help text can drift from it:
+    /// "Exit codes: 0 ok, 1 items failed, 64 usage, ...". `items: false` (a stage without items) leaves out 1.
+    public static func help(items: Bool = true) -> String {
+        "Exit codes: " + allCases.filter { items || $0 != .itemsFailed }.map { "\($0.rawValue) \($0.meaning)" }
+            .joined(separator: ", ") + "."
+    }
+
     /// The exit code for an error escaping a stage or command: `StageError` carries its own; every
     /// other library error says its `ErrorKind` (`ClassifiedError`), mapped here once; an error of
     /// no known kind is a bug (70).

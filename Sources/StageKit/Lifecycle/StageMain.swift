@@ -20,6 +20,17 @@ public enum StageMain {
         }
     }
 
+    /// `run(stage:)` for a stage: opens its runner (config, locks, manifest: `StageRunner.init`) and runs `body`
+    /// with it, so the summary line and the exit code cover the opening too.
+    public static func run(_ definition: StageDefinition, options: CommonOptions, flagOverrides: [String] = [],
+                           _ body: (StageRunner) throws -> Void) throws {
+        try run(stage: definition.name) { runner in
+            let r = try StageRunner(definition, options: options, flagOverrides: flagOverrides)
+            runner = r
+            try body(r)
+        }
+    }
+
     /// The same for a command that is not a stage (`inspect`, `sample`, `worldgen`, `pretrain gates`, ...):
     /// an error becomes one `<command>: error: ...` line on stderr and the exit code of
     /// `StageExitCode.of(error)`. swift-argument-parser's own exits (`ExitCode`, `ValidationError` -> 64,
