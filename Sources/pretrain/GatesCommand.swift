@@ -22,10 +22,18 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Where the sample sheets go.") var docs = "docs"
     @Option(help: "DDIM steps of the gate samples.") var steps = 20
     @Option(help: "CFG scale of the gate samples (3: CFG 5 oversaturates this world's U-Net, data/checkpoints/README.md).") var guidance: Float = 3
+    @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
+    @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
     @Option(help: "Worker threads.") var threads = 2
+
+    func validate() throws {
+        if judgeOnly && adapterOnly { throw ValidationError("--judge-only and --adapter-only exclude each other") }
+        if !(ipScale.isFinite && ipScale >= 0) { throw ValidationError("--ip-scale must be a finite number >= 0, got \(ipScale)") }
+        if !(guidance.isFinite && guidance >= 0) { throw ValidationError("--guidance must be a finite number >= 0, got \(guidance)") }
+    }
 
     func run() throws {
         Threads.configure(count: threads)
@@ -41,11 +49,13 @@ struct GatesCommand: ParsableCommand {
                 throw PretrainedError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
             }
             let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
-            let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
-            try update(dir.appendingPathComponent("judge.json"), jr, jm)
-            lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
+            if !adapterOnly {
+                let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
+                try update(dir.appendingPathComponent("judge.json"), jr, jm)
+                lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
+            }
             // The latent-diffusion autoencoder, when the directory has one (issue 15).
-            if !judgeOnly, FileManager.default.fileExists(atPath: dir.appendingPathComponent("vae.json").path) {
+            if !judgeOnly, !adapterOnly, FileManager.default.fileExists(atPath: dir.appendingPathComponent("vae.json").path) {
                 let (vw, vr) = try rec("vae")
                 let vae = try PretrainedModels.loadVAE(weights: vw, record: vr)
                 let g = try ReconstructionGate.measure(vae, judge: judge, resolution: vr.resolution, seed: vr.seed &+ 1, threads: threads)
@@ -60,6 +70,7 @@ struct GatesCommand: ParsableCommand {
                 let unet = try PretrainedModels.loadUNet(weights: uw, record: ur)
                 let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
                 let vae = try PretrainedModels.latentAutoencoder(for: ur, directory: dir)
+                if !adapterOnly {
                 let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
                                           steps: steps, guidance: guidance, stageSeed: ur.seed)
                 try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
@@ -69,9 +80,11 @@ struct GatesCommand: ParsableCommand {
                              + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
                 lines.append("unet category misreadings (requested>read): " + CategoryGate.top(u.gate.categoryConfusions, 8))
                 lines.append("unet scene misreadings (requested>read): " + CategoryGate.top(u.gate.sceneConfusions, 8))
+                }
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
-                let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: ar.seed)
+                let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
+                                             ipScale: ipScale, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
@@ -92,6 +105,7 @@ struct GatesCommand: ParsableCommand {
         r.training["gates_measured_with"] = r.judge != nil ? "pretrain gates --judge-subjects \(judgeSubjects)"
             : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
+                + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }

@@ -1,0 +1,30 @@
+import Foundation
+import Pretrained
+import Testing
+import TestSupport
+
+/// `pretrain gates` on a copy of the shipped checkpoints: `--adapter-only` measures the adapter's gate alone with the
+/// sampling settings given (for sweeps), records them beside the metrics, and refuses contradictory flags.
+@Suite(.serialized) struct GatesCommandTests {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gates-\(UUID().uuidString)")
+
+    @Test func adapterOnlyMeasuresTheAdapterWithTheGivenSettings() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let ck = dir.appendingPathComponent("ck"), docs = dir.appendingPathComponent("docs")
+        try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Executables.packageRoot.appendingPathComponent("data/checkpoints"), to: ck)
+        let args = ["gates", "--checkpoints", ck.path, "--docs", docs.path, "--adapter-only", "--subjects", "1", "--steps", "2",
+                    "--guidance", "2", "--ip-scale", "0.5"]
+        let r = try JudgeStageTests.pretrain(args, in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("adapter adapter_identity") && !r.stderr.contains("judge ") && !r.stderr.contains("unet "), "\(r.stderr)")
+        let record = try PretrainRecord.read(ck.appendingPathComponent("adapter.json"))
+        #expect(record.metrics["adapter_samples"] == 4)
+        #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5")
+        #expect(FileManager.default.fileExists(atPath: docs.appendingPathComponent("adapter-samples.png").path))
+        #expect(!FileManager.default.fileExists(atPath: docs.appendingPathComponent("unet-samples.png").path))
+
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--judge-only", "--adapter-only"], in: dir).status == 64)
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--ip-scale", "nan"], in: dir).status == 64)
+    }
+}
