@@ -21,7 +21,7 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
     @Option(help: "Where the sample sheets go.") var docs = "docs"
     @Option(help: "DDIM steps of the gate samples.") var steps = 20
-    @Option(help: "CFG scale of the gate samples (3: CFG 5 oversaturates this world's U-Net, data/checkpoints/README.md).") var guidance: Float = 3
+    @Option(help: "CFG scale of the gate samples (2: the adapter keeps its subject best there, data/checkpoints/README.md).") var guidance: Float = 2
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
