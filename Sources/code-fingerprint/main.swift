@@ -28,7 +28,6 @@ let text = """
     /// The sources this executable was built from (`SourceFingerprint`): \(files.count) files of its modules.
     enum BuildSources {
         static let fingerprint = "\(fingerprint)"
-        static let fileCount = \(files.count)
     }
 
     """

@@ -48,8 +48,8 @@ struct GatesCommand: ParsableCommand {
             guard let cfg = jr.judge else {
                 throw PretrainedError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
             }
-            let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
             if !adapterOnly {
+                let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
                 let jm = try WorldJudgeGates.measure(judge, tokenizer: tok, seed: jr.seed &+ 1, perCategory: judgeSubjects, threads: threads)
                 try update(dir.appendingPathComponent("judge.json"), jr, jm)
                 lines += WorldJudgeGates.checks(jm).map { "judge " + $0.line }
@@ -71,15 +71,15 @@ struct GatesCommand: ParsableCommand {
                 let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
                 let vae = try PretrainedModels.latentAutoencoder(for: ur, directory: dir)
                 if !adapterOnly {
-                let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
-                                          steps: steps, guidance: guidance, stageSeed: ur.seed)
-                try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
-                try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
-                lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
-                lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
-                             + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
-                lines.append("unet category misreadings (requested>read): " + CategoryGate.top(u.gate.categoryConfusions, 8))
-                lines.append("unet scene misreadings (requested>read): " + CategoryGate.top(u.gate.sceneConfusions, 8))
+                    let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
+                                              steps: steps, guidance: guidance, stageSeed: ur.seed)
+                    try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
+                    try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
+                    lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
+                    lines.append("unet (the judge on real renders of the same grid) category \(fmt(u.metrics["category_accuracy_real_renders"])), "
+                                 + "scene \(fmt(u.metrics["scene_accuracy_real_renders"]))")
+                    lines.append("unet category misreadings (requested>read): " + CategoryGate.top(u.gate.categoryConfusions, 8))
+                    lines.append("unet scene misreadings (requested>read): " + CategoryGate.top(u.gate.sceneConfusions, 8))
                 }
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)

@@ -250,7 +250,6 @@ func runPretrainStage<Prepared>(_ definition: StageDefinition, options: CommonOp
             r.externalInputHashes = [hash]
         }
         try r.runWhole(inputs: inputs) { ctx in
-            let from = r.config.string("from")
             if !from.isEmpty { return try importShipped(ctx, from: from, output: output) }
             return try train(r, ctx, prepared)
         }

@@ -41,7 +41,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public var dryRun = false
 
     @Option(help: ArgumentHelp(
-        "Use this code version in the fingerprint instead of the build's (label + hash of the sources this stage links).",
+        "Use this code version in the fingerprint instead of the build's (src. + a hash of the sources this stage links).",
         discussion: "A stage reruns when its code changes. To resume or keep outputs made by an earlier build (say a long "
             + "training, after a change that does not affect it), pass the old code version its rerun line names."))
     public var codeVersion: String?

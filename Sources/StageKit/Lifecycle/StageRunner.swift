@@ -22,8 +22,8 @@ public final class StageRunner {
 
     public var stage: String { definition.name }
     /// The code version in this stage's fingerprint and records: `--code-version` if given, else the build's
-    /// (`definition.codeVersion`: label + source fingerprint).
-    public var codeVersion: String { options.codeVersion ?? definition.codeVersion }
+    /// (`definition.codeVersion`, `src.` + the first 12 hex digits of the source fingerprint).
+    public let codeVersion: String
     /// SHA-256s of files outside the run that the stage reads (e.g. a shipped checkpoint it imports);
     /// they enter the fingerprint like upstream artifacts, so a changed file reruns the stage.
     public var externalInputHashes: [String] = []
@@ -36,6 +36,7 @@ public final class StageRunner {
                 log: Log? = nil) throws {
         self.definition = definition
         self.options = options
+        codeVersion = options.codeVersion ?? definition.codeVersion
         let doc = try TOMLDocument.load(URL(fileURLWithPath: options.config))
         try PipelineSections.check(doc, alsoKnown: [definition.schema.section])
         var run = try RunConfig(doc)
@@ -54,7 +55,7 @@ public final class StageRunner {
         locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard)
         db = try ManifestDB(path: layout.manifest.path)
         let canonical = doc.canonical
-        runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: options.codeVersion ?? definition.codeVersion,
+        runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: codeVersion,
                                  config: canonical)
         log.debug("run dir \(root.path), config \(options.config), run id \(runID)")
     }
