@@ -8,6 +8,15 @@ public enum Guidance {
         combine([(unconditional, 1 - w), (conditional, w)])
     }
 
+    /// Decoupled text and image guidance (text first, as InstructPix2Pix's two scales, with the image
+    /// in the place of its edit instruction):
+    /// eps_hat = eps_null + w_T (eps(T) - eps_null) + w_I (eps(T, I) - eps(T)), where eps(T) has the text and
+    /// the null image tokens. With w_I = w_T it is plain CFG between eps(T, I) and eps_null.
+    public static func decoupled(conditional: Tensor, textOnly: Tensor, unconditional: Tensor,
+                                 textScale wT: Float, imageScale wI: Float) -> Tensor {
+        combine([(unconditional, 1 - wT), (textOnly, wT - wI), (conditional, wI)])
+    }
+
     /// DCO reward guidance (Lee et al., sec. 4.2):
     /// eps_hat = eps_ref(null) + w_text (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c)).
     /// With w_rg = 1 it is plain CFG on the reference model plus the full finetuning delta.

@@ -150,6 +150,21 @@ public final class Generator {
                 Tensor(shape: shape, scalars: Array(eps.scalars[(b * per)...])))
     }
 
+    /// The three predictions of decoupled image guidance from ONE batched pass over [x; x; x]:
+    /// (eps(x, text, image), eps(x, text, null image), eps(x, null text, null image)). Needs image tokens.
+    public func guidedTriple(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float)
+        -> (cond: Tensor, textOnly: Tensor, uncond: Tensor) {
+        guard let image = c.image, let nullImage = c.nullImage else {
+            preconditionFailure("Generator.guidedTriple: no image tokens (text-only conditioning has no image branch)")
+        }
+        let b = x.shape[0]
+        let eps = predictNoise(stack([x, x, x]), timestep: t, text: stack([c.text, c.text, c.nullText]),
+                               imageTokens: stack([image, nullImage, nullImage]), ipScale: ipScale)
+        let per = eps.count / (3 * b)
+        let part = { (k: Int) in Tensor(shape: x.shape, scalars: Array(eps.scalars[(k * b * per)..<((k + 1) * b * per)])) }
+        return (part(0), part(1), part(2))
+    }
+
     /// Initial noise [B] + `sampleShape`: row i drawn from `RNGKey(seed: seeds[i])` alone, so an image
     /// does not depend on what else is in its batch.
     public func initialNoise(seeds: [UInt64]) -> Tensor {

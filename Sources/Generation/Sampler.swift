@@ -10,6 +10,10 @@ import TensorCore
 public struct SamplingOptions: Sendable, Codable, Equatable {
     public var steps: Int
     public var guidanceScale: Float
+    /// Image guidance s_I of decoupled guidance (text first, as InstructPix2Pix's two scales):
+    /// eps_null + w (eps(T, no image) - eps_null) + s_I (eps(T, I) - eps(T, no image)), three U-Net
+    /// branches a step; nil = plain CFG (the same as s_I = w, with two branches).
+    public var imageGuidanceScale: Float?
     public var ipScale: Float
     public var eta: Float
     public var spacing: DDIMScheduler.Spacing
@@ -19,8 +23,10 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     public var adaptiveNormalization: Bool
 
     public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
-                spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false) {
+                spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false,
+                imageGuidanceScale: Float? = nil) {
         self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
+        self.imageGuidanceScale = imageGuidanceScale
         self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
     }
 
@@ -36,6 +42,13 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
             throw .invalidOption(field: rewardScale != nil ? "rewardScale" : "adaptiveNormalization",
                                  reason: "needs a reference generator (the model before finetuning)")
         }
+        if let s = imageGuidanceScale {
+            guard s.isFinite else { throw .invalidOption(field: "imageGuidanceScale", reason: "\(s) is not finite") }
+            if rewardScale != nil || adaptiveNormalization {
+                throw .invalidOption(field: "imageGuidanceScale",
+                                     reason: "decoupled image guidance does not combine with reward guidance or adaptive normalisation; pick one")
+            }
+        }
         if rewardScale != nil && adaptiveNormalization {
             throw .invalidOption(field: "rewardScale", reason: "reward guidance and adaptive normalisation are exclusive; pick one")
         }
@@ -45,7 +58,9 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
 /// The DDIM sampling loop, outside the scheduler (diffusers' split): per step
 /// 1. eps_c, eps_u = U-Net([x; x], t, [c; null]) in one batched pass;
 /// 2. eps_hat = eps_u + w (eps_c - eps_u)                                 (CFG), or with reward guidance
-///    eps_hat = eps_ref(null) + w (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c));
+///    eps_hat = eps_ref(null) + w (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c)),
+///    or with decoupled image guidance (three branches in one pass)
+///    eps_hat = eps_u + w (eps(T, no image) - eps_u) + s_I (eps_c - eps(T, no image));
 /// 3. x <- DDIM step(eps_hat)                                              (eta > 0 draws z per step and seed);
 /// 4. with adaptive normalisation, the reference chain steps from the same noise and each (sample,
 ///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2);
@@ -84,8 +99,14 @@ public enum Sampler {
                 x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
                 continue
             }
-            let p = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
-            let eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
+            let eps: Tensor
+            if let sI = options.imageGuidanceScale, c.image != nil {
+                let p = g.guidedTriple(x, timestep: t, c, ipScale: options.ipScale)
+                eps = Guidance.decoupled(conditional: p.cond, textOnly: p.textOnly, unconditional: p.uncond, textScale: w, imageScale: sI)
+            } else {
+                let p = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
+                eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
+            }
             x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
             if options.adaptiveNormalization, let ref = reference, let cr = cRef {
                 let pr = ref.guidedPair(xRef, timestep: t, cr, ipScale: options.ipScale)

@@ -47,8 +47,8 @@ enum GateRuns {
     /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
-                        stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
-        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale)
+                        imageGuidance: Float? = nil, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
+        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]

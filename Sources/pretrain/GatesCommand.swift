@@ -23,6 +23,8 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "DDIM steps of the gate samples.") var steps = 20
     @Option(help: "CFG scale of the gate samples (2: the adapter keeps its subject best there, data/checkpoints/README.md).") var guidance: Float = 2
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
+    @Option(help: "Decoupled image guidance s_I of the adapter gate's samples (--guidance is then the text scale; default: plain CFG).")
+    var imageGuidance: Float?
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
@@ -32,6 +34,7 @@ struct GatesCommand: ParsableCommand {
     func validate() throws {
         if judgeOnly && adapterOnly { throw ValidationError("--judge-only and --adapter-only exclude each other") }
         if !(ipScale.isFinite && ipScale >= 0) { throw ValidationError("--ip-scale must be a finite number >= 0, got \(ipScale)") }
+        if let s = imageGuidance, !(s.isFinite && s >= 0) { throw ValidationError("--image-guidance must be a finite number >= 0, got \(s)") }
         if !(guidance.isFinite && guidance >= 0) { throw ValidationError("--guidance must be a finite number >= 0, got \(guidance)") }
     }
 
@@ -84,7 +87,7 @@ struct GatesCommand: ParsableCommand {
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
-                                             ipScale: ipScale, stageSeed: ar.seed)
+                                             ipScale: ipScale, imageGuidance: imageGuidance, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
@@ -106,6 +109,7 @@ struct GatesCommand: ParsableCommand {
             : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
                 + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
+                + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }

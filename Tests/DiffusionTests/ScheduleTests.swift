@@ -60,6 +60,11 @@ import TensorCore
                                 textScale: 3, rewardScale: 0).scalars == [3, 4])
         #expect(Guidance.reward(referenceConditional: c, referenceUnconditional: u, trainedConditional: trained,
                                 textScale: 3, rewardScale: 1).scalars == [4, 4])
+        // Decoupled image guidance: u + wT (t - u) + wI (c - t); wI = wT is plain CFG between c and u.
+        let textOnly = Tensor(shape: [2], scalars: [0.5, 3])
+        #expect(Guidance.decoupled(conditional: c, textOnly: textOnly, unconditional: u, textScale: 3, imageScale: 3).scalars == [3, 4])
+        #expect(Guidance.decoupled(conditional: c, textOnly: textOnly, unconditional: u, textScale: 2, imageScale: 4).scalars
+                == [3, 1])                                                   // [0 + 2 * 0.5 + 4 * 0.5, 1 + 2 * 2 + 4 * -1]
     }
 
     @Test func adaptiveNormalizationMatchesPlaneStatistics() {

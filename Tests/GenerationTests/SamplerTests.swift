@@ -110,6 +110,34 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(plain, rg2) > 1e-3)
     }
 
+    /// Decoupled image guidance: its three branches are the three separate passes, s_I = w samples
+    /// exactly as plain CFG, and another s_I changes the images.
+    @Test func decoupledImageGuidanceBranchesAndItsPlainCFGCase() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2)
+        let c = g.conditioning(prompts: prompts, references: refs)
+        let x = Init_normal([2, 3, 16, 16], key: .init(seed: 4))
+        let triple = g.guidedTriple(x, timestep: 30, c, ipScale: 1)
+        let textOnly = g.predictNoise(x, timestep: 30, text: c.text, imageTokens: c.nullImage, ipScale: 1)
+        let cond = g.predictNoise(x, timestep: 30, text: c.text, imageTokens: c.image, ipScale: 1)
+        let uncond = g.predictNoise(x, timestep: 30, text: c.nullText, imageTokens: c.nullImage, ipScale: 1)
+        #expect(Tiny.maxAbsDiff(triple.cond, cond) < 1e-5)
+        #expect(Tiny.maxAbsDiff(triple.textOnly, textOnly) < 1e-5)
+        #expect(Tiny.maxAbsDiff(triple.uncond, uncond) < 1e-5)
+        #expect(Tiny.maxAbsDiff(triple.cond, triple.textOnly) > 1e-4, "the reference must change the prediction")
+        let plain = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [1, 2], options: SamplingOptions(steps: 3, guidanceScale: 2))
+        let same = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [1, 2],
+                                      options: SamplingOptions(steps: 3, guidanceScale: 2, imageGuidanceScale: 2))
+        #expect(Tiny.maxAbsDiff(plain, same) < 1e-4)
+        let stronger = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [1, 2],
+                                          options: SamplingOptions(steps: 3, guidanceScale: 2, imageGuidanceScale: 4))
+        #expect(Tiny.maxAbsDiff(plain, stronger) > 1e-3)
+        #expect(throws: GenerationError.invalidOption(field: "imageGuidanceScale", reason: "nan is not finite")) {
+            _ = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [1, 2],
+                                   options: SamplingOptions(steps: 2, imageGuidanceScale: .nan))
+        }
+    }
+
     @Test func adaptiveNormalisationAgainstItselfChangesNothing() throws {
         let g = try Tiny.generator(), same = try Tiny.generator()
         let refs = Tiny.references(2)
