@@ -12,7 +12,7 @@ public struct BenchSettings: Sendable {
     public var imagesPerPrompt: Int
     /// World reference renders per subject.
     public var references: Int
-    /// DDIM steps, guidance, eta, image cross-attention scale of every model.
+    /// Scheduler (DDIM or DPM-Solver++ (2M)), steps, guidance, eta, image cross-attention scale of every model.
     public var sampling: SamplingOptions
     /// HG-DPO adaptive normalisation of trained models against the base adapter's chain.
     public var adaptiveNorm: Bool
@@ -53,7 +53,7 @@ public struct BenchSettings: Sendable {
     /// The protocol as results.json states it, for `subjects` at `resolution` with `judges`.
     public func protocolInfo(subjects: [BenchSubject], resolution: Int, judges: [JudgeInfo]) -> ProtocolInfo {
         let o = sampling
-        var sampler = "DDIM \(o.steps) steps, eta \(o.eta), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
+        var sampler = "\(o.schedulerDescription), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
         if adaptiveNorm { sampler += ", HG-DPO adaptive normalisation" }
         sampler += conditionOnAll
             ? "; conditioned on all references in the all-references rows, on reference 0 in the one-reference rows"

@@ -32,6 +32,8 @@ public final class BenchWork {
         self.settings = settings
         self.inputs = inputs
         self.run = run
+        // A bad sampling setting (e.g. eta > 0 with dpmpp-2m) stops the stage naming it, before any item.
+        try settings.sampling.validate(trainSteps: inputs.base.schedule.trainSteps, hasReference: false)
         let seed = UInt64(bitPattern: Int64(run.seed))
         let dir = settings.dreambenchDir
         if dir.isEmpty {

@@ -5,65 +5,16 @@ import NN
 import Random
 import TensorCore
 
-/// How to sample (METHODS.md 6). Defaults: DDIM 25 steps, eta 0, "leading" spacing with offset 1
-/// (Stable Diffusion's), CFG scale 5, ip scale 1.
-public struct SamplingOptions: Sendable, Codable, Equatable {
-    public var steps: Int
-    public var guidanceScale: Float
-    /// Image guidance s_I of decoupled guidance (text first, as InstructPix2Pix's two scales):
-    /// eps_null + w (eps(T, no image) - eps_null) + s_I (eps(T, I) - eps(T, no image)), three U-Net
-    /// branches a step; nil = plain CFG (the same as s_I = w, with two branches).
-    public var imageGuidanceScale: Float?
-    public var ipScale: Float
-    public var eta: Float
-    public var spacing: DDIMScheduler.Spacing
-    /// DCO reward guidance weight w_rg (needs a reference generator); nil = off.
-    public var rewardScale: Float?
-    /// HG-DPO latent adaptive normalisation against the reference chain (needs a reference generator).
-    public var adaptiveNormalization: Bool
-
-    public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
-                spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false,
-                imageGuidanceScale: Float? = nil) {
-        self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
-        self.imageGuidanceScale = imageGuidanceScale
-        self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
-    }
-
-    /// Checks the options; names the field at fault.
-    public func validate(trainSteps: Int, hasReference: Bool) throws(GenerationError) {
-        guard steps >= 1 && steps <= trainSteps else {
-            throw .invalidOption(field: "steps", reason: "\(steps) is outside 1...\(trainSteps)")
-        }
-        guard eta >= 0, guidanceScale.isFinite, ipScale.isFinite else {
-            throw .invalidOption(field: "eta/guidanceScale/ipScale", reason: "eta must be >= 0 and scales finite")
-        }
-        if (rewardScale != nil || adaptiveNormalization) && !hasReference {
-            throw .invalidOption(field: rewardScale != nil ? "rewardScale" : "adaptiveNormalization",
-                                 reason: "needs a reference generator (the model before finetuning)")
-        }
-        if let s = imageGuidanceScale {
-            guard s.isFinite else { throw .invalidOption(field: "imageGuidanceScale", reason: "\(s) is not finite") }
-            if rewardScale != nil || adaptiveNormalization {
-                throw .invalidOption(field: "imageGuidanceScale",
-                                     reason: "decoupled image guidance does not combine with reward guidance or adaptive normalisation; pick one")
-            }
-        }
-        if rewardScale != nil && adaptiveNormalization {
-            throw .invalidOption(field: "rewardScale", reason: "reward guidance and adaptive normalisation are exclusive; pick one")
-        }
-    }
-}
-
-/// The DDIM sampling loop, outside the scheduler (diffusers' split): per step
+/// The sampling loop, outside the scheduler (diffusers' split; DDIM or DPM-Solver++ (2M), `options.scheduler`): per step
 /// 1. eps_c, eps_u = U-Net([x; x], t, [c; null]) in one batched pass;
 /// 2. eps_hat = eps_u + w (eps_c - eps_u)                                 (CFG), or with reward guidance
 ///    eps_hat = eps_ref(null) + w (eps_ref(c) - eps_ref(null)) + w_rg (eps_theta(c) - eps_ref(c)),
 ///    or with decoupled image guidance (three branches in one pass)
 ///    eps_hat = eps_u + w (eps(T, no image) - eps_u) + s_I (eps_c - eps(T, no image));
-/// 3. x <- DDIM step(eps_hat)                                              (eta > 0 draws z per step and seed);
-/// 4. with adaptive normalisation, the reference chain steps from the same noise and each (sample,
-///    channel) plane of x is renormalised to the reference chain's mean and std (HG-DPO 3.2);
+/// 3. x <- scheduler step(eps_hat)                                         (DDIM's eta > 0 draws z per step and seed);
+/// 4. with adaptive normalisation, the reference chain steps from the same noise, with its own copy of the
+///    scheduler (a multistep solver's history is per chain), and each (sample, channel) plane of x is
+///    renormalised to the reference chain's mean and std (HG-DPO 3.2);
 /// 5. in latent space, the decoder turns the final latents into images.
 public enum Sampler {
     /// Images [B, 3, S, S] in [-1, 1]. `references` [B * K, 3, S, S], K = `referencesPerRow` images per
@@ -80,10 +31,8 @@ public enum Sampler {
             throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count * k), 3, \(g.resolution), \(g.resolution)] "
                             + "(\(k) per prompt)")
         }
-        // Latents are not bounded, so only pixel-space samples clip x0 to [-1, 1] (diffusers: SD's
-        // scheduler config has clip_sample = false).
-        let scheduler = DDIMScheduler(schedule: g.schedule, clipSample: g.vae == nil, setAlphaToOne: false,
-                                      spacing: options.spacing, stepsOffset: 0)
+        var scheduler = Self.scheduler(options, for: g)
+        var referenceScheduler = scheduler   // the reference chain's own solver state (adaptive normalisation)
         let c = g.conditioning(prompts: prompts, references: references, perRow: k)
         let cRef = reference.map { $0.conditioning(prompts: prompts, references: references, perRow: k) }
         var x = g.initialNoise(seeds: seeds)
@@ -111,11 +60,24 @@ public enum Sampler {
             if options.adaptiveNormalization, let ref = reference, let cr = cRef {
                 let pr = ref.guidedPair(xRef, timestep: t, cr, ipScale: options.ipScale)
                 let er = Guidance.classifierFree(conditional: pr.cond, unconditional: pr.uncond, scale: w)
-                xRef = scheduler.step(epsilon: er, timestep: t, sample: xRef, steps: options.steps, eta: options.eta, noise: z)
+                xRef = referenceScheduler.step(epsilon: er, timestep: t, sample: xRef, steps: options.steps, eta: options.eta, noise: z)
                 x = Guidance.adaptiveNormalize(x, toMatch: xRef)
             }
         }
         return g.imageSpace(x)
+    }
+
+    /// The scheduler `options` name, for `g`'s schedule. Latents are not bounded, so only pixel-space samples clip
+    /// x0 to [-1, 1] (diffusers: SD's scheduler configs have clip_sample = false and thresholding = false), with
+    /// either scheduler. DDIM ends at abar_0 (set_alpha_to_one = false, as SD's config), DPM-Solver++ at sigma 0
+    /// (final_sigmas_type zero, diffusers' default).
+    static func scheduler(_ options: SamplingOptions, for g: Generator) -> any SamplingScheduler {
+        switch options.scheduler {
+        case .ddim:
+            return DDIMScheduler(schedule: g.schedule, clipSample: g.vae == nil, setAlphaToOne: false, spacing: options.spacing, stepsOffset: 0)
+        case .dpmpp2m:
+            return DPMSolverMultistepScheduler(schedule: g.schedule, clipSample: g.vae == nil, spacing: options.spacing, stepsOffset: 0)
+        }
     }
 
     /// The eta > 0 noise of step `step`: row i from `RNGKey(seed: seeds[i])` folded with the step.

@@ -1,3 +1,4 @@
+import Generation
 import StageKit
 
 /// The `[bench]` section (docs/BENCH.md). Defaults = issue 7's protocol (30 subjects x 25 prompts x 2).
@@ -12,9 +13,12 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
     .integer("prompts", default: 25, doc: "prompts per subject (first P of the 25: 20 scenes, 5 attribute changes)", in: 1...25),
     .integer("images_per_prompt", default: 2, doc: "K images per prompt (one seed each, the same for every model)", in: 1...64),
     .integer("references", default: 4, doc: "world reference renders per subject (0: canonical clean; others: random poses)", in: 1...16),
-    .integer("steps", default: 25, doc: "DDIM steps", in: 1...1000),
+    .integer("steps", default: 25, doc: "sampling steps (of the scheduler)", in: 1...1000),
     ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
     ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+    ConfigKey("scheduler", .string, default: .string("ddim"),
+              doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
+              check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
     ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
     ConfigKey("adaptive_norm", .bool, default: .bool(false),
               doc: "HG-DPO latent adaptive normalisation of trained models against the base adapter's chain"),

@@ -40,7 +40,7 @@ struct BenchStage: ParsableCommand {
             subjects: c.int("subjects"), split: Split(rawValue: c.string("split"))!, subjectOffset: c.int("subject_offset"),
             prompts: c.int("prompts"), imagesPerPrompt: c.int("images_per_prompt"), references: c.int("references"),
             sampling: SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")), ipScale: Float(c.double("ip_scale")),
-                                      eta: Float(c.double("eta"))),
+                                      eta: Float(c.double("eta")), scheduler: SchedulerKind(rawValue: c.string("scheduler"))!),
             adaptiveNorm: c.bool("adaptive_norm"), frontier: c.doubles("frontier_wrg"), frontierModel: c.string("frontier_model"),
             models: c.strings("models"), dreambenchDir: c.string("dreambench_dir"), perfJSON: c.string("perf_json"),
             conditionOnAll: c.bool("condition_on_all"), realRenders: c.bool("real_renders"), tieTolerance: c.double("tie_tolerance"),

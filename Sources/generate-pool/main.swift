@@ -23,10 +23,13 @@ struct GeneratePool: ParsableCommand {
                      affectsOutput: false),
             .integer("images_per_prompt", default: 4, doc: "generated images per prompt (HG-DPO uses up to 20)", in: 1...64),
             .integer("subjects_per_category", default: 16, doc: "training subjects per category the pool draws from", in: 1...10_000),
-            .integer("steps", default: 25, doc: "DDIM steps", in: 1...1000),
+            .integer("steps", default: 25, doc: "sampling steps (of the scheduler)", in: 1...1000),
             ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
             ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
             ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+            ConfigKey("scheduler", .string, default: .string("ddim"),
+                      doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
+                      check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
         ]),
         sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-unet", "pretrain-adapter", "pretrain-clip"])
@@ -44,10 +47,12 @@ struct GeneratePool: ParsableCommand {
             var byKey: [String: PoolItemPlan] = [:]
             for p in plans { byKey[p.key] = p }
             let options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
-                                          ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")))
+                                          ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")),
+                                          scheduler: SchedulerKind(rawValue: c.string("scheduler"))!)
             // Loaded before the item loop so a missing or bad upstream artifact stops the stage (exit 66/65)
             // instead of failing every item.
             let g = try up.generator()
+            try options.validate(trainSteps: g.schedule.trainSteps, hasReference: false)   // e.g. eta > 0 with dpmpp-2m: exit 65 naming it
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
                 guard let plan = byKey[item.key] else {
                     throw PoolError.badConfig(key: "generate-pool.prompts",

@@ -30,10 +30,11 @@ enum GateRuns {
     /// (rows = backgrounds, columns = categories).
     /// The gate itself comes back too (its misreadings).
     static func unet(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
-                     resolution: Int, steps: Int, guidance: Float, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
+                     resolution: Int, steps: Int, guidance: Float, scheduler: SchedulerKind = .ddim,
+                     stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
         let g = Generator(textEncoder: textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
                           resolution: resolution)
-        let opts = SamplingOptions(steps: steps, guidanceScale: guidance)
+        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, scheduler: scheduler)
         let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)
         let m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy,
                                    "scene_accuracy": gate.sceneAccuracy, "scene_accuracy_real_renders": gate.realSceneAccuracy,
@@ -47,8 +48,10 @@ enum GateRuns {
     /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
-                        imageGuidance: Float? = nil, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
-        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance)
+                        imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim,
+                        stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
+        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
+                                   scheduler: scheduler)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]

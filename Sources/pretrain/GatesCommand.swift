@@ -20,7 +20,8 @@ struct GatesCommand: ParsableCommand {
 
     @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
     @Option(help: "Where the sample sheets go.") var docs = "docs"
-    @Option(help: "DDIM steps of the gate samples.") var steps = 20
+    @Option(help: "Sampling scheduler of the gate samples (dpmpp-2m: DPM-Solver++ (2M)).") var scheduler: SchedulerKind = .ddim
+    @Option(help: "Sampling steps of the gate samples.") var steps = 20
     @Option(help: "CFG scale of the gate samples (2: the adapter keeps its subject best there, data/checkpoints/README.md).") var guidance: Float = 2
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
     @Option(help: "Decoupled image guidance s_I of the adapter gate's samples (--guidance is then the text scale; default: plain CFG).")
@@ -75,7 +76,7 @@ struct GatesCommand: ParsableCommand {
                 let vae = try PretrainedModels.latentAutoencoder(for: ur, directory: dir)
                 if !adapterOnly {
                     let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
-                                              steps: steps, guidance: guidance, stageSeed: ur.seed)
+                                              steps: steps, guidance: guidance, scheduler: scheduler, stageSeed: ur.seed)
                     try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                     try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
                     lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
@@ -87,7 +88,7 @@ struct GatesCommand: ParsableCommand {
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
-                                             ipScale: ipScale, imageGuidance: imageGuidance, stageSeed: ar.seed)
+                                             ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
@@ -108,8 +109,11 @@ struct GatesCommand: ParsableCommand {
         r.training["gates_measured_with"] = r.judge != nil ? "pretrain gates --judge-subjects \(judgeSubjects)"
             : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
+                + (scheduler != .ddim ? " --scheduler \(scheduler.rawValue)" : "")
                 + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }
+
+extension SchedulerKind: ExpressibleByArgument {}

@@ -17,7 +17,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Reference image (PNG or JPEG); without it the base text-to-image model samples.") var reference: String?
     @Option(help: "Seeds, one image each (repeatable).") var seed: [UInt64] = [1]
     @Option(help: "Output directory.") var out = "samples"
-    @Option(help: "DDIM steps.") var steps = 25
+    @Option(help: "Sampling scheduler (dpmpp-2m: DPM-Solver++ (2M)).") var scheduler: SchedulerKind = .ddim
+    @Option(help: "Sampling steps.") var steps = 25
     @Option(help: "Classifier-free guidance scale.") var guidance: Float = 5
     @Option(help: "Image-branch scale.") var ipScale: Float = 1
     @Option(help: "Worker threads (results do not depend on it).") var threads = 2
@@ -34,12 +35,14 @@ struct Sample: ParsableCommand {
         try StageMain.command("sample") {
             let g = try Generator.load(directory: URL(fileURLWithPath: checkpoints), adapter: reference != nil)
             let refs = try reference.map { path in Array(repeating: try ImageFile.read(path), count: seed.count) }
-            let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale)
+            let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, scheduler: scheduler)
             let images = try g.generate(prompts: Array(repeating: prompt, count: seed.count), references: refs, seeds: seed, options: opts)
             let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: seed.map { "seed-\($0).png" })
             for u in urls { print(u.path) }
         }
     }
 }
+
+extension SchedulerKind: ExpressibleByArgument {}
 
 Sample.main()

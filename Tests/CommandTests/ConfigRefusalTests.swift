@@ -32,6 +32,14 @@ import Testing
         #expect(d.status == 65 && d.output.contains("lists a loss twice"), "\(d)")
     }
 
+    @Test func unknownSchedulerIsRefusedNamingTheKey() throws {
+        let g = try run("generate-pool", section: "generate-pool", "scheduler = \"dpm++\"")
+        #expect(g.status == 65 && g.output.contains("c.toml:5: key 'scheduler' in [generate-pool]: must be one of: ddim, dpmpp-2m"), "\(g)")
+        #expect(!g.created)
+        let b = try run("bench", section: "bench", "", args: ["--set", "scheduler=ddpm"])
+        #expect(b.status == 65 && b.output.contains("key 'scheduler' of [bench]: must be one of: ddim, dpmpp-2m"), "\(b)")
+    }
+
     @Test func misspeltSectionIsRefusedByARealStage() throws {
         let r = try run("generate-pool", section: "generate-pol", "guidance = 3.0")
         #expect(r.status == 65 && r.output.contains("c.toml:4: unknown section [generate-pol]")

@@ -198,14 +198,8 @@ func meanStd(_ v: ArraySlice<Float>) -> (Float, Float) {
 
 @Suite struct LatentSamplerTests {
     @Test func aLatentGeneratorDenoisesLatentsAndReturnsDecodedImages() throws {
-        let base = try Tiny.generator(adapter: false)
-        let vae = try AutoencoderKL(config: AutoencoderConfig(latentChannels: 4, blockOutChannels: [8, 16], scalingFactor: 0.7),
-                                    key: RNGKey(seed: 3))
-        var cfg = Tiny.unet
-        cfg.inChannels = 4; cfg.outChannels = 4
-        let unet = try UNet2DConditionModel(config: cfg, key: RNGKey(seed: 4))
-        let g = Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: Tiny.schedule,
-                          resolution: 16)
+        let g = try Tiny.latentGenerator()
+        let vae = try #require(g.vae)
         #expect(g.sampleShape == [4, 8, 8])
         #expect(g.initialNoise(seeds: [1, 2]).shape == [2, 4, 8, 8])
         let opts = SamplingOptions(steps: 3, guidanceScale: 2)

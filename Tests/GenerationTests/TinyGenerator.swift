@@ -28,6 +28,18 @@ enum Tiny {
                          unet: unetModel, schedule: schedule, resolution: 16)
     }
 
+    /// A latent text-only generator: the text tower of `generator(adapter: false)`, a 4-channel U-Net and a
+    /// 2-level autoencoder (16x16 images <-> [4, 8, 8] latents).
+    static func latentGenerator() throws -> Generator {
+        let base = try generator(adapter: false)
+        let vae = try AutoencoderKL(config: AutoencoderConfig(latentChannels: 4, blockOutChannels: [8, 16], scalingFactor: 0.7),
+                                    key: RNGKey(seed: 3))
+        var cfg = unet
+        cfg.inChannels = 4; cfg.outChannels = 4
+        return Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil,
+                         unet: try UNet2DConditionModel(config: cfg, key: RNGKey(seed: 4)), vae: vae, schedule: schedule, resolution: 16)
+    }
+
     static func references(_ n: Int, seed: UInt64 = 9) -> Tensor {
         var t = Init_normal([n, 3, 16, 16], key: RNGKey(seed: seed))
         for i in t.scalars.indices { t.scalars[i] = max(-1, min(1, t.scalars[i] * 0.5)) }

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// `pretrain gates` on a copy of the shipped checkpoints: `--adapter-only` measures the adapter's gate alone with the
-/// sampling settings given (for sweeps), records them beside the metrics, and refuses contradictory flags.
+/// sampling settings given (for sweeps, the scheduler among them), records them beside the metrics, and refuses contradictory flags.
 @Suite(.serialized) struct GatesCommandTests {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gates-\(UUID().uuidString)")
 
@@ -23,6 +23,13 @@ import TestSupport
         #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5")
         #expect(FileManager.default.fileExists(atPath: docs.appendingPathComponent("adapter-samples.png").path))
         #expect(!FileManager.default.fileExists(atPath: docs.appendingPathComponent("unet-samples.png").path))
+
+        // The other scheduler is named in the record; an unknown one is a usage error.
+        let dpm = try JudgeStageTests.pretrain(Array(args.dropLast(2)) + ["--scheduler", "dpmpp-2m"], in: dir)
+        #expect(dpm.status == 0, "\(dpm.stderr)")
+        #expect(try PretrainRecord.read(ck.appendingPathComponent("adapter.json")).training["gates_measured_with"]
+                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --scheduler dpmpp-2m")
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--scheduler", "dpm++"], in: dir).status == 64)
 
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--judge-only", "--adapter-only"], in: dir).status == 64)
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--ip-scale", "nan"], in: dir).status == 64)
