@@ -55,22 +55,12 @@ extension SafeTensors {
         return out
     }
 
-    /// A JSON string literal (RFC 8259 escaping).
+    /// A JSON string literal, escaped by Foundation's JSONEncoder (RFC 8259) rather than by hand; slashes
+    /// stay unescaped so names and metadata read as written.
     static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        // Encoding a String cannot fail (no non-finite numbers, no custom encode).
+        return String(decoding: try! encoder.encode(s), as: UTF8.self)
     }
 }

@@ -7,17 +7,12 @@ public enum HTML {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
+            if let entity = entities[c] { out += entity } else { out.append(c) }
         }
         return out
     }
+
+    static let entities: [Character: String] = ["&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"]
 
     /// A table as HTML (estimate cells show the interval in a smaller grey span).
     public static func table(_ t: Table) -> String {

@@ -38,7 +38,7 @@ import Testing
             "brain": TensorData(shape: [4, 6], values: values, dtype: .bf16),
             "scalar": TensorData(shape: [], values: [7]),
             "empty": TensorData(shape: [0, 3], values: []),
-        ], metadata: ["format": "pt", "quote\"and\\slash\n": "ünïcode ✓"])
+        ], metadata: ["format": "pt", "quote\"and\\slash\n/\u{1}\t": "ünïcode ✓ a/b"])
         try SafeTensors.write(original, to: url)
         let back = try SafeTensors.read(url)
         #expect(back.metadata == original.metadata)
