@@ -17,9 +17,11 @@ build: bootstrap
 	$(RELEASE)
 
 # Correctness only: no timed assertions. Long training runs live in `make perf`. scripts/check-deps first: every
-# target of Package.swift lists exactly the modules it imports (and docs/ARCHITECTURE.md's table agrees).
+# target of Package.swift lists exactly the modules it imports (and docs/ARCHITECTURE.md's table agrees);
+# scripts/check-accelerate type-checks TensorCore's macOS BLAS branch against a stand-in Accelerate (README, Portability).
 test: bootstrap
 	scripts/check-deps
+	scripts/check-accelerate
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	scripts/check-safetensors-interop

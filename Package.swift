@@ -33,16 +33,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries, found by pkg-config (scripts/bootstrap installs them).
+        // System libraries, found by pkg-config (scripts/bootstrap installs them: Debian packages on Linux, Homebrew
+        // formulae on macOS). OpenBLAS is linked on Linux only; on Apple platforms TensorCore's BLAS.swift uses
+        // Accelerate instead. macOS has never built this package (README, Portability).
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
-                       providers: [.apt(["libpng-dev"])]),
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         // libjpeg-turbo's libjpeg62 API: JPEG references (the DreamBench release); setjmp error shim in shim.h.
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
-                       providers: [.apt(["libjpeg62-turbo-dev"])]),
+                       providers: [.apt(["libjpeg62-turbo-dev"]), .brew(["jpeg-turbo"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
-                       providers: [.apt(["libsqlite3-dev"])]),
+                       providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
 
         // ErrorKinds: what kind of failure an error is (bad data, missing input, I/O, ...); every library's
         // error type says its kind, StageKit maps kinds to the one exit-code table.
@@ -50,7 +52,8 @@ let package = Package(
 
         // Numerics stack.
         .target(name: "Random"),
-        .target(name: "TensorCore", dependencies: ["CBLAS"], swiftSettings: tensorCoreSettings),
+        .target(name: "TensorCore", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+                swiftSettings: tensorCoreSettings),
         .target(name: "Autograd", dependencies: ["TensorCore"]),
         .target(name: "Checkpoint", dependencies: ["ErrorKinds"]),
         .target(name: "Optim", dependencies: ["Checkpoint", "ErrorKinds"]),
@@ -122,7 +125,7 @@ let package = Package(
         ]),
 
         .target(name: "Report", dependencies: ["ErrorKinds"]),
-        .target(name: "Bench", dependencies: [
+        .target(name: "BenchKit", dependencies: [
             "Report", "Generation", "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Text", "World", "Imaging",
             "Checkpoint", "Manifest", "ErrorKinds",
         ]),
@@ -175,7 +178,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "bench", dependencies: [
-            "Bench", "Upstream", "Generation", "StageKit", "World",
+            "BenchKit", "Upstream", "Generation", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
@@ -230,8 +233,8 @@ let package = Package(
             "StageKit", "NN", "TensorCore", "PatchQuality", "generate-pool", "score-and-pair", "TestSupport",
         ]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "BenchTests", dependencies: [
-            "TestSupport", "Bench", "Report", "World", "Imaging", "Models", "NN", "Random", "Generation", "Pretrained", "Training",
+        .testTarget(name: "BenchKitTests", dependencies: [
+            "TestSupport", "BenchKit", "Report", "World", "Imaging", "Models", "NN", "Random", "Generation", "Pretrained", "Training",
             "Checkpoint", "Diffusion", "Manifest",
         ]),
         .testTarget(name: "PatchQualityTests", dependencies: [
@@ -245,9 +248,10 @@ let package = Package(
             "StageKit", "Manifest", "fake-stage", "inspect", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // The exit-code table across libraries (each error type's kind) and the commands outside the stage lifecycle.
+        // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, and the
+        // repository tree (no two paths differ only by case: PathCaseTests).
         .testTarget(name: "CommandTests", dependencies: [
-            "StageKit", "ErrorKinds", "Bench", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
+            "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
             "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
         ]),

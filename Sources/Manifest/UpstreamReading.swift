@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reading what upstream stages recorded, each file verified against its manifest record. Libraries that
-/// read upstream outputs (PreferenceTraining, Bench) take one of these and so never see the stage machinery:
+/// read upstream outputs (PreferenceTraining, BenchKit) take one of these and so never see the stage machinery:
 /// a stage passes Upstream's `UpstreamArtifacts`, a test a fixture. The errors are the reader's (a stage's
 /// name the stage that should have produced a missing file, or the file that fails verification).
 public protocol UpstreamReading: AnyObject {

@@ -1,6 +1,24 @@
+// The only file that calls BLAS: Accelerate's CBLAS on Apple platforms, OpenBLAS (the CBLAS system-library target,
+// a dependency on Linux only in Package.swift) on Linux; other platforms have neither. Both declare `cblas_sgemm`
+// with the same enums and 32-bit integer arguments, so the call below is one text for both. The Accelerate branch
+// has never been compiled on macOS: `scripts/check-accelerate` only type-checks it on Linux against a stand-in
+// header (README, Portability).
+#if canImport(Accelerate)
+import Accelerate
+#else
 import CBLAS
+#endif
 
-/// The only file that calls BLAS. Row-major single-precision GEMM:
+/// Makes the BLAS library run every call on the calling thread, as `sgemm` below expects (it splits large
+/// products over `Threads` itself). OpenBLAS: `openblas_set_num_threads(1)`. Accelerate: nothing is called; it
+/// decides its own threading (the thread-count-independence of results is checked on Linux only).
+func setBLASSingleThreaded() {
+    #if !canImport(Accelerate)
+    openblas_set_num_threads(1)
+    #endif
+}
+
+/// Row-major single-precision GEMM:
 /// `C[M, N] = alpha * op(A) op(B) + beta * C`, `op(A)` is `[M, K]`, `op(B)` is `[K, N]`.
 /// `lda`, `ldb`, `ldc` are the row strides of A, B, C as stored (before transposition).
 @inline(__always)
@@ -12,7 +30,7 @@ func sgemm(
 ) {
     if sgemmIsTrivial(m: m, n: n, k: k, beta: beta, c: c, ldc: ldc) { return }
     Threads.prepareBLAS()
-    // OpenBLAS runs single-threaded (see `Threads`); large products are split here into blocks of
+    // The BLAS runs single-threaded (see `Threads`); large products are split here into blocks of
     // rows (or columns) of C, one single-threaded sgemm each, spread by `Threads.parallelFor`.
     // Each C element is still one BLAS dot product over the whole K.
     // Why: OpenBLAS's own workers spin (sched_yield) between calls and starve the elementwise

@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 import Foundation
 import Synchronization
@@ -44,12 +43,12 @@ public enum Threads {
 
     /// `PDPO_THREADS` when valid, else the active processor count; read once (a lazy static,
     /// initialised thread-safely), since `count` is consulted by every kernel call. OpenBLAS is
-    /// set to the same count then, so the variable is honoured without an explicit call. An invalid
+    /// set to one thread then (`setBLASSingleThreaded`), so the variable is honoured without an explicit call. An invalid
     /// value is reported by `configureFromEnvironment`, which executables call at start.
     private static let defaultCount: Int = {
         let c = (try? parse(ProcessInfo.processInfo.environment)) ?? nil
         let n = c ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
-        openblas_set_num_threads(1)   // BLAS.swift splits large products itself
+        setBLASSingleThreaded()   // BLAS.swift splits large products itself
         _ = Allocator.configured      // before the first large tensor is freed (Allocator.swift)
         return n
     }()
@@ -63,7 +62,7 @@ public enum Threads {
     public static func configure(count: Int) {
         precondition(count >= 1, "Threads.configure: count must be >= 1, got \(count)")
         configured.withLock { $0 = count }
-        openblas_set_num_threads(1)   // BLAS.swift splits large products itself
+        setBLASSingleThreaded()   // BLAS.swift splits large products itself
         _ = Allocator.configured
     }
 

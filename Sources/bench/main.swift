@@ -1,5 +1,5 @@
 import ArgumentParser
-import Bench
+import BenchKit
 import Generation
 import StageKit
 import Upstream
@@ -8,7 +8,7 @@ import World
 /// `bench`: DreamBench protocol (issue 7) on the world's test subjects (or a real DreamBench folder)
 /// for the base adapter and every dpo-train adapter, the DCO reward-guidance frontier, then
 /// `results.json` (Report.BenchResults), sample grids and the report. See docs/BENCH.md. The items are
-/// Bench's `BenchWork`; this binds them to the stage.
+/// BenchKit's `BenchWork`; this binds them to the stage.
 struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",

@@ -29,10 +29,8 @@ func runGenerationBenches() {
         let t0 = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { try trainer.trainStep() }
         let perStep = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9 / Double(steps)
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)   // Glibc imports RUSAGE_SELF as an enum case
         print("{\"bench\":\"pretrain_unet_step\",\"batch\":16,\"res\":32,\"channels\":[32,64,64],\"layers_per_block\":1,"
-              + "\"s_per_step\":\(perStep),\"peak_rss_mb\":\(Double(usage.ru_maxrss) / 1024)}")
+              + "\"s_per_step\":\(perStep),\"peak_rss_mb\":\(peakRSSMegabytes())}")
 
         let vit = try ViT(config: vision, key: k.fold(in: "vit"))
         let r = try Resampler(config: ResamplerConfig(embeddingDim: 96), key: k.fold(in: "resampler"))

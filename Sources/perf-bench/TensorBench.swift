@@ -42,7 +42,8 @@ private func randomTensor(_ shape: [Int], seed: UInt64) -> Tensor {
     return Tensor(shape: shape, scalars: v)
 }
 
-private func peakRSSMegabytes() -> Double {
+/// The process's peak resident set size in MB (getrusage's `ru_maxrss`, whose unit differs by platform).
+func peakRSSMegabytes() -> Double {
     var usage = rusage()
     #if os(Linux)
     getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)

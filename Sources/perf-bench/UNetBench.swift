@@ -55,13 +55,11 @@ private func runUNetTrainStep() {
     }
     func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
     let ours = median(phases.map { $0[3] })
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)   // Glibc imports RUSAGE_SELF as an enum case
     print("{\"bench\":\"unet_train_step\",\"impl\":\"swift\",\"width\":32,\"batch\":\(batch),\"res\":\(res),"
         + "\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(unet.parameterCount),"
         + "\"median_step_s\":\(ours),\"forward_s\":\(median(phases.map { $0[0] })),"
         + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
-        + "\"peak_rss_mb\":\(Double(usage.ru_maxrss) / 1024),\"loss\":\(loss)}")
+        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
 
     guard env["UNET_BENCH_PEER"] != "0" else { return }
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

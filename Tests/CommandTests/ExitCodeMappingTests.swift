@@ -1,4 +1,4 @@
-import Bench
+import BenchKit
 import Checkpoint
 import ErrorKinds
 import Foundation

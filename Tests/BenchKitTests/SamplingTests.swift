@@ -1,4 +1,4 @@
-import Bench
+import BenchKit
 import Diffusion
 import Generation
 import Imaging

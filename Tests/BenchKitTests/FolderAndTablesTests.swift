@@ -1,4 +1,4 @@
-import Bench
+import BenchKit
 import Foundation
 import Imaging
 import Testing

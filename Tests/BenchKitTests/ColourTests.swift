@@ -1,4 +1,4 @@
-import Bench
+import BenchKit
 import Imaging
 import Testing
 

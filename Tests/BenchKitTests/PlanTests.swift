@@ -1,4 +1,4 @@
-import Bench
+import BenchKit
 import Testing
 import World
 

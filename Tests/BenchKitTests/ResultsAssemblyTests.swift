@@ -1,4 +1,4 @@
-@testable import Bench
+@testable import BenchKit
 import Generation
 import Report
 import Testing
