@@ -44,6 +44,13 @@ public enum JeDiSampler {
     /// decoupled image-guidance fields must keep their defaults (JeDi has no image tokens: the ratio is in `guidance`).
     public static func sample(_ g: Generator, set: JeDiSet, seed: UInt64, options: SamplingOptions = SamplingOptions(),
                               guidance: JeDiGuidance = JeDiGuidance()) throws(GenerationError) -> Tensor {
+        try sample(g, set: set, seed: seed, options: options, guidance: guidance, observe: nil)
+    }
+
+    /// `sample`, calling `observe(step, timestep, x)` with the set the U-Net reads at every step (after the
+    /// replacement); tests check the replacement trick with it.
+    static func sample(_ g: Generator, set: JeDiSet, seed: UInt64, options: SamplingOptions, guidance: JeDiGuidance,
+                       observe: ((Int, Int, Tensor) -> Void)?) throws(GenerationError) -> Tensor {
         try validate(g, set: set, options: options, guidance: guidance)
         let known = set.known, m = set.size, k = set.knownCount
         let shape = g.sampleShape
@@ -56,6 +63,7 @@ public enum JeDiSampler {
         for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
             let z = Init.normal([m] + shape, key: root.fold(in: "q").fold(in: UInt64(i)))
             x = replaceKnown(x, with: g.schedule.addNoise(x0, noise: z, timesteps: Array(repeating: t, count: m)), known: known)
+            observe?(i, t, x)
             let p = branchPredictions(g, x, timestep: t, clean: x0, known: known, text: text, nullText: nullText, guidance: guidance)
             let eps = guidance.combine(full: p.full, partial: p.partial, null: p.null, scale: options.guidanceScale)
             let noise = options.eta > 0 ? Init.normal([m] + shape, key: root.fold(in: "z").fold(in: UInt64(i))) : nil

@@ -50,6 +50,28 @@ struct JeDiSamplerTests {
         #expect(generated.contains { abs($0) > 1e-3 })
     }
 
+    /// The replacement trick at every step: the known members the U-Net reads are sqrt(abar_t) x0 + sqrt(1 - abar_t) z
+    /// with z drawn for that step (fresh: z differs between steps), the unknown ones are the chain's own state, not the
+    /// references (atol 1e-6, rtol 1e-5: the same float32 formula, written out here).
+    @Test func knownMembersAreForwardDiffusedReferencesAtEveryStep() throws {
+        let g = try Self.generator(), s = Self.set(references: 2)
+        let per = 3 * 16 * 16, root = RNGKey(seed: 7).fold(in: "jedi")
+        var seen: [(Int, Int, Tensor)] = []
+        _ = try JeDiSampler.sample(g, set: s, seed: 7, options: Self.options, guidance: JeDiGuidance(), observe: { seen.append(($0, $1, $2)) })
+        #expect(seen.map(\.1) == Sampler.scheduler(Self.options, for: g).timesteps(steps: 4))
+        var noises: [[Float]] = []
+        for (i, t, x) in seen {
+            let z = Init_normal([3, 3, 16, 16], key: root.fold(in: "q").fold(in: UInt64(i)))
+            let a = Float(g.schedule.alphaBar(t).squareRoot()), b = Float((1 - g.schedule.alphaBar(t)).squareRoot())
+            let want = (0..<(2 * per)).map { a * s.references.scalars[$0] + b * z.scalars[$0] }
+            expectClose(Array(x.scalars[0..<(2 * per)]), want, "step \(i) (t = \(t)): known members")
+            noises.append(Array(z.scalars[0..<(2 * per)]))
+            let target = Array(x.scalars[(2 * per)...])
+            #expect(target.contains { abs($0) > 0.1 }, "step \(i): the target is the chain's state")
+        }
+        #expect(Set(noises.map { $0.prefix(8).description }).count == noises.count, "z must be fresh at every step")
+    }
+
     /// The references condition the generated image (through the coupled attention and the inpainting input),
     /// the seed fixes it: the same request twice is bit-identical, other references give another image.
     @Test func referencesAndSeedDetermineTheSample() throws {
