@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(name: "WorldTests", dependencies: ["World", "Imaging"]),
         .testTarget(name: "ManifestTests", dependencies: ["TestSupport", "Manifest", "CSQLite", "ErrorKinds", "manifest-worker"]),
         .testTarget(name: "GenerationTests", dependencies: [
-            "Generation", "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
+            "TestSupport", "Generation", "Pretrained", "Models", "NN", "Autograd", "TensorCore", "Random", "Diffusion", "Imaging", "Text",
             "Checkpoint", "Manifest", "World",
         ]),
         .testTarget(name: "TrainingTests", dependencies: [

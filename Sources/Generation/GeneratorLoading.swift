@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Pretrained
 
 extension Generator {
@@ -24,5 +25,20 @@ extension Generator {
         let (encoder, r) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
                          schedule: schedule, resolution: ur.resolution)
+    }
+}
+
+extension Generator {
+    /// JeDi's starting point from a checkpoint directory's base model (no adapter): its text tower, noise schedule
+    /// and resolution, and its U-Net widened to the inpainting input by `JeDiUNet.fromBase` (mask and reference
+    /// channels zero, so it predicts what the base predicts until JeDi training, issue 17 item 3, moves it).
+    /// Pixel space only: a latent base is refused (`GenerationError.mismatch`); loading fails as `load(directory:)`.
+    public static func loadJeDiInitialisation(directory: URL) throws -> Generator {
+        let base = try load(directory: directory, adapter: false)
+        guard base.vae == nil else {
+            throw GenerationError.mismatch(field: "generator", reason: "the base U-Net in \(directory.path) is latent; JeDi sampling is pixel-space only (docs/JEDI.md)")
+        }
+        return Generator(textEncoder: base.textEncoder, imageEncoder: nil, resampler: nil, unet: try JeDiUNet.fromBase(base.unet),
+                         schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
     }
 }

@@ -12,6 +12,8 @@ public struct UNetConditioning {
     /// Image tokens [B, Li, crossAttentionDim] or nil.
     public var image: Variable?
     public var ipScale: Float
+    /// Images per same-subject set for JeDi's coupled self-attention (1 = every image alone).
+    public var setSize: Int = 1
 }
 
 /// One level of the down path: diffusers `DownBlock2D` (no attentions) or `CrossAttnDownBlock2D`.
@@ -51,7 +53,7 @@ public final class UNetDownBlock: Module {
         var skips: [Variable] = []
         for j in 0..<resnets.count {
             h = resnets[j](h, temb: cond.temb)
-            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale) }
+            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize) }
             skips.append(h)
         }
         if let downsampler {
@@ -82,7 +84,7 @@ public final class UNetMidBlock: Module {
 
     func callAsFunction(_ x: Variable, _ cond: UNetConditioning) -> Variable {
         var h = resnets[0](x, temb: cond.temb)
-        h = attentions[0](h, text: cond.text, image: cond.image, ipScale: cond.ipScale)
+        h = attentions[0](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize)
         return resnets[1](h, temb: cond.temb)
     }
 }
@@ -123,7 +125,7 @@ public final class UNetUpBlock: Module {
         for j in 0..<resnets.count {
             let skip = skips.removeLast()
             h = resnets[j](concat([h, skip], axis: 1), temb: cond.temb)
-            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale) }
+            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize) }
         }
         return upsampler.map { $0(h) } ?? h
     }

@@ -24,7 +24,8 @@ public final class GEGLUFeedForward: Module {
 }
 
 /// diffusers `BasicTransformerBlock` (pre-norm), x [B, L, C]:
-///   x = x + attn1(norm1(x))                              self-attention
+///   x = x + attn1(norm1(x))                              self-attention, coupled over sets of `setSize`
+///                                                        images (JeDi; `Attention.coupled`; 1 = per image)
 ///   x = x + attn2(norm2(x), text, image, ipScale)        decoupled cross-attention
 ///   x = x + ff(norm3(x))                                 GEGLU
 /// Keys: `norm1`, `attn1`, `norm2`, `attn2`, `norm3` (LayerNorm(C)), `ff.net.0.proj`, `ff.net.2`.
@@ -49,8 +50,8 @@ public final class BasicTransformerBlock: Module {
         [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
     }
 
-    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
-        var h = x + attn1(norm1(x))
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1) -> Variable {
+        var h = x + attn1.coupled(norm1(x), setSize: setSize)
         h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
         return h + ff(norm3(h))
     }
@@ -78,10 +79,10 @@ public final class Transformer2DModel: Module {
         [("norm", norm), ("proj_in", projIn), ("transformer_blocks.0", block), ("proj_out", projOut)]
     }
 
-    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float) -> Variable {
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1) -> Variable {
         let b = x.shape[0], c = x.shape[1], hgt = x.shape[2], wid = x.shape[3]
         var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
-        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale))
+        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize))
         return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
     }
 }
