@@ -139,15 +139,9 @@ public final class Generator {
     /// Conditional and unconditional predictions from ONE batched U-Net pass over [x; x]:
     /// (eps(x, c), eps(x, null)), each of x's shape.
     public func guidedPair(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
-        let b = x.shape[0]
-        let xx = stack([x, x])
-        let text = stack([c.text, c.nullText])
-        let image = c.image.map { stack([$0, c.nullImage!]) }
-        let eps = predictNoise(xx, timestep: t, text: text, imageTokens: image, ipScale: ipScale)
-        let per = eps.count / (2 * b)
-        let shape = x.shape
-        return (Tensor(shape: shape, scalars: Array(eps.scalars[0..<(b * per)])),
-                Tensor(shape: shape, scalars: Array(eps.scalars[(b * per)...])))
+        let eps = branchPredictions(x, timestep: t, texts: [c.text, c.nullText], images: c.image.map { [$0, c.nullImage!] },
+                                    ipScale: ipScale)
+        return (eps[0], eps[1])
     }
 
     /// The three predictions of decoupled image guidance from ONE batched pass over [x; x; x]:
@@ -157,12 +151,18 @@ public final class Generator {
         guard let image = c.image, let nullImage = c.nullImage else {
             preconditionFailure("Generator.guidedTriple: no image tokens (text-only conditioning has no image branch)")
         }
-        let b = x.shape[0]
-        let eps = predictNoise(stack([x, x, x]), timestep: t, text: stack([c.text, c.text, c.nullText]),
-                               imageTokens: stack([image, nullImage, nullImage]), ipScale: ipScale)
-        let per = eps.count / (3 * b)
-        let part = { (k: Int) in Tensor(shape: x.shape, scalars: Array(eps.scalars[(k * b * per)..<((k + 1) * b * per)])) }
-        return (part(0), part(1), part(2))
+        let eps = branchPredictions(x, timestep: t, texts: [c.text, c.text, c.nullText], images: [image, nullImage, nullImage],
+                                    ipScale: ipScale)
+        return (eps[0], eps[1], eps[2])
+    }
+
+    /// One batched U-Net pass over x repeated once per branch (branch k reads `texts[k]` and `images?[k]`),
+    /// split back into one prediction of x's shape per branch.
+    func branchPredictions(_ x: Tensor, timestep t: Int, texts: [Tensor], images: [Tensor]?, ipScale: Float) -> [Tensor] {
+        let n = texts.count
+        let eps = predictNoise(stack(Array(repeating: x, count: n)), timestep: t, text: stack(texts),
+                               imageTokens: images.map(stack), ipScale: ipScale)
+        return (0..<n).map { k in Tensor(shape: x.shape, scalars: Array(eps.scalars[(k * x.count)..<((k + 1) * x.count)])) }
     }
 
     /// Initial noise [B] + `sampleShape`: row i drawn from `RNGKey(seed: seeds[i])` alone, so an image
