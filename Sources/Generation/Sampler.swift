@@ -18,10 +18,12 @@ import TensorCore
 /// 5. in latent space, the decoder turns the final latents into images.
 public enum Sampler {
     /// Images [B, 3, S, S] in [-1, 1]. `references` [B * K, 3, S, S], K = `referencesPerRow` images per
-    /// row, row-major (nil: text only; see `Generator.conditioning`); `seeds` one per row.
+    /// row, row-major (nil: text only; see `Generator.conditioning`); `seeds` one per row. With
+    /// `options.referenceAttention` (K = 1), `referenceForeground` [B, S, S] says which reference pixels the
+    /// generated images attend to (nil: `ReferenceAttention.foreground`, the references' border-colour foreground).
     public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
                               referencesPerRow k: Int = 1, seeds: [UInt64],
-                              options: SamplingOptions = SamplingOptions()) throws(GenerationError) -> Tensor {
+                              options: SamplingOptions = SamplingOptions(), referenceForeground: Tensor? = nil) throws(GenerationError) -> Tensor {
         try options.validate(trainSteps: g.schedule.trainSteps, hasReference: reference != nil)
         guard prompts.count == seeds.count, !prompts.isEmpty else {
             throw .mismatch(field: "seeds", reason: "\(seeds.count) seeds for \(prompts.count) prompts; give one seed per prompt")
@@ -31,12 +33,23 @@ public enum Sampler {
             throw .mismatch(field: "references", reason: "shape \(r.shape), want [\(prompts.count * k), 3, \(g.resolution), \(g.resolution)] "
                             + "(\(k) per prompt)")
         }
+        if options.referenceAttention != nil {
+            guard let r = references, k == 1 else {
+                throw .invalidOption(field: "referenceAttention", reason: references == nil ? "needs a reference image per prompt"
+                                     : "reads one reference per prompt, got \(k); give one or turn reference attention off")
+            }
+            if let fg = referenceForeground, fg.shape != [r.shape[0], r.shape[2], r.shape[3]] {
+                throw .mismatch(field: "referenceForeground", reason: "shape \(fg.shape), want [\(r.shape[0]), \(r.shape[2]), \(r.shape[3])]")
+            }
+        }
         var scheduler = Self.scheduler(options, for: g)
         var referenceScheduler = scheduler   // the reference chain's own solver state (adaptive normalisation)
         let c = g.conditioning(prompts: prompts, references: references, perRow: k)
         let cRef = reference.map { $0.conditioning(prompts: prompts, references: references, perRow: k) }
         var x = g.initialNoise(seeds: seeds)
         var xRef = x
+        let cleanReferences = options.referenceAttention != nil ? references.map { g.diffusionSpace($0) } : nil
+        let foreground = options.referenceAttention != nil ? (referenceForeground ?? references.map(ReferenceAttention.foreground)) : nil
         let w = options.guidanceScale
         for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
@@ -49,7 +62,13 @@ public enum Sampler {
                 continue
             }
             let eps: Tensor
-            if let sI = options.imageGuidanceScale, c.image != nil {
+            if let mode = options.referenceAttention, let r0 = cleanReferences {
+                let zr = stepNoise(seeds: seeds, step: i, like: x, stream: "reference-q")
+                let rt = g.schedule.addNoise(r0, noise: zr, timesteps: Array(repeating: t, count: seeds.count))
+                let p = g.referenceCoupledPair(x, reference: rt, timestep: t, c, ipScale: options.ipScale, mode: mode,
+                                                foreground: foreground, bias: options.referenceBias)
+                eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
+            } else if let sI = options.imageGuidanceScale, c.image != nil {
                 let p = g.guidedTriple(x, timestep: t, c, ipScale: options.ipScale)
                 eps = Guidance.decoupled(conditional: p.cond, textOnly: p.textOnly, unconditional: p.uncond, textScale: w, imageScale: sI)
             } else {
@@ -81,9 +100,9 @@ public enum Sampler {
     }
 
     /// The eta > 0 noise of step `step`: row i from `RNGKey(seed: seeds[i])` folded with the step.
-    static func stepNoise(seeds: [UInt64], step: Int, like x: Tensor) -> Tensor {
+    static func stepNoise(seeds: [UInt64], step: Int, like x: Tensor, stream: String = "z") -> Tensor {
         let per = Array(x.shape.dropFirst())
-        return stack(seeds.map { Init.normal([1] + per, key: RNGKey(seed: $0).fold(in: "z").fold(in: UInt64(step))) })
+        return stack(seeds.map { Init.normal([1] + per, key: RNGKey(seed: $0).fold(in: stream).fold(in: UInt64(step))) })
     }
 
     /// 8-bit RGB images of a [B, 3, S, S] batch in [-1, 1].

@@ -20,18 +20,25 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     public var rewardScale: Float?
     /// HG-DPO latent adaptive normalisation against the reference chain (needs a reference generator).
     public var adaptiveNormalization: Bool
+    /// Reference attention (`ReferenceAttention`): the U-Net's self-attention also reads the reference image; nil = off.
+    public var referenceAttention: ReferenceAttention?
+    /// Additive attention bias of the reference's foreground keys under reference attention (0 = weighted as own keys).
+    public var referenceBias: Float
 
     public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
                 spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false,
-                imageGuidanceScale: Float? = nil, scheduler: SchedulerKind = .ddim) {
+                imageGuidanceScale: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil,
+                referenceBias: Float = 0) {
         self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
         self.imageGuidanceScale = imageGuidanceScale
         self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
         self.scheduler = scheduler
+        self.referenceAttention = referenceAttention
+        self.referenceBias = referenceBias
     }
 
     private enum CodingKeys: String, CodingKey {
-        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization
+        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization, referenceAttention, referenceBias
     }
 
     /// Options encoded before `scheduler` existed decode as DDIM.
@@ -46,6 +53,8 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         spacing = try c.decode(DDIMScheduler.Spacing.self, forKey: .spacing)
         rewardScale = try c.decodeIfPresent(Float.self, forKey: .rewardScale)
         adaptiveNormalization = try c.decode(Bool.self, forKey: .adaptiveNormalization)
+        referenceAttention = try c.decodeIfPresent(ReferenceAttention.self, forKey: .referenceAttention)
+        referenceBias = try c.decodeIfPresent(Float.self, forKey: .referenceBias) ?? 0
     }
 
     /// Checks the options; names the field at fault.
@@ -73,6 +82,13 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
             if rewardScale != nil || adaptiveNormalization {
                 throw .invalidOption(field: "imageGuidanceScale",
                                      reason: "decoupled image guidance does not combine with reward guidance or adaptive normalisation; pick one")
+            }
+        }
+        if referenceAttention != nil {
+            guard referenceBias.isFinite else { throw .invalidOption(field: "referenceBias", reason: "\(referenceBias) is not finite") }
+            if imageGuidanceScale != nil || rewardScale != nil || adaptiveNormalization {
+                throw .invalidOption(field: "referenceAttention",
+                                     reason: "does not combine with decoupled image guidance, reward guidance or adaptive normalisation; pick one")
             }
         }
         if rewardScale != nil && adaptiveNormalization {

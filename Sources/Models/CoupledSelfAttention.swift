@@ -1,5 +1,6 @@
 import Autograd
 import NN
+import TensorCore
 
 /// JeDi's coupled self-attention (Zeng et al. 2024, sec. 3.2 and Fig. 6): the tokens of every image of a
 /// same-subject set attend to the tokens of every image of that set.
@@ -13,11 +14,12 @@ import NN
 /// setSize 1 is the ordinary per-image self-attention (the same call, bit for bit). Gradients flow through
 /// the reshapes and the fused attention kernel unchanged.
 extension Attention {
-    public func coupled(_ x: Variable, setSize: Int) -> Variable {
+    /// `mask`: additive over each set's S * L keys, broadcastable to [B, heads, S * L, S * L] (`ReferenceSetMask`).
+    public func coupled(_ x: Variable, setSize: Int, mask: Tensor? = nil) -> Variable {
         precondition(x.shape.count == 3 && setSize >= 1 && x.shape[0] % setSize == 0,
                      "Attention.coupled: x \(x.shape) is not [B * S, L, C] for set size S = \(setSize)")
-        guard setSize > 1 else { return self(x) }
+        guard setSize > 1 else { return self(x, mask: mask) }
         let n = x.shape[0], l = x.shape[1], c = x.shape[2]
-        return self(x.reshaped([n / setSize, setSize * l, c])).reshaped([n, l, c])
+        return self(x.reshaped([n / setSize, setSize * l, c]), mask: mask).reshaped([n, l, c])
     }
 }

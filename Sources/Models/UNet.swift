@@ -96,7 +96,7 @@ public final class UNet2DConditionModel: Module {
     /// `setSize` S > 1 makes every self-attention (`attn1`) coupled over sets of S consecutive rows of x
     /// (JeDi, `Attention.coupled`); B must be a multiple of S. Cross-attention stays per image.
     public func forward(_ x: Variable, timesteps: [Int], text: Variable, imageTokens: Variable?, ipScale: Float,
-                        setSize: Int = 1) -> Variable {
+                        setSize: Int = 1, setMask: ReferenceSetMask? = nil) -> Variable {
         do {
             try validateInputs(x: x.shape, timesteps: timesteps.count, text: text.shape, imageTokens: imageTokens?.shape)
         } catch { preconditionFailure("UNet2DConditionModel.forward: \(error)") }
@@ -104,7 +104,7 @@ public final class UNet2DConditionModel: Module {
                      "UNet2DConditionModel.forward: batch \(x.shape[0]) is not a whole number of sets of \(setSize)")
         var temb = timeEmbedding(Variable(timestepEmbedding(timesteps, dim: config.blockOutChannels[0])))
         if let classEmbedding { temb = temb + classEmbedding(text.mean(axes: [1])) }
-        let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale, setSize: setSize)
+        let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale, setSize: setSize, setMask: setMask)
         var h = convIn(x)
         var skips = [h]
         for block in downBlocks.items {

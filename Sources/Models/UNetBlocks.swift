@@ -14,6 +14,8 @@ public struct UNetConditioning {
     public var ipScale: Float
     /// Images per same-subject set for JeDi's coupled self-attention (1 = every image alone).
     public var setSize: Int = 1
+    /// Keys of the coupled self-attention of [reference, generated] sets (reference attention); nil = unmasked.
+    public var setMask: ReferenceSetMask? = nil
 }
 
 /// One level of the down path: diffusers `DownBlock2D` (no attentions) or `CrossAttnDownBlock2D`.
@@ -53,7 +55,8 @@ public final class UNetDownBlock: Module {
         var skips: [Variable] = []
         for j in 0..<resnets.count {
             h = resnets[j](h, temb: cond.temb)
-            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize) }
+            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
+                                                        setMask: cond.setMask) }
             skips.append(h)
         }
         if let downsampler {
@@ -84,7 +87,8 @@ public final class UNetMidBlock: Module {
 
     func callAsFunction(_ x: Variable, _ cond: UNetConditioning) -> Variable {
         var h = resnets[0](x, temb: cond.temb)
-        h = attentions[0](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize)
+        h = attentions[0](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
+                                                        setMask: cond.setMask)
         return resnets[1](h, temb: cond.temb)
     }
 }
@@ -125,7 +129,8 @@ public final class UNetUpBlock: Module {
         for j in 0..<resnets.count {
             let skip = skips.removeLast()
             h = resnets[j](concat([h, skip], axis: 1), temb: cond.temb)
-            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize) }
+            if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
+                                                        setMask: cond.setMask) }
         }
         return upsampler.map { $0(h) } ?? h
     }

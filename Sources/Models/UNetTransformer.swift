@@ -50,8 +50,9 @@ public final class BasicTransformerBlock: Module {
         [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
     }
 
-    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1) -> Variable {
-        var h = x + attn1.coupled(norm1(x), setSize: setSize)
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
+                               setMask: Tensor? = nil) -> Variable {
+        var h = x + attn1.coupled(norm1(x), setSize: setSize, mask: setMask)
         h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
         return h + ff(norm3(h))
     }
@@ -79,10 +80,14 @@ public final class Transformer2DModel: Module {
         [("norm", norm), ("proj_in", projIn), ("transformer_blocks.0", block), ("proj_out", projOut)]
     }
 
-    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1) -> Variable {
+    /// `setMask`: keys of coupled self-attention per set (`ReferenceSetMask`, sets of 2), built at this level's size.
+    public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
+                               setMask: ReferenceSetMask? = nil) -> Variable {
         let b = x.shape[0], c = x.shape[1], hgt = x.shape[2], wid = x.shape[3]
+        precondition(setMask == nil || setSize == 2, "Transformer2DModel: a ReferenceSetMask needs sets of 2, got \(setSize)")
         var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
-        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize))
+        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize,
+                          setMask: setMask?.additive(height: hgt, width: wid)))
         return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
     }
 }

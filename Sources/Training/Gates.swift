@@ -151,7 +151,7 @@ public enum Gates {
                                          backgrounds: [Background], options: SamplingOptions, seed: UInt64,
                                          judge: WorldJudge? = nil) throws
         -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]], attributes: [String: Double],
-            patternMisreadings: [String: Int]) {
+            patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let refs = try WorldData.references(subjects, resolution: g.resolution)
         let per = refs.count / max(subjects.count, 1)
         let refEmb = judges.map { $0.1(refs) }
@@ -160,6 +160,7 @@ public enum Gates {
         var rows: [[Image]] = []
         var hits: [String: Int] = [:]
         var patternMisreadings: [String: Int] = [:]
+        var perSample: [AdapterGateSample] = []
         for (i, s) in subjects.enumerated() {
             let one = Array(refs.scalars[(i * per)..<((i + 1) * per)])
             let rb = Tensor(shape: [backgrounds.count, 3, g.resolution, g.resolution],
@@ -168,6 +169,7 @@ public enum Gates {
             let seeds = backgrounds.indices.map { seed &+ UInt64(i * 100 + $0) }
             let x = try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
             let other = (i + 1) % subjects.count
+            var samples = backgrounds.map { AdapterGateSample(subject: s.id, background: $0.rawValue) }
             if let judge {
                 for (k, p) in read(judge, x).enumerated() {
                     let f = WorldAttribute.fidelity(p, subject: s, background: backgrounds[k])
@@ -175,6 +177,7 @@ public enum Gates {
                     for (name, hit) in [("identity", f.identity), ("detail", f.detail), ("scene", f.scene), ("category", parts.category),
                                         ("main_color", parts.mainColor), ("body_pattern", parts.bodyPattern)] {
                         hits[name, default: 0] += hit ? 1 : 0
+                        samples[k].hits[name] = hit
                     }
                     if !parts.bodyPattern, let read = p[WorldAttribute.bodyPattern.rawValue] {
                         patternMisreadings["\(s.appearance.body.kind.rawValue)>\(PatternKind.allCases[read].rawValue)", default: 0] += 1
@@ -191,15 +194,17 @@ public enum Gates {
                         f += Double(e.scalars[k * d + q] * r.scalars[other * d + q])
                     }
                     sums[j] += c; floors[j] += f
+                    samples[k].cosines[judge.0] = c
                 }
             }
             n += backgrounds.count
+            perSample += samples
             rows.append(Sampler.images(Tensor(shape: [1, 3, g.resolution, g.resolution], scalars: one)) + Sampler.images(x))
         }
         var scores: [String: (cosine: Double, floor: Double)] = [:]
         for (j, judge) in judges.enumerated() { scores[judge.0] = (sums[j] / Double(max(n, 1)), floors[j] / Double(max(n, 1))) }
         let attributes = hits.mapValues { Double($0) / Double(max(n, 1)) }
-        return (scores, rows, attributes, patternMisreadings)
+        return (scores, rows, attributes, patternMisreadings, perSample)
     }
 
     /// Unit class-token embeddings [B, D] of a ViT (the judges' image embedding).
@@ -217,6 +222,27 @@ public enum Gates {
             for _ in r.count..<cols { items.append((Image(width: r[0].width, height: r[0].height, fill: [245, 245, 245]), nil)) }
         }
         return ContactSheet(columns: cols, scale: scale).render(items, title: title)
+    }
+}
+
+/// One sample of the adapter gate: which judge reads hit (identity, detail, scene and identity's parts) and
+/// each similarity judge's cosine to the reference; what paired comparisons of two sampling settings or two
+/// checkpoints read (`pretrain gates --per-sample`, scripts/paired_gate.py).
+public struct AdapterGateSample: Sendable {
+    public var subject: String
+    public var background: String
+    public var hits: [String: Bool] = [:]
+    public var cosines: [String: Double] = [:]
+
+    /// CSV rows with a header: subject, background, then the hits (0/1) and cosines in sorted-name order.
+    public static func csv(_ samples: [AdapterGateSample]) -> String {
+        let hitNames = Set(samples.flatMap(\.hits.keys)).sorted(), cosNames = Set(samples.flatMap(\.cosines.keys)).sorted()
+        var lines = [(["subject", "background"] + hitNames + cosNames).joined(separator: ",")]
+        for s in samples {
+            lines.append(([s.subject, s.background] + hitNames.map { s.hits[$0].map { $0 ? "1" : "0" } ?? "" }
+                          + cosNames.map { s.cosines[$0].map { String(format: "%.6f", $0) } ?? "" }).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 }
 

@@ -1,5 +1,6 @@
 import Autograd
 import Diffusion
+import Generation
 import Models
 import NN
 import Random
@@ -251,6 +252,11 @@ public final class AdapterTask: PretrainTask {
     /// Weight of the reference encoder's world-attribute loss (`ReferenceAttributeHeads`; 0 = off; needs a trained encoder).
     public let attributeWeight: Float
     public let attributeHeads: ReferenceAttributeHeads?
+    /// Reference attention in training (`Generation.ReferenceAttention`, needs `reference = .clean`): every row is
+    /// denoised as the set [its clean reference diffused to the row's timestep, the row], the row's self-attention
+    /// reading the reference's foreground keys (`ReferenceSetMask`; a row whose image is dropped reads none), and
+    /// the loss is on the rows only.
+    public let referenceAttention: Bool
     let params: [(String, Parameter)]
     public let learningRateScales: [String: Double]
 
@@ -258,7 +264,10 @@ public final class AdapterTask: PretrainTask {
                 trainEncoder: Bool = false, reference: AdapterReference = .same, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
-                objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0) {
+                objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0,
+                referenceAttention: Bool = false) {
+        precondition(!referenceAttention || reference == .clean, "AdapterTask: reference attention reads the clean reference (reference = .clean)")
+        self.referenceAttention = referenceAttention
         precondition(objectWeight >= 0, "AdapterTask: objectWeight \(objectWeight) must be >= 0")
         precondition(unetLearningRateScale >= 0, "AdapterTask: unetLearningRateScale \(unetLearningRateScale) must be >= 0")
         self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight
@@ -313,7 +322,24 @@ public final class AdapterTask: PretrainTask {
         let tokens = resampler.forward(feats)
         let x0 = AutoencoderKL.diffusionSpace(b.images, vae: vae)
         let d = DenoisingDraw(x0: x0, schedule: schedule, seed: seed, step: step)
-        let eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
+        let eps: Variable
+        if referenceAttention {
+            let r0 = AutoencoderKL.diffusionSpace(undropped, vae: vae)
+            let rn = Init.normal(r0.shape, key: RNGKey(seed: seed).fold(in: "reference-noise").fold(in: UInt64(step)))
+            let rt = schedule.addNoise(r0, noise: rn, timesteps: d.timesteps)
+            let s = data.resolution
+            var fg = ReferenceAttention.foreground(of: undropped).scalars
+            for i in 0..<batchSize where refs.scalars[(i * per)..<((i + 1) * per)].allSatisfy({ $0 == 0 }) {
+                for j in (i * s * s)..<((i + 1) * s * s) { fg[j] = 0 }              // dropped image: no reference keys
+            }
+            let out = unet.forward(Variable(ReferenceSetMask.pairs(references: rt, images: d.noisy)),
+                                   timesteps: d.timesteps.flatMap { [$0, $0] }, text: ReferenceSetMask.twice(Variable(text)),
+                                   imageTokens: ReferenceSetMask.twice(tokens), ipScale: 1, setSize: 2,
+                                   setMask: ReferenceSetMask(foreground: Tensor(shape: [batchSize, s, s], scalars: fg)))
+            eps = ReferenceSetMask.imageRows(out)
+        } else {
+            eps = unet.forward(Variable(d.noisy), timesteps: d.timesteps, text: Variable(text), imageTokens: tokens, ipScale: 1)
+        }
         let w = DenoisingDraw.objectWeights(coverage: b.coverage, batch: batchSize, side: data.resolution, grid: x0.shape[2],
                                             objectWeight: objectWeight)
         let denoising = d.loss(eps, schedule: schedule, snrGamma: snrGamma, cellWeights: w)

@@ -61,6 +61,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "start from this adapter.safetensors (its adapter.json beside it: the same resampler and reference encoder) or a "
                           + "training checkpoint directory of pretrain-adapter (checkpoints/step-N: its EMA weights), with the source's tuned "
                           + "U-Net when it has one; \"\" = IP-Adapter's init", optIn: true),
+            ConfigKey("reference_attention", .bool, default: .bool(false),
+                      doc: "train (and gate) with reference attention: each row denoised beside its clean reference, reading the reference's "
+                          + "foreground keys in every self-attention (needs reference = \"clean\"); samplers then use reference attention "
+                          + "\"conditional\"", optIn: true),
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
@@ -103,6 +107,10 @@ struct AdapterCommand: ParsableCommand {
                 throw c.invalid("attribute_weight", "the attribute loss trains the adapter's own reference encoder; set image_encoder = \"resnet\" "
                                 + "or attribute_weight = 0")
             }
+            let referenceAttention = c.bool("reference_attention")
+            guard !referenceAttention || c.string("reference") == AdapterReference.clean.rawValue else {
+                throw c.invalid("reference_attention", "reference attention reads the subject's clean render; set reference = \"clean\"")
+            }
             let initFrom = c.string("init_from")
             let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
                                                                          from: URL(fileURLWithPath: initFrom), stage: r.stage)
@@ -113,13 +121,15 @@ struct AdapterCommand: ParsableCommand {
                                    batchSize: settings.batchSize, dropText: Float(c.double("drop_text")),
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
-                                   unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")))
+                                   unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
+                                   referenceAttention: referenceAttention)
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,
                                   schedule: schedule, resolution: c.int("resolution"))
                 let a = try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
-                                             guidance: Float(c.double("gate_guidance")), stageSeed: settings.seed)
+                                             guidance: Float(c.double("gate_guidance")),
+                                             referenceAttention: referenceAttention ? .conditional : nil, stageSeed: settings.seed)
                 return (a.metrics, a.sheet)
             }
             let curve = try curveMeasurement(r, sheet: "adapter-samples", keep: { !$0.hasSuffix("_other_subject") && $0 != "adapter_samples" },

@@ -48,10 +48,12 @@ enum GateRuns {
     /// Adapter gate (see `Gates.adapterSimilarity`) on `subjects` test subjects in 4 backgrounds: the
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
-                        imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim,
-                        stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int]) {
+                        imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil, referenceBias: Float = 0,
+                        stageSeed: UInt64) throws
+        -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
-                                   scheduler: scheduler)
+                                   scheduler: scheduler, referenceAttention: referenceAttention,
+                                   referenceBias: referenceBias)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]
@@ -71,7 +73,7 @@ enum GateRuns {
         m["adapter_samples"] = Double(subjects.count * bgs.count)
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
                                title: "adapter: reference, then generated in 4 backgrounds")
-        return (m, sheet, gate.patternMisreadings)
+        return (m, sheet, gate.patternMisreadings, gate.perSample)
     }
 }
 

@@ -26,7 +26,13 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
     @Option(help: "Decoupled image guidance s_I of the adapter gate's samples (--guidance is then the text scale; default: plain CFG).")
     var imageGuidance: Float?
+    @Option(help: "Reference attention of the adapter gate's samples (both | conditional; default: off).")
+    var referenceAttention: ReferenceAttention?
+    @Option(help: "Attention bias of the reference's foreground keys under --reference-attention (0: as the image's own keys).")
+    var referenceBias: Float = 0
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
+    @Option(help: "Write the adapter gate's per-sample judge reads (CSV) here, for paired comparisons (scripts/paired_gate.py).")
+    var perSample: String?
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
@@ -88,9 +94,11 @@ struct GatesCommand: ParsableCommand {
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
-                                             ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler, stageSeed: ar.seed)
+                                             ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,
+                                             referenceAttention: referenceAttention, referenceBias: referenceBias, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
+                if let perSample { try Data(AdapterGateSample.csv(a.perSample).utf8).write(to: URL(fileURLWithPath: perSample), options: .atomic) }
                 lines += GateRuns.checks(GateRuns.adapterTargets, a.metrics, trials: "adapter_samples").map { "adapter " + $0.line }
                 lines.append("adapter detail \(fmt(a.metrics["adapter_detail"])) (room for PatchDPO: at least 0.2 below identity)")
                 lines.append("adapter identity's parts: category \(fmt(a.metrics["adapter_category"])), main colour "
@@ -112,8 +120,10 @@ struct GatesCommand: ParsableCommand {
                 + (scheduler != .ddim ? " --scheduler \(scheduler.rawValue)" : "")
                 + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
+                + (record.stage == "pretrain-adapter" ? referenceAttention.map { " --reference-attention \($0.rawValue)" } ?? "" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }
 
 extension SchedulerKind: ExpressibleByArgument {}
+extension ReferenceAttention: ExpressibleByArgument {}

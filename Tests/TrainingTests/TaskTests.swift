@@ -104,6 +104,31 @@ import TensorCore
         #expect(frozen.learningRateScales.isEmpty && !frozen.trainable.contains { $0.0 == "conv_in.weight" })
     }
 
+    /// Reference attention in training: a row whose image is dropped reads no reference key, so with every image
+    /// dropped the loss equals the plain task's (1e-5); with the reference read it differs, and a step moves the U-Net.
+    @Test func adapterTaskWithReferenceAttention() throws {
+        func task(_ referenceAttention: Bool, dropImage: Float) throws -> AdapterTask {
+            let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+            let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
+            let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+            let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                                  key: RNGKey(seed: 5))
+            return AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                               data: TinyModels.data, seed: 3, batchSize: 2, dropText: 0, dropImage: dropImage, dropBoth: 0,
+                               unetLearningRateScale: 0.5, referenceAttention: referenceAttention)
+        }
+        let droppedPlain = try task(false, dropImage: 1).loss(step: 0).value.scalars[0]
+        let droppedCoupled = try task(true, dropImage: 1).loss(step: 0).value.scalars[0]
+        #expect(abs(droppedPlain - droppedCoupled) < 1e-5, "\(droppedPlain) vs \(droppedCoupled)")
+        let plain = try task(false, dropImage: 0).loss(step: 0).value.scalars[0]
+        let coupled = try task(true, dropImage: 0)
+        let l = try coupled.loss(step: 0).value.scalars[0]
+        #expect(l.isFinite && abs(l - plain) > 1e-6, "\(plain) vs \(l)")
+        let u0 = snapshot(coupled.unet)
+        try Trainer(task: coupled, settings: TrainSettings(steps: 1, batchSize: 2, learningRate: 1e-2, seed: 3)).trainStep()
+        #expect(snapshot(coupled.unet)["conv_in.weight"] != u0["conv_in.weight"])
+    }
+
     /// `attributeWeight`: heads on the encoder's pooled tokens (keys `attribute_heads.*`) add w x their mean
     /// cross-entropy (> 0) to the same step's denoising loss, and train with the encoder.
     @Test func adapterTaskAddsTheReferenceAttributeLoss() throws {

@@ -1,0 +1,63 @@
+import Autograd
+import Imaging
+import Models
+import Random
+import TensorCore
+
+/// Reference attention: training-free transfer of a reference's appearance through the U-Net's own
+/// self-attention ("reference-only" control of the ControlNet WebUI extension; the same coupling as
+/// JeDi's joint-image attention, `Attention.coupled`, with the reference as the one known member).
+/// Every row i of a batch becomes the set [reference_i at t, x_i]: at each step the reference is
+/// forward-diffused to the step's timestep (q(x_t | x0), fresh noise from the row's seed), and in every
+/// self-attention the generated image's tokens attend to its own and the reference's tokens. The
+/// reference's own prediction is discarded.
+public enum ReferenceAttention: String, Sendable, Codable, CaseIterable {
+    /// Both CFG branches are coupled to the reference (the guidance direction does not amplify it).
+    case both
+    /// Only the conditional branch is coupled; the null branch is plain, so CFG amplifies the reference.
+    case conditional
+}
+
+extension ReferenceAttention {
+    /// The default foreground of references [B, 3, S, S] in [-1, 1]: each 8-bit image's border-colour foreground
+    /// (`Image.borderForeground`; references are clean renders on plain backdrops), [B, S, S] in {0, 1}.
+    public static func foreground(of references: Tensor) -> Tensor {
+        let b = references.shape[0], h = references.shape[2], w = references.shape[3]
+        return Tensor(shape: [b, h, w], scalars: Sampler.images(references).flatMap { $0.borderForeground() })
+    }
+}
+
+extension Generator {
+    /// (eps(x, c) coupled to `reference`, eps(x, null) coupled or not by `mode`), x and reference [B] + sampleShape,
+    /// the reference already diffused to timestep t.
+    /// `foreground` [B, S, S] of each reference masks its background keys (`ReferenceSetMask`, with `bias`); nil = all keys.
+    func referenceCoupledPair(_ x: Tensor, reference r: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float,
+                              mode: ReferenceAttention, foreground: Tensor?, bias: Float) -> (cond: Tensor, uncond: Tensor) {
+        precondition(x.shape == r.shape, "Generator.referenceCoupledPair: x \(x.shape) vs reference \(r.shape)")
+        let mask = { (copies: Int) -> ReferenceSetMask? in
+            foreground.map { ReferenceSetMask(foreground: stack(Array(repeating: $0, count: copies)), bias: bias) }
+        }
+        let pairs = ReferenceSetMask.pairs(references: r, images: x)
+        let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
+        switch mode {
+        case .both:
+            let eps = withNoGrad {
+                unet.forward(Variable(stack([pairs, pairs])), timesteps: Array(repeating: t, count: 4 * x.shape[0]),
+                             text: Variable(stack([twice(c.text), twice(c.nullText)])),
+                             imageTokens: c.image.map { Variable(stack([twice($0), twice(c.nullImage!)])) }, ipScale: ipScale, setSize: 2,
+                             setMask: mask(2))
+            }.value
+            let n = 2 * x.count
+            let cond = Tensor(shape: pairs.shape, scalars: Array(eps.scalars[0..<n]))
+            let uncond = Tensor(shape: pairs.shape, scalars: Array(eps.scalars[n..<(2 * n)]))
+            return (ReferenceSetMask.imageRows(cond), ReferenceSetMask.imageRows(uncond))
+        case .conditional:
+            let eps = withNoGrad {
+                unet.forward(Variable(pairs), timesteps: Array(repeating: t, count: 2 * x.shape[0]), text: Variable(twice(c.text)),
+                             imageTokens: c.image.map { Variable(twice($0)) }, ipScale: ipScale, setSize: 2, setMask: mask(1))
+            }.value
+            let uncond = predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: ipScale)
+            return (ReferenceSetMask.imageRows(eps), uncond)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Autograd
+import Foundation
+import Imaging
+import Models
+import Testing
+import TensorCore
+@testable import Generation
+
+/// Reference attention (Sources/Generation/ReferenceAttention.swift, Sources/Models/ReferenceSetMask.swift):
+/// the mask's layout, and the two properties that make it safe to switch on. With no reference foreground
+/// the generated image's attention reads only its own keys, so sampling equals plain sampling (to float
+/// rounding, 1e-4 over 3 DDIM steps); and the reference's queries never see the generated image's keys, so
+/// the reference rows of a coupled pass equal a lone pass over the references (1e-5).
+@Suite struct ReferenceAttentionTests {
+    let prompts = ["a mug in the forest", "a ball on the beach"]
+
+    /// One set, a 4 x 4 foreground whose top-left 2 x 2 block is object, pooled to a 2 x 2 level.
+    @Test func maskLayout() {
+        var fg = [Float](repeating: 0, count: 16)
+        for (y, x) in [(0, 0), (0, 1), (1, 0), (1, 1)] { fg[y * 4 + x] = 1 }
+        fg[2] = 1                                   // a quarter of cell (0, 1): below half, stays background
+        let m = ReferenceSetMask(foreground: Tensor(shape: [1, 4, 4], scalars: fg), bias: 0.5).additive(height: 2, width: 2)
+        #expect(m.shape == [1, 1, 8, 8])
+        let v = { (q: Int, k: Int) in m.scalars[q * 8 + k] }
+        for q in 0..<4 {
+            for k in 0..<4 { #expect(v(q, k) == 0, "reference queries see the reference's keys") }
+            for k in 4..<8 { #expect(v(q, k) <= -1e8, "reference queries never see the generated image's keys") }
+        }
+        for q in 4..<8 {
+            #expect(v(q, 0) == 0.5, "the reference's foreground key carries the bias")
+            for k in 1..<4 { #expect(v(q, k) <= -1e8, "the reference's background keys are masked") }
+            for k in 4..<8 { #expect(v(q, k) == 0, "the generated image sees all of its own keys") }
+        }
+    }
+
+    @Test func pairsAndImageRowsRoundTrip() {
+        let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [2, 3], scalars: [7, 8, 9, 10, 11, 12])
+        let p = ReferenceSetMask.pairs(references: a, images: b)
+        #expect(p.scalars == [1, 2, 3, 7, 8, 9, 4, 5, 6, 10, 11, 12])
+        #expect(ReferenceSetMask.imageRows(p).scalars == b.scalars)
+        #expect(ReferenceSetMask.imageRows(Variable(p)).value.scalars == b.scalars)
+        #expect(ReferenceSetMask.twice(Variable(a)).value.scalars == [1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6])
+    }
+
+    @Test(arguments: ReferenceAttention.allCases)
+    func noForegroundSamplesLikePlainCFG(mode: ReferenceAttention) throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2)
+        let plain = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: SamplingOptions(steps: 3, guidanceScale: 3))
+        let opts = SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: mode)
+        let none = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                      referenceForeground: Tensor(zeros: [2, 16, 16]))
+        #expect(Tiny.maxAbsDiff(plain, none) < 1e-4)
+        let all = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                     referenceForeground: Tensor(shape: [2, 16, 16], scalars: [Float](repeating: 1, count: 512)))
+        #expect(Tiny.maxAbsDiff(plain, all) > 1e-3, "attending to the reference must change the sample")
+    }
+
+    @Test func referenceRowsEqualALonePass() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2), x = Init_normal([2, 3, 16, 16], key: .init(seed: 3))
+        let c = g.conditioning(prompts: prompts, references: refs)
+        let full = ReferenceSetMask(foreground: Tensor(shape: [2, 16, 16], scalars: [Float](repeating: 1, count: 512)))
+        let twice = { (t: Tensor) in ReferenceSetMask.pairs(references: t, images: t) }
+        let y = withNoGrad {
+            g.unet.forward(Variable(ReferenceSetMask.pairs(references: refs, images: x)), timesteps: [40, 40, 40, 40],
+                           text: Variable(twice(c.text)), imageTokens: Variable(twice(c.image!)), ipScale: 1, setSize: 2, setMask: full)
+        }.value
+        let alone = g.predictNoise(refs, timestep: 40, text: c.text, imageTokens: c.image, ipScale: 1)
+        let per = alone.count / 2
+        let referenceRows = Tensor(shape: alone.shape, scalars: Array(y.scalars[0..<per]) + Array(y.scalars[(2 * per)..<(3 * per)]))
+        #expect(Tiny.maxAbsDiff(referenceRows, alone) < 1e-5)
+        let imageAlone = g.predictNoise(x, timestep: 40, text: c.text, imageTokens: c.image, ipScale: 1)
+        #expect(Tiny.maxAbsDiff(ReferenceSetMask.imageRows(y), imageAlone) > 1e-4, "the image rows read the reference")
+    }
+
+    /// The default foreground is the references' border-colour foreground.
+    @Test func defaultForegroundIsTheBorderForeground() throws {
+        var im = try Image(width: 16, height: 16, channels: 3, pixels: [UInt8](repeating: 240, count: 16 * 16 * 3))
+        for y in 5..<9 { for x in 6..<10 { for ch in 0..<3 { im.pixels[(y * 16 + x) * 3 + ch] = ch == 0 ? 200 : 20 } } }
+        let fg = ReferenceAttention.foreground(of: try Sampler.tensor([im], size: 16))
+        #expect(fg.shape == [1, 16, 16])
+        #expect(fg.scalars.reduce(0, +) == 16)
+        #expect(fg.scalars[5 * 16 + 6] == 1 && fg.scalars[0] == 0)
+    }
+
+    @Test func invalidRequestsAreNamed() throws {
+        let g = try Tiny.generator()
+        let opts = SamplingOptions(steps: 2, guidanceScale: 3, referenceAttention: .conditional)
+        #expect(throws: GenerationError.self) { try Sampler.sample(g, prompts: prompts, references: nil, seeds: [5, 6], options: opts) }
+        #expect(throws: GenerationError.self) {
+            try Sampler.sample(g, prompts: prompts, references: Tiny.references(4), referencesPerRow: 2, seeds: [5, 6], options: opts)
+        }
+        #expect(throws: GenerationError.self) {
+            try Sampler.sample(g, prompts: prompts, references: Tiny.references(2), seeds: [5, 6], options: opts,
+                               referenceForeground: Tensor(zeros: [2, 8, 8]))
+        }
+        var mixed = opts
+        mixed.imageGuidanceScale = 2
+        #expect(throws: GenerationError.self) {
+            try Sampler.sample(g, prompts: prompts, references: Tiny.references(2), seeds: [5, 6], options: mixed)
+        }
+    }
+
+    /// Options written before reference attention existed decode with it off.
+    @Test func oldOptionsDecodeWithReferenceAttentionOff() throws {
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(SamplingOptions())) as! [String: Any]
+        json.removeValue(forKey: "referenceAttention"); json.removeValue(forKey: "referenceBias")
+        let o = try JSONDecoder().decode(SamplingOptions.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(o.referenceAttention == nil && o.referenceBias == 0)
+        let on = try JSONDecoder().decode(SamplingOptions.self,
+                                          from: JSONEncoder().encode(SamplingOptions(referenceAttention: .both, referenceBias: 1)))
+        #expect(on.referenceAttention == .both && on.referenceBias == 1)
+    }
+}
