@@ -30,10 +30,13 @@ public final class Generator {
     public let tokenizer: WordTokenizer
     /// Image side in pixels (the image encoder's input size when there is one).
     public let resolution: Int
+    /// The reference attention the adapter was trained with (its record's `referenceAttention`): what samplers use
+    /// when a config says "auto" (`SamplingOptions.resolvingReferenceAttention`); nil = trained without.
+    public let trainedReferenceAttention: ReferenceAttention?
 
     public init(textEncoder: TextEncoder, imageEncoder: (any ReferenceEncoder)?, resampler: Resampler?,
                 unet: UNet2DConditionModel, vae: AutoencoderKL? = nil, schedule: NoiseSchedule = NoiseSchedule(),
-                tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32) {
+                tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32, trainedReferenceAttention: ReferenceAttention? = nil) {
         precondition((imageEncoder == nil) == (resampler == nil),
                      "Generator: give both an image encoder and a resampler, or neither")
         if let e = imageEncoder {
@@ -55,6 +58,7 @@ public final class Generator {
         self.schedule = schedule
         self.tokenizer = tokenizer
         self.resolution = resolution
+        self.trainedReferenceAttention = trainedReferenceAttention
         textEncoder.train(false)
         imageEncoder?.train(false)
         resampler?.train(false)

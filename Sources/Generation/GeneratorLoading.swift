@@ -24,7 +24,8 @@ extension Generator {
         let (aw, ar) = try pair("adapter")
         let (encoder, r) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
-                         schedule: schedule, resolution: ur.resolution)
+                         schedule: schedule, resolution: ur.resolution,
+                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
     }
 }
 

@@ -1,4 +1,6 @@
 import Autograd
+import Foundation
+import Pretrained
 import Imaging
 import Models
 import Random
@@ -19,6 +21,24 @@ public enum ReferenceAttention: String, Sendable, Codable, CaseIterable {
 }
 
 extension ReferenceAttention {
+    /// The mode an adapter record says its adapter was trained with (`referenceAttention`); nil = none.
+    public static func trained(_ record: PretrainRecord, path: URL) throws(PretrainedError) -> ReferenceAttention? {
+        guard let name = record.referenceAttention else { return nil }
+        guard let mode = ReferenceAttention(rawValue: name) else {
+            throw .badCheckpoint(path: path.deletingPathExtension().appendingPathExtension("json").path,
+                                 reason: "referenceAttention \"\(name)\" is not one of \(allCases.map(\.rawValue))")
+        }
+        return mode
+    }
+
+    /// A config's `reference_attention` value: "auto" (what the generator's adapter was trained with), "off", or a mode.
+    public static func resolve(_ setting: String, for g: Generator) -> ReferenceAttention? {
+        setting == "auto" ? g.trainedReferenceAttention : ReferenceAttention(rawValue: setting)
+    }
+
+    /// The values a config's `reference_attention` takes.
+    public static let settings = ["auto", "off"] + allCases.map(\.rawValue)
+
     /// The default foreground of references [B, 3, S, S] in [-1, 1]: each 8-bit image's border-colour foreground
     /// (`Image.borderForeground`; references are clean renders on plain backdrops), [B, S, S] in {0, 1}.
     public static func foreground(of references: Tensor) -> Tensor {

@@ -39,6 +39,9 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     /// then also holds every U-Net weight under the U-Net's keys, and loading it replaces the base U-Net's
     /// weights (the personalized generator's U-Net; the text-to-image gate keeps the base one). nil = false.
     public var adapterTunesUNet: Bool?
+    /// An adapter trained with reference attention (pretrain-adapter `reference_attention`): the mode its
+    /// generator samples with by default ("conditional", `Generation.ReferenceAttention`); nil = off.
+    public var referenceAttention: String?
     public var textEncoderFile: String?
     public var textEncoderSHA256: String?
     public var noise: NoiseConfig?

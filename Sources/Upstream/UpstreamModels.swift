@@ -34,7 +34,8 @@ public struct UpstreamModels {
                                                     + "the U-Net's record says resolution \(ur.resolution)")
         }
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
-                         schedule: schedule, tokenizer: tokenizer, resolution: ur.resolution)
+                         schedule: schedule, tokenizer: tokenizer, resolution: ur.resolution,
+                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
     }
 
     /// The text encoder pretrain-unet's U-Net was trained with: its own tuned tower (a verified output of

@@ -27,6 +27,13 @@ struct GeneratePool: ParsableCommand {
             ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
             ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
             ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+            ConfigKey("reference_attention", .string, default: .string("auto"),
+                      doc: "reference attention (the generated image's self-attention reads its reference's foreground): auto (as the "
+                          + "adapter was trained, its record's referenceAttention) | off | both | conditional", optIn: true,
+                      check: ConfigKey.oneOf(ReferenceAttention.settings)),
+            ConfigKey("reference_bias", .float, default: .float(0),
+                      doc: "attention bias of the reference's foreground keys under reference attention (0 = as the image's own keys)",
+                      optIn: true),
             ConfigKey("scheduler", .string, default: .string("ddim"),
                       doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
                       check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
@@ -46,12 +53,14 @@ struct GeneratePool: ParsableCommand {
                                          subjectsPerCategory: c.int("subjects_per_category"))
             var byKey: [String: PoolItemPlan] = [:]
             for p in plans { byKey[p.key] = p }
-            let options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
-                                          ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")),
-                                          scheduler: SchedulerKind(rawValue: c.string("scheduler"))!)
             // Loaded before the item loop so a missing or bad upstream artifact stops the stage (exit 66/65)
             // instead of failing every item.
             let g = try up.generator()
+            let options = SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
+                                          ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")),
+                                          scheduler: SchedulerKind(rawValue: c.string("scheduler"))!,
+                                          referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g),
+                                          referenceBias: Float(c.double("reference_bias")))
             try options.validate(trainSteps: g.schedule.trainSteps, hasReference: false)   // e.g. eta > 0 with dpmpp-2m: exit 65 naming it
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
                 guard let plan = byKey[item.key] else {

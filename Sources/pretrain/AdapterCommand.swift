@@ -148,6 +148,7 @@ struct AdapterCommand: ParsableCommand {
             rec.noise = unetFiles.record.noise
             rec.vae = vae?.config
             rec.adapterTunesUNet = tunesUNet ? true : nil
+            rec.referenceAttention = referenceAttention ? ReferenceAttention.conditional.rawValue : nil
             var outs = try writeOutputs(ctx, weights: PretrainedModels.adapterFile(unet: unet, resampler: resampler, encoder: conv, withUNet: tunesUNet),
                                         output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }

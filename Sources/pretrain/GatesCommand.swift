@@ -26,8 +26,9 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
     @Option(help: "Decoupled image guidance s_I of the adapter gate's samples (--guidance is then the text scale; default: plain CFG).")
     var imageGuidance: Float?
-    @Option(help: "Reference attention of the adapter gate's samples (both | conditional; default: off).")
-    var referenceAttention: ReferenceAttention?
+    @Option(help: ArgumentHelp("Reference attention of the adapter gate's samples: off | both | conditional (default: what adapter.json's "
+                               + "`referenceAttention` says the adapter was trained with, else off)."))
+    var referenceAttention: String?
     @Option(help: "Attention bias of the reference's foreground keys under --reference-attention (0: as the image's own keys).")
     var referenceBias: Float = 0
     @Option(help: "Test subjects in the adapter gate.") var subjects = 8
@@ -42,6 +43,9 @@ struct GatesCommand: ParsableCommand {
         if judgeOnly && adapterOnly { throw ValidationError("--judge-only and --adapter-only exclude each other") }
         if !(ipScale.isFinite && ipScale >= 0) { throw ValidationError("--ip-scale must be a finite number >= 0, got \(ipScale)") }
         if let s = imageGuidance, !(s.isFinite && s >= 0) { throw ValidationError("--image-guidance must be a finite number >= 0, got \(s)") }
+        if let m = referenceAttention, m != "off", ReferenceAttention(rawValue: m) == nil {
+            throw ValidationError("--reference-attention must be off, both or conditional, got \(m)")
+        }
         if !(guidance.isFinite && guidance >= 0) { throw ValidationError("--guidance must be a finite number >= 0, got \(guidance)") }
     }
 
@@ -93,6 +97,7 @@ struct GatesCommand: ParsableCommand {
                 }
                 let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
+                let referenceAttention = (self.referenceAttention ?? ar.referenceAttention).flatMap(ReferenceAttention.init(rawValue:))
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
                                              ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,
                                              referenceAttention: referenceAttention, referenceBias: referenceBias, stageSeed: ar.seed)
@@ -120,10 +125,10 @@ struct GatesCommand: ParsableCommand {
                 + (scheduler != .ddim ? " --scheduler \(scheduler.rawValue)" : "")
                 + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
-                + (record.stage == "pretrain-adapter" ? referenceAttention.map { " --reference-attention \($0.rawValue)" } ?? "" : "")
+                + (record.stage == "pretrain-adapter" ? (referenceAttention ?? record.referenceAttention).map { " --reference-attention \($0)" } ?? "" : "")
+                + (record.stage == "pretrain-adapter" && referenceBias != 0 ? " --reference-bias \(referenceBias)" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }
 
 extension SchedulerKind: ExpressibleByArgument {}
-extension ReferenceAttention: ExpressibleByArgument {}
