@@ -38,8 +38,7 @@ public struct TOMLDocument: Sendable, Equatable {
     /// Parses TOML text; `file` only names the source in errors. A syntax error (toml++'s message, duplicate keys
     /// and tables included) is `ConfigError.syntax` with toml++'s line and column.
     public static func parse(_ text: String, file: String) throws -> TOMLDocument {
-        let root = try parseTable(text, file: file)
-        let lines = TOMLLines(text)
+        let (root, lines) = try parseTable(text, file: file)
         var doc = TOMLDocument(file: file, tables: ["": TOMLTable(line: 0)])
         try doc.add(root, path: [], lines: lines)
         return doc
@@ -50,20 +49,23 @@ public struct TOMLDocument: Sendable, Equatable {
         if text.contains(where: \.isNewline) {
             throw ConfigError.syntax(file: source, line: 1, message: "a value must fit on one line")
         }
-        let table = try parseTable("v = " + text, file: source)
+        let (table, _) = try parseTable("v = " + text, file: source)
         guard let node = table["v"]?.tomlValue else { throw ConfigError.syntax(file: source, line: 1, message: "no value") }
         return try value(node, file: source, line: 1, section: source, key: "value")
     }
 
-    /// TOMLKit's parse, its error as `ConfigError.syntax`. toml++ reads the text as a C string, so a NUL character
-    /// (which TOML forbids anyway) is refused here, before it would silently end the document.
-    private static func parseTable(_ text: String, file: String) throws -> TOMLKit.TOMLTable {
+    /// TOMLKit's parse, its error as `ConfigError.syntax`, and the lines of `text`'s headers and keys. Refused first,
+    /// all invalid TOML: a NUL (toml++ reads the text as a C string, so it would silently end the document there) and
+    /// what toml++ 3.4.0 would abort on instead of reporting (`TOMLLines.unsafe`).
+    private static func parseTable(_ text: String, file: String) throws -> (TOMLKit.TOMLTable, TOMLLines) {
         if let nul = text.firstIndex(of: "\0") {
             let line = text[..<nul].filter { $0 == "\n" }.count + 1
             throw ConfigError.syntax(file: file, line: line, message: "NUL character (not allowed in TOML)")
         }
+        let lines = TOMLLines(text)
+        if let unsafe = lines.unsafe { throw ConfigError.syntax(file: file, line: unsafe.line, message: unsafe.message) }
         do {
-            return try TOMLKit.TOMLTable(string: text)
+            return (try TOMLKit.TOMLTable(string: text), lines)
         } catch let e as TOMLParseError {
             throw ConfigError.syntax(file: file, line: e.source.begin.line,
                                      message: "\(e.description) (column \(e.source.begin.column))")

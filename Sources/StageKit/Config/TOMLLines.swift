@@ -12,6 +12,12 @@ struct TOMLLines {
     /// The line of each key, by the dotted name of the table it is written in, then its first part
     /// (`a` for `a.b = 1`).
     private(set) var keys: [String: [String: Int]] = [:]
+    /// The first place where toml++ 3.4.0 (TOMLKit 0.6.0) fails an `assert` (an abort, exit 134, as SwiftPM builds
+    /// it without NDEBUG in debug and release) instead of reporting an error, so `TOMLDocument.parse` refuses the
+    /// text before toml++ reads it. Each is invalid TOML, found by fuzzing (Tests/Fuzz/corpus/toml/crash-*):
+    /// a header whose `[` (or `[[`) is followed by neither a name nor `]` (`[.a]`, a `[` alone on its line); a `}`
+    /// inside an array (`[}`); U+0085, U+2028 or U+2029 outside strings and comments.
+    private(set) var unsafe: (line: Int, message: String)?
 
     private let s: [Unicode.Scalar]
     private var i = 0
@@ -26,10 +32,15 @@ struct TOMLLines {
             if c == " " || c == "\t" || c == "\r" { i += 1; continue }
             if c == "\n" { i += 1; line += 1; continue }
             if c == "#" { skipComment(); continue }
+            if Self.isUnicodeLineBreak(c) { refuse("U+\(String(c.value, radix: 16, uppercase: true)) outside a string"); i += 1; continue }
             let start = line
             if c == "[" {
                 i += 1
-                if peek == "[" { i += 1 }
+                let spaced = skipSpaces()
+                if peek == "[" && !spaced { i += 1; skipSpaces() }       // `[[`; toml++ itself refuses `[ [`
+                if let d = peek, !(Self.isBare(d) || d == "\"" || d == "'" || d == "]" || (d == "[" && spaced)) {
+                    refuse("expected a table name after '[', found " + (d == "\n" || d == "\r" ? "the end of the line" : "'\(d)'"))
+                }
                 table = keyPath().joined(separator: ".")
                 if headers[table] == nil { headers[table] = start }
                 skipValue()                             // the closing bracket(s) and any comment
@@ -43,6 +54,18 @@ struct TOMLLines {
 
     private var peek: Unicode.Scalar? { i < s.count ? s[i] : nil }
 
+    private mutating func refuse(_ message: String) {
+        if unsafe == nil { unsafe = (line, message) }
+    }
+
+    /// U+0085, U+2028, U+2029: toml++'s non-ASCII vertical whitespace, a value terminator it asserts on.
+    private static func isUnicodeLineBreak(_ c: Unicode.Scalar) -> Bool { c == "\u{85}" || c == "\u{2028}" || c == "\u{2029}" }
+
+    /// A character of a bare key (TOML 1.0: ASCII letters, digits, `_`, `-`).
+    private static func isBare(_ d: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(d) || ("A"..."Z").contains(d) || ("0"..."9").contains(d) || d == "_" || d == "-"
+    }
+
     /// `a.b."c d".'e'`: the parts of a key or header name, quotes removed and basic-string escapes applied.
     private mutating func keyPath() -> [String] {
         var parts: [String] = []
@@ -53,7 +76,7 @@ struct TOMLLines {
                 parts.append(quotedKey(c))
             } else {
                 var part = String.UnicodeScalarView()
-                while let d = peek, ("a"..."z").contains(d) || ("A"..."Z").contains(d) || ("0"..."9").contains(d) || d == "_" || d == "-" {
+                while let d = peek, Self.isBare(d) {
                     part.append(d); i += 1
                 }
                 if part.isEmpty { break }
@@ -96,21 +119,31 @@ struct TOMLLines {
         return String(out)
     }
 
+    @discardableResult private mutating func skipSpaces() -> Bool {
+        let start = i
+        while peek == " " || peek == "\t" { i += 1 }
+        return i > start
+    }
+
     private mutating func skipComment() { while let c = peek, c != "\n" { i += 1 } }
 
     /// The rest of a statement: up to the newline that ends it outside every bracket and string.
     private mutating func skipValue() {
-        var depth = 0
+        var open: [Unicode.Scalar] = []                 // the brackets the value is inside, innermost last
         while let c = peek {
             switch c {
             case "\n":
                 i += 1; line += 1
-                if depth <= 0 { return }
+                if open.isEmpty { return }
             case "#": skipComment()
-            case "[", "{": depth += 1; i += 1
-            case "]", "}": depth -= 1; i += 1
+            case "[", "{": open.append(c); i += 1
+            case "]", "}":
+                if c == "}" && open.last == "[" { refuse("'}' inside an array (an array ends with ']')") }
+                _ = open.popLast(); i += 1
             case "\"", "'": skipString(c)
-            default: i += 1
+            default:
+                if Self.isUnicodeLineBreak(c) { refuse("U+\(String(c.value, radix: 16, uppercase: true)) outside a string") }
+                i += 1
             }
         }
     }
