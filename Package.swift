@@ -31,6 +31,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // TOML configs (pipelines/*.toml): TOMLKit wraps toml++ (TOML 1.0).
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries, found by pkg-config (scripts/bootstrap installs them: Debian packages on Linux, Homebrew
@@ -117,6 +119,7 @@ let package = Package(
         .target(name: "Manifest", dependencies: ["CSQLite", "ErrorKinds"]),
         .target(name: "StageKit", dependencies: [
             "Manifest", "ErrorKinds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
 
         // Patch quality (METHODS 2-4): quality maps, SSL finetuning loss, patch matching, AUROC.
@@ -248,12 +251,14 @@ let package = Package(
             "StageKit", "Manifest", "fake-stage", "inspect", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, and the
-        // repository tree (no two paths differ only by case: PathCaseTests).
+        // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, every
+        // stage's config keys in its --help and `inspect config` (StageConfigTests), and the repository tree (no two paths
+        // differ only by case: PathCaseTests).
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
-            "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
+            "generate-pool", "score-and-pair", "dpo-train", "pretrain", "ssl-finetune-vit", "patch-quality", "bench", "inspect",
+            "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -12,8 +12,7 @@ import World
 struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
-        discussion: "Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results. "
-            + StageExitCode.help())
+        discussion: definition.help("Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results."))
 
     static let definition = StageDefinition(
         name: "bench", schema: benchSchema, sourceFingerprint: BuildSources.fingerprint,

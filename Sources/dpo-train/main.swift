@@ -12,9 +12,9 @@ struct DPOTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo-train",
         abstract: "Train the image adapter with the losses of METHODS.md 5 ([dpo-train]).",
-        discussion: "Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
+        discussion: definition.help("Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
             + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); metrics <run>/loss, "
-            + "<run>/implicit_acc, <run>/grad_norm per step. " + StageExitCode.help(items: false))
+            + "<run>/implicit_acc, <run>/grad_norm per step.", items: false))
 
     static let definition = StageDefinition(
         name: "dpo-train", schema: dpoTrainSchema, sourceFingerprint: BuildSources.fingerprint,

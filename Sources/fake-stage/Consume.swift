@@ -6,7 +6,8 @@ import StageKit
 /// `fake-stage consume`: one item per file of the newest finished `fake-produce` run; writes
 /// `artifacts/fake-consume/<name>.out` = input text + "<suffix>\n".
 struct Consume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Derive one file per produced file ([fake-stage.consume]).")
+    static let configuration = CommandConfiguration(abstract: "Derive one file per produced file ([fake-stage.consume]).",
+                                                    discussion: definition.help())
 
     static let definition = StageDefinition(
         name: "fake-consume",

@@ -6,7 +6,8 @@ import StageKit
 /// `fake-stage produce`: items `<prefix>-0000 ... <prefix>-<count-1>`, each writes
 /// `artifacts/fake-produce/<key>.txt` = "<content> <key> seed=<seed>\n".
 struct Produce: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Write one small file per item ([fake-stage.produce]).")
+    static let configuration = CommandConfiguration(abstract: "Write one small file per item ([fake-stage.produce]).",
+                                                    discussion: definition.help())
 
     static let definition = StageDefinition(
         name: "fake-produce",

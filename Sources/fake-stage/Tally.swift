@@ -7,7 +7,8 @@ import StageKit
 /// see a stage refuse an upstream that is stale with its own upstream (`StageError.staleUpstream`).
 /// Its section `[fake-stage.tally]` may be absent (no keys).
 struct Tally: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Count the consumed files (reads fake-consume).")
+    static let configuration = CommandConfiguration(abstract: "Count the consumed files (reads fake-consume).",
+                                                    discussion: definition.help())
 
     static let definition = StageDefinition(
         name: "fake-tally", schema: ConfigSchema(section: "fake-stage.tally", keys: []),

@@ -14,7 +14,7 @@ import World
 struct GeneratePool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-pool", abstract: "Generate the preference pool ([generate-pool]).",
-        discussion: StageExitCode.help())
+        discussion: definition.help())
 
     static let definition = StageDefinition(
         name: "generate-pool",

@@ -7,10 +7,11 @@ import StageKit
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
+        abstract: "Show a run's manifest (stage status, lineage, metrics, integrity), safetensors headers, a stage's effective config.",
         discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
-            + "65 verification failed or an empty (0-byte), corrupt, newer or older manifest, 66 missing manifest/file.",
-        subcommands: [Status.self, Plan.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
+            + "65 verification failed, an empty (0-byte), corrupt, newer or older manifest, or a bad config, 66 missing manifest/file.",
+        subcommands: [Status.self, Plan.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self,
+                      ConfigCommand.self])
 }
 
 /// The run directory option shared by the manifest subcommands.

@@ -33,7 +33,7 @@ final class QualityWork {
         pairs = try PairsFile.parse(try runner.readVerified(file, upstream: "score-and-pair"),
                                     path: runner.layout.root.appendingPathComponent(file.relativePath).path)
         if runner.config.bool("aligned") {
-            for key in ["fg-generated", "fg-reference"] where runner.config.string(key) == ForegroundEstimator.none.rawValue {
+            for key in ["fg_generated", "fg_reference"] where runner.config.string(key) == ForegroundEstimator.none.rawValue {
                 throw runner.config.invalid(key, "the aligned quality places the reference object by the foreground masks; "
                                             + "use segmenter (generated images) or border (references), or set aligned = false")
             }
@@ -57,9 +57,9 @@ final class QualityWork {
         return v
     }
 
-    /// Whether `fg-reference` or `fg-generated` is the `segmenter` estimator (pretrain-segmenter is then an input).
+    /// Whether `fg_reference` or `fg_generated` is the `segmenter` estimator (pretrain-segmenter is then an input).
     static func needsSegmenter(_ c: ConfigSection) -> Bool {
-        ["fg-reference", "fg-generated"].contains { ForegroundEstimator(rawValue: c.string($0))?.needsSegmenter ?? false }
+        ["fg_reference", "fg_generated"].contains { ForegroundEstimator(rawValue: c.string($0))?.needsSegmenter ?? false }
     }
 
     /// pretrain-segmenter's model (loaded once), nil unless an estimator needs it.
@@ -125,10 +125,10 @@ final class QualityWork {
             let c = work.r.config, seg = try work.segmenter()
             func coverage(_ img: Image, _ key: String) -> [Float] {
                 let est = ForegroundEstimator(rawValue: c.string(key))!      // the key's check admits only estimator names
-                return est.coverage(img, threshold: Float(c.double("border-threshold")), segmenter: seg)
+                return est.coverage(img, threshold: Float(c.double("border_threshold")), segmenter: seg)
             }
             let rs = atSize(reference), gs = atSize(generated)
-            let covR = coverage(rs, "fg-reference"), covG = coverage(gs, "fg-generated")
+            let covR = coverage(rs, "fg_reference"), covG = coverage(gs, "fg_generated")
             self.reference = rs; self.generated = gs; referenceCoverage = covR; generatedCoverage = covG
             guard c.bool("aligned") else { alignment = nil; return }
             let t = ObjectAlignment.estimate(reference: rs, referenceCoverage: covR, generated: gs, generatedCoverage: covG)
@@ -136,8 +136,8 @@ final class QualityWork {
         }
     }
 
-    /// The block of the aligned comparison (`aligned-block`, capped at the ViT's depth).
-    func alignedBlock(_ vit: ViT) -> Int { min(r.config.int("aligned-block"), vit.config.depth) }
+    /// The block of the aligned comparison (`aligned_block`, capped at the ViT's depth).
+    func alignedBlock(_ vit: ViT) -> Int { min(r.config.int("aligned_block"), vit.config.depth) }
 
     /// One ViT's map file (and heatmap) of a pair: `reference` and `generated` as read (the loss side and the
     /// heatmap use their size), `view` the pair at the ViT's size.
@@ -147,13 +147,13 @@ final class QualityWork {
         let b = block(vit, which: which), s = vit.config.imageSize, p = vit.config.patchSize
         let feats = PatchFeatureExtractor.features(vit, images: [view.reference, view.generated], blocks: [b])
         func cells(_ coverage: [Float]) -> [Bool] {
-            PatchMask.cells(coverage, width: s, height: s, patch: p, threshold: Float(r.config.double("fg-cell-threshold")))
+            PatchMask.cells(coverage, width: s, height: s, patch: p, threshold: Float(r.config.double("fg_cell_threshold")))
         }
         let fgG = cells(view.generatedCoverage)
         let norm = QualityNormalization(rawValue: r.config.string("normalization"))!
         let maps = QualityMaps(generated: feats[1][b]!, reference: feats[0][b]!,
                                generatedForeground: fgG, referenceForeground: cells(view.referenceCoverage), normalization: norm)
-        let res = r.config.int("loss-resolution")
+        let res = r.config.int("loss_resolution")
         let (h, w) = res > 0 ? (res, res) : (generated.height, generated.width)      // the noise the loss sees
         func up(_ q: [Float]) -> TensorData {
             TensorData(shape: [h, w], values: QualityMaps.upsample(q, rows: maps.rows, columns: maps.columns, height: h, width: w))
@@ -204,16 +204,16 @@ final class QualityWork {
     func auroc(_ item: ItemContext) throws -> [NewArtifact] {
         let c = r.config
         let original = try vit("original"), finetuned = try vit("finetuned")
-        let samples = try DefectBenchmark.samples(count: c.int("auroc-samples"), seed: UInt64(c.int("auroc-seed")),
+        let samples = try DefectBenchmark.samples(count: c.int("auroc_samples"), seed: UInt64(c.int("auroc_seed")),
                                                   size: original.config.imageSize)
         let expected = c.bool("aligned") ? DefectBenchmark.expectedImages(samples) : nil      // one alignment search for both ViTs
         let norm = QualityNormalization(rawValue: c.string("normalization"))!
         var doc = AUROCDocument(block: block(finetuned, which: "finetuned"), normalization: norm.rawValue, samples: samples.count,
-                                defectThreshold: c.double("defect-threshold"), models: [:], byDefect: [:], blocks: [:])
+                                defectThreshold: c.double("defect_threshold"), models: [:], byDefect: [:], blocks: [:])
         for (name, v) in [("original", original), ("finetuned", finetuned)] {
             doc.blocks[name] = block(v, which: name)
             let (res, byKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: block(v, which: name), normalization: norm,
-                                                               defectThreshold: Float(c.double("defect-threshold")))
+                                                               defectThreshold: Float(c.double("defect_threshold")))
             doc.models[name] = res
             doc.byDefect[name] = byKind
             if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
@@ -221,7 +221,7 @@ final class QualityWork {
             guard let expected else { continue }
             let ab = alignedBlock(v), row = name + "-aligned"
             let (ares, abyKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: ab, normalization: norm, expectedImages: expected,
-                                                                 defectThreshold: Float(c.double("defect-threshold")))
+                                                                 defectThreshold: Float(c.double("defect_threshold")))
             doc.blocks[row] = ab
             doc.models[row] = ares
             doc.byDefect[row] = abyKind
@@ -253,7 +253,7 @@ struct AUROCDocument: Encodable {
     /// The same per defect kind (recolor-decal, drop-stripe, blur-decal, shift-decal, ...): a
     /// shifted decal still matches the reference somewhere, so max-over-patches quality cannot see it.
     var byDefect: [String: [String: DefectBenchmark.Result]]
-    /// The block each model was read at (`FeatureBlock`; `aligned-block` for the `<vit>-aligned` rows, the
+    /// The block each model was read at (`FeatureBlock`; `aligned_block` for the `<vit>-aligned` rows, the
     /// aligned quality of `aligned = true`); `block` is the finetuned model's.
     var blocks: [String: Int]
 }

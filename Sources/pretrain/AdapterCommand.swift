@@ -24,7 +24,8 @@ import World
 /// ViT class token (`adapter_vit_cosine`) and of the CLIP image embedding (`adapter_clip_image_cosine`)
 /// between generated and reference images of TEST subjects, each with `..._other_subject` as a floor, and the grid `adapter-samples.png` (kind `grid`).
 struct AdapterCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "adapter", abstract: "Pretrain the image adapter ([pretrain-adapter]).")
+    static let configuration = CommandConfiguration(commandName: "adapter", abstract: "Pretrain the image adapter ([pretrain-adapter]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-adapter",

@@ -16,7 +16,8 @@ import World
 /// validation batch of 64 (`retrieval_top1` counts an image of the prompt's category and background;
 /// `retrieval_top1_exact` only the paired image).
 struct CLIPCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clip", abstract: "Pretrain the CLIP text/image pair ([pretrain-clip]).")
+    static let configuration = CommandConfiguration(commandName: "clip", abstract: "Pretrain the CLIP text/image pair ([pretrain-clip]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-clip",

@@ -20,7 +20,8 @@ import World
 /// (`WorldJudgeGates`), with the learning curve of the same metrics every `curve_every` steps.
 struct JudgeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "judge",
-                                                    abstract: "Pretrain the bench's attribute, DINO and CLIP judges ([pretrain-judge]).")
+                                                    abstract: "Pretrain the bench's attribute, DINO and CLIP judges ([pretrain-judge]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-judge",

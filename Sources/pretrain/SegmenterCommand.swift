@@ -8,7 +8,7 @@ import StageKit
 import Training
 
 /// `pretrain segmenter`: the foreground segmenter of generated images (issue 16; METHODS 2's foreground
-/// estimator, `fg-generated = "segmenter"` in patch-quality), a small fully-convolutional encoder-decoder
+/// estimator, `fg_generated = "segmenter"` in patch-quality), a small fully-convolutional encoder-decoder
 /// (`Segmenter`) trained on world renders of TRAINING subjects with their ground-truth object masks, under
 /// `GeneratedLookAugmentation` so it transfers to the generator's noisy, blotchy samples (`SegmenterTask`).
 /// Gate (`SegmenterGate`, on TEST-subject renders): object IoU (target 0.9), cell accuracy at the
@@ -17,7 +17,8 @@ import Training
 /// `segmenter`), `segmenter-samples.png` (render | truth | mask | augmented | its mask | border's mask).
 struct SegmenterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "segmenter",
-                                                    abstract: "Pretrain the foreground segmenter of generated images ([pretrain-segmenter]).")
+                                                    abstract: "Pretrain the foreground segmenter of generated images ([pretrain-segmenter]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-segmenter",

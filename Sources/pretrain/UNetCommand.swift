@@ -19,7 +19,8 @@ import World
 /// (background, category), that the pretrained ViT classifies as the requested category
 /// (`category_accuracy`, goal >= 0.8), and a grid `unet-samples.png` (kind `grid`).
 struct UNetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "unet", abstract: "Pretrain the base text-to-image U-Net ([pretrain-unet]).")
+    static let configuration = CommandConfiguration(commandName: "unet", abstract: "Pretrain the base text-to-image U-Net ([pretrain-unet]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-unet",

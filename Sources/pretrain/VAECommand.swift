@@ -19,7 +19,8 @@ import Training
 /// same metrics every `curve_every` steps as the learning curve. Output `vae.safetensors` (kind
 /// `checkpoint/vae`), `vae.json`, and `vae-samples.png` (pairs of real | reconstruction).
 struct VAECommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vae", abstract: "Pretrain the latent-diffusion autoencoder ([pretrain-vae]).")
+    static let configuration = CommandConfiguration(commandName: "vae", abstract: "Pretrain the latent-diffusion autoencoder ([pretrain-vae]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-vae",

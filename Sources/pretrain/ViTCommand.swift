@@ -12,7 +12,8 @@ import World
 /// Output `vit.safetensors` (timm keys incl. `head.*`, kind `checkpoint/vit`) + `vit.json` (record).
 /// Gate: top-1 on validation subjects (`val_top1`).
 struct ViTCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "vit", abstract: "Pretrain the ViT by category classification ([pretrain-vit]).")
+    static let configuration = CommandConfiguration(commandName: "vit", abstract: "Pretrain the ViT by category classification ([pretrain-vit]).",
+                                                    discussion: definition.help(items: false))
 
     static let definition = StageDefinition(
         name: "pretrain-vit",

@@ -22,13 +22,13 @@ struct SSLStageBody {
         Threads.configure(count: r.run.threads)
         let original = try UpstreamModels(runner: r).vit(defaultHeads: c.int("heads"))
         let depth = original.config.depth
-        let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval-blocks"), depth: depth)
-        if !dropped.isEmpty { r.log.warn("eval-blocks \(dropped) skipped: the ViT has depth \(depth)") }
-        let wanted = c.ints("loss-blocks")
+        let (evalBlocks, dropped) = ViTLoading.partition(blocks: c.ints("eval_blocks"), depth: depth)
+        if !dropped.isEmpty { r.log.warn("eval_blocks \(dropped) skipped: the ViT has depth \(depth)") }
+        let wanted = c.ints("loss_blocks")
         guard let lossBlocks = ViTLoading.capped(blocks: wanted, depth: depth) else {
-            throw PatchQualityError.badConfig(key: "loss-blocks", detail: "\(wanted) must be a non-empty list of blocks >= 1")
+            throw PatchQualityError.badConfig(key: "loss_blocks", detail: "\(wanted) must be a non-empty list of blocks >= 1")
         }
-        if lossBlocks != wanted { r.log.warn("loss-blocks \(wanted) capped to \(lossBlocks): the ViT has depth \(depth)") }
+        if lossBlocks != wanted { r.log.warn("loss_blocks \(wanted) capped to \(lossBlocks): the ViT has depth \(depth)") }
         let images = try poolImages(size: original.config.imageSize)
         r.log.info("\(images.shape[0]) pool image(s) at \(original.config.imageSize)px; ViT depth \(depth), width \(original.config.width)")
 
@@ -38,8 +38,8 @@ struct SSLStageBody {
         }
         let before = table(original, "before")
         var tc = SSLTrainingConfig()
-        tc.epochs = c.int("epochs"); tc.batchSize = c.int("batch-size"); tc.learningRate = c.double("lr")
-        tc.momentum = c.double("momentum"); tc.lambdaReg = Float(c.double("lambda-reg")); tc.blocks = lossBlocks
+        tc.epochs = c.int("epochs"); tc.batchSize = c.int("batch_size"); tc.learningRate = c.double("lr")
+        tc.momentum = c.double("momentum"); tc.lambdaReg = Float(c.double("lambda_reg")); tc.blocks = lossBlocks
         tc.photometric = Float(c.double("photometric"))
         tc.seed = UInt64(r.run.seed)
         let trainer = try train(original: original, images: images, config: tc)
@@ -53,12 +53,12 @@ struct SSLStageBody {
     /// World sequences (written under `hpatches/` and returned as outputs) and the real folder if any.
     func evaluationSets(size: Int) throws -> (sets: [(String, [HPatchesSequence])], outputs: [NewArtifact]) {
         let c = r.config
-        let world = try HPatches.makeSet(count: c.int("hpatches-count"), seed: UInt64(c.int("hpatches-seed")), size: size)
+        let world = try HPatches.makeSet(count: c.int("hpatches_count"), seed: UInt64(c.int("hpatches_seed")), size: size)
         let dir = r.layout.artifacts(r.stage).appendingPathComponent("hpatches")
         try? FileManager.default.removeItem(at: dir)
         for seq in world { try HPatches.write(seq, to: dir.path) }
         var sets: [(String, [HPatchesSequence])] = [("world", world)]
-        let real = c.string("hpatches-dir")
+        let real = c.string("hpatches_dir")
         if !real.isEmpty { sets.append(("hpatches", try HPatches.readAll(root: real))) }
         return (sets, try recordTree(dir, kind: "hpatches"))
     }
@@ -80,7 +80,7 @@ struct SSLStageBody {
             let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
             try context.checkpoints.record(step: trainer.step, files: names.map { dir.appendingPathComponent($0) })
         }
-        let every = r.config.int("checkpoint-every")
+        let every = r.config.int("checkpoint_every")
         r.log.info("training \(trainer.schedule.totalSteps - trainer.step) step(s) of \(trainer.schedule.totalSteps)")
         while !trainer.isFinished {
             let (loss, eq, reg) = trainer.trainStep()
@@ -124,7 +124,7 @@ struct SSLStageBody {
         let pool = PoolItem.items(paths: Array(records.keys)).flatMap { [$0.reference].compactMap { $0 } + $0.generated }
             .map { records[$0]! }
         var images: [Image] = []
-        let limit = r.config.int("max-images")
+        let limit = r.config.int("max_images")
         for a in pool where limit == 0 || images.count < limit {
             let data = try r.readVerified(a, upstream: "generate-pool")
             do { images.append(try PNG.decode([UInt8](data), name: r.layout.root.appendingPathComponent(a.relativePath).path)) } catch {

@@ -17,7 +17,7 @@ struct AlignedVariants: ParsableCommand {
                                                     abstract: "Aligned patch-quality variants against injected defects.")
     @Option(help: "ViT safetensors (its JSON record beside it gives the heads)") var checkpoint: String
     @Option(help: "defect samples") var samples = 256
-    @Option(help: "defect sample seed (the stage's auroc-seed)") var seed: UInt64 = 11
+    @Option(help: "defect sample seed (the stage's auroc_seed)") var seed: UInt64 = 11
     @Option(help: "comma-separated ViT blocks") var blocks = "1,3,5,7"
     @Option(help: "worker threads") var threads = 2
 

@@ -16,7 +16,7 @@ struct AurocProbe: ParsableCommand {
                                                     abstract: "Defect AUROC per ViT block and for pixel baselines.")
     @Option(help: "ViT safetensors (its JSON record beside it gives the heads)") var checkpoint: String
     @Option(help: "defect samples") var samples = 64
-    @Option(help: "defect sample seed (the stage's auroc-seed)") var seed: UInt64 = 11
+    @Option(help: "defect sample seed (the stage's auroc_seed)") var seed: UInt64 = 11
     @Option(help: "quality normalisation: cosine | min-max") var normalization = "cosine"
     @Option(help: "worker threads") var threads = 2
     @Option(help: "also write reference | generated | defect mask (| expected, with --aligned) strips (8x upscaled PNGs) of the first samples here") var dump: String?
@@ -24,7 +24,7 @@ struct AurocProbe: ParsableCommand {
     @Flag(help: "also score min(q_g, q_a), the aligned quality (reference warped onto the generated image)") var aligned = false
     @Option(help: "a cell is foreground when more than this share of its pixels is object (the stage's 0.5)")
     var foregroundThreshold: Float = 0.5
-    @Option(help: "a cell is defective when more than this share of its pixels is defect (the stage's defect-threshold)")
+    @Option(help: "a cell is defective when more than this share of its pixels is defect (the stage's defect_threshold)")
     var defectThreshold: Float = 0.1
 
     func run() throws { try StageMain.command("vit-probe auroc", work) }

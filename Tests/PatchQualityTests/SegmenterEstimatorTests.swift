@@ -66,10 +66,10 @@ func onFrame(_ x: Int, _ y: Int, side: Int) -> Bool { x == 0 || y == 0 || x == s
     }
 }
 
-/// patch-quality with `fg-generated = "segmenter"` through the real executable.
+/// patch-quality with `fg_generated = "segmenter"` through the real executable.
 @Suite(.serialized) struct SegmenterStageTests {
     @Test func patchQualityReadsPretrainSegmenterOnlyWhenAnEstimatorIsSegmenter() throws {
-        let set = ["--set", "fg-generated=\"segmenter\""]
+        let set = ["--set", "fg_generated=\"segmenter\""]
         // No pretrain-segmenter in this run: missing input naming the stage.
         let bare = try StageFixture(items: 1, epochs: 1)
         #expect(try bare.run("ssl-finetune-vit").status == 0)
@@ -85,7 +85,7 @@ func onFrame(_ x: Int, _ y: Int, side: Int) -> Bool { x == 0 || y == 0 || x == s
         func inputs() throws -> [String] { try db.inputs(stageRun: try #require(try db.stageRuns(stage: "patch-quality").first).id).map(\.relativePath) }
         #expect(try !inputs().contains { $0.contains("pretrain-segmenter") })
 
-        let pq = try fx.run("patch-quality", set + ["--set", "fg-cell-threshold=0.8"])
+        let pq = try fx.run("patch-quality", set + ["--set", "fg_cell_threshold=0.8"])
         #expect(pq.status == 0, "\(pq.stderr)")
         #expect(try inputs().contains("artifacts/pretrain-segmenter/segmenter.safetensors"))
         for key in ["p00000-gen-0", "p00000-gen-1", "p00001-gen-0", "p00001-gen-1"] {

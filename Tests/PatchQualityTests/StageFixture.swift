@@ -30,18 +30,18 @@ final class StageFixture {
 
     [ssl-finetune-vit]
     epochs = 2
-    batch-size = 4
+    batch_size = 4
     lr = 0.1
-    loss-blocks = [2, 7]
-    eval-blocks = [1, 2, 3, 12]
-    checkpoint-every = 2
-    hpatches-count = 1
+    loss_blocks = [2, 7]
+    eval_blocks = [1, 2, 3, 12]
+    checkpoint_every = 2
+    hpatches_count = 1
 
     [patch-quality]
     block = 2
     heatmaps = 2
-    auroc-samples = 3
-    loss-resolution = 32
+    auroc_samples = 3
+    loss_resolution = 32
     """
 
     init(stages: Set<String> = ["pretrain-vit", "generate-pool", "score-and-pair"], items: Int = 3,

@@ -78,10 +78,10 @@ import World
 
         // The aligned quality needs foreground masks on both sides: `none` is refused naming the key (exit 65).
         let refused = try fx.run("patch-quality", ["--set", "aligned=true"])
-        #expect(refused.status == 65 && refused.stderr.contains("fg-generated") && refused.stderr.contains("aligned"), "\(refused.stderr)")
+        #expect(refused.status == 65 && refused.stderr.contains("fg_generated") && refused.stderr.contains("aligned"), "\(refused.stderr)")
         // With masks, every map file also carries q_aligned (and says its block and transform), the heatmaps gain
         // two panels, and auroc.json gains the <vit>-aligned rows.
-        let aligned = try fx.run("patch-quality", ["--set", "aligned=true", "--set", "fg-generated=\"border\""])
+        let aligned = try fx.run("patch-quality", ["--set", "aligned=true", "--set", "fg_generated=\"border\""])
         #expect(aligned.status == 1, "\(aligned.stderr)")       // p00002 still fails
         for vit in ["finetuned", "original"] {
             let f = try SafeTensors.read(fx.artifact("patch-quality", "q/\(vit)/p00001-gen-0.safetensors"))

@@ -7,7 +7,7 @@ private let definition = StageDefinition(
     name: "toy-train",
     schema: ConfigSchema(section: "toy-train", keys: [
         .integer("steps", default: 10, doc: "training steps"),
-        .integer("checkpoint-every", default: 3, doc: "K"),
+        .integer("checkpoint_every", default: 3, doc: "K"),
     ]),
     sourceFingerprint: "toy-1")
 
@@ -19,7 +19,7 @@ private func train(_ ctx: StageContext, stopAfter: Int?, visited: inout [Int]) t
         step = s
         sum = Int(String(decoding: try ctx.runner.readVerified(files[0], upstream: "self"), as: UTF8.self))!
     }
-    let steps = ctx.runner.config.int("steps"), every = ctx.runner.config.int("checkpoint-every")
+    let steps = ctx.runner.config.int("steps"), every = ctx.runner.config.int("checkpoint_every")
     while step < steps {
         step += 1
         sum += step
@@ -98,7 +98,7 @@ private func train(_ ctx: StageContext, stopAfter: Int?, visited: inout [Int]) t
 
 @Test func pruningKeepsTheNewestCheckpointsAndForgetsTheRestOnDiskAndInTheManifest() throws {
     let box = try Sandbox()
-    try "[run]\nname = \"t\"\n[toy-train]\nsteps = 10\ncheckpoint-every = 2\n".write(to: box.config, atomically: true, encoding: .utf8)
+    try "[run]\nname = \"t\"\n[toy-train]\nsteps = 10\ncheckpoint_every = 2\n".write(to: box.config, atomically: true, encoding: .utf8)
     let options = try CommonOptions.parse(["--config", box.config.path, "--run-dir", box.runDir.path])
     let r = try StageRunner(definition, options: options, log: Log(stage: "toy-train", level: .error, sink: { _ in }))
     var visited: [Int] = []

@@ -22,7 +22,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: "Run directory holding manifest.sqlite and artifacts/ (default: runs/<[run].name>).")
     public var runDir: String?
 
-    @Option(help: "Pipeline config (TOML subset).")
+    @Option(help: "Pipeline config (TOML; this stage's keys are listed above).")
     public var config: String = "pipelines/default.toml"
 
     @Option(help: "Override [run].seed (enters every stage's fingerprint).")
@@ -45,6 +45,10 @@ public struct CommonOptions: ParsableArguments, Sendable {
         discussion: "A stage reruns when its code changes. To resume or keep outputs made by an earlier build (say a long "
             + "training, after a change that does not affect it), pass the old code version its rerun line names."))
     public var codeVersion: String?
+
+    @Flag(help: ArgumentHelp("Print the effective config ([run] and this stage's section: defaults, --config and --set, "
+                             + "each value's origin), then stop without running."))
+    public var showConfig = false
 
     @Option(help: "Log level: debug, info, warn, error.")
     public var logLevel: LogLevel = .info

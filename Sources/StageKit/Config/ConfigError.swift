@@ -5,14 +5,14 @@ import ErrorKinds
 public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The file could not be read.
     case unreadable(file: String, message: String)
-    /// The text is not in the supported TOML subset.
+    /// The text is not TOML (toml++'s message: also a key or `[table]` defined twice).
     case syntax(file: String, line: Int, message: String)
-    /// A key appears twice in one table.
-    case duplicateKey(file: String, line: Int, key: String, firstLine: Int)
-    /// A `[table]` header appears twice.
-    case duplicateTable(file: String, line: Int, table: String)
+    /// Valid TOML that no config key takes: a table as a value (dotted key, inline table), an array of tables, a date.
+    case unsupportedValue(file: String, line: Int, section: String, key: String, found: String)
     /// A key the section's schema does not declare.
     case unknownKey(file: String, line: Int, section: String, key: String, known: [String])
+    /// A key written in an old spelling (`batch-size`) whose key is now `newName` (`batch_size`): keys are snake_case.
+    case renamedKey(file: String, line: Int, section: String, key: String, newName: String)
     /// A value whose type differs from the schema's.
     case wrongType(file: String, line: Int, section: String, key: String, expected: String, found: String)
     /// A value of the right type that the schema's check refuses.
@@ -33,15 +33,16 @@ public enum ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .unreadable(file, message):
             return "\(file): cannot read config (\(message)); hint: pass an existing file with --config, e.g. pipelines/smoke.toml"
         case let .syntax(file, line, message):
-            return "\(file):\(line): \(message); hint: the config format is a TOML subset (see pipelines/default.toml)"
-        case let .duplicateKey(file, line, key, first):
-            return "\(file):\(line): key '\(key)' already set on line \(first); hint: keep one of them"
-        case let .duplicateTable(file, line, table):
-            return "\(file):\(line): table [\(table)] defined twice; hint: merge the two sections"
+            return "\(file):\(line): \(message); hint: configs are TOML 1.0 (see pipelines/default.toml)"
+        case let .unsupportedValue(file, line, section, key, found):
+            return "\(file):\(line): key '\(key)' in [\(section)] holds \(found), which no config key takes; hint: a value is "
+                + "a string, number, bool or array of those, and every section has its own [header]"
         case let .unknownKey(file, line, section, key, known):
             let close = known.filter { editDistance($0, key) <= 2 }
             let suggestion = close.isEmpty ? "known keys: \(known.joined(separator: ", "))" : "did you mean '\(close[0])'?"
             return "\(file):\(line): unknown key '\(key)' in [\(section)]; hint: \(suggestion)"
+        case let .renamedKey(file, line, section, key, newName):
+            return "\(file):\(line): key '\(key)' in [\(section)] is now '\(newName)'; hint: rename it (config keys are snake_case)"
         case let .unknownSection(file, line, section, known):
             let close = known.filter { editDistance($0, section) <= 2 }.sorted { editDistance($0, section) < editDistance($1, section) }
             let suggestion = close.isEmpty ? "known sections: \(known.joined(separator: ", "))" : "did you mean [\(close[0])]?"

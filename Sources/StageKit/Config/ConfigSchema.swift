@@ -138,11 +138,31 @@ public struct ConfigSchema: Sendable {
     public init(section: String, keys: [ConfigKey]) {
         let names = keys.map(\.name)
         precondition(Set(names).count == names.count, "ConfigSchema [\(section)]: duplicate key in \(names)")
+        for n in names {
+            precondition(Self.snakeCased(n) == n && n.first?.isLetter == true,
+                         "ConfigSchema [\(section)]: key '\(n)' is not snake_case (one key style in every section)")
+        }
         self.section = section
         self.keys = keys
     }
 
     func key(_ name: String) -> ConfigKey? { keys.first { $0.name == name } }
+
+    /// `name` in snake_case: `batch-size` and `batchSize` are `batch_size`. Keys were once written with hyphens in
+    /// some sections (`[ssl-finetune-vit]`, `[patch-quality]`); such a spelling is refused naming the key it is now.
+    static func snakeCased(_ name: String) -> String {
+        var out = ""
+        for c in name {
+            if c == "-" { out.append("_") } else if c.isUppercase { out += (out.isEmpty ? "" : "_") + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+
+    /// The declared key an unknown `name` is an old spelling of (`batch-size` -> `batch_size`), if any.
+    func renamed(_ name: String) -> String? {
+        let snake = Self.snakeCased(name)
+        return snake != name && key(snake) != nil ? snake : nil
+    }
 
     /// Resolves the section of `document` against this schema, then applies `overrides`
     /// (`key=value` strings, value in TOML syntax; a bare word is taken as a string for string keys).
@@ -155,8 +175,12 @@ public struct ConfigSchema: Sendable {
         if table == nil && requireSection { throw ConfigError.missingSection(file: file, section: section) }
         var values: [String: TOMLValue] = [:]
         var origins: [String: String] = [:]
-        for (name, entry) in table?.entries ?? [:] {
+        // In file order, so the first mistake in the file is the one reported.
+        for (name, entry) in (table?.entries ?? [:]).sorted(by: { ($0.value.line, $0.key) < ($1.value.line, $1.key) }) {
             guard let k = key(name) else {
+                if let newName = renamed(name) {
+                    throw ConfigError.renamedKey(file: file, line: entry.line, section: section, key: name, newName: newName)
+                }
                 throw ConfigError.unknownKey(file: file, line: entry.line, section: section, key: name,
                                              known: keys.map(\.name))
             }
@@ -199,6 +223,9 @@ public struct ConfigSchema: Sendable {
         let name = text[..<eq].trimmingCharacters(in: .whitespaces)
         let raw = String(text[text.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
         guard let k = key(name) else {
+            if let newName = renamed(name) {
+                throw ConfigError.badOverride(text: text, message: "key '\(name)' of [\(section)] is now '\(newName)' (config keys are snake_case)")
+            }
             throw ConfigError.badOverride(text: text, message: "unknown key '\(name)' for [\(section)]; known keys: "
                                           + keys.map(\.name).joined(separator: ", "))
         }

@@ -19,7 +19,11 @@ public struct RunConfig: Sendable, Equatable {
 
     /// Reads `[run]` from a document.
     public init(_ document: TOMLDocument) throws {
-        let s = try RunConfig.schema.resolve(document)
+        self.init(try RunConfig.schema.resolve(document))
+    }
+
+    /// `[run]` from its resolved section.
+    public init(_ s: ConfigSection) {
         name = s.string("name"); seed = s.int("seed"); threads = s.int("threads")
     }
 

@@ -1,9 +1,9 @@
-/// A value of the TOML subset used by `pipelines/*.toml`.
+/// A config value: what a key of a `pipelines/*.toml` section may hold.
 ///
-/// Supported: basic strings `"..."` (escapes `\" \\ \n \t \r \uXXXX`), literal strings `'...'`,
-/// integers (decimal, `_` separators, sign), floats (`1.5`, `1e-3`, `inf`, `nan`), booleans and
-/// single-line arrays of those (nested arrays allowed, up to `TOMLDocument.maxArrayDepth` deep). Not supported:
-/// inline tables, dates, multi-line strings, arrays of tables; these are reported as errors with file:line.
+/// TOML strings (basic, literal, multi-line), integers (decimal, hex `0x`, octal `0o`, binary `0b`, `_` separators),
+/// floats (`1.5`, `1e-3`, `inf`, `nan`), booleans and arrays of those (nested, over several lines); TOMLKit parses
+/// them (`TOMLDocument`). Tables as values, arrays of tables and dates are refused with file:line
+/// (`ConfigError.unsupportedValue`): no key takes them.
 public enum TOMLValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case integer(Int64)

@@ -22,6 +22,12 @@ public struct StageDefinition: Sendable {
         self.name = name; self.schema = schema; self.sourceFingerprint = sourceFingerprint; self.upstream = upstream
     }
 
+    /// The `discussion` of the stage's `--help`: `intro`, every config key with its default and doc (from the schema),
+    /// and the exit codes (`items`: whether code 1, some items failed, can happen).
+    public func help(_ intro: String = "", items: Bool = true) -> String {
+        (intro.isEmpty ? "" : intro + "\n\n") + schema.help() + "\n" + StageExitCode.help(items: items)
+    }
+
     /// The code version the build gives this stage (before any `--code-version` override): `src.<12 hex>`.
     public var codeVersion: String { "src.\(sourceFingerprint.prefix(12))" }
 }

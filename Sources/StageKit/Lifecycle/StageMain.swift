@@ -21,9 +21,17 @@ public enum StageMain {
     }
 
     /// `run(stage:)` for a stage: opens its runner (config, locks, manifest: `StageRunner.init`) and runs `body`
-    /// with it, so the summary line and the exit code cover the opening too.
+    /// with it, so the summary line and the exit code cover the opening too. With `--show-config` it prints the
+    /// effective config instead (`[run]` and the stage's section, each value's origin) and stops, creating nothing.
     public static func run(_ definition: StageDefinition, options: CommonOptions, flagOverrides: [String] = [],
                            _ body: (StageRunner) throws -> Void) throws {
+        if options.showConfig {
+            return try command(definition.name) {
+                let read = try StageRunner.readConfig(definition, options: options, flagOverrides: flagOverrides)
+                print("# \(definition.name): the effective config from \(options.config)\n" + read.run.effective + "\n"
+                      + read.config.effective, terminator: "")
+            }
+        }
         try run(stage: definition.name) { runner in
             let r = try StageRunner(definition, options: options, flagOverrides: flagOverrides)
             runner = r

@@ -37,13 +37,10 @@ public final class StageRunner {
         self.definition = definition
         self.options = options
         codeVersion = options.codeVersion ?? definition.codeVersion
-        let doc = try TOMLDocument.load(URL(fileURLWithPath: options.config))
-        try PipelineSections.check(doc, alsoKnown: [definition.schema.section])
-        var run = try RunConfig(doc)
-        if let s = options.seed { run.seed = s }
-        if let t = options.threads { run.threads = t }
-        self.run = run
-        config = try definition.schema.resolve(doc, overrides: flagOverrides + options.overrides)
+        let read = try Self.readConfig(definition, options: options, flagOverrides: flagOverrides)
+        let doc = read.document
+        run = RunConfig(read.run)
+        config = read.config
         let log = log ?? Log(stage: definition.name, level: options.logLevel)
         self.log = log
         summary = StageSummary(stage: definition.name)
@@ -58,6 +55,17 @@ public final class StageRunner {
         runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: codeVersion,
                                  config: canonical)
         log.debug("run dir \(root.path), config \(options.config), run id \(runID)")
+    }
+
+    /// The config as this stage reads it: the file (no unknown sections), `[run]` after `--seed` / `--threads`, and
+    /// the stage's section after its flags (`flagOverrides`) and `--set`. Errors name the file and line.
+    public static func readConfig(_ definition: StageDefinition, options: CommonOptions, flagOverrides: [String] = [])
+        throws -> (document: TOMLDocument, run: ConfigSection, config: ConfigSection) {
+        let doc = try TOMLDocument.load(URL(fileURLWithPath: options.config))
+        try PipelineSections.check(doc, alsoKnown: [definition.schema.section])
+        let runFlags = (options.seed.map { ["seed=\($0)"] } ?? []) + (options.threads.map { ["threads=\($0)"] } ?? [])
+        return (doc, try RunConfig.schema.resolve(doc, overrides: runFlags),
+                try definition.schema.resolve(doc, overrides: flagOverrides + options.overrides))
     }
 
     /// The canonical text that enters the fingerprint: the stage's section and the run seed.
