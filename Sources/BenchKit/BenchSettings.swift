@@ -37,6 +37,10 @@ public struct BenchSettings: Sendable {
     public var batch: Int
     /// Write the report after results.json.
     public var report: Bool
+    /// Reference attention of every one-reference row: "auto" (as the base adapter was trained), "off" or a mode
+    /// (`ReferenceAttention`); the all-references rows sample without it (it reads one reference per image).
+    public var referenceAttention = "auto"
+    public var referenceBias: Float = 0
 
     public init(subjects: Int, split: Split, subjectOffset: Int, prompts: Int, imagesPerPrompt: Int, references: Int,
                 sampling: SamplingOptions, adaptiveNorm: Bool, frontier: [Double], frontierModel: String, models: [String],
@@ -51,10 +55,17 @@ public struct BenchSettings: Sendable {
     }
 
     /// The protocol as results.json states it, for `subjects` at `resolution` with `judges`.
-    public func protocolInfo(subjects: [BenchSubject], resolution: Int, judges: [JudgeInfo]) -> ProtocolInfo {
+    /// The reference attention of a one-reference row of `base`'s models (`referenceAttention` resolved).
+    public func referenceAttention(for base: Generator) -> ReferenceAttention? {
+        ReferenceAttention.resolve(referenceAttention, for: base)
+    }
+
+    public func protocolInfo(subjects: [BenchSubject], resolution: Int, judges: [JudgeInfo],
+                             referenceAttention mode: ReferenceAttention? = nil) -> ProtocolInfo {
         let o = sampling
         var sampler = "\(o.schedulerDescription), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
         if adaptiveNorm { sampler += ", HG-DPO adaptive normalisation" }
+        if let mode { sampler += ", reference attention \(mode.rawValue)" + (referenceBias != 0 ? " (bias \(referenceBias))" : "") }
         sampler += conditionOnAll
             ? "; conditioned on all references in the all-references rows, on reference 0 in the one-reference rows"
             : "; conditioned on reference 0 in both settings"

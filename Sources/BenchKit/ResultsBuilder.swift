@@ -24,7 +24,8 @@ struct BenchResultsBuilder {
         var results = BenchAssembly.results(run: run.name, config: configText(), models: models, records: records,
                                             tieTolerance: settings.tieTolerance,
                                             protocolInfo: settings.protocolInfo(subjects: work.subjects, resolution: work.inputs.base.resolution,
-                                                                                judges: work.inputs.judges.info))
+                                                                                judges: work.inputs.judges.info,
+                                                                                referenceAttention: settings.referenceAttention(for: work.inputs.base)))
         let up = work.inputs.upstream
         results.patchMatching = try UpstreamTables.patchMatching(try up.data("patch-matching.json", of: "ssl-finetune-vit"),
                                                                  path: "ssl-finetune-vit/patch-matching.json")

@@ -53,31 +53,37 @@ public enum Sampler {
         let w = options.guidanceScale
         for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
+            // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
+            let noisyReferences = cleanReferences.map {
+                g.schedule.addNoise($0, noise: stepNoise(seeds: seeds, step: i, like: $0, stream: "reference-q"),
+                                    timesteps: Array(repeating: t, count: seeds.count))
+            }
+            func pair(_ gen: Generator, _ x: Tensor, _ c: Conditioning) -> (cond: Tensor, uncond: Tensor) {
+                guard let mode = options.referenceAttention, let rt = noisyReferences else {
+                    return gen.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
+                }
+                return gen.referenceCoupledPair(x, reference: rt, timestep: t, c, ipScale: options.ipScale, mode: mode,
+                                                foreground: foreground, bias: options.referenceBias)
+            }
             if let ref = reference, let cr = cRef, let wrg = options.rewardScale {
-                let r = ref.guidedPair(x, timestep: t, cr, ipScale: options.ipScale)
-                let theta = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale).cond
+                let r = pair(ref, x, cr)
+                let theta = pair(g, x, c).cond
                 let eps = Guidance.reward(referenceConditional: r.cond, referenceUnconditional: r.uncond,
                                           trainedConditional: theta, textScale: w, rewardScale: wrg)
                 x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
                 continue
             }
             let eps: Tensor
-            if let mode = options.referenceAttention, let r0 = cleanReferences {
-                let zr = stepNoise(seeds: seeds, step: i, like: x, stream: "reference-q")
-                let rt = g.schedule.addNoise(r0, noise: zr, timesteps: Array(repeating: t, count: seeds.count))
-                let p = g.referenceCoupledPair(x, reference: rt, timestep: t, c, ipScale: options.ipScale, mode: mode,
-                                                foreground: foreground, bias: options.referenceBias)
-                eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
-            } else if let sI = options.imageGuidanceScale, c.image != nil {
+            if let sI = options.imageGuidanceScale, c.image != nil {
                 let p = g.guidedTriple(x, timestep: t, c, ipScale: options.ipScale)
                 eps = Guidance.decoupled(conditional: p.cond, textOnly: p.textOnly, unconditional: p.uncond, textScale: w, imageScale: sI)
             } else {
-                let p = g.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
+                let p = pair(g, x, c)
                 eps = Guidance.classifierFree(conditional: p.cond, unconditional: p.uncond, scale: w)
             }
             x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: z)
             if options.adaptiveNormalization, let ref = reference, let cr = cRef {
-                let pr = ref.guidedPair(xRef, timestep: t, cr, ipScale: options.ipScale)
+                let pr = pair(ref, xRef, cr)
                 let er = Guidance.classifierFree(conditional: pr.cond, unconditional: pr.uncond, scale: w)
                 xRef = referenceScheduler.step(epsilon: er, timestep: t, sample: xRef, steps: options.steps, eta: options.eta, noise: z)
                 x = Guidance.adaptiveNormalize(x, toMatch: xRef)

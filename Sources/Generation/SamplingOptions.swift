@@ -86,9 +86,8 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         }
         if referenceAttention != nil {
             guard referenceBias.isFinite else { throw .invalidOption(field: "referenceBias", reason: "\(referenceBias) is not finite") }
-            if imageGuidanceScale != nil || rewardScale != nil || adaptiveNormalization {
-                throw .invalidOption(field: "referenceAttention",
-                                     reason: "does not combine with decoupled image guidance, reward guidance or adaptive normalisation; pick one")
+            if imageGuidanceScale != nil {
+                throw .invalidOption(field: "referenceAttention", reason: "does not combine with decoupled image guidance; pick one")
             }
         }
         if rewardScale != nil && adaptiveNormalization {

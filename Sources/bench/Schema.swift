@@ -16,6 +16,12 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
     .integer("steps", default: 25, doc: "sampling steps (of the scheduler)", in: 1...1000),
     ConfigKey("guidance", .float, default: .float(5), doc: "classifier-free guidance scale w"),
     ConfigKey("eta", .float, default: .float(0), doc: "DDIM eta (0 = deterministic)"),
+    ConfigKey("reference_attention", .string, default: .string("auto"),
+              doc: "reference attention of the one-reference rows (each image's self-attention reads its reference's foreground): auto "
+                  + "(as the base adapter was trained, its record's referenceAttention) | off | both | conditional; the all-references rows "
+                  + "sample without it", optIn: true, check: ConfigKey.oneOf(ReferenceAttention.settings)),
+    ConfigKey("reference_bias", .float, default: .float(0),
+              doc: "attention bias of the reference's foreground keys under reference attention (0 = as the image's own keys)", optIn: true),
     ConfigKey("scheduler", .string, default: .string("ddim"),
               doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
               check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),

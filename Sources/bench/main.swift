@@ -35,7 +35,7 @@ struct BenchStage: ParsableCommand {
     }
 
     static func settings(_ c: ConfigSection) -> BenchSettings {
-        BenchSettings(
+        var s = BenchSettings(
             subjects: c.int("subjects"), split: Split(rawValue: c.string("split"))!, subjectOffset: c.int("subject_offset"),
             prompts: c.int("prompts"), imagesPerPrompt: c.int("images_per_prompt"), references: c.int("references"),
             sampling: SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")), ipScale: Float(c.double("ip_scale")),
@@ -44,6 +44,9 @@ struct BenchStage: ParsableCommand {
             models: c.strings("models"), dreambenchDir: c.string("dreambench_dir"), perfJSON: c.string("perf_json"),
             conditionOnAll: c.bool("condition_on_all"), realRenders: c.bool("real_renders"), tieTolerance: c.double("tie_tolerance"),
             gridSubjects: c.int("grid_subjects"), gridPrompts: c.int("grid_prompts"), batch: c.int("batch"), report: c.bool("report"))
+        s.referenceAttention = c.string("reference_attention")
+        s.referenceBias = Float(c.double("reference_bias"))
+        return s
     }
 }
 

@@ -56,6 +56,23 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(plain, all) > 1e-3, "attending to the reference must change the sample")
     }
 
+    /// Reward guidance and adaptive normalisation run their reference chains coupled too: with no foreground both
+    /// equal their plain forms, with the whole reference they differ.
+    @Test func rewardGuidanceAndAdaptiveNormalisationCouple() throws {
+        let g = try Tiny.generator(seed: 1), base = try Tiny.generator(seed: 2)
+        let refs = Tiny.references(2)
+        for var o in [SamplingOptions(steps: 3, guidanceScale: 3, rewardScale: 2), SamplingOptions(steps: 3, guidanceScale: 3, adaptiveNormalization: true)] {
+            let plain = try Sampler.sample(g, reference: base, prompts: prompts, references: refs, seeds: [5, 6], options: o)
+            o.referenceAttention = .conditional
+            let none = try Sampler.sample(g, reference: base, prompts: prompts, references: refs, seeds: [5, 6], options: o,
+                                          referenceForeground: Tensor(zeros: [2, 16, 16]))
+            #expect(Tiny.maxAbsDiff(plain, none) < 1e-4)
+            let all = try Sampler.sample(g, reference: base, prompts: prompts, references: refs, seeds: [5, 6], options: o,
+                                         referenceForeground: Tensor(shape: [2, 16, 16], scalars: [Float](repeating: 1, count: 512)))
+            #expect(Tiny.maxAbsDiff(plain, all) > 1e-3)
+        }
+    }
+
     @Test func referenceRowsEqualALonePass() throws {
         let g = try Tiny.generator()
         let refs = Tiny.references(2), x = Init_normal([2, 3, 16, 16], key: .init(seed: 3))
