@@ -132,18 +132,20 @@ let package = Package(
 
         // The code version of every stage: a build plugin hashes the sources of the modules the stage links and compiles
         // the hash in (Manifest's SourceFingerprint), so changed code reruns the stage without a hand-bumped string.
-        .executableTarget(name: "code-fingerprint", dependencies: ["Manifest"]),
+        // Every other executable uses it too, for `--version` (the package version, kept in the tool, and the code version).
+        .executableTarget(name: "code-fingerprint", dependencies: ["Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "CodeFingerprint", capability: .buildTool(), dependencies: ["code-fingerprint"]),
 
-        // Executables: thin.
+        // Executables: thin; each parses its command line with swift-argument-parser (`--help`, `--version`).
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "World", "Manifest",
             "Random", "Checkpoint", "Models", "Generation", "Training", "PatchQuality",
-        ]),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -156,7 +158,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: [
             "Generation", "Imaging", "TensorCore", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "generate-pool", dependencies: [
             "PoolStages", "Upstream", "Generation", "Imaging", "World", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -181,18 +183,20 @@ let package = Package(
             "BenchKit", "Upstream", "Generation", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
-        .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
+        .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          plugins: ["CodeFingerprint"]),
         .executableTarget(name: "vit-probe", dependencies: [
             "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         // Helper process for the Manifest two-process claiming test.
-        .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit"]),
-        .executableTarget(name: "render-report", dependencies: ["Report"]),
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          plugins: ["CodeFingerprint"]),
+        .executableTarget(name: "render-report", dependencies: ["Report", .product(name: "ArgumentParser", package: "swift-argument-parser")], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
 
         // Tests. A test target's dependency on an executable target (manifest-worker, fake-stage, inspect, pretrain,
         // generate-pool, ...) is never imported: it makes SwiftPM build the executable the tests spawn by name
@@ -248,12 +252,14 @@ let package = Package(
             "StageKit", "Manifest", "fake-stage", "inspect", "TestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, and the
-        // repository tree (no two paths differ only by case: PathCaseTests).
+        // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, every
+        // executable's --help and --version (ExecutableHelpTests), and the repository tree (no two paths differ only by
+        // case: PathCaseTests).
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
-            "generate-pool", "score-and-pair", "dpo-train", "TestSupport",
+            "generate-pool", "score-and-pair", "dpo-train", "bench", "code-fingerprint", "fake-stage", "inspect", "patch-quality",
+            "perf-bench", "pretrain", "render-report", "ssl-finetune-vit", "vit-probe", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -13,7 +13,8 @@ struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
         discussion: "Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results. "
-            + StageExitCode.help())
+            + StageExitCode.help(),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "bench", schema: benchSchema, sourceFingerprint: BuildSources.fingerprint,

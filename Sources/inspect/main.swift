@@ -10,6 +10,7 @@ struct Inspect: ParsableCommand {
         abstract: "Show a run's manifest: stage status, lineage, metrics, integrity, safetensors headers.",
         discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
             + "65 verification failed or an empty (0-byte), corrupt, newer or older manifest, 66 missing manifest/file.",
+        version: BuildSources.version,
         subcommands: [Status.self, Plan.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self])
 }
 

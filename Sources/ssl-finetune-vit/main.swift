@@ -12,7 +12,8 @@ struct SSLFinetuneViT: ParsableCommand {
         discussion: "Reads pretrain-vit (vit.safetensors, vit.json) and generate-pool (pool/*/*.png). Writes "
             + "vit-ssl.safetensors (checkpoint/vit-ssl), patch-matching.csv/.json (table) and the world HPatches "
             + "sequences it evaluated on (hpatches/). Interrupted (130), it resumes with the same command. "
-            + StageExitCode.help(items: false))
+            + StageExitCode.help(items: false),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "ssl-finetune-vit",
