@@ -159,6 +159,7 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase1/artifacts/pretrain-adapter/adapter.safetensors"'
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
 
+# The pipeline's stages in order, for scripts (check-smoke; refresh's default STAGES).
 print-stages:
 	@echo $(PIPELINE_STAGES)
 

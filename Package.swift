@@ -135,18 +135,20 @@ let package = Package(
 
         // The code version of every stage: a build plugin hashes the sources of the modules the stage links and compiles
         // the hash in (Manifest's SourceFingerprint), so changed code reruns the stage without a hand-bumped string.
-        .executableTarget(name: "code-fingerprint", dependencies: ["Manifest"]),
+        // Every other executable uses it too, for `--version` (the package version, kept in the tool, and the code version).
+        .executableTarget(name: "code-fingerprint", dependencies: ["Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .plugin(name: "CodeFingerprint", capability: .buildTool(), dependencies: ["code-fingerprint"]),
 
-        // Executables: thin.
+        // Executables: thin; each parses its command line with swift-argument-parser (`--help`, `--version`).
         .executableTarget(name: "perf-bench", dependencies: [
             "TensorCore", "Autograd", "NN", "Optim", "World", "Manifest",
             "Random", "Checkpoint", "Models", "Generation", "Training", "PatchQuality",
-        ]),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "inspect", dependencies: [
             "Manifest", "StageKit", "Checkpoint",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "fake-stage", dependencies: [
             "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -159,7 +161,7 @@ let package = Package(
         .executableTarget(name: "sample", dependencies: [
             "Generation", "Imaging", "TensorCore", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "generate-pool", dependencies: [
             "PoolStages", "Upstream", "Generation", "Imaging", "World", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -184,18 +186,20 @@ let package = Package(
             "BenchKit", "Upstream", "Generation", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
-        .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit"]),
+        .executableTarget(name: "st-interop", dependencies: ["Checkpoint", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          plugins: ["CodeFingerprint"]),
         .executableTarget(name: "vit-probe", dependencies: [
             "Training", "Models", "NN", "Optim", "Random", "TensorCore", "Autograd", "World", "PatchQuality", "Imaging", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
         // Helper process for the Manifest two-process claiming test.
-        .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit"]),
-        .executableTarget(name: "render-report", dependencies: ["Report"]),
+        .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          plugins: ["CodeFingerprint"]),
+        .executableTarget(name: "render-report", dependencies: ["Report", .product(name: "ArgumentParser", package: "swift-argument-parser")], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["CodeFingerprint"]),
 
         // Tests. A test target's dependency on an executable target (manifest-worker, fake-stage, inspect, pretrain,
         // generate-pool, ...) is never imported: it makes SwiftPM build the executable the tests spawn by name
@@ -252,13 +256,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The exit-code table across libraries (each error type's kind), the commands outside the stage lifecycle, every
-        // stage's config keys in its --help and `inspect config` (StageConfigTests), and the repository tree (no two paths
-        // differ only by case: PathCaseTests).
+        // executable's --help and --version (ExecutableHelpTests), every stage's config keys in its --help and `inspect config`
+        // (StageConfigTests), and the repository tree (no two paths differ only by case: PathCaseTests).
         .testTarget(name: "CommandTests", dependencies: [
             "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
-            "generate-pool", "score-and-pair", "dpo-train", "pretrain", "ssl-finetune-vit", "patch-quality", "bench", "inspect",
-            "TestSupport",
+            "generate-pool", "score-and-pair", "dpo-train", "bench", "code-fingerprint", "fake-stage", "inspect", "patch-quality",
+            "perf-bench", "pretrain", "render-report", "ssl-finetune-vit", "vit-probe", "TestSupport",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -91,30 +91,4 @@ extension ManifestDB {
                 """, [.int(stageRun)], Self.artifact)
         }
     }
-
-    /// The lineage of `artifact`: its producing stage run and item, and recursively the lineage of
-    /// every input of that stage run. Throws `.notFound` for an unknown id. A stage run reached twice
-    /// on one path (a cycle, which the API cannot create but a hand-edited file could) is cut.
-    public func lineage(artifact: Int64) throws -> Lineage {
-        try locked {
-            guard let a = try self.artifact(id: artifact) else {
-                throw ManifestError.notFound(path: path, what: "artifact", id: artifact)
-            }
-            return try lineage(of: a, visiting: [])
-        }
-    }
-
-    private func lineage(of a: ArtifactRecord, visiting: Set<Int64>) throws -> Lineage {
-        let producer = try stageRun(id: a.stageRun)
-        let key = try a.item.flatMap { item in
-            try db.query("SELECT key FROM items WHERE id=?", [.int(item)], { $0.text(0) }).first
-        }
-        var inputs: [Lineage] = []
-        if !visiting.contains(a.stageRun) {
-            for input in try self.inputs(stageRun: a.stageRun) {
-                inputs.append(try lineage(of: input, visiting: visiting.union([a.stageRun])))
-            }
-        }
-        return Lineage(artifact: a, producer: producer, itemKey: key, inputs: inputs)
-    }
 }

@@ -101,14 +101,29 @@ public struct ArtifactRecord: Sendable, Equatable {
     public let created: Double
 }
 
-/// Where an artifact came from: the stage run (and item) that produced it and, recursively, the
-/// lineage of every artifact that stage run consumed.
-public struct Lineage: Sendable, Equatable {
-    public let artifact: ArtifactRecord
-    public let producer: StageRunRecord
-    /// Key of the producing item, nil for whole-stage outputs.
+/// Where an artifact came from, as a graph (`ManifestDB.lineage(artifact:depth:)`): the stage runs reached upstream
+/// of it, each once, with what each read. Lineage is recorded per stage run (every item of a run reads the run's
+/// inputs), so the graph is one of stage runs; an artifact read by several of them is still one record.
+public struct LineageGraph: Sendable, Equatable {
+    /// The artifact asked about, with the key of the item that produced it.
+    public let root: LineageArtifact
+    /// Every stage run reached, each once, breadth-first from the root's producer (level 0).
+    public let stageRuns: [LineageStageRun]
+}
+
+/// An artifact record with the key of its producing item (nil for whole-stage outputs).
+public struct LineageArtifact: Sendable, Equatable {
+    public let record: ArtifactRecord
     public let itemKey: String?
-    public let inputs: [Lineage]
+}
+
+/// One stage run of a `LineageGraph`.
+public struct LineageStageRun: Sendable, Equatable {
+    public let record: StageRunRecord
+    /// Reads between it and the root's producer (0 for the producer itself).
+    public let level: Int
+    /// What it read, in id order; nil when its level is the depth asked for (its inputs were not followed).
+    public let inputs: [LineageArtifact]?
 }
 
 /// One row of `metrics`. A NaN value round-trips as NaN.

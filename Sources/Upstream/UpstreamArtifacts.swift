@@ -43,7 +43,7 @@ public final class UpstreamArtifacts: UpstreamReading {
         guard let a = try artifactIfPresent(name, of: stage) else {
             throw StageError.missingFile(
                 path: runner.layout.artifacts(stage).appendingPathComponent(name).path,
-                hint: "stage \(stage) should have produced \(name); rerun it (make stage STAGE=\(stage) ARGS=--force)")
+                hint: "stage \(stage) should have produced \(name); rerun it (`\(StageCommand.of(stage)) --force`)")
         }
         return a
     }

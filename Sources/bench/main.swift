@@ -12,7 +12,8 @@ import World
 struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
-        discussion: definition.help("Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results."))
+        discussion: definition.help("Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results."),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "bench", schema: benchSchema, sourceFingerprint: BuildSources.fingerprint,

@@ -14,7 +14,8 @@ struct DPOTrain: ParsableCommand {
         abstract: "Train the image adapter with the losses of METHODS.md 5 ([dpo-train]).",
         discussion: definition.help("Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
             + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); metrics <run>/loss, "
-            + "<run>/implicit_acc, <run>/grad_norm per step.", items: false))
+            + "<run>/implicit_acc, <run>/grad_norm per step.", items: false),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "dpo-train", schema: dpoTrainSchema, sourceFingerprint: BuildSources.fingerprint,

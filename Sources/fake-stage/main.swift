@@ -8,6 +8,7 @@ struct FakeStage: ParsableCommand {
         commandName: "fake-stage",
         abstract: "A tiny three-stage pipeline (produce -> consume -> tally) that exercises StageKit.",
         discussion: StageExitCode.help(),
+        version: BuildSources.version,
         subcommands: [Produce.self, Consume.self, Tally.self])
 }
 

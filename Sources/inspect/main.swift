@@ -10,6 +10,7 @@ struct Inspect: ParsableCommand {
         abstract: "Show a run's manifest (stage status, lineage, metrics, integrity), safetensors headers, a stage's effective config.",
         discussion: "Reads the manifest read-only: never creates, migrates or writes it. Exit codes: 0 ok, 64 usage, "
             + "65 verification failed, an empty (0-byte), corrupt, newer or older manifest, or a bad config, 66 missing manifest/file.",
+        version: BuildSources.version,
         subcommands: [Status.self, Plan.self, LineageCommand.self, Metrics.self, Verify.self, SafeTensorsCommand.self,
                       ConfigCommand.self])
 }
@@ -37,13 +38,29 @@ struct Plan: ParsableCommand {
 }
 
 struct LineageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lineage", abstract: "Where an artifact came from, recursively.")
+    static let configuration = CommandConfiguration(
+        commandName: "lineage", abstract: "Where an artifact came from: every upstream stage run and artifact, each once.",
+        discussion: "Text: one section per stage run (level 0 = the artifact's producer), the artifacts of the lineage it "
+            + "made (\(LineageReport.collapseAt) or more of one kind on one line) and what it read, counted by kind per "
+            + "upstream stage run. --format dot writes a Graphviz graph: inspect lineage --format dot PATH | dot -Tsvg > lineage.svg")
     @OptionGroup var dir: RunDirOption
+    @Option(help: "Follow at most this many levels of reads (0: the producer alone; default: all).") var depth: Int?
+    @Option(help: "text or dot (Graphviz).") var format: LineageReport.Format = .text
     @Argument(help: "Artifact path relative to the run directory.") var path: String
+
+    func validate() throws {
+        if let d = depth, d < 0 { throw ValidationError("--depth must be >= 0, got \(d)") }
+    }
+
     func run() throws {
-        try guarded { print(try ManifestReport.lineage(ManifestReport.open(runDirectory: dir.url), path: path), terminator: "") }
+        try guarded {
+            print(try ManifestReport.lineage(ManifestReport.open(runDirectory: dir.url), path: path, depth: depth, format: format),
+                  terminator: "")
+        }
     }
 }
+
+extension LineageReport.Format: ExpressibleByArgument {}
 
 struct Metrics: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Recorded metrics (stage, stage run, name, step, value).")

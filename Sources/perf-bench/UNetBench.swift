@@ -11,17 +11,9 @@ import TensorCore
 /// xs channels [32, 64, 64], batch 16, 32x32, text [16, 12, 128], image tokens [16, 8, 128],
 /// timesteps 0, 50, ...; then the JAX/XLA peer (scripts/bench-peer) in the same invocation, and
 /// the ratio ours / peer (goal <= 0.5). Env: UNET_BENCH_STEPS (default 5), UNET_BENCH_PEER=0 skips
-/// the peer.
+/// the peer. `perf-bench unet` runs only this (main.swift): a cheap before/after check on a shared machine.
 func runUNetBenches() {
     runUNetTrainStep()
-}
-
-/// `perf-bench unet` runs only the U-Net step (and its peer): a cheap before/after check on a
-/// shared machine. With the argument it runs the step and exits the process; otherwise it returns.
-func runOnlyUNetIfAsked() {
-    guard CommandLine.arguments.dropFirst().contains("unet") else { return }
-    runUNetTrainStep()
-    exit(0)
 }
 
 private func runUNetTrainStep() {

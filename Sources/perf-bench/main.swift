@@ -1,11 +1,31 @@
-// Benchmarks, one JSON object per line on stdout. Run by `make bench`; never part of the tests.
-runOnlyUNetIfAsked()   // `perf-bench unet`: the U-Net step alone, then exit
-runTensorBenches()
-runAutogradBenches()
-runOptimBenches()
-runWorldBenches()
-runManifestBenches()
-runEncoderBenches()
-runUNetBenches()
-runGenerationBenches()
-runPatchQualityBenches()
+import ArgumentParser
+
+/// Benchmarks, one JSON object per line on stdout. Run by `make perf`; never part of the tests.
+struct PerfBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "perf-bench",
+        abstract: "Benchmarks as JSON lines: kernels vs sgemm, U-Net step vs the JAX peer, rendering, manifest, sampling.",
+        discussion: "`make perf` runs them all and saves runs/perf/perf-bench.jsonl for the report. Environment: "
+            + "UNET_BENCH_STEPS (default 5) and UNET_BENCH_PEER=0 (skip the peer) for the U-Net step, GEN_BENCH_STEPS "
+            + "(default 3) for sampling.",
+        version: BuildSources.version)
+
+    enum Only: String, ExpressibleByArgument, CaseIterable { case unet }
+
+    @Argument(help: "`unet`: only the U-Net training step and its peer (a cheap before/after check).") var only: Only?
+
+    func run() {
+        if only == .unet { return runUNetBenches() }
+        runTensorBenches()
+        runAutogradBenches()
+        runOptimBenches()
+        runWorldBenches()
+        runManifestBenches()
+        runEncoderBenches()
+        runUNetBenches()
+        runGenerationBenches()
+        runPatchQualityBenches()
+    }
+}
+
+PerfBench.main()

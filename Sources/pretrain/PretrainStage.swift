@@ -214,7 +214,7 @@ func requiredUpstream(_ r: StageRunner, stage: String, name: String) throws -> (
     let arts = try r.upstreamOutputs(stage)
     guard let w = arts.first(where: { $0.relativePath.hasSuffix("/" + name) }),
           let j = arts.first(where: { $0.relativePath.hasSuffix("/" + (name as NSString).deletingPathExtension + ".json") }) else {
-        throw StageError.upstreamMissing(stage: r.stage, upstream: stage)
+        throw StageError.upstreamMissing(stage: r.stage, upstreams: [stage])
     }
     _ = try r.readVerified(w, upstream: stage)
     _ = try r.readVerified(j, upstream: stage)

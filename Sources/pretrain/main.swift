@@ -10,6 +10,7 @@ struct Pretrain: ParsableCommand {
         commandName: "pretrain",
         abstract: "Pretrain the project's models on the synthetic world (or import shipped checkpoints).",
         discussion: StageExitCode.help(items: false),
+        version: BuildSources.version,
         subcommands: [ViTCommand.self, CLIPCommand.self, UNetCommand.self, AdapterCommand.self,
                       JudgeCommand.self, VAECommand.self, SegmenterCommand.self, GatesCommand.self])
 }

@@ -10,7 +10,8 @@ import TensorCore
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate images from a prompt (and a reference image) with the pretrained generator.",
-        discussion: "Example: sample --prompt \"a mug in the forest\" --reference ref.png --seed 1 --seed 2 --out out/")
+        discussion: "Example: sample --prompt \"a mug in the forest\" --reference ref.png --seed 1 --seed 2 --out out/",
+        version: BuildSources.version)
 
     @Option(help: "Directory with clip/unet/adapter checkpoints and their records.") var checkpoints = "data/checkpoints"
     @Option(help: "The text prompt.") var prompt: String

@@ -13,7 +13,8 @@ import Upstream
 struct ScoreAndPair: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "score-and-pair", abstract: "Score the pool and build preference pairs ([score-and-pair]).",
-        discussion: definition.help("Items are prompts."))
+        discussion: definition.help("Items are prompts."),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "score-and-pair",

@@ -11,7 +11,8 @@ struct SSLFinetuneViT: ParsableCommand {
         abstract: "Finetune the pretrained ViT with rotation/flip equivariance + a regulariser; score patch matching.",
         discussion: definition.help("Reads pretrain-vit (vit.safetensors, vit.json) and generate-pool (pool/*/*.png). Writes "
             + "vit-ssl.safetensors (checkpoint/vit-ssl), patch-matching.csv/.json (table) and the world HPatches "
-            + "sequences it evaluated on (hpatches/). Interrupted (130), it resumes with the same command.", items: false))
+            + "sequences it evaluated on (hpatches/). Interrupted (130), it resumes with the same command.", items: false),
+        version: BuildSources.version)
 
     static let definition = StageDefinition(
         name: "ssl-finetune-vit",

@@ -19,6 +19,7 @@ import World
 struct VitProbe: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "vit-probe",
                                                     abstract: "Diagnostics of the patch-feature ViT (not a stage).",
+                                                    version: BuildSources.version,
                                                     subcommands: [TrainProbe.self, AurocProbe.self, AlignedVariants.self], defaultSubcommand: TrainProbe.self)
 }
 

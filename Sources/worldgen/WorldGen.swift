@@ -11,6 +11,7 @@ struct WorldGen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worldgen",
         abstract: "Render the procedural world: contact sheets, HPatches sequences, split listings.",
+        version: BuildSources.version,
         subcommands: [ContactSheetCommand.self, HPatchesCommand.self, SplitsCommand.self,
                       DreamBenchCommand.self, RenderCommand.self])
 }

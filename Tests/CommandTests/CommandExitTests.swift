@@ -8,9 +8,13 @@ import Testing
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let st = try Tool.run("st-interop", [], in: dir)
-        #expect(st.status == 64 && st.output.contains("usage: st-interop"), "\(st.status): \(st.output)")
+        #expect(st.status == 64 && st.output.contains("Usage: st-interop <subcommand>"), "\(st.status): \(st.output)")
         let mw = try Tool.run("manifest-worker", ["only-one-arg"], in: dir)
-        #expect(mw.status == 64 && mw.output.contains("usage: manifest-worker"), "\(mw.status): \(mw.output)")
+        #expect(mw.status == 64 && mw.output.contains("Usage: manifest-worker <path> <stage-run>"), "\(mw.status): \(mw.output)")
+        let rr = try Tool.run("render-report", [], in: dir)
+        #expect(rr.status == 64 && rr.output.contains("give a results.json or --fixture"), "\(rr.status): \(rr.output)")
+        let pb = try Tool.run("perf-bench", ["nosuch"], in: dir)
+        #expect(pb.status == 64 && !pb.output.contains("{"), "\(pb.status): \(pb.output)")
     }
 
     @Test func stInteropMissingFileIs66AndMalformedIs65() throws {

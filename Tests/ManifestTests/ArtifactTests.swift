@@ -60,7 +60,7 @@ import Testing
         #expect(try db.verify(runDirectory: dir.url).isEmpty)
     }
 
-    @Test func lineageFollowsInputsRecursively() throws {
+    @Test func lineageVisitsEachUpstreamStageRunOnce() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let db = try ManifestDB(path: dir.manifestPath)
@@ -75,15 +75,22 @@ import Testing
         let maps = try makeStage(db, stage: "patch-quality", inputs: pairFile + image)
         let map = try db.recordArtifacts(stageRun: maps, [try writeArtifact(dir.url, "artifacts/maps/m.bin", "m")])
 
-        let l = try db.lineage(artifact: map[0])
-        #expect(l.producer.stage == "patch-quality" && l.itemKey == nil)
-        try #require(l.inputs.map(\.artifact.relativePath) == ["artifacts/pool/p1.png", "artifacts/pairs/p.json"])
-        #expect(l.inputs[0].itemKey == "p1" && l.inputs[0].producer.stage == "generate-pool")
-        #expect(l.inputs[0].inputs.isEmpty)
-        let viaPairs = l.inputs[1]
-        #expect(viaPairs.producer.stage == "score-and-pair")
-        #expect(viaPairs.inputs.map(\.artifact.relativePath) == ["artifacts/pool/p1.png", "artifacts/pool/index.csv"])
+        let g = try db.lineage(artifact: map[0])
+        #expect(g.root.record.relativePath == "artifacts/maps/m.bin" && g.root.itemKey == nil)
+        // generate-pool is read by both later stages but appears once, at the level it is first reached.
+        #expect(g.stageRuns.map(\.record.stage) == ["patch-quality", "generate-pool", "score-and-pair"])
+        #expect(g.stageRuns.map(\.level) == [0, 1, 1])
+        try #require(g.stageRuns[0].inputs?.map(\.record.relativePath) == ["artifacts/pool/p1.png", "artifacts/pairs/p.json"])
+        #expect(g.stageRuns[0].inputs?[0].itemKey == "p1")
+        #expect(g.stageRuns[1].inputs == [])
+        #expect(g.stageRuns[2].inputs?.map(\.record.relativePath) == ["artifacts/pool/p1.png", "artifacts/pool/index.csv"])
         #expect(try db.inputs(stageRun: maps).map(\.id) == [image[0], pairFile[0]])
+
+        // depth 1 follows the producer's reads only; depth 0 not even those.
+        let one = try db.lineage(artifact: map[0], depth: 1)
+        #expect(one.stageRuns.map(\.record.stage) == ["patch-quality", "generate-pool", "score-and-pair"])
+        #expect(one.stageRuns.map { $0.inputs == nil } == [false, true, true])
+        #expect(try db.lineage(artifact: map[0], depth: 0).stageRuns.map { $0.inputs == nil } == [true])
         #expect(throws: ManifestError.notFound(path: dir.manifestPath, what: "artifact", id: 999)) {
             _ = try db.lineage(artifact: 999)
         }

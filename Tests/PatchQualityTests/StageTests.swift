@@ -131,7 +131,9 @@ import World
         let fx = try StageFixture(stages: ["pretrain-vit"])
         let pq = try fx.run("patch-quality")
         #expect(pq.status == 66)
-        #expect(pq.stderr.contains("upstream stage 'score-and-pair'"), "\(pq.stderr)")
+        // Every missing upstream at once (pretrain-vit ran), each as the command that runs it.
+        #expect(pq.stderr.contains("upstream stages 'score-and-pair', 'ssl-finetune-vit', 'generate-pool' in this run directory; "
+                                   + "hint: run `score-and-pair`, `ssl-finetune-vit` and `generate-pool` first"), "\(pq.stderr)")
         let ssl = try fx.run("ssl-finetune-vit")
         #expect(ssl.status == 66)
         #expect(ssl.stderr.contains("upstream stage 'generate-pool'"), "\(ssl.stderr)")

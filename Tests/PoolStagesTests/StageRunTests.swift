@@ -151,7 +151,7 @@ private let pool = "artifacts/generate-pool/pool/"
     // dpo-train's upstream score-and-pair (and generate-pool under it) read the old record: stale, refused first.
     let stale = try Tool.run("dpo-train", box.args, in: box.dir)
     #expect(stale.status == 66 && stale.output.contains("upstream stage 'score-and-pair' is stale (upstream pretrain-clip changed")
-            && stale.output.contains("rerun score-and-pair first"), "\(stale.output)")
+            && stale.output.contains("rerun `score-and-pair` first"), "\(stale.output)")
     // Rerunning in order reaches the loader, which refuses the record.
     let bad = try Tool.run("generate-pool", box.args, in: box.dir)
     #expect(bad.status == 65 && bad.output.contains("pretrain-clip/clip.json") && bad.output.contains("`tokenizerWords`"), "\(bad.output)")

@@ -52,7 +52,7 @@ import World
         #expect(e.map(StageExitCode.of) == .noInput)
         // A stage that never ran here is missing input too, naming it.
         let never = error { _ = try up.artifacts.record("adapter", of: "pretrain-adapter") }
-        #expect(never as? StageError == .upstreamMissing(stage: "generate-pool", upstream: "pretrain-adapter"))
+        #expect(never as? StageError == .upstreamMissing(stage: "generate-pool", upstreams: ["pretrain-adapter"]))
         #expect(never.map(StageExitCode.of) == .noInput)
     }
 
@@ -131,7 +131,7 @@ import World
     @Test func theSegmenterComesFromPretrainSegmentersRecord() throws {
         try withGenerator { box, up in
             let never = error { _ = try up.segmenter() }
-            #expect(never as? StageError == .upstreamMissing(stage: "generate-pool", upstream: "pretrain-segmenter"))
+            #expect(never as? StageError == .upstreamMissing(stage: "generate-pool", upstreams: ["pretrain-segmenter"]))
             let cfg = SegmenterConfig(channels: [8, 16])
             let made = try Segmenter(config: cfg, key: RNGKey(seed: 31))
             try box.fakeStage("pretrain-segmenter") { r in

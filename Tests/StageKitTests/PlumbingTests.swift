@@ -40,7 +40,7 @@ import Testing
     #expect(StageExitCode.of(ConfigError.missingSection(file: "f", section: "s")) == .dataError)
     #expect(StageExitCode.of(ManifestError.newerSchema(path: "p", found: 3, supported: 1)) == .dataError)
     #expect(StageExitCode.of(ManifestError.corrupt(path: "p", detail: "d")) == .dataError)
-    #expect(StageExitCode.of(StageError.upstreamMissing(stage: "a", upstream: "b")) == .noInput)
+    #expect(StageExitCode.of(StageError.upstreamMissing(stage: "a", upstreams: ["b"])) == .noInput)
     #expect(StageExitCode.of(StageError.interrupted(stage: "a", signal: 2, resume: "x")) == .interrupted)
     #expect(StageExitCode.of(CocoaError(.fileNoSuchFile)) == .internalError)
     #expect(Set(StageExitCode.allCases.map(\.rawValue)).count == StageExitCode.allCases.count)

@@ -91,7 +91,7 @@ import Testing
             && plan.contains("fake-tally\tup to date with its upstream (stage run 3)"), "\(plan)")
     let refused = try box.run("tally")
     #expect(refused.status == 66 && refused.stderr.contains("upstream stage 'fake-consume' is stale (upstream fake-produce changed")
-            && refused.stderr.contains("rerun fake-consume first"), "\(refused.stderr)")
+            && refused.stderr.contains("rerun `fake-stage consume` first"), "\(refused.stderr)")
     let why = try box.run("consume", ["--dry-run"])
     #expect(why.status == 0 && why.stdout.contains("would run a new stage run: input changed"), "\(why.stdout)")
     #expect(try box.run("consume").status == 0)

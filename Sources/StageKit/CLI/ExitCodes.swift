@@ -6,7 +6,7 @@ import ErrorKinds
 /// |------|---------|
 /// | 0    | ok: stage finished or skipped as up to date |
 /// | 1    | stage finished but some items failed (listed in the log; rerun retries them) |
-/// | 64   | usage: bad flags (swift-argument-parser's validation) |
+/// | 64   | usage: bad flags (swift-argument-parser's validation), or flags that disagree (a `--config` of another run name than the run directory's) |
 /// | 65   | data error: bad config, corrupt or newer manifest, an input or output failing verification |
 /// | 66   | no input: an upstream stage has not produced its outputs yet, a missing file |
 /// | 70   | internal error: a bug (SQLite misuse, unexpected state) |

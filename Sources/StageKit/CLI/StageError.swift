@@ -3,8 +3,8 @@
 public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Another process holds the stage's (or shard's) lock.
     case busy(stage: String, lock: String)
-    /// An upstream stage has no finished stage run in this run directory.
-    case upstreamMissing(stage: String, upstream: String)
+    /// Upstream stages that never ran in this run directory (every one the stage declares that is missing).
+    case upstreamMissing(stage: String, upstreams: [String])
     /// An input artifact does not match its record (missing, edited, truncated).
     case inputUnverified(stage: String, upstream: String, problem: String)
     /// An upstream stage's newest finished run is out of date with its own upstream (`ManifestDB.staleness`).
@@ -21,6 +21,8 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     case io(path: String, operation: String, errno: Int32)
     /// A training step produced a non-finite value; nothing of that step was kept.
     case diverged(stage: String, step: Int, what: String)
+    /// `--config`'s `[run].name` is not the name of the run directory's first run (another pipeline's directory).
+    case runNameMismatch(stage: String, config: String, name: String, runDirectory: String, recorded: String)
 
     public var exitCode: StageExitCode {
         switch self {
@@ -30,7 +32,7 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         case .interrupted: return .interrupted
         case .itemsFailed: return .itemsFailed
         case .io: return .ioError
-        case .shardUnsupported: return .usage
+        case .shardUnsupported, .runNameMismatch: return .usage
         }
     }
 
@@ -39,14 +41,16 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .busy(stage, lock):
             return "\(stage): busy: another process runs this stage here (lock \(lock) is held); "
                 + "hint: wait for it to finish, or split the work with --shard k/N in every process"
-        case let .upstreamMissing(stage, upstream):
-            return "\(stage): no finished run of upstream stage '\(upstream)' in this run directory; "
-                + "hint: run `make stage STAGE=\(upstream)` (or the \(upstream) executable) first"
+        case let .upstreamMissing(stage, upstreams):
+            let names = upstreams.map { "'\($0)'" }.joined(separator: ", ")
+            return "\(stage): no run of upstream stage\(upstreams.count == 1 ? "" : "s") \(names) in this run directory; "
+                + "hint: run \(StageCommand.list(upstreams)) first with the same --config and --run-dir "
+                + "(`make stage STAGE=<stage>` runs one; `make run` the whole pipeline in order)"
         case let .inputUnverified(stage, upstream, problem):
             return "\(stage): input from '\(upstream)' failed verification: \(problem)"
         case let .staleUpstream(stage, upstream, because):
-            return "\(stage): upstream stage '\(upstream)' is stale (\(because)); hint: rerun \(upstream) first "
-                + "(`make stage STAGE=\(upstream)`), or the whole pipeline with `make run`"
+            return "\(stage): upstream stage '\(upstream)' is stale (\(because)); hint: rerun `\(StageCommand.of(upstream))` first "
+                + "with the same --config and --run-dir, or the whole pipeline with `make run`"
         case let .missingFile(path, hint):
             return "\(path): missing or unreadable; hint: \(hint)"
         case let .interrupted(stage, signal, resume):
@@ -59,6 +63,9 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .diverged(stage, step, what):
             return "\(stage): training diverged at step \(step): \(what) is not finite; the last checkpoint is kept and nothing "
                 + "is recorded as done; hint: lower lr or raise warmup, then rerun (it resumes from that checkpoint)"
+        case let .runNameMismatch(stage, config, name, runDirectory, recorded):
+            return "\(stage): --config \(config) is run '\(name)' but the run directory \(runDirectory) holds run '\(recorded)'; "
+                + "hint: pass the run directory of '\(name)' (--run-dir runs/\(name), the default), or the config of '\(recorded)'"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed (errno \(code)); hint: check that the run directory is writable"
         }

@@ -2,8 +2,8 @@ import Foundation
 import Manifest
 
 /// Opens everything a stage needs, in order: config (no unknown sections, `[run]` + the stage's section,
-/// with flag overrides), the run directory, the stage locks (busy -> `StageError.busy`), the manifest, and the
-/// run record. Then `runItems` (per-item stages) or `runWhole` (training stages) does the work;
+/// with flag overrides), the run directory, the stage locks (busy -> `StageError.busy`), the manifest (whose runs
+/// must carry the config's run name: `StageError.runNameMismatch`), and the run record. Then `runItems` (per-item stages) or `runWhole` (training stages) does the work;
 /// `plan` decides skip / rerun / resume (see `StagePlanner.swift`).
 public final class StageRunner {
     public let definition: StageDefinition
@@ -51,6 +51,11 @@ public final class StageRunner {
         }
         locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard)
         db = try ManifestDB(path: layout.manifest.path)
+        // A run directory belongs to the run name of its first run: another config's stages would mix two pipelines.
+        if let first = try db.runs().first, first.name != run.name {
+            throw StageError.runNameMismatch(stage: definition.name, config: options.config, name: run.name,
+                                             runDirectory: root.path, recorded: first.name)
+        }
         let canonical = doc.canonical
         runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: codeVersion,
                                  config: canonical)
@@ -72,16 +77,18 @@ public final class StageRunner {
     public var canonicalConfig: String { "[\(config.name)]\n" + config.canonical + "[run]\nseed = \(run.seed)\n" }
 
     /// The newest finished outputs of upstream stage `upstream`. Throws `.upstreamMissing` when it has
-    /// never run here, `.inputUnverified` when its newest run is unfinished, `.staleUpstream` when that run read
-    /// outputs its own upstream has since replaced (so this stage would consume stale results).
+    /// never run here (naming every declared upstream that has not either), `.inputUnverified` when its newest run is
+    /// unfinished, `.staleUpstream` when that run read outputs its own upstream has since replaced (so this stage would
+    /// consume stale results).
     public func upstreamOutputs(_ upstream: String) throws -> [ArtifactRecord] {
         guard let latest = try db.stageRuns(stage: upstream).first else {
-            throw StageError.upstreamMissing(stage: stage, upstream: upstream)
+            let candidates = definition.upstream.contains(upstream) ? definition.upstream : [upstream] + definition.upstream
+            throw StageError.upstreamMissing(stage: stage, upstreams: try candidates.filter { try db.stageRuns(stage: $0).isEmpty })
         }
         guard latest.status == .done else {
             throw StageError.inputUnverified(stage: stage, upstream: upstream,
                                              problem: "its newest stage run \(latest.id) is \(latest.status.rawValue), not done; "
-                                                 + "hint: rerun \(upstream) to finish it")
+                                                 + "hint: rerun `\(StageCommand.of(upstream))` to finish it")
         }
         if let stale = try db.staleness(stageRun: latest.id).first {
             throw StageError.staleUpstream(stage: stage, upstream: upstream, because: stale.description)
@@ -134,12 +141,12 @@ public final class StageRunner {
         let url = layout.root.appendingPathComponent(artifact.relativePath)
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw StageError.inputUnverified(stage: stage, upstream: upstream,
-                                             problem: "\(url.path): missing; hint: rerun \(upstream)")
+                                             problem: "\(url.path): missing; hint: rerun `\(StageCommand.of(upstream)) --force`")
         }
         guard Int64(data.count) == artifact.bytes, SHA256.hex(data) == artifact.sha256 else {
             throw StageError.inputUnverified(stage: stage, upstream: upstream,
                                              problem: "\(url.path): contents differ from the manifest record "
-                                                 + "(edited after recording); hint: rerun \(upstream) (add --force) to regenerate it")
+                                                 + "(edited after recording); hint: rerun `\(StageCommand.of(upstream)) --force` to regenerate it")
         }
         return data
     }

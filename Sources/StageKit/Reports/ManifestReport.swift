@@ -67,23 +67,14 @@ public enum ManifestReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The producing stage run and item of the artifact at `path` (relative to the run directory),
-    /// then, indented, the lineage of each input it consumed.
-    public static func lineage(_ db: ManifestDB, path: String) throws -> String {
+    /// The lineage of the artifact at `path` (relative to the run directory), as text or DOT (`LineageReport`),
+    /// following `depth` levels of reads (nil: all).
+    public static func lineage(_ db: ManifestDB, path: String, depth: Int? = nil, format: LineageReport.Format = .text) throws -> String {
         guard let a = try db.artifact(path: path) else {
             throw StageError.missingFile(path: path, hint: "no artifact recorded at this path; paths are relative to the run "
                                          + "directory, e.g. artifacts/fake-produce/item-0000.txt")
         }
-        var out = ""
-        func walk(_ l: Lineage, depth: Int) {
-            let pad = String(repeating: "  ", count: depth)
-            out += "\(pad)\(l.artifact.relativePath)  sha256 \(l.artifact.sha256.prefix(12))  \(l.artifact.bytes) bytes\n"
-            out += "\(pad)  <- \(l.producer.stage) (stage run \(l.producer.id), \(l.producer.status.rawValue)"
-                + (l.itemKey.map { ", item '\($0)'" } ?? "") + ")\n"
-            for i in l.inputs { walk(i, depth: depth + 2) }
-        }
-        walk(try db.lineage(artifact: a.id), depth: 0)
-        return out
+        return LineageReport.render(try db.lineage(artifact: a.id, depth: depth), format: format)
     }
 
     /// Metrics (optionally of one stage's runs): stage, stage run, name, step, value.
