@@ -82,7 +82,11 @@ enum GateRuns {
 /// bytes (nil when not measured).
 func runStageGate(_ r: StageRunner, what: String,
                   measure: (WorldJudge) throws -> (metrics: [String: Double], sheet: Image)) throws -> (metrics: [String: Double], sheetPNG: Data?) {
-    guard let files = optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors"), r.config.int("gate_steps") > 0 else {
+    guard r.config.int("gate_steps") > 0 else {
+        r.log.info("gate_steps = 0: the \(what) gate is not measured")
+        return ([:], nil)
+    }
+    guard let files = optionalUpstream(r, stage: "pretrain-judge", name: "judge.safetensors") else {
         r.log.warn("no finished pretrain-judge in this run: the \(what) gate is not measured (run `pretrain judge` first)")
         return ([:], nil)
     }

@@ -31,7 +31,8 @@ struct GatesCommand: ParsableCommand {
     var referenceAttention: String?
     @Option(help: "Attention bias of the reference's foreground keys under --reference-attention (0: as the image's own keys).")
     var referenceBias: Float = 0
-    @Option(help: "Test subjects in the adapter gate.") var subjects = 8
+    @Option(help: "Test subjects in the adapter gate (x 4 scenes; 26 = the stage gate's 104 samples: fewer move identity by chance, data/checkpoints/README.md).")
+    var subjects = 26
     @Option(help: "Write the adapter gate's per-sample judge reads (CSV) here, for paired comparisons (scripts/paired_gate.py).")
     var perSample: String?
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false

@@ -14,13 +14,13 @@ import TestSupport
         try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Executables.packageRoot.appendingPathComponent("data/checkpoints"), to: ck)
         let args = ["gates", "--checkpoints", ck.path, "--docs", docs.path, "--adapter-only", "--subjects", "1", "--steps", "2",
-                    "--guidance", "2", "--ip-scale", "0.5"]
+                    "--guidance", "2", "--reference-attention", "off", "--ip-scale", "0.5"]
         let r = try JudgeStageTests.pretrain(args, in: dir)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("adapter adapter_identity") && !r.stderr.contains("judge ") && !r.stderr.contains("unet "), "\(r.stderr)")
         let record = try PretrainRecord.read(ck.appendingPathComponent("adapter.json"))
         #expect(record.metrics["adapter_samples"] == 4)
-        #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5")
+        #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5 --reference-attention off")
         #expect(FileManager.default.fileExists(atPath: docs.appendingPathComponent("adapter-samples.png").path))
         #expect(!FileManager.default.fileExists(atPath: docs.appendingPathComponent("unet-samples.png").path))
 
@@ -28,8 +28,18 @@ import TestSupport
         let dpm = try JudgeStageTests.pretrain(Array(args.dropLast(2)) + ["--scheduler", "dpmpp-2m"], in: dir)
         #expect(dpm.status == 0, "\(dpm.stderr)")
         #expect(try PretrainRecord.read(ck.appendingPathComponent("adapter.json")).training["gates_measured_with"]
-                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --scheduler dpmpp-2m")
+                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --scheduler dpmpp-2m --reference-attention off")
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--scheduler", "dpm++"], in: dir).status == 64)
+
+        // Reference attention is named in the record, and --per-sample writes one CSV row per sample.
+        let csv = dir.appendingPathComponent("samples.csv")
+        let ra = try JudgeStageTests.pretrain(Array(args.dropLast(4)) + ["--reference-attention", "conditional", "--per-sample", csv.path], in: dir)
+        #expect(ra.status == 0, "\(ra.stderr)")
+        #expect(try PretrainRecord.read(ck.appendingPathComponent("adapter.json")).training["gates_measured_with"]
+                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --reference-attention conditional")
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 5 && rows[0].hasPrefix("subject,background,") && rows[0].contains("identity"), "\(rows)")
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--reference-attention", "on"], in: dir).status == 64)
 
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--judge-only", "--adapter-only"], in: dir).status == 64)
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--ip-scale", "nan"], in: dir).status == 64)
