@@ -117,14 +117,15 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About 9 hours on 2 cores (data/checkpoints/README.md).
+# sample grids into data/checkpoints/ and docs/. About 13 hours on 2 cores (data/checkpoints/README.md).
 # The judge trains in three phases (data/checkpoints/README.md): [pretrain-judge] as configured in
 # $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 and JUDGE_PHASE3 more steps, each from the previous
 # phase's weights with a fresh schedule. The U-Net too: UNET_PHASE1 (text only, CLIP's text tower
 # frozen), UNET_PHASE2 (pooled-text class embedding, object-weighted min-SNR loss, the text tower tuned
 # with it; a 20000-step schedule cut at UNET_STOP), then [pretrain-unet] as configured (the anneal). The
 # adapter: ADAPTER_PHASE1 (the U-Net frozen) in $(PRETRAIN_RUN)-adapter-phase1, then [pretrain-adapter] as
-# configured from it (the U-Net tuned with the adapter).
+# configured from it (the U-Net tuned with the adapter, tu1), ADAPTER_PHASE3 (long1: a 20000-step schedule cut at
+# ADAPTER_STOP), then ADAPTER_PHASE4 (ra1: trained with reference attention), each from the previous phase's weights.
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
 JUDGE_PHASE3 ?= --set steps=2000 --set lr=3e-4 --set warmup=50
@@ -133,6 +134,9 @@ UNET_PHASE1 ?= --set steps=4500 --set lr=1e-3 --set warmup=100 --set class_embed
   --set snr_gamma=0 --set train_text_encoder=false
 UNET_PHASE2 ?= --set steps=20000 --set lr=5e-4 --set warmup=100 --set stop_at=$(UNET_STOP)
 ADAPTER_PHASE1 ?= --set lr=1e-3 --set unet_lr_scale=0
+ADAPTER_STOP ?= 10000
+ADAPTER_PHASE3 ?= --set steps=20000 --set curve_every=2000 --set stop_at=$(ADAPTER_STOP)
+ADAPTER_PHASE4 ?= --set steps=1600 --set lr=3e-4 --set warmup=50 --set curve_every=800 --set reference_attention=true
 .PHONY: pretrain
 pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
@@ -151,12 +155,16 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase1/artifacts/pretrain-unet/unet.safetensors"' $(UNET_PHASE2)
 	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase2/artifacts/pretrain-unet/unet.safetensors"'
-	@for s in judge clip unet; do \
-	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase1 --set "from=\"$(PRETRAIN_RUN)/artifacts/pretrain-$$s\"" || exit $$?; \
-	done
+	@for p in 1 2 3; do for s in judge clip unet; do \
+	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase$$p --set "from=\"$(PRETRAIN_RUN)/artifacts/pretrain-$$s\"" || exit $$?; \
+	done; done
 	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase1 --threads $(THREADS) --set 'from=""' $(ADAPTER_PHASE1)
-	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase2 --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase1/artifacts/pretrain-adapter/adapter.safetensors"'
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase3 --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase2/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE3)
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase3/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE4)
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
 
 # The pipeline's stages in order, for scripts (check-smoke; refresh's default STAGES).
