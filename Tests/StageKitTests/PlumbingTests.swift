@@ -76,15 +76,16 @@ final class Lines: @unchecked Sendable {
 
 @Test func progressLogsPlainLinesAtIntervalsWhenNotATerminal() {
     let lines = Lines()
-    nonisolated(unsafe) var now = 100.0   // only this test's closure reads it, on this thread
-    let log = Log(stage: "s", level: .info, sink: { lines.add($0) })
-    let p = ProgressReporter(total: 10, log: log, terminal: false, interval: 5, clock: { now })
-    for _ in 0..<4 { now += 1; p.advance() }        // 4 s: nothing yet
-    #expect(lines.all.isEmpty)
-    now += 1; p.advance()                           // 5 s: one line
-    #expect(lines.all == ["s: 5/10 items (50%), 1.0 items/s, eta 5.00s\n"])
-    p.finish()
+    nonisolated(unsafe) var now = 100.0   // only this test's closures read it, on this thread
+    let log = Log(stage: "s", level: .info, sink: { lines.add($0) }, clock: { Date(timeIntervalSince1970: 1_000_000_000) })
+    let p = ProgressReporter(total: 10, log: log, terminal: false, interval: 5, heartbeat: false, clock: { now })
+    #expect(lines.all == ["2001-09-09T01:46:40Z s info: 0/10 items (0%), 0.0 items/s, eta ?\n"])   // the 0% line
+    for _ in 0..<4 { now += 1; p.advance() }        // 4 s: nothing more yet
     #expect(lines.all.count == 1)
+    now += 1; p.advance()                           // 5 s: one line
+    #expect(lines.all.last == "2001-09-09T01:46:40Z s info: 5/10 items (50%), 1.0 items/s, eta 5.00s\n")
+    p.finish()                                      // the count did not change since: no repeat
+    #expect(lines.all.count == 2)
 
     let bar = Lines()
     let t = ProgressReporter(total: 4, log: Log(stage: "s", level: .info, sink: { bar.add($0) }), terminal: true,
@@ -92,6 +93,7 @@ final class Lines: @unchecked Sendable {
     t.advance(by: 2)
     t.finish()
     #expect(bar.all.first?.hasPrefix("\rs: [###############---------------] 2/4") == true)
+    #expect(bar.all.first?.hasSuffix("\u{1B}[K") == true, "the bar clears the rest of its line")
     #expect(bar.all.last == "\n")
 }
 
