@@ -88,13 +88,20 @@ final class Lines: @unchecked Sendable {
     #expect(lines.all.count == 2)
 
     let bar = Lines()
-    let t = ProgressReporter(total: 4, log: Log(stage: "s", level: .info, sink: { bar.add($0) }), terminal: true,
-                             clock: { now })
+    let barLog = Log(stage: "s", level: .info, sink: { bar.add($0) })
+    let t = ProgressReporter(total: 4, log: barLog, terminal: true, clock: { now })
     t.advance(by: 2)
-    t.finish()
     #expect(bar.all.first?.hasPrefix("\rs: [###############---------------] 2/4") == true)
     #expect(bar.all.first?.hasSuffix("\u{1B}[K") == true, "the bar clears the rest of its line")
-    #expect(bar.all.last == "\n")
+    barLog.warn("slow")                              // a log line clears the bar first, never lands after it
+    #expect(bar.all.last?.hasPrefix("\r\u{1B}[K") == true && bar.all.last?.hasSuffix(" s warning: slow\n") == true,
+            "\(bar.all)")
+    t.advance()
+    t.finish()                                      // the final bar again, and the line ends
+    #expect(bar.all.last?.hasPrefix("\rs: [######################--------] 3/4") == true
+            && bar.all.last?.hasSuffix("\u{1B}[K\n") == true, "\(bar.all)")
+    barLog.info("after")                             // the bar's line has ended: nothing to clear
+    #expect(bar.all.last?.hasPrefix("\r") == false)
 }
 
 @Test func summaryLineAndDurations() {

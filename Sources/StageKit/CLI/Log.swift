@@ -39,12 +39,17 @@ public struct Log: Sendable {
     public let sink: @Sendable (String) -> Void
     /// The swift-log logger every line goes through (for code that logs with metadata or hands a `Logger` on).
     public let logger: Logger
+    /// Whether the terminal's current line holds the progress bar: a log line clears it first (the next advance
+    /// redraws it below), so a warning never lands at the end of the bar.
+    let barLine = BarLine()
 
     public init(stage: String, level: LogLevel, format: LogFormat = .text,
                 sink: @escaping @Sendable (String) -> Void = Log.stderr,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.stage = stage; self.level = level; self.format = format; self.sink = sink
-        let handler = StageLogHandler(stage: stage, format: format, level: level.swiftLog, sink: sink, clock: clock)
+        let bar = barLine
+        let handler = StageLogHandler(stage: stage, format: format, level: level.swiftLog,
+                                      sink: { line in sink((bar.take() ? "\r\u{1B}[K" : "") + line) }, clock: clock)
         logger = Logger(label: stage, factory: { _ in handler })
     }
 
@@ -64,6 +69,17 @@ public struct Log: Sendable {
     public func error(_ m: @autoclosure () -> String, metadata: Logger.Metadata? = nil) {
         logger.error(Logger.Message(stringLiteral: m()), metadata: metadata)
     }
+}
+
+/// Whether a progress bar holds the terminal's current line (`ProgressReporter` sets it, a log line takes it).
+final class BarLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shown = false
+
+    func set(_ value: Bool) { lock.withLock { shown = value } }
+
+    /// Whether the bar was shown; it is not any more.
+    func take() -> Bool { lock.withLock { defer { shown = false }; return shown } }
 }
 
 /// The swift-log handler of every stage: formats one line per event (text or JSON) and hands it to a sink.

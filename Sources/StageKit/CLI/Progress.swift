@@ -55,6 +55,7 @@ public final class ProgressReporter: @unchecked Sendable {
             if terminal {
                 guard log.level <= .info else { return }
                 log.sink("\r" + bar(now: now) + "\u{1B}[K")   // ESC[K: erase what a longer earlier bar left
+                log.barLine.set(true)
                 drewBar = true
             } else if now - lastEmit >= interval {
                 emitLine(now: now)
@@ -70,11 +71,14 @@ public final class ProgressReporter: @unchecked Sendable {
         }
     }
 
-    /// Ends the bar line on a terminal; elsewhere logs the final line (unless the last one already showed this count).
+    /// Ends the bar line on a terminal (drawn once more: a log line may have cleared it); elsewhere logs the final line (unless the last one already showed this count).
     public func finish() {
         timer?.cancel()
         lock.withLock {
-            if terminal && drewBar { log.sink("\n") }
+            if terminal && drewBar {
+                log.sink("\r" + bar(now: clock()) + "\u{1B}[K\n")
+                log.barLine.set(false)
+            }
             drewBar = false
             if !terminal && !finished && total > 0 && lastLogged != done { emitLine(now: clock()) }
             finished = true
