@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // TOML configs (pipelines/*.toml): TOMLKit wraps toml++ (TOML 1.0).
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // Stage logs (StageKit's `Log` is a thin front over a swift-log `Logger`): timestamped text or JSON lines.
+        // 1.16.2: the version built and tested here; StageLogHandler implements its `log(event:)`.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries, found by pkg-config (scripts/bootstrap installs them: Debian packages on Linux, Homebrew
@@ -119,7 +122,7 @@ let package = Package(
         .target(name: "Manifest", dependencies: ["CSQLite", "ErrorKinds"]),
         .target(name: "StageKit", dependencies: [
             "Manifest", "ErrorKinds", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "TOMLKit", package: "TOMLKit"), .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Patch quality (METHODS 2-4): quality maps, SSL finetuning loss, patch matching, AUROC.

@@ -49,7 +49,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("no-such-dir/mug.png").path
         let r = try Tool.run("worldgen", ["render", "--category", "mug", "--size", "16", "--out", out], in: dir)
-        #expect(r.status == 74 && r.output.contains("worldgen: error:") && r.output.contains(out), "\(r.status): \(r.output)")
+        #expect(r.status == 74 && r.output.contains(" worldgen error: ") && r.output.contains(out), "\(r.status): \(r.output)")
         let u = try Tool.run("worldgen", ["render", "--category", "nosuch", "--out", out], in: dir)
         #expect(u.status == 64, "\(u.status): \(u.output)")
     }

@@ -46,7 +46,7 @@ struct CommandLineTests {
         for extra in [[], ["--force"]] {
             let p = try Spawned(Tool.url("fake-stage"), ["produce", "--config", other.path, "--run-dir", box.runDir.path] + extra, in: box.dir)
             #expect(p.wait() == 64, "\(p.stderr)")
-            #expect(p.stderr.contains("fake-produce: --config \(other.path) is run 'other' but the run directory ")
+            #expect(p.stderr.contains("fake-produce error: --config \(other.path) is run 'other' but the run directory ")
                     && p.stderr.contains(" holds run 'test'; hint: "), "\(p.stderr)")
         }
         #expect((try db.runs().count, try db.stageRuns(stage: nil).count) == before)

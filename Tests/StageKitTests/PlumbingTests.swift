@@ -76,23 +76,32 @@ final class Lines: @unchecked Sendable {
 
 @Test func progressLogsPlainLinesAtIntervalsWhenNotATerminal() {
     let lines = Lines()
-    nonisolated(unsafe) var now = 100.0   // only this test's closure reads it, on this thread
-    let log = Log(stage: "s", level: .info, sink: { lines.add($0) })
-    let p = ProgressReporter(total: 10, log: log, terminal: false, interval: 5, clock: { now })
-    for _ in 0..<4 { now += 1; p.advance() }        // 4 s: nothing yet
-    #expect(lines.all.isEmpty)
-    now += 1; p.advance()                           // 5 s: one line
-    #expect(lines.all == ["s: 5/10 items (50%), 1.0 items/s, eta 5.00s\n"])
-    p.finish()
+    nonisolated(unsafe) var now = 100.0   // only this test's closures read it, on this thread
+    let log = Log(stage: "s", level: .info, sink: { lines.add($0) }, clock: { Date(timeIntervalSince1970: 1_000_000_000) })
+    let p = ProgressReporter(total: 10, log: log, terminal: false, interval: 5, heartbeat: false, clock: { now })
+    #expect(lines.all == ["2001-09-09T01:46:40Z s info: 0/10 items (0%), 0.0 items/s, eta ?\n"])   // the 0% line
+    for _ in 0..<4 { now += 1; p.advance() }        // 4 s: nothing more yet
     #expect(lines.all.count == 1)
+    now += 1; p.advance()                           // 5 s: one line
+    #expect(lines.all.last == "2001-09-09T01:46:40Z s info: 5/10 items (50%), 1.0 items/s, eta 5.00s\n")
+    p.finish()                                      // the count did not change since: no repeat
+    #expect(lines.all.count == 2)
 
     let bar = Lines()
-    let t = ProgressReporter(total: 4, log: Log(stage: "s", level: .info, sink: { bar.add($0) }), terminal: true,
-                             clock: { now })
+    let barLog = Log(stage: "s", level: .info, sink: { bar.add($0) })
+    let t = ProgressReporter(total: 4, log: barLog, terminal: true, clock: { now })
     t.advance(by: 2)
-    t.finish()
     #expect(bar.all.first?.hasPrefix("\rs: [###############---------------] 2/4") == true)
-    #expect(bar.all.last == "\n")
+    #expect(bar.all.first?.hasSuffix("\u{1B}[K") == true, "the bar clears the rest of its line")
+    barLog.warn("slow")                              // a log line clears the bar first, never lands after it
+    #expect(bar.all.last?.hasPrefix("\r\u{1B}[K") == true && bar.all.last?.hasSuffix(" s warning: slow\n") == true,
+            "\(bar.all)")
+    t.advance()
+    t.finish()                                      // the final bar again, and the line ends
+    #expect(bar.all.last?.hasPrefix("\rs: [######################--------] 3/4") == true
+            && bar.all.last?.hasSuffix("\u{1B}[K\n") == true, "\(bar.all)")
+    barLog.info("after")                             // the bar's line has ended: nothing to clear
+    #expect(bar.all.last?.hasPrefix("\r") == false)
 }
 
 @Test func summaryLineAndDurations() {

@@ -53,13 +53,16 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: "Log level: debug, info, warn, error.")
     public var logLevel: LogLevel = .info
 
+    @Option(help: "Log lines on stderr: text (<ISO-8601 time> <stage> <level>: <message>) or json (one object a line, for log shippers).")
+    public var logFormat: LogFormat = .text
+
     @Option(name: .customLong("set"), help: "Override a key of this stage's config section (key=value; repeatable).")
     public var overrides: [String] = []
 
     @Option(help: ArgumentHelp("Item lease in seconds (a dead worker's items return after it).", visibility: .hidden))
     public var lease: Double = 30
 
-    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal.", visibility: .hidden))
+    @Option(help: ArgumentHelp("Most seconds between progress lines when stderr is not a terminal.", visibility: .hidden))
     public var progressInterval: Double = 10
 
     public init() {}

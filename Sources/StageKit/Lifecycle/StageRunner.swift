@@ -41,7 +41,7 @@ public final class StageRunner {
         let doc = read.document
         run = RunConfig(read.run)
         config = read.config
-        let log = log ?? Log(stage: definition.name, level: options.logLevel)
+        let log = log ?? Log(stage: definition.name, level: options.logLevel, format: options.logFormat)
         self.log = log
         summary = StageSummary(stage: definition.name)
         let root = URL(fileURLWithPath: options.runDir ?? "runs/\(run.name)", isDirectory: true).standardizedFileURL
