@@ -70,8 +70,15 @@ public final class ManifestDB: @unchecked Sendable {
         if result != ["ok"] {
             throw ManifestError.corrupt(path: path, detail: "quick_check: " + result.joined(separator: "; "))
         }
-        let app = try db.query("PRAGMA application_id") { $0.int(0) }.first ?? 0
-        let tables = try db.query("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0
+        // Both in ONE read transaction (one snapshot): another process may be committing the first migration, which
+        // creates the tables and sets application_id together; two separate reads could see the tables without the id.
+        try db.exec("BEGIN")
+        let read = Result { () throws -> (Int64, Int64) in
+            (try db.query("PRAGMA application_id") { $0.int(0) }.first ?? 0,
+             try db.query("SELECT count(*) FROM sqlite_schema") { $0.int(0) }.first ?? 0)
+        }
+        try db.exec("COMMIT")
+        let (app, tables) = try read.get()
         if (app != 0 && app != Int64(Schema.applicationID)) || (app == 0 && tables > 0) {
             throw ManifestError.corrupt(path: path, detail: "a SQLite database of another application "
                                         + "(application_id \(app), \(tables) schema entries)")
