@@ -104,18 +104,25 @@ import TensorCore
         #expect(frozen.learningRateScales.isEmpty && !frozen.trainable.contains { $0.0 == "conv_in.weight" })
     }
 
+    /// Fresh tiny models (U-Net, resampler, text tower, conv reference encoder) handed to `make`, the same seeds each call.
+    func cleanReferenceTask(_ make: (UNet2DConditionModel, Resampler, TextEncoder, ConvReferenceEncoder) -> AdapterTask) throws -> AdapterTask {
+        let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
+        let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
+        let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
+        let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
+                              key: RNGKey(seed: 5))
+        return make(unet, r, te, enc)
+    }
+
     /// Reference attention in training: a row whose image is dropped reads no reference key, so with every image
     /// dropped the loss equals the plain task's (1e-5); with the reference read it differs, and a step moves the U-Net.
     @Test func adapterTaskWithReferenceAttention() throws {
         func task(_ referenceAttention: Bool, dropImage: Float) throws -> AdapterTask {
-            let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
-            let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
-            let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
-            let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
-                                  key: RNGKey(seed: 5))
-            return AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
-                               data: TinyModels.data, seed: 3, batchSize: 2, dropText: 0, dropImage: dropImage, dropBoth: 0,
-                               unetLearningRateScale: 0.5, referenceAttention: referenceAttention)
+            try cleanReferenceTask { unet, r, te, enc in
+                AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                            data: TinyModels.data, seed: 3, batchSize: 2, dropText: 0, dropImage: dropImage, dropBoth: 0,
+                            unetLearningRateScale: 0.5, referenceAttention: referenceAttention)
+            }
         }
         let droppedPlain = try task(false, dropImage: 1).loss(step: 0).value.scalars[0]
         let droppedCoupled = try task(true, dropImage: 1).loss(step: 0).value.scalars[0]
@@ -133,13 +140,10 @@ import TensorCore
     /// cross-entropy (> 0) to the same step's denoising loss, and train with the encoder.
     @Test func adapterTaskAddsTheReferenceAttributeLoss() throws {
         func task(_ w: Float) throws -> AdapterTask {
-            let te = try TextEncoder(config: TinyModels.text, key: RNGKey(seed: 1))
-            let enc = try ConvReferenceEncoder(config: ResNetConfig(imageSize: 16, widths: [8, 16], blocks: [1, 1], groups: 4), key: RNGKey(seed: 6))
-            let unet = try UNet2DConditionModel(config: TinyModels.unet, key: RNGKey(seed: 2))
-            let r = try Resampler(config: ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16),
-                                  key: RNGKey(seed: 5))
-            return AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
-                               data: TinyModels.data, seed: 3, batchSize: 2, attributeWeight: w)
+            try cleanReferenceTask { unet, r, te, enc in
+                AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                            data: TinyModels.data, seed: 3, batchSize: 2, attributeWeight: w)
+            }
         }
         let plain = try task(0), aux = try task(0.5)
         let l0 = try plain.loss(step: 0).value.scalars[0], l1 = try aux.loss(step: 0).value.scalars[0]

@@ -146,22 +146,18 @@ enum ISO8601UTC {
     }
 }
 
-/// JSON text of log fields (RFC 8259 string escapes; metadata arrays and dictionaries as JSON arrays and objects).
+/// JSON text of log fields (metadata arrays and dictionaries as JSON arrays and objects). Strings go through
+/// Foundation's JSONEncoder (RFC 8259 escapes), as the safetensors header does, rather than a hand-written table.
 enum JSONText {
+    private static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.withoutEscapingSlashes]
+        return e
+    }()
+
     static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
+        // Encoding a String cannot fail; the fallback keeps a log line whole if Foundation ever disagrees.
+        (try? encoder.encode(s)).flatMap { String(data: $0, encoding: .utf8) } ?? "\"<unencodable>\""
     }
 
     static func value(_ v: Logger.Metadata.Value) -> String {
