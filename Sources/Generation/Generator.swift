@@ -31,7 +31,7 @@ public final class Generator {
     /// Image side in pixels (the image encoder's input size when there is one).
     public let resolution: Int
     /// The reference attention the adapter was trained with (its record's `referenceAttention`): what samplers use
-    /// when a config says "auto" (`SamplingOptions.resolvingReferenceAttention`); nil = trained without.
+    /// when a config says "auto" (`ReferenceAttention.resolve`); nil = trained without.
     public let trainedReferenceAttention: ReferenceAttention?
 
     public init(textEncoder: TextEncoder, imageEncoder: (any ReferenceEncoder)?, resampler: Resampler?,

@@ -310,12 +310,12 @@ public final class AdapterTask: PretrainTask {
             : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample)
         let per = refs.count / batchSize
         let undropped = refs
-        var dropped = false
+        var droppedImage = [Bool](repeating: false, count: batchSize)
         var prompts = b.prompts
         for i in 0..<batchSize {
             let d = AdapterTask.drops(u: u[i], text: dropText, image: dropImage, both: dropBoth)
             if d.text { prompts[i] = WorldText.nullPrompt }
-            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 }; dropped = true }
+            if d.image { for j in (i * per)..<((i + 1) * per) { refs.scalars[j] = 0 }; droppedImage[i] = true }
         }
         let text = withNoGrad { textEncoder.forward(prompts.map(tokenizer.encode)).states.value }
         let feats = trainEncoder ? imageEncoder.tokens(Variable(refs)) : Variable(withNoGrad { imageEncoder.tokens(Variable(refs)).value })
@@ -329,7 +329,7 @@ public final class AdapterTask: PretrainTask {
             let rt = schedule.addNoise(r0, noise: rn, timesteps: d.timesteps)
             let s = data.resolution
             var fg = ReferenceAttention.foreground(of: undropped).scalars
-            for i in 0..<batchSize where refs.scalars[(i * per)..<((i + 1) * per)].allSatisfy({ $0 == 0 }) {
+            for i in 0..<batchSize where droppedImage[i] {
                 for j in (i * s * s)..<((i + 1) * s * s) { fg[j] = 0 }              // dropped image: no reference keys
             }
             let out = unet.forward(Variable(ReferenceSetMask.pairs(references: rt, images: d.noisy)),
@@ -345,7 +345,7 @@ public final class AdapterTask: PretrainTask {
         let denoising = d.loss(eps, schedule: schedule, snrGamma: snrGamma, cellWeights: w)
         guard let heads = attributeHeads else { return denoising }
         // The attribute loss reads every row's reference, also where the diffusion loss dropped it.
-        let seen = dropped ? imageEncoder.tokens(Variable(undropped)) : feats
+        let seen = droppedImage.contains(true) ? imageEncoder.tokens(Variable(undropped)) : feats
         return denoising + heads.loss(tokens: seen, subjects: b.subjects) * attributeWeight
     }
 
