@@ -22,8 +22,8 @@ extension Generator {
                              schedule: schedule, resolution: ur.resolution)
         }
         let (aw, ar) = try pair("adapter")
-        let (encoder, r) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
-        return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: unet, vae: vae,
+        let (encoder, r, tuned) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+        return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: tuned, vae: vae,
                          schedule: schedule, resolution: ur.resolution,
                          trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
     }

@@ -45,7 +45,7 @@ public final class UNet2DConditionModel: Module {
         var cin = c0
         for (i, c) in chans.enumerated() {
             let last = i == chans.count - 1
-            down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: i > 0,
+            down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: config.hasAttention(level: i), selfAttention: i > 0,
                                       downsample: !last, config: config, key: key.fold(in: "down_blocks.\(i)")))
             skipChannels += Array(repeating: c, count: layers + (last ? 0 : 1))
             cin = c
@@ -61,7 +61,7 @@ public final class UNet2DConditionModel: Module {
                 ins.append(cin + skipChannels.removeLast())
                 cin = c
             }
-            up.append(UNetUpBlock(inChannels: ins, outChannels: c, attention: level > 0, upsample: level > 0,
+            up.append(UNetUpBlock(inChannels: ins, outChannels: c, attention: config.hasAttention(level: level), selfAttention: level > 0, upsample: level > 0,
                                   config: config, key: key.fold(in: "up_blocks.\(i)")))
         }
         upBlocks = ModuleList(up)

@@ -28,7 +28,8 @@ public final class UNetDownBlock: Module {
     public let attentions: ModuleList<Transformer2DModel>?
     public let downsampler: Downsample2D?
 
-    init(inChannels: Int, outChannels: Int, layers: Int, attention: Bool, downsample: Bool,
+    /// `selfAttention: false`: the transformers are cross-attention blocks (`BasicTransformerBlock`).
+    init(inChannels: Int, outChannels: Int, layers: Int, attention: Bool, selfAttention: Bool = true, downsample: Bool,
          config: UNetConfig, key: RNGKey) {
         resnets = ModuleList((0..<layers).map { j in
             ResnetBlock2D(inChannels: j == 0 ? inChannels : outChannels, outChannels: outChannels,
@@ -36,7 +37,7 @@ public final class UNetDownBlock: Module {
         })
         attentions = attention ? ModuleList((0..<layers).map { j in
             Transformer2DModel(channels: outChannels, contextDim: config.crossAttentionDim, heads: config.heads,
-                               groupNormEps: config.normEps, layerNormEps: config.layerNormEps,
+                               groupNormEps: config.normEps, layerNormEps: config.layerNormEps, selfAttention: selfAttention,
                                key: key.fold(in: "attentions.\(j)"))
         }) : nil
         downsampler = downsample ? Downsample2D(channels: outChannels, key: key.fold(in: "downsamplers.0")) : nil
@@ -102,14 +103,15 @@ public final class UNetUpBlock: Module {
     public let upsampler: Upsample2D?
 
     /// `inChannels[j]` is the concatenated width entering resnet j.
-    init(inChannels: [Int], outChannels: Int, attention: Bool, upsample: Bool, config: UNetConfig, key: RNGKey) {
+    /// `selfAttention: false`: the transformers are cross-attention blocks (`BasicTransformerBlock`).
+    init(inChannels: [Int], outChannels: Int, attention: Bool, selfAttention: Bool = true, upsample: Bool, config: UNetConfig, key: RNGKey) {
         resnets = ModuleList(inChannels.enumerated().map { j, cin in
             ResnetBlock2D(inChannels: cin, outChannels: outChannels, timeEmbedDim: config.timeEmbedDim,
                           eps: config.normEps, key: key.fold(in: "resnets.\(j)"))
         })
         attentions = attention ? ModuleList((0..<inChannels.count).map { j in
             Transformer2DModel(channels: outChannels, contextDim: config.crossAttentionDim, heads: config.heads,
-                               groupNormEps: config.normEps, layerNormEps: config.layerNormEps,
+                               groupNormEps: config.normEps, layerNormEps: config.layerNormEps, selfAttention: selfAttention,
                                key: key.fold(in: "attentions.\(j)"))
         }) : nil
         upsampler = upsample ? Upsample2D(channels: outChannels, key: key.fold(in: "upsamplers.0")) : nil

@@ -2,8 +2,9 @@ import ErrorKinds
 
 /// Shape of the text-to-image U-Net (MODELS.md "Generator"), diffusers `UNet2DConditionModel` layout.
 ///
-/// - levels: one per `blockOutChannels` entry; level 0 (full resolution) has resnets only, every
-///   deeper level has a resnet followed by a Transformer2D block, `layersPerBlock` times; every level
+/// - levels: one per `blockOutChannels` entry; level 0 (full resolution) has resnets only (and
+///   cross-attention blocks with `fullResolutionCrossAttention`), every deeper level has a resnet followed by a Transformer2D block,
+///   `layersPerBlock` times; every level
 ///   but the last ends with a stride-2 conv downsampler. The up path mirrors it with
 ///   `layersPerBlock + 1` resnets per level (skip concatenation) and nearest-x2 + conv upsamplers.
 /// - time embedding: sinusoidal of dim `blockOutChannels[0]` -> Linear -> SiLU -> Linear, width
@@ -31,10 +32,18 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     /// 2.4). Every resnet then sees the prompt as a per-channel bias, not only the attention levels.
     /// nil (the default, and every record written before this field) = no class embedding.
     public var classEmbedInputDim: Int?
+    /// Transformer2D blocks at level 0 too, without self-attention (`BasicTransformerBlock(selfAttention:
+    /// false)`: keys `norm2`, `attn2`, `norm3`, `ff`): the full-resolution features that draw 2-4-pixel patterns
+    /// then read the text and the image tokens themselves, not only through the 16x16 level. Self-attention
+    /// (and so reference attention) stays off at this level: over [reference, image] sets of 32x32 tokens it
+    /// made an adapter step 10x slower (15.9 s against 1.6; data/checkpoints/README.md). nil (the default, and
+    /// every record written before this field) = level 0 has resnets only.
+    public var fullResolutionCrossAttention: Bool?
 
     public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64, 128, 128],
                 layersPerBlock: Int = 2, crossAttentionDim: Int = 128, heads: Int = 4,
-                normEps: Float = 1e-5, layerNormEps: Float = 1e-5, classEmbedInputDim: Int? = nil) {
+                normEps: Float = 1e-5, layerNormEps: Float = 1e-5, classEmbedInputDim: Int? = nil,
+                fullResolutionCrossAttention: Bool? = nil) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.blockOutChannels = blockOutChannels
@@ -44,7 +53,11 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         self.normEps = normEps
         self.layerNormEps = layerNormEps
         self.classEmbedInputDim = classEmbedInputDim
+        self.fullResolutionCrossAttention = fullResolutionCrossAttention
     }
+
+    /// Whether level `level` carries Transformer2D blocks (with self-attention at levels > 0 only).
+    public func hasAttention(level: Int) -> Bool { level > 0 || fullResolutionCrossAttention == true }
 
     /// MODELS.md default: channels [64, 128, 128], 2 layers per block, context 128, 4 heads.
     public static let standard = UNetConfig()

@@ -29,17 +29,19 @@ public final class GEGLUFeedForward: Module {
 ///   x = x + attn2(norm2(x), text, image, ipScale)        decoupled cross-attention
 ///   x = x + ff(norm3(x))                                 GEGLU
 /// Keys: `norm1`, `attn1`, `norm2`, `attn2`, `norm3` (LayerNorm(C)), `ff.net.0.proj`, `ff.net.2`.
+/// `selfAttention: false` drops the first line and its keys (`norm1`, `attn1`): a cross-attention block, for
+/// levels where attention over every token pair costs too much (`UNetConfig.fullResolutionCrossAttention`).
 public final class BasicTransformerBlock: Module {
-    public let norm1: LayerNorm
-    public let attn1: Attention
+    public let norm1: LayerNorm?
+    public let attn1: Attention?
     public let norm2: LayerNorm
     public let attn2: IPCrossAttention
     public let norm3: LayerNorm
     public let ff: GEGLUFeedForward
 
-    public init(dim: Int, contextDim: Int, heads: Int, eps: Float, key: RNGKey) {
-        norm1 = LayerNorm(dim, eps: eps)
-        attn1 = Attention(queryDim: dim, heads: heads, headDim: dim / heads, key: key.fold(in: "attn1"))
+    public init(dim: Int, contextDim: Int, heads: Int, eps: Float, selfAttention: Bool = true, key: RNGKey) {
+        norm1 = selfAttention ? LayerNorm(dim, eps: eps) : nil
+        attn1 = selfAttention ? Attention(queryDim: dim, heads: heads, headDim: dim / heads, key: key.fold(in: "attn1")) : nil
         norm2 = LayerNorm(dim, eps: eps)
         attn2 = IPCrossAttention(queryDim: dim, contextDim: contextDim, heads: heads, key: key.fold(in: "attn2"))
         norm3 = LayerNorm(dim, eps: eps)
@@ -47,12 +49,14 @@ public final class BasicTransformerBlock: Module {
     }
 
     public var children: [(String, any Module)] {
-        [("norm1", norm1), ("attn1", attn1), ("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
+        (norm1.map { [("norm1", $0 as any Module)] } ?? []) + (attn1.map { [("attn1", $0 as any Module)] } ?? [])
+            + [("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
     }
 
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
                                setMask: Tensor? = nil) -> Variable {
-        var h = x + attn1.coupled(norm1(x), setSize: setSize, mask: setMask)
+        var h = x
+        if let norm1, let attn1 { h = h + attn1.coupled(norm1(x), setSize: setSize, mask: setMask) }
         h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
         return h + ff(norm3(h))
     }
@@ -68,11 +72,11 @@ public final class Transformer2DModel: Module {
     public let block: BasicTransformerBlock
     public let projOut: Linear
 
-    public init(channels: Int, contextDim: Int, heads: Int, groupNormEps: Float, layerNormEps: Float, key: RNGKey) {
+    public init(channels: Int, contextDim: Int, heads: Int, groupNormEps: Float, layerNormEps: Float, selfAttention: Bool = true, key: RNGKey) {
         norm = GroupNorm(groups: UNetConfig.groups(for: channels), channels: channels, eps: groupNormEps)
         projIn = Linear(channels, channels, key: key.fold(in: "proj_in"))
         block = BasicTransformerBlock(dim: channels, contextDim: contextDim, heads: heads, eps: layerNormEps,
-                                      key: key.fold(in: "transformer_blocks.0"))
+                                      selfAttention: selfAttention, key: key.fold(in: "transformer_blocks.0"))
         projOut = Linear(channels, channels, key: key.fold(in: "proj_out"))
     }
 
@@ -87,7 +91,7 @@ public final class Transformer2DModel: Module {
         precondition(setMask == nil || setSize == 2, "Transformer2DModel: a ReferenceSetMask needs sets of 2, got \(setSize)")
         var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
         h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize,
-                          setMask: setMask?.additive(height: hgt, width: wid)))
+                          setMask: block.attn1 == nil ? nil : setMask?.additive(height: hgt, width: wid)))
         return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
     }
 }

@@ -129,14 +129,17 @@ public enum PretrainedModels {
         return noise.schedule
     }
 
-    /// Applies an adapter file to `unet` (its `to_k_ip`/`to_v_ip`) and returns the reference encoder
-    /// and the resampler. The encoder is the adapter's own convolutional tower when the record names one
-    /// (`referenceEncoder`, weights under `image_encoder.*` in the same file), else CLIP's vision tower
-    /// read at block `imageEncoderLayer` (default: the penultimate).
-    public static func loadAdapter(weights: URL, record: PretrainRecord, into unet: UNet2DConditionModel,
-                                   clip: CLIPModel) throws(PretrainedError) -> (encoder: any ReferenceEncoder, resampler: Resampler) {
+    /// Applies an adapter file to `base` (its `to_k_ip`/`to_v_ip`, or every weight when the adapter tuned the
+    /// U-Net) and returns the reference encoder, the resampler and the U-Net to run: `base` itself, or a grown
+    /// copy when the adapter's U-Net has full-resolution cross-attention (`unet(_:forAdapter:path:)`). The encoder is
+    /// the adapter's own convolutional tower when the record names one (`referenceEncoder`, weights under
+    /// `image_encoder.*` in the same file), else CLIP's vision tower read at block `imageEncoderLayer`
+    /// (default: the penultimate).
+    public static func loadAdapter(weights: URL, record: PretrainRecord, into base: UNet2DConditionModel, clip: CLIPModel)
+        throws(PretrainedError) -> (encoder: any ReferenceEncoder, resampler: Resampler, unet: UNet2DConditionModel) {
         guard let cfg = record.resampler else { throw .badCheckpoint(path: weights.path, reason: "record has no `resampler` config") }
         let file = try readChecked(weights, record: record)
+        let unet = try self.unet(base, forAdapter: record, path: weights)
         do {
             let r = try Resampler(config: cfg, key: RNGKey(seed: 0))
             let encoder: any ReferenceEncoder
@@ -156,7 +159,7 @@ public enum PretrainedModels {
                 throw PretrainedError.badCheckpoint(path: weights.path, reason: "the resampler reads \(cfg.embeddingDim)-wide tokens but the reference encoder gives \(encoder.tokenWidth)")
             }
             try applyAdapter(file, path: weights.path, unet: unet, resampler: r, encoder: conv, withUNet: record.adapterTunesUNet ?? false)
-            return (encoder, r)
+            return (encoder, r, unet)
         } catch let e as PretrainedError { throw e } catch { throw .badCheckpoint(path: weights.path, reason: "\(error)") }
     }
 

@@ -258,6 +258,9 @@ public final class AdapterTask: PretrainTask {
     /// the loss is on the rows only.
     public let referenceAttention: Bool
     let params: [(String, Parameter)]
+    /// Per-parameter learning-rate multiples: the tuned U-Net's weights at `unetLearningRateScale`, except those
+    /// under `fullRateUNetPrefixes` (blocks new to this training, such as full-resolution attention), which train at
+    /// the adapter's rate.
     public let learningRateScales: [String: Double]
 
     public init(unet: UNet2DConditionModel, resampler: Resampler, textEncoder: TextEncoder, imageEncoder: any ReferenceEncoder,
@@ -265,7 +268,7 @@ public final class AdapterTask: PretrainTask {
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
                 objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0,
-                referenceAttention: Bool = false) {
+                referenceAttention: Bool = false, fullRateUNetPrefixes: [String] = []) {
         precondition(!referenceAttention || reference == .clean, "AdapterTask: reference attention reads the clean reference (reference = .clean)")
         self.referenceAttention = referenceAttention
         precondition(objectWeight >= 0, "AdapterTask: objectWeight \(objectWeight) must be >= 0")
@@ -295,7 +298,8 @@ public final class AdapterTask: PretrainTask {
         }
         params = adapter + tuned + (trainEncoder ? imageEncoder.namedParameters().map { ("image_encoder." + $0.0, $0.1) } : [])
             + (attributeHeads?.namedParameters().map { (ReferenceAttributeHeads.prefix + $0.0, $0.1) } ?? [])
-        learningRateScales = Dictionary(uniqueKeysWithValues: tuned.map { ($0.0, unetLearningRateScale) })
+        learningRateScales = Dictionary(uniqueKeysWithValues: tuned.filter { k in !fullRateUNetPrefixes.contains(where: k.0.hasPrefix) }
+            .map { ($0.0, unetLearningRateScale) })
     }
 
     public var trainable: [(String, Parameter)] { params }

@@ -28,12 +28,12 @@ public struct UpstreamModels {
         let unet = try PretrainedModels.loadUNet(weights: uw, record: ur)
         let text = try textEncoder(clip: clip, unetWeights: uw, unetRecord: ur)
         let schedule = try PretrainedModels.noiseSchedule(record: ur, path: uw)
-        let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+        let (encoder, resampler, tuned) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
         guard encoder.imageSize == ur.resolution else {
             throw PretrainedError.badCheckpoint(path: aw.path, reason: "its reference encoder reads \(encoder.imageSize) px images, "
                                                     + "the U-Net's record says resolution \(ur.resolution)")
         }
-        return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: try autoencoder(for: ur),
+        return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: tuned, vae: try autoencoder(for: ur),
                          schedule: schedule, tokenizer: tokenizer, resolution: ur.resolution,
                          trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
     }

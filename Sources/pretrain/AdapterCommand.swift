@@ -66,6 +66,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "train (and gate) with reference attention: each row denoised beside its clean reference, reading the reference's "
                           + "foreground keys in every self-attention (needs reference = \"clean\"); samplers then use reference attention "
                           + "\"conditional\"", optIn: true),
+            ConfigKey("full_resolution_cross_attention", .bool, default: .bool(false),
+                      doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
+                          + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
+                          + "needs unet_lr_scale > 0, and the adapter file then carries the grown U-Net", optIn: true),
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
@@ -87,7 +91,13 @@ struct AdapterCommand: ParsableCommand {
             let c = r.config
             let clip = try PretrainedModels.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
             let vae = try vaeFiles.flatMap { try PretrainedModels.loadVAE(weights: $0.weights, record: $0.record, for: unetFiles.record) }
-            let unet = try PretrainedModels.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+            let base = try PretrainedModels.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
+            let grow = c.bool("full_resolution_cross_attention")
+            guard !grow || c.double("unet_lr_scale") > 0 else {
+                throw c.invalid("full_resolution_cross_attention", "the new blocks are U-Net weights the adapter file must carry; set unet_lr_scale > 0")
+            }
+            let unet = grow ? try PretrainedModels.withFullResolutionCrossAttention(base, key: RNGKey(seed: trainSettings(r).seed).fold(in: "full_resolution_cross_attention"))
+                : base
             let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: unetFiles.weights, unetRecord: unetFiles.record)
             let schedule = try PretrainedModels.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
@@ -123,7 +133,8 @@ struct AdapterCommand: ParsableCommand {
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                    unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
-                                   referenceAttention: referenceAttention)
+                                   referenceAttention: referenceAttention,
+                                   fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,

@@ -96,8 +96,8 @@ struct GatesCommand: ParsableCommand {
                     lines.append("unet category misreadings (requested>read): " + CategoryGate.top(u.gate.categoryConfusions, 8))
                     lines.append("unet scene misreadings (requested>read): " + CategoryGate.top(u.gate.sceneConfusions, 8))
                 }
-                let (encoder, resampler) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
-                let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae, schedule: schedule, resolution: ar.resolution)
+                let (encoder, resampler, tuned) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
+                let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: tuned, vae: vae, schedule: schedule, resolution: ar.resolution)
                 let referenceAttention = (self.referenceAttention ?? ar.referenceAttention).flatMap(ReferenceAttention.init(rawValue:))
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
                                              ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,

@@ -162,6 +162,8 @@ enum WarmStart {
         for k in file.tensors.keys where k.hasPrefix(ReferenceAttributeHeads.prefix) { file.tensors.removeValue(forKey: k) }
         let ip = Set(unet.imageProjectionParameters().map(\.0))
         let tunes = unet.namedParameters().contains { !ip.contains($0.0) && file.tensors[$0.0] != nil }
+        // A source without full-resolution cross-attention starts a grown U-Net's new blocks where growing left them.
+        if tunes { PretrainedModels.completeFullResolutionCrossAttention(&file, of: unet) }
         do { try PretrainedModels.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
             throw bad(path, "\(error)", stage: stage, what: "adapter")
         }

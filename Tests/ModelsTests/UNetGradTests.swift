@@ -39,6 +39,15 @@ struct UNetGradTests {
                          "down_blocks.1.resnets.0.time_emb_proj.weight"])
     }
 
+    /// Level 0's cross-attention blocks (config.fullResolutionCrossAttention) under the same check.
+    @Test func fullResolutionCrossAttentionMatchesFiniteDifferences() throws {
+        var config = UNetConfig.xs
+        config.fullResolutionCrossAttention = true
+        try check(UNet2DConditionModel(config: config, key: RNGKey(seed: 15)),
+                  keys: ["down_blocks.0.attentions.0.proj_out.weight", "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_v_ip.weight",
+                         "up_blocks.2.attentions.1.transformer_blocks.0.ff.net.2.weight", "up_blocks.2.attentions.0.proj_in.bias"])
+    }
+
     func check(_ unet: UNet2DConditionModel, keys: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let resampler = try Resampler(config: .xs, key: RNGKey(seed: 12))
         let k = RNGKey(seed: 13)

@@ -101,3 +101,26 @@ struct UNetKeyTests {
         #expect(r == .standard)
     }
 }
+
+/// `UNetConfig.fullResolutionCrossAttention`: level 0 gets cross-attention transformers (no `norm1`/`attn1`).
+@Suite struct FullResolutionCrossAttentionKeyTests {
+    @Test func levelZeroGetsCrossAttentionBlocksOnly() throws {
+        var config = UNetConfig.xs
+        config.fullResolutionCrossAttention = true
+        let with = Dictionary(uniqueKeysWithValues: try UNet2DConditionModel(config: config, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) })
+        let without = Dictionary(uniqueKeysWithValues: try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) })
+        // Every key of the plain network is kept with its shape; the new ones are level 0's (down block 0, up block 2).
+        #expect(without.allSatisfy { with[$0.key] == $0.value })
+        let added = Set(with.keys).subtracting(without.keys)
+        #expect(added.allSatisfy { $0.hasPrefix("down_blocks.0.attentions.") || $0.hasPrefix("up_blocks.2.attentions.") }, "\(added.sorted())")
+        // Two down transformers (layersPerBlock 2), three up (layers + 1), each without self-attention.
+        for block in ["down_blocks.0.attentions.0", "down_blocks.0.attentions.1", "up_blocks.2.attentions.0", "up_blocks.2.attentions.2"] {
+            #expect(with["\(block).proj_out.weight"] == [32, 32])
+            #expect(with["\(block).transformer_blocks.0.attn2.to_k_ip.weight"] == [32, 128])
+            #expect(with["\(block).transformer_blocks.0.attn1.to_q.weight"] == nil && with["\(block).transformer_blocks.0.norm1.weight"] == nil)
+        }
+        #expect(with["up_blocks.2.attentions.3.proj_out.weight"] == nil && with["down_blocks.0.attentions.2.proj_out.weight"] == nil)
+        // Deeper levels keep their self-attention.
+        #expect(with["down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight"] != nil)
+    }
+}

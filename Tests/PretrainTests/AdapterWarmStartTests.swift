@@ -81,4 +81,26 @@ import Testing
         let other = try pretrain("adapter", run: "e", ["--set", "steps=1", "--set", "queries=2", "--set", "init_from=\"\(adapter("b").path)\""] + resnet)
         #expect(other.status == 65 && other.stderr.contains("adapter.json") && other.stderr.contains("resampler"), "\(other.status): \(other.stderr)")
     }
+    /// `full_resolution_cross_attention`: the grown U-Net travels in the adapter file (its record says so), its new
+    /// blocks train at the adapter's rate, and a warm start from a plain tuned adapter starts them as growing does.
+    @Test func aGrownUNetTravelsInTheAdapterFile() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for run in ["g", "h"] {
+            #expect(try pretrain("clip", run: run, ["--set", "steps=1"]).status == 0)
+            #expect(try pretrain("unet", run: run, ["--set", "steps=1"]).status == 0)
+        }
+        let grow = ["--set", "full_resolution_cross_attention=true"]
+        let frozen = try pretrain("adapter", run: "g", ["--set", "steps=1"] + grow)
+        #expect(frozen.status == 65 && frozen.stderr.contains("unet_lr_scale"), "\(frozen.status): \(frozen.stderr)")
+        #expect(try pretrain("adapter", run: "g", ["--set", "steps=1", "--set", "unet_lr_scale=0.5"] + resnet).status == 0)
+        let grown = try pretrain("adapter", run: "h", ["--set", "steps=2", "--set", "unet_lr_scale=0.5",
+                                                       "--set", "init_from=\"\(adapter("g").path)\""] + resnet + grow)
+        #expect(grown.status == 0, "\(grown.stderr)")
+        #expect(try record("h").unet?.fullResolutionCrossAttention == true && record("h").adapterTunesUNet == true)
+        #expect(try keys("h").contains("down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k_ip.weight"))
+        #expect(try !keys("g").contains { $0.hasPrefix("down_blocks.0.attentions.") })
+        // Two steps moved the new blocks' zero proj_out.
+        let h = try SafeTensors.parse(Data(contentsOf: adapter("h")), path: "adapter")
+        #expect(try #require(h.tensors["down_blocks.0.attentions.0.proj_out.weight"]).values.contains { $0 != 0 })
+    }
 }

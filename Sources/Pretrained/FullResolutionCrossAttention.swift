@@ -1,0 +1,67 @@
+import Checkpoint
+import Foundation
+import Models
+import NN
+import Random
+import TensorCore
+
+/// A U-Net grown by `UNetConfig.fullResolutionCrossAttention` (cross-attention Transformer2D blocks at level 0) from one without:
+/// every weight of the smaller network kept and each new block's `proj_out` zero, so the grown network
+/// computes exactly what the smaller one does (Transformer2D adds its output to its input) until training
+/// moves the new blocks, as ControlNet's zero convolutions fade a new path in.
+extension PretrainedModels {
+    /// Key prefixes of the blocks `fullResolutionCrossAttention` adds: level 0's down block and the last up block.
+    public static func fullResolutionCrossAttentionPrefixes(_ config: UNetConfig) -> [String] {
+        ["down_blocks.0.attentions.", "up_blocks.\(config.blockOutChannels.count - 1).attentions."]
+    }
+
+    /// `base` grown to full-resolution cross-attention (itself when it has it already). The new blocks start from
+    /// `key`'s initialisation with `proj_out` zero; their image branch is whatever the caller then sets.
+    public static func withFullResolutionCrossAttention(_ base: UNet2DConditionModel, key: RNGKey) throws -> UNet2DConditionModel {
+        guard base.config.fullResolutionCrossAttention != true else { return base }
+        var config = base.config
+        config.fullResolutionCrossAttention = true
+        let grown = try UNet2DConditionModel(config: config, key: key)
+        var file = SafeTensorsFile()
+        for (k, p) in base.namedParameters() { file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+        let prefixes = fullResolutionCrossAttentionPrefixes(config)
+        for (k, p) in grown.namedParameters() where prefixes.contains(where: k.hasPrefix) {
+            let zero = k.contains(".proj_out.")
+            file.tensors[k] = TensorData(shape: p.shape, values: zero ? [Float](repeating: 0, count: p.value.count) : p.value.scalars)
+        }
+        try grown.loadStrict(file, path: "(grown from the base U-Net)")
+        return grown
+    }
+
+    /// Gives a file of a U-Net without level-0 blocks (none of the keys `fullResolutionCrossAttentionPrefixes` names)
+    /// `unet`'s current values for them, so it loads into a grown U-Net as `withFullResolutionCrossAttention` made it;
+    /// a file holding some of them is left as it is (a partial block fails strict loading).
+    public static func completeFullResolutionCrossAttention(_ file: inout SafeTensorsFile, of unet: UNet2DConditionModel) {
+        guard unet.config.fullResolutionCrossAttention == true else { return }
+        let prefixes = fullResolutionCrossAttentionPrefixes(unet.config)
+        guard !file.tensors.keys.contains(where: { k in prefixes.contains(where: k.hasPrefix) }) else { return }
+        for (k, p) in unet.namedParameters() where prefixes.contains(where: k.hasPrefix) {
+            file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars)
+        }
+    }
+
+    /// The U-Net an adapter runs on: `base`, or `base` grown to full-resolution cross-attention when the adapter's
+    /// record says its tuned U-Net has it (every weight then comes from the adapter file). Any other difference
+    /// between the adapter's U-Net config and the base's is a bad checkpoint naming the adapter file.
+    public static func unet(_ base: UNet2DConditionModel, forAdapter record: PretrainRecord, path: URL) throws(PretrainedError) -> UNet2DConditionModel {
+        guard let want = record.unet, want.fullResolutionCrossAttention == true, base.config.fullResolutionCrossAttention != true else { return base }
+        var plain = want
+        plain.fullResolutionCrossAttention = base.config.fullResolutionCrossAttention
+        guard plain == base.config else {
+            throw .badCheckpoint(path: path.path, reason: "the adapter's U-Net config differs from the base U-Net's by more than full-resolution cross-attention "
+                                 + "(channels, layers, heads); train the adapter on this base U-Net")
+        }
+        guard record.adapterTunesUNet == true else {
+            throw .badCheckpoint(path: path.path, reason: "the record adds full-resolution cross-attention to the U-Net but does not carry the U-Net "
+                                 + "(`adapterTunesUNet`); rerun pretrain adapter with unet_lr_scale > 0")
+        }
+        do { return try withFullResolutionCrossAttention(base, key: RNGKey(seed: 0)) } catch {
+            throw .badCheckpoint(path: path.path, reason: "\(error)")
+        }
+    }
+}
