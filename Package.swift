@@ -182,7 +182,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "dpo-train", dependencies: [
-            "PreferenceTraining", "Objectives", "Upstream", "Manifest", "StageKit",
+            "PreferenceTraining", "Objectives", "Upstream", "Generation", "Manifest", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "bench", dependencies: [

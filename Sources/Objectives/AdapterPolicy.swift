@@ -38,17 +38,30 @@ public final class AdapterPolicy {
 
     /// eps_theta(x_t, t, text, resampler(imageFeatures)) with the graph recorded.
     /// Shapes: x `[R, C, H, W]`, timesteps `[R]`, text `[R, Lt, D]`, imageFeatures `[R, N, E]`.
-    public func predict(_ x: Tensor, timesteps: [Int], text: Tensor, imageFeatures: Tensor) -> Variable {
-        let tokens = resampler.forward(Variable(imageFeatures))
-        return unet.forward(Variable(x), timesteps: timesteps, text: Variable(text), imageTokens: tokens, ipScale: ipScale)
+    /// `coupled`: reference attention (`ReferenceCoupling`): each row x_i is denoised in the set [reference_i, x_i]
+    /// (references `[R, C, H, W]` already diffused to the row's timestep, both members with the row's conditions)
+    /// under `mask`, and only the x rows are returned.
+    public func predict(_ x: Tensor, timesteps: [Int], text: Tensor, imageFeatures: Tensor,
+                        coupled: (references: Tensor, mask: ReferenceSetMask)? = nil) -> Variable {
+        guard let coupled else {
+            let tokens = resampler.forward(Variable(imageFeatures))
+            return unet.forward(Variable(x), timesteps: timesteps, text: Variable(text), imageTokens: tokens, ipScale: ipScale)
+        }
+        let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
+        let tokens = resampler.forward(Variable(twice(imageFeatures)))
+        let y = unet.forward(Variable(ReferenceSetMask.pairs(references: coupled.references, images: x)),
+                             timesteps: timesteps.flatMap { [$0, $0] }, text: Variable(twice(text)), imageTokens: tokens,
+                             ipScale: ipScale, setSize: 2, setMask: coupled.mask)
+        return ReferenceSetMask.imageRows(y)
     }
 
     /// eps_ref: the same forward with the adapter switched to the frozen weights, without a graph.
-    public func predictReference(_ x: Tensor, timesteps: [Int], text: Tensor, imageFeatures: Tensor) -> Tensor {
+    public func predictReference(_ x: Tensor, timesteps: [Int], text: Tensor, imageFeatures: Tensor,
+                                 coupled: (references: Tensor, mask: ReferenceSetMask)? = nil) -> Tensor {
         let current = adapter.map { $0.1.value }
         for (key, p) in adapter { p.value = frozenAdapter[key]! }
         defer { for ((_, p), v) in zip(adapter, current) { p.value = v } }
-        return withNoGrad { predict(x, timesteps: timesteps, text: text, imageFeatures: imageFeatures).value }
+        return withNoGrad { predict(x, timesteps: timesteps, text: text, imageFeatures: imageFeatures, coupled: coupled).value }
     }
 
     /// The adapter as a safetensors file (`image_proj.*` + every `to_k_ip`/`to_v_ip`).

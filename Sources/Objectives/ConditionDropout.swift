@@ -34,7 +34,7 @@ public struct ConditionDropout: Sendable, Equatable {
     }
 
     /// `batch` with each pair's dropped conditions replaced by `nullText` `[1, Lt, D]` / `nullImage`
-    /// `[1, N, E]`, drawing one uniform per pair from `rng` (none when the dropout is off). Returns the
+    /// `[1, N, E]` (and, with reference attention, its reference's keys unread), drawing one uniform per pair from `rng` (none when the dropout is off). Returns the
     /// batch and how many pairs dropped something.
     public func apply(_ batch: PreferenceBatch, nullText: Tensor, nullImage: Tensor,
                       rng: inout RandomStream) -> (batch: PreferenceBatch, dropped: Int) {
@@ -48,7 +48,10 @@ public struct ConditionDropout: Sendable, Equatable {
         for i in 0..<b {
             let d = drops(u: rng.nextFloat())
             if d.text { out.text.scalars.replaceSubrange((i * lt)..<((i + 1) * lt), with: nullText.scalars) }
-            if d.image { out.imageFeatures.scalars.replaceSubrange((i * ni)..<((i + 1) * ni), with: nullImage.scalars) }
+            if d.image {
+                out.imageFeatures.scalars.replaceSubrange((i * ni)..<((i + 1) * ni), with: nullImage.scalars)
+                out.coupling?.dropReference(pair: i)
+            }
             if d.text || d.image { dropped += 1 }
         }
         return (out, dropped)

@@ -6,7 +6,8 @@ import TensorCore
 /// (METHODS.md 5), plus the z of HG-DPO's reverse step when it is sampled.
 ///
 /// Draw order from the stream (fixed, so a resumed run draws the same numbers): B timesteps
-/// t ~ U{0..T-1}, then B*C*H*W normals for eps, then (if asked) B*C*H*W normals for z.
+/// t ~ U{0..T-1}, then B*C*H*W normals for eps, then (if asked) B*C*H*W normals for z, then (with
+/// reference attention) B*C*H*W normals diffusing each pair's reference.
 public struct PairNoise: Sendable, Equatable {
     /// t per pair, `[B]`.
     public let timesteps: [Int]
@@ -14,18 +15,22 @@ public struct PairNoise: Sendable, Equatable {
     public let noise: Tensor
     /// z per pair for one DDPM reverse step, `[B, C, H, W]`, or nil (posterior mean).
     public let stepNoise: Tensor?
+    /// The noise diffusing each pair's reference (reference attention), `[B, C, H, W]`, or nil.
+    public let referenceNoise: Tensor?
 
-    public init(timesteps: [Int], noise: Tensor, stepNoise: Tensor? = nil) {
+    public init(timesteps: [Int], noise: Tensor, stepNoise: Tensor? = nil, referenceNoise: Tensor? = nil) {
         precondition(noise.rank == 4 && noise.shape[0] == timesteps.count,
                      "PairNoise: noise \(noise.shape) for \(timesteps.count) timesteps (want [B, C, H, W])")
         if let z = stepNoise { precondition(z.shape == noise.shape, "PairNoise: z \(z.shape) vs eps \(noise.shape)") }
+        if let r = referenceNoise { precondition(r.shape == noise.shape, "PairNoise: reference noise \(r.shape) vs eps \(noise.shape)") }
+        self.referenceNoise = referenceNoise
         self.timesteps = timesteps
         self.noise = noise
         self.stepNoise = stepNoise
     }
 
     /// Draws for `pairs` pairs of images of `imageShape` ([C, H, W]).
-    public static func draw(pairs: Int, imageShape: [Int], trainSteps: Int, withStepNoise: Bool,
+    public static func draw(pairs: Int, imageShape: [Int], trainSteps: Int, withStepNoise: Bool, withReferenceNoise: Bool = false,
                             rng: inout RandomStream) -> PairNoise {
         precondition(pairs > 0 && imageShape.count == 3, "PairNoise.draw: \(pairs) pairs of shape \(imageShape)")
         let t = (0..<pairs).map { _ in rng.nextInt(in: 0..<trainSteps) }
@@ -34,7 +39,8 @@ public struct PairNoise: Sendable, Equatable {
             Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() })
         }
         let eps = normals()
-        return PairNoise(timesteps: t, noise: eps, stepNoise: withStepNoise ? normals() : nil)
+        let z = withStepNoise ? normals() : nil
+        return PairNoise(timesteps: t, noise: eps, stepNoise: z, referenceNoise: withReferenceNoise ? normals() : nil)
     }
 
     /// Number of pairs B.

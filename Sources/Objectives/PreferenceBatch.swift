@@ -12,6 +12,7 @@ import TensorCore
 ///   resampler input; both members are conditioned on the same reference).
 /// - `referenceQuality`, `generatedQuality`: q_r, q_g upsampled to H x W, `[B, 1, H, W]` in [0, 1]
 ///   (PatchDPO losses only).
+/// - `coupling`: each pair's clean reference and its foreground for reference attention (nil = off).
 public struct PreferenceBatch: Sendable {
     public var first: Tensor
     public var second: Tensor?
@@ -19,15 +20,17 @@ public struct PreferenceBatch: Sendable {
     public var imageFeatures: Tensor
     public var referenceQuality: Tensor?
     public var generatedQuality: Tensor?
+    public var coupling: ReferenceCoupling?
 
     public init(first: Tensor, second: Tensor?, text: Tensor, imageFeatures: Tensor,
-                referenceQuality: Tensor? = nil, generatedQuality: Tensor? = nil) {
+                referenceQuality: Tensor? = nil, generatedQuality: Tensor? = nil, coupling: ReferenceCoupling? = nil) {
         self.first = first
         self.second = second
         self.text = text
         self.imageFeatures = imageFeatures
         self.referenceQuality = referenceQuality
         self.generatedQuality = generatedQuality
+        self.coupling = coupling
     }
 
     /// Number of pairs B.
@@ -51,6 +54,15 @@ public struct PreferenceBatch: Sendable {
         }
         guard imageFeatures.rank == 3, imageFeatures.shape[0] == b else {
             throw .badBatch(field: "imageFeatures", reason: "has shape \(imageFeatures.shape); want [\(b), N, E]")
+        }
+        if let coupling {
+            guard coupling.references.shape == s else {
+                throw .badBatch(field: "coupling.references", reason: "has shape \(coupling.references.shape); want \(s) like first")
+            }
+            let side = coupling.foreground.shape
+            guard side[0] == b, side[1] == side[2], side[1] % s[2] == 0, side[1] / s[2] * s[3] == side[2] else {
+                throw .badBatch(field: "coupling.foreground", reason: "has shape \(side); want [\(b), S, S] with S a multiple of \(s[2])")
+            }
         }
         if kind.needsQualityMaps {
             let want = [b, 1, s[2], s[3]]

@@ -1,5 +1,6 @@
 import Autograd
 import Diffusion
+import Models
 import TensorCore
 
 /// A configured loss of METHODS.md 5 and the way it is fed: noise the batch with one (t, eps) per pair,
@@ -50,9 +51,16 @@ public struct PreferenceObjective: Sendable {
         let xt = draw.noisy(x0, rows: rows, schedule: schedule)
         let text = PreferenceBatch.repeatRows(batch.text, rows: rows)
         let image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: rows)
-        let pred = policy.predict(xt, timesteps: t, text: text, imageFeatures: image)
+        var coupled: (references: Tensor, mask: ReferenceSetMask)? = nil
+        if let coupling = batch.coupling {
+            guard let rn = draw.referenceNoise else {
+                throw .badBatch(field: "noise", reason: "has no reference noise for a batch with reference attention (draw withReferenceNoise)")
+            }
+            coupled = coupling.diffused(rows: rows, timesteps: t, noise: rn, schedule: schedule)
+        }
+        let pred = policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: coupled)
         let ref = kind.needsReference
-            ? policy.predictReference(xt, timesteps: t, text: text, imageFeatures: image) : nil
+            ? policy.predictReference(xt, timesteps: t, text: text, imageFeatures: image, coupled: coupled) : nil
         switch kind {
         case .dm, .sft:
             return diffusionLoss(prediction: pred, noise: eps)

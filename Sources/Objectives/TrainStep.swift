@@ -26,7 +26,8 @@ extension PreferenceObjective {
     public func step<O: Optimizer>(policy: AdapterPolicy, batch: PreferenceBatch, rng: inout RandomStream,
                                    optimizer: inout O, maxGradNorm: Double) throws(ObjectivesError) -> StepMetrics {
         let draw = PairNoise.draw(pairs: batch.pairs, imageShape: batch.imageShape,
-                                  trainSteps: schedule.trainSteps, withStepNoise: needsStepNoise, rng: &rng)
+                                  trainSteps: schedule.trainSteps, withStepNoise: needsStepNoise,
+                                  withReferenceNoise: batch.coupling != nil, rng: &rng)
         var batch = batch, dropped: Int? = nil
         if !conditionDropout.isNone {
             (batch, dropped) = conditionDropout.apply(batch, nullText: nullText!, nullImage: nullImage!, rng: &rng)

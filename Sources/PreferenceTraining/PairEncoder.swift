@@ -1,4 +1,5 @@
 import Autograd
+import Generation
 import Models
 import PatchQuality
 import TensorCore
@@ -30,10 +31,13 @@ public struct PairEncoder {
                 let text = models.textEncoder.forward(ids).states.value
                 let ref = try pool.image(try pool.referencePath(for: p.first))
                 let tokens = models.referenceEncoder.tokens(Variable(ref)).value
+                let coupled = models.referenceAttention
                 let maps = try vit.map { try QualityMapFile.read(key: p.key, vit: $0, side: models.lossSide, generated: generatedMap,
                                                                 upstream: pool.upstream) }
                 return EncodedPair(key: p.key, first: try sample(p.first), second: try sample(p.second), text: text,
-                                   image: tokens, qr: maps?.0, qg: maps?.1)
+                                   image: tokens, qr: maps?.0, qg: maps?.1,
+                                   reference: coupled ? AutoencoderKL.diffusionSpace(ref, vae: models.vae) : nil,
+                                   foreground: coupled ? ReferenceAttention.foreground(of: ref) : nil)
             }
         }
     }

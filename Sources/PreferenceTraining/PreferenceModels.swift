@@ -32,10 +32,14 @@ public struct PreferenceModels {
     public let schedule: NoiseSchedule
     /// Image side in pixels (the reference encoder's input; the pool's images).
     public let resolution: Int
+    /// Train with reference attention (`Objectives.ReferenceCoupling`): every row denoised beside its pair's clean
+    /// reference, as the samplers in mode `conditional` run the adapter.
+    public let referenceAttention: Bool
 
     /// The parts of `g`, which must carry pretrain-adapter's reference encoder and resampler; freezes the
-    /// encoder and the autoencoder. `adapterPath`: the adapter's file.
-    public init(_ g: Generator, adapterPath: String) {
+    /// encoder and the autoencoder. `adapterPath`: the adapter's file. `referenceAttention`: couple each row to its
+    /// reference (only mode `conditional` trains; `both` is a sampling choice).
+    public init(_ g: Generator, adapterPath: String, referenceAttention: Bool = false) {
         guard let encoder = g.imageEncoder, let resampler = g.resampler else {
             preconditionFailure("PreferenceModels: the generator has no adapter (UpstreamModels.generator always loads pretrain-adapter's)")
         }
@@ -51,6 +55,7 @@ public struct PreferenceModels {
         vae = g.vae
         schedule = g.schedule
         resolution = g.resolution
+        self.referenceAttention = referenceAttention
     }
 
     /// The empty prompt's text states `[1, Lt, D]` (the condition-dropout and CFG null text).

@@ -29,6 +29,10 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     ConfigKey("train_resampler", .bool, default: .bool(false), doc: "also train the resampler (image_proj.*)"),
     ConfigKey("max_grad_norm", .float, default: .float(1.0), doc: "gradient 2-norm clip; 0 = none"),
     ConfigKey("ip_scale", .float, default: .float(1.0), doc: "image cross-attention scale"),
+    ConfigKey("reference_attention", .string, default: .string("auto"),
+              doc: "train each row beside its pair's clean reference, reading its foreground keys (docs/REFERENCE_ATTENTION.md), as "
+                  + "the samplers run the adapter: auto (when the adapter was trained with it: its record's referenceAttention) | off | conditional",
+              optIn: true, check: ConfigKey.oneOf(["auto", "off", "conditional"])),
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])

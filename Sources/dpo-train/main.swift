@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Generation
 import Manifest
 import Objectives
 import PreferenceTraining
@@ -38,7 +39,8 @@ struct DPOTrain: ParsableCommand {
                                    seeds: c.ints("seeds"))
             try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream)) { ctx in
                 let g = try up.generator(), adapter = try up.artifacts.artifact("adapter.safetensors", of: "pretrain-adapter")
-                let models = PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path)
+                let models = PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path,
+                                              referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g) != nil)
                 let pool = PoolReader(upstream: up.artifacts, resolution: models.resolution)
                 let pairs = TrainingPairs(encoder: PairEncoder(pool: pool, models: models),
                                           comprehensiveDCOCaptions: c.string("dco_captions") == "comprehensive", log: { r.log.info($0) })

@@ -25,13 +25,16 @@ enum Tiny {
                               nullText: tensor([1, 3, 16], seed: 1), nullImage: tensor([1, 5, 16], seed: 2))
     }
 
-    /// `n` pairs of 8 x 8 images with text, reference tokens and quality maps in [0, 1).
-    static func pairs(_ n: Int = 3) -> [EncodedPair] {
+    /// `n` pairs of 8 x 8 images with text, reference tokens and quality maps in [0, 1); `coupled`: each with its
+    /// reference image and a foreground (its left half) for reference attention.
+    static func pairs(_ n: Int = 3, coupled: Bool = false) -> [EncodedPair] {
         (0..<n).map { i in
             let s = UInt64(100 + 10 * i)
             return EncodedPair(key: "p\(i)", first: tensor([1, 3, 8, 8], seed: s), second: tensor([1, 3, 8, 8], seed: s + 1),
                                text: tensor([1, 3, 16], seed: s + 2), image: tensor([1, 5, 16], seed: s + 3),
-                               qr: tensor([1, 1, 8, 8], seed: s + 4, uniform: true), qg: tensor([1, 1, 8, 8], seed: s + 5, uniform: true))
+                               qr: tensor([1, 1, 8, 8], seed: s + 4, uniform: true), qg: tensor([1, 1, 8, 8], seed: s + 5, uniform: true),
+                               reference: coupled ? tensor([1, 3, 8, 8], seed: s + 6) : nil,
+                               foreground: coupled ? Tensor(shape: [1, 8, 8], scalars: (0..<64).map { $0 % 8 < 4 ? 1 : 0 }) : nil)
         }
     }
 

@@ -17,14 +17,14 @@ import Testing
     }
 
     /// Trains every run, first stopping after `stopAfter` global steps (nil: never) and resuming from the newest checkpoint.
-    static func train(stopAfter: Int?) throws -> Outcome {
+    static func train(stopAfter: Int?, coupled: Bool = false) throws -> Outcome {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("multirun-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let store = LedgerStore()
         var calls: [String] = []
         func process(_ ledger: MemoryLedger) throws -> [String: Data] {
             let trainer = MultiRunTrainer(runs: runs, settings: Tiny.settings(), base: try Tiny.base(), checkpoints: root)
-            let out = try trainer.train(pairs: { calls.append($0.name); return Tiny.pairs() }, ledger: ledger)
+            let out = try trainer.train(pairs: { calls.append($0.name); return Tiny.pairs(coupled: coupled) }, ledger: ledger)
             let names: [String] = out.map { ($0.relativePath as NSString).lastPathComponent }
             let want: [String] = runs.flatMap { ["adapter-\($0.name).safetensors", "adapter-\($0.name).json"] }
             #expect(names == want)
@@ -70,6 +70,19 @@ import Testing
         #expect(resumed.pairCalls == started)
         let local = stopAfter <= 3 ? stopAfter : stopAfter - 3
         #expect(resumed.lines.contains("\(Self.runs[stopAfter <= 3 ? 0 : 1].name): resumed at step \(local)/3"), "\(resumed.lines)")
+    }
+
+    /// With reference attention (pairs carrying their references) the batches are coupled, the adapters differ from
+    /// the uncoupled training's, and a stop mid-run resumes to the same bytes (the reference noise is in the stream).
+    @Test func aCoupledTrainingResumesLikeTheUninterruptedOne() throws {
+        #expect(Tiny.pairs(coupled: true).batch([0, 2], kind: .patchdpo).coupling?.references.shape == [2, 3, 8, 8])
+        #expect(Tiny.pairs().batch([0, 2], kind: .patchdpo).coupling == nil)
+        let straight = try Self.train(stopAfter: nil, coupled: true)
+        let plain = try Self.train(stopAfter: nil)
+        #expect(straight.written["adapter-diffusion-dpo-s1.safetensors"] != plain.written["adapter-diffusion-dpo-s1.safetensors"])
+        let resumed = try Self.train(stopAfter: 2, coupled: true)
+        for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step 2") }
+        #expect(resumed.store.metrics == straight.store.metrics)
     }
 
     @Test func resumeArithmetic() {
