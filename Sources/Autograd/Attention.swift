@@ -24,11 +24,12 @@ public func scaledDotProductAttention(
 /// Multi-head attention on the projections' layout: q [B, Lq, H D], k [B, Lk, H D], v [B, Lk, H Dv]
 /// -> [B, Lq, H Dv], equal (up to rounding) to
 /// `merge(scaledDotProductAttention(split(q), split(k), split(v)))` with split = reshape to
-/// [B, L, H, D] and permute to [B, H, L, D], merge its inverse; no mask. One fused kernel per head
-/// (`Kernels.multiHeadAttention`), so no permute copies and no separate softmax pass.
-public func multiHeadAttention(_ q: Variable, _ k: Variable, _ v: Variable, heads: Int, scale: Float? = nil) -> Variable {
+/// [B, L, H, D] and permute to [B, H, L, D], merge its inverse. One fused kernel per head
+/// (`Kernels.multiHeadAttention`), so no permute copies and no separate softmax pass. `mask`: additive,
+/// [Lq, Lk] or [1 or B, 1 or H, Lq, Lk]; it gets no gradient.
+public func multiHeadAttention(_ q: Variable, _ k: Variable, _ v: Variable, heads: Int, scale: Float? = nil, mask: Tensor? = nil) -> Variable {
     let qv = q.value, kv = k.value, vv = v.value
-    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale)
+    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale, mask: mask)
     let probs = r.probs
     return Variable.record("multiHeadAttention", r.output, inputs: [q, k, v]) { g in
         let (dq, dk, dv) = Kernels.multiHeadAttentionBackward(g, q: qv, k: kv, v: vv, probs: probs, heads: heads, scale: scale)

@@ -38,13 +38,8 @@ public final class Attention: Module {
         let ctx = context ?? x
         precondition(x.shape.count == 3 && ctx.shape.count == 3 && x.shape[0] == ctx.shape[0],
                      "Attention: x \(x.shape), context \(ctx.shape) (want [B, L, C] and [B, Lk, Cc])")
-        guard let mask else {
-            // No mask: one fused kernel on the [B, L, H*D] projections (no head permutes).
-            return toOut(multiHeadAttention(toQ(x), toK(ctx), toV(ctx), heads: heads))
-        }
-        let q = splitHeads(toQ(x)), k = splitHeads(toK(ctx)), v = splitHeads(toV(ctx))
-        let o = scaledDotProductAttention(q, k, v, mask: mask)          // [B, H, L, D]
-        return toOut(mergeHeads(o))
+        // One fused kernel on the [B, L, H*D] projections (no head permutes), the mask added to the scores.
+        return toOut(multiHeadAttention(toQ(x), toK(ctx), toV(ctx), heads: heads, mask: mask))
     }
 
     /// [B, L, H*D] -> [B, H, L, D].

@@ -2,10 +2,12 @@
 ///
 /// Shapes: `q [B, Lq, H D]`, `k [B, Lk, H D]`, `v [B, Lk, H Dv]`; head `h` is the column block
 /// `h D ..< (h+1) D` (what `reshape [B, L, H, D] -> permute [B, H, L, D]` would give). For each
-/// (b, h):  `P = softmax(scale Q_h K_h^T)` `[Lq, Lk]`,  `O_h = P V_h`; output `[B, Lq, H Dv]`
+/// (b, h):  `P = softmax(scale Q_h K_h^T + M_bh)` `[Lq, Lk]`,  `O_h = P V_h`; output `[B, Lq, H Dv]`
 /// (heads merged back in place), probabilities `[B, H, Lq, Lk]` kept for the backward pass.
 /// Backward per head: `dV_h = P^T dO_h`, `dP = dO_h V_h^T`, `dS = P (dP - rowsum(dP P))`,
-/// `dQ_h = scale dS K_h`, `dK_h = scale dS^T Q_h`.
+/// `dQ_h = scale dS K_h`, `dK_h = scale dS^T Q_h`. The optional additive mask M (a constant: no gradient, the
+/// backward pass reads it only through P) has shape `[Lq, Lk]` or `[1 or B, 1 or H, Lq, Lk]`, as reference
+/// attention's `ReferenceSetMask` gives it.
 ///
 /// Why: the composed path (`splitHeads` permutes, batched matmul, a separate softmax pass, merge
 /// permute) streams every score matrix through memory several times; here each head's
@@ -28,9 +30,20 @@ extension Kernels {
         return (q.shape[0], q.shape[1], k.shape[1], q.shape[2] / heads, v.shape[2] / heads)
     }
 
-    /// Forward; see `MultiHeadAttentionResult`. `scale` defaults to `1 / sqrt(D)`.
-    public static func multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float? = nil) -> MultiHeadAttentionResult {
+    /// The element offset of (batch, head)'s `[Lq, Lk]` block in `mask` and the mask, checked against the attention's sizes.
+    static func mhaMaskStrides(_ mask: Tensor, b: Int, heads: Int, lq: Int, lk: Int) -> (batch: Int, head: Int) {
+        let s = mask.rank == 2 ? [1, 1] + mask.shape : mask.shape
+        precondition(s.count == 4 && (s[0] == 1 || s[0] == b) && (s[1] == 1 || s[1] == heads) && s[2] == lq && s[3] == lk,
+                     "multiHeadAttention: mask \(mask.shape) is not [\(lq), \(lk)] or [1 or \(b), 1 or \(heads), \(lq), \(lk)]")
+        return (s[0] == 1 ? 0 : s[1] * lq * lk, s[1] == 1 ? 0 : lq * lk)
+    }
+
+    /// Forward; see `MultiHeadAttentionResult`. `scale` defaults to `1 / sqrt(D)`; `mask` is added to the scaled scores.
+    public static func multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, heads: Int, scale: Float? = nil,
+                                          mask: Tensor? = nil) -> MultiHeadAttentionResult {
         let (b, lq, lk, d, dv) = mhaCheck(q, k, v, heads: heads, "multiHeadAttention")
+        let strides = mask.map { mhaMaskStrides($0, b: b, heads: heads, lq: lq, lk: lk) }
+        let maskScalars = mask?.scalars ?? []
         let s = scale ?? 1 / Float(d).squareRoot()
         let hd = heads * d, hdv = heads * dv
         var probs = uninitializedStorage(b * heads * lq * lk)
@@ -39,8 +52,9 @@ extension Kernels {
             return MultiHeadAttentionResult(output: Tensor(zeros: [b, lq, hdv]), probs: Tensor(zeros: [b, heads, lq, lk]))
         }
         q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
-            probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in
+            probs.withUnsafeMutableBufferPointer { pp in out.withUnsafeMutableBufferPointer { po in maskScalars.withUnsafeBufferPointer { pm in
                 let (pq, pk, pv) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!)
+                let pm = UnsafeSendable(pm.baseAddress)
                 let pp = UnsafeSendable(pp.baseAddress!), po = UnsafeSendable(po.baseAddress!)
                 Threads.parallelFor(b * heads, chunk: 1) { range in
                     for inst in range {
@@ -49,12 +63,16 @@ extension Kernels {
                         let p = pp.value + inst * lq * lk
                         sgemmOnThisThread(transA: false, transB: true, m: lq, n: lk, k: d, alpha: s,
                                           a: qh, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
+                        if let strides, let m = pm.value {
+                            let mh = m + bi * strides.batch + h * strides.head
+                            for i in 0..<(lq * lk) { p[i] += mh[i] }
+                        }
                         for r in 0..<lq { softmaxRow(p + r * lk, p + r * lk, lk) }
                         sgemmOnThisThread(transA: false, transB: false, m: lq, n: dv, k: lk,
                                           a: p, lda: lk, b: vh, ldb: hdv, c: po.value + bi * lq * hdv + h * dv, ldc: hdv)
                     }
                 }
-            } }
+            } } }
         } } }
         return MultiHeadAttentionResult(output: Tensor(shape: [b, lq, hdv], scalars: out),
                                         probs: Tensor(shape: [b, heads, lq, lk], scalars: probs))

@@ -41,6 +41,40 @@ import TestSupport
         expectGradient(v, analytic: grads.v, "dv") { loss(q, k, $0) }
     }
 
+    /// The additive mask in every accepted shape ([Lq, Lk], [B, 1, Lq, Lk], [1, H, Lq, Lk], [B, H, Lq, Lk]; masked
+    /// entries -1e9 as `ReferenceSetMask` writes them) against the composed reference with the same mask, with
+    /// gradients by finite differences; a mask of zeros gives the unmasked bits.
+    @Test(arguments: [[6, 11], [2, 1, 6, 11], [1, 3, 6, 11], [2, 3, 6, 11]])
+    func aMaskMatchesTheComposedReference(_ maskShape: [Int]) {
+        var rng = TestRNG(state: UInt64(211 + maskShape.count * 5 + maskShape[0]))
+        let heads = 3, d = 4, dv = 2, lq = 6, lk = 11
+        let q = rng.tensor([2, lq, heads * d], -2, 2), k = rng.tensor([2, lk, heads * d], -2, 2)
+        let v = rng.tensor([2, lk, heads * dv])
+        // Mostly small biases, some keys hidden, never a whole row (key 0 stays visible).
+        let n = maskShape.reduce(1, *)
+        let mask = Tensor(shape: maskShape, scalars: (0..<n).map { i in i % lk != 0 && i % 4 == 1 ? -1e9 : Float(i % 5) * 0.3 - 0.6 })
+        let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask)
+        let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: mask, scale: 0.5)
+        expectClose(r.output, Self.merge(ref), atol: 1e-4, rtol: 1e-4, "output")
+        let composed = Kernels.attention(q: Self.split(q, heads), k: Self.split(k, heads), v: Self.split(v, heads), mask: mask)
+        expectClose(r.probs, composed.probs, atol: 1e-5, rtol: 1e-4, "probs")
+
+        let g = rng.tensor(r.output.shape)
+        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads)
+        func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
+            dot(Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask).output, g)
+        }
+        expectGradient(q, analytic: grads.q, "dq") { loss($0, k, v) }
+        expectGradient(k, analytic: grads.k, "dk") { loss(q, $0, v) }
+        expectGradient(v, analytic: grads.v, "dv") { loss(q, k, $0) }
+
+        let zeros = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: Tensor(zeros: maskShape))
+        let none = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads)
+        #expect(zeros.output == none.output && zeros.probs == none.probs)
+        let masked = Threads.withCount(1) { Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask) }
+        #expect(masked.output == r.output)
+    }
+
     @Test func sameBitsForOneAndTwoThreads() {
         var rng = TestRNG(state: 131)
         let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
