@@ -37,8 +37,8 @@ public struct BenchSettings: Sendable {
     public var batch: Int
     /// Write the report after results.json.
     public var report: Bool
-    /// Reference attention of every one-reference row: "auto" (as the base adapter was trained), "off" or a mode
-    /// (`ReferenceAttention`); the all-references rows sample without it (it reads one reference per image).
+    /// Reference attention of every row: "auto" (as the base adapter was trained), "off" or a mode (`ReferenceAttention`);
+    /// an all-references row's images read the foreground keys of all of their references.
     public var referenceAttention = "auto"
     public var referenceBias: Float = 0
 
@@ -55,7 +55,7 @@ public struct BenchSettings: Sendable {
     }
 
     /// The protocol as results.json states it, for `subjects` at `resolution` with `judges`.
-    /// The reference attention of a one-reference row of `base`'s models (`referenceAttention` resolved).
+    /// The reference attention of every row of `base`'s models (`referenceAttention` resolved).
     public func referenceAttention(for base: Generator) -> ReferenceAttention? {
         ReferenceAttention.resolve(referenceAttention, for: base)
     }

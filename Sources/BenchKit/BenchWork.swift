@@ -188,7 +188,7 @@ public final class BenchWork {
     /// samples the model, against the base chain when adaptive normalisation applies.
     func sampling(_ prefix: String, onAll: Bool, key: String) -> (BenchModel, Generator?, Double?, SamplingOptions) {
         var o = settings.sampling
-        o.referenceAttention = onAll ? nil : settings.referenceAttention(for: inputs.base)
+        o.referenceAttention = settings.referenceAttention(for: inputs.base)   // all-references rows read every reference
         o.referenceBias = settings.referenceBias
         if let w = settings.frontier.first(where: { BenchWork.frontierSlug($0) == prefix }), let fm = frontierModel {
             // eps_ref is the model DCO trained against, the frozen base adapter (not the text-only model):

@@ -48,36 +48,39 @@ extension ReferenceAttention {
 }
 
 extension Generator {
-    /// (eps(x, c) coupled to `reference`, eps(x, null) coupled or not by `mode`), x and reference [B] + sampleShape,
-    /// the reference already diffused to timestep t.
-    /// `foreground` [B, S, S] of each reference masks its background keys (`ReferenceSetMask`, with `bias`); nil = all keys.
+    /// (eps(x, c) coupled to `reference`, eps(x, null) coupled or not by `mode`), x [B] + sampleShape and its
+    /// references [B * K] + sampleShape (row-major: row i's K references together), already diffused to timestep t.
+    /// `foreground` [B * K, S, S] of each reference masks its background keys (`ReferenceSetMask`, with `bias`); nil = all keys.
     func referenceCoupledPair(_ x: Tensor, reference r: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float,
                               mode: ReferenceAttention, foreground: Tensor?, bias: Float) -> (cond: Tensor, uncond: Tensor) {
-        precondition(x.shape == r.shape, "Generator.referenceCoupledPair: x \(x.shape) vs reference \(r.shape)")
+        let b = x.shape[0]
+        precondition(b > 0 && r.shape[0] % b == 0 && Array(x.shape.dropFirst()) == Array(r.shape.dropFirst()),
+                     "Generator.referenceCoupledPair: x \(x.shape) vs references \(r.shape)")
+        let k = r.shape[0] / b, size = k + 1
         let mask = { (copies: Int) -> ReferenceSetMask? in
-            foreground.map { ReferenceSetMask(foreground: stack(Array(repeating: $0, count: copies)), bias: bias) }
+            foreground.map { ReferenceSetMask(foreground: stack(Array(repeating: $0, count: copies)), bias: bias, referencesPerSet: k) }
         }
-        let pairs = ReferenceSetMask.pairs(references: r, images: x)
-        let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
+        let sets = ReferenceSetMask.sets(references: r, images: x)
+        let each = { (a: Tensor) in ReferenceSetMask.repeated(a, copies: size) }
         switch mode {
         case .both:
             let eps = withNoGrad {
-                unet.forward(Variable(stack([pairs, pairs])), timesteps: Array(repeating: t, count: 4 * x.shape[0]),
-                             text: Variable(stack([twice(c.text), twice(c.nullText)])),
-                             imageTokens: c.image.map { Variable(stack([twice($0), twice(c.nullImage!)])) }, ipScale: ipScale, setSize: 2,
+                unet.forward(Variable(stack([sets, sets])), timesteps: Array(repeating: t, count: 2 * size * b),
+                             text: Variable(stack([each(c.text), each(c.nullText)])),
+                             imageTokens: c.image.map { Variable(stack([each($0), each(c.nullImage!)])) }, ipScale: ipScale, setSize: size,
                              setMask: mask(2))
             }.value
-            let n = 2 * x.count
-            let cond = Tensor(shape: pairs.shape, scalars: Array(eps.scalars[0..<n]))
-            let uncond = Tensor(shape: pairs.shape, scalars: Array(eps.scalars[n..<(2 * n)]))
-            return (ReferenceSetMask.imageRows(cond), ReferenceSetMask.imageRows(uncond))
+            let n = sets.count
+            let cond = Tensor(shape: sets.shape, scalars: Array(eps.scalars[0..<n]))
+            let uncond = Tensor(shape: sets.shape, scalars: Array(eps.scalars[n..<(2 * n)]))
+            return (ReferenceSetMask.imageRows(cond, setSize: size), ReferenceSetMask.imageRows(uncond, setSize: size))
         case .conditional:
             let eps = withNoGrad {
-                unet.forward(Variable(pairs), timesteps: Array(repeating: t, count: 2 * x.shape[0]), text: Variable(twice(c.text)),
-                             imageTokens: c.image.map { Variable(twice($0)) }, ipScale: ipScale, setSize: 2, setMask: mask(1))
+                unet.forward(Variable(sets), timesteps: Array(repeating: t, count: size * b), text: Variable(each(c.text)),
+                             imageTokens: c.image.map { Variable(each($0)) }, ipScale: ipScale, setSize: size, setMask: mask(1))
             }.value
             let uncond = predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: ipScale)
-            return (ReferenceSetMask.imageRows(eps), uncond)
+            return (ReferenceSetMask.imageRows(eps, setSize: size), uncond)
         }
     }
 }

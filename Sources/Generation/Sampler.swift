@@ -19,8 +19,9 @@ import TensorCore
 public enum Sampler {
     /// Images [B, 3, S, S] in [-1, 1]. `references` [B * K, 3, S, S], K = `referencesPerRow` images per
     /// row, row-major (nil: text only; see `Generator.conditioning`); `seeds` one per row. With
-    /// `options.referenceAttention` (K = 1), `referenceForeground` [B, S, S] says which reference pixels the
-    /// generated images attend to (nil: `ReferenceAttention.foreground`, the references' border-colour foreground).
+    /// `options.referenceAttention` each generated image reads all K of its references' foreground keys;
+    /// `referenceForeground` [B * K, S, S] says which reference pixels it attends to (nil: `ReferenceAttention.foreground`,
+    /// the references' border-colour foreground).
     public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
                               referencesPerRow k: Int = 1, seeds: [UInt64],
                               options: SamplingOptions = SamplingOptions(), referenceForeground: Tensor? = nil) throws(GenerationError) -> Tensor {
@@ -34,9 +35,8 @@ public enum Sampler {
                             + "(\(k) per prompt)")
         }
         if options.referenceAttention != nil {
-            guard let r = references, k == 1 else {
-                throw .invalidOption(field: "referenceAttention", reason: references == nil ? "needs a reference image per prompt"
-                                     : "reads one reference per prompt, got \(k); give one or turn reference attention off")
+            guard let r = references else {
+                throw .invalidOption(field: "referenceAttention", reason: "needs a reference image per prompt")
             }
             if let fg = referenceForeground, fg.shape != [r.shape[0], r.shape[2], r.shape[3]] {
                 throw .mismatch(field: "referenceForeground", reason: "shape \(fg.shape), want [\(r.shape[0]), \(r.shape[2]), \(r.shape[3])]")
@@ -55,8 +55,7 @@ public enum Sampler {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
             // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
             let noisyReferences = cleanReferences.map {
-                g.schedule.addNoise($0, noise: stepNoise(seeds: seeds, step: i, like: $0, stream: "reference-q"),
-                                    timesteps: Array(repeating: t, count: seeds.count))
+                g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: t, count: $0.shape[0]))
             }
             func pair(_ gen: Generator, _ x: Tensor, _ c: Conditioning) -> (cond: Tensor, uncond: Tensor) {
                 guard let mode = options.referenceAttention, let rt = noisyReferences else {
@@ -109,6 +108,17 @@ public enum Sampler {
     static func stepNoise(seeds: [UInt64], step: Int, like x: Tensor, stream: String = "z") -> Tensor {
         let per = Array(x.shape.dropFirst())
         return stack(seeds.map { Init.normal([1] + per, key: RNGKey(seed: $0).fold(in: stream).fold(in: UInt64(step))) })
+    }
+
+    /// The noise diffusing the references [B * K, ...] at step `step`: reference j of row i from `RNGKey(seed: seeds[i])`
+    /// folded with stream "reference-q" (j = 0; K = 1 is exactly that) or "reference-q<j>", then the step.
+    static func referenceNoise(seeds: [UInt64], step: Int, like r: Tensor) -> Tensor {
+        let k = r.shape[0] / seeds.count
+        guard k > 1 else { return stepNoise(seeds: seeds, step: step, like: r, stream: "reference-q") }
+        let per = Array(r.shape.dropFirst())
+        return stack(seeds.flatMap { seed in
+            (0..<k).map { j in Init.normal([1] + per, key: RNGKey(seed: seed).fold(in: j == 0 ? "reference-q" : "reference-q\(j)").fold(in: UInt64(step))) }
+        })
     }
 
     /// 8-bit RGB images of a [B, 3, S, S] batch in [-1, 1].

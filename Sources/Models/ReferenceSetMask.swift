@@ -1,48 +1,62 @@
 import Autograd
 import TensorCore
 
-/// Which keys the images of a two-member set [reference, generated] see in coupled self-attention
-/// (`Attention.coupled`), as an additive mask built per U-Net level (reference attention,
+/// Which keys the images of a set [reference_1, ..., reference_K, generated] see in coupled self-attention
+/// (`Attention.coupled`, set size K + 1), as an additive mask built per U-Net level (reference attention,
 /// `Generation.ReferenceAttention`):
-/// - the reference's queries see only the reference's keys, so its features are those of a lone pass;
-/// - the generated image's queries see all of its own keys, and the reference's keys on the reference's
+/// - each reference's queries see only that reference's keys, so its features are those of a lone pass;
+/// - the generated image's queries see all of its own keys, and every reference's keys on that reference's
 ///   foreground only, each with the additive bias `bias` (log of the weight a reference key gets against
-///   an own key of equal score; 0 = equal). Background keys of the reference are masked, so the
-///   reference's plain backdrop does not pull the generated scene towards it.
+///   an own key of equal score; 0 = equal). Background keys of the references are masked, so their plain
+///   backdrops do not pull the generated scene towards them.
 public struct ReferenceSetMask: Sendable {
-    /// Foreground of each set's reference, [sets, H, W] in [0, 1], at the U-Net input's resolution.
+    /// Foreground of each set's references, [sets * K, H, W] in [0, 1] (set-major), at the U-Net input's resolution.
     public var foreground: Tensor
     public var bias: Float
+    /// References per set, K (the set holds K + 1 images).
+    public var referencesPerSet: Int
     /// What a masked key gets (finite, so a row whose keys are all masked still has a defined softmax).
     static let masked: Float = -1e9
 
-    public init(foreground: Tensor, bias: Float = 0) {
-        precondition(foreground.rank == 3, "ReferenceSetMask: foreground \(foreground.shape), want [sets, H, W]")
+    public init(foreground: Tensor, bias: Float = 0, referencesPerSet: Int = 1) {
+        precondition(foreground.rank == 3 && referencesPerSet >= 1 && foreground.shape[0] % referencesPerSet == 0,
+                     "ReferenceSetMask: foreground \(foreground.shape), want [sets * \(referencesPerSet), H, W]")
         self.foreground = foreground
         self.bias = bias
+        self.referencesPerSet = referencesPerSet
     }
 
-    /// The additive mask [sets, 1, 2L, 2L] of a level with h x w tokens (L = h w); the foreground is
+    /// Images per set: the K references and the generated image.
+    public var setSize: Int { referencesPerSet + 1 }
+
+    /// The additive mask [sets, 1, (K+1) L, (K+1) L] of a level with h x w tokens (L = h w); the foreground is
     /// average-pooled to h x w and a reference token counts as foreground when at least half its area is.
     public func additive(height h: Int, width w: Int) -> Tensor {
-        let sets = foreground.shape[0], fh = foreground.shape[1], fw = foreground.shape[2]
+        let k = referencesPerSet, sets = foreground.shape[0] / k, fh = foreground.shape[1], fw = foreground.shape[2]
         precondition(fh % h == 0 && fw % w == 0 && fh / h == fw / w,
                      "ReferenceSetMask: level \(h)x\(w) does not divide the foreground's \(fh)x\(fw)")
-        let f = fh / h, l = h * w, n = 2 * l
+        let f = fh / h, l = h * w, n = (k + 1) * l
         var out = [Float](repeating: 0, count: sets * n * n)
         for s in 0..<sets {
-            var isForeground = [Bool](repeating: false, count: l)
-            for y in 0..<h {
-                for x in 0..<w {
-                    var sum: Float = 0
-                    for dy in 0..<f { for dx in 0..<f { sum += foreground.scalars[(s * fh + y * f + dy) * fw + x * f + dx] } }
-                    isForeground[y * w + x] = sum >= 0.5 * Float(f * f)
-                }
-            }
             let base = s * n * n
-            for q in 0..<l { for k in l..<n { out[base + q * n + k] = Self.masked } }       // reference rows: own keys only
-            for q in l..<n {
-                for k in 0..<l { out[base + q * n + k] = isForeground[k] ? bias : Self.masked }
+            for j in 0..<k {
+                let r = s * k + j
+                var isForeground = [Bool](repeating: false, count: l)
+                for y in 0..<h {
+                    for x in 0..<w {
+                        var sum: Float = 0
+                        for dy in 0..<f { for dx in 0..<f { sum += foreground.scalars[(r * fh + y * f + dy) * fw + x * f + dx] } }
+                        isForeground[y * w + x] = sum >= 0.5 * Float(f * f)
+                    }
+                }
+                // reference j's rows: its own keys only
+                for q in (j * l)..<((j + 1) * l) {
+                    for key in 0..<n where key < j * l || key >= (j + 1) * l { out[base + q * n + key] = Self.masked }
+                }
+                // the generated image's rows: reference j's foreground keys
+                for q in (k * l)..<n {
+                    for t in 0..<l { out[base + q * n + j * l + t] = isForeground[t] ? bias : Self.masked }
+                }
             }
         }
         return Tensor(shape: [sets, 1, n, n], scalars: out)
@@ -53,23 +67,40 @@ extension ReferenceSetMask {
     /// The batch of [reference, image] sets: rows reference_0, image_0, reference_1, image_1, ... of two
     /// [B, ...] tensors of the same shape (the layout `additive` and `imageRows` assume).
     public static func pairs(references r: Tensor, images x: Tensor) -> Tensor {
-        precondition(r.shape == x.shape, "ReferenceSetMask.pairs: references \(r.shape) vs images \(x.shape)")
-        let per = r.count / r.shape[0]
-        var out: [Float] = []
-        out.reserveCapacity(2 * r.count)
-        for i in 0..<r.shape[0] {
-            out += r.scalars[(i * per)..<((i + 1) * per)]
-            out += x.scalars[(i * per)..<((i + 1) * per)]
-        }
-        return Tensor(shape: [2 * r.shape[0]] + r.shape.dropFirst(), scalars: out)
+        sets(references: r, images: x)
     }
 
-    /// The image rows (1, 3, 5, ...) of a [2B, ...] batch of sets.
-    public static func imageRows(_ y: Tensor) -> Tensor {
-        let per = y.count / y.shape[0], b = y.shape[0] / 2
+    /// The batch of [reference_1..K, image] sets: for each row i, its K references (rows i K ..< (i + 1) K of
+    /// `r`, [B * K, ...]) then x_i ([B, ...]); K = 1 is `pairs`.
+    public static func sets(references r: Tensor, images x: Tensor) -> Tensor {
+        let b = x.shape[0]
+        precondition(b > 0 && r.shape[0] % b == 0 && Array(r.shape.dropFirst()) == Array(x.shape.dropFirst()),
+                     "ReferenceSetMask.sets: references \(r.shape) vs images \(x.shape) (want [B * K, ...] and [B, ...])")
+        let k = r.shape[0] / b, per = x.count / b
+        var out: [Float] = []
+        out.reserveCapacity(r.count + x.count)
+        for i in 0..<b {
+            out += r.scalars[(i * k * per)..<((i + 1) * k * per)]
+            out += x.scalars[(i * per)..<((i + 1) * per)]
+        }
+        return Tensor(shape: [b * (k + 1)] + x.shape.dropFirst(), scalars: out)
+    }
+
+    /// Every row of a [B, ...] tensor `copies` times in a row: the sets' shared conditioning.
+    public static func repeated(_ a: Tensor, copies: Int) -> Tensor {
+        let b = a.shape[0], per = a.count / max(b, 1)
+        var out: [Float] = []
+        out.reserveCapacity(a.count * copies)
+        for i in 0..<b { for _ in 0..<copies { out += a.scalars[(i * per)..<((i + 1) * per)] } }
+        return Tensor(shape: [b * copies] + a.shape.dropFirst(), scalars: out)
+    }
+
+    /// The image rows (the last of every set of `setSize`: 1, 3, 5, ... for pairs) of a [B * setSize, ...] batch of sets.
+    public static func imageRows(_ y: Tensor, setSize: Int = 2) -> Tensor {
+        let per = y.count / y.shape[0], b = y.shape[0] / setSize
         var out: [Float] = []
         out.reserveCapacity(b * per)
-        for i in 0..<b { out += y.scalars[((2 * i + 1) * per)..<((2 * i + 2) * per)] }
+        for i in 0..<b { out += y.scalars[((setSize * i + setSize - 1) * per)..<(setSize * (i + 1) * per)] }
         return Tensor(shape: [b] + y.shape.dropFirst(), scalars: out)
     }
 

@@ -88,7 +88,8 @@ public final class Transformer2DModel: Module {
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
                                setMask: ReferenceSetMask? = nil) -> Variable {
         let b = x.shape[0], c = x.shape[1], hgt = x.shape[2], wid = x.shape[3]
-        precondition(setMask == nil || setSize == 2, "Transformer2DModel: a ReferenceSetMask needs sets of 2, got \(setSize)")
+        precondition(setMask == nil || setSize == setMask!.setSize,
+                     "Transformer2DModel: a ReferenceSetMask of \(setMask!.referencesPerSet) references needs sets of \(setMask!.setSize), got \(setSize)")
         var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
         h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize,
                           setMask: block.attn1 == nil ? nil : setMask?.additive(height: hgt, width: wid)))

@@ -33,6 +33,55 @@ import TensorCore
         }
     }
 
+    /// Two references per set, a 2 x 2 level (L = 4): each reference sees only itself; the image sees itself and the
+    /// foreground keys of both references (reference 0: cell 0; reference 1: cells 2 and 3).
+    @Test func maskLayoutWithTwoReferences() {
+        var fg = [Float](repeating: 0, count: 32)
+        fg[0] = 1                                                  // reference 0, token 0
+        for i in [16 + 8, 16 + 9, 16 + 12, 16 + 13, 16 + 10, 16 + 11, 16 + 14, 16 + 15] { fg[i] = 1 }   // reference 1, tokens 2, 3
+        for i in [1, 4, 5] { fg[i] = 1 }                             // reference 0's token 0 is whole
+        let m = ReferenceSetMask(foreground: Tensor(shape: [2, 4, 4], scalars: fg), referencesPerSet: 2).additive(height: 2, width: 2)
+        #expect(m.shape == [1, 1, 12, 12])
+        let v = { (q: Int, k: Int) in m.scalars[q * 12 + k] }
+        for j in 0..<2 {
+            for q in (4 * j)..<(4 * j + 4) {
+                for k in 0..<12 { #expect((v(q, k) == 0) == (k / 4 == j), "reference \(j)'s query \(q) sees only its own keys (key \(k))") }
+            }
+        }
+        for q in 8..<12 {
+            let seen = (0..<8).filter { v(q, $0) == 0 }
+            #expect(seen == [0, 6, 7], "the image reads reference 0's token 0 and reference 1's tokens 2 and 3, got \(seen)")
+            for k in 8..<12 { #expect(v(q, k) == 0) }
+        }
+        let sets = ReferenceSetMask.sets(references: Tensor(shape: [4, 1], scalars: [1, 2, 3, 4]), images: Tensor(shape: [2, 1], scalars: [9, 8]))
+        #expect(sets.scalars == [1, 2, 9, 3, 4, 8])
+        #expect(ReferenceSetMask.imageRows(sets, setSize: 3).scalars == [9, 8])
+        #expect(ReferenceSetMask.repeated(Tensor(shape: [2, 1], scalars: [9, 8]), copies: 3).scalars == [9, 9, 9, 8, 8, 8])
+    }
+
+    /// With two references per prompt: no foreground samples like plain CFG on the same two-reference conditioning,
+    /// and each reference's foreground changes the sample.
+    @Test func twoReferencesPerPrompt() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(4)
+        let plainOptions = SamplingOptions(steps: 3, guidanceScale: 3)
+        let opts = SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional)
+        let plain = try Sampler.sample(g, prompts: prompts, references: refs, referencesPerRow: 2, seeds: [5, 6], options: plainOptions)
+        let none = try Sampler.sample(g, prompts: prompts, references: refs, referencesPerRow: 2, seeds: [5, 6], options: opts,
+                                      referenceForeground: Tensor(zeros: [4, 16, 16]))
+        #expect(Tiny.maxAbsDiff(plain, none) < 1e-4)
+        let ones = Tensor(shape: [4, 16, 16], scalars: [Float](repeating: 1, count: 1024))
+        let all = try Sampler.sample(g, prompts: prompts, references: refs, referencesPerRow: 2, seeds: [5, 6], options: opts, referenceForeground: ones)
+        #expect(Tiny.maxAbsDiff(plain, all) > 1e-3)
+        // Only reference 0 of each prompt in the foreground: the image reads one reference, not both, so the sample
+        // differs from reading both and from reading none.
+        var first = [Float](repeating: 0, count: 1024)
+        for i in 0..<2 { for p in 0..<256 { first[(2 * i) * 256 + p] = 1 } }
+        let firstOnly = try Sampler.sample(g, prompts: prompts, references: refs, referencesPerRow: 2, seeds: [5, 6], options: opts,
+                                           referenceForeground: Tensor(shape: [4, 16, 16], scalars: first))
+        #expect(Tiny.maxAbsDiff(firstOnly, all) > 1e-4 && Tiny.maxAbsDiff(firstOnly, plain) > 1e-4)
+    }
+
     @Test func pairsAndImageRowsRoundTrip() {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6]), b = Tensor(shape: [2, 3], scalars: [7, 8, 9, 10, 11, 12])
         let p = ReferenceSetMask.pairs(references: a, images: b)
@@ -105,8 +154,9 @@ import TensorCore
         let g = try Tiny.generator()
         let opts = SamplingOptions(steps: 2, guidanceScale: 3, referenceAttention: .conditional)
         #expect(throws: GenerationError.self) { try Sampler.sample(g, prompts: prompts, references: nil, seeds: [5, 6], options: opts) }
-        #expect(throws: GenerationError.self) {
-            try Sampler.sample(g, prompts: prompts, references: Tiny.references(4), referencesPerRow: 2, seeds: [5, 6], options: opts)
+        #expect(throws: GenerationError.self) {   // K = 2 references per row need [B * K, S, S] foregrounds
+            try Sampler.sample(g, prompts: prompts, references: Tiny.references(4), referencesPerRow: 2, seeds: [5, 6], options: opts,
+                               referenceForeground: Tensor(zeros: [2, 16, 16]))
         }
         #expect(throws: GenerationError.self) {
             try Sampler.sample(g, prompts: prompts, references: Tiny.references(2), seeds: [5, 6], options: opts,
