@@ -76,6 +76,8 @@ STAGE_CMD_pretrain-adapter = pretrain adapter
 STAGE_CMD_bench = bench
 STAGE_CMD_pretrain-judge = pretrain judge
 STAGE_CMD_pretrain-segmenter = pretrain segmenter
+STAGE_CMD_pretrain-vae = pretrain vae
+STAGE_CMD_pretrain-jedi = pretrain jedi
 stage: build
 	@test -n "$(STAGE)" || { echo "make stage: set STAGE=<name>, e.g. make stage STAGE=fake-produce"; exit 64; }
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)

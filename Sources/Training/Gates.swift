@@ -147,9 +147,12 @@ public enum Gates {
     /// (decal glyph and colour) and scene (background) the judge reads as the subject's / the prompt's,
     /// identity's three parts one by one (`category`, `main_color`, `body_pattern`), and the body-pattern
     /// misreadings ("subject's>read" -> count).
+    /// `sample(subject, its clean reference [1, 3, S, S], prompts, seeds)` generates the subject's images, one per
+    /// prompt (nil: `Sampler.sample` with the reference repeated per prompt, the adapter generator; JeDi passes its own).
     public static func adapterSimilarity(_ g: Generator, judges: [(String, (Tensor) -> Tensor)], subjects: [Subject],
                                          backgrounds: [Background], options: SamplingOptions, seed: UInt64,
-                                         judge: WorldJudge? = nil) throws
+                                         judge: WorldJudge? = nil,
+                                         sample: ((Subject, Tensor, [String], [UInt64]) throws -> Tensor)? = nil) throws
         -> (scores: [String: (cosine: Double, floor: Double)], rows: [[Image]], attributes: [String: Double],
             patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let refs = try WorldData.references(subjects, resolution: g.resolution)
@@ -167,7 +170,8 @@ public enum Gates {
                             scalars: Array(Array(repeating: one, count: backgrounds.count).joined()))
             let prompts = backgrounds.map { "a \(s.category.noun) \($0.phrase)" }
             let seeds = backgrounds.indices.map { seed &+ UInt64(i * 100 + $0) }
-            let x = try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
+            let x = try sample.map { try $0(s, Tensor(shape: [1, 3, g.resolution, g.resolution], scalars: one), prompts, seeds) }
+                ?? Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: options)
             let other = (i + 1) % subjects.count
             var samples = backgrounds.map { AdapterGateSample(subject: s.id, background: $0.rawValue) }
             if let judge {

@@ -49,7 +49,8 @@ enum GateRuns {
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
                         imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil, referenceBias: Float = 0,
-                        stageSeed: UInt64) throws
+                        stageSeed: UInt64, title: String = "adapter",
+                        sample: ((Subject, Tensor, [String], [UInt64]) throws -> Tensor)? = nil) throws
         -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
                                    scheduler: scheduler, referenceAttention: referenceAttention,
@@ -63,7 +64,7 @@ enum GateRuns {
             ("adapter_clip_i", { x in Gates.judged(judge, x).clipImage.value }),
         ]
         let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts, seed: stageSeed &+ 11,
-                                               judge: judge)
+                                               judge: judge, sample: sample)
         var m: [String: Double] = [:]
         for (name, v) in gate.scores {
             m[name] = v.cosine
@@ -72,7 +73,7 @@ enum GateRuns {
         for (name, v) in gate.attributes { m["adapter_" + name] = v }
         m["adapter_samples"] = Double(subjects.count * bgs.count)
         let sheet = Gates.grid(rows: gate.rows, captions: ["reference"] + bgs.map(\.rawValue), scale: 3,
-                               title: "adapter: reference, then generated in 4 backgrounds")
+                               title: "\(title): reference, then generated in 4 backgrounds")
         return (m, sheet, gate.patternMisreadings, gate.perSample)
     }
 }

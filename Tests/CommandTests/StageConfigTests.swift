@@ -10,7 +10,8 @@ import Testing
         ("pretrain-judge", ["pretrain", "judge"], "pretrain-judge"), ("pretrain-vit", ["pretrain", "vit"], "pretrain-vit"),
         ("pretrain-clip", ["pretrain", "clip"], "pretrain-clip"), ("pretrain-vae", ["pretrain", "vae"], "pretrain-vae"),
         ("pretrain-segmenter", ["pretrain", "segmenter"], "pretrain-segmenter"), ("pretrain-unet", ["pretrain", "unet"], "pretrain-unet"),
-        ("pretrain-adapter", ["pretrain", "adapter"], "pretrain-adapter"), ("generate-pool", ["generate-pool"], "generate-pool"),
+        ("pretrain-adapter", ["pretrain", "adapter"], "pretrain-adapter"), ("pretrain-jedi", ["pretrain", "jedi"], "pretrain-jedi"),
+        ("generate-pool", ["generate-pool"], "generate-pool"),
         ("score-and-pair", ["score-and-pair"], "score-and-pair"), ("ssl-finetune-vit", ["ssl-finetune-vit"], "ssl-finetune-vit"),
         ("patch-quality", ["patch-quality"], "patch-quality"), ("dpo-train", ["dpo-train"], "dpo-train"), ("bench", ["bench"], "bench"),
     ]
