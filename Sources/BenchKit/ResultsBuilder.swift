@@ -96,7 +96,8 @@ struct BenchResultsBuilder {
     /// file atomically) and logs where it went.
     func writeReport(_ results: BenchResults) throws {
         let dir = run.root.appendingPathComponent("report")
-        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir)
+        let samples = SampleIndex.load(itemsDirectory: run.root.appendingPathComponent(run.artifacts).appendingPathComponent("items"))
+        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir, samples: samples)
         run.info("report: \(dir.appendingPathComponent("index.html").path) (\(files.count) files)")
     }
 }

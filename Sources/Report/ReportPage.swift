@@ -3,17 +3,26 @@ import Foundation
 /// The self-contained index.html: header, headline, tables with their plots, figures, performance
 /// and stage times. Inline CSS and SVG, PNGs as data URIs: it opens from disk with no server.
 public enum ReportPage {
-    public static func html(_ c: ReportContent, runDirectory: URL) -> String {
+    /// `samples` are the bench's item records (the drill-down's and side-by-side's images; empty: scores only).
+    public static func html(_ c: ReportContent, runDirectory: URL, samples: SampleIndex = SampleIndex()) -> String {
         let r = c.results
+        var sheet = ImageSheet(runDirectory: runDirectory)
+        let drill = section("subjects", "Per subject", body: SubjectDrillDown.html(r, samples: samples, sheet: &sheet))
+        let sideBySide = section("side-by-side", "Side-by-side samples",
+                                 body: SideBySide.html(r, samples: samples, setting: c.headline.setting ?? r.models.first?.setting ?? "",
+                                                       sheet: &sheet))
         var b = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style></head><body>"
+        b += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style>\(sheet.styleElement)</head><body>"
         b += header(r)
-        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("matching", "Table 1"), ("winrates", "Win rates"),
+        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"),
+                        ("matching", "Table 1"), ("winrates", "Win rates"),
                         ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("figures", "Samples"),
                         ("perf", "Performance"), ("stages", "Stage times")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined() + "</nav>"
         b += headline(c)
         b += section("dreambench", "DreamBench protocol (PatchDPO Table 4)", body: HTML.table(c.table("table4-dreambench")!) + table4Plots(c))
+        b += sideBySide + drill
         b += section("matching", "Patch matching before and after SSL finetuning (PatchDPO Table 1)",
                      body: HTML.table(c.table("table1-patch-matching")!) + matchingPlot(r.patchMatching))
         b += section("winrates", "Win rates against the base model (HG-DPO)", body: HTML.table(c.table("win-rates")!) + winPlot(r.winRates))
