@@ -97,7 +97,7 @@ public enum ReportPage {
             let values = metrics.map { m in rows.map { r -> SVGPlot.Bar? in
                 r[keyPath: m.1].mean.map { SVGPlot.Bar(value: $0, low: r[keyPath: m.1].low, high: r[keyPath: m.1].high) } } }
             return "<p class=\"note\">\(HTML.escape(setting)): bars = mean over subjects, whiskers = bootstrap 95% interval.</p>"
-                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map(\.name), values: values, yLabel: "share / cosine")
+                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map { ModelSummaries.label($0.name, loss: $0.loss) }, values: values, yLabel: "share / cosine")
         }.joined()
     }
 
@@ -115,7 +115,7 @@ public enum ReportPage {
 
     static func winPlot(_ w: [WinRate]) -> String {
         guard !w.isEmpty else { return "" }
-        return SVGPlot.stackedBars(rows: w.map { ("\($0.model) / \($0.scorer) (n=\($0.prompts))", [$0.wins, $0.ties, $0.losses]) },
+        return SVGPlot.stackedBars(rows: w.map { ("\(ModelSummaries.label($0.model)) / \($0.scorer) (n=\($0.prompts))", [$0.wins, $0.ties, $0.losses]) },
                                    parts: ["wins", "ties", "losses"])
     }
 

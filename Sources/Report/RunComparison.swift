@@ -29,8 +29,7 @@ public enum RunComparison {
                                                     seed: BenchStatistics.seed(seed, "compare|\(m.setting)|\(m.name)|\(metric.name)"))
                     .map { .estimate($0, digits: 3) } ?? .text("")
             }
-            let name = m.loss == ModelSummaries.upperBoundLoss ? "\(m.name) (upper bound)" : m.name
-            rows.append([.text(m.setting), .text(name), .int(shared)] + cells)
+            rows.append([.text(m.setting), .text(ModelSummaries.label(m.name, loss: m.loss)), .int(shared)] + cells)
         }
         for m in sa where !sb.contains(where: { $0.setting == m.setting && $0.name == m.name }) {
             onlyOne.append("\(m.name) (\(m.setting), only in \(labelA))")

@@ -28,7 +28,7 @@ public enum SubjectDrillDown {
 
     /// A model's column title: its name, "(upper bound)" for the real-renders row.
     static func title(_ m: ModelResult) -> String {
-        m.loss == ModelSummaries.upperBoundLoss ? "\(m.name) (upper bound)" : m.name
+        ModelSummaries.label(m.name, loss: m.loss)
     }
 
     /// The section body: a metric chooser and one table per setting.
