@@ -97,7 +97,8 @@ struct BenchResultsBuilder {
     func writeReport(_ results: BenchResults) throws {
         let dir = run.root.appendingPathComponent("report")
         let samples = SampleIndex.load(itemsDirectory: run.root.appendingPathComponent(run.artifacts).appendingPathComponent("items"))
-        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir, samples: samples)
+        let curves = TrainingCurves.curves(try TrainingCurveRows.read(run.db))
+        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir, samples: samples, curves: curves)
         run.info("report: \(dir.appendingPathComponent("index.html").path) (\(files.count) files)")
     }
 }

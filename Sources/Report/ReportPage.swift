@@ -4,7 +4,9 @@ import Foundation
 /// and stage times. Inline CSS and SVG, PNGs as data URIs: it opens from disk with no server.
 public enum ReportPage {
     /// `samples` are the bench's item records (the drill-down's and side-by-side's images; empty: scores only).
-    public static func html(_ c: ReportContent, runDirectory: URL, samples: SampleIndex = SampleIndex()) -> String {
+    /// `curves` are the manifest's training curves (`TrainingCurves.curves`; empty: a note says none were found).
+    public static func html(_ c: ReportContent, runDirectory: URL, samples: SampleIndex = SampleIndex(),
+                            curves: [TrainingCurves.Curve] = []) -> String {
         let r = c.results
         var sheet = ImageSheet(runDirectory: runDirectory)
         let drill = section("subjects", "Per subject", body: SubjectDrillDown.html(r, samples: samples, sheet: &sheet))
@@ -15,14 +17,14 @@ public enum ReportPage {
         b += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style>\(sheet.styleElement)</head><body>"
         b += header(r)
-        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"),
+        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"), ("curves", "Training curves"),
                         ("matching", "Table 1"), ("winrates", "Win rates"),
                         ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("figures", "Samples"),
                         ("perf", "Performance"), ("stages", "Stage times")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined() + "</nav>"
         b += headline(c)
         b += section("dreambench", "DreamBench protocol (PatchDPO Table 4)", body: HTML.table(c.table("table4-dreambench")!) + table4Plots(c))
-        b += sideBySide + drill
+        b += sideBySide + drill + section("curves", "Training curves", body: TrainingCurves.html(curves))
         b += section("matching", "Patch matching before and after SSL finetuning (PatchDPO Table 1)",
                      body: HTML.table(c.table("table1-patch-matching")!) + matchingPlot(r.patchMatching))
         b += section("winrates", "Win rates against the base model (HG-DPO)", body: HTML.table(c.table("win-rates")!) + winPlot(r.winRates))

@@ -58,7 +58,8 @@ struct RenderReport: ParsableCommand {
         let outDir = out.map { URL(fileURLWithPath: $0) } ?? run.appendingPathComponent("report")
         do {
             let samples = SampleIndex.load(itemsDirectory: run.appendingPathComponent("artifacts/bench/items"))
-            let files = try ReportWriter.write(report, runDirectory: run, reportDirectory: outDir, samples: samples)
+            let files = try ReportWriter.write(report, runDirectory: run, reportDirectory: outDir, samples: samples,
+                                               curves: ManifestCurves.read(runDirectory: run))
             print("render-report: wrote \(files.count) files to \(outDir.path) (open \(outDir.appendingPathComponent("index.html").path))")
         } catch {
             throw failure(error)
