@@ -3,15 +3,13 @@ import Foundation
 /// The self-contained index.html: header, headline, tables with their plots, figures, performance
 /// and stage times. Inline CSS and SVG, PNGs as data URIs: it opens from disk with no server.
 public enum ReportPage {
-    /// `samples` are the bench's item records (the drill-down's and side-by-side's images; empty: scores only).
-    /// `curves` are the manifest's training curves (`TrainingCurves.curves`; empty: a note says none were found).
-    public static func html(_ c: ReportContent, runDirectory: URL, samples: SampleIndex = SampleIndex(),
-                            curves: [TrainingCurves.Curve] = []) -> String {
+    /// `records`: the run's sample records, training curves and heatmaps (`RunRecords`; empty parts are notes).
+    public static func html(_ c: ReportContent, runDirectory: URL, records: RunRecords = RunRecords()) -> String {
         let r = c.results
         var sheet = ImageSheet(runDirectory: runDirectory)
-        let drill = section("subjects", "Per subject", body: SubjectDrillDown.html(r, samples: samples, sheet: &sheet))
+        let drill = section("subjects", "Per subject", body: SubjectDrillDown.html(r, samples: records.samples, sheet: &sheet))
         let sideBySide = section("side-by-side", "Side-by-side samples",
-                                 body: SideBySide.html(r, samples: samples, setting: c.headline.setting ?? r.models.first?.setting ?? "",
+                                 body: SideBySide.html(r, samples: records.samples, setting: c.headline.setting ?? r.models.first?.setting ?? "",
                                                        sheet: &sheet))
         var b = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         b += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -19,18 +17,20 @@ public enum ReportPage {
         b += header(r)
         b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"), ("curves", "Training curves"),
                         ("matching", "Table 1"), ("winrates", "Win rates"),
-                        ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("figures", "Samples"),
+                        ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("heatmaps-sec", "Heatmaps"), ("figures", "Samples"),
                         ("perf", "Performance"), ("stages", "Stage times")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined() + "</nav>"
         b += headline(c)
         b += section("dreambench", "DreamBench protocol (PatchDPO Table 4)", body: HTML.table(c.table("table4-dreambench")!) + table4Plots(c))
-        b += sideBySide + drill + section("curves", "Training curves", body: TrainingCurves.html(curves))
+        b += sideBySide + drill + section("curves", "Training curves", body: TrainingCurves.html(records.curves))
         b += section("matching", "Patch matching before and after SSL finetuning (PatchDPO Table 1)",
                      body: HTML.table(c.table("table1-patch-matching")!) + matchingPlot(r.patchMatching))
         b += section("winrates", "Win rates against the base model (HG-DPO)", body: HTML.table(c.table("win-rates")!) + winPlot(r.winRates))
         b += section("colour", "HSV colour shift", body: HTML.table(c.table("colour-shift")!))
         b += section("frontier-sec", "Reward-guidance frontier (DCO)", body: HTML.table(c.table("frontier")!) + frontierPlot(c.frontier))
         b += section("auroc-sec", "Patch-quality AUROC", body: HTML.table(c.table("auroc")!))
+        b += section("heatmaps-sec", "Patch-quality heatmaps",
+                     body: PatchHeatmaps.html(records.heatmaps, runDirectory: runDirectory, skip: Set(r.figures.map(\.path))))
         b += section("figures", "Samples and heatmaps", body: figures(r.figures, runDirectory: runDirectory))
         b += section("perf", "Performance", body: HTML.table(c.table("performance")!))
         b += section("stages", "Stage times", body: HTML.table(c.table("stage-times")!))

@@ -57,9 +57,8 @@ struct RenderReport: ParsableCommand {
         let run = runDir.map { URL(fileURLWithPath: $0) } ?? defaultRun
         let outDir = out.map { URL(fileURLWithPath: $0) } ?? run.appendingPathComponent("report")
         do {
-            let samples = SampleIndex.load(itemsDirectory: run.appendingPathComponent("artifacts/bench/items"))
-            let files = try ReportWriter.write(report, runDirectory: run, reportDirectory: outDir, samples: samples,
-                                               curves: ManifestCurves.read(runDirectory: run))
+            let files = try ReportWriter.write(report, runDirectory: run, reportDirectory: outDir,
+                                               records: RunRecordsReader.read(runDirectory: run))
             print("render-report: wrote \(files.count) files to \(outDir.path) (open \(outDir.appendingPathComponent("index.html").path))")
         } catch {
             throw failure(error)

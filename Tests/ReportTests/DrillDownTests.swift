@@ -49,7 +49,7 @@ private func drillRows(_ html: String, setting: String) -> [String] {
     let run = try runWithSamples(samples, skip: [gone])
     defer { try? FileManager.default.removeItem(at: run) }
     let report = run.appendingPathComponent("report")
-    try ReportWriter.write(ReportFixture.make(), runDirectory: run, reportDirectory: report, samples: samples)
+    try ReportWriter.write(ReportFixture.make(), runDirectory: run, reportDirectory: report, records: RunRecords(samples: samples))
     let html = try String(contentsOf: report.appendingPathComponent("index.html"), encoding: .utf8)
     let files = Set(samples.entries.flatMap { $0.references + $0.images.map(\.file) })
     // One CSS rule per file present, though the drill-down and the side-by-side rows both show the samples.
