@@ -77,5 +77,6 @@ public enum SideBySide {
     .prompt{font-size:14px;margin:6px 0}.scroll{overflow-x:auto;max-width:100%}
     table.drill td{vertical-align:top}table.drill th[onclick]{cursor:pointer}table.drill th[aria-sort=ascending]::after{content:" \\25B2"}
     table.drill th[aria-sort=descending]::after{content:" \\25BC"}
+    table.drill td:first-child,table.drill th:first-child{position:sticky;left:0;background:#fff;z-index:1}table.drill th:first-child{background:#f2f2f2}
     """
 }

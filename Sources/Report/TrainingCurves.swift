@@ -60,7 +60,7 @@ public enum TrainingCurves {
         return (String(name[..<slash]), String(name[name.index(after: slash)...]))
     }
 
-    /// The section body: per stage a heading, then one plot per metric (a polyline per run).
+    /// The section body: per stage a heading, then per metric one plot (a polyline per run) for every nine runs.
     public static func html(_ curves: [Curve]) -> String {
         guard !curves.isEmpty else {
             return "<p class=\"note\">No training curves: the manifest of this run has no dpo-train or ssl-finetune-vit metrics "
@@ -74,10 +74,15 @@ public enum TrainingCurves {
             for (name, label) in metrics {
                 let cs = mine.filter { $0.metric == name }
                 guard !cs.isEmpty else { continue }
-                let series = cs.map { c in SVGPlot.Series(name: c.run, points: zip(c.steps, c.values).map { (Double($0.0), $0.1) }) }
-                s += "<p class=\"note\">\(HTML.escape("\(stage): \(label) by step (\(cs.count) run\(cs.count == 1 ? "" : "s"))"))</p>"
-                    + SVGPlot.lines(series, xLabel: "step", yLabel: label, integerX: true, markers: false,
-                                    height: max(320, 40 + 18 * Double(series.count)))
+                // At most one palette's worth of runs per plot, so no two lines of a plot share a colour.
+                let per = SVGPlot.palette.count
+                for start in stride(from: 0, to: cs.count, by: per) {
+                    let chunk = cs[start..<min(start + per, cs.count)]
+                    let series = chunk.map { c in SVGPlot.Series(name: c.run, points: zip(c.steps, c.values).map { (Double($0.0), $0.1) }) }
+                    let which = cs.count > per ? ", runs \(start + 1)-\(start + chunk.count) of \(cs.count)" : " (\(cs.count) run\(cs.count == 1 ? "" : "s"))"
+                    s += "<p class=\"note\">\(HTML.escape("\(stage): \(label) by step\(which)"))</p>"
+                        + SVGPlot.lines(series, xLabel: "step", yLabel: label, integerX: true, markers: false)
+                }
             }
         }
         return s

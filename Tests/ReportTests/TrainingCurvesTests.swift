@@ -33,3 +33,11 @@ private func rows(stage: String, run: Int64, name: String, values: [Double]) -> 
     #expect(html.contains("gradient norm") && html.contains("implicit accuracy") && html.contains(">dm-s1</text>"))
     #expect(TrainingCurves.html([]).contains("No training curves"))
 }
+
+@Test func moreRunsThanColoursAreSplitAcrossPlots() {
+    let samples = (0..<12).flatMap { i in rows(stage: "dpo-train", run: 3, name: String(format: "run%02d/loss", i), values: [1, 0.5]) }
+    let html = TrainingCurves.html(TrainingCurves.curves(samples))
+    let plots = html.components(separatedBy: "<svg").dropFirst()
+    #expect(plots.map { $0.components(separatedBy: "<polyline").count - 1 } == [9, 3])
+    #expect(html.contains("runs 1-9 of 12") && html.contains("runs 10-12 of 12"))
+}
