@@ -62,8 +62,9 @@ public enum HTML {
     .big{font-size:18px}.meta td,.meta th{border:none;padding:1px 12px 1px 0}figure{margin:12px 0}
     figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}figcaption{font-size:13px;margin-bottom:4px}
     svg{max-width:100%;height:auto;font-family:inherit}nav a{margin-right:12px;font-size:13px;display:inline-block}
-    .meta td{white-space:normal;overflow-wrap:anywhere}caption{white-space:normal}select{max-width:100%}
+    .meta td{white-space:normal;overflow-wrap:anywhere}caption{white-space:normal}select{max-width:100%}.scroll{overflow-x:auto;max-width:100%}
     \(ImageSheet.style)
     \(SideBySide.style)
+    \(SubjectDrillDown.style)
     """
 }

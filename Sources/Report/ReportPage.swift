@@ -1,7 +1,8 @@
 import Foundation
 
-/// The self-contained index.html: header, headline, tables with their plots, figures, performance
-/// and stage times. Inline CSS and SVG, PNGs as data URIs: it opens from disk with no server.
+/// The self-contained index.html: header, headline, tables with their plots, side-by-side samples, the
+/// per-subject table, training curves, heatmaps, figures, performance and stage times. Inline CSS, SVG and two
+/// small scripts (sort, sample chooser), PNGs as data URIs: it opens from disk with no server or network.
 public enum ReportPage {
     /// `records`: the run's sample records, training curves and heatmaps (`RunRecords`; empty parts are notes).
     public static func html(_ c: ReportContent, runDirectory: URL, records: RunRecords = RunRecords()) -> String {
@@ -15,9 +16,9 @@ public enum ReportPage {
         b += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style>\(sheet.styleElement)</head><body>"
         b += header(r)
-        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"), ("curves", "Training curves"),
-                        ("matching", "Table 1"), ("winrates", "Win rates"),
-                        ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("heatmaps-sec", "Heatmaps"), ("figures", "Samples"),
+        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"),
+                        ("curves", "Training curves"), ("matching", "Table 1"), ("winrates", "Win rates"), ("colour", "Colour shift"),
+                        ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("heatmaps-sec", "Heatmaps"), ("figures", "Samples"),
                         ("perf", "Performance"), ("stages", "Stage times")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined() + "</nav>"
         b += headline(c)

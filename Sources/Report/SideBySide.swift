@@ -74,9 +74,6 @@ public enum SideBySide {
 
     static let style = """
     .sbsrow{display:flex;flex-wrap:wrap;gap:6px}.sbsrow figure{margin:0;width:\(size + 8)px;font-size:11px;overflow-wrap:anywhere}
-    .prompt{font-size:14px;margin:6px 0}.scroll{overflow-x:auto;max-width:100%}
-    table.drill td{vertical-align:top}table.drill th[onclick]{cursor:pointer}table.drill th[aria-sort=ascending]::after{content:" \\25B2"}
-    table.drill th[aria-sort=descending]::after{content:" \\25BC"}
-    table.drill td:first-child,table.drill th:first-child{position:sticky;left:0;background:#fff;z-index:1}table.drill th:first-child{background:#f2f2f2}
+    .prompt{font-size:14px;margin:6px 0}
     """
 }

@@ -83,4 +83,11 @@ public enum SubjectDrillDown {
     return (a<z?-1:1)*(up?1:-1)}).forEach(function(r){b.appendChild(r)})}
     function pdMetric(s){document.querySelectorAll('table.drill').forEach(function(t){t.dataset.metric=s.value})}
     """
+
+    /// The table's CSS: cells top-aligned, sortable headers with their direction, the subject column kept in view.
+    static let style = """
+    table.drill td{vertical-align:top}table.drill th[onclick]{cursor:pointer}
+    table.drill th[aria-sort=ascending]::after{content:" \\25B2"}table.drill th[aria-sort=descending]::after{content:" \\25BC"}
+    table.drill td:first-child,table.drill th:first-child{position:sticky;left:0;background:#fff;z-index:1}table.drill th:first-child{background:#f2f2f2}
+    """
 }
