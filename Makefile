@@ -176,6 +176,7 @@ print-stages:
 # The HTML report: re-render RUN_DIR's report from its bench results (no sampling), screenshot it with
 # headless Chromium (apt-get install chromium; not part of `make test`), or render the built-in fixture.
 REPORT_SHOT ?= docs/report.png
+REPORT_SHOT_PHONE ?= docs/report-phone.png
 .PHONY: report report-shot report-fixture
 report:
 	$(SWIFT) build --product render-report
@@ -184,6 +185,7 @@ report:
 
 report-shot:
 	scripts/report-screenshot $(RUN_DIR)/report/index.html $(REPORT_SHOT)
+	scripts/report-screenshot $(RUN_DIR)/report/index.html $(REPORT_SHOT_PHONE) 390
 
 report-fixture:
 	$(SWIFT) build --product render-report

@@ -198,7 +198,7 @@ let package = Package(
         // Helper process for the Manifest two-process claiming test.
         .executableTarget(name: "manifest-worker", dependencies: ["Manifest", "StageKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           plugins: ["CodeFingerprint"]),
-        .executableTarget(name: "render-report", dependencies: ["Report", .product(name: "ArgumentParser", package: "swift-argument-parser")], plugins: ["CodeFingerprint"]),
+        .executableTarget(name: "render-report", dependencies: ["Report", "Manifest", .product(name: "ArgumentParser", package: "swift-argument-parser")], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "worldgen", dependencies: [
             "Imaging", "World", "StageKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

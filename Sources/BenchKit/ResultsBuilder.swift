@@ -96,7 +96,7 @@ struct BenchResultsBuilder {
     /// file atomically) and logs where it went.
     func writeReport(_ results: BenchResults) throws {
         let dir = run.root.appendingPathComponent("report")
-        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir)
+        let files = try ReportWriter.write(results, runDirectory: run.root, reportDirectory: dir, records: try ReportRecords.read(run))
         run.info("report: \(dir.appendingPathComponent("index.html").path) (\(files.count) files)")
     }
 }

@@ -16,7 +16,7 @@ public enum HTML {
 
     /// A table as HTML (estimate cells show the interval in a smaller grey span).
     public static func table(_ t: Table) -> String {
-        var s = "<table id=\"\(escape(t.id))\"><caption>\(escape(t.title))</caption><thead><tr>"
+        var s = "<div class=\"scroll\"><table id=\"\(escape(t.id))\"><caption>\(escape(t.title))</caption><thead><tr>"
         s += t.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>"
         for r in t.rows {
             s += "<tr>" + r.map { c -> String in
@@ -31,7 +31,7 @@ public enum HTML {
             }.joined() + "</tr>"
         }
         if t.rows.isEmpty { s += "<tr><td colspan=\"\(t.columns.count)\" class=\"note\">No data in this run.</td></tr>" }
-        s += "</tbody></table>"
+        s += "</tbody></table></div>"
         return s + t.notes.map { "<p class=\"note\">\(escape($0))</p>" }.joined()
     }
 
@@ -61,6 +61,10 @@ public enum HTML {
     .headline{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:10px 16px}
     .big{font-size:18px}.meta td,.meta th{border:none;padding:1px 12px 1px 0}figure{margin:12px 0}
     figure img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}figcaption{font-size:13px;margin-bottom:4px}
-    svg{max-width:100%;height:auto;font-family:inherit}nav a{margin-right:12px;font-size:13px}
+    svg{max-width:100%;height:auto;font-family:inherit}nav a{margin-right:12px;font-size:13px;display:inline-block}
+    .meta td{white-space:normal;overflow-wrap:anywhere}caption{white-space:normal}select{max-width:100%}.scroll{overflow-x:auto;max-width:100%}
+    \(ImageSheet.style)
+    \(SideBySide.style)
+    \(SubjectDrillDown.style)
     """
 }

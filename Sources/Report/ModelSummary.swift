@@ -136,4 +136,11 @@ public enum ModelSummaries {
 
     /// The `loss` of the bench's real-renders row (what a perfect generator would score).
     public static let upperBoundLoss = "real-renders"
+    /// Its model name (win rates and colour shift carry only the name).
+    public static let upperBoundName = "real-renders"
+
+    /// A model's name as every table, plot and column shows it: the real-renders row says it is the upper bound.
+    public static func label(_ name: String, loss: String? = nil) -> String {
+        loss == upperBoundLoss || name == upperBoundName ? "\(name) (upper bound)" : name
+    }
 }

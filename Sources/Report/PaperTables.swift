@@ -30,7 +30,7 @@ public enum PaperTables {
     public static func dreamBench(_ rows: [ModelSummary]) -> Table {
         let out: [[Cell]] = rows.map { r in
             let seed: Cell = r.isSeedMean ? .text("mean of \(r.seedCount)") : .text(r.trainSeed.map(String.init) ?? "-")
-            return [.text(r.setting), .text(r.name), seed, .int(r.dino.subjects), .int(r.dino.images),
+            return [.text(r.setting), .text(ModelSummaries.label(r.name, loss: r.loss)), seed, .int(r.dino.subjects), .int(r.dino.images),
                     .estimate(r.identity, digits: 3), .estimate(r.detail, digits: 3), .estimate(r.scene, digits: 3),
                     .estimate(r.dino, digits: 3), .estimate(r.clipI, digits: 3), .estimate(r.clipT, digits: 3),
                     .estimate(r.avg, digits: 3)]
@@ -49,7 +49,7 @@ public enum PaperTables {
     public static func winRates(_ w: [WinRate]) -> Table {
         func pct(_ k: Int, _ n: Int) -> Cell { .number(n > 0 ? 100 * Double(k) / Double(n) : nil, digits: 1) }
         let out: [[Cell]] = w.map { r in
-            [.text(r.model), .text(r.baseline), .text(r.scorer), .int(r.wins), .int(r.ties), .int(r.losses), .int(r.prompts),
+            [.text(ModelSummaries.label(r.model)), .text(r.baseline), .text(r.scorer), .int(r.wins), .int(r.ties), .int(r.losses), .int(r.prompts),
              pct(r.wins, r.prompts), pct(r.ties, r.prompts), pct(r.losses, r.prompts), pct(r.wins, r.wins + r.losses)]
         }
         return Table(id: "win-rates", title: "Win rates against the base model, per prompt",
@@ -63,7 +63,7 @@ public enum PaperTables {
     public static func colourShift(_ c: [ColourShift]) -> Table {
         Table(id: "colour-shift", title: "HSV colour shift against the base model (%)",
               columns: ["Model", "Baseline", "Images", "Hue (%)", "Saturation (%)", "Value (%)"],
-              rows: c.map { [.text($0.model), .text($0.baseline), .int($0.images), .number($0.huePct, digits: 2),
+              rows: c.map { [.text(ModelSummaries.label($0.model)), .text($0.baseline), .int($0.images), .number($0.huePct, digits: 2),
                              .number($0.saturationPct, digits: 2), .number($0.valuePct, digits: 2)] },
               notes: ["100 * (mean of the model's images - mean of the base model's) / base, per HSV channel (METHODS 8)."])
     }

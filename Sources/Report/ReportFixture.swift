@@ -98,4 +98,27 @@ public enum ReportFixture {
             stageTimes: stages.map { StageTime(stage: $0.0, seconds: $0.1, status: "done") },
             performance: PerfEntry.parse(jsonLines: perfLines))
     }
+
+    /// The fixture's sample records in the bench's layout: per (model, subject) of `make()`, one image per prompt
+    /// (k = 0) at `artifacts/bench/samples/<model>/<subject>/pNN-k0.png`, reference 0 at
+    /// `artifacts/bench/refs/<subject>/ref-0.png`, every model of a (subject, prompt) on the same seed. The files do
+    /// not exist (tests write them; `render-report --fixture` shows grey boxes naming them).
+    public static func samples(prompts: Int = 2) -> SampleIndex {
+        let r = make()
+        var names: [String] = []
+        for m in r.models where !names.contains(m.name) { names.append(m.name) }
+        let subjects = r.models.first?.perSubject.map(\.subject) ?? []
+        return SampleIndex(entries: names.flatMap { name in
+            subjects.enumerated().map { si, subject in
+                let noun = subject.split(separator: "-").first.map(String.init) ?? subject
+                let texts = (0..<prompts).map { "a photo of a \(noun) on a sandy beach at sunset, seen from a low angle (prompt \($0))" }
+                let images = (0..<prompts).map { j in
+                    SampleIndex.Sample(file: "artifacts/bench/samples/\(name)/\(subject)/p\(String(format: "%02d", j))-k0.png", prompt: j, k: 0,
+                                       seed: UInt64(1000 * si + j), dino: [0.5, 0.7], clipT: 0.3)
+                }
+                return SampleIndex.Entry(model: name, subject: subject, references: ["artifacts/bench/refs/\(subject)/ref-0.png"],
+                                         prompts: texts, images: images)
+            }
+        })
+    }
 }

@@ -1,25 +1,37 @@
 import Foundation
 
-/// The self-contained index.html: header, headline, tables with their plots, figures, performance
-/// and stage times. Inline CSS and SVG, PNGs as data URIs: it opens from disk with no server.
+/// The self-contained index.html: header, headline, tables with their plots, side-by-side samples, the
+/// per-subject table, training curves, heatmaps, figures, performance and stage times. Inline CSS, SVG and two
+/// small scripts (sort, sample chooser), PNGs as data URIs: it opens from disk with no server or network.
 public enum ReportPage {
-    public static func html(_ c: ReportContent, runDirectory: URL) -> String {
+    /// `records`: the run's sample records, training curves and heatmaps (`RunRecords`; empty parts are notes).
+    public static func html(_ c: ReportContent, runDirectory: URL, records: RunRecords = RunRecords()) -> String {
         let r = c.results
+        var sheet = ImageSheet(runDirectory: runDirectory)
+        let drill = section("subjects", "Per subject", body: SubjectDrillDown.html(r, samples: records.samples, sheet: &sheet))
+        let sideBySide = section("side-by-side", "Side-by-side samples",
+                                 body: SideBySide.html(r, samples: records.samples, setting: c.headline.setting ?? r.models.first?.setting ?? "",
+                                                       sheet: &sheet))
         var b = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style></head><body>"
+        b += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        b += "<title>\(HTML.escape("Bench report: \(r.run)"))</title><style>\(HTML.style)</style>\(sheet.styleElement)</head><body>"
         b += header(r)
-        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("matching", "Table 1"), ("winrates", "Win rates"),
-                        ("colour", "Colour shift"), ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("figures", "Samples"),
+        b += "<nav>" + [("headline", "Headline"), ("dreambench", "Table 4"), ("side-by-side", "Side by side"), ("subjects", "Per subject"),
+                        ("curves", "Training curves"), ("matching", "Table 1"), ("winrates", "Win rates"), ("colour", "Colour shift"),
+                        ("frontier-sec", "Frontier"), ("auroc-sec", "AUROC"), ("heatmaps-sec", "Heatmaps"), ("figures", "Samples"),
                         ("perf", "Performance"), ("stages", "Stage times")]
             .map { "<a href=\"#\($0.0)\">\($0.1)</a>" }.joined() + "</nav>"
         b += headline(c)
         b += section("dreambench", "DreamBench protocol (PatchDPO Table 4)", body: HTML.table(c.table("table4-dreambench")!) + table4Plots(c))
+        b += sideBySide + drill + section("curves", "Training curves", body: TrainingCurves.html(records.curves))
         b += section("matching", "Patch matching before and after SSL finetuning (PatchDPO Table 1)",
                      body: HTML.table(c.table("table1-patch-matching")!) + matchingPlot(r.patchMatching))
         b += section("winrates", "Win rates against the base model (HG-DPO)", body: HTML.table(c.table("win-rates")!) + winPlot(r.winRates))
         b += section("colour", "HSV colour shift", body: HTML.table(c.table("colour-shift")!))
         b += section("frontier-sec", "Reward-guidance frontier (DCO)", body: HTML.table(c.table("frontier")!) + frontierPlot(c.frontier))
         b += section("auroc-sec", "Patch-quality AUROC", body: HTML.table(c.table("auroc")!))
+        b += section("heatmaps-sec", "Patch-quality heatmaps",
+                     body: PatchHeatmaps.html(records.heatmaps, runDirectory: runDirectory, skip: Set(r.figures.map(\.path))))
         b += section("figures", "Samples and heatmaps", body: figures(r.figures, runDirectory: runDirectory))
         b += section("perf", "Performance", body: HTML.table(c.table("performance")!))
         b += section("stages", "Stage times", body: HTML.table(c.table("stage-times")!))
@@ -88,7 +100,7 @@ public enum ReportPage {
             let values = metrics.map { m in rows.map { r -> SVGPlot.Bar? in
                 r[keyPath: m.1].mean.map { SVGPlot.Bar(value: $0, low: r[keyPath: m.1].low, high: r[keyPath: m.1].high) } } }
             return "<p class=\"note\">\(HTML.escape(setting)): bars = mean over subjects, whiskers = bootstrap 95% interval.</p>"
-                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map(\.name), values: values, yLabel: "share / cosine")
+                + SVGPlot.groupedBars(groups: metrics.map(\.0), series: rows.map { ModelSummaries.label($0.name, loss: $0.loss) }, values: values, yLabel: "share / cosine")
         }.joined()
     }
 
@@ -106,7 +118,7 @@ public enum ReportPage {
 
     static func winPlot(_ w: [WinRate]) -> String {
         guard !w.isEmpty else { return "" }
-        return SVGPlot.stackedBars(rows: w.map { ("\($0.model) / \($0.scorer) (n=\($0.prompts))", [$0.wins, $0.ties, $0.losses]) },
+        return SVGPlot.stackedBars(rows: w.map { ("\(ModelSummaries.label($0.model)) / \($0.scorer) (n=\($0.prompts))", [$0.wins, $0.ties, $0.losses]) },
                                    parts: ["wins", "ties", "losses"])
     }
 

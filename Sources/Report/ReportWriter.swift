@@ -10,9 +10,10 @@ public enum ReportWriter {
     /// Validates `results`, then writes into `reportDirectory` (created if needed), each file atomically
     /// (temp file, fsync, rename): `index.html`, `results.json` (the input, for re-rendering), `reproduction.md`
     /// (`ReproductionDocument`) and `tables/<id>.{csv,json,md}` for every table and the headline. Returns the files written, sorted.
-    /// Figure paths in `results` are relative to `runDirectory`.
+    /// Figure paths in `results` and the paths in `records` (sample records, heatmaps) are relative to `runDirectory`.
     @discardableResult
-    public static func write(_ results: BenchResults, runDirectory: URL, reportDirectory: URL) throws -> [URL] {
+    public static func write(_ results: BenchResults, runDirectory: URL, reportDirectory: URL,
+                             records: RunRecords = RunRecords()) throws -> [URL] {
         try validate(results)
         let content = ReportContent(results)
         let tablesDir = reportDirectory.appendingPathComponent("tables")
@@ -38,7 +39,7 @@ public enum ReportWriter {
         } catch let e as ReportError { throw e } catch {
             throw ReportError.cannotWrite(path: reportDirectory.appendingPathComponent("results.json").path, reason: "\(error)")
         }
-        try put(Data(ReportPage.html(content, runDirectory: runDirectory).utf8), reportDirectory.appendingPathComponent("index.html"))
+        try put(Data(ReportPage.html(content, runDirectory: runDirectory, records: records).utf8), reportDirectory.appendingPathComponent("index.html"))
         try put(Data(ReproductionDocument.markdown(content).utf8), reportDirectory.appendingPathComponent("reproduction.md"))
         return written.sorted { $0.path < $1.path }
     }

@@ -50,7 +50,8 @@ public enum SVGPlot {
     }
 
     /// Line plot (Table 1 by block; the frontier CLIP-T vs DINO labelled by w_rg).
-    public static func lines(_ series: [Series], xLabel: String, yLabel: String, integerX: Bool = false,
+    /// `markers` false draws the lines alone (training curves: one point per step).
+    public static func lines(_ series: [Series], xLabel: String, yLabel: String, integerX: Bool = false, markers: Bool = true,
                              width: Double = 760, height: Double = 320) -> String {
         let pts = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite }
         let xs = pts.map(\.x), ys = pts.map(\.y)
@@ -66,7 +67,7 @@ public enum SVGPlot {
             let p = s.points.filter { $0.x.isFinite && $0.y.isFinite }
             svg += "<polyline fill=\"none\" stroke=\"\(colour(i))\" stroke-width=\"2\" points=\""
                 + p.map { "\(f(frame.px($0.x))),\(f(frame.py($0.y)))" }.joined(separator: " ") + "\"/>"
-            for (k, q) in s.points.enumerated() where q.x.isFinite && q.y.isFinite {
+            for (k, q) in s.points.enumerated() where markers && q.x.isFinite && q.y.isFinite {
                 svg += "<circle cx=\"\(f(frame.px(q.x)))\" cy=\"\(f(frame.py(q.y)))\" r=\"4\" fill=\"\(colour(i))\"/>"
                 if k < s.labels.count { svg += text(frame.px(q.x) + 6, frame.py(q.y) - 6, s.labels[k], anchor: "start", size: 11) }
             }
