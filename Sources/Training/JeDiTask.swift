@@ -101,10 +101,7 @@ public final class JeDiTask: PretrainTask {
         let eps = unet.forward(Variable(input), timesteps: timesteps, text: text, imageTokens: nil, ipScale: 0, setSize: s)
         let sq = (eps - Variable(noise)).squared().reshaped([n, noise.count / n]).mean(axes: [1])
         guard snrGamma > 0 else { return sq.mean() }
-        let w = timesteps.map { t -> Float in
-            let abar = schedule.alphaBar(t), snr = abar / max(1 - abar, 1e-12)
-            return Float(min(snr, Double(snrGamma)) / snr)
-        }
+        let w = DenoisingDraw.minSNRWeights(timesteps, schedule: schedule, gamma: snrGamma)
         return (sq * Variable(Tensor(shape: [n], scalars: w))).mean()
     }
 }

@@ -117,12 +117,16 @@ struct DenoisingDraw {
         if let cellWeights { sq = sq * Variable(cellWeights) }
         guard snrGamma > 0 else { return sq.mean() }
         let b = timesteps.count
-        let w = timesteps.map { t -> Float in
-            let abar = schedule.alphaBar(t), snr = abar / max(1 - abar, 1e-12)
-            return Float(min(snr, Double(snrGamma)) / snr)
-        }
         let perRow = sq.reshaped([b, sq.value.count / b]).mean(axes: [1])
-        return (perRow * Variable(Tensor(shape: [b], scalars: w))).mean()
+        return (perRow * Variable(Tensor(shape: [b], scalars: Self.minSNRWeights(timesteps, schedule: schedule, gamma: snrGamma)))).mean()
+    }
+
+    /// min-SNR-gamma weights (epsilon prediction) w_t = min(SNR_t, gamma) / SNR_t, SNR_t = abar_t / (1 - abar_t), one per timestep.
+    static func minSNRWeights(_ timesteps: [Int], schedule: NoiseSchedule, gamma: Float) -> [Float] {
+        timesteps.map { t -> Float in
+            let abar = schedule.alphaBar(t), snr = abar / max(1 - abar, 1e-12)
+            return Float(min(snr, Double(gamma)) / snr)
+        }
     }
 
     /// Object-weighted denoising: per-cell weights [B, 1, g, g] = 1 + objectWeight * (the object's coverage
