@@ -162,7 +162,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "sample", dependencies: [
-            "Generation", "Imaging", "TensorCore", "StageKit",
+            "Generation", "Imaging", "TensorCore", "StageKit", "World",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "generate-pool", dependencies: [

@@ -43,3 +43,23 @@ extension Generator {
                          schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
     }
 }
+
+extension Generator {
+    /// A trained JeDi generator (issue 17 item 4) from a checkpoint directory holding `clip` and `jedi`
+    /// `.safetensors` + `.json` (pretrain-jedi's output, data/checkpoints layout): the JeDi U-Net, the text tower and
+    /// noise schedule its record names (the base U-Net's, which pretrain-jedi copies). Sample it with
+    /// `JeDiSampler` / `generateJeDi`. A file that is not a pixel-space JeDi U-Net (2c + 1 input channels) is refused.
+    public static func loadJeDi(directory: URL) throws -> Generator {
+        let cw = directory.appendingPathComponent("clip.safetensors"), jw = directory.appendingPathComponent("jedi.safetensors")
+        let cr = try PretrainRecord.read(directory.appendingPathComponent("clip.json"))
+        let jr = try PretrainRecord.read(directory.appendingPathComponent("jedi.json"))
+        guard let cfg = jr.unet, jr.vae == nil, cfg.inChannels == 2 * cfg.outChannels + 1 else {
+            throw GenerationError.mismatch(field: "generator", reason: "\(jw.path) is not a pixel-space JeDi U-Net (its record's `unet` must read "
+                                           + "2 x out + 1 channels and name no `vae`); train one with `pretrain jedi`")
+        }
+        let clip = try PretrainedModels.loadCLIP(weights: cw, record: cr)
+        return Generator(textEncoder: try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: jw, unetRecord: jr), imageEncoder: nil,
+                         resampler: nil, unet: try PretrainedModels.loadUNet(weights: jw, record: jr), vae: nil,
+                         schedule: try PretrainedModels.noiseSchedule(record: jr, path: jw), resolution: jr.resolution)
+    }
+}

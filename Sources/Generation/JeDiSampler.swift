@@ -1,5 +1,6 @@
 import Autograd
 import Diffusion
+import Imaging
 import Models
 import NN
 import Random
@@ -129,5 +130,19 @@ public enum JeDiSampler {
         }.value
         let part = { (b: Int) in Tensor(shape: x.shape, scalars: Array(eps.scalars[(b * x.count)..<((b + 1) * x.count)])) }
         return guidance.branches == 2 ? (part(0), nil, part(1)) : (part(0), part(1), part(2))
+    }
+}
+
+extension Generator {
+    /// JeDi personalization on 8-bit images: one joint set [references; prompts] per call (`JeDiSampler.sample`),
+    /// the references resized to the model size. Returns the generated members only, in `prompts`' order.
+    public func generateJeDi(references: [Image], referencePrompts: [String], prompts: [String], seed: UInt64,
+                             options: SamplingOptions = SamplingOptions(), guidance: JeDiGuidance = JeDiGuidance())
+        throws(GenerationError) -> [Image] {
+        guard references.count == referencePrompts.count else {
+            throw .mismatch(field: "referencePrompts", reason: "\(referencePrompts.count) prompts for \(references.count) references; give one each")
+        }
+        let set = JeDiSet(references: try Sampler.tensor(references, size: resolution), referencePrompts: referencePrompts, prompts: prompts)
+        return Array(Sampler.images(try JeDiSampler.sample(self, set: set, seed: seed, options: options, guidance: guidance)).dropFirst(references.count))
     }
 }

@@ -10,8 +10,8 @@ public enum PretrainedError: Error, CustomStringConvertible, Equatable {
         switch self {
         case let .badCheckpoint(p, r): return "\(p): \(r); hint: rerun the pretrain stage that writes it (make pretrain)"
         case let .missingCheckpoint(p):
-            return "\(p): missing; hint: point at a checkpoint directory holding clip, unet and adapter .safetensors + .json "
-                + "(data/checkpoints), or rerun the pretrain stage that writes it (make pretrain)"
+            return "\(p): missing; hint: point at a checkpoint directory holding the model's .safetensors + .json (data/checkpoints: "
+                + "clip, unet, adapter; jedi from `pretrain jedi`), or rerun the pretrain stage that writes it (make pretrain)"
         }
     }
 }

@@ -1,6 +1,11 @@
 import Autograd
+import Checkpoint
 import Foundation
+import Imaging
+import NN
+import Pretrained
 import Diffusion
+import Manifest
 import Models
 import Random
 import TensorCore
@@ -210,5 +215,47 @@ struct JeDiShippedBaseTests {
         let out = try JeDiSampler.sample(jedi, set: set, seed: 1, options: SamplingOptions(steps: 2))
         let known = Array(out.scalars[0..<refs.count]) == refs.scalars
         #expect(out.shape == [3, 3, s, s] && known)
+    }
+    /// A JeDi checkpoint directory (issue 17 item 4; what `sample --model jedi` reads): `jedi.safetensors` + `jedi.json`
+    /// beside `clip` and the base's text tower. The loaded generator samples exactly as the one that was saved (the
+    /// shipped base widened, its mask and reference channels drawn at random so the references matter), and a `jedi`
+    /// file holding a plain U-Net (3 input channels) is refused naming the file.
+    @Test func aTrainedJeDiLoadsFromItsDirectoryAndSamplesAsSaved() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("jedi-dir-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["clip.safetensors", "clip.json", "unet-text-model.safetensors"] {
+            try FileManager.default.copyItem(at: Self.checkpoints.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        let saved = try Generator.loadJeDiInitialisation(directory: Self.checkpoints)
+        let w = saved.unet.convIn.weight.value, noise = Init_normal(w.shape, key: RNGKey(seed: 41))
+        var v = w
+        for (i, x) in noise.scalars.enumerated() where [0, 4, 5, 6].contains((i / 9) % 7) { v.scalars[i] = 0.1 * x }
+        saved.unet.convIn.weight.value = v
+        let unetRecord = try PretrainRecord.read(Self.checkpoints.appendingPathComponent("unet.json"))
+        func write(_ unet: UNet2DConditionModel) throws {
+            let data = SafeTensors.encode(unet.stateDict())
+            try data.write(to: dir.appendingPathComponent("jedi.safetensors"))
+            var rec = unetRecord
+            rec.stage = "pretrain-jedi"; rec.weightsFile = "jedi.safetensors"; rec.weightsSHA256 = SHA256.hex(data); rec.unet = unet.config
+            try rec.encoded().write(to: dir.appendingPathComponent("jedi.json"))
+        }
+        try write(saved.unet)
+        let loaded = try Generator.loadJeDi(directory: dir)
+        let refs = [try Image(width: 32, height: 32, channels: 3, pixels: (0..<(32 * 32 * 3)).map { UInt8(($0 * 37) % 251) })]
+        let opts = SamplingOptions(steps: 3, guidanceScale: 2)
+        let got = try loaded.generateJeDi(references: refs, referencePrompts: ["a photo of a red mug"], prompts: ["a red mug on a beach"],
+                                          seed: 5, options: opts)
+        let want = try saved.generateJeDi(references: refs, referencePrompts: ["a photo of a red mug"], prompts: ["a red mug on a beach"],
+                                          seed: 5, options: opts)
+        #expect(got.count == 1 && got == want)
+        let other = try saved.generateJeDi(references: [try Image(width: 32, height: 32, channels: 3, pixels: Array(repeating: 200, count: 32 * 32 * 3))],
+                                           referencePrompts: ["a photo of a red mug"], prompts: ["a red mug on a beach"], seed: 5, options: opts)
+        #expect(other != want, "the reference reaches the generated member")
+        #expect(throws: GenerationError.self) {
+            _ = try saved.generateJeDi(references: refs, referencePrompts: [], prompts: ["a red mug on a beach"], seed: 5, options: opts)
+        }
+        try write(try Generator.load(directory: Self.checkpoints, adapter: false).unet)
+        #expect { _ = try Generator.loadJeDi(directory: dir) } throws: { "\($0)".contains("jedi.safetensors") }
     }
 }
