@@ -16,27 +16,33 @@ public final class BenchInputs {
     public let base: Generator
     /// A second U-Net + resampler into which each dpo-train adapter is loaded in turn.
     public let trained: Generator
+    /// JeDi's generator (pretrain-jedi) when the bench evaluates it (`BenchSettings.jedi`).
+    public let jedi: Generator?
     public let models: [BenchModel]
     public let judges: BenchJudges
     var currentAdapter: String?
 
     /// `base` and `copy`: two loads of the personalized generator; the copy's U-Net and resampler take the
     /// adapters (it shares the base's text and reference encoders: dpo-train never changes them). The models:
-    /// `settings.models`, with the real renders when `settings.realRenders` on the world.
-    public init(base: Generator, copy: Generator, upstream: any UpstreamReading, settings: BenchSettings) throws {
+    /// `settings.models`, with the real renders when `settings.realRenders` on the world, and `jedi` (required when
+    /// `settings.jedi`) as the row `jedi`.
+    public init(base: Generator, copy: Generator, jedi: Generator? = nil, upstream: any UpstreamReading, settings: BenchSettings) throws {
+        precondition(settings.jedi == (jedi != nil), "BenchInputs: settings.jedi is \(settings.jedi) but a JeDi generator is \(jedi == nil ? "absent" : "given")")
         self.upstream = upstream
         self.base = base
+        self.jedi = jedi
         trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: copy.resampler, unet: copy.unet,
                             vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
-        models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty)
+        models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty,
+                                        jedi: settings.jedi)
         let name = try upstream.artifact("judge.safetensors", of: "pretrain-judge").relativePath
         let w = try upstream.file("judge.safetensors", of: "pretrain-judge"), j = try upstream.file("judge.json", of: "pretrain-judge")
         judges = try BenchJudges.load(weights: w, record: j, name: name)
     }
 
-    /// The base model, the real renders when asked for, and every dpo-train adapter (kind `checkpoint/adapter`,
+    /// The base model, the real renders and JeDi when asked for, and every dpo-train adapter (kind `checkpoint/adapter`,
     /// by name) with its record, those matching `wanted` when it is not empty.
-    public static func models(_ upstream: any UpstreamReading, wanted: [String], realRenders: Bool) throws -> [BenchModel] {
+    public static func models(_ upstream: any UpstreamReading, wanted: [String], realRenders: Bool, jedi: Bool = false) throws -> [BenchModel] {
         var all: [BenchModel] = []
         for a in try upstream.outputs("dpo-train") where a.kind == "checkpoint/adapter" {
             let recPath = String(a.relativePath.dropLast(".safetensors".count)) + ".json"
@@ -46,7 +52,7 @@ public final class BenchInputs {
             all.append(info.model(adapter: a.relativePath))
         }
         all.sort { $0.name < $1.name }
-        let real: [BenchModel] = realRenders ? [RealRenders.model] : []
+        let real: [BenchModel] = (realRenders ? [RealRenders.model] : []) + (jedi ? [JeDiBench.model] : [])
         guard !wanted.isEmpty else { return [.base] + real + all }
         for w in wanted where !all.contains(where: { matches($0, w) }) {
             throw BenchError.badConfig(key: "bench.models", reason: "no dpo-train model matches `\(w)`",
@@ -61,6 +67,7 @@ public final class BenchInputs {
     /// The generator of `model`: the base one, or `trained` with the model's adapter loaded.
     public func generator(for model: BenchModel) throws -> Generator {
         precondition(model != RealRenders.model, "BenchInputs.generator: real-renders has no generator")
+        if model == JeDiBench.model, let jedi { return jedi }
         guard let path = model.adapter else { return base }
         if currentAdapter != path {
             let a = try upstream.artifact(at: path, of: "dpo-train", hint: "stage dpo-train should have produced it; rerun it")

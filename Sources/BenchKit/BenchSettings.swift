@@ -41,6 +41,8 @@ public struct BenchSettings: Sendable {
     /// an all-references row's images read the foreground keys of all of their references.
     public var referenceAttention = "auto"
     public var referenceBias: Float = 0
+    /// Also evaluate JeDi (pretrain-jedi's joint-image U-Net) as the row `jedi` (`JeDiBench`).
+    public var jedi = false
 
     public init(subjects: Int, split: Split, subjectOffset: Int, prompts: Int, imagesPerPrompt: Int, references: Int,
                 sampling: SamplingOptions, adaptiveNorm: Bool, frontier: [Double], frontierModel: String, models: [String],

@@ -22,6 +22,9 @@ public enum ReproductionTables {
         return BenchStatistics.bootstrap(shared.map(\.0), images: shared.map(\.1).reduce(0, +), seed: seed)
     }
 
+    /// The bench row of JeDi (BenchKit's `JeDiBench`), compared with the original adapter.
+    public static let jediLoss = "jedi"
+
     /// The PatchDPO models the reproduction asks about (seed means where there are several seeds): patchdpo with
     /// the finetuned ViT, then patchdpo-aligned with it, then patchdpo with the original ViT, where present.
     static func subjects(in rows: [ModelSummary]) -> [ModelSummary] {
@@ -39,18 +42,18 @@ public enum ReproductionTables {
             let inSetting = reps.filter { $0.setting == setting }
             let bases = [inSetting.first { $0.loss == nil }, inSetting.first { $0.loss == "dm" },
                          inSetting.first { $0.loss == "diffusion-dpo" }].compactMap { $0 }
-            for model in subjects(in: inSetting) {
-                for base in bases {
-                    let cells: [Cell] = metrics.map { m in
-                        let e = pairedDifference(model, base, value: m.value,
-                                                 seed: BenchStatistics.seed(seed, "paired|\(setting)|\(model.name)|\(base.name)|\(m.name)"))
-                        return e.map { .estimate($0, digits: 3) } ?? .text("")
-                    }
-                    rows.append([.text(setting), .text(model.name), .text(base.name)] + cells)
+            // JeDi (issue 17) against the original adapter only: the other bases are preference-trained adapters.
+            let jedi = inSetting.first { $0.loss == jediLoss }.map { j in bases.filter { $0.loss == nil }.map { (j, $0) } } ?? []
+            for (model, base) in subjects(in: inSetting).flatMap({ m in bases.map { (m, $0) } }) + jedi {
+                let cells: [Cell] = metrics.map { m in
+                    let e = pairedDifference(model, base, value: m.value,
+                                             seed: BenchStatistics.seed(seed, "paired|\(setting)|\(model.name)|\(base.name)|\(m.name)"))
+                    return e.map { .estimate($0, digits: 3) } ?? .text("")
                 }
+                rows.append([.text(setting), .text(model.name), .text(base.name)] + cells)
             }
         }
-        return Table(id: "paired-differences", title: "PatchDPO against the original model, dm and diffusion-dpo: paired differences",
+        return Table(id: "paired-differences", title: "PatchDPO against the original model, dm and diffusion-dpo (and JeDi against the original): paired differences",
                      columns: ["Setting", "Model", "Against"] + metrics.map(\.name), rows: rows,
                      notes: ["Each cell: mean over the subjects both models have of (model - other), with its paired percentile "
                              + "bootstrap 95% interval (subjects resampled). Models trained with several seeds enter as their seed "

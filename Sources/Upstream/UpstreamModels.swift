@@ -38,6 +38,24 @@ public struct UpstreamModels {
                          trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
     }
 
+    /// JeDi's generator (issue 17 item 5): pretrain-jedi's joint-image U-Net (`jedi.safetensors` + `jedi.json`) with
+    /// CLIP and the text tower and noise schedule of pretrain-unet's base, which JeDi trained with (its record must name
+    /// the same text tower by SHA-256, else it was trained from another base and is refused naming both files).
+    public func jedi() throws -> Generator {
+        let (cw, cr) = try artifacts.record("clip", of: "pretrain-clip")
+        let (uw, ur) = try artifacts.record("unet", of: "pretrain-unet")
+        let (jw, jr) = try artifacts.record("jedi", of: "pretrain-jedi")
+        guard jr.textEncoderSHA256 == ur.textEncoderSHA256, let cfg = jr.unet, jr.vae == nil, cfg.inChannels == 2 * cfg.outChannels + 1 else {
+            throw PretrainedError.badCheckpoint(path: jw.path, reason: "not a pixel-space JeDi U-Net trained from the base in \(uw.path) (its record's "
+                                                    + "`unet` must read 2 x out + 1 channels, name no `vae`, and name the base's text tower)")
+        }
+        let tokenizer = try WorldText.tokenizer(for: cr, path: cw.deletingPathExtension().appendingPathExtension("json"))
+        let clip = try PretrainedModels.loadCLIP(weights: cw, record: cr)
+        return Generator(textEncoder: try textEncoder(clip: clip, unetWeights: uw, unetRecord: ur), imageEncoder: nil, resampler: nil,
+                         unet: try PretrainedModels.loadUNet(weights: jw, record: jr), vae: nil,
+                         schedule: try PretrainedModels.noiseSchedule(record: jr, path: jw), tokenizer: tokenizer, resolution: jr.resolution)
+    }
+
     /// The text encoder pretrain-unet's U-Net was trained with: its own tuned tower (a verified output of
     /// pretrain-unet) when the record names one, else CLIP's.
     public func textEncoder(clip: CLIPModel, unetWeights: URL, unetRecord: PretrainRecord) throws -> TextEncoder {

@@ -39,6 +39,9 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
               doc: "also generate every model's DreamBench images conditioned on ALL of a subject's references (PatchDPO's inference; "
                   + "tokens concatenated): the all-references rows then use those, the one-reference rows reference 0's. Doubles sampling",
               optIn: true),
+    ConfigKey("jedi", .bool, default: .bool(false),
+              doc: "also evaluate JeDi (pretrain-jedi's joint-image U-Net, which must have run) as the model `jedi`: personalization as "
+                  + "inpainting, one joint set [references; image] per image, joint image guidance at `guidance`", optIn: true),
     ConfigKey("real_renders", .bool, default: .bool(true),
               doc: "score the world's real renders of every prompt as the model `real-renders` (the upper bound; world subjects only)"),
     ConfigKey("tie_tolerance", .float, default: .float(0.001), doc: "win rates: |model - base| <= this is a tie"),

@@ -24,9 +24,11 @@ struct BenchStage: ParsableCommand {
 
     func run() throws {
         try StageMain.run(Self.definition, options: common) { r in
-            let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages)
-            let up = UpstreamModels(runner: r), settings = Self.settings(r.config)
-            let loaded = try BenchInputs(base: try up.generator(), copy: try up.generator(), upstream: up.artifacts, settings: settings)
+            let settings = Self.settings(r.config)
+            let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages + (settings.jedi ? ["pretrain-jedi"] : []))
+            let up = UpstreamModels(runner: r)
+            let loaded = try BenchInputs(base: try up.generator(), copy: try up.generator(), jedi: settings.jedi ? try up.jedi() : nil,
+                                         upstream: up.artifacts, settings: settings)
             let run = BenchRun(name: r.run.name, seed: r.run.seed, stage: r.stage, root: r.layout.root,
                                artifacts: r.layout.relative(r.layout.artifacts(r.stage)), db: r.db, config: r.config.texts,
                                info: { r.log.info($0) }, warn: { r.log.warn($0) })
@@ -47,6 +49,7 @@ struct BenchStage: ParsableCommand {
             gridSubjects: c.int("grid_subjects"), gridPrompts: c.int("grid_prompts"), batch: c.int("batch"), report: c.bool("report"))
         s.referenceAttention = c.string("reference_attention")
         s.referenceBias = Float(c.double("reference_bias"))
+        s.jedi = c.bool("jedi")
         return s
     }
 }

@@ -40,6 +40,19 @@ import Testing
         #expect(t.rows[1][5].display.hasPrefix("0.100 ["), "\(t.rows[1][5].display)")   // (0.05 + 0.15) / 2
     }
 
+    /// The bench's `jedi` row (issue 17) is compared with the original adapter only (not with dm or diffusion-dpo).
+    @Test func jediIsComparedWithTheOriginalOnly() throws {
+        let jedi = ModelResult(name: "jedi", loss: "jedi", vit: nil, trainSeed: nil, setting: "all-references",
+                               perSubject: [SubjectScores(subject: "a", dino: 0.3, clipI: 0.4, clipT: 0.3, images: 2, identity: 0, detail: 0, scene: 1),
+                                            SubjectScores(subject: "c", dino: 0.4, clipI: 0.5, clipT: 0.3, images: 2, identity: 0.5, detail: 0, scene: 1)])
+        let t = ReproductionTables.pairedDifferences(ModelSummaries.summarise(Self.models() + [jedi], seed: 1), seed: 1)
+        let rows = t.rows.filter { $0[1].display == "jedi" }
+        #expect(rows.count == 1 && rows[0][2].display == "original", "\(t.rows.map { $0.map(\.display) })")
+        // Shared with the original: a, c. DINO (0.3 - 0.5 + 0.4 - 0.5) / 2 = -0.15; identity (0 - 0.5 + 0.5 - 0.5) / 2 = -0.25.
+        #expect(rows[0][5].display.hasPrefix("-0.150 [") && rows[0][3].display.hasPrefix("-0.250 ["), "\(rows[0].map(\.display))")
+        #expect(t.rows.count == 3, "the patchdpo rows are unchanged")
+    }
+
     @Test func table4StandsOursBesideThePaper() throws {
         let t = ReproductionTables.table4(ModelSummaries.summarise(Self.models(), seed: 1), setting: "all-references")
         #expect(t.rows.count == 5 && t.rows.map { $0[0].display }.first == "original model")
