@@ -37,11 +37,18 @@ struct GatesCommand: ParsableCommand {
     var perSample: String?
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
+    @Flag(help: "Only JeDi's gate (jedi.safetensors + .json in --checkpoints; --subjects, --steps, --guidance, --per-sample apply).")
+    var jediOnly = false
+    @Flag(help: "JeDi's gate with one set [reference; scene] per scene instead of one joint set of the 4 scenes (the stage's gate).")
+    var jediPerScene = false
     @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
     @Option(help: "Worker threads.") var threads = 2
 
     func validate() throws {
-        if judgeOnly && adapterOnly { throw ValidationError("--judge-only and --adapter-only exclude each other") }
+        if [judgeOnly, adapterOnly, jediOnly].filter({ $0 }).count > 1 {
+            throw ValidationError("--judge-only, --adapter-only and --jedi-only exclude each other")
+        }
+        if jediPerScene && !jediOnly { throw ValidationError("--jedi-per-scene goes with --jedi-only") }
         if !(ipScale.isFinite && ipScale >= 0) { throw ValidationError("--ip-scale must be a finite number >= 0, got \(ipScale)") }
         if let s = imageGuidance, !(s.isFinite && s >= 0) { throw ValidationError("--image-guidance must be a finite number >= 0, got \(s)") }
         if let m = referenceAttention, m != "off", ReferenceAttention(rawValue: m) == nil {
@@ -62,6 +69,19 @@ struct GatesCommand: ParsableCommand {
             let judge = try loadJudge((jw, jr))
             guard let cfg = jr.judge else {
                 throw PretrainedError.badCheckpoint(path: dir.appendingPathComponent("judge.json").path, reason: "record has no `judge` config")
+            }
+            if jediOnly {
+                let g = try Generator.loadJeDi(directory: dir)
+                let jedi = try rec("jedi")
+                let j = try JeDiCommand.gate(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, seed: jedi.1.seed,
+                                             jointScenes: !jediPerScene)
+                if !jediPerScene {   // the record keeps the stage's gate (joint scenes)
+                    try update(dir.appendingPathComponent("jedi.json"), jedi.1, j.metrics)
+                    try PNG.write(j.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("jedi-samples.png").path)
+                }
+                if let perSample { try Data(AdapterGateSample.csv(j.perSample).utf8).write(to: URL(fileURLWithPath: perSample), options: .atomic) }
+                lines += j.metrics.sorted { $0.key < $1.key }.map { "jedi \($0.key) \(fmt($0.value))" }
+                return
             }
             if !adapterOnly {
                 let tok = try WorldText.tokenizer(for: jr, path: dir.appendingPathComponent("judge.json"), maxLength: cfg.text.maxLength)
@@ -128,6 +148,7 @@ struct GatesCommand: ParsableCommand {
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" ? (referenceAttention ?? record.referenceAttention).map { " --reference-attention \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" && referenceBias != 0 ? " --reference-bias \(referenceBias)" : "")
+                + (record.stage == "pretrain-jedi" ? " --jedi-only" : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }

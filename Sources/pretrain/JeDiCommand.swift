@@ -99,18 +99,25 @@ struct JeDiCommand: ParsableCommand {
     }
 
     /// Personalization as inpainting on `subjects` test subjects: one JeDi set per subject, [its clean reference; the
-    /// 4 gate scenes], sampled jointly; the adapter gate's judging (`GateRuns.adapter`), metrics renamed `jedi_*`.
-    static func gate(_ g: Generator, judge: WorldJudge, subjects: Int, steps: Int, guidance: Float, seed: UInt64) throws
-        -> (metrics: [String: Double], sheet: Image) {
+    /// 4 gate scenes], sampled jointly (`jointScenes`, the stage's gate), or one set [reference; scene] per scene from
+    /// that scene's seed (the bench's one-reference row); the adapter gate's judging (`GateRuns.adapter`), metrics
+    /// renamed `jedi_*`, and with it the per-sample reads for paired comparisons.
+    static func gate(_ g: Generator, judge: WorldJudge, subjects: Int, steps: Int, guidance: Float, seed: UInt64, jointScenes: Bool = true)
+        throws -> (metrics: [String: Double], sheet: Image, perSample: [AdapterGateSample]) {
         let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: seed,
                                      title: "JeDi") { subject, reference, prompts, seeds in
-            let set = JeDiSet(references: reference, referencePrompts: [Prompts.plain(subject.category, .clean, seed: 0)], prompts: prompts)
-            let x = try JeDiSampler.sample(g, set: set, seed: seeds[0], options: SamplingOptions(steps: steps, guidanceScale: guidance))
-            let per = x.count / x.shape[0]
-            return Tensor(shape: [prompts.count] + Array(x.shape.dropFirst()), scalars: Array(x.scalars[per...]))
+            let caption = [Prompts.plain(subject.category, .clean, seed: 0)]
+            let options = SamplingOptions(steps: steps, guidanceScale: guidance)
+            let groups = jointScenes ? [(prompts, seeds[0])] : zip(prompts, seeds).map { ([$0], $1) }
+            var out: [Float] = []
+            for (ps, s) in groups {
+                let x = try JeDiSampler.sample(g, set: JeDiSet(references: reference, referencePrompts: caption, prompts: ps), seed: s, options: options)
+                out += x.scalars[(x.count / x.shape[0])...]
+            }
+            return Tensor(shape: [prompts.count, 3, g.resolution, g.resolution], scalars: out)
         }
         var m: [String: Double] = [:]
         for (k, v) in a.metrics { m[k.hasPrefix("adapter_") ? "jedi_" + k.dropFirst("adapter_".count) : k] = v }
-        return (m, a.sheet)
+        return (m, a.sheet, a.perSample)
     }
 }
