@@ -83,7 +83,7 @@ stage: build
 	$(BIN)/$(or $(STAGE_CMD_$(STAGE)),$(STAGE)) --config $(CONFIG) --run-dir $(RUN_DIR) --threads $(THREADS) $(ARGS)
 
 # The pipeline's stages in dependency order (each one's upstream comes before it).
-PIPELINE_STAGES = pretrain-judge pretrain-vit pretrain-segmenter pretrain-clip pretrain-unet pretrain-adapter \
+PIPELINE_STAGES = pretrain-judge pretrain-vit pretrain-segmenter pretrain-clip pretrain-unet pretrain-adapter pretrain-jedi \
                   generate-pool score-and-pair ssl-finetune-vit patch-quality dpo-train bench
 
 # The whole pipeline on CONFIG in RUN_DIR (default: pipelines/default.toml, runs/default), then status.
@@ -119,7 +119,7 @@ refresh: build
 
 # Retrain the shipped checkpoints (data/checkpoints/) with the [pretrain-*] sections of CONFIG
 # (from = "" overrides their import), in RUN_DIR=runs/pretrain, then copy weights, records and
-# sample grids into data/checkpoints/ and docs/. About 13 hours on 2 cores (data/checkpoints/README.md).
+# sample grids into data/checkpoints/ and docs/. About 13.5 hours on 2 cores (data/checkpoints/README.md).
 # The judge trains in three phases (data/checkpoints/README.md): [pretrain-judge] as configured in
 # $(PRETRAIN_RUN)-judge-phase1, then JUDGE_PHASE2 and JUDGE_PHASE3 more steps, each from the previous
 # phase's weights with a fresh schedule. The U-Net too: UNET_PHASE1 (text only, CLIP's text tower
@@ -128,6 +128,7 @@ refresh: build
 # adapter: ADAPTER_PHASE1 (the U-Net frozen) in $(PRETRAIN_RUN)-adapter-phase1, then [pretrain-adapter] as
 # configured from it (the U-Net tuned with the adapter, tu1), ADAPTER_PHASE3 (long1: a 20000-step schedule cut at
 # ADAPTER_STOP), then ADAPTER_PHASE4 (ra1: trained with reference attention), each from the previous phase's weights.
+# JeDi ([pretrain-jedi] as configured) trains from the final base U-Net in $(PRETRAIN_RUN).
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
 JUDGE_PHASE3 ?= --set steps=2000 --set lr=3e-4 --set warmup=50
@@ -157,6 +158,7 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase1/artifacts/pretrain-unet/unet.safetensors"' $(UNET_PHASE2)
 	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase2/artifacts/pretrain-unet/unet.safetensors"'
+	$(BIN)/pretrain jedi --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""'
 	@for p in 1 2 3; do for s in judge clip unet; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase$$p --set "from=\"$(PRETRAIN_RUN)/artifacts/pretrain-$$s\"" || exit $$?; \
 	done; done

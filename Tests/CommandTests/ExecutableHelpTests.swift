@@ -54,7 +54,7 @@ import TestSupport
                             environment: ["BIN": bin.path, "CONFIG": "pipelines/smoke.toml", "RUN_DIR": run, "STAGES": ""])
         #expect(p.wait() == 0, "\(p.stdout)\(p.stderr)")
         let calls = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-        let stages = ["pretrain judge", "pretrain vit", "pretrain segmenter", "pretrain clip", "pretrain unet", "pretrain adapter",
+        let stages = ["pretrain judge", "pretrain vit", "pretrain segmenter", "pretrain clip", "pretrain unet", "pretrain adapter", "pretrain jedi",
                       "generate-pool", "score-and-pair", "ssl-finetune-vit", "patch-quality", "dpo-train", "bench"]
         #expect(calls == stages.map { "\($0) --config pipelines/smoke.toml --run-dir \(run)" }, "\(calls)")
     }
