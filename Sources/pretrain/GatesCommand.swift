@@ -39,8 +39,13 @@ struct GatesCommand: ParsableCommand {
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Flag(help: "Only JeDi's gate (jedi.safetensors + .json in --checkpoints; --subjects, --steps, --guidance, --per-sample apply).")
     var jediOnly = false
-    @Flag(help: "JeDi's gate with one set [reference; scene] per scene instead of one joint set of the 4 scenes (the stage's gate).")
-    var jediPerScene = false
+    @Flag(help: ArgumentHelp("JeDi's gate with one joint set [reference; 4 scenes] per subject instead of one set [reference; scene] "
+                             + "per scene (the stage's gate unless its record says gate_joint = true)."))
+    var jediJoint = false
+    @Option(help: "JeDi's image guidance in its gate: joint (eq. 3) | text-first | image-first (the appendix's eq. 4).")
+    var jediGuidance: JeDiGuidance.Strategy = .joint
+    @Option(help: "JeDi's image-to-text guidance ratio for text-first / image-first (image-first with 1/--guidance: no image guidance).")
+    var imageTextRatio: Float = 1
     @Option(help: "Test subjects per category in the judge's gates (x 13 categories x 4 scene renders).") var judgeSubjects = 64
     @Option(help: "Worker threads.") var threads = 2
 
@@ -48,7 +53,12 @@ struct GatesCommand: ParsableCommand {
         if [judgeOnly, adapterOnly, jediOnly].filter({ $0 }).count > 1 {
             throw ValidationError("--judge-only, --adapter-only and --jedi-only exclude each other")
         }
-        if jediPerScene && !jediOnly { throw ValidationError("--jedi-per-scene goes with --jedi-only") }
+        if (jediJoint || jediGuidance != .joint || imageTextRatio != 1) && !jediOnly {
+            throw ValidationError("--jedi-joint, --jedi-guidance and --image-text-ratio go with --jedi-only")
+        }
+        do { try JeDiGuidance(strategy: jediGuidance, imageToTextRatio: imageTextRatio).validate() } catch {
+            throw ValidationError("\(error)")
+        }
         if !(ipScale.isFinite && ipScale >= 0) { throw ValidationError("--ip-scale must be a finite number >= 0, got \(ipScale)") }
         if let s = imageGuidance, !(s.isFinite && s >= 0) { throw ValidationError("--image-guidance must be a finite number >= 0, got \(s)") }
         if let m = referenceAttention, m != "off", ReferenceAttention(rawValue: m) == nil {
@@ -74,8 +84,10 @@ struct GatesCommand: ParsableCommand {
                 let g = try Generator.loadJeDi(directory: dir)
                 let jedi = try rec("jedi")
                 let j = try JeDiCommand.gate(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, seed: jedi.1.seed,
-                                             jointScenes: !jediPerScene)
-                if !jediPerScene {   // the record keeps the stage's gate (joint scenes)
+                                             jointScenes: jediJoint,
+                                             imageGuidance: JeDiGuidance(strategy: jediGuidance, imageToTextRatio: imageTextRatio))
+                // The record keeps the stage's form of the gate.
+                if jediJoint == (jedi.1.training["gate_joint"] == "true") && jediGuidance == .joint {
                     try update(dir.appendingPathComponent("jedi.json"), jedi.1, j.metrics)
                     try PNG.write(j.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("jedi-samples.png").path)
                 }
@@ -140,6 +152,7 @@ struct GatesCommand: ParsableCommand {
     func update(_ url: URL, _ record: PretrainRecord, _ metrics: [String: Double]) throws {
         var r = record
         r.metrics.merge(metrics) { _, new in new }
+        if record.stage == "pretrain-jedi" { r.training["gate_joint"] = jediJoint ? "true" : "false" }
         r.training["gates_measured_with"] = r.judge != nil ? "pretrain gates --judge-subjects \(judgeSubjects)"
             : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
@@ -148,9 +161,10 @@ struct GatesCommand: ParsableCommand {
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" ? (referenceAttention ?? record.referenceAttention).map { " --reference-attention \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" && referenceBias != 0 ? " --reference-bias \(referenceBias)" : "")
-                + (record.stage == "pretrain-jedi" ? " --jedi-only" : "")
+                + (record.stage == "pretrain-jedi" ? " --jedi-only" + (jediJoint ? " --jedi-joint" : "") : "")
         try r.encoded().write(to: url, options: .atomic)
     }
 }
 
 extension SchedulerKind: ExpressibleByArgument {}
+extension JeDiGuidance.Strategy: ExpressibleByArgument {}

@@ -14,8 +14,8 @@ import World
 /// U-Net widened to the inpainting input (`JeDiUNet.fromBase`: the new channels zero, so step 0 predicts what the base
 /// does), trained by denoising same-subject sets (`JeDiTask`) with the base's text tower frozen.
 /// Output `jedi.safetensors` (diffusers keys, `conv_in` reading 2c + 1 channels; kind `checkpoint/jedi`) + `jedi.json`.
-/// Gate (with a finished pretrain-judge): personalization as inpainting on test subjects, one set per subject of its
-/// clean reference and 4 scenes generated jointly (`JeDiSampler`, image guidance with the joint null), judged as the
+/// Gate (with a finished pretrain-judge): personalization as inpainting on test subjects, one set [clean reference; scene]
+/// per gate scene (`gate_joint`: the 4 scenes in one set) (`JeDiSampler`, image guidance with the joint null), judged as the
 /// adapter's gate is (`jedi_identity`, `jedi_scene`, `jedi_dino`, ...), and the sheet `jedi-samples.png`.
 struct JeDiCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "jedi", abstract: "Train JeDi's joint-image U-Net ([pretrain-jedi]).",
@@ -39,6 +39,9 @@ struct JeDiCommand: ParsableCommand {
             .integer("gate_steps", default: 20, doc: "DDIM steps of the gate's samples (0 = no gate)", in: 0...1000),
             ConfigKey("gate_guidance", .float, default: .float(2.0), doc: "guidance scale s of the gate (JeDi eq. 3, the joint null)"),
             .integer("gate_subjects", default: 26, doc: "test subjects in the gate (4 scenes each)", in: 1...1000),
+            ConfigKey("gate_joint", .bool, default: .bool(false),
+                      doc: "the gate samples each subject's 4 scenes in ONE set [reference; 4 scenes] (5 members, beyond training's 2-4) "
+                          + "instead of one set [reference; scene] per scene (the bench's one-reference form)"),
             .integer("curve_every", default: 0, doc: "measure the gate (EMA weights) every K steps: the learning curve; 0 = only at the end",
                      in: 0...1_000_000, affectsOutput: false),
         ]),
@@ -75,7 +78,7 @@ struct JeDiCommand: ParsableCommand {
                               resolution: c.int("resolution"))
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let gate = try Self.gate(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
-                                         guidance: Float(c.double("gate_guidance")), seed: settings.seed)
+                                         guidance: Float(c.double("gate_guidance")), seed: settings.seed, jointScenes: c.bool("gate_joint"))
                 return (gate.metrics, gate.sheet)
             }
             let curve = try curveMeasurement(r, sheet: "jedi-samples", keep: { !$0.hasSuffix("_other_subject") && $0 != "jedi_samples" },
@@ -84,7 +87,7 @@ struct JeDiCommand: ParsableCommand {
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "JeDi", measure: measure)
             var training = settings.asRecord
-            for k in ["set_sizes", "text_dropout", "clean_member", "snr_gamma", "gate_guidance"] { training[k] = c.texts[k] }
+            for k in ["set_sizes", "text_dropout", "clean_member", "snr_gamma", "gate_guidance", "gate_joint"] { training[k] = c.texts[k] }
             var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed, steps: settings.trainedSteps,
                                      resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "", training: training, metrics: gate.metrics)
             rec.unet = unet.config
@@ -98,11 +101,12 @@ struct JeDiCommand: ParsableCommand {
         }
     }
 
-    /// Personalization as inpainting on `subjects` test subjects: one JeDi set per subject, [its clean reference; the
-    /// 4 gate scenes], sampled jointly (`jointScenes`, the stage's gate), or one set [reference; scene] per scene from
-    /// that scene's seed (the bench's one-reference row); the adapter gate's judging (`GateRuns.adapter`), metrics
-    /// renamed `jedi_*`, and with it the per-sample reads for paired comparisons.
-    static func gate(_ g: Generator, judge: WorldJudge, subjects: Int, steps: Int, guidance: Float, seed: UInt64, jointScenes: Bool = true)
+    /// Personalization as inpainting on `subjects` test subjects: one set [its clean reference; scene] per gate scene
+    /// from that scene's seed (the stage's gate and the bench's one-reference form: 2 members, inside training's 2-4),
+    /// or with `jointScenes` one set [reference; the 4 scenes] per subject; the adapter gate's judging
+    /// (`GateRuns.adapter`), metrics renamed `jedi_*`, and with it the per-sample reads for paired comparisons.
+    static func gate(_ g: Generator, judge: WorldJudge, subjects: Int, steps: Int, guidance: Float, seed: UInt64, jointScenes: Bool = false,
+                     imageGuidance: JeDiGuidance = JeDiGuidance())
         throws -> (metrics: [String: Double], sheet: Image, perSample: [AdapterGateSample]) {
         let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: seed,
                                      title: "JeDi") { subject, reference, prompts, seeds in
@@ -111,7 +115,8 @@ struct JeDiCommand: ParsableCommand {
             let groups = jointScenes ? [(prompts, seeds[0])] : zip(prompts, seeds).map { ([$0], $1) }
             var out: [Float] = []
             for (ps, s) in groups {
-                let x = try JeDiSampler.sample(g, set: JeDiSet(references: reference, referencePrompts: caption, prompts: ps), seed: s, options: options)
+                let x = try JeDiSampler.sample(g, set: JeDiSet(references: reference, referencePrompts: caption, prompts: ps), seed: s,
+                                               options: options, guidance: imageGuidance)
                 out += x.scalars[(x.count / x.shape[0])...]
             }
             return Tensor(shape: [prompts.count, 3, g.resolution, g.resolution], scalars: out)
