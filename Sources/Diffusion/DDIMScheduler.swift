@@ -8,7 +8,7 @@ public struct DDIMScheduler: Sendable {
     public enum Spacing: String, Sendable, CaseIterable, Codable {
         /// t_i = i * (T / n) + offset, i = n-1 ... 0  (e.g. 900, 800, ..., 0 for T = 1000, n = 10)
         case leading
-        /// t_i = round(T - i * T / n) - 1  (ends at T - 1; better at few steps)
+        /// t_i = round(T - i * T / n) - 1  (ends at T - 1; better at few steps); halves round to even, as np.round
         case trailing
         /// t_i = round(linspace(0, T - 1, n)), reversed
         case linspace
@@ -43,10 +43,10 @@ public struct DDIMScheduler: Sendable {
             return (0..<steps).reversed().map { $0 * ratio + stepsOffset }
         case .trailing:
             let ratio = Double(T) / Double(steps)
-            return (0..<steps).map { Int((Double(T) - Double($0) * ratio).rounded()) - 1 }
+            return (0..<steps).map { Int((Double(T) - Double($0) * ratio).rounded(.toNearestOrEven)) - 1 }
         case .linspace:
             return (0..<steps).reversed().map {
-                Int((Double(T - 1) * Double($0) / Double(max(steps - 1, 1))).rounded())
+                Int((Double(T - 1) * Double($0) / Double(max(steps - 1, 1))).rounded(.toNearestOrEven))
             }
         }
     }

@@ -67,6 +67,11 @@ func dummySampleDeter() -> Tensor {
         let l = DDIMScheduler(spacing: .linspace)
         #expect(l.timesteps(steps: 4) == [999, 666, 333, 0])
         #expect(DDIMScheduler(stepsOffset: 1).timesteps(steps: 4) == [751, 501, 251, 1])
+        // Half-integer timesteps round to even as diffusers' np.round does (T / 16 = 62.5): numpy's
+        // np.round(np.arange(1000, 0, -1000 / 16)).astype(np.int64) - 1 (rounding away from zero reads 812, 562, 312, 62).
+        #expect(s.timesteps(steps: 16) == [999, 937, 874, 811, 749, 687, 624, 561, 499, 437, 374, 311, 249, 187, 124, 61])
+        // np.linspace(0, 999, 6).round()[::-1]
+        #expect(l.timesteps(steps: 6) == [999, 799, 599, 400, 200, 0])
     }
 
     /// With eta = 1 and a perfect epsilon, DDIM's sigma equals the DDPM posterior std when stepping by one.
