@@ -25,32 +25,73 @@ extension ManifestDB {
     /// `attempts += 1`, lease expiry `now + lease` seconds and a new fencing token.
     /// With `shard`, only items whose `Shard.hash(key) % count == index` are considered.
     /// Runs in one `BEGIN IMMEDIATE` transaction, so concurrent claimers never share an item.
-    public func claim(stageRun: Int64, owner: String, limit: Int, lease: Double, shard: Shard? = nil) throws -> [Claim] {
+    /// `excluding`: keys never claimed here (a stage's reduce items, claimed by `claimReduce`).
+    public func claim(stageRun: Int64, owner: String, limit: Int, lease: Double, shard: Shard? = nil,
+                      excluding: Set<String> = []) throws -> [Claim] {
         precondition(limit >= 0 && lease > 0, "claim(limit: \(limit), lease: \(lease)) needs limit >= 0 and lease > 0")
         return try transaction {
             let t = now
             let s = shard ?? Shard(index: 0, count: 1)
             // Two index seeks on items(stage_run, status, id): expired leases first (recover
             // abandoned work), then pending items. One OR-query would scan done items: O(n) a claim.
-            let mapClaim = { (r: Row) in Claim(item: r.int(0), key: r.text(1), token: r.int(2) + 1) }
             let shardArgs: [SQLValue] = [.int(Int64(s.count)), .int(Int64(s.index))]
+            let (notIn, notInArgs) = Self.notIn(excluding, from: 6)
             var rows = try db.query("""
                 SELECT id, key, token FROM items WHERE stage_run=?1 AND status='running' AND lease_expiry <= ?2
-                AND key_hash % ?3 = ?4 ORDER BY id LIMIT ?5
-                """, [.int(stageRun), .double(t)] + shardArgs + [.int(Int64(limit))], mapClaim)
+                AND key_hash % ?3 = ?4\(notIn) ORDER BY id LIMIT ?5
+                """, [.int(stageRun), .double(t)] + shardArgs + [.int(Int64(limit))] + notInArgs, Self.claimRow)
             if rows.count < limit {
                 rows += try db.query("""
                     SELECT id, key, token FROM items WHERE stage_run=?1 AND status='pending'
-                    AND key_hash % ?2 = ?3 ORDER BY id LIMIT ?4
-                    """, [.int(stageRun)] + shardArgs + [.int(Int64(limit - rows.count))], mapClaim)
+                    AND key_hash % ?3 = ?4\(notIn) ORDER BY id LIMIT ?5
+                    """, [.int(stageRun), .null] + shardArgs + [.int(Int64(limit - rows.count))] + notInArgs, Self.claimRow)
             }
-            for c in rows {
-                try db.run("""
-                    UPDATE items SET status='running', attempts=attempts+1, lease_owner=?, lease_expiry=?,
-                    token=? WHERE id=?
-                    """, [.text(owner), .double(t + lease), .int(c.token), .int(c.item)])
-            }
+            try take(rows, owner: owner, expiry: t + lease)
             return rows
+        }
+    }
+
+    /// Claims a pending one of `keys` (a stage's reduce items: the step that needs every other item, as bench's
+    /// results) for `owner`, whatever the shard, only once no other item of `stageRun` is pending or running; in id
+    /// order. nil when it is not time yet or none is pending. One transaction, so of the shards that finish together
+    /// exactly one gets it. A reduce item that is running is never taken here, even with an expired lease (no lock
+    /// says its holder is gone): `reclaimOrphans` without a shard (an unsharded run) hands it back.
+    public func claimReduce(stageRun: Int64, owner: String, lease: Double, keys: Set<String>) throws -> Claim? {
+        precondition(lease > 0, "claimReduce(lease: \(lease)) needs lease > 0")
+        guard !keys.isEmpty else { return nil }
+        return try transaction {
+            let t = now
+            let (notIn, notInArgs) = Self.notIn(keys, from: 2)
+            let open = try db.query("""
+                SELECT COUNT(*) FROM items WHERE stage_run=?1 AND status IN ('pending', 'running')\(notIn)
+                """, [.int(stageRun)] + notInArgs, { $0.int(0) }).first ?? 0
+            guard open == 0 else { return nil }
+            let (isIn, isInArgs) = Self.notIn(keys, from: 2, negated: false)
+            let rows = try db.query("""
+                SELECT id, key, token FROM items WHERE stage_run=?1 AND status='pending'\(isIn) ORDER BY id LIMIT 1
+                """, [.int(stageRun)] + isInArgs, Self.claimRow)
+            try take(rows, owner: owner, expiry: t + lease)
+            return rows.first
+        }
+    }
+
+    private static func claimRow(_ r: Row) -> Claim { Claim(item: r.int(0), key: r.text(1), token: r.int(2) + 1) }
+
+    /// " AND key NOT IN (?first, ...)" (or IN) with its arguments, numbered from `first`; "" for no keys.
+    private static func notIn(_ keys: Set<String>, from first: Int, negated: Bool = true) -> (String, [SQLValue]) {
+        guard !keys.isEmpty else { return ("", []) }
+        let sorted = keys.sorted()
+        let marks = sorted.indices.map { "?\(first + $0)" }.joined(separator: ", ")
+        return (" AND key \(negated ? "NOT IN" : "IN") (\(marks))", sorted.map { .text($0) })
+    }
+
+    /// Marks claimed `rows` running for `owner` until `expiry`, with their new tokens.
+    private func take(_ rows: [Claim], owner: String, expiry: Double) throws {
+        for c in rows {
+            try db.run("""
+                UPDATE items SET status='running', attempts=attempts+1, lease_owner=?, lease_expiry=?,
+                token=? WHERE id=?
+                """, [.text(owner), .double(expiry), .int(c.token), .int(c.item)])
         }
     }
 
@@ -114,13 +155,15 @@ extension ManifestDB {
     /// leases into work at once instead of after they expire, and the token bump still fences a worker
     /// that turns out to be alive. Returns how many items came back.
     @discardableResult
-    public func reclaimOrphans(stageRun: Int64, shard: Shard? = nil) throws -> Int {
+    /// `excluding`: keys left alone (a shard's scope lock does not cover reduce items, which any shard may hold).
+    public func reclaimOrphans(stageRun: Int64, shard: Shard? = nil, excluding: Set<String> = []) throws -> Int {
         try transaction {
             let s = shard ?? Shard(index: 0, count: 1)
+            let (notIn, notInArgs) = Self.notIn(excluding, from: 4)
             return try db.run("""
                 UPDATE items SET status='pending', lease_owner=NULL, lease_expiry=NULL, token=token+1
-                WHERE stage_run=?1 AND status='running' AND key_hash % ?2 = ?3
-                """, [.int(stageRun), .int(Int64(s.count)), .int(Int64(s.index))])
+                WHERE stage_run=?1 AND status='running' AND key_hash % ?2 = ?3\(notIn)
+                """, [.int(stageRun), .int(Int64(s.count)), .int(Int64(s.index))] + notInArgs)
         }
     }
 

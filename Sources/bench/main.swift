@@ -33,7 +33,11 @@ struct BenchStage: ParsableCommand {
                                artifacts: r.layout.relative(r.layout.artifacts(r.stage)), db: r.db, config: r.config.texts,
                                info: { r.log.info($0) }, warn: { r.log.warn($0) })
             let work = try BenchWork(settings: settings, inputs: loaded, run: run)
-            try r.runItems(keys: work.keys, inputs: inputs) { item in try work.run(item.key, stageRun: item.stageRun, write: item.write) }
+            // The results item reads every other item's scores: it is the reduce step, run by whichever shard finishes last.
+            let keys = work.keys
+            try r.runItems(keys: keys, inputs: inputs, reduce: Set(keys.filter(BenchWork.isResults))) { item in
+                try work.run(item.key, stageRun: item.stageRun, write: item.write)
+            }
         }
     }
 

@@ -24,6 +24,7 @@ struct Produce: ParsableCommand {
     @Option(help: "Override [fake-stage.produce].count.") var count: Int?
     @Option(help: "Sleep this many milliseconds in each item (lets tests interrupt mid-way).") var sleepMs = 0
     @Option(help: "Make the item with this key fail (repeatable; for testing).") var failKey: [String] = []
+    @Flag(help: "Add the reduce item `_summary` (after every other item: writes how many item files exist).") var reduce = false
 
     func validate() throws {
         if sleepMs < 0 { throw ValidationError("--sleep-ms must be >= 0, got \(sleepMs)") }
@@ -34,14 +35,25 @@ struct Produce: ParsableCommand {
         try StageMain.run(Self.definition, options: common, flagOverrides: count.map { ["count=\($0)"] } ?? []) { r in
             let prefix = r.config.string("prefix"), content = r.config.string("content")
             let keys = (0..<r.config.int("count")).map { "\(prefix)-" + String(format: "%04d", $0) }
-            try r.runItems(keys: keys, inputs: []) { item in
+            let summary = Self.summaryKey
+            try r.runItems(keys: keys + (reduce ? [summary] : []), inputs: [], reduce: reduce ? [summary] : []) { item in
                 if sleepMs > 0 { usleep(useconds_t(sleepMs) * 1000) }
+                if item.key == summary {
+                    let dir = r.layout.artifacts(r.stage).path
+                    let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix(prefix + "-") && $0.hasSuffix(".txt") }
+                    return [try item.write(Data("summary \(files.count)\n".utf8), name: "\(summary).txt", kind: "text")]
+                }
                 if failKey.contains(item.key) { throw FakeFailure(key: item.key) }
                 let text = "\(content) \(item.key) seed=\(r.run.seed)\n"
                 return [try item.write(Data(text.utf8), name: "\(item.key).txt", kind: "text")]
             }
         }
     }
+}
+
+extension Produce {
+    /// The reduce item of `--reduce`.
+    static let summaryKey = "_summary"
 }
 
 struct FakeFailure: Error, CustomStringConvertible {

@@ -170,4 +170,36 @@ import Testing
         }
         #expect(seen.count == keys.count && Set(seen) == Set(keys))
     }
+    /// A reduce item (bench's results) is never claimed with the others, whatever the shard; `claimReduce` hands it
+    /// to exactly one claimer once no other item is pending or running (failed ones count as finished), never takes
+    /// it while it runs, and a shard's orphan reclaim leaves it alone while an unsharded one hands it back.
+    @Test func reduceItemsWaitForEveryOtherItem() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let db = try ManifestDB(path: dir.manifestPath)
+        let stage = try makeStage(db)
+        let keys = (0..<6).map { "item-\($0)" }, reduce: Set<String> = ["_results"]
+        try db.addItems(stageRun: stage, keys: keys + ["_results"])
+        var maps: [Claim] = []
+        for k in 0..<2 {
+            maps += try db.claim(stageRun: stage, owner: "s\(k)", limit: 100, lease: 60, shard: Shard(index: k, count: 2), excluding: reduce)
+        }
+        #expect(maps.map(\.key).sorted() == keys, "every map item, never the reduce item")
+        #expect(try db.claimReduce(stageRun: stage, owner: "a", lease: 60, keys: reduce) == nil, "map items still running")
+        for c in maps.dropLast() { try db.complete(c, artifacts: []) }
+        #expect(try db.claimReduce(stageRun: stage, owner: "a", lease: 60, keys: reduce) == nil, "one map item still running")
+        try db.fail(maps.last!, error: "boom")
+        let r = try #require(try db.claimReduce(stageRun: stage, owner: "a", lease: 60, keys: reduce))
+        #expect(r.key == "_results")
+        #expect(try db.claimReduce(stageRun: stage, owner: "b", lease: 60, keys: reduce) == nil, "one claimer only")
+        #expect(try db.claimReduce(stageRun: stage, owner: "b", lease: 60, keys: []) == nil)
+        for k in 0..<2 {
+            #expect(try db.reclaimOrphans(stageRun: stage, shard: Shard(index: k, count: 2), excluding: reduce) == 0)
+        }
+        #expect(try db.reclaimOrphans(stageRun: stage) == 1, "an unsharded run hands it back")
+        #expect(throws: ManifestError.self) { try db.complete(r, artifacts: []) }
+        let again = try #require(try db.claimReduce(stageRun: stage, owner: "c", lease: 60, keys: reduce))
+        try db.complete(again, artifacts: [])
+        #expect(try db.counts(stageRun: stage) == ItemCounts(done: 6, failed: 1))
+    }
 }

@@ -93,6 +93,31 @@ func keys(_ n: Int) -> [String] { (0..<n).map { "item-" + String(format: "%04d",
     #expect(doneA + doneB == 40 && doneA > 0 && doneB > 0)
 }
 
+/// A reduce item (`--reduce`: `_summary` counts the item files) runs once, after every other item, in whichever shard
+/// finishes last: together, both shards exit 0 and the summary sees all 40 files; one after the other, the first
+/// shard leaves the stage unfinished without a summary and the second one writes it and finishes the stage.
+@Test func theReduceItemRunsOnceAfterEveryShard() throws {
+    let box = try Sandbox(count: 40)
+    let a = try box.spawn("produce", ["--shard", "0/2", "--sleep-ms", "10", "--reduce"])
+    let b = try box.spawn("produce", ["--shard", "1/2", "--sleep-ms", "30", "--reduce"])
+    #expect(a.wait() == 0, "\(a.stderr)")
+    #expect(b.wait() == 0, "\(b.stderr)")
+    try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(40) + ["_summary"])
+    #expect(try String(contentsOf: box.artifact("fake-produce", "_summary.txt"), encoding: .utf8) == "summary 40\n")
+    let db = try ManifestDB(path: box.runDir.appendingPathComponent("manifest.sqlite").path)
+    #expect(try db.items(stageRun: try db.stageRuns(stage: "fake-produce")[0].id).allSatisfy { $0.attempts == 1 })
+
+    let box2 = try Sandbox(count: 40)
+    let first = try box2.run("produce", ["--shard", "0/2", "--reduce"])
+    #expect(first.status == 0, "\(first.stderr)")
+    #expect(first.stderr.contains("remain for other shards"))
+    #expect(!FileManager.default.fileExists(atPath: box2.artifact("fake-produce", "_summary.txt").path))
+    let second = try box2.run("produce", ["--shard", "1/2", "--reduce"])
+    #expect(second.status == 0, "\(second.stderr)")
+    try expectEachItemDoneOnce(box2, stage: "fake-produce", keys: keys(40) + ["_summary"])
+    #expect(try String(contentsOf: box2.artifact("fake-produce", "_summary.txt"), encoding: .utf8) == "summary 40\n")
+}
+
 @Test func secondUnshardedRunExitsBusyAndSameShardTwiceToo() throws {
     // Long enough (40 x 60 ms) that the first run is still busy while a slow machine starts the others.
     let box = try Sandbox(count: 40)

@@ -28,10 +28,15 @@ extension StageRunner {
     /// 6. on SIGINT/SIGTERM stop after the item in flight, mark the stage run interrupted and throw
     ///    `.interrupted` with the resume command; otherwise mark it done (or failed) once no item of any
     ///    shard is left.
+    /// `reduce`: keys among `keys` that need every other item finished (bench's results): whichever worker finds
+    /// no other item pending or running claims them, whatever its shard (`ManifestDB.claimReduce`), so a shard that
+    /// finishes early leaves them to the last one. A reduce item a killed shard left running goes back to pending
+    /// in the next unsharded run (a shard's lock does not prove another shard's holder is gone).
     /// Returns the summary (also kept in `summary`); the caller maps `failed > 0` to exit code 1.
     @discardableResult
-    public func runItems(keys: [String], inputs: [ArtifactRecord],
+    public func runItems(keys: [String], inputs: [ArtifactRecord], reduce: Set<String> = [],
                          body: (ItemContext) throws -> [NewArtifact]) throws -> StageSummary {
+        precondition(reduce.isSubset(of: keys), "runItems: reduce keys \(reduce.subtracting(keys).sorted()) are not among the keys")
         Interrupts.install()
         let plan = try self.plan(inputs: inputs, keys: keys)
         guard case let .run(stageRun, _, _) = plan else {
@@ -52,9 +57,10 @@ extension StageRunner {
         let added = try db.addItems(stageRun: stageRun, keys: keys)
         // We hold this scope's exclusive lock, so items still `running` in it belong to a dead worker:
         // hand them back now (fencing the dead holder) rather than waiting out their leases.
-        let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard)
+        let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard, excluding: shard == nil ? [] : reduce)
         if orphans > 0 { log.info("reclaimed \(orphans) item(s) left running by a stopped worker") }
-        let mine = try db.items(stageRun: stageRun).filter { shard?.contains($0.key) ?? true }
+        let inScope = { (key: String) in reduce.contains(key) || (self.shard?.contains(key) ?? true) }
+        let mine = try db.items(stageRun: stageRun).filter { inScope($0.key) }
         summary.skipped = mine.filter { $0.status == .done }.count
         let todo = mine.filter { $0.status != .done && $0.status != .failed }.count
         log.info("\(todo) item(s) to do, \(summary.skipped) already done" + (added > 0 ? " (\(added) new)" : "")
@@ -63,11 +69,16 @@ extension StageRunner {
         var firstError: String?
         var announcedWait = false
         while Interrupts.received == nil {
-            let claims = try db.claim(stageRun: stageRun, owner: owner, limit: 1, lease: options.lease, shard: shard)
+            var claims = try db.claim(stageRun: stageRun, owner: owner, limit: 1, lease: options.lease, shard: shard, excluding: reduce)
+            if claims.isEmpty, let r = try db.claimReduce(stageRun: stageRun, owner: owner, lease: options.lease, keys: reduce) {
+                claims = [r]
+            }
             if claims.isEmpty {
                 // Items still `running` in our scope belong to a dead worker (we hold the lock for this
                 // scope); they become claimable when their lease expires.
-                let stale = try db.items(stageRun: stageRun, status: .running).filter { shard?.contains($0.key) ?? true }
+                let stale = try db.items(stageRun: stageRun, status: .running).filter {
+                    !reduce.contains($0.key) && (shard?.contains($0.key) ?? true)
+                }
                 guard let soonest = stale.compactMap(\.leaseExpiry).min() else { break }
                 if !announcedWait {
                     log.info("waiting for \(stale.count) item(s) leased by a stopped worker (lease ends in "
