@@ -12,7 +12,7 @@ import World
 struct BenchStage: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Evaluate the base and trained adapters ([bench]); write results.json and the report.",
-        discussion: definition.help("Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results."),
+        discussion: definition.help("Items: refs/<subject>, <model>/<subject>, frontier-w<w>/<subject>, then _results.", shardable: true),
         version: BuildSources.version)
 
     static let definition = StageDefinition(

@@ -7,7 +7,7 @@ import StageKit
 /// `artifacts/fake-consume/<name>.out` = input text + "<suffix>\n".
 struct Consume: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Derive one file per produced file ([fake-stage.consume]).",
-                                                    discussion: definition.help())
+                                                    discussion: definition.help(shardable: true))
 
     static let definition = StageDefinition(
         name: "fake-consume",

@@ -7,7 +7,7 @@ import StageKit
 /// `artifacts/fake-produce/<key>.txt` = "<content> <key> seed=<seed>\n".
 struct Produce: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write one small file per item ([fake-stage.produce]).",
-                                                    discussion: definition.help())
+                                                    discussion: definition.help(shardable: true))
 
     static let definition = StageDefinition(
         name: "fake-produce",

@@ -8,7 +8,7 @@ import StageKit
 /// Its section `[fake-stage.tally]` may be absent (no keys).
 struct Tally: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Count the consumed files (reads fake-consume).",
-                                                    discussion: definition.help())
+                                                    discussion: definition.help(shardable: true))
 
     static let definition = StageDefinition(
         name: "fake-tally", schema: ConfigSchema(section: "fake-stage.tally", keys: []),

@@ -14,7 +14,7 @@ import World
 struct GeneratePool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate-pool", abstract: "Generate the preference pool ([generate-pool]).",
-        discussion: definition.help(),
+        discussion: definition.help(shardable: true),
         version: BuildSources.version)
 
     static let definition = StageDefinition(

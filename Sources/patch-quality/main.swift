@@ -13,7 +13,7 @@ struct PatchQualityStage: ParsableCommand {
         discussion: definition.help("Reads score-and-pair (patchdpo-pairs.json), generate-pool (the images), pretrain-vit "
             + "(vit.safetensors), ssl-finetune-vit (vit-ssl.safetensors) and, when an estimator is `segmenter`, pretrain-segmenter "
             + "(segmenter.safetensors). One item per pair (q/<vit>/<key>.safetensors per ViT "
-            + "in `vits`, kind quality-map; with `aligned`, also the aligned map q_aligned) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone."),
+            + "in `vits`, kind quality-map; with `aligned`, also the aligned map q_aligned) plus item `_auroc` (auroc.json). A pair whose image is not a PNG fails alone.", shardable: true),
         version: BuildSources.version)
 
     static let definition = StageDefinition(

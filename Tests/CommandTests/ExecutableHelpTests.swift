@@ -36,6 +36,20 @@ import TestSupport
         #expect(left.count == 2 && left.allSatisfy { $0.hasSuffix(".log") }, "\(left)")
     }
 
+    /// `--shard` is offered in the help of the stages that split their items and no other (issue 18): a whole stage
+    /// refuses it (exit 64), so advertising it there was a trap.
+    @Test func onlyShardableStagesOfferShard() throws {
+        let dir = try tempDir("shard-help")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, args, offers) in [("generate-pool", [String](), true), ("patch-quality", [], true), ("bench", [], true),
+                                     ("score-and-pair", [], false), ("dpo-train", [], false), ("ssl-finetune-vit", [], false),
+                                     ("pretrain", ["unet"], false), ("pretrain", ["jedi"], false)] {
+            let help = try Tool.run(name, args + ["--help"], in: dir)
+            #expect(help.status == 0, "\(help.output)")
+            #expect(help.output.contains("--shard k/N") == offers, "\(name) \(args): \(help.output)")
+        }
+    }
+
     /// scripts/refresh with no STAGES runs the pipeline's every stage in order (it used to stop before bench on a fresh
     /// run directory: pretrain-segmenter, which score-and-pair reads, was missing from its own list), here against
     /// stand-in executables that log their command lines.

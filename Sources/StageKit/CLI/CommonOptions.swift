@@ -31,7 +31,8 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: "Override [run].threads (does not change results).")
     public var threads: Int?
 
-    @Option(help: "Take only shard k of N of the items (k/N, 0 <= k < N); shards may run concurrently.")
+    /// Shown only in the help of stages that split their items (`StageDefinition.help(shardable:)`); the others refuse it.
+    @Option(help: ArgumentHelp("Take only shard k of N of the items (k/N, 0 <= k < N); shards may run concurrently.", visibility: .hidden))
     public var shard: ShardSpec?
 
     @Flag(help: "Rerun the stage even if an identical finished run exists.")

@@ -23,10 +23,16 @@ public struct StageDefinition: Sendable {
     }
 
     /// The `discussion` of the stage's `--help`: `intro`, every config key with its default and doc (from the schema),
-    /// and the exit codes (`items`: whether code 1, some items failed, can happen).
-    public func help(_ intro: String = "", items: Bool = true) -> String {
-        (intro.isEmpty ? "" : intro + "\n\n") + schema.help() + "\n" + StageExitCode.help(items: items)
+    /// `--shard` for a stage whose items can be split (`shardable`: it runs `runItems`; the flag is hidden from every
+    /// other stage's help, and they refuse it), and the exit codes (`items`: whether code 1, some items failed, can happen).
+    public func help(_ intro: String = "", items: Bool = true, shardable: Bool = false) -> String {
+        (intro.isEmpty ? "" : intro + "\n\n") + schema.help() + "\n" + (shardable ? Self.shardHelp : "") + StageExitCode.help(items: items)
     }
+
+    /// What `--shard` does, in the help of the stages that take it.
+    static let shardHelp = "Sharding: --shard k/N takes only the items whose key hash mod N is k (0 <= k < N); the N shards may run "
+        + "at once in this run directory and join one stage run, and a step that needs every item (a reduce item) runs in the shard "
+        + "that finishes last.\n\n"
 
     /// The code version the build gives this stage (before any `--code-version` override): `src.<12 hex>`.
     public var codeVersion: String { "src.\(sourceFingerprint.prefix(12))" }
