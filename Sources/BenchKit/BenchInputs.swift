@@ -67,7 +67,10 @@ public final class BenchInputs {
     /// The generator of `model`: the base one, or `trained` with the model's adapter loaded.
     public func generator(for model: BenchModel) throws -> Generator {
         precondition(model != RealRenders.model, "BenchInputs.generator: real-renders has no generator")
-        if model == JeDiBench.model, let jedi { return jedi }
+        if model == JeDiBench.model {
+            guard let jedi else { preconditionFailure("BenchInputs.generator: the jedi row without a JeDi generator") }
+            return jedi
+        }
         guard let path = model.adapter else { return base }
         if currentAdapter != path {
             let a = try upstream.artifact(at: path, of: "dpo-train", hint: "stage dpo-train should have produced it; rerun it")

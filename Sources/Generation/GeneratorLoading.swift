@@ -53,7 +53,7 @@ extension Generator {
         let cw = directory.appendingPathComponent("clip.safetensors"), jw = directory.appendingPathComponent("jedi.safetensors")
         let cr = try PretrainRecord.read(directory.appendingPathComponent("clip.json"))
         let jr = try PretrainRecord.read(directory.appendingPathComponent("jedi.json"))
-        guard let cfg = jr.unet, jr.vae == nil, cfg.inChannels == 2 * cfg.outChannels + 1 else {
+        guard let cfg = jr.unet, jr.vae == nil, JeDiUNet.readsInpaintingInput(cfg) else {
             throw GenerationError.mismatch(field: "generator", reason: "\(jw.path) is not a pixel-space JeDi U-Net (its record's `unet` must read "
                                            + "2 x out + 1 channels and name no `vae`); train one with `pretrain jedi`")
         }

@@ -80,7 +80,7 @@ public enum JeDiSampler {
             throw .invalidOption(field: options.imageGuidanceScale != nil ? "imageGuidanceScale" : "ipScale",
                                  reason: "is for the IP-Adapter generator; JeDi's image guidance is JeDiGuidance (strategy and ratio)")
         }
-        guard g.vae == nil, g.unet.config.inChannels == 2 * g.unet.config.outChannels + 1 else {
+        guard g.vae == nil, JeDiUNet.readsInpaintingInput(g.unet.config) else {
             throw .mismatch(field: "generator", reason: "U-Net reads \(g.unet.config.inChannels) channels"
                             + (g.vae == nil ? "" : " in latent space") + "; JeDi sampling needs a pixel-space JeDi U-Net reading "
                             + "2 x \(g.unet.config.outChannels) + 1 (JeDiUNet.fromBase)")

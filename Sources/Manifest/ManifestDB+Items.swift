@@ -154,8 +154,8 @@ extension ManifestDB {
     /// those items (StageKit holds the stage's or shard's exclusive lock): it turns a crashed worker's
     /// leases into work at once instead of after they expire, and the token bump still fences a worker
     /// that turns out to be alive. Returns how many items came back.
-    @discardableResult
     /// `excluding`: keys left alone (a shard's scope lock does not cover reduce items, which any shard may hold).
+    @discardableResult
     public func reclaimOrphans(stageRun: Int64, shard: Shard? = nil, excluding: Set<String> = []) throws -> Int {
         try transaction {
             let s = shard ?? Shard(index: 0, count: 1)

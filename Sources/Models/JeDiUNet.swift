@@ -18,6 +18,11 @@ public enum JeDiUNet {
         return c
     }
 
+    /// Whether a U-Net of `config` reads JeDi's inpainting input (`inChannels = 2 * outChannels + 1`).
+    public static func readsInpaintingInput(_ config: UNetConfig) -> Bool {
+        config.inChannels == 2 * config.outChannels + 1
+    }
+
     /// A JeDi U-Net initialised from `base`: every parameter copied, `conv_in.weight` [c0, 2c + 1, 3, 3]
     /// with the base's [c0, c, 3, 3] in input channels 1 ... c (the noisy image) and zeros in the mask and
     /// clean-image channels, so at initialisation it predicts exactly what `base` predicts on x_t.

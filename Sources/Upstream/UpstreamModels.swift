@@ -45,7 +45,7 @@ public struct UpstreamModels {
         let (cw, cr) = try artifacts.record("clip", of: "pretrain-clip")
         let (uw, ur) = try artifacts.record("unet", of: "pretrain-unet")
         let (jw, jr) = try artifacts.record("jedi", of: "pretrain-jedi")
-        guard jr.textEncoderSHA256 == ur.textEncoderSHA256, let cfg = jr.unet, jr.vae == nil, cfg.inChannels == 2 * cfg.outChannels + 1 else {
+        guard jr.textEncoderSHA256 == ur.textEncoderSHA256, let cfg = jr.unet, jr.vae == nil, JeDiUNet.readsInpaintingInput(cfg) else {
             throw PretrainedError.badCheckpoint(path: jw.path, reason: "not a pixel-space JeDi U-Net trained from the base in \(uw.path) (its record's "
                                                     + "`unet` must read 2 x out + 1 channels, name no `vae`, and name the base's text tower)")
         }

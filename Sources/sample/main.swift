@@ -58,7 +58,6 @@ struct Sample: ParsableCommand {
             let dir = URL(fileURLWithPath: checkpoints)
             let refs = try reference.map { try ImageFile.read($0) }
             let images: [Image]
-            let names: [String]
             switch model {
             case .jedi:
                 let g = try Generator.loadJeDi(directory: dir)
@@ -77,8 +76,7 @@ struct Sample: ParsableCommand {
                 images = try g.generate(prompts: Array(repeating: prompt, count: seed.count),
                                         referenceSets: refs.isEmpty ? nil : Array(repeating: refs, count: seed.count), seeds: seed, options: opts)
             }
-            names = seed.map { "seed-\($0).png" }
-            let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: names)
+            let urls = try Generator.writePNGs(images, to: URL(fileURLWithPath: out), names: seed.map { "seed-\($0).png" })
             for u in urls { print(u.path) }
         }
     }

@@ -59,8 +59,9 @@ extension StageRunner {
         // hand them back now (fencing the dead holder) rather than waiting out their leases.
         let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard, excluding: shard == nil ? [] : reduce)
         if orphans > 0 { log.info("reclaimed \(orphans) item(s) left running by a stopped worker") }
-        let inScope = { (key: String) in reduce.contains(key) || (self.shard?.contains(key) ?? true) }
-        let mine = try db.items(stageRun: stageRun).filter { inScope($0.key) }
+        // This worker's items: its shard's, but never a reduce item (claimed by whoever finishes last).
+        let mapInScope = { (key: String) in !reduce.contains(key) && (self.shard?.contains(key) ?? true) }
+        let mine = try db.items(stageRun: stageRun).filter { reduce.contains($0.key) || mapInScope($0.key) }
         summary.skipped = mine.filter { $0.status == .done }.count
         let todo = mine.filter { $0.status != .done && $0.status != .failed }.count
         log.info("\(todo) item(s) to do, \(summary.skipped) already done" + (added > 0 ? " (\(added) new)" : "")
@@ -76,9 +77,7 @@ extension StageRunner {
             if claims.isEmpty {
                 // Items still `running` in our scope belong to a dead worker (we hold the lock for this
                 // scope); they become claimable when their lease expires.
-                let stale = try db.items(stageRun: stageRun, status: .running).filter {
-                    !reduce.contains($0.key) && (shard?.contains($0.key) ?? true)
-                }
+                let stale = try db.items(stageRun: stageRun, status: .running).filter { mapInScope($0.key) }
                 guard let soonest = stale.compactMap(\.leaseExpiry).min() else { break }
                 if !announcedWait {
                     log.info("waiting for \(stale.count) item(s) leased by a stopped worker (lease ends in "
