@@ -18,6 +18,8 @@ public final class BenchInputs {
     public let trained: Generator
     /// JeDi's generator (pretrain-jedi) when the bench evaluates it (`BenchSettings.jedi`).
     public let jedi: Generator?
+    /// A second JeDi U-Net (with `jedi`'s text encoder) into which each dpo-train JeDi model's weights are loaded in turn.
+    public let trainedJeDi: Generator?
     public let models: [BenchModel]
     public let judges: BenchJudges
     var currentAdapter: String?
@@ -25,8 +27,10 @@ public final class BenchInputs {
     /// `base` and `copy`: two loads of the personalized generator; the copy's U-Net and resampler take the
     /// adapters (it shares the base's text and reference encoders: dpo-train never changes them). The models:
     /// `settings.models`, with the real renders when `settings.realRenders` on the world, and `jedi` (required when
-    /// `settings.jedi`) as the row `jedi`.
-    public init(base: Generator, copy: Generator, jedi: Generator? = nil, upstream: any UpstreamReading, settings: BenchSettings) throws {
+    /// `settings.jedi`) as the row `jedi`; `jediCopy`, a second load of it, takes the dpo-train models trained from JeDi
+    /// (which need the row `jedi` to be compared with).
+    public init(base: Generator, copy: Generator, jedi: Generator? = nil, jediCopy: Generator? = nil, upstream: any UpstreamReading,
+                settings: BenchSettings) throws {
         precondition(settings.jedi == (jedi != nil), "BenchInputs: settings.jedi is \(settings.jedi) but a JeDi generator is \(jedi == nil ? "absent" : "given")")
         self.upstream = upstream
         self.base = base
@@ -35,16 +39,24 @@ public final class BenchInputs {
                             vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
         models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty,
                                         jedi: settings.jedi)
+        if let m = models.first(where: { $0.base == "jedi" }), jedi == nil || jediCopy == nil {
+            throw BenchError.badConfig(key: "bench.jedi", reason: "dpo-train model \(m.name) was trained from JeDi, which the bench evaluates only with jedi = true",
+                                       hint: "set jedi = true (its row is what JeDi-trained models are compared with), or leave them out with bench.models")
+        }
+        trainedJeDi = jedi.flatMap { j in jediCopy.map { c in
+            Generator(textEncoder: j.textEncoder, imageEncoder: nil, resampler: nil, unet: c.unet, vae: nil, schedule: j.schedule,
+                      tokenizer: j.tokenizer, resolution: j.resolution)
+        } }
         let name = try upstream.artifact("judge.safetensors", of: "pretrain-judge").relativePath
         let w = try upstream.file("judge.safetensors", of: "pretrain-judge"), j = try upstream.file("judge.json", of: "pretrain-judge")
         judges = try BenchJudges.load(weights: w, record: j, name: name)
     }
 
-    /// The base model, the real renders and JeDi when asked for, and every dpo-train adapter (kind `checkpoint/adapter`,
-    /// by name) with its record, those matching `wanted` when it is not empty.
+    /// The base model, the real renders and JeDi when asked for, and every dpo-train model (kind `checkpoint/adapter`, or
+    /// `checkpoint/jedi` for JeDi's, by name) with its record, those matching `wanted` when it is not empty.
     public static func models(_ upstream: any UpstreamReading, wanted: [String], realRenders: Bool, jedi: Bool = false) throws -> [BenchModel] {
         var all: [BenchModel] = []
-        for a in try upstream.outputs("dpo-train") where a.kind == "checkpoint/adapter" {
+        for a in try upstream.outputs("dpo-train") where a.kind == "checkpoint/adapter" || a.kind == "checkpoint/jedi" {
             let recPath = String(a.relativePath.dropLast(".safetensors".count)) + ".json"
             let rec = try upstream.artifact(at: recPath, of: "dpo-train",
                                             hint: "dpo-train should have written a record next to \(a.relativePath); rerun it")
@@ -64,7 +76,8 @@ public final class BenchInputs {
     /// Whether `m` is the model `w` names (its name, slug or loss).
     public static func matches(_ m: BenchModel, _ w: String) -> Bool { m.name == w || m.slug == w || m.loss == w }
 
-    /// The generator of `model`: the base one, or `trained` with the model's adapter loaded.
+    /// The generator of `model`: the base one, `trained` with the model's adapter loaded, or `trainedJeDi` with a
+    /// JeDi-trained model's weights.
     public func generator(for model: BenchModel) throws -> Generator {
         precondition(model != RealRenders.model, "BenchInputs.generator: real-renders has no generator")
         if model == JeDiBench.model {
@@ -72,14 +85,19 @@ public final class BenchInputs {
             return jedi
         }
         guard let path = model.adapter else { return base }
+        let isJeDi = model.base == "jedi"
+        guard !isJeDi || trainedJeDi != nil else { preconditionFailure("BenchInputs.generator: a JeDi-trained model without jediCopy") }
         if currentAdapter != path {
             let a = try upstream.artifact(at: path, of: "dpo-train", hint: "stage dpo-train should have produced it; rerun it")
             let url = upstream.url(a)
-            let data = try upstream.data(a, of: "dpo-train")
-            try PretrainedModels.applyAdapter(try SafeTensors.parse(data, path: url.path), path: url.path, unet: trained.unet,
-                                       resampler: trained.resampler!)
+            let file = try SafeTensors.parse(try upstream.data(a, of: "dpo-train"), path: url.path)
+            if isJeDi {
+                try JeDiBench.apply(file, path: url.path, to: trainedJeDi!.unet)
+            } else {
+                try PretrainedModels.applyAdapter(file, path: url.path, unet: trained.unet, resampler: trained.resampler!)
+            }
             currentAdapter = path
         }
-        return trained
+        return isJeDi ? trainedJeDi! : trained
     }
 }

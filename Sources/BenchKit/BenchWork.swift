@@ -59,9 +59,9 @@ public final class BenchWork {
         let fm = settings.frontierModel
         if settings.frontier.isEmpty { return nil }
         if fm == "base" || fm == BenchModel.baseName { return .base }
-        guard let m = models.first(where: { BenchInputs.matches($0, fm) && $0 != JeDiBench.model && $0 != RealRenders.model }) else {
+        guard let m = models.first(where: { BenchInputs.matches($0, fm) && !JeDiBench.samples($0) && $0 != RealRenders.model }) else {
             throw BenchError.badConfig(key: "bench.frontier_model", reason: "`\(fm)` is not an evaluated model",
-                                       hint: "use base or one of \(models.filter { $0.adapter != nil }.map(\.name).joined(separator: ", ")) (reward guidance needs an adapter)")
+                                       hint: "use base or one of \(models.filter { $0.adapter != nil && !JeDiBench.samples($0) }.map(\.name).joined(separator: ", ")) (reward guidance needs an adapter)")
         }
         return m
     }
@@ -158,7 +158,7 @@ public final class BenchWork {
         let samples: [BenchSample]
         if model == RealRenders.model, let w = s.worldSubject {
             samples = try RealRenders.images(w, prompts: s.prompts, size: inputs.base.resolution)
-        } else if model == JeDiBench.model {
+        } else if JeDiBench.samples(model) {
             samples = try JeDiBench.sample(try inputs.generator(for: model), subject: s, conditioning: onAll ? refs : [refs[0]], options: opts)
         } else {
             samples = try BenchSampling.sample(try inputs.generator(for: model), reference: reference, subject: s,

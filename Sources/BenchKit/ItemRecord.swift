@@ -7,10 +7,12 @@ public struct BenchModel: Codable, Sendable, Equatable {
     public var loss: String?
     public var vit: String?
     public var trainSeed: Int?
-    /// Run-relative path of the adapter weights (nil for the base model).
+    /// Run-relative path of the adapter weights (nil for the base model), or of JeDi's trained weights when `base` is "jedi".
     public var adapter: String?
-    public init(name: String, loss: String?, vit: String?, trainSeed: Int?, adapter: String?) {
-        self.name = name; self.loss = loss; self.vit = vit; self.trainSeed = trainSeed; self.adapter = adapter
+    /// The generator dpo-train trained: nil = the IP-Adapter model, "jedi" = JeDi (its loss then reads `<loss>-jedi`).
+    public var base: String?
+    public init(name: String, loss: String?, vit: String?, trainSeed: Int?, adapter: String?, base: String? = nil) {
+        self.name = name; self.loss = loss; self.vit = vit; self.trainSeed = trainSeed; self.adapter = adapter; self.base = base
     }
     public static let baseName = "original"
     public static let base = BenchModel(name: baseName, loss: nil, vit: nil, trainSeed: nil, adapter: nil)
@@ -23,13 +25,14 @@ public struct BenchModel: Codable, Sendable, Equatable {
     }
 }
 
-/// A dpo-train record `adapter-*.json` (Objectives' AdapterRecord), decoded leniently: `vit` and
-/// `name` are optional (absent in older files), other fields are ignored.
+/// A dpo-train record `adapter-*.json` or `jedi-*.json` (Objectives' AdapterRecord), decoded leniently: `vit`,
+/// `name` and `base` are optional (absent in older files), other fields are ignored.
 public struct AdapterRecordInfo: Decodable, Sendable, Equatable {
     public var loss: String
     public var seed: UInt64?
     public var vit: String?
     public var name: String?
+    public var base: String?
 
     /// Parses a record; the error names `path`.
     public static func decode(_ data: Data, path: String) throws(BenchError) -> AdapterRecordInfo {
@@ -39,10 +42,16 @@ public struct AdapterRecordInfo: Decodable, Sendable, Equatable {
     }
 
     /// The bench model of this record and its weights (`adapter` run-relative). Name: the record's
-    /// `name`, else "<loss>" + " (<vit> ViT)" when vit is set.
+    /// `name`, else "<loss>" + " (<vit> ViT)" when vit is set. A JeDi-trained model's loss reads `<loss>-jedi` (the row
+    /// `patchdpo-jedi` of issue 17), in its name too (`patchdpo-jedi-finetuned-s1`), so it never pools with the adapter's.
     public func model(adapter: String) -> BenchModel {
-        let display = name ?? (loss + (vit.map { " (\($0) ViT)" } ?? ""))
-        return BenchModel(name: display, loss: loss, vit: vit, trainSeed: seed.map { Int(truncatingIfNeeded: $0) }, adapter: adapter)
+        let trainSeed = seed.map { Int(truncatingIfNeeded: $0) }
+        guard base == "jedi" else {
+            return BenchModel(name: name ?? (loss + (vit.map { " (\($0) ViT)" } ?? "")), loss: loss, vit: vit, trainSeed: trainSeed, adapter: adapter)
+        }
+        let label = loss + "-jedi"
+        let display = name.map { label + $0.dropFirst(loss.count) } ?? (label + (vit.map { " (\($0) ViT)" } ?? ""))
+        return BenchModel(name: display, loss: label, vit: vit, trainSeed: trainSeed, adapter: adapter, base: "jedi")
     }
 }
 

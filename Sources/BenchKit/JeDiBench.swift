@@ -1,6 +1,9 @@
+import Checkpoint
 import Foundation
 import Generation
 import Imaging
+import Models
+import TensorCore
 import World
 
 /// The bench's `jedi` row (issue 17 item 5): JeDi personalization as inpainting (`JeDiSampler`) with pretrain-jedi's
@@ -13,10 +16,28 @@ public enum JeDiBench {
     public static let modelName = "jedi"
     public static let model = BenchModel(name: modelName, loss: modelName, vit: nil, trainSeed: nil, adapter: nil)
 
+    /// Whether `m` samples with JeDi: the row `jedi`, or a dpo-train model trained from it (`base = "jedi"`).
+    public static func samples(_ m: BenchModel) -> Bool { m == model || m.base == "jedi" }
+
+    /// Loads dpo-train's JeDi weights `file` (a subset of the U-Net's keys, `JeDiTrainable`) into `unet`: every key must
+    /// name one of its weights with the same shape; the error names `path`.
+    public static func apply(_ file: SafeTensorsFile, path: String, to unet: UNet2DConditionModel) throws(BenchError) {
+        let params = Dictionary(uniqueKeysWithValues: unet.namedParameters())
+        guard !file.tensors.isEmpty else { throw .badFile(path: path, reason: "holds no tensors", hint: "rerun dpo-train") }
+        for (key, t) in file.tensors {
+            guard let p = params[key], p.shape == t.shape else {
+                throw .badFile(path: path, reason: "tensor \(key) \(t.shape) is not a weight of the JeDi U-Net"
+                                   + (params[key].map { " (which has shape \($0.shape))" } ?? ""),
+                               hint: "dpo-train trained another JeDi than pretrain-jedi's; rerun dpo-train")
+            }
+        }
+        for (key, t) in file.tensors { params[key]!.value = Tensor(shape: t.shape, scalars: t.values) }
+    }
+
     /// What each reference shows: a world subject's clean-background prompt as JeDi's gate writes it, or the
     /// same template with a folder subject's class noun.
     public static func referencePrompt(_ s: BenchSubject) -> String {
-        if let w = s.worldSubject { return Prompts.plain(w.category, .clean, seed: 0) }
+        if let w = s.worldSubject { return Prompts.referenceCaption(w.category) }
         return Prompts.fill(Prompts.templates[0], object: s.noun, background: .clean)
     }
 

@@ -34,7 +34,8 @@ public struct ConditionDropout: Sendable, Equatable {
     }
 
     /// `batch` with each pair's dropped conditions replaced by `nullText` `[1, Lt, D]` / `nullImage`
-    /// `[1, N, E]` (and, with reference attention, its reference's keys unread), drawing one uniform per pair from `rng` (none when the dropout is off). Returns the
+    /// `[1, N, E]` (and, with references, its reference's keys unread or, for JeDi, the reference unknown and its caption
+    /// null), drawing one uniform per pair from `rng` (none when the dropout is off). Returns the
     /// batch and how many pairs dropped something.
     public func apply(_ batch: PreferenceBatch, nullText: Tensor, nullImage: Tensor,
                       rng: inout RandomStream) -> (batch: PreferenceBatch, dropped: Int) {
@@ -47,7 +48,10 @@ public struct ConditionDropout: Sendable, Equatable {
         var dropped = 0
         for i in 0..<b {
             let d = drops(u: rng.nextFloat())
-            if d.text { out.text.scalars.replaceSubrange((i * lt)..<((i + 1) * lt), with: nullText.scalars) }
+            if d.text {
+                out.text.scalars.replaceSubrange((i * lt)..<((i + 1) * lt), with: nullText.scalars)
+                out.coupling?.dropText(pair: i, nullText: nullText)
+            }
             if d.image {
                 out.imageFeatures.scalars.replaceSubrange((i * ni)..<((i + 1) * ni), with: nullImage.scalars)
                 out.coupling?.dropReference(pair: i)

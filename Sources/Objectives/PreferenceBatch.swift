@@ -12,7 +12,8 @@ import TensorCore
 ///   resampler input; both members are conditioned on the same reference).
 /// - `referenceQuality`, `generatedQuality`: q_r, q_g upsampled to H x W, `[B, 1, H, W]` in [0, 1]
 ///   (PatchDPO losses only).
-/// - `coupling`: each pair's clean reference and its foreground for reference attention (nil = off).
+/// - `coupling`: each pair's clean reference with its foreground (reference attention) or its caption (JeDi);
+///   nil = none.
 public struct PreferenceBatch: Sendable {
     public var first: Tensor
     public var second: Tensor?
@@ -59,9 +60,13 @@ public struct PreferenceBatch: Sendable {
             guard coupling.references.shape == s else {
                 throw .badBatch(field: "coupling.references", reason: "has shape \(coupling.references.shape); want \(s) like first")
             }
-            let side = coupling.foreground.shape
-            guard side[0] == b, side[1] == side[2], side[1] % s[2] == 0, side[1] / s[2] * s[3] == side[2] else {
-                throw .badBatch(field: "coupling.foreground", reason: "has shape \(side); want [\(b), S, S] with S a multiple of \(s[2])")
+            if let side = coupling.foreground?.shape {
+                guard side[0] == b, side[1] == side[2], side[1] % s[2] == 0, side[1] / s[2] * s[3] == side[2] else {
+                    throw .badBatch(field: "coupling.foreground", reason: "has shape \(side); want [\(b), S, S] with S a multiple of \(s[2])")
+                }
+            }
+            if let t = coupling.texts, t.shape != text.shape {
+                throw .badBatch(field: "coupling.texts", reason: "has shape \(t.shape); want \(text.shape) like text")
             }
         }
         if kind.needsQualityMaps {

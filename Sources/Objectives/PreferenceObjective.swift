@@ -40,8 +40,11 @@ public struct PreferenceObjective: Sendable {
     public var needsStepNoise: Bool { kind == .hgDPO && sampledStatStep }
 
     /// The loss on `batch` with the given draws (graph recorded through the policy's trainable parameters).
-    public func loss(policy: AdapterPolicy, batch: PreferenceBatch, draw: PairNoise) throws(ObjectivesError) -> LossOutput {
+    public func loss(policy: any PreferencePolicy, batch: PreferenceBatch, draw: PairNoise) throws(ObjectivesError) -> LossOutput {
         try batch.validate(for: kind)
+        if policy.needsReferences && batch.coupling == nil {
+            throw .badBatch(field: "coupling", reason: "is missing; a JeDi policy denoises each row beside its pair's reference (ReferenceCoupling(references:texts:))")
+        }
         guard draw.pairs == batch.pairs, draw.noise.shape == batch.first.shape else {
             throw .badBatch(field: "noise", reason: "has shape \(draw.noise.shape) for a batch of shape \(batch.first.shape)")
         }
@@ -51,7 +54,7 @@ public struct PreferenceObjective: Sendable {
         let xt = draw.noisy(x0, rows: rows, schedule: schedule)
         let text = PreferenceBatch.repeatRows(batch.text, rows: rows)
         let image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: rows)
-        var coupled: (references: Tensor, mask: ReferenceSetMask)? = nil
+        var coupled: DiffusedReferences? = nil
         if let coupling = batch.coupling {
             guard let rn = draw.referenceNoise else {
                 throw .badBatch(field: "noise", reason: "has no reference noise for a batch with reference attention (draw withReferenceNoise)")

@@ -21,9 +21,9 @@ public struct StepMetrics: Sendable, Equatable {
 extension PreferenceObjective {
     /// One training step: draw one (t, eps) per pair from `rng`, then the pairs' condition dropout (when
     /// on; `parts["dropped_pairs"]`), evaluate the loss, back-propagate into the
-    /// adapter, clip the gradient's 2-norm to `maxGradNorm` (<= 0: no clipping), update with `optimizer`
-    /// (keys = adapter keys), clear the gradients. Frozen parameters never receive gradients.
-    public func step<O: Optimizer>(policy: AdapterPolicy, batch: PreferenceBatch, rng: inout RandomStream,
+    /// policy's trainable weights, clip the gradient's 2-norm to `maxGradNorm` (<= 0: no clipping), update with `optimizer`
+    /// (keys = the weights' keys), clear the gradients. Frozen parameters never receive gradients.
+    public func step<O: Optimizer>(policy: any PreferencePolicy, batch: PreferenceBatch, rng: inout RandomStream,
                                    optimizer: inout O, maxGradNorm: Double) throws(ObjectivesError) -> StepMetrics {
         let draw = PairNoise.draw(pairs: batch.pairs, imageShape: batch.imageShape,
                                   trainSteps: schedule.trainSteps, withStepNoise: needsStepNoise,

@@ -71,10 +71,12 @@ public struct PoolPromptRecord: Codable, Sendable, Equatable {
     public var seeds: [UInt64]
     public var reference: String
     public var files: [String]
+    /// The generator that sampled the files when it is not the IP-Adapter model: "jedi" (absent = adapter).
+    public var generator: String?
 
-    public init(plan: PoolItemPlan, reference: String, files: [String]) {
+    public init(plan: PoolItemPlan, reference: String, files: [String], generator: String? = nil) {
         key = plan.key; prompt = plan.prompt; subject = plan.subject; background = plan.background
-        seeds = plan.seeds; self.reference = reference; self.files = files
+        seeds = plan.seeds; self.reference = reference; self.files = files; self.generator = generator
     }
 
     /// Key-sorted pretty JSON.

@@ -2,25 +2,26 @@ import Foundation
 import Manifest
 import Objectives
 
-/// Multi-run preference training: one adapter per `DPORun` (loss x ViT of `patchdpo_vits` for PatchDPO-family
+/// Multi-run preference training: one trained policy (an adapter, or JeDi's weights) per `DPORun` (loss x ViT of `patchdpo_vits` for PatchDPO-family
 /// losses x seed), in plan order, inside one stage run. Global step g = (run index) * steps + local step; every
-/// run ends with a checkpoint, so a resumed stage reloads finished runs' adapters from their last checkpoint and
+/// run ends with a checkpoint, so a resumed stage reloads finished runs' weights from their last checkpoint and
 /// continues the current run bit-for-bit. Runs of one (loss, seed) share the (t, eps) and pair-order stream
 /// whatever the ViT, so the two PatchDPO variants differ only by their quality maps.
 public struct MultiRunTrainer {
     public let runs: [DPORun]
     public let settings: PreferenceSettings
     public let base: PreferenceBase
-    /// The checkpoints' folder: `step-<8 digits>/` per global step (`AdapterCheckpoint`).
+    /// The checkpoints' folder: `step-<8 digits>/` per global step (`PolicyCheckpoint`).
     public let checkpoints: URL
 
     public init(runs: [DPORun], settings: PreferenceSettings, base: PreferenceBase, checkpoints: URL) {
+        precondition(runs.allSatisfy { $0.base == base.base }, "MultiRunTrainer: runs of another generator than the base's \(base.base)")
         self.runs = runs; self.settings = settings; self.base = base; self.checkpoints = checkpoints
     }
 
     /// Trains every run not finished at the ledger's newest checkpoint (`pairs`: a run's encoded pairs, asked for
-    /// only when it has steps left), and writes each run's `adapter-<run>.safetensors` (kind `checkpoint/adapter`)
-    /// and `adapter-<run>.json` (kind `record`) as it ends; returns them in that order.
+    /// only when it has steps left), and writes each run's `<base>-<run>.safetensors` (kind `checkpoint/<base>`)
+    /// and `<base>-<run>.json` (kind `record`) as it ends; returns them in that order.
     public func train(pairs: (DPORun) throws -> [EncodedPair], ledger: some PreferenceLedger) throws -> [NewArtifact] {
         let latest = try ledger.latestCheckpoint() ?? 0
         var outputs: [NewArtifact] = []

@@ -3,8 +3,10 @@ import Generation
 import Models
 import PatchQuality
 import TensorCore
+import World
 
-/// Decodes and encodes listed pairs with the frozen text and image encoders.
+/// Decodes and encodes listed pairs with the frozen text and image encoders (for JeDi: the text encoder, and each
+/// reference's caption `Prompts.referenceCaption`).
 public struct PairEncoder {
     public let pool: PoolReader
     public let models: PreferenceModels
@@ -30,14 +32,16 @@ public struct PairEncoder {
                 let ids = [models.tokenizer.encode(caption)]
                 let text = models.textEncoder.forward(ids).states.value
                 let ref = try pool.image(try pool.referencePath(for: p.first))
-                let tokens = models.referenceEncoder.tokens(Variable(ref)).value
-                let coupled = models.referenceAttention
+                let tokens = models.imageTokens(ref)
+                let jedi = models.base == .jedi, coupled = models.referenceAttention || jedi
+                let referenceIDs = jedi ? [models.tokenizer.encode(Prompts.referenceCaption(try pool.subject(for: p.first).category))] : nil
                 let maps = try vit.map { try QualityMapFile.read(key: p.key, vit: $0, side: models.lossSide, generated: generatedMap,
                                                                 upstream: pool.upstream) }
                 return EncodedPair(key: p.key, first: try sample(p.first), second: try sample(p.second), text: text,
                                    image: tokens, qr: maps?.0, qg: maps?.1,
                                    reference: coupled ? AutoencoderKL.diffusionSpace(ref, vae: models.vae) : nil,
-                                   foreground: coupled ? ReferenceAttention.foreground(of: ref) : nil)
+                                   foreground: models.referenceAttention ? ReferenceAttention.foreground(of: ref) : nil,
+                                   referenceText: referenceIDs.map { models.textEncoder.forward($0).states.value })
             }
         }
     }

@@ -58,12 +58,17 @@ public struct PoolReader {
     /// The comprehensive caption (DCO 4.3) of the pool item holding `path`: its subject's colour,
     /// pattern and decal on the clean background, which is what the item's reference image shows.
     public func comprehensiveCaption(for path: String) throws -> String {
+        Prompts.comprehensive(try subject(for: path), .clean)
+    }
+
+    /// The world subject of the pool item holding `path` (its `prompt.json`'s `subject`).
+    public func subject(for path: String) throws -> Subject {
         let (a, json) = try promptRecord(for: path)
         guard let o = json as? [String: Any], let s = o["subject"] as? [String: Any], let name = s["category"] as? String,
               let category = ObjectCategory(rawValue: name), let instance = (s["instance"] as? NSNumber)?.uint64Value else {
             throw DPOTrainError.badImage(path: a.relativePath, detail: "has no `subject` with a known `category` and an `instance`")
         }
-        return Prompts.comprehensive(Subject(category: category, instance: instance), .clean)
+        return Subject(category: category, instance: instance)
     }
 
     /// `prompt.json` of the pool item holding `path`, and its JSON.

@@ -1,31 +1,72 @@
 import Checkpoint
 import Diffusion
 import Models
+import Objectives
 import TensorCore
 
-/// What every run of a multi-run preference training starts from: the frozen U-Net and resampler its policy
-/// wraps, the adapter it loads as both the trained and the reference weights, the noise schedule, and the null
-/// conditions condition dropout substitutes (the empty prompt's text states `[1, Lt, D]`, the zero image's
-/// encoder tokens `[1, N, E]`).
+/// What every run of a multi-run preference training starts from: the frozen network its policy wraps, the weights
+/// it loads as both the trained and the reference weights, the noise schedule, and the null conditions condition
+/// dropout substitutes (the empty prompt's text states `[1, Lt, D]`, the null image's encoder tokens `[1, N, E]`).
 public struct PreferenceBase {
-    public let unet: UNet2DConditionModel
-    public let resampler: Resampler
-    public let adapter: SafeTensorsFile
-    /// The adapter's file, as errors name it.
-    public let adapterPath: String
+    /// The network a run's policy wraps (shared by the runs, which train one after another).
+    public enum Network {
+        case adapter(unet: UNet2DConditionModel, resampler: Resampler)
+        case jedi(unet: UNet2DConditionModel, trainable: JeDiTrainable)
+    }
+
+    public let network: Network
+    /// The policy's starting weights (`PolicyWeights` keys: the adapter, or JeDi's trained weights).
+    public let initial: SafeTensorsFile
+    /// Their file, as errors name it.
+    public let initialPath: String
     public let schedule: NoiseSchedule
     public let nullText: Tensor
     public let nullImage: Tensor
 
-    public init(unet: UNet2DConditionModel, resampler: Resampler, adapter: SafeTensorsFile, adapterPath: String,
-                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor) {
-        self.unet = unet; self.resampler = resampler; self.adapter = adapter; self.adapterPath = adapterPath
+    public init(network: Network, initial: SafeTensorsFile, initialPath: String, schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor) {
+        self.network = network; self.initial = initial; self.initialPath = initialPath
         self.schedule = schedule; self.nullText = nullText; self.nullImage = nullImage
     }
 
-    /// The base of `models`: pretrain-adapter's adapter on the pretrained U-Net, the null conditions of its encoders.
+    /// An IP-Adapter base: `adapter` on `unet` and `resampler`.
+    public init(unet: UNet2DConditionModel, resampler: Resampler, adapter: SafeTensorsFile, adapterPath: String,
+                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor) {
+        self.init(network: .adapter(unet: unet, resampler: resampler), initial: adapter, initialPath: adapterPath,
+                  schedule: schedule, nullText: nullText, nullImage: nullImage)
+    }
+
+    /// The base of `models`: pretrain-adapter's adapter on the pretrained U-Net, or JeDi's U-Net as loaded; the null
+    /// conditions of their encoders.
     public init(_ models: PreferenceModels) {
-        self.init(unet: models.unet, resampler: models.resampler, adapter: models.adapter, adapterPath: models.adapterPath,
-                  schedule: models.schedule, nullText: models.nullText, nullImage: models.nullImage)
+        switch models.conditioning {
+        case .adapter(let resampler, let adapter, _):
+            self.init(unet: models.unet, resampler: resampler, adapter: adapter, adapterPath: models.weightsPath,
+                      schedule: models.schedule, nullText: models.nullText, nullImage: models.nullImage)
+        case .jedi(let trainable):
+            self.init(jedi: models.unet, trainable: trainable, path: models.weightsPath, schedule: models.schedule,
+                      nullText: models.nullText, nullImage: models.nullImage)
+        }
+    }
+
+    /// A JeDi base: the `trainable` weights of `unet` as they are now.
+    public init(jedi unet: UNet2DConditionModel, trainable: JeDiTrainable, path: String, schedule: NoiseSchedule,
+                nullText: Tensor, nullImage: Tensor) {
+        self.init(network: .jedi(unet: unet, trainable: trainable), initial: JeDiPolicy(unet: unet, trainable: trainable).weights.stateDict(),
+                  initialPath: path, schedule: schedule, nullText: nullText, nullImage: nullImage)
+    }
+
+    public var base: GeneratorBase {
+        if case .jedi = network { return .jedi }
+        return .adapter
+    }
+
+    /// A fresh policy over the network (its weights as the previous run left them: load `initial` next).
+    func makePolicy(_ s: PreferenceSettings) -> any PreferencePolicy {
+        switch network {
+        case .adapter(let unet, let resampler):
+            return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: s.trainResampler, ipScale: s.ipScale)
+        case .jedi(let unet, let trainable):
+            return JeDiPolicy(unet: unet, trainable: trainable)
+        }
     }
 }

@@ -5,7 +5,7 @@ import Objectives
 import Optim
 import Random
 
-/// One run of a multi-run preference training: its policy (the base adapter, trainable, over the frozen U-Net),
+/// One run of a multi-run preference training: its policy (the base's starting weights, trainable, over the frozen network),
 /// optimizer, stream and local step; checkpoints at global step offset + step.
 final class PreferenceRun {
     let run: DPORun
@@ -13,7 +13,7 @@ final class PreferenceRun {
     let offset: Int
     let settings: PreferenceSettings
     let checkpoints: URL
-    let policy: AdapterPolicy
+    let policy: any PreferencePolicy
     let objective: PreferenceObjective
     var optimizer: AdamW
     var rng: RandomStream
@@ -23,9 +23,9 @@ final class PreferenceRun {
 
     init(_ run: DPORun, offset: Int, settings s: PreferenceSettings, base: PreferenceBase, checkpoints: URL) throws {
         self.run = run; self.offset = offset; settings = s; self.checkpoints = checkpoints
-        policy = AdapterPolicy(unet: base.unet, resampler: base.resampler, trainResampler: s.trainResampler, ipScale: s.ipScale)
-        try policy.loadAdapter(base.adapter, path: base.adapterPath)
-        try policy.loadAdapter(base.adapter, path: base.adapterPath, asReference: true)
+        policy = base.makePolicy(s)
+        try policy.weights.load(base.initial, path: base.initialPath)
+        try policy.weights.load(base.initial, path: base.initialPath, asReference: true)
         optimizer = AdamW(learningRate: s.learningRate, weightDecay: s.weightDecay)
         // The loss is not in the key: every loss of one seed sees the same pair order and (t, eps) draws,
         // so their logged losses compare step by step (dm against patchdpo on the same noise).
@@ -40,7 +40,7 @@ final class PreferenceRun {
 
     /// Loads the checkpoint of global step `at` (policy, optimizer, stream, the last step's metrics).
     func restore(at: Int, ledger: some PreferenceLedger) throws {
-        let (restored, meta) = try AdapterCheckpoint.restoreWithMetadata(from: TrainingCheckpoint.directory(root: checkpoints, step: at),
+        let (restored, meta) = try PolicyCheckpoint.restoreWithMetadata(from: TrainingCheckpoint.directory(root: checkpoints, step: at),
                                                                          policy: policy, optimizer: &optimizer, rng: &rng)
         step = restored - offset
         if let l = meta["last_loss"].flatMap(Double.init) {
@@ -57,7 +57,7 @@ final class PreferenceRun {
             let m = try objective.step(policy: policy, batch: data.batch(indices, kind: run.kind), rng: &rng,
                                        optimizer: &optimizer, maxGradNorm: settings.maxGradNorm)
             guard m.loss.isFinite, m.gradNorm.isFinite else {
-                // The update is not saved: the last checkpoint stays the newest, and no adapter is written.
+                // The update is not saved: the last checkpoint stays the newest, and no weights are written.
                 throw ledger.diverged(step: offset + step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))
             }
             step += 1
@@ -90,24 +90,26 @@ final class PreferenceRun {
             meta["last_loss"] = "\(last.loss)"
             if let a = last.implicitAccuracy { meta["last_implicit_acc"] = "\(a)" }
         }
-        let dir = try AdapterCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: offset + step, root: checkpoints,
+        let dir = try PolicyCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: offset + step, root: checkpoints,
                                              metadata: meta)
         let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
         try ledger.recordCheckpoint(step: offset + step, files: files)
     }
 
-    /// Writes the trained adapter and its record.
+    /// Writes the trained weights (`<base>-<run>.safetensors`: the adapter, kind `checkpoint/adapter`, or JeDi's trained
+    /// weights, kind `checkpoint/jedi`) and their record.
     func finish(ledger: some PreferenceLedger) throws -> [NewArtifact] {
-        var file = policy.adapterStateDict()
-        file.metadata = ["loss": run.kind.rawValue, "steps": "\(settings.steps)", "format": "ip-adapter", "seed": "\(run.seed)", "name": label]
+        var file = policy.weights.stateDict()
+        file.metadata = ["loss": run.kind.rawValue, "steps": "\(settings.steps)", "format": run.base == .jedi ? "jedi" : "ip-adapter",
+                         "seed": "\(run.seed)", "name": label]
         if let v = run.vit { file.metadata["vit"] = v }
         let weights = SafeTensors.encode(file)
         let record = AdapterRecord(loss: run.kind.rawValue, steps: settings.steps, seed: UInt64(bitPattern: Int64(run.seed)),
                                    codeVersion: settings.codeVersion, config: settings.config, beta: Double(objective.beta),
                                    finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
-                                   weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label)
-        return [try ledger.write(weights, name: "adapter-\(label).safetensors", kind: "checkpoint/adapter"),
-                try ledger.write(try record.encoded(), name: "adapter-\(label).json", kind: "record")]
+                                   weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label, base: run.base)
+        return [try ledger.write(weights, name: run.fileStem + ".safetensors", kind: "checkpoint/" + run.base.rawValue),
+                try ledger.write(try record.encoded(), name: run.fileStem + ".json", kind: "record")]
     }
 }

@@ -25,6 +25,9 @@ public enum ReproductionTables {
     /// The bench row of JeDi (BenchKit's `JeDiBench`), compared with the original adapter.
     public static let jediLoss = "jedi"
 
+    /// Whether `loss` is a dpo-train loss applied to JeDi (`<loss>-jedi`, e.g. `patchdpo-jedi`), compared with the row `jedi`.
+    static func trainsJeDi(_ loss: String?) -> Bool { loss.map { $0.hasSuffix("-" + jediLoss) } ?? false }
+
     /// The PatchDPO models the reproduction asks about (seed means where there are several seeds): patchdpo with
     /// the finetuned ViT, then patchdpo-aligned with it, then patchdpo with the original ViT, where present.
     static func subjects(in rows: [ModelSummary]) -> [ModelSummary] {
@@ -42,9 +45,12 @@ public enum ReproductionTables {
             let inSetting = reps.filter { $0.setting == setting }
             let bases = [inSetting.first { $0.loss == nil }, inSetting.first { $0.loss == "dm" },
                          inSetting.first { $0.loss == "diffusion-dpo" }].compactMap { $0 }
-            // JeDi (issue 17) against the original adapter only: the other bases are preference-trained adapters.
-            let jedi = inSetting.first { $0.loss == jediLoss }.map { j in bases.filter { $0.loss == nil }.map { (j, $0) } } ?? []
-            for (model, base) in subjects(in: inSetting).flatMap({ m in bases.map { (m, $0) } }) + jedi {
+            // JeDi (issue 17) against the original adapter only: the other bases are preference-trained adapters; and every
+            // model preference-trained from JeDi (patchdpo-jedi, ...) against JeDi itself.
+            let jediRow = inSetting.first { $0.loss == jediLoss }
+            let jedi = jediRow.map { j in bases.filter { $0.loss == nil }.map { (j, $0) } } ?? []
+            let fromJeDi = jediRow.map { j in inSetting.filter { trainsJeDi($0.loss) }.map { ($0, j) } } ?? []
+            for (model, base) in subjects(in: inSetting).flatMap({ m in bases.map { (m, $0) } }) + jedi + fromJeDi {
                 let cells: [Cell] = metrics.map { m in
                     let e = pairedDifference(model, base, value: m.value,
                                              seed: BenchStatistics.seed(seed, "paired|\(setting)|\(model.name)|\(base.name)|\(m.name)"))
@@ -53,7 +59,7 @@ public enum ReproductionTables {
                 rows.append([.text(setting), .text(model.name), .text(base.name)] + cells)
             }
         }
-        return Table(id: "paired-differences", title: "PatchDPO against the original model, dm and diffusion-dpo (and JeDi against the original): paired differences",
+        return Table(id: "paired-differences", title: "PatchDPO against the original model, dm and diffusion-dpo (JeDi against the original, JeDi's preference-trained models against JeDi): paired differences",
                      columns: ["Setting", "Model", "Against"] + metrics.map(\.name), rows: rows,
                      notes: ["Each cell: mean over the subjects both models have of (model - other), with its paired percentile "
                              + "bootstrap 95% interval (subjects resampled). Models trained with several seeds enter as their seed "

@@ -14,6 +14,10 @@ public enum Prompts {
         "a {object} seen {where}",
     ]
 
+    /// What a reference render (a subject on the clean background) shows, as JeDi's sets caption their references in
+    /// training, gates, the pool and the bench: the plain clean-background prompt of template seed 0.
+    public static func referenceCaption(_ category: ObjectCategory) -> String { plain(category, .clean, seed: 0) }
+
     /// The plain prompt for (category, background), template chosen by (seed, index).
     public static func plain(_ category: ObjectCategory, _ background: Background,
                              seed: UInt64, index: UInt64 = 0) -> String {

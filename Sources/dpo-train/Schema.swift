@@ -26,13 +26,20 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     ConfigKey("dco_captions", .string, default: .string("comprehensive"),
               doc: "dco's text for its reference rows: comprehensive (DCO 4.3: colour, pattern, decal, the clean background) | prompt (the pool prompt)",
               check: ConfigKey.oneOf(["comprehensive", "prompt"])),
-    ConfigKey("train_resampler", .bool, default: .bool(false), doc: "also train the resampler (image_proj.*)"),
+    ConfigKey("train_resampler", .bool, default: .bool(false), doc: "also train the resampler (image_proj.*; base = adapter)"),
     ConfigKey("max_grad_norm", .float, default: .float(1.0), doc: "gradient 2-norm clip; 0 = none"),
-    ConfigKey("ip_scale", .float, default: .float(1.0), doc: "image cross-attention scale"),
+    ConfigKey("ip_scale", .float, default: .float(1.0), doc: "image cross-attention scale (base = adapter)"),
     ConfigKey("reference_attention", .string, default: .string("auto"),
               doc: "train each row beside its pair's clean reference, reading its foreground keys (docs/REFERENCE_ATTENTION.md), as "
                   + "the samplers run the adapter: auto (when the adapter was trained with it: its record's referenceAttention) | off | conditional",
               optIn: true, check: ConfigKey.oneOf(["auto", "off", "conditional"])),
+    ConfigKey("base", .string, default: .string("adapter"),
+              doc: "the generator preference training changes: adapter (the IP-Adapter model's image branch; outputs adapter-<run>.*) | "
+                  + "jedi (pretrain-jedi's joint-image U-Net, each row the unknown member of the set [reference; row]; outputs jedi-<run>.*)",
+              optIn: true, check: ConfigKey.oneOf(GeneratorBase.allCases.map(\.rawValue))),
+    ConfigKey("jedi_trainable", .string, default: .string("attention"),
+              doc: "base = jedi: the U-Net weights that train: attention (the coupled self-attention, attn1.*) | all",
+              optIn: true, check: ConfigKey.oneOf(JeDiTrainable.allCases.map(\.rawValue))),
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])

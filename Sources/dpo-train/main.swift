@@ -7,14 +7,15 @@ import PreferenceTraining
 import StageKit
 import Upstream
 
-/// `dpo-train`: preference training of the image adapter with a choice of loss (METHODS.md 5). The runs, their
+/// `dpo-train`: preference training of the image adapter, or of JeDi (`base = "jedi"`), with a choice of loss (METHODS.md 5). The runs, their
 /// resume and checkpoints are PreferenceTraining's `MultiRunTrainer`; this binds it to the stage.
 struct DPOTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo-train",
-        abstract: "Train the image adapter with the losses of METHODS.md 5 ([dpo-train]).",
+        abstract: "Train the image adapter (or JeDi) with the losses of METHODS.md 5 ([dpo-train]).",
         discussion: definition.help("Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
-            + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); metrics <run>/loss, "
+            + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); with base = \"jedi\" jedi-<run>.safetensors "
+            + "(kind checkpoint/jedi: the trained weights of pretrain-jedi's U-Net) and jedi-<run>.json; metrics <run>/loss, "
             + "<run>/implicit_acc, <run>/grad_norm per step.", items: false),
         version: BuildSources.version)
 
@@ -35,12 +36,12 @@ struct DPOTrain: ParsableCommand {
     func run() throws {
         try StageMain.run(Self.definition, options: common, flagOverrides: loss.map { ["losses=[\"\($0)\"]"] } ?? []) { r in
             let c = r.config, up = UpstreamModels(runner: r)
+            let base = GeneratorBase(rawValue: c.string("base"))!
             let runs = DPORun.plan(losses: c.strings("losses").map { LossKind(rawValue: $0)! }, vits: c.strings("patchdpo_vits"),
-                                   seeds: c.ints("seeds"))
-            try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream)) { ctx in
-                let g = try up.generator(), adapter = try up.artifacts.artifact("adapter.safetensors", of: "pretrain-adapter")
-                let models = PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path,
-                                              referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g) != nil)
+                                   seeds: c.ints("seeds"), base: base)
+            // JeDi's weights enter the fingerprint only when it is the base, so adapter runs keep theirs.
+            try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream + (base == .jedi ? ["pretrain-jedi"] : []))) { ctx in
+                let models = try Self.models(base, up: up, config: c)
                 let pool = PoolReader(upstream: up.artifacts, resolution: models.resolution)
                 let pairs = TrainingPairs(encoder: PairEncoder(pool: pool, models: models),
                                           comprehensiveDCOCaptions: c.string("dco_captions") == "comprehensive", log: { r.log.info($0) })
@@ -48,6 +49,19 @@ struct DPOTrain: ParsableCommand {
                                               checkpoints: r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true))
                 return try trainer.train(pairs: pairs.pairs(for:), ledger: StageLedger(context: ctx))
             }
+        }
+    }
+
+    /// The frozen models and starting weights of `base`: pretrain-adapter's generator, or pretrain-jedi's.
+    static func models(_ base: GeneratorBase, up: UpstreamModels, config c: ConfigSection) throws -> PreferenceModels {
+        switch base {
+        case .adapter:
+            let g = try up.generator(), adapter = try up.artifacts.artifact("adapter.safetensors", of: "pretrain-adapter")
+            return PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path,
+                                    referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g) != nil)
+        case .jedi:
+            let g = try up.jedi(), weights = try up.artifacts.artifact("jedi.safetensors", of: "pretrain-jedi")
+            return PreferenceModels(jedi: g, path: up.artifacts.url(weights).path, trainable: JeDiTrainable(rawValue: c.string("jedi_trainable"))!)
         }
     }
 

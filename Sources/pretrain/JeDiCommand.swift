@@ -110,7 +110,7 @@ struct JeDiCommand: ParsableCommand {
         throws -> (metrics: [String: Double], sheet: Image, perSample: [AdapterGateSample]) {
         let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance, stageSeed: seed,
                                      title: "JeDi") { subject, reference, prompts, seeds in
-            let caption = [Prompts.plain(subject.category, .clean, seed: 0)]
+            let caption = [Prompts.referenceCaption(subject.category)]
             let options = SamplingOptions(steps: steps, guidanceScale: guidance)
             let groups = jointScenes ? [(prompts, seeds[0])] : zip(prompts, seeds).map { ([$0], $1) }
             var out: [Float] = []

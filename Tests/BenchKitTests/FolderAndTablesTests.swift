@@ -124,4 +124,15 @@ import World
         #expect(named.model(adapter: "z").slug == "dm-s2")
         #expect(throws: BenchError.self) { try AdapterRecordInfo.decode(Data("[]".utf8), path: "d.json") }
     }
+
+    /// A model dpo-train trained from JeDi is the row `<loss>-jedi` (issue 17's patchdpo-jedi), sampled with JeDi.
+    @Test func jediTrainedRecordsBecomeTheirOwnRows() throws {
+        let r = try AdapterRecordInfo.decode(Data(#"{"loss":"patchdpo","seed":1,"vit":"finetuned","name":"patchdpo-finetuned-s1","base":"jedi"}"#.utf8),
+                                             path: "jedi-patchdpo-finetuned-s1.json")
+        let m = r.model(adapter: "artifacts/dpo-train/jedi-patchdpo-finetuned-s1.safetensors")
+        #expect(m.name == "patchdpo-jedi-finetuned-s1" && m.loss == "patchdpo-jedi" && m.base == "jedi" && m.trainSeed == 1)
+        #expect(JeDiBench.samples(m) && JeDiBench.samples(JeDiBench.model) && !JeDiBench.samples(BenchModel.base))
+        let adapter = try AdapterRecordInfo.decode(Data(#"{"loss":"patchdpo","name":"patchdpo-finetuned-s1","base":"adapter"}"#.utf8), path: "a.json")
+        #expect(adapter.model(adapter: "x").name == "patchdpo-finetuned-s1" && adapter.model(adapter: "x").base == nil)
+    }
 }

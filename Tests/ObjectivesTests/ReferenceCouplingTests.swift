@@ -48,10 +48,10 @@ import TestSupport
         var rng = RandomStream(seed: 1)
         let (out, dropped) = ConditionDropout(text: 0, image: 1, both: 0).apply(batch, nullText: Tensor(zeros: [1, 3, 128]),
                                                                                 nullImage: Tensor(zeros: [1, 5, 32]), rng: &rng)
-        #expect(dropped == 3 && out.coupling!.foreground.scalars.allSatisfy { $0 == 0 })
+        #expect(dropped == 3 && out.coupling!.foreground!.scalars.allSatisfy { $0 == 0 } && out.coupling!.dropped == [true, true, true])
         var one = Self.coupling(pairs: 3, foreground: 1)
         one.dropReference(pair: 1)
-        let f = one.foreground.scalars
+        let f = one.foreground!.scalars
         #expect(f[0..<64].contains(1) && !f[64..<128].contains(1) && f[128..<192].contains(1))
     }
 

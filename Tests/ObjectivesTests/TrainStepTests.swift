@@ -83,18 +83,18 @@ import TestSupport
         _ = try objective.step(policy: b, batch: batch, rng: &rngB, optimizer: &optB, maxGradNorm: 1)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("objectives-resume-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let dir = try AdapterCheckpoint.save(policy: b, optimizer: optB, rng: rngB, step: 1, root: root)
+        let dir = try PolicyCheckpoint.save(policy: b, optimizer: optB, rng: rngB, step: 1, root: root)
 
         let (c, _, _) = fresh()
         perturbAdapter(c)                                   // restore must overwrite this
         var optC = AdamW()
         var rngC = RandomStream(seed: 999)
-        #expect(try AdapterCheckpoint.restore(from: dir, policy: c, optimizer: &optC, rng: &rngC) == 1)
+        #expect(try PolicyCheckpoint.restore(from: dir, policy: c, optimizer: &optC, rng: &rngC) == 1)
         for _ in 0..<2 { _ = try objective.step(policy: c, batch: batch, rng: &rngC, optimizer: &optC, maxGradNorm: 1) }
 
         let diff = firstDifference(allBits(c), allBits(a))
         #expect(diff == nil, "resumed run differs from the uninterrupted run: \(diff ?? "")")
-        #expect(c.frozenStateDict() == a.frozenStateDict())
+        #expect(c.weights.frozenStateDict() == a.weights.frozenStateDict())
         #expect(optC.stateFile() == optA.stateFile() && rngC == rngA)
     }
 }

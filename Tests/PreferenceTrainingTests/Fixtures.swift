@@ -25,6 +25,25 @@ enum Tiny {
                               nullText: tensor([1, 3, 16], seed: 1), nullImage: tensor([1, 5, 16], seed: 2))
     }
 
+    /// A fresh process's JeDi base: the tiny U-Net widened to JeDi's input (seeded), its coupled self-attention trained.
+    static func jediBase() throws -> PreferenceBase {
+        let u = try JeDiUNet.fromBase(try UNet2DConditionModel(config: unet, key: RNGKey(seed: 5).fold(in: "unet")))
+        return PreferenceBase(jedi: u, trainable: .attention, path: "jedi.safetensors",
+                              schedule: NoiseSchedule(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05),
+                              nullText: tensor([1, 3, 16], seed: 1), nullImage: Tensor(zeros: [1, 1, 1]))
+    }
+
+    /// `n` JeDi pairs: as `pairs`, each with its reference and the reference's caption states, no image tokens.
+    static func jediPairs(_ n: Int = 3) -> [EncodedPair] {
+        pairs(n).enumerated().map { i, p in
+            var q = p
+            q.image = Tensor(zeros: [1, 1, 1])
+            q.reference = tensor([1, 3, 8, 8], seed: 200 + UInt64(i))
+            q.referenceText = tensor([1, 3, 16], seed: 300 + UInt64(i))
+            return q
+        }
+    }
+
     /// `n` pairs of 8 x 8 images with text, reference tokens and quality maps in [0, 1); `coupled`: each with its
     /// reference image and a foreground (its left half) for reference attention.
     static func pairs(_ n: Int = 3, coupled: Bool = false) -> [EncodedPair] {

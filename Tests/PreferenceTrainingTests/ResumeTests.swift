@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import Objectives
 import Testing
@@ -17,17 +18,20 @@ import Testing
     }
 
     /// Trains every run, first stopping after `stopAfter` global steps (nil: never) and resuming from the newest checkpoint.
-    static func train(stopAfter: Int?, coupled: Bool = false) throws -> Outcome {
+    static func train(stopAfter: Int?, coupled: Bool = false, jedi: Bool = false) throws -> Outcome {
+        let runs = jedi ? DPORun.plan(losses: [.patchdpo, .diffusionDPO], vits: ["finetuned"], seeds: [1], base: .jedi) : Self.runs
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("multirun-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let store = LedgerStore()
         var calls: [String] = []
         func process(_ ledger: MemoryLedger) throws -> [String: Data] {
-            let trainer = MultiRunTrainer(runs: runs, settings: Tiny.settings(), base: try Tiny.base(), checkpoints: root)
-            let out = try trainer.train(pairs: { calls.append($0.name); return Tiny.pairs(coupled: coupled) }, ledger: ledger)
+            let trainer = MultiRunTrainer(runs: runs, settings: Tiny.settings(), base: try jedi ? Tiny.jediBase() : Tiny.base(), checkpoints: root)
+            let out = try trainer.train(pairs: { calls.append($0.name); return jedi ? Tiny.jediPairs() : Tiny.pairs(coupled: coupled) }, ledger: ledger)
             let names: [String] = out.map { ($0.relativePath as NSString).lastPathComponent }
-            let want: [String] = runs.flatMap { ["adapter-\($0.name).safetensors", "adapter-\($0.name).json"] }
+            let prefix = jedi ? "jedi" : "adapter"
+            let want: [String] = runs.flatMap { ["\(prefix)-\($0.name).safetensors", "\(prefix)-\($0.name).json"] }
             #expect(names == want)
+            #expect(out.map(\.kind) == runs.flatMap { _ in ["checkpoint/" + prefix, "record"] })
             return ledger.written
         }
         if let stopAfter {
@@ -70,6 +74,23 @@ import Testing
         #expect(resumed.pairCalls == started)
         let local = stopAfter <= 3 ? stopAfter : stopAfter - 3
         #expect(resumed.lines.contains("\(Self.runs[stopAfter <= 3 ? 0 : 1].name): resumed at step \(local)/3"), "\(resumed.lines)")
+    }
+
+    /// JeDi as the base (`base = "jedi"`): each run trains the coupled self-attention of the joint-image U-Net, writes
+    /// `jedi-<run>.*` with its record naming the base, and a stop mid-run or at the run boundary resumes bit-for-bit.
+    @Test(arguments: [2, 4])
+    func jediRunsResumeLikeTheUninterruptedRun(stopAfter: Int) throws {
+        let straight = try Self.train(stopAfter: nil, jedi: true)
+        let resumed = try Self.train(stopAfter: stopAfter, jedi: true)
+        #expect(resumed.written.keys.sorted() == straight.written.keys.sorted())
+        for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step \(stopAfter)") }
+        #expect(resumed.store.metrics == straight.store.metrics)
+        let record = try JSONDecoder().decode(AdapterRecord.self, from: try #require(straight.written["jedi-patchdpo-finetuned-s1.json"]))
+        #expect(record.base == "jedi" && record.name == "patchdpo-finetuned-s1")
+        let weights = try SafeTensors.parse(try #require(straight.written["jedi-patchdpo-finetuned-s1.safetensors"]), path: "w")
+        #expect(!weights.tensors.isEmpty && weights.tensors.keys.allSatisfy { $0.contains(".attn1.") })
+        #expect(weights.metadata["format"] == "jedi")
+        #expect(straight.written["jedi-patchdpo-finetuned-s1.safetensors"] != straight.written["jedi-diffusion-dpo-s1.safetensors"])
     }
 
     /// With reference attention (pairs carrying their references) the batches are coupled, the adapters differ from

@@ -53,6 +53,19 @@ import Testing
         #expect(t.rows.count == 3, "the patchdpo rows are unchanged")
     }
 
+    /// Models preference-trained from JeDi (`<loss>-jedi`) are compared with the row `jedi` alone.
+    @Test func jediTrainedModelsAreComparedWithJeDi() throws {
+        let scores = { (d: Double) in [SubjectScores(subject: "a", dino: d, clipI: 0.4, clipT: 0.3, images: 2, identity: 0, detail: 0, scene: 1)] }
+        let jedi = ModelResult(name: "jedi", loss: "jedi", vit: nil, trainSeed: nil, setting: "all-references", perSubject: scores(0.3))
+        let trained = ModelResult(name: "patchdpo-jedi-finetuned-s1", loss: "patchdpo-jedi", vit: "finetuned", trainSeed: 1,
+                                  setting: "all-references", perSubject: scores(0.35))
+        let t = ReproductionTables.pairedDifferences(ModelSummaries.summarise(Self.models() + [jedi, trained], seed: 1), seed: 1)
+        let rows = t.rows.filter { $0[1].display == "patchdpo-jedi-finetuned-s1" }
+        #expect(rows.count == 1 && rows[0][2].display == "jedi", "\(t.rows.map { $0.map(\.display) })")
+        #expect(rows[0][5].display.hasPrefix("0.050 ["), "\(rows[0].map(\.display))")
+        #expect(t.rows.count == 4, "the patchdpo rows (2), jedi against the original, patchdpo-jedi against jedi")
+    }
+
     @Test func table4StandsOursBesideThePaper() throws {
         let t = ReproductionTables.table4(ModelSummaries.summarise(Self.models(), seed: 1), setting: "all-references")
         #expect(t.rows.count == 5 && t.rows.map { $0[0].display }.first == "original model")

@@ -37,13 +37,30 @@ import Testing
     @Test func everyPipelineConfigLoads() throws {
         let dir = Self.repo.appendingPathComponent("pipelines")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".toml") }.sorted()
-        #expect(files == ["default.toml", "paper.toml", "reproduce.toml", "smoke.toml"])
+        #expect(files == ["default.toml", "jedi.toml", "paper.toml", "reproduce.toml", "smoke.toml"])
         for f in files {
             let doc = try TOMLDocument.load(dir.appendingPathComponent(f))
             try PipelineSections.check(doc)
             _ = try RunConfig(doc)
             #expect(Set(doc.tables.keys.filter { !$0.isEmpty }) == Set(PipelineSections.known), "\(f)")
         }
+    }
+
+    /// jedi.toml is default.toml with JeDi as the base: it differs only in [run], the base of [generate-pool] and
+    /// [dpo-train], [dpo-train]'s losses and trained weights, and [bench]'s subjects and frontier.
+    @Test func theJeDiConfigDiffersFromTheDefaultOnlyWhereItSays() throws {
+        let dir = Self.repo.appendingPathComponent("pipelines")
+        let d = try TOMLDocument.load(dir.appendingPathComponent("default.toml"))
+        let j = try TOMLDocument.load(dir.appendingPathComponent("jedi.toml"))
+        #expect(Set(d.tables.keys) == Set(j.tables.keys))
+        let allowed: [String: Set<String>] = ["run": ["name"], "generate-pool": ["base"], "dpo-train": ["losses", "base", "jedi_trainable"],
+                                              "bench": ["subjects", "frontier_wrg"]]
+        for (name, table) in d.tables {
+            let a = table.entries.mapValues(\.value), b = j.tables[name]?.entries.mapValues(\.value) ?? [:]
+            let differing = Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }
+            #expect(differing.isSubset(of: allowed[name] ?? []), "[\(name)] differs between default.toml and jedi.toml in \(differing.sorted())")
+        }
+        #expect(j.tables["generate-pool"]?.entries["base"]?.value == .string("jedi") && j.tables["dpo-train"]?.entries["base"]?.value == .string("jedi"))
     }
 
     /// `make reproduce`'s config is default.toml at evidence scale: its header says only [run], [dpo-train] and [bench]
