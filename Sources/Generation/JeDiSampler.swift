@@ -1,6 +1,5 @@
 import Autograd
 import Diffusion
-import Imaging
 import Models
 import NN
 import Random
@@ -43,37 +42,67 @@ public enum JeDiSampler {
     /// The whole set [M, 3, S, S] in [-1, 1]: rows 0 ..< K are the references, rows K ..< M the generated images.
     /// `options` gives the scheduler, steps, eta, spacing and the guidance scale s; its IP-Adapter, reward and
     /// decoupled image-guidance fields must keep their defaults (JeDi has no image tokens: the ratio is in `guidance`).
+    /// The batch of one (`sample(_:sets:seeds:...)`).
     public static func sample(_ g: Generator, set: JeDiSet, seed: UInt64, options: SamplingOptions = SamplingOptions(),
                               guidance: JeDiGuidance = JeDiGuidance()) throws(GenerationError) -> Tensor {
-        try sample(g, set: set, seed: seed, options: options, guidance: guidance, observe: nil)
+        try sample(g, sets: [set], seeds: [seed], options: options, guidance: guidance, observe: nil)[0]
     }
 
     /// `sample`, calling `observe(step, timestep, x)` with the set the U-Net reads at every step (after the
     /// replacement); tests check the replacement trick with it.
     static func sample(_ g: Generator, set: JeDiSet, seed: UInt64, options: SamplingOptions, guidance: JeDiGuidance,
                        observe: ((Int, Int, Tensor) -> Void)?) throws(GenerationError) -> Tensor {
-        try validate(g, set: set, options: options, guidance: guidance)
-        let known = set.known, m = set.size, k = set.knownCount
-        let shape = g.sampleShape
-        let x0 = stack([g.diffusionSpace(set.references), Tensor(zeros: [m - k] + shape)])
-        let text = g.textStates(set.referencePrompts + set.prompts)
-        let nullText = g.textStates(Array(repeating: WorldText.nullPrompt, count: m))
-        var scheduler = Sampler.scheduler(options, for: g)
-        let root = RNGKey(seed: seed).fold(in: "jedi")
-        var x = Init.normal([m] + shape, key: root.fold(in: "x_T"))
-        for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
-            let z = Init.normal([m] + shape, key: root.fold(in: "q").fold(in: UInt64(i)))
-            x = replaceKnown(x, with: g.schedule.addNoise(x0, noise: z, timesteps: Array(repeating: t, count: m)), known: known)
-            observe?(i, t, x)
-            let p = branchPredictions(g, x, timestep: t, clean: x0, known: known, text: text, nullText: nullText, guidance: guidance)
-            let eps = guidance.combine(full: p.full, partial: p.partial, null: p.null, scale: options.guidanceScale)
-            let noise = options.eta > 0 ? Init.normal([m] + shape, key: root.fold(in: "z").fold(in: UInt64(i))) : nil
-            x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: noise)
-        }
-        return g.imageSpace(replaceKnown(x, with: x0, known: known))
+        try sample(g, sets: [set], seeds: [seed], options: options, guidance: guidance, observe: observe)[0]
     }
 
-    static func validate(_ g: Generator, set: JeDiSet, options: SamplingOptions, guidance: JeDiGuidance) throws(GenerationError) {
+    /// Several sets of one shape (the same size M and the same number of references) sampled together: one U-Net
+    /// pass per step for all of them (batch branches * B * M, each set's M members consecutive within a branch, as
+    /// `setSize: M` couples them). Set i keeps its own random streams, keyed from `seeds[i]` as when sampled alone
+    /// (x_T, the replacement noise q and the eta noise z), and every step is per row (the schedulers and the
+    /// guidance are elementwise, the coupled attention stays within a set), so set i comes out as `sample(set:
+    /// sets[i], seed: seeds[i])` does, up to float32 summation order in the batched kernels. Returns one [M, 3, S, S]
+    /// per set, in `sets`' order.
+    public static func sample(_ g: Generator, sets: [JeDiSet], seeds: [UInt64], options: SamplingOptions = SamplingOptions(),
+                              guidance: JeDiGuidance = JeDiGuidance()) throws(GenerationError) -> [Tensor] {
+        try sample(g, sets: sets, seeds: seeds, options: options, guidance: guidance, observe: nil)
+    }
+
+    /// The batched sampler; `observe` sees the stacked sets [B * M, ...].
+    static func sample(_ g: Generator, sets: [JeDiSet], seeds: [UInt64], options: SamplingOptions, guidance: JeDiGuidance,
+                       observe: ((Int, Int, Tensor) -> Void)?) throws(GenerationError) -> [Tensor] {
+        try validate(g, sets: sets, seeds: seeds, options: options, guidance: guidance)
+        let m = sets[0].size, k = sets[0].knownCount, rows = sets.count * m
+        let known = Array(sets.map(\.known).joined())
+        let shape = g.sampleShape
+        let x0 = stack(sets.map { stack([g.diffusionSpace($0.references), Tensor(zeros: [m - k] + shape)]) })
+        let text = g.textStates(sets.flatMap { $0.referencePrompts + $0.prompts })
+        let nullText = g.textStates(Array(repeating: WorldText.nullPrompt, count: rows))
+        var scheduler = Sampler.scheduler(options, for: g)
+        let roots = seeds.map { RNGKey(seed: $0).fold(in: "jedi") }
+        // Set i's [M, ...] draw from its own root, the sets stacked.
+        func normal(_ key: (RNGKey) -> RNGKey) -> Tensor { stack(roots.map { Init.normal([m] + shape, key: key($0)) }) }
+        var x = normal { $0.fold(in: "x_T") }
+        for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
+            let z = normal { $0.fold(in: "q").fold(in: UInt64(i)) }
+            x = replaceKnown(x, with: g.schedule.addNoise(x0, noise: z, timesteps: Array(repeating: t, count: rows)), known: known)
+            observe?(i, t, x)
+            let p = branchPredictions(g, x, setSize: m, timestep: t, clean: x0, known: known, text: text, nullText: nullText,
+                                      guidance: guidance)
+            let eps = guidance.combine(full: p.full, partial: p.partial, null: p.null, scale: options.guidanceScale)
+            let noise = options.eta > 0 ? normal { $0.fold(in: "z").fold(in: UInt64(i)) } : nil
+            x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: noise)
+        }
+        let out = g.imageSpace(replaceKnown(x, with: x0, known: known))
+        let per = out.count / sets.count
+        return (0..<sets.count).map {
+            Tensor(shape: [m] + Array(out.shape.dropFirst()), scalars: Array(out.scalars[(per * $0)..<(per * ($0 + 1))]))
+        }
+    }
+
+    /// The options, the guidance and the generator; then the batch: at least one set, one seed each, every set valid
+    /// and of set 0's shape (size and number of references).
+    static func validate(_ g: Generator, sets: [JeDiSet], seeds: [UInt64], options: SamplingOptions,
+                         guidance: JeDiGuidance) throws(GenerationError) {
         try options.validate(trainSteps: g.schedule.trainSteps, hasReference: false)
         try guidance.validate()
         guard options.imageGuidanceScale == nil, options.ipScale == 1 else {
@@ -85,6 +114,21 @@ public enum JeDiSampler {
                             + (g.vae == nil ? "" : " in latent space") + "; JeDi sampling needs a pixel-space JeDi U-Net reading "
                             + "2 x \(g.unet.config.outChannels) + 1 (JeDiUNet.fromBase)")
         }
+        guard !sets.isEmpty, seeds.count == sets.count else {
+            throw .mismatch(field: sets.isEmpty ? "sets" : "seeds",
+                            reason: "\(seeds.count) seeds for \(sets.count) sets; give one set or more, one seed each")
+        }
+        for (i, s) in sets.enumerated() {
+            try validate(g, set: s)
+            guard s.size == sets[0].size, s.knownCount == sets[0].knownCount else {
+                throw .mismatch(field: "sets", reason: "set \(i) has \(s.knownCount) references of \(s.size) members, set 0 "
+                                + "\(sets[0].knownCount) of \(sets[0].size); one batch samples sets of one size and known pattern")
+            }
+        }
+    }
+
+    /// One set: references and prompts, the references' shape.
+    static func validate(_ g: Generator, set: JeDiSet) throws(GenerationError) {
         guard set.knownCount >= 1, !set.prompts.isEmpty else {
             throw .mismatch(field: "set", reason: "\(set.knownCount) references and \(set.prompts.count) prompts; give at least one of each")
         }
@@ -94,7 +138,7 @@ public enum JeDiSampler {
         }
     }
 
-    /// x with the rows where `known` taken from `source` (both [M, ...]).
+    /// x with the rows where `known` taken from `source` (both [N, ...]).
     static func replaceKnown(_ x: Tensor, with source: Tensor, known: [Bool]) -> Tensor {
         precondition(x.shape == source.shape && known.count == x.shape[0], "JeDiSampler.replaceKnown: \(x.shape) vs \(source.shape)")
         let per = x.count / x.shape[0]
@@ -119,30 +163,16 @@ public enum JeDiSampler {
         }
     }
 
-    /// eps of each branch for the set x [M, c, H, W] at timestep t, from one batched pass with set size M.
-    static func branchPredictions(_ g: Generator, _ x: Tensor, timestep t: Int, clean: Tensor, known: [Bool], text: Tensor,
-                                  nullText: Tensor, guidance: JeDiGuidance) -> (full: Tensor, partial: Tensor?, null: Tensor) {
+    /// eps of each branch for the sets x [B * M, c, H, W] (M = `setSize` consecutive rows a set) at timestep t, from
+    /// one batched pass with set size M.
+    static func branchPredictions(_ g: Generator, _ x: Tensor, setSize m: Int, timestep t: Int, clean: Tensor, known: [Bool],
+                                  text: Tensor, nullText: Tensor, guidance: JeDiGuidance) -> (full: Tensor, partial: Tensor?, null: Tensor) {
         let (input, texts) = branchInputs(x, clean: clean, known: known, text: text, nullText: nullText, guidance: guidance)
-        let m = x.shape[0]
         let eps = withNoGrad {
             g.unet.forward(Variable(input), timesteps: Array(repeating: t, count: input.shape[0]), text: Variable(texts),
                            imageTokens: nil, ipScale: 0, setSize: m)
         }.value
         let part = { (b: Int) in Tensor(shape: x.shape, scalars: Array(eps.scalars[(b * x.count)..<((b + 1) * x.count)])) }
         return guidance.branches == 2 ? (part(0), nil, part(1)) : (part(0), part(1), part(2))
-    }
-}
-
-extension Generator {
-    /// JeDi personalization on 8-bit images: one joint set [references; prompts] per call (`JeDiSampler.sample`),
-    /// the references resized to the model size. Returns the generated members only, in `prompts`' order.
-    public func generateJeDi(references: [Image], referencePrompts: [String], prompts: [String], seed: UInt64,
-                             options: SamplingOptions = SamplingOptions(), guidance: JeDiGuidance = JeDiGuidance())
-        throws(GenerationError) -> [Image] {
-        guard references.count == referencePrompts.count else {
-            throw .mismatch(field: "referencePrompts", reason: "\(referencePrompts.count) prompts for \(references.count) references; give one each")
-        }
-        let set = JeDiSet(references: try Sampler.tensor(references, size: resolution), referencePrompts: referencePrompts, prompts: prompts)
-        return Array(Sampler.images(try JeDiSampler.sample(self, set: set, seed: seed, options: options, guidance: guidance)).dropFirst(references.count))
     }
 }

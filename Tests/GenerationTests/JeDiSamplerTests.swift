@@ -167,6 +167,41 @@ struct JeDiSamplerTests {
         }
     }
 
+    /// A batch of sets is each set sampled alone: three sets with their own references, prompts and seeds in one
+    /// U-Net pass per step give the images each gives alone (max abs diff <= 1e-5 on the [-1, 1] sets: the same
+    /// per-row arithmetic, only the batched kernels' float32 summation order may differ), for DDIM with eta 0, DDIM
+    /// with eta > 0 (per-set step noise) and DPM-Solver++ (2M) (its history batched with the sets).
+    @Test(arguments: [SamplingOptions(steps: 4, guidanceScale: 3), SamplingOptions(steps: 4, guidanceScale: 3, eta: 0.7),
+                      SamplingOptions(steps: 4, guidanceScale: 3, scheduler: .dpmpp2m)])
+    func aBatchOfSetsIsEachSetAlone(options: SamplingOptions) throws {
+        let g = try Self.generator()
+        let prompts = ["a red mug on a beach", "a red mug in the snow", "a red mug in the forest"]
+        let sets = prompts.enumerated().map { i, p in
+            JeDiSet(references: Tiny.references(2, seed: 20 + UInt64(i)), referencePrompts: ["a photo of a red mug", "a red mug"],
+                    prompts: [p])
+        }
+        let seeds: [UInt64] = [7, 8, 19]
+        let batched = try JeDiSampler.sample(g, sets: sets, seeds: seeds, options: options)
+        #expect(batched.count == 3 && batched.allSatisfy { $0.shape == [3, 3, 16, 16] })
+        let alone = try zip(sets, seeds).map { try JeDiSampler.sample(g, set: $0, seed: $1, options: options) }
+        for i in 0..<3 {
+            #expect(Tiny.maxAbsDiff(batched[i], alone[i]) <= 1e-5, "\(options.scheduler) eta \(options.eta): set \(i)")
+        }
+        #expect(Tiny.maxAbsDiff(alone[0], alone[1]) > 1e-3, "the sets differ, so a mix-up would show")
+    }
+
+    /// Batches the sampler refuses, naming the field: sets of unequal size, a seed count that is not the set count.
+    @Test func unequalSetsAreRefused() throws {
+        let g = try Self.generator()
+        #expect { try JeDiSampler.sample(g, sets: [Self.set(references: 1), Self.set(references: 2)], seeds: [1, 2], options: Self.options) }
+            throws: { "\($0)".hasPrefix("sampling input sets: set 1 has 2 references of 3 members, set 0 1 of 2") }
+        #expect { try JeDiSampler.sample(g, sets: [Self.set(references: 1, targets: 2), Self.set(references: 2)], seeds: [1, 2],
+                                         options: Self.options) }
+            throws: { "\($0)".hasPrefix("sampling input sets: set 1 has 2 references of 3 members, set 0 1 of 3") }
+        #expect { try JeDiSampler.sample(g, sets: [Self.set(references: 1), Self.set(references: 1)], seeds: [1], options: Self.options) }
+            throws: { "\($0)".hasPrefix("sampling input seeds:") }
+    }
+
     /// Requests the sampler refuses, each naming the field.
     @Test func refusals() throws {
         let g = try Self.generator(), s = Self.set(references: 1)
