@@ -29,8 +29,10 @@ public func scaledDotProductAttention(
 /// [Lq, Lk] or [1 or B, 1 or H, Lq, Lk]; it gets no gradient.
 public func multiHeadAttention(_ q: Variable, _ k: Variable, _ v: Variable, heads: Int, scale: Float? = nil, mask: Tensor? = nil) -> Variable {
     let qv = q.value, kv = k.value, vv = v.value
-    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale, mask: mask)
-    let probs = r.probs
+    // The probabilities are kept only when a backward pass can read them (what `Variable.record` records).
+    let needsGrad = GradMode.isEnabled && [q, k, v].contains { $0.requiresGrad }
+    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale, mask: mask, keepProbabilities: needsGrad)
+    guard needsGrad, let probs = r.probs else { return Variable(r.output, requiresGrad: false) }
     return Variable.record("multiHeadAttention", r.output, inputs: [q, k, v]) { g in
         let (dq, dk, dv) = Kernels.multiHeadAttentionBackward(g, q: qv, k: kv, v: vv, probs: probs, heads: heads, scale: scale)
         return [dq, dk, dv]

@@ -28,10 +28,10 @@ import TestSupport
         let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads)
         let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: nil, scale: 0.5)
         expectClose(r.output, Self.merge(ref), atol: 1e-4, rtol: 1e-4, "output")
-        expectClose(r.probs, Kernels.softmax(Kernels.scale(Kernels.matmul(Self.split(q, heads), Self.split(k, heads), transposeB: true), 0.5)), atol: 1e-4, rtol: 1e-4, "probs")
+        expectClose(r.probs!, Kernels.softmax(Kernels.scale(Kernels.matmul(Self.split(q, heads), Self.split(k, heads), transposeB: true), 0.5)), atol: 1e-4, rtol: 1e-4, "probs")
 
         let g = rng.tensor(r.output.shape)
-        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads)
+        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: heads)
         func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
             dot(Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads).output, g)
         }
@@ -57,10 +57,10 @@ import TestSupport
         let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: mask, scale: 0.5)
         expectClose(r.output, Self.merge(ref), atol: 1e-4, rtol: 1e-4, "output")
         let composed = Kernels.attention(q: Self.split(q, heads), k: Self.split(k, heads), v: Self.split(v, heads), mask: mask)
-        expectClose(r.probs, composed.probs, atol: 1e-5, rtol: 1e-4, "probs")
+        expectClose(r.probs!, composed.probs, atol: 1e-5, rtol: 1e-4, "probs")
 
         let g = rng.tensor(r.output.shape)
-        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads)
+        let grads = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: heads)
         func loss(_ q: Tensor, _ k: Tensor, _ v: Tensor) -> Double {
             dot(Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask).output, g)
         }
@@ -75,13 +75,32 @@ import TestSupport
         #expect(masked.output == r.output)
     }
 
+    /// Without kept probabilities (inference) the output is the same bits, masked or not, on one thread or two, and no
+    /// probabilities come back; through Autograd, a forward with no gradient to record keeps none.
+    @Test func theInferenceForwardKeepsNoProbabilitiesAndTheSameBits() {
+        var rng = TestRNG(state: 57)
+        let q = rng.tensor([3, 20, 12]), k = rng.tensor([3, 25, 12]), v = rng.tensor([3, 25, 6])
+        let mask = Tensor(shape: [3, 1, 20, 25], scalars: (0..<1500).map { Float($0 % 7) * 0.2 - 0.5 })
+        for m in [nil, mask] {
+            let kept = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 3, scale: 0.4, mask: m)
+            for threads in [1, 2] {
+                let free = Threads.withCount(threads) {
+                    Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 3, scale: 0.4, mask: m, keepProbabilities: false)
+                }
+                #expect(free.output == kept.output && free.probs == nil)
+            }
+        }
+        let empty = Kernels.multiHeadAttention(q: q, k: Tensor(zeros: [3, 0, 12]), v: Tensor(zeros: [3, 0, 6]), heads: 3, keepProbabilities: false)
+        #expect(empty.output == Tensor(zeros: [3, 20, 6]) && empty.probs == nil)
+    }
+
     @Test func sameBitsForOneAndTwoThreads() {
         var rng = TestRNG(state: 131)
         let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
         func run() -> [Tensor] {
             let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 4, scale: 0.3)
-            let d = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: 4, scale: 0.3)
-            return [r.output, r.probs, d.q, d.k, d.v]
+            let d = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: 4, scale: 0.3)
+            return [r.output, r.probs!, d.q, d.k, d.v]
         }
         let one = Threads.withCount(1) { run() }, two = Threads.withCount(2) { run() }
         #expect(one == two)

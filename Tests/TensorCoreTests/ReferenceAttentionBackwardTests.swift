@@ -39,7 +39,7 @@ import TestSupport
         let v = rng.tensor([b, lk, heads * dv])
         let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, scale: scale)
         let g = rng.tensor(r.output.shape)
-        let fast = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs, heads: heads, scale: scale)
+        let fast = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: heads, scale: scale)
         // [B, L, H X] <-> [B, H, L, X] by the reference permute.
         func split(_ t: Tensor) -> Tensor {
             Reference.permute(t.reshaped([t.shape[0], t.shape[1], heads, t.shape[2] / heads]), [0, 2, 1, 3])
