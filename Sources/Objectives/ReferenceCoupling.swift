@@ -27,20 +27,24 @@ public struct ReferenceCoupling: Sendable {
 
     /// Reference attention's coupling.
     public init(references: Tensor, foreground: Tensor) {
-        precondition(references.rank == 4 && foreground.rank == 3 && foreground.shape[0] == references.shape[0],
-                     "ReferenceCoupling: references \(references.shape) ([B, C, H, W]) and foreground \(foreground.shape) ([B, S, S])")
-        self.references = references
-        self.foreground = foreground
-        dropped = Array(repeating: false, count: references.shape[0])
+        self.init(references: references, foreground: foreground, texts: nil)
     }
 
     /// JeDi's coupling: the known member of each pair's set and its caption states.
     public init(references: Tensor, texts: Tensor) {
-        precondition(references.rank == 4 && texts.rank == 3 && texts.shape[0] == references.shape[0],
-                     "ReferenceCoupling: references \(references.shape) ([B, C, H, W]) and texts \(texts.shape) ([B, Lt, D])")
+        self.init(references: references, foreground: nil, texts: texts)
+    }
+
+    private init(references: Tensor, foreground: Tensor?, texts: Tensor?) {
+        let b = references.shape.first ?? 0
+        precondition(references.rank == 4 && foreground.map { $0.rank == 3 && $0.shape[0] == b } != false
+                     && texts.map { $0.rank == 3 && $0.shape[0] == b } != false,
+                     "ReferenceCoupling: references \(references.shape) ([B, C, H, W]) with foreground \(foreground?.shape ?? []) ([B, S, S]) "
+                         + "or texts \(texts?.shape ?? []) ([B, Lt, D])")
         self.references = references
+        self.foreground = foreground
         self.texts = texts
-        dropped = Array(repeating: false, count: references.shape[0])
+        dropped = Array(repeating: false, count: b)
     }
 
     /// What the policy reads for a stack of `rows` members per pair noised at `timesteps` (`[rows * B]`) with the
