@@ -12,7 +12,9 @@ public enum ReproductionDocument {
         var out = "# Reproduction: PatchDPO against every baseline\n\n"
         out += "Written by the bench stage from `artifacts/bench/results.json` (`render-report` rewrites it). "
         out += "Command: `make reproduce` (pipelines/reproduce.toml). "
-        out += "Wall time: \(format(seconds: wall)), the sum of the stages' last finished runs (table at the end).\n\n"
+        // The bench writes this file from its own last item, before its stage run finishes: its time cannot be in the sum.
+        out += "Wall time of the stages before the bench: \(format(seconds: wall)), the sum of their last finished runs (table at "
+            + "the end); the bench's own time is not in it (it writes this file before it finishes; README states the whole run's).\n\n"
         out += "Config: " + r.config.keys.sorted().map { "\($0) = \(r.config[$0]!)" }.joined(separator: ", ") + "\n\n"
         out += "## Compass\n\n" + compass(content).map { "- \($0)\n" }.joined() + "\n"
         let settings = Set(content.summaries.map(\.setting)).sorted()
