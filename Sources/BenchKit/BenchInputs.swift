@@ -27,10 +27,10 @@ public final class BenchInputs {
     /// `base` and `copy`: two loads of the personalized generator; the copy's U-Net and resampler take the
     /// adapters (it shares the base's text and reference encoders: dpo-train never changes them). The models:
     /// `settings.models`, with the real renders when `settings.realRenders` on the world, and `jedi` (required when
-    /// `settings.jedi`) as the row `jedi`; `jediCopy`, a second load of it, takes the dpo-train models trained from JeDi
-    /// (which need the row `jedi` to be compared with).
-    public init(base: Generator, copy: Generator, jedi: Generator? = nil, jediCopy: Generator? = nil, upstream: any UpstreamReading,
-                settings: BenchSettings) throws {
+    /// `settings.jedi`) as the row `jedi`; `jediCopy` loads JeDi a second time, called only when dpo-train trained models
+    /// from JeDi (they take its U-Net, and need the row `jedi` to be compared with).
+    public init(base: Generator, copy: Generator, jedi: Generator? = nil, jediCopy: (() throws -> Generator)? = nil,
+                upstream: any UpstreamReading, settings: BenchSettings) throws {
         precondition(settings.jedi == (jedi != nil), "BenchInputs: settings.jedi is \(settings.jedi) but a JeDi generator is \(jedi == nil ? "absent" : "given")")
         self.upstream = upstream
         self.base = base
@@ -43,10 +43,12 @@ public final class BenchInputs {
             throw BenchError.badConfig(key: "bench.jedi", reason: "dpo-train model \(m.name) was trained from JeDi, which the bench evaluates only with jedi = true",
                                        hint: "set jedi = true (its row is what JeDi-trained models are compared with), or leave them out with bench.models")
         }
-        trainedJeDi = jedi.flatMap { j in jediCopy.map { c in
-            Generator(textEncoder: j.textEncoder, imageEncoder: nil, resampler: nil, unet: c.unet, vae: nil, schedule: j.schedule,
-                      tokenizer: j.tokenizer, resolution: j.resolution)
-        } }
+        if let j = jedi, let load = jediCopy, models.contains(where: { $0.base == "jedi" }) {
+            trainedJeDi = Generator(textEncoder: j.textEncoder, imageEncoder: nil, resampler: nil, unet: try load().unet, vae: nil,
+                                    schedule: j.schedule, tokenizer: j.tokenizer, resolution: j.resolution)
+        } else {
+            trainedJeDi = nil
+        }
         let name = try upstream.artifact("judge.safetensors", of: "pretrain-judge").relativePath
         let w = try upstream.file("judge.safetensors", of: "pretrain-judge"), j = try upstream.file("judge.json", of: "pretrain-judge")
         judges = try BenchJudges.load(weights: w, record: j, name: name)

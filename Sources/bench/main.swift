@@ -28,7 +28,7 @@ struct BenchStage: ParsableCommand {
             let inputs = try UpstreamArtifacts(runner: r).inputs(BenchInputs.stages + (settings.jedi ? ["pretrain-jedi"] : []))
             let up = UpstreamModels(runner: r)
             let loaded = try BenchInputs(base: try up.generator(), copy: try up.generator(), jedi: settings.jedi ? try up.jedi() : nil,
-                                         jediCopy: settings.jedi ? try up.jedi() : nil,
+                                         jediCopy: { try up.jedi() },
                                          upstream: up.artifacts, settings: settings)
             let run = BenchRun(name: r.run.name, seed: r.run.seed, stage: r.stage, root: r.layout.root,
                                artifacts: r.layout.relative(r.layout.artifacts(r.stage)), db: r.db, config: r.config.texts,
