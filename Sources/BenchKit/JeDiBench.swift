@@ -19,19 +19,17 @@ public enum JeDiBench {
     /// Whether `m` samples with JeDi: the row `jedi`, or a dpo-train model trained from it (`base = "jedi"`).
     public static func samples(_ m: BenchModel) -> Bool { m == model || m.base == "jedi" }
 
-    /// Loads dpo-train's JeDi weights `file` (a subset of the U-Net's keys, `JeDiTrainable`) into `unet`: every key must
-    /// name one of its weights with the same shape; the error names `path`.
-    public static func apply(_ file: SafeTensorsFile, path: String, to unet: UNet2DConditionModel) throws(BenchError) {
-        let params = Dictionary(uniqueKeysWithValues: unet.namedParameters())
-        guard !file.tensors.isEmpty else { throw .badFile(path: path, reason: "holds no tensors", hint: "rerun dpo-train") }
-        for (key, t) in file.tensors {
-            guard let p = params[key], p.shape == t.shape else {
-                throw .badFile(path: path, reason: "tensor \(key) \(t.shape) is not a weight of the JeDi U-Net"
-                                   + (params[key].map { " (which has shape \($0.shape))" } ?? ""),
-                               hint: "dpo-train trained another JeDi than pretrain-jedi's; rerun dpo-train")
-            }
+    /// Loads dpo-train's JeDi weights `file` into `unet`, strictly: its keys must be exactly one `JeDiTrainable`'s set of
+    /// the U-Net's weights (as `JeDiPolicy` saved them), each with the weight's shape; the error names `path`.
+    public static func apply(_ file: SafeTensorsFile, path: String, to unet: UNet2DConditionModel) throws {
+        let keys = Set(file.tensors.keys)
+        guard let trainable = JeDiTrainable.allCases.first(where: { Set($0.parameters(of: unet).map(\.0)) == keys }) else {
+            throw BenchError.badFile(path: path, reason: "its \(keys.count) tensors are not the weights of one JeDiTrainable set of the JeDi U-Net",
+                                     hint: "dpo-train trained another JeDi than pretrain-jedi's; rerun dpo-train")
         }
-        for (key, t) in file.tensors { params[key]!.value = Tensor(shape: t.shape, scalars: t.values) }
+        let params = trainable.parameters(of: unet)
+        try file.checkStrict(expected: Dictionary(uniqueKeysWithValues: params.map { ($0.0, $0.1.shape) }), path: path)
+        for (key, p) in params { p.value = Tensor(shape: file.tensors[key]!.shape, scalars: file.tensors[key]!.values) }
     }
 
     /// What each reference shows: a world subject's clean-background prompt as JeDi's gate writes it, or the

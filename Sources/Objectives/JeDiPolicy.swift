@@ -3,18 +3,6 @@ import Models
 import NN
 import TensorCore
 
-/// Which of a JeDi U-Net's weights preference training changes (`[dpo-train] jedi_trainable`).
-public enum JeDiTrainable: String, Sendable, CaseIterable {
-    /// The coupled self-attention of every transformer block (`...attn1.*`: 6% of the shipped U-Net's weights), the
-    /// layers through which a set's members read each other: JeDi's analogue of the adapter's image branch.
-    case attention
-    /// Every weight of the U-Net.
-    case all
-
-    /// Whether the U-Net weight `key` trains.
-    public func includes(_ key: String) -> Bool { self == .all || key.contains(".attn1.") }
-}
-
 /// JeDi (paper 004) as the generator being preference-trained (issue 17 item 5): each row x_i is the unknown member
 /// of the joint set [reference_i; x_i], the reference known and captioned, as `JeDiSampler` personalizes; eps_theta
 /// is the U-Net's prediction for the x rows. The reference model is the same U-Net with the trained weights
@@ -33,7 +21,7 @@ public final class JeDiPolicy: PreferencePolicy {
     public init(unet: UNet2DConditionModel, trainable: JeDiTrainable) {
         precondition(JeDiUNet.readsInpaintingInput(unet.config), "JeDiPolicy: the U-Net reads \(unet.config.inChannels) channels, not a JeDi input")
         self.unet = unet
-        let entries = unet.namedParameters().filter { trainable.includes($0.0) }
+        let entries = trainable.parameters(of: unet)
         unet.setRequiresGrad(false)
         for (_, p) in entries { p.requiresGrad = true }
         weights = PolicyWeights(entries)

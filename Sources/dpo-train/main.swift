@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import Manifest
+import Models
 import Objectives
 import PreferenceTraining
 import StageKit

@@ -1,4 +1,5 @@
 import BenchKit
+import Checkpoint
 import Generation
 import Imaging
 import Models
@@ -41,5 +42,25 @@ import World
         var folder = subject
         folder.category = nil; folder.instance = nil; folder.noun = "dog"
         #expect(JeDiBench.referencePrompt(folder) == Prompts.fill(Prompts.templates[0], object: "dog", background: .clean))
+    }
+
+    /// dpo-train's JeDi weights load strictly: exactly one JeDiTrainable set (here the coupled self-attention), each with
+    /// its weight's shape; a file missing one of the set's keys, or with a key outside every set, is refused.
+    @Test func trainedJeDiWeightsLoadStrictly() throws {
+        let source = try Self.generator().unet, target = try Self.generator().unet
+        var file = SafeTensorsFile()
+        for (k, p) in JeDiTrainable.attention.parameters(of: source) {
+            file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars.map { $0 + 0.5 })
+        }
+        try JeDiBench.apply(file, path: "jedi-dm-s1.safetensors", to: target)
+        let loaded = Dictionary(uniqueKeysWithValues: target.namedParameters().map { ($0.0, $0.1.value.scalars) })
+        #expect(file.tensors.allSatisfy { loaded[$0.key] == $0.value.values })
+        #expect(loaded["conv_in.weight"] == source.namedParameters().first { $0.0 == "conv_in.weight" }!.1.value.scalars)
+        var missing = file
+        missing.tensors.removeValue(forKey: missing.tensors.keys.sorted()[0])
+        #expect(throws: BenchError.self) { try JeDiBench.apply(missing, path: "m.safetensors", to: target) }
+        var extra = file
+        extra.tensors["conv_in.weight"] = TensorData(shape: [1], values: [0])
+        #expect(throws: BenchError.self) { try JeDiBench.apply(extra, path: "e.safetensors", to: target) }
     }
 }
