@@ -55,13 +55,26 @@ public final class ManifestDB: @unchecked Sendable {
             try requireCurrentSchema(found)
             return
         }
-        let mode = try db.query("PRAGMA journal_mode=WAL") { $0.text(0) }.first ?? ""
+        // SQLite answers SQLITE_BUSY at once, without its busy handler, when another process is switching the same new
+        // file to WAL (two shards opening a fresh manifest together): retry for the busy timeout like any other lock.
+        let mode = try Self.retryingBusy(path: path) { try db.query("PRAGMA journal_mode=WAL") { $0.text(0) }.first ?? "" }
         guard mode.lowercased() == "wal" else {
             throw ManifestError.sqlite(path: path, sql: "PRAGMA journal_mode=WAL", code: SQLITE_ERROR,
                                        message: "journal mode stayed '\(mode)' (file system without shared memory?)")
         }
         try db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         try migrate()
+    }
+
+    /// `body`, retried every 20 ms while it fails with SQLITE_BUSY, for at most `busyTimeout` seconds of monotonic time.
+    static func retryingBusy<T>(path: String, _ body: () throws -> T) throws -> T {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(busyTimeout * 1e9)
+        while true {
+            do { return try body() } catch ManifestError.sqlite(_, _, let code, _) where code == SQLITE_BUSY
+                                        && DispatchTime.now().uptimeNanoseconds < deadline {
+                usleep(20_000)
+            }
+        }
     }
 
     /// Refuses files that are not SQLite, fail `quick_check`, or belong to another application.
