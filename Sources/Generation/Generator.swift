@@ -33,10 +33,14 @@ public final class Generator {
     /// The reference attention the adapter was trained with (its record's `referenceAttention`): what samplers use
     /// when a config says "auto" (`ReferenceAttention.resolve`); nil = trained without.
     public let trainedReferenceAttention: ReferenceAttention?
+    /// The timestep the adapter's reference was diffused to in training (its record's `referenceTimestep`): min(k, t),
+    /// 0 = the clean reference; nil = each step's own t. Every sampler with reference attention follows it.
+    public let trainedReferenceTimestep: Int?
 
     public init(textEncoder: TextEncoder, imageEncoder: (any ReferenceEncoder)?, resampler: Resampler?,
                 unet: UNet2DConditionModel, vae: AutoencoderKL? = nil, schedule: NoiseSchedule = NoiseSchedule(),
-                tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32, trainedReferenceAttention: ReferenceAttention? = nil) {
+                tokenizer: WordTokenizer = WorldText.tokenizer(), resolution: Int = 32, trainedReferenceAttention: ReferenceAttention? = nil,
+                trainedReferenceTimestep: Int? = nil) {
         precondition((imageEncoder == nil) == (resampler == nil),
                      "Generator: give both an image encoder and a resampler, or neither")
         if let e = imageEncoder {
@@ -59,6 +63,7 @@ public final class Generator {
         self.tokenizer = tokenizer
         self.resolution = resolution
         self.trainedReferenceAttention = trainedReferenceAttention
+        self.trainedReferenceTimestep = trainedReferenceTimestep
         textEncoder.train(false)
         imageEncoder?.train(false)
         resampler?.train(false)

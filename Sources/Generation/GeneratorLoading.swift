@@ -25,7 +25,7 @@ extension Generator {
         let (encoder, r, tuned) = try PretrainedModels.loadAdapter(weights: aw, record: ar, into: unet, clip: clip)
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: r, unet: tuned, vae: vae,
                          schedule: schedule, resolution: ur.resolution,
-                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
+                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw), trainedReferenceTimestep: ar.referenceTimestep)
     }
 }
 

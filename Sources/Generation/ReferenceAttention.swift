@@ -49,9 +49,10 @@ extension ReferenceAttention {
 
 extension Generator {
     /// (eps(x, c) coupled to `reference`, eps(x, null) coupled or not by `mode`), x [B] + sampleShape and its
-    /// references [B * K] + sampleShape (row-major: row i's K references together), already diffused to timestep t.
+    /// references [B * K] + sampleShape (row-major: row i's K references together), already diffused to `referenceTimestep`
+    /// (nil: t), which their rows of the sets read.
     /// `foreground` [B * K, S, S] of each reference masks its background keys (`ReferenceSetMask`, with `bias`); nil = all keys.
-    func referenceCoupledPair(_ x: Tensor, reference r: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float,
+    func referenceCoupledPair(_ x: Tensor, reference r: Tensor, timestep t: Int, referenceTimestep: Int? = nil, _ c: Conditioning, ipScale: Float,
                               mode: ReferenceAttention, foreground: Tensor?, bias: Float) -> (cond: Tensor, uncond: Tensor) {
         let b = x.shape[0]
         precondition(b > 0 && r.shape[0] % b == 0 && Array(x.shape.dropFirst()) == Array(r.shape.dropFirst()),
@@ -62,10 +63,11 @@ extension Generator {
         }
         let sets = ReferenceSetMask.sets(references: r, images: x)
         let each = { (a: Tensor) in ReferenceSetMask.repeated(a, copies: size) }
+        let steps = Array(repeating: Array(repeating: referenceTimestep ?? t, count: k) + [t], count: b).flatMap { $0 }
         switch mode {
         case .both:
             let eps = withNoGrad {
-                unet.forward(Variable(stack([sets, sets])), timesteps: Array(repeating: t, count: 2 * size * b),
+                unet.forward(Variable(stack([sets, sets])), timesteps: steps + steps,
                              text: Variable(stack([each(c.text), each(c.nullText)])),
                              imageTokens: c.image.map { Variable(stack([each($0), each(c.nullImage!)])) }, ipScale: ipScale, setSize: size,
                              setMask: mask(2))
@@ -76,7 +78,7 @@ extension Generator {
             return (ReferenceSetMask.imageRows(cond, setSize: size), ReferenceSetMask.imageRows(uncond, setSize: size))
         case .conditional:
             let eps = withNoGrad {
-                unet.forward(Variable(sets), timesteps: Array(repeating: t, count: size * b), text: Variable(each(c.text)),
+                unet.forward(Variable(sets), timesteps: steps, text: Variable(each(c.text)),
                              imageTokens: c.image.map { Variable(each($0)) }, ipScale: ipScale, setSize: size, setMask: mask(1))
             }.value
             let uncond = predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: ipScale)

@@ -54,14 +54,15 @@ public enum Sampler {
         for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
             // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
+            let tRef = options.referenceTimestep.map { min($0, t) } ?? t
             let noisyReferences = cleanReferences.map {
-                g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: t, count: $0.shape[0]))
+                g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: tRef, count: $0.shape[0]))
             }
             func pair(_ gen: Generator, _ x: Tensor, _ c: Conditioning) -> (cond: Tensor, uncond: Tensor) {
                 guard let mode = options.referenceAttention, let rt = noisyReferences else {
                     return gen.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
                 }
-                return gen.referenceCoupledPair(x, reference: rt, timestep: t, c, ipScale: options.ipScale, mode: mode,
+                return gen.referenceCoupledPair(x, reference: rt, timestep: t, referenceTimestep: tRef, c, ipScale: options.ipScale, mode: mode,
                                                 foreground: foreground, bias: options.referenceBias)
             }
             if let ref = reference, let cr = cRef, let wrg = options.rewardScale {

@@ -24,21 +24,26 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     public var referenceAttention: ReferenceAttention?
     /// Additive attention bias of the reference's foreground keys under reference attention (0 = weighted as own keys).
     public var referenceBias: Float
+    /// The timestep the references are diffused to under reference attention: nil = each step's own (reference-only
+    /// control, JeDi's replacement); k = min(k, t), the reference rows read at that timestep (k = 0: the clean reference
+    /// at every step, as ReferenceNet reads it).
+    public var referenceTimestep: Int?
 
     public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
                 spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false,
                 imageGuidanceScale: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil,
-                referenceBias: Float = 0) {
+                referenceBias: Float = 0, referenceTimestep: Int? = nil) {
         self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
         self.imageGuidanceScale = imageGuidanceScale
         self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
         self.scheduler = scheduler
         self.referenceAttention = referenceAttention
         self.referenceBias = referenceBias
+        self.referenceTimestep = referenceTimestep
     }
 
     private enum CodingKeys: String, CodingKey {
-        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization, referenceAttention, referenceBias
+        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization, referenceAttention, referenceBias, referenceTimestep
     }
 
     /// Options encoded before `scheduler` existed decode as DDIM.
@@ -55,6 +60,7 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         adaptiveNormalization = try c.decode(Bool.self, forKey: .adaptiveNormalization)
         referenceAttention = try c.decodeIfPresent(ReferenceAttention.self, forKey: .referenceAttention)
         referenceBias = try c.decodeIfPresent(Float.self, forKey: .referenceBias) ?? 0
+        referenceTimestep = try c.decodeIfPresent(Int.self, forKey: .referenceTimestep)
     }
 
     /// Checks the options; names the field at fault.
@@ -86,6 +92,9 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         }
         if referenceAttention != nil {
             guard referenceBias.isFinite else { throw .invalidOption(field: "referenceBias", reason: "\(referenceBias) is not finite") }
+            if let k = referenceTimestep, !(0..<trainSteps).contains(k) {
+                throw .invalidOption(field: "referenceTimestep", reason: "\(k) is outside 0..<\(trainSteps)")
+            }
             if imageGuidanceScale != nil {
                 throw .invalidOption(field: "referenceAttention", reason: "does not combine with decoupled image guidance; pick one")
             }

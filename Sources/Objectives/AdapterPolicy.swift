@@ -36,7 +36,7 @@ public final class AdapterPolicy: PreferencePolicy {
     /// eps_theta(x_t, t, text, resampler(imageFeatures)) with the graph recorded.
     /// Shapes: x `[R, C, H, W]`, timesteps `[R]`, text `[R, Lt, D]`, imageFeatures `[R, N, E]`.
     /// `coupled`: reference attention (`ReferenceCoupling`): each row x_i is denoised in the set [reference_i, x_i]
-    /// (references `[R, C, H, W]` already diffused to the row's timestep, both members with the row's conditions)
+    /// (references `[R, C, H, W]` already diffused to their `timesteps`, both members with the row's conditions)
     /// under its mask, and only the x rows are returned.
     public func predict(_ x: Tensor, timesteps: [Int], text: Tensor, imageFeatures: Tensor, coupled: DiffusedReferences? = nil) -> Variable {
         guard let coupled else {
@@ -47,7 +47,7 @@ public final class AdapterPolicy: PreferencePolicy {
         let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
         let tokens = resampler.forward(Variable(twice(imageFeatures)))
         let y = unet.forward(Variable(ReferenceSetMask.pairs(references: coupled.references, images: x)),
-                             timesteps: timesteps.flatMap { [$0, $0] }, text: Variable(twice(text)), imageTokens: tokens,
+                             timesteps: zip(coupled.timesteps, timesteps).flatMap { [$0, $1] }, text: Variable(twice(text)), imageTokens: tokens,
                              ipScale: ipScale, setSize: 2, setMask: mask)
         return ReferenceSetMask.imageRows(y)
     }

@@ -41,6 +41,9 @@ public struct PreferenceModels {
     /// Train with reference attention (`Objectives.ReferenceCoupling`): every row denoised beside its pair's clean
     /// reference, as the samplers in mode `conditional` run the adapter (IP-Adapter only; JeDi always reads it).
     public let referenceAttention: Bool
+    /// Under reference attention, the timestep the reference is diffused to (the adapter's `trainedReferenceTimestep`:
+    /// min(k, t); nil = the row's own t).
+    public let referenceTimestep: Int?
 
     /// The parts of `g`, which must carry pretrain-adapter's reference encoder and resampler; freezes the
     /// encoder and the autoencoder. `adapterPath`: the adapter's file. `referenceAttention`: couple each row to its
@@ -60,6 +63,7 @@ public struct PreferenceModels {
         schedule = g.schedule
         resolution = g.resolution
         self.referenceAttention = referenceAttention
+        referenceTimestep = referenceAttention ? g.trainedReferenceTimestep : nil
     }
 
     /// The parts of JeDi's generator `g` (`UpstreamModels.jedi`: a pixel-space JeDi U-Net); `path`: its weights' file.
@@ -74,6 +78,7 @@ public struct PreferenceModels {
         schedule = g.schedule
         resolution = g.resolution
         referenceAttention = false
+        referenceTimestep = nil
     }
 
     /// The base generator's kind.

@@ -42,6 +42,9 @@ public struct PretrainRecord: Codable, Sendable, Equatable {
     /// An adapter trained with reference attention (pretrain-adapter `reference_attention`): the mode its
     /// generator samples with by default ("conditional", `Generation.ReferenceAttention`); nil = off.
     public var referenceAttention: String?
+    /// The timestep its reference was diffused to under reference attention (pretrain-adapter `reference_timestep`):
+    /// min(k, t) at each step, 0 = the clean reference; nil = the step's own t.
+    public var referenceTimestep: Int?
     public var textEncoderFile: String?
     public var textEncoderSHA256: String?
     public var noise: NoiseConfig?

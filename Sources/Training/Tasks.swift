@@ -261,6 +261,9 @@ public final class AdapterTask: PretrainTask {
     /// reading the reference's foreground keys (`ReferenceSetMask`; a row whose image is dropped reads none), and
     /// the loss is on the rows only.
     public let referenceAttention: Bool
+    /// Under reference attention, the timestep the reference is diffused to: min(k, t) (0 = the clean reference, as
+    /// ReferenceNet reads it); nil = the row's own t.
+    public let referenceTimestep: Int?
     let params: [(String, Parameter)]
     /// Per-parameter learning-rate multiples: the tuned U-Net's weights at `unetLearningRateScale`, except those
     /// under `fullRateUNetPrefixes` (blocks new to this training, such as full-resolution attention), which train at
@@ -272,9 +275,11 @@ public final class AdapterTask: PretrainTask {
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
                 objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0,
-                referenceAttention: Bool = false, fullRateUNetPrefixes: [String] = []) {
+                referenceAttention: Bool = false, referenceTimestep: Int? = nil, fullRateUNetPrefixes: [String] = []) {
         precondition(!referenceAttention || reference == .clean, "AdapterTask: reference attention reads the clean reference (reference = .clean)")
+        precondition(referenceTimestep == nil || referenceAttention, "AdapterTask: referenceTimestep needs reference attention")
         self.referenceAttention = referenceAttention
+        self.referenceTimestep = referenceTimestep
         precondition(objectWeight >= 0, "AdapterTask: objectWeight \(objectWeight) must be >= 0")
         precondition(unetLearningRateScale >= 0, "AdapterTask: unetLearningRateScale \(unetLearningRateScale) must be >= 0")
         self.vae = vae; self.snrGamma = snrGamma; self.objectWeight = objectWeight
@@ -334,14 +339,15 @@ public final class AdapterTask: PretrainTask {
         if referenceAttention {
             let r0 = AutoencoderKL.diffusionSpace(undropped, vae: vae)
             let rn = Init.normal(r0.shape, key: RNGKey(seed: seed).fold(in: "reference-noise").fold(in: UInt64(step)))
-            let rt = schedule.addNoise(r0, noise: rn, timesteps: d.timesteps)
+            let tr = d.timesteps.map { t in referenceTimestep.map { min($0, t) } ?? t }
+            let rt = schedule.addNoise(r0, noise: rn, timesteps: tr)
             let s = data.resolution
             var fg = ReferenceAttention.foreground(of: undropped).scalars
             for i in 0..<batchSize where droppedImage[i] {
                 for j in (i * s * s)..<((i + 1) * s * s) { fg[j] = 0 }              // dropped image: no reference keys
             }
             let out = unet.forward(Variable(ReferenceSetMask.pairs(references: rt, images: d.noisy)),
-                                   timesteps: d.timesteps.flatMap { [$0, $0] }, text: ReferenceSetMask.twice(Variable(text)),
+                                   timesteps: zip(tr, d.timesteps).flatMap { [$0, $1] }, text: ReferenceSetMask.twice(Variable(text)),
                                    imageTokens: ReferenceSetMask.twice(tokens), ipScale: 1, setSize: 2,
                                    setMask: ReferenceSetMask(foreground: Tensor(shape: [batchSize, s, s], scalars: fg)))
             eps = ReferenceSetMask.imageRows(out)

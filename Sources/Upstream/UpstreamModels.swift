@@ -35,7 +35,7 @@ public struct UpstreamModels {
         }
         return Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: tuned, vae: try autoencoder(for: ur),
                          schedule: schedule, tokenizer: tokenizer, resolution: ur.resolution,
-                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw))
+                         trainedReferenceAttention: try ReferenceAttention.trained(ar, path: aw), trainedReferenceTimestep: ar.referenceTimestep)
     }
 
     /// JeDi's generator (issue 17 item 5): pretrain-jedi's joint-image U-Net (`jedi.safetensors` + `jedi.json`) with

@@ -66,6 +66,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "train (and gate) with reference attention: each row denoised beside its clean reference, reading the reference's "
                           + "foreground keys in every self-attention (needs reference = \"clean\"); samplers then use reference attention "
                           + "\"conditional\"", optIn: true),
+            .integer("reference_timestep", default: -1,
+                     doc: "under reference_attention, the timestep the reference is diffused to: min(k, t) (0 = the clean reference at every "
+                         + "step, as ReferenceNet reads it); -1 = each row's own t (reference-only control, JeDi's replacement); the "
+                         + "record keeps it and samplers follow it", in: -1...999, optIn: true),
             ConfigKey("full_resolution_cross_attention", .bool, default: .bool(false),
                       doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
                           + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
@@ -122,6 +126,10 @@ struct AdapterCommand: ParsableCommand {
             guard !referenceAttention || c.string("reference") == AdapterReference.clean.rawValue else {
                 throw c.invalid("reference_attention", "reference attention reads the subject's clean render; set reference = \"clean\"")
             }
+            let referenceTimestep = c.int("reference_timestep") >= 0 ? c.int("reference_timestep") : nil
+            guard referenceTimestep == nil || referenceAttention else {
+                throw c.invalid("reference_timestep", "applies to reference attention only; set reference_attention = true or reference_timestep = -1")
+            }
             let initFrom = c.string("init_from")
             let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
                                                                          from: URL(fileURLWithPath: initFrom), stage: r.stage)
@@ -133,7 +141,7 @@ struct AdapterCommand: ParsableCommand {
                                    dropImage: Float(c.double("drop_image")), dropBoth: Float(c.double("drop_both")),
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                    unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
-                                   referenceAttention: referenceAttention,
+                                   referenceAttention: referenceAttention, referenceTimestep: referenceTimestep,
                                    fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
@@ -141,7 +149,8 @@ struct AdapterCommand: ParsableCommand {
                                   schedule: schedule, resolution: c.int("resolution"))
                 let a = try GateRuns.adapter(g, judge: judge, subjects: c.int("gate_subjects"), steps: c.int("gate_steps"),
                                              guidance: Float(c.double("gate_guidance")),
-                                             referenceAttention: referenceAttention ? .conditional : nil, stageSeed: settings.seed)
+                                             referenceAttention: referenceAttention ? .conditional : nil,
+                                             referenceTimestep: referenceTimestep, stageSeed: settings.seed)
                 return (a.metrics, a.sheet)
             }
             let curve = try curveMeasurement(r, sheet: "adapter-samples", keep: { !$0.hasSuffix("_other_subject") && $0 != "adapter_samples" },
@@ -161,6 +170,7 @@ struct AdapterCommand: ParsableCommand {
             rec.vae = vae?.config
             rec.adapterTunesUNet = tunesUNet ? true : nil
             rec.referenceAttention = referenceAttention ? ReferenceAttention.conditional.rawValue : nil
+            rec.referenceTimestep = referenceTimestep
             var outs = try writeOutputs(ctx, weights: PretrainedModels.adapterFile(unet: unet, resampler: resampler, encoder: conv, withUNet: tunesUNet),
                                         output: out, record: rec)
             if let png = gate.sheetPNG { outs.append(try r.writeArtifact(png, name: "adapter-samples.png", kind: "grid")) }

@@ -49,12 +49,12 @@ enum GateRuns {
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
                         imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil, referenceBias: Float = 0,
-                        stageSeed: UInt64, title: String = "adapter",
+                        referenceTimestep: Int? = nil, stageSeed: UInt64, title: String = "adapter",
                         sample: ((Subject, Tensor, [String], [UInt64]) throws -> Tensor)? = nil) throws
         -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
                                    scheduler: scheduler, referenceAttention: referenceAttention,
-                                   referenceBias: referenceBias)
+                                   referenceBias: referenceBias, referenceTimestep: referenceTimestep)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]

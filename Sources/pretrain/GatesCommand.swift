@@ -31,6 +31,9 @@ struct GatesCommand: ParsableCommand {
     var referenceAttention: String?
     @Option(help: "Attention bias of the reference's foreground keys under --reference-attention (0: as the image's own keys).")
     var referenceBias: Float = 0
+    @Option(help: ArgumentHelp("Timestep the references are diffused to under reference attention: min(k, t) (0: the clean reference at "
+                               + "every step, as ReferenceNet; default: adapter.json's `referenceTimestep`, else each step's own t)."))
+    var referenceTimestep: Int?
     @Option(help: "Test subjects in the adapter gate (x 4 scenes; 26 = the stage gate's 104 samples: fewer move identity by chance, data/checkpoints/README.md).")
     var subjects = 26
     @Option(help: "Write the adapter gate's per-sample judge reads (CSV) here, for paired comparisons (scripts/paired_gate.py).")
@@ -133,7 +136,8 @@ struct GatesCommand: ParsableCommand {
                 let referenceAttention = (self.referenceAttention ?? ar.referenceAttention).flatMap(ReferenceAttention.init(rawValue:))
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
                                              ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,
-                                             referenceAttention: referenceAttention, referenceBias: referenceBias, stageSeed: ar.seed)
+                                             referenceAttention: referenceAttention, referenceBias: referenceBias,
+                                             referenceTimestep: referenceTimestep ?? ar.referenceTimestep, stageSeed: ar.seed)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 if let perSample { try Data(AdapterGateSample.csv(a.perSample).utf8).write(to: URL(fileURLWithPath: perSample), options: .atomic) }
@@ -162,6 +166,9 @@ struct GatesCommand: ParsableCommand {
                 + (record.stage == "pretrain-adapter" ? (referenceAttention ?? record.referenceAttention).map { " --reference-attention \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" && referenceBias != 0 ? " --reference-bias \(referenceBias)" : "")
                 + (record.stage == "pretrain-jedi" ? " --jedi-only" + (jediJoint ? " --jedi-joint" : "") : "")
+        if record.stage == "pretrain-adapter", let k = referenceTimestep ?? record.referenceTimestep {
+            r.training["gates_measured_with"]! += " --reference-timestep \(k)"
+        }
         try r.encoded().write(to: url, options: .atomic)
     }
 }

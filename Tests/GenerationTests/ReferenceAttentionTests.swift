@@ -140,6 +140,41 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(ReferenceSetMask.imageRows(y), imageAlone) > 1e-4, "the image rows read the reference")
     }
 
+    /// `referenceTimestep` k: the reference rows of the sets read timestep min(k, t) (ReferenceNet's clean reference at
+    /// k = 0), the image rows their own t: the coupled prediction equals a set pass with timesteps [k, t, k, t] and
+    /// differs from the matched one; in the sampler k >= every step's t is the matched sampler exactly.
+    @Test func referencesReadTheirOwnTimestep() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2), x = Init_normal([2, 3, 16, 16], key: .init(seed: 3))
+        let c = g.conditioning(prompts: prompts, references: refs)
+        let fg = Tensor(shape: [2, 16, 16], scalars: [Float](repeating: 1, count: 512))
+        let twice = { (t: Tensor) in ReferenceSetMask.pairs(references: t, images: t) }
+        func set(_ steps: [Int]) -> Tensor {
+            ReferenceSetMask.imageRows(withNoGrad {
+                g.unet.forward(Variable(ReferenceSetMask.pairs(references: refs, images: x)), timesteps: steps,
+                               text: Variable(twice(c.text)), imageTokens: Variable(twice(c.image!)), ipScale: 1, setSize: 2,
+                               setMask: ReferenceSetMask(foreground: fg))
+            }.value)
+        }
+        let clean = g.referenceCoupledPair(x, reference: refs, timestep: 40, referenceTimestep: 0, c, ipScale: 1, mode: .conditional,
+                                           foreground: fg, bias: 0).cond
+        #expect(Tiny.maxAbsDiff(clean, set([0, 40, 0, 40])) < 1e-5)
+        #expect(Tiny.maxAbsDiff(clean, set([40, 40, 40, 40])) > 1e-4, "the reference's timestep must reach the U-Net")
+        let matched = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6],
+                                         options: SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional))
+        let capped = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6],
+                                        options: SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional,
+                                                                 referenceTimestep: g.schedule.trainSteps - 1))
+        #expect(Tiny.maxAbsDiff(matched, capped) == 0)
+        let cleanSample = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6],
+                                             options: SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional,
+                                                                      referenceTimestep: 0))
+        #expect(Tiny.maxAbsDiff(matched, cleanSample) > 1e-4)
+        #expect(throws: GenerationError.self) {
+            try SamplingOptions(referenceAttention: .conditional, referenceTimestep: g.schedule.trainSteps).validate(trainSteps: g.schedule.trainSteps, hasReference: false)
+        }
+    }
+
     /// The default foreground is the references' border-colour foreground.
     @Test func defaultForegroundIsTheBorderForeground() throws {
         var im = try Image(width: 16, height: 16, channels: 3, pixels: [UInt8](repeating: 240, count: 16 * 16 * 3))

@@ -41,6 +41,36 @@ import TestSupport
         #expect(Kernels.slice(full.references, axis: 0, start: 0, length: 1) == Kernels.slice(full.references, axis: 0, start: 2, length: 1))
     }
 
+    /// `referenceTimestep` k (an adapter trained with `reference_timestep`): each reference row is diffused to and
+    /// read at min(k, t), its image row at t; the policy's coupled prediction equals the set forward with those
+    /// timesteps, and k = 0 differs from the matched coupling.
+    @Test func referencesAreReadAtTheirOwnTimestep() {
+        let policy = tinyPolicy()
+        let batch = tinyBatch()
+        var rng = RandomStream(seed: 4)
+        let draw = PairNoise.draw(pairs: 2, imageShape: [3, 8, 8], trainSteps: 1000, withStepNoise: false, withReferenceNoise: true, rng: &rng)
+        let (t, _) = draw.stacked(rows: 2)
+        let xt = draw.noisy(batch.stackedImages(rows: 2), rows: 2, schedule: NoiseSchedule())
+        let text = PreferenceBatch.repeatRows(batch.text, rows: 2), image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: 2)
+        var coupling = Self.coupling(foreground: 1)
+        let matched = coupling.diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
+        coupling.referenceTimestep = 0
+        let clean = coupling.diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
+        #expect(matched.timesteps == t && clean.timesteps == t.map { _ in 0 })
+        #expect(Self.maxDifference(clean.references, clean.clean) < 0.1, "at t = 0 the reference is all but clean")
+        let y = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: clean).value }
+        let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
+        let direct = withNoGrad {
+            ReferenceSetMask.imageRows(policy.unet.forward(Variable(ReferenceSetMask.pairs(references: clean.references, images: xt)),
+                                                           timesteps: t.flatMap { [0, $0] }, text: Variable(twice(text)),
+                                                           imageTokens: policy.resampler.forward(Variable(twice(image))), ipScale: policy.ipScale,
+                                                           setSize: 2, setMask: clean.mask))
+        }.value
+        #expect(Self.maxDifference(y, direct) < 1e-5)
+        let ym = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: matched).value }
+        #expect(Self.maxDifference(y, ym) > 1e-4)
+    }
+
     /// A pair that drops its image reads no reference key (the sampler's unconditional branch); the others still do.
     @Test func droppingTheImageEmptiesThatPairsForeground() {
         var batch = tinyBatch(pairs: 3)

@@ -136,6 +136,27 @@ import TensorCore
         #expect(snapshot(coupled.unet)["conv_in.weight"] != u0["conv_in.weight"])
     }
 
+    /// `referenceTimestep` k: the reference is diffused to min(k, t). k above every timestep is the matched task
+    /// exactly; k = 0 changes the loss, and a row whose image is dropped (it reads no reference key) still denoises at
+    /// its own t, so its loss equals the plain task's (a reference timestep given to the image row would not).
+    @Test func adapterTaskWithACleanReference() throws {
+        func task(_ k: Int?, dropImage: Float) throws -> AdapterTask {
+            try cleanReferenceTask { unet, r, te, enc in
+                AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                            data: TinyModels.data, seed: 3, batchSize: 2, dropText: 0, dropImage: dropImage, dropBoth: 0,
+                            unetLearningRateScale: 0.5, referenceAttention: k != -1, referenceTimestep: k == -1 ? nil : k)
+            }
+        }
+        let matched = try task(nil, dropImage: 0).loss(step: 0).value.scalars[0]
+        let capped = try task(999, dropImage: 0).loss(step: 0).value.scalars[0]
+        #expect(matched == capped, "\(matched) vs \(capped)")
+        let clean = try task(0, dropImage: 0).loss(step: 0).value.scalars[0]
+        #expect(clean.isFinite && abs(clean - matched) > 1e-6, "\(matched) vs \(clean)")
+        let droppedPlain = try task(-1, dropImage: 1).loss(step: 0).value.scalars[0]
+        let droppedClean = try task(0, dropImage: 1).loss(step: 0).value.scalars[0]
+        #expect(abs(droppedPlain - droppedClean) < 1e-5, "\(droppedPlain) vs \(droppedClean)")
+    }
+
     /// `attributeWeight`: heads on the encoder's pooled tokens (keys `attribute_heads.*`) add w x their mean
     /// cross-entropy (> 0) to the same step's denoising loss, and train with the encoder.
     @Test func adapterTaskAddsTheReferenceAttributeLoss() throws {
