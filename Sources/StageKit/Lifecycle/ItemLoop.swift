@@ -32,11 +32,17 @@ extension StageRunner {
     /// no other item pending or running claims them, whatever its shard (`ManifestDB.claimReduce`), so a shard that
     /// finishes early leaves them to the last one. A reduce item a killed shard left running goes back to pending
     /// in the next unsharded run (a shard's lock does not prove another shard's holder is gone).
+    /// Journal mode (docs/SHARDING.md) replaces this loop: `--plan-shards N` plans (`planShards`), `--shard k/N --journal`
+    /// runs a shard into its journal (`runJournaled`), `--merge-shards` merges the journals (`mergeShards`).
     /// Returns the summary (also kept in `summary`); the caller maps `failed > 0` to exit code 1.
     @discardableResult
     public func runItems(keys: [String], inputs: [ArtifactRecord], reduce: Set<String> = [],
                          body: (ItemContext) throws -> [NewArtifact]) throws -> StageSummary {
         precondition(reduce.isSubset(of: keys), "runItems: reduce keys \(reduce.subtracting(keys).sorted()) are not among the keys")
+        // Journal mode (docs/SHARDING.md): plan once, run shards into their journals, merge.
+        if let n = options.planShards { return try planShards(count: n, keys: keys, inputs: inputs) }
+        if options.mergeShards { return try mergeShards() }
+        if options.journal { return try runJournaled(keys: keys, inputs: inputs, reduce: reduce, body: body) }
         Interrupts.install()
         let plan = try self.plan(inputs: inputs, keys: keys)
         guard case let .run(stageRun, _, _) = plan else {

@@ -33,6 +33,11 @@ public struct StageDefinition: Sendable {
     static let shardHelp = "Sharding: --shard k/N takes only the items whose key hash mod N is k (0 <= k < N); the N shards may run "
         + "at once in this run directory and join one stage run, and a step that needs every item (a reduce item) runs in the shard "
         + "that finishes last.\n\n"
+        + "Shards on several hosts (journal mode, docs/SHARDING.md): --plan-shards N plans the stage run once and writes "
+        + "shards/<stage>/plan.sqlite; then each --shard k/N --journal records its items in shards/<stage>/k-of-N.sqlite "
+        + "and never writes manifest.sqlite; --merge-shards folds the journals into the manifest in one transaction "
+        + "(idempotent; a journal of another plan, config or code is refused, exit 65). Reduce items are left to a run "
+        + "without --shard after the merge.\n\n"
 
     /// The code version the build gives this stage (before any `--code-version` override): `src.<12 hex>`.
     public var codeVersion: String { "src.\(sourceFingerprint.prefix(12))" }
@@ -45,6 +50,12 @@ public struct RunLayout: Sendable {
     public var manifest: URL { root.appendingPathComponent("manifest.sqlite") }
     public func artifacts(_ stage: String) -> URL { root.appendingPathComponent("artifacts/\(stage)", isDirectory: true) }
     public func lock(_ name: String) -> URL { root.appendingPathComponent("locks/\(name).lock") }
+    /// Journal mode: `shards/<stage>/`, holding the plan and the shards' journals.
+    public func shards(_ stage: String) -> URL { root.appendingPathComponent("shards/\(stage)", isDirectory: true) }
+    /// Journal mode: the plan, a snapshot of the manifest the shards read (`shards/<stage>/plan.sqlite`).
+    public func shardPlan(_ stage: String) -> URL { shards(stage).appendingPathComponent("plan.sqlite") }
+    /// Journal mode: shard `shard`'s journal (`shards/<stage>/<k>-of-<N>.sqlite`).
+    public func shardJournal(_ stage: String, _ shard: Shard) -> URL { shards(stage).appendingPathComponent(ShardJournal.fileName(shard)) }
     /// Path of `url` relative to the run directory (as recorded in the manifest).
     public func relative(_ url: URL) -> String {
         let r = root.standardizedFileURL.path, p = url.standardizedFileURL.path
