@@ -23,7 +23,7 @@ extension ManifestDB {
     /// 2. each journaled item the manifest has not done yet: a done one needs every artifact it records to exist under
     ///    `runDirectory` with the recorded size and SHA-256 (`.journalArtifactUnverified` otherwise, nothing merged; files
     ///    are hashed before the transaction, so the write lock is held only for the inserts); it becomes done with those
-    ///    artifacts (attempts added, lease cleared, fencing token bumped); a failed one becomes failed with its error;
+    ///    artifacts and its metrics (attempts added, lease cleared, fencing token bumped); a failed one becomes failed with its error;
     /// 3. items the manifest already has done are left alone, and an unchanged failure is not rewritten, so merging the
     ///    same journals again changes nothing (no event either);
     /// 4. once no item is pending or running, the stage run becomes done (failed when some item failed).
@@ -64,6 +64,7 @@ extension ManifestDB {
                     current[e.key] = ItemRecord(id: item.id, key: item.key, status: .done, attempts: item.attempts, leaseOwner: nil,
                                                 leaseExpiry: nil, token: item.token, error: nil)
                     _ = try insertArtifacts(stageRun: stageRun, item: item.id, e.artifacts)
+                    for m in e.metrics { try recordMetric(stageRun: stageRun, name: m.name, step: m.step, value: m.value) }
                     try db.run("""
                         UPDATE items SET status='done', attempts=attempts+?, lease_owner=NULL, lease_expiry=NULL, error=NULL,
                         token=token+1 WHERE id=?

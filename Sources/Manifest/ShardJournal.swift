@@ -2,7 +2,7 @@ import CSQLite
 import Foundation
 
 /// One shard's record of its work in journal mode (`runs/<name>/shards/<stage>/<k>-of-<N>.sqlite`): the items it
-/// finished or failed, each with its artifacts, so a shard on another host never writes the run's manifest.
+/// finished or failed, each with its artifacts and metrics, so a shard on another host never writes the run's manifest.
 ///
 /// A journal has exactly one writer, the process of its shard, so it needs no claims, leases or fencing tokens, and
 /// no clock of another host is ever compared with this one's (times here are informative only). It is a plain SQLite
@@ -26,8 +26,16 @@ public final class ShardJournal: @unchecked Sendable {
         }
     }
 
+    /// A metric an item recorded (`ManifestDB.recordMetric` once merged). A NaN value round-trips as NaN.
+    public struct Metric: Sendable {
+        public let name: String
+        public let step: Int
+        public let value: Double
+        public init(name: String, step: Int, value: Double) { self.name = name; self.step = step; self.value = value }
+    }
+
     /// One journaled item: `done` with its artifacts, or failed with `error`.
-    public struct Entry: Sendable, Equatable {
+    public struct Entry: Sendable {
         public let key: String
         /// The item's id in the planned stage run.
         public let item: Int64
@@ -36,6 +44,7 @@ public final class ShardJournal: @unchecked Sendable {
         public let attempts: Int
         public let error: String?
         public let artifacts: [NewArtifact]
+        public let metrics: [Metric]
     }
 
     public let path: String
@@ -102,6 +111,8 @@ public final class ShardJournal: @unchecked Sendable {
                 CREATE TABLE artifacts (id INTEGER PRIMARY KEY, key TEXT NOT NULL REFERENCES items(key) ON DELETE CASCADE,
                   kind TEXT NOT NULL, path TEXT NOT NULL, sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
                   bytes INTEGER NOT NULL CHECK (bytes >= 0)) STRICT;
+                CREATE TABLE metrics (id INTEGER PRIMARY KEY, key TEXT NOT NULL REFERENCES items(key) ON DELETE CASCADE,
+                  name TEXT NOT NULL, step INTEGER NOT NULL, value REAL) STRICT;
                 CREATE TABLE complete (id INTEGER PRIMARY KEY CHECK (id = 1), done INTEGER NOT NULL, failed INTEGER NOT NULL,
                   finished REAL NOT NULL) STRICT;
                 PRAGMA application_id=\(applicationID); PRAGMA user_version=\(schemaVersion);
@@ -135,18 +146,19 @@ public final class ShardJournal: @unchecked Sendable {
         do { try body(); try db.exec("COMMIT") } catch { try? db.exec("ROLLBACK"); throw error }
     }
 
-    /// Records `key` (item `item` of the plan) done with its `artifacts` (already written, atomically), in one
-    /// transaction; replaces an earlier failure of the same item.
-    public func recordDone(key: String, item: Int64, artifacts: [NewArtifact]) throws {
-        try record(key: key, item: item, status: "done", error: nil, artifacts: artifacts)
+    /// Records `key` (item `item` of the plan) done with its `artifacts` (already written, atomically) and `metrics`, in
+    /// one transaction; replaces an earlier failure of the same item.
+    public func recordDone(key: String, item: Int64, artifacts: [NewArtifact], metrics: [Metric] = []) throws {
+        try record(key: key, item: item, status: "done", error: nil, artifacts: artifacts, metrics: metrics)
     }
 
     /// Records `key` failed with `error` (a rerun of the shard tries it again).
     public func recordFailure(key: String, item: Int64, error: String) throws {
-        try record(key: key, item: item, status: "failed", error: error, artifacts: [])
+        try record(key: key, item: item, status: "failed", error: error, artifacts: [], metrics: [])
     }
 
-    private func record(key: String, item: Int64, status: String, error: String?, artifacts: [NewArtifact]) throws {
+    private func record(key: String, item: Int64, status: String, error: String?, artifacts: [NewArtifact],
+                        metrics: [Metric]) throws {
         try transaction {
             let before = try db.query("SELECT attempts FROM items WHERE key=?", [.text(key)]) { $0.int(0) }.first ?? 0
             try db.run("DELETE FROM items WHERE key=?", [.text(key)])   // cascades to a failure's (no) artifacts
@@ -157,6 +169,10 @@ public final class ShardJournal: @unchecked Sendable {
                 precondition(!a.relativePath.hasPrefix("/"), "artifact path '\(a.relativePath)' must be relative to the run directory")
                 try db.run("INSERT INTO artifacts(key, kind, path, sha256, bytes) VALUES (?,?,?,?,?)",
                            [.text(key), .text(a.kind), .text(a.relativePath), .text(a.sha256), .int(a.bytes)])
+            }
+            for m in metrics {
+                try db.run("INSERT INTO metrics(key, name, step, value) VALUES (?,?,?,?)",
+                           [.text(key), .text(m.name), .int(Int64(m.step)), m.value.isNaN ? .null : .double(m.value)])
             }
         }
     }
@@ -190,9 +206,13 @@ public final class ShardJournal: @unchecked Sendable {
             artifacts[$0.text(0), default: []].append(NewArtifact(kind: $0.text(1), relativePath: $0.text(2),
                                                                   sha256: $0.text(3), bytes: $0.int(4)))
         }
+        var metrics: [String: [Metric]] = [:]
+        try db.run("SELECT key, name, step, value FROM metrics ORDER BY id") {
+            metrics[$0.text(0), default: []].append(Metric(name: $0.text(1), step: Int($0.int(2)), value: $0.optDouble(3) ?? .nan))
+        }
         return try db.query("SELECT key, item, status, attempts, error FROM items ORDER BY key") {
             Entry(key: $0.text(0), item: $0.int(1), done: $0.text(2) == "done", attempts: Int($0.int(3)),
-                  error: $0.optText(4), artifacts: artifacts[$0.text(0)] ?? [])
+                  error: $0.optText(4), artifacts: artifacts[$0.text(0)] ?? [], metrics: metrics[$0.text(0)] ?? [])
         }
     }
 

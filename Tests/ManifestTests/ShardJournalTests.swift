@@ -27,7 +27,8 @@ import Testing
         func finish(_ key: String, in journal: ShardJournal) throws {
             let item = try #require(try db.items(stageRun: stageRun).first { $0.key == key })
             let a = try writeArtifact(dir.url, "artifacts/generate-pool/\(key).png", "image \(key)")
-            try journal.recordDone(key: key, item: item.id, artifacts: [a])
+            try journal.recordDone(key: key, item: item.id, artifacts: [a],
+                                   metrics: [.init(name: "score", step: Int(item.id), value: key == "k3" ? .nan : Double(item.id) / 2)])
         }
 
         var journals: [URL] {
@@ -42,7 +43,7 @@ import Testing
         /// Every row the merge may touch, for before/after comparisons.
         func state() throws -> String {
             "\(try db.stageRun(id: stageRun))\n\(try db.items(stageRun: stageRun))\n\(try db.artifacts(stageRun: stageRun))\n"
-                + "\(try db.events(stageRun: stageRun))"
+                + "\(try db.events(stageRun: stageRun))\n\(try db.metrics(stageRun: stageRun).map { "\($0.name) \($0.step) \($0.value) \($0.time)" })"
         }
     }
 
@@ -64,6 +65,9 @@ import Testing
         #expect(items.allSatisfy { $0.status == .done && $0.attempts == 1 })
         #expect(Set(try s.db.artifacts(stageRun: s.stageRun).compactMap(\.item)) == Set(items.map(\.id)))
         #expect(try s.db.verify(runDirectory: s.dir.url) == [])
+        let metrics = try s.db.metrics(stageRun: s.stageRun)   // each item's metric, merged with it (NaN stays NaN)
+        #expect(metrics.count == 12 && metrics.filter { $0.value.isNaN }.count == 1)
+        #expect(metrics.first { $0.step == 2 }?.value == 1.0)
         let once = try s.state()
         let again = try s.merge()
         #expect(again.merged == 0 && again.alreadyDone == 12)

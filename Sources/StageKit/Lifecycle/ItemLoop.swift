@@ -13,6 +13,16 @@ public struct ItemContext {
     public func write(_ data: Data, name: String, kind: String) throws -> NewArtifact {
         try runner.writeArtifact(data, name: name, kind: kind)
     }
+
+    /// Records a metric of the stage run (NaN allowed): at once in the manifest, or, in a journal shard (which never
+    /// writes the manifest), in its journal with the item, to be merged with it.
+    public func metric(_ name: String, step: Int = 0, _ value: Double) throws {
+        if runner.options.journal {
+            runner.journalMetrics.append(ShardJournal.Metric(name: name, step: step, value: value))
+        } else {
+            try runner.db.recordMetric(stageRun: stageRun, name: name, step: step, value: value)
+        }
+    }
 }
 
 extension StageRunner {

@@ -10,7 +10,7 @@ extension StageRunner {
     /// 3. open or create the journal `shards/<stage>/<k>-of-<N>.sqlite` (an existing one must belong to the planned
     ///    stage run: `ManifestError.journalMismatch`), remove its `complete` row;
     /// 4. run `body` on each planned item of this shard that neither the plan nor the journal has done, in item order,
-    ///    recording it done (with its artifacts) or failed in the journal, one transaction per item;
+    ///    recording it done (with its artifacts and `ItemContext.metric`s) or failed in the journal, one transaction per item;
     /// 5. on SIGINT/SIGTERM stop after the item in flight and throw `.interrupted` (the journal stays unfinished);
     ///    otherwise write the journal's `complete` row.
     /// No claims, leases or fencing: the journal has one writer, this shard (its lock file keeps a second process of
@@ -62,9 +62,10 @@ extension StageRunner {
         var firstError: String?
         for item in todo where Interrupts.received == nil {
             let claim = Claim(item: item.id, key: item.key, token: item.token)
+            journalMetrics = []
             do {
                 let artifacts = try body(ItemContext(key: item.key, claim: claim, stageRun: planned.id, runner: self))
-                try journal.recordDone(key: item.key, item: item.id, artifacts: artifacts)
+                try journal.recordDone(key: item.key, item: item.id, artifacts: artifacts, metrics: journalMetrics)
                 summary.done += 1
             } catch let error as ManifestError {
                 throw error

@@ -27,6 +27,8 @@ public final class StageRunner {
     /// SHA-256s of files outside the run that the stage reads (e.g. a shipped checkpoint it imports);
     /// they enter the fingerprint like upstream artifacts, so a changed file reruns the stage.
     public var externalInputHashes: [String] = []
+    /// Journal mode: the metrics the item in flight recorded (`ItemContext.metric`), journaled with it.
+    var journalMetrics: [ShardJournal.Metric] = []
     public var shard: Shard? { options.shard?.shard }
     /// `<host>:<pid>`, the lease owner written into claimed items.
     public let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
