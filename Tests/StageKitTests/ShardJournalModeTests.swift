@@ -125,6 +125,36 @@ import TestSupport
         try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(30))
     }
 
+    /// No shard runs a reduce item (it needs every other item): the merge leaves it pending and a run without --shard
+    /// does only it.
+    @Test func aReduceItemIsLeftToARunWithoutShardAfterTheMerge() throws {
+        let box = try Sandbox(count: 20)
+        #expect(try box.run("produce", ["--plan-shards", "2", "--reduce"]).status == 0)
+        for k in 0..<2 { #expect(try box.run("produce", ["--shard", "\(k)/2", "--journal", "--reduce"]).status == 0) }
+        let merge = try box.run("produce", ["--merge-shards", "--reduce"])
+        #expect(merge.status == 0 && merge.stderr.contains("1 item(s) of stage run 1 still pending"), "\(merge.stderr)")
+        let reduce = try box.run("produce", ["--reduce"])
+        #expect(reduce.status == 0 && reduce.stdout.contains("done 1, skipped 20"), "\(reduce.stdout)")
+        try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(20) + ["_summary"])
+        #expect(try String(contentsOf: box.artifact("fake-produce", "_summary.txt"), encoding: .utf8) == "summary 20\n")
+    }
+
+    /// Planning a new stage run (the config changed) deletes the journals of the old one, which could never merge
+    /// into it; the new shards and merge then give the new outputs.
+    @Test func planningANewStageRunDropsTheOldJournals() throws {
+        let box = try Sandbox(count: 10)
+        try Self.runJournaled(box, "produce", shards: 2)
+        try box.writeConfig(count: 10, content: "changed")
+        let plan = try box.run("produce", ["--plan-shards", "2"])
+        #expect(plan.status == 0 && plan.stderr.contains("removing shard journal") && plan.stderr.contains("of stage run 1"),
+                "\(plan.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.runDir.appendingPathComponent("shards/fake-produce").path)
+                == ["plan.sqlite"])
+        try Self.runJournaled(box, "produce", shards: 2)
+        try expectEachItemDoneOnce(box, stage: "fake-produce", keys: keys(10))
+        #expect(try String(contentsOf: box.artifact("fake-produce", "item-0003.txt"), encoding: .utf8) == "changed item-0003 seed=1\n")
+    }
+
     @Test func theStepsAreRefusedOutOfOrder() throws {
         let box = try Sandbox(count: 4)
         let noPlan = try box.run("produce", ["--shard", "0/2", "--journal"])
