@@ -168,4 +168,10 @@ import TestSupport
         // A whole stage (no items) refuses the journal steps like --shard.
         #expect(StageError.shardUnsupported(stage: "s").exitCode == .usage)
     }
+
+    /// Journal mode goes on without a lock on a file system that does not do flock, never without one that is held.
+    @Test func onlyAFileSystemWithoutFlockLetsJournalModeGoOnUnlocked() {
+        #expect(StageLocks.unsupported(ENOLCK) && StageLocks.unsupported(EOPNOTSUPP))
+        #expect(!StageLocks.unsupported(EWOULDBLOCK) && !StageLocks.unsupported(EINTR) && !StageLocks.unsupported(EACCES))
+    }
 }

@@ -67,20 +67,30 @@ public struct RunLayout: Sendable {
 /// The locks a stage process holds. Without a shard: `locks/<stage>.lock` exclusively (a second
 /// run exits busy). With shard k/N: `locks/<stage>.lock` shared (so shards coexist but exclude an
 /// unsharded run) and `locks/<stage>.shard-k-of-N.lock` exclusively (one process per shard).
+/// `bestEffort` (journal mode's steps, docs/SHARDING.md, whose safety does not rest on these locks): a file system that
+/// refuses `flock` (ENOLCK, EOPNOTSUPP, ENOSYS: some network file systems) leaves the lock untaken, listed in
+/// `untaken`, instead of failing the stage.
 struct StageLocks {
     let held: [FileLock]
+    private(set) var untaken: [String] = []
 
-    init(layout: RunLayout, stage: String, shard: ShardSpec?) throws {
-        let main = layout.lock(stage).path
-        guard let stageLock = try FileLock(path: main, shared: shard != nil) else {
-            throw StageError.busy(stage: stage, lock: main)
+    init(layout: RunLayout, stage: String, shard: ShardSpec?, bestEffort: Bool = false) throws {
+        var held: [FileLock] = []
+        var untaken: [String] = []
+        func take(_ path: String, shared: Bool) throws {
+            do {
+                guard let lock = try FileLock(path: path, shared: shared) else { throw StageError.busy(stage: stage, lock: path) }
+                held.append(lock)
+            } catch let StageError.io(_, operation, code) where bestEffort && operation == "flock" && Self.unsupported(code) {
+                untaken.append(path)
+            }
         }
-        var held = [stageLock]
-        if let s = shard {
-            let path = layout.lock("\(stage).shard-\(s.index)-of-\(s.count)").path
-            guard let shardLock = try FileLock(path: path) else { throw StageError.busy(stage: stage, lock: path) }
-            held.append(shardLock)
-        }
+        try take(layout.lock(stage).path, shared: shard != nil)
+        if let s = shard { try take(layout.lock("\(stage).shard-\(s.index)-of-\(s.count)").path, shared: false) }
         self.held = held
+        self.untaken = untaken
     }
+
+    /// Whether `flock` failed with `code` because the file system does not do it (not because the lock is held).
+    static func unsupported(_ code: Int32) -> Bool { [ENOLCK, EOPNOTSUPP, ENOSYS].contains(code) }
 }

@@ -51,7 +51,12 @@ public final class StageRunner {
         do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
             throw StageError.io(path: root.path, operation: "create run directory", errno: EACCES)
         }
-        locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard)
+        let journalMode = options.journal || options.planShards != nil || options.mergeShards
+        locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard, bestEffort: journalMode)
+        for path in locks.untaken {
+            log.warn("\(path): this file system does not take flock locks; going on without it (journal mode does not need "
+                     + "it: the scheduler runs the plan first, each shard once, the merge last; docs/SHARDING.md)")
+        }
         // Journal mode: a shard reads the plan (a snapshot of the manifest) and never opens manifest.sqlite.
         db = options.journal ? try Self.openPlan(layout.shardPlan(definition.name), stage: definition.name)
                              : try ManifestDB(path: layout.manifest.path)
