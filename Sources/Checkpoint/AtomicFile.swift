@@ -9,11 +9,18 @@ import Darwin
 ///
 /// Steps: write a temp file in the same directory (same filesystem, so rename is atomic),
 /// fsync it, rename it over the target, fsync the directory so the rename is durable.
+/// The temporary is `.<name>.tmp-<pid>@<host>-<random>`: Manifest's `AtomicWrite.removeLeftoverTemporaries` deletes it
+/// after a crash only on the host that wrote it (`<host>` is spelled as `AtomicWrite.hostTag`), once `<pid>` is dead.
 public enum AtomicFile {
+    /// This host's name in temporary names: letters, digits and `.` kept, any other character `_`.
+    public static let hostTag = String(ProcessInfo.processInfo.hostName.map {
+        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") ? $0 : "_"
+    })
+
     public static func write(_ data: Data, to url: URL) throws(CheckpointError) {
         let path = url.path
         let dir = url.deletingLastPathComponent().path
-        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = dir + "/." + url.lastPathComponent + ".tmp-\(getpid())@\(hostTag)-\(UInt32.random(in: 0...UInt32.max))"
         func fail(_ what: String) -> CheckpointError {
             .writeFailed(path: path, reason: "\(what): \(String(cString: strerror(errno)))")
         }

@@ -7,12 +7,19 @@ import Foundation
 
 /// Atomic file writes: the bytes go to a temporary file in the same directory, which is
 /// fsynced and renamed over the target, then the directory is fsynced. A reader never sees
-/// a half-written file; a crash leaves either the old file or the new one.
+/// a half-written file; a crash leaves either the old file or the new one. The temporary is
+/// `.<name>.tmp-<pid>@<host>-<random>`: Manifest's `AtomicWrite.removeLeftoverTemporaries` deletes it after a crash
+/// only on the host that wrote it (`<host>` spelled as `AtomicWrite.hostTag`), once `<pid>` is dead.
 public enum AtomicFile {
+    /// This host's name in temporary names: letters, digits and `.` kept, any other character `_`.
+    public static let hostTag = String(ProcessInfo.processInfo.hostName.map {
+        $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ".") ? $0 : "_"
+    })
+
     public static func write(_ bytes: [UInt8], to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
-        let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let tmp = (dir.isEmpty ? "" : dir + "/") + ".\(base).tmp-\(getpid())@\(hostTag)-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw ImagingError.unwritable(path: path, reason: String(cString: strerror(errno))) }
         var ok = true

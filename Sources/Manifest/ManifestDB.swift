@@ -31,6 +31,9 @@ public final class ManifestDB: @unchecked Sendable {
         /// Readers (`inspect`): `SQLITE_OPEN_READONLY`; never creates, migrates or writes the file, and refuses
         /// one that holds no manifest of this schema (see `ManifestDB+ReadOnly.swift`).
         case readOnly
+        /// A shard plan (`writeSnapshot(to:)`): `.readOnly` on a file nothing writes any more, opened `immutable`
+        /// (no locks, no -wal or -journal read), so shards on other hosts read it from shared storage safely.
+        case snapshot
     }
 
     /// Opens the manifest at `path`. `.readWrite` creates it if absent and migrates it to `schemaVersion`,
@@ -44,14 +47,15 @@ public final class ManifestDB: @unchecked Sendable {
                 clock: @escaping @Sendable () -> Double = ManifestDB.wallClock) throws {
         self.path = path
         self.clock = clock
-        if mode == .readOnly { try Self.requireNonEmptyFile(path) }
-        db = try SQLiteConnection(path: path, busyTimeoutMs: Int32(Self.busyTimeout * 1000), readOnly: mode == .readOnly)
+        if mode != .readWrite { try Self.requireNonEmptyFile(path) }
+        db = try SQLiteConnection(path: path, busyTimeoutMs: Int32(Self.busyTimeout * 1000), readOnly: mode != .readWrite,
+                                  immutable: mode == .snapshot)
         try checkIntegrity()
         let found = try userVersion()
         if found > Self.schemaVersion {
             throw ManifestError.newerSchema(path: path, found: found, supported: Self.schemaVersion)
         }
-        if mode == .readOnly {
+        if mode != .readWrite {
             try requireCurrentSchema(found)
             return
         }

@@ -24,6 +24,11 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
     case notFound(path: String, what: String, id: Int64)
     /// A file operation failed (AtomicWrite, hashing, verify).
     case io(path: String, operation: String, errno: Int32)
+    /// A shard journal (or a shard's own fingerprint) does not belong to the planned stage run: `what` differs
+    /// (`fingerprint`, `stage run`, `stage`, `item key`), `expected` is the plan's, `found` the journal's.
+    case journalMismatch(path: String, what: String, expected: String, found: String)
+    /// An artifact a shard journal records is missing or differs from its recorded size or SHA-256.
+    case journalArtifactUnverified(journal: String, problem: String)
 
     public var description: String {
         switch self {
@@ -49,6 +54,13 @@ public enum ManifestError: Error, CustomStringConvertible, Sendable, Equatable {
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code)); "
                 + "hint: check that the directory exists, is writable and the disk is not full"
+        case let .journalMismatch(path, what, expected, found):
+            return "shard journal \(path): \(what) is \(found) but the planned stage run's is \(expected); nothing was merged; "
+                + "hint: it was written for another plan, config or code version: delete it and rerun that shard with the "
+                + "planned --config and build (or plan the shards again), then merge"
+        case let .journalArtifactUnverified(journal, problem):
+            return "shard journal \(journal) records \(problem); nothing was merged; hint: delete the journal and rerun that "
+                + "shard (it redoes the shard's items), then merge"
         }
     }
 
@@ -77,7 +89,7 @@ extension ManifestError: ClassifiedError {
     public var errorKind: ErrorKind {
         switch self {
         case .cannotOpen: return .missingInput
-        case .corrupt, .newerSchema, .olderSchema: return .badData
+        case .corrupt, .newerSchema, .olderSchema, .journalMismatch, .journalArtifactUnverified: return .badData
         case .io: return .io
         case let .sqlite(_, _, code, _):
             switch code & 0xff {

@@ -65,6 +65,9 @@ public struct Claim: Sendable, Equatable, Hashable {
     public let item: Int64
     public let key: String
     public let token: Int64
+    /// Claims come from `ManifestDB.claim`; a journal shard (which claims nothing: its journal has one writer) makes
+    /// one for its item context from the plan's item row.
+    public init(item: Int64, key: String, token: Int64) { self.item = item; self.key = key; self.token = token }
 }
 
 /// Item counts of a stage run by status.

@@ -16,13 +16,21 @@ final class SQLiteConnection {
     private(set) var handle: OpaquePointer?
     private var cache: [String: OpaquePointer] = [:]
 
-    /// Opens the file at `path` with `busyTimeoutMs`: read-write, creating it if absent, or with
-    /// `readOnly` as `SQLITE_OPEN_READONLY` (never created; every write fails with SQLITE_READONLY).
-    init(path: String, busyTimeoutMs: Int32, readOnly: Bool = false) throws {
+    /// Opens the file at `path` with `busyTimeoutMs`: read-write, creating it if absent (unless `create` is false), or
+    /// with `readOnly` as `SQLITE_OPEN_READONLY` (never created; every write fails with SQLITE_READONLY).
+    /// `immutable` (read-only only): the URI parameter `immutable=1`: SQLite takes no locks and reads no -wal or
+    /// -journal file, for a file nothing writes any more (a shard plan), which then reads the same on every host.
+    init(path: String, busyTimeoutMs: Int32, readOnly: Bool = false, immutable: Bool = false, create: Bool = true) throws {
+        precondition(!immutable || readOnly, "an immutable open is read-only")
         self.path = path
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0)) | SQLITE_OPEN_NOMUTEX
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            name = URL(fileURLWithPath: path).absoluteString + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         if rc != SQLITE_OK {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(db)

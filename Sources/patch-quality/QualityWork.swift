@@ -216,7 +216,7 @@ final class QualityWork {
                                                                defectThreshold: Float(c.double("defect_threshold")))
             doc.models[name] = res
             doc.byDefect[name] = byKind
-            if let a = res.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(name)", step: 0, value: a) }
+            if let a = res.auroc { try item.metric("auroc_\(name)", a) }
             r.log.info("AUROC (\(name) ViT, block \(block(v, which: name))): \(Self.describe(res))")
             guard let expected else { continue }
             let ab = alignedBlock(v), row = name + "-aligned"
@@ -225,7 +225,7 @@ final class QualityWork {
             doc.blocks[row] = ab
             doc.models[row] = ares
             doc.byDefect[row] = abyKind
-            if let a = ares.auroc { try r.db.recordMetric(stageRun: item.stageRun, name: "auroc_\(row)", step: 0, value: a) }
+            if let a = ares.auroc { try item.metric("auroc_\(row)", a) }
             r.log.info("AUROC (\(name) ViT, aligned quality, block \(ab)): \(Self.describe(ares))")
         }
         let enc = JSONEncoder()

@@ -10,17 +10,20 @@ struct PerfBench: ParsableCommand {
             + "(default 3) for sampling.",
         version: BuildSources.version)
 
-    enum Only: String, ExpressibleByArgument, CaseIterable { case unet }
+    enum Only: String, ExpressibleByArgument, CaseIterable { case unet, merge }
 
-    @Argument(help: "`unet`: only the U-Net training step and its peer (a cheap before/after check).") var only: Only?
+    @Argument(help: ArgumentHelp("`unet`: only the U-Net training step and its peer (a cheap before/after check); `merge`: "
+                                 + "only the merge of 10,000 journaled items.")) var only: Only?
 
     func run() {
         if only == .unet { return runUNetBenches() }
+        if only == .merge { return runMergeBenches() }
         runTensorBenches()
         runAutogradBenches()
         runOptimBenches()
         runWorldBenches()
         runManifestBenches()
+        runMergeBenches()
         runEncoderBenches()
         runUNetBenches()
         runGenerationBenches()

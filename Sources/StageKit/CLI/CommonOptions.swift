@@ -35,6 +35,18 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(help: ArgumentHelp("Take only shard k of N of the items (k/N, 0 <= k < N); shards may run concurrently.", visibility: .hidden))
     public var shard: ShardSpec?
 
+    /// Journal mode (docs/SHARDING.md), shown with `--shard` in the help of the stages that split their items.
+    @Option(help: ArgumentHelp("Plan the stage run for N journal shards (shards/<stage>/plan.sqlite), then stop.", visibility: .hidden))
+    public var planShards: Int?
+
+    @Flag(help: ArgumentHelp("With --shard k/N: record items in shards/<stage>/k-of-N.sqlite, never writing manifest.sqlite.",
+                             visibility: .hidden))
+    public var journal = false
+
+    @Flag(help: ArgumentHelp("Fold the shard journals of the planned stage run into manifest.sqlite (one transaction).",
+                             visibility: .hidden))
+    public var mergeShards = false
+
     @Flag(help: "Rerun the stage even if an identical finished run exists.")
     public var force = false
 
@@ -75,6 +87,15 @@ public struct CommonOptions: ParsableArguments, Sendable {
             throw ValidationError("--force cannot be combined with --shard (each shard would restart the stage); "
                                   + "force once without --shard")
         }
+        if journal && shard == nil {
+            throw ValidationError("--journal needs --shard k/N (plan first with --plan-shards N, merge after with --merge-shards)")
+        }
+        if let n = planShards, n < 1 || n > 10_000 { throw ValidationError("--plan-shards must be in 1...10000, got \(n)") }
+        let modes = [(shard != nil, "--shard"), (planShards != nil, "--plan-shards"), (mergeShards, "--merge-shards")].filter(\.0)
+        if modes.count > 1 {
+            throw ValidationError(modes.map(\.1).joined(separator: " and ") + " are separate steps; run them one after the other")
+        }
+        if mergeShards && (force || dryRun) { throw ValidationError("--merge-shards takes neither --force nor --dry-run") }
         if !(lease > 0) { throw ValidationError("--lease must be > 0 seconds, got \(lease)") }
         if !(progressInterval > 0) { throw ValidationError("--progress-interval must be > 0, got \(progressInterval)") }
         if !FileManager.default.fileExists(atPath: config) {

@@ -7,8 +7,8 @@ import ErrorKinds
 /// | 0    | ok: stage finished or skipped as up to date |
 /// | 1    | stage finished but some items failed (listed in the log; rerun retries them) |
 /// | 64   | usage: bad flags (swift-argument-parser's validation), or flags that disagree (a `--config` of another run name than the run directory's) |
-/// | 65   | data error: bad config, corrupt or newer manifest, an input or output failing verification |
-/// | 66   | no input: an upstream stage has not produced its outputs yet, a missing file |
+/// | 65   | data error: bad config, corrupt or newer manifest, an input or output failing verification; in journal mode a shard or a shard journal of another plan, config or code (fingerprint), or a journaled artifact failing verification (docs/SHARDING.md) |
+/// | 66   | no input: an upstream stage has not produced its outputs yet, a missing file; in journal mode no plan (`--plan-shards N` first) or no journal to merge |
 /// | 70   | internal error: a bug (SQLite misuse, unexpected state) |
 /// | 74   | I/O error: cannot write, disk full, permissions |
 /// | 75   | busy: the same stage (or shard) already runs in this run directory; retry later |

@@ -17,6 +17,8 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     case itemsFailed(stage: String, failed: Int, firstError: String)
     /// `--shard` given to a stage that has no items to split.
     case shardUnsupported(stage: String)
+    /// Journal mode: this shard's fingerprint (config, code version, inputs) is not the planned stage run's.
+    case shardPlanMismatch(stage: String, plan: String, expected: String, found: String)
     /// A lock or run directory could not be created.
     case io(path: String, operation: String, errno: Int32)
     /// A training step produced a non-finite value; nothing of that step was kept.
@@ -28,7 +30,7 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
         switch self {
         case .busy: return .busy
         case .upstreamMissing, .missingFile, .staleUpstream: return .noInput
-        case .inputUnverified, .diverged: return .dataError
+        case .inputUnverified, .diverged, .shardPlanMismatch: return .dataError
         case .interrupted: return .interrupted
         case .itemsFailed: return .itemsFailed
         case .io: return .ioError
@@ -60,6 +62,10 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
                 + "command, which retries only the failed items"
         case let .shardUnsupported(stage):
             return "\(stage): --shard applies to per-item stages only; hint: run this stage without --shard"
+        case let .shardPlanMismatch(stage, plan, expected, found):
+            return "\(stage): this shard's fingerprint \(found) is not the one planned in \(plan) (\(expected)): its config, code "
+                + "version or inputs differ; nothing was run; hint: run it with the planned --config and build, or plan again "
+                + "with `\(StageCommand.of(stage)) --plan-shards N` (which starts a stage run for the current config)"
         case let .diverged(stage, step, what):
             return "\(stage): training diverged at step \(step): \(what) is not finite; the last checkpoint is kept and nothing "
                 + "is recorded as done; hint: lower lr or raise warmup, then rerun (it resumes from that checkpoint)"

@@ -13,6 +13,16 @@ public struct ItemContext {
     public func write(_ data: Data, name: String, kind: String) throws -> NewArtifact {
         try runner.writeArtifact(data, name: name, kind: kind)
     }
+
+    /// Records a metric of the stage run (NaN allowed): at once in the manifest, or, in a journal shard (which never
+    /// writes the manifest), in its journal with the item, to be merged with it.
+    public func metric(_ name: String, step: Int = 0, _ value: Double) throws {
+        if runner.options.journal {
+            runner.journalMetrics.append(ShardJournal.Metric(name: name, step: step, value: value))
+        } else {
+            try runner.db.recordMetric(stageRun: stageRun, name: name, step: step, value: value)
+        }
+    }
 }
 
 extension StageRunner {
@@ -32,11 +42,17 @@ extension StageRunner {
     /// no other item pending or running claims them, whatever its shard (`ManifestDB.claimReduce`), so a shard that
     /// finishes early leaves them to the last one. A reduce item a killed shard left running goes back to pending
     /// in the next unsharded run (a shard's lock does not prove another shard's holder is gone).
+    /// Journal mode (docs/SHARDING.md) replaces this loop: `--plan-shards N` plans (`planShards`), `--shard k/N --journal`
+    /// runs a shard into its journal (`runJournaled`), `--merge-shards` merges the journals (`mergeShards`).
     /// Returns the summary (also kept in `summary`); the caller maps `failed > 0` to exit code 1.
     @discardableResult
     public func runItems(keys: [String], inputs: [ArtifactRecord], reduce: Set<String> = [],
                          body: (ItemContext) throws -> [NewArtifact]) throws -> StageSummary {
         precondition(reduce.isSubset(of: keys), "runItems: reduce keys \(reduce.subtracting(keys).sorted()) are not among the keys")
+        // Journal mode (docs/SHARDING.md): plan once, run shards into their journals, merge.
+        if let n = options.planShards { return try planShards(count: n, keys: keys, inputs: inputs) }
+        if options.mergeShards { return try mergeShards() }
+        if options.journal { return try runJournaled(keys: keys, inputs: inputs, reduce: reduce, body: body) }
         Interrupts.install()
         let plan = try self.plan(inputs: inputs, keys: keys)
         guard case let .run(stageRun, _, _) = plan else {

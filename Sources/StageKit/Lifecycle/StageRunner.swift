@@ -27,6 +27,8 @@ public final class StageRunner {
     /// SHA-256s of files outside the run that the stage reads (e.g. a shipped checkpoint it imports);
     /// they enter the fingerprint like upstream artifacts, so a changed file reruns the stage.
     public var externalInputHashes: [String] = []
+    /// Journal mode: the metrics the item in flight recorded (`ItemContext.metric`), journaled with it.
+    var journalMetrics: [ShardJournal.Metric] = []
     public var shard: Shard? { options.shard?.shard }
     /// `<host>:<pid>`, the lease owner written into claimed items.
     public let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
@@ -49,16 +51,30 @@ public final class StageRunner {
         do { try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true) } catch {
             throw StageError.io(path: root.path, operation: "create run directory", errno: EACCES)
         }
-        locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard)
-        db = try ManifestDB(path: layout.manifest.path)
+        let journalMode = options.journal || options.planShards != nil || options.mergeShards
+        locks = try StageLocks(layout: layout, stage: definition.name, shard: options.shard, bestEffort: journalMode)
+        for path in locks.untaken {
+            log.warn("\(path): this file system does not take flock locks; going on without it (journal mode does not need "
+                     + "it: the scheduler runs the plan first, each shard once, the merge last; docs/SHARDING.md)")
+        }
+        // Journal mode: a shard reads the plan (a snapshot of the manifest) and never opens manifest.sqlite.
+        db = options.journal ? try Self.openPlan(layout.shardPlan(definition.name), stage: definition.name)
+                             : try ManifestDB(path: layout.manifest.path)
         // A run directory belongs to the run name of its first run: another config's stages would mix two pipelines.
         if let first = try db.runs().first, first.name != run.name {
             throw StageError.runNameMismatch(stage: definition.name, config: options.config, name: run.name,
                                              runDirectory: root.path, recorded: first.name)
         }
         let canonical = doc.canonical
-        runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: codeVersion,
-                                 config: canonical)
+        if options.journal {
+            // The plan is read-only: this config's run record if the plan has it (0 if not; a journal shard begins no
+            // stage run, and its fingerprint is checked against the planned one).
+            let (name, hash, version) = (run.name, SHA256.hex(canonical), codeVersion)
+            runID = try db.runs().last { $0.name == name && $0.configHash == hash && $0.codeVersion == version }?.id ?? 0
+        } else {
+            runID = try db.ensureRun(name: run.name, configHash: SHA256.hex(canonical), codeVersion: codeVersion,
+                                     config: canonical)
+        }
         log.debug("run dir \(root.path), config \(options.config), run id \(runID)")
     }
 

@@ -32,7 +32,7 @@ extension StageRunner {
     /// `--shard` is refused (`StageError.shardUnsupported`).
     @discardableResult
     public func runWhole(inputs: [ArtifactRecord], body: (StageContext) throws -> [NewArtifact]) throws -> StageSummary {
-        if options.shard != nil { throw StageError.shardUnsupported(stage: stage) }
+        if options.shard != nil || options.planShards != nil || options.mergeShards { throw StageError.shardUnsupported(stage: stage) }
         Interrupts.install()
         let plan = try self.plan(inputs: inputs)
         guard case let .run(stageRun, _, resumed) = plan else {
