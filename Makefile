@@ -28,15 +28,18 @@ test: bootstrap
 	scripts/check-smoke $$($(SWIFT) build --show-bin-path)
 	scripts/check-kill $$($(SWIFT) build --show-bin-path)
 
-# The smoke pipeline through a real Slurm on localhost (docs/SLURM.md; about 5 min): submitted with 3 shards per
-# per-item stage, compared with an unsharded run, then one task cancelled and resubmitted. When the machine cannot
-# run the daemons it prints one NOT RUN line with the reason (exit 69 of the scripts) and does not fail the build.
+# The smoke pipeline through a real Slurm on localhost (docs/SLURM.md): submitted with 3 shards per per-item stage,
+# in both shard modes, compared with an unsharded run, then one task cancelled and resubmitted. When the machine
+# cannot run the daemons it prints one NOT RUN line with the reason (exit 69 of the scripts) and does not fail the
+# build. Then journal mode's crash check: kill -9 of a shard and of the merge, 10 rounds each (about 5 min).
 test-slurm: bootstrap
 	$(SWIFT) build
 	@rc=0; scripts/slurm/install || rc=$$?; \
 	if [ $$rc -eq 0 ]; then scripts/slurm/test-pipeline $$($(SWIFT) build --show-bin-path) || rc=$$?; fi; \
 	if [ $$rc -eq 69 ]; then echo "test-slurm: NOT RUN (exit 69, the reason is above); the sharded pipeline was not tested on Slurm"; \
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
+	@if command -v sqlite3 >/dev/null; then scripts/check-kill-journal $$($(SWIFT) build --show-bin-path); \
+	else echo "check-kill-journal: NOT RUN: no sqlite3 shell (scripts/slurm/install installs it)"; fi
 
 # JSON lines on stdout, one per figure; also saved to runs/perf/perf-bench.jsonl (the bench stage's
 # `perf_json` reads it for the report's performance section). The file appears only when perf-bench succeeds.
