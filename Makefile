@@ -31,7 +31,8 @@ test: bootstrap
 # The smoke pipeline through a real Slurm on localhost (docs/SLURM.md): submitted with 3 shards per per-item stage,
 # in both shard modes, compared with an unsharded run, then one task cancelled and resubmitted. When the machine
 # cannot run the daemons it prints one NOT RUN line with the reason (exit 69 of the scripts) and does not fail the
-# build. Then journal mode's crash check: kill -9 of a shard and of the merge, 10 rounds each (about 5 min).
+# build. Then journal mode's crash check (kill -9 of a shard and of the merge, 10 rounds each; about 5 min) and the
+# Kubernetes manifests' check (parsed, not applied).
 test-slurm: bootstrap
 	$(SWIFT) build
 	@rc=0; scripts/slurm/install || rc=$$?; \
@@ -40,6 +41,8 @@ test-slurm: bootstrap
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 	@if command -v sqlite3 >/dev/null; then scripts/check-kill-journal $$($(SWIFT) build --show-bin-path); \
 	else echo "check-kill-journal: NOT RUN: no sqlite3 shell (scripts/slurm/install installs it)"; fi
+	@if python3 -c 'import yaml' 2>/dev/null; then scripts/k8s/check; \
+	else echo "k8s/check: NOT RUN: no python3-yaml (scripts/slurm/install installs it)"; fi
 
 # JSON lines on stdout, one per figure; also saved to runs/perf/perf-bench.jsonl (the bench stage's
 # `perf_json` reads it for the report's performance section). The file appears only when perf-bench succeeds.
