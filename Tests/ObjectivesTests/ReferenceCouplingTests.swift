@@ -18,16 +18,22 @@ import TestSupport
 
     static func maxDifference(_ a: Tensor, _ b: Tensor) -> Float { zip(a.scalars, b.scalars).map { abs($0 - $1) }.max() ?? 0 }
 
-    /// With an empty foreground an image reads only its own keys: the coupled forward equals the plain one (the
-    /// reference rows are computed and discarded); with a foreground it reads the reference and differs.
-    @Test func anEmptyForegroundGivesThePlainPrediction() {
+    /// A tiny policy and one draw of two pairs stacked as two rows each: the rows' timesteps, noisy images, text and
+    /// image features, and the draw (its reference noise).
+    static func rows() -> (policy: AdapterPolicy, t: [Int], xt: Tensor, text: Tensor, image: Tensor, draw: PairNoise) {
         let policy = tinyPolicy()
         let batch = tinyBatch()
         var rng = RandomStream(seed: 4)
         let draw = PairNoise.draw(pairs: 2, imageShape: [3, 8, 8], trainSteps: 1000, withStepNoise: false, withReferenceNoise: true, rng: &rng)
         let (t, _) = draw.stacked(rows: 2)
         let xt = draw.noisy(batch.stackedImages(rows: 2), rows: 2, schedule: NoiseSchedule())
-        let text = PreferenceBatch.repeatRows(batch.text, rows: 2), image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: 2)
+        return (policy, t, xt, PreferenceBatch.repeatRows(batch.text, rows: 2), PreferenceBatch.repeatRows(batch.imageFeatures, rows: 2), draw)
+    }
+
+    /// With an empty foreground an image reads only its own keys: the coupled forward equals the plain one (the
+    /// reference rows are computed and discarded); with a foreground it reads the reference and differs.
+    @Test func anEmptyForegroundGivesThePlainPrediction() {
+        let (policy, t, xt, text, image, draw) = Self.rows()
         let plain = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image).value }
         let empty = Self.coupling(foreground: 0).diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
         let coupledEmpty = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: empty).value }
@@ -45,13 +51,7 @@ import TestSupport
     /// read at min(k, t), its image row at t; the policy's coupled prediction equals the set forward with those
     /// timesteps, and k = 0 differs from the matched coupling.
     @Test func referencesAreReadAtTheirOwnTimestep() {
-        let policy = tinyPolicy()
-        let batch = tinyBatch()
-        var rng = RandomStream(seed: 4)
-        let draw = PairNoise.draw(pairs: 2, imageShape: [3, 8, 8], trainSteps: 1000, withStepNoise: false, withReferenceNoise: true, rng: &rng)
-        let (t, _) = draw.stacked(rows: 2)
-        let xt = draw.noisy(batch.stackedImages(rows: 2), rows: 2, schedule: NoiseSchedule())
-        let text = PreferenceBatch.repeatRows(batch.text, rows: 2), image = PreferenceBatch.repeatRows(batch.imageFeatures, rows: 2)
+        let (policy, t, xt, text, image, draw) = Self.rows()
         var coupling = Self.coupling(foreground: 1)
         let matched = coupling.diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
         coupling.referenceTimestep = 0
