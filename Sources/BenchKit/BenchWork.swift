@@ -192,7 +192,6 @@ public final class BenchWork {
         var o = settings.sampling
         o.referenceAttention = settings.referenceAttention(for: inputs.base)   // all-references rows read every reference
         o.referenceBias = settings.referenceBias
-        o.referenceTimestep = inputs.base.trainedReferenceTimestep
         if let w = settings.frontier.first(where: { BenchWork.frontierSlug($0) == prefix }), let fm = frontierModel {
             // eps_ref is the model DCO trained against, the frozen base adapter (not the text-only model):
             // then w_rg scales the DCO delta eps_theta(c) - eps_ref(c), not the whole adapter.

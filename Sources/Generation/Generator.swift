@@ -34,7 +34,7 @@ public final class Generator {
     /// when a config says "auto" (`ReferenceAttention.resolve`); nil = trained without.
     public let trainedReferenceAttention: ReferenceAttention?
     /// The timestep the adapter's reference was diffused to in training (its record's `referenceTimestep`): min(k, t),
-    /// 0 = the clean reference; nil = each step's own t. Every sampler with reference attention follows it.
+    /// 0 = the clean reference; nil = each step's own t. `Sampler` reads references at it unless the options name another.
     public let trainedReferenceTimestep: Int?
 
     public init(textEncoder: TextEncoder, imageEncoder: (any ReferenceEncoder)?, resampler: Resampler?,

@@ -63,7 +63,8 @@ extension Generator {
         }
         let sets = ReferenceSetMask.sets(references: r, images: x)
         let each = { (a: Tensor) in ReferenceSetMask.repeated(a, copies: size) }
-        let steps = Array(repeating: Array(repeating: referenceTimestep ?? t, count: k) + [t], count: b).flatMap { $0 }
+        let steps = ReferenceSetMask.setTimesteps(references: Array(repeating: referenceTimestep ?? t, count: k * b),
+                                                  images: Array(repeating: t, count: b))
         switch mode {
         case .both:
             let eps = withNoGrad {

@@ -1,6 +1,7 @@
 import Diffusion
 import Foundation
 import Imaging
+import Models
 import NN
 import Random
 import TensorCore
@@ -54,7 +55,7 @@ public enum Sampler {
         for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
             // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
-            let tRef = options.referenceTimestep.map { min($0, t) } ?? t
+            let tRef = ReferenceSetMask.readTimestep(t, cap: options.referenceTimestep ?? g.trainedReferenceTimestep)
             let noisyReferences = cleanReferences.map {
                 g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: tRef, count: $0.shape[0]))
             }

@@ -24,9 +24,9 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     public var referenceAttention: ReferenceAttention?
     /// Additive attention bias of the reference's foreground keys under reference attention (0 = weighted as own keys).
     public var referenceBias: Float
-    /// The timestep the references are diffused to under reference attention: nil = each step's own (reference-only
-    /// control, JeDi's replacement); k = min(k, t), the reference rows read at that timestep (k = 0: the clean reference
-    /// at every step, as ReferenceNet reads it).
+    /// The timestep the references are diffused to under reference attention: k = min(k, t), the reference rows read at
+    /// that timestep (k = 0: the clean reference at every step, as ReferenceNet reads it); nil = what the generator's
+    /// adapter was trained with (`Generator.trainedReferenceTimestep`), else each step's own t.
     public var referenceTimestep: Int?
 
     public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,

@@ -86,6 +86,19 @@ extension ReferenceSetMask {
         return Tensor(shape: [b * (k + 1)] + x.shape.dropFirst(), scalars: out)
     }
 
+    /// The timestep a reference is diffused to and read at beside an image at timestep `t`: min(k, t) under a reference
+    /// timestep k (k = 0: the clean reference at every step, as ReferenceNet reads it), else t (reference-only control,
+    /// JeDi's replacement).
+    public static func readTimestep(_ t: Int, cap k: Int?) -> Int { k.map { min($0, t) } ?? t }
+
+    /// The timesteps of the rows of `sets(references:images:)`: for each image i its K references' (`references`,
+    /// [B * K]) then its own (`images`, [B]); K = 1 gives pairs' [reference_0, image_0, reference_1, ...].
+    public static func setTimesteps(references r: [Int], images x: [Int]) -> [Int] {
+        precondition(!x.isEmpty && r.count % x.count == 0, "ReferenceSetMask.setTimesteps: \(r.count) reference timesteps for \(x.count) images")
+        let k = r.count / x.count
+        return x.indices.flatMap { i in Array(r[(i * k)..<((i + 1) * k)]) + [x[i]] }
+    }
+
     /// Every row of a [B, ...] tensor `copies` times in a row: the sets' shared conditioning.
     public static func repeated(_ a: Tensor, copies: Int) -> Tensor {
         let b = a.shape[0], per = a.count / max(b, 1)

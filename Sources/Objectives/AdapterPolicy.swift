@@ -19,13 +19,16 @@ public final class AdapterPolicy: PreferencePolicy {
     public let ipScale: Float
     public let weights: PolicyWeights
     public var needsReferences: Bool { false }
+    /// The timestep the adapter was trained to read its reference at (`Generator.trainedReferenceTimestep`); nil = the row's.
+    public let referenceTimestep: Int?
 
     /// Freezes everything but the adapter (`Models.adapterParameters`), then the resampler too unless
     /// `trainResampler`; snapshots the current adapter as the reference model.
-    public init(unet: UNet2DConditionModel, resampler: Resampler, trainResampler: Bool, ipScale: Float = 1) {
+    public init(unet: UNet2DConditionModel, resampler: Resampler, trainResampler: Bool, ipScale: Float = 1, referenceTimestep: Int? = nil) {
         self.unet = unet
         self.resampler = resampler
         self.ipScale = ipScale
+        self.referenceTimestep = referenceTimestep
         weights = PolicyWeights(adapterParameters(unet: unet, resampler: resampler))
         if !trainResampler { resampler.setRequiresGrad(false) }
     }
@@ -47,7 +50,7 @@ public final class AdapterPolicy: PreferencePolicy {
         let twice = { (a: Tensor) in ReferenceSetMask.pairs(references: a, images: a) }
         let tokens = resampler.forward(Variable(twice(imageFeatures)))
         let y = unet.forward(Variable(ReferenceSetMask.pairs(references: coupled.references, images: x)),
-                             timesteps: zip(coupled.timesteps, timesteps).flatMap { [$0, $1] }, text: Variable(twice(text)), imageTokens: tokens,
+                             timesteps: ReferenceSetMask.setTimesteps(references: coupled.timesteps, images: timesteps), text: Variable(twice(text)), imageTokens: tokens,
                              ipScale: ipScale, setSize: 2, setMask: mask)
         return ReferenceSetMask.imageRows(y)
     }

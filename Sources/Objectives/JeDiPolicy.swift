@@ -16,6 +16,8 @@ public final class JeDiPolicy: PreferencePolicy {
     public let unet: UNet2DConditionModel
     public let weights: PolicyWeights
     public var needsReferences: Bool { true }
+    /// JeDi reads its reference diffused to the row's own timestep, as `JeDiSampler` replaces it.
+    public var referenceTimestep: Int? { nil }
 
     /// Freezes every weight of `unet` but those `trainable` includes; snapshots them as the reference model.
     public init(unet: UNet2DConditionModel, trainable: JeDiTrainable) {

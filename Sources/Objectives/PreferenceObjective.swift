@@ -59,7 +59,8 @@ public struct PreferenceObjective: Sendable {
             guard let rn = draw.referenceNoise else {
                 throw .badBatch(field: "noise", reason: "has no reference noise for a batch with reference attention (draw withReferenceNoise)")
             }
-            coupled = coupling.diffused(rows: rows, timesteps: t, noise: rn, schedule: schedule)
+            coupled = coupling.diffused(rows: rows, timesteps: t.map { ReferenceSetMask.readTimestep($0, cap: policy.referenceTimestep) },
+                                        noise: rn, schedule: schedule)
         }
         let pred = policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: coupled)
         let ref = kind.needsReference

@@ -13,6 +13,9 @@ public protocol PreferencePolicy: AnyObject {
     /// Whether every batch must carry its pairs' references (`PreferenceBatch.coupling`): JeDi reads each row as a
     /// member of the set [reference; row].
     var needsReferences: Bool { get }
+    /// Under reference attention, the timestep k the policy's references are diffused to and read at: min(k, t)
+    /// (`ReferenceSetMask.readTimestep`; the adapter's `referenceTimestep`); nil = each row's own t (JeDi always).
+    var referenceTimestep: Int? { get }
 
     /// eps_theta of rows x `[R, C, H, W]` at `timesteps` `[R]` with text `[R, Lt, D]`, image-encoder tokens
     /// `[R, N, E]` and, when the batch carries them, the rows' references.

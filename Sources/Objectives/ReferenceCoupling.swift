@@ -23,15 +23,11 @@ public struct ReferenceCoupling: Sendable {
     public var references: Tensor
     public var foreground: Tensor?
     public var texts: Tensor?
-    /// Reference attention: the timestep the references are diffused to, min(k, t) (0 = clean, as ReferenceNet reads
-    /// it; `pretrain adapter`'s `reference_timestep`); nil = each row's own t (always for JeDi).
-    public var referenceTimestep: Int?
     public private(set) var dropped: [Bool]
 
     /// Reference attention's coupling.
-    public init(references: Tensor, foreground: Tensor, referenceTimestep: Int? = nil) {
+    public init(references: Tensor, foreground: Tensor) {
         self.init(references: references, foreground: foreground, texts: nil)
-        self.referenceTimestep = referenceTimestep
     }
 
     /// JeDi's coupling: the known member of each pair's set and its caption states.
@@ -56,8 +52,7 @@ public struct ReferenceCoupling: Sendable {
     public func diffused(rows: Int, timesteps: [Int], noise: Tensor, schedule: NoiseSchedule) -> DiffusedReferences {
         precondition(noise.shape == references.shape, "ReferenceCoupling.diffused: noise \(noise.shape) vs references \(references.shape)")
         let r0 = PreferenceBatch.repeatRows(references, rows: rows), eps = PreferenceBatch.repeatRows(noise, rows: rows)
-        let steps = timesteps.map { t in referenceTimestep.map { min($0, t) } ?? t }
-        return DiffusedReferences(references: schedule.addNoise(r0, noise: eps, timesteps: steps), timesteps: steps, clean: r0,
+        return DiffusedReferences(references: schedule.addNoise(r0, noise: eps, timesteps: timesteps), timesteps: timesteps, clean: r0,
                                   mask: foreground.map { ReferenceSetMask(foreground: PreferenceBatch.repeatRows($0, rows: rows)) },
                                   texts: texts.map { PreferenceBatch.repeatRows($0, rows: rows) },
                                   known: Array(repeating: dropped.map { !$0 }, count: rows).flatMap { $0 })
@@ -85,7 +80,7 @@ public struct ReferenceCoupling: Sendable {
 }
 
 /// The references of a stack of rows (`[R, ...]`, R = rows per pair x B, row r's reference diffused to row r's
-/// timestep, or min(k, t) with a `referenceTimestep`): `references` diffused, their `timesteps`, `clean`, reference attention's `mask`, JeDi's caption states `texts`, and
+/// reference timestep, `PreferencePolicy.referenceTimestep`): `references` diffused, their `timesteps`, `clean`, reference attention's `mask`, JeDi's caption states `texts`, and
 /// `known[r]`: row r's reference is read (its pair's image condition is not dropped).
 public struct DiffusedReferences {
     public var references: Tensor

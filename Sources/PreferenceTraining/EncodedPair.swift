@@ -6,8 +6,7 @@ import TensorCore
 /// scaled latents for a latent U-Net), `text` `[1, Lt, D]`, `image` `[1, N, E]` (reference-encoder
 /// tokens of the pool item's reference; JeDi: a `[1, 1, 1]` zero), quality maps `[1, 1, h, w]` on the same grid; with
 /// reference attention the reference itself in the U-Net's input space `[1, C, h, w]` and its foreground `[1, S, S]`
-/// (S the image side) and the timestep it is diffused to (`referenceTimestep`: min(k, t); nil = the row's t); for JeDi
-/// the reference and its caption's text states `referenceText` `[1, Lt, D]`.
+/// (S the image side); for JeDi the reference and its caption's text states `referenceText` `[1, Lt, D]`.
 public struct EncodedPair {
     public var key: String
     public var first: Tensor
@@ -19,13 +18,11 @@ public struct EncodedPair {
     public var reference: Tensor?
     public var foreground: Tensor?
     public var referenceText: Tensor?
-    public var referenceTimestep: Int?
 
     public init(key: String, first: Tensor, second: Tensor, text: Tensor, image: Tensor, qr: Tensor? = nil, qg: Tensor? = nil,
-                reference: Tensor? = nil, foreground: Tensor? = nil, referenceText: Tensor? = nil, referenceTimestep: Int? = nil) {
+                reference: Tensor? = nil, foreground: Tensor? = nil, referenceText: Tensor? = nil) {
         self.key = key; self.first = first; self.second = second; self.text = text; self.image = image; self.qr = qr; self.qg = qg
         self.reference = reference; self.foreground = foreground; self.referenceText = referenceText
-        self.referenceTimestep = referenceTimestep
     }
 }
 
@@ -45,8 +42,7 @@ extension Array where Element == EncodedPair {
     private func coupling(_ ps: [EncodedPair], _ cat: ((EncodedPair) -> Tensor) -> Tensor) -> ReferenceCoupling? {
         guard ps.allSatisfy({ $0.reference != nil }) else { return nil }
         if ps.allSatisfy({ $0.referenceText != nil }) { return ReferenceCoupling(references: cat { $0.reference! }, texts: cat { $0.referenceText! }) }
-        if ps.allSatisfy({ $0.foreground != nil }) { return ReferenceCoupling(references: cat { $0.reference! }, foreground: cat { $0.foreground! },
-                                                                                        referenceTimestep: ps[0].referenceTimestep) }
+        if ps.allSatisfy({ $0.foreground != nil }) { return ReferenceCoupling(references: cat { $0.reference! }, foreground: cat { $0.foreground! }) }
         return nil
     }
 }

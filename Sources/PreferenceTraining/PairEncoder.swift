@@ -41,8 +41,7 @@ public struct PairEncoder {
                                    image: tokens, qr: maps?.0, qg: maps?.1,
                                    reference: coupled ? AutoencoderKL.diffusionSpace(ref, vae: models.vae) : nil,
                                    foreground: models.referenceAttention ? ReferenceAttention.foreground(of: ref) : nil,
-                                   referenceText: referenceIDs.map { models.textEncoder.forward($0).states.value },
-                                   referenceTimestep: models.referenceTimestep)
+                                   referenceText: referenceIDs.map { models.textEncoder.forward($0).states.value })
             }
         }
     }

@@ -10,7 +10,8 @@ import TensorCore
 public struct PreferenceBase {
     /// The network a run's policy wraps (shared by the runs, which train one after another).
     public enum Network {
-        case adapter(unet: UNet2DConditionModel, resampler: Resampler)
+        /// `referenceTimestep`: the timestep the adapter reads its references at under reference attention (nil: the row's).
+        case adapter(unet: UNet2DConditionModel, resampler: Resampler, referenceTimestep: Int? = nil)
         case jedi(unet: UNet2DConditionModel, trainable: JeDiTrainable)
     }
 
@@ -30,8 +31,8 @@ public struct PreferenceBase {
 
     /// An IP-Adapter base: `adapter` on `unet` and `resampler`.
     public init(unet: UNet2DConditionModel, resampler: Resampler, adapter: SafeTensorsFile, adapterPath: String,
-                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor) {
-        self.init(network: .adapter(unet: unet, resampler: resampler), initial: adapter, initialPath: adapterPath,
+                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor, referenceTimestep: Int? = nil) {
+        self.init(network: .adapter(unet: unet, resampler: resampler, referenceTimestep: referenceTimestep), initial: adapter, initialPath: adapterPath,
                   schedule: schedule, nullText: nullText, nullImage: nullImage)
     }
 
@@ -41,7 +42,8 @@ public struct PreferenceBase {
         switch models.conditioning {
         case .adapter(let resampler, let adapter, _):
             self.init(unet: models.unet, resampler: resampler, adapter: adapter, adapterPath: models.weightsPath,
-                      schedule: models.schedule, nullText: models.nullText, nullImage: models.nullImage)
+                      schedule: models.schedule, nullText: models.nullText, nullImage: models.nullImage,
+                      referenceTimestep: models.referenceTimestep)
         case .jedi(let trainable):
             self.init(jedi: models.unet, trainable: trainable, path: models.weightsPath, schedule: models.schedule,
                       nullText: models.nullText, nullImage: models.nullImage)
@@ -63,8 +65,9 @@ public struct PreferenceBase {
     /// A fresh policy over the network (its weights as the previous run left them: load `initial` next).
     func makePolicy(_ s: PreferenceSettings) -> any PreferencePolicy {
         switch network {
-        case .adapter(let unet, let resampler):
-            return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: s.trainResampler, ipScale: s.ipScale)
+        case .adapter(let unet, let resampler, let referenceTimestep):
+            return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: s.trainResampler, ipScale: s.ipScale,
+                                 referenceTimestep: referenceTimestep)
         case .jedi(let unet, let trainable):
             return JeDiPolicy(unet: unet, trainable: trainable)
         }

@@ -339,7 +339,7 @@ public final class AdapterTask: PretrainTask {
         if referenceAttention {
             let r0 = AutoencoderKL.diffusionSpace(undropped, vae: vae)
             let rn = Init.normal(r0.shape, key: RNGKey(seed: seed).fold(in: "reference-noise").fold(in: UInt64(step)))
-            let tr = d.timesteps.map { t in referenceTimestep.map { min($0, t) } ?? t }
+            let tr = d.timesteps.map { ReferenceSetMask.readTimestep($0, cap: referenceTimestep) }
             let rt = schedule.addNoise(r0, noise: rn, timesteps: tr)
             let s = data.resolution
             var fg = ReferenceAttention.foreground(of: undropped).scalars
@@ -347,7 +347,7 @@ public final class AdapterTask: PretrainTask {
                 for j in (i * s * s)..<((i + 1) * s * s) { fg[j] = 0 }              // dropped image: no reference keys
             }
             let out = unet.forward(Variable(ReferenceSetMask.pairs(references: rt, images: d.noisy)),
-                                   timesteps: zip(tr, d.timesteps).flatMap { [$0, $1] }, text: ReferenceSetMask.twice(Variable(text)),
+                                   timesteps: ReferenceSetMask.setTimesteps(references: tr, images: d.timesteps), text: ReferenceSetMask.twice(Variable(text)),
                                    imageTokens: ReferenceSetMask.twice(tokens), ipScale: 1, setSize: 2,
                                    setMask: ReferenceSetMask(foreground: Tensor(shape: [batchSize, s, s], scalars: fg)))
             eps = ReferenceSetMask.imageRows(out)

@@ -71,7 +71,7 @@ struct GeneratePool: ParsableCommand {
                 : SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
                                   ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")), scheduler: scheduler,
                                   referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g),
-                                  referenceBias: Float(c.double("reference_bias")), referenceTimestep: g.trainedReferenceTimestep)
+                                  referenceBias: Float(c.double("reference_bias")))
             try options.validate(trainSteps: g.schedule.trainSteps, hasReference: false)   // e.g. eta > 0 with dpmpp-2m: exit 65 naming it
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
                 guard let plan = byKey[item.key] else {

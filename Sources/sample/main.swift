@@ -72,7 +72,7 @@ struct Sample: ParsableCommand {
                 let g = try Generator.load(directory: dir, adapter: !refs.isEmpty)
                 let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, scheduler: scheduler,
                                            referenceAttention: refs.isEmpty ? nil : ReferenceAttention.resolve(referenceAttention, for: g),
-                                           referenceBias: referenceBias, referenceTimestep: g.trainedReferenceTimestep)
+                                           referenceBias: referenceBias)
                 images = try g.generate(prompts: Array(repeating: prompt, count: seed.count),
                                         referenceSets: refs.isEmpty ? nil : Array(repeating: refs, count: seed.count), seeds: seed, options: opts)
             }

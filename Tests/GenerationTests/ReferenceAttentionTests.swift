@@ -142,7 +142,8 @@ import TensorCore
 
     /// `referenceTimestep` k: the reference rows of the sets read timestep min(k, t) (ReferenceNet's clean reference at
     /// k = 0), the image rows their own t: the coupled prediction equals a set pass with timesteps [k, t, k, t] and
-    /// differs from the matched one; in the sampler k >= every step's t is the matched sampler exactly.
+    /// differs from the matched one; in the sampler k >= every step's t is the matched sampler exactly, and options
+    /// without one follow the generator's `trainedReferenceTimestep`.
     @Test func referencesReadTheirOwnTimestep() throws {
         let g = try Tiny.generator()
         let refs = Tiny.references(2), x = Init_normal([2, 3, 16, 16], key: .init(seed: 3))
@@ -170,6 +171,12 @@ import TensorCore
                                              options: SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional,
                                                                       referenceTimestep: 0))
         #expect(Tiny.maxAbsDiff(matched, cleanSample) > 1e-4)
+        // Options without a reference timestep read the one the generator's adapter was trained with.
+        let trained = Generator(textEncoder: g.textEncoder, imageEncoder: g.imageEncoder, resampler: g.resampler, unet: g.unet,
+                                schedule: g.schedule, resolution: g.resolution, trainedReferenceTimestep: 0)
+        let asTrained = try Sampler.sample(trained, prompts: prompts, references: refs, seeds: [5, 6],
+                                           options: SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional))
+        #expect(Tiny.maxAbsDiff(asTrained, cleanSample) == 0)
         #expect(throws: GenerationError.self) {
             try SamplingOptions(referenceAttention: .conditional, referenceTimestep: g.schedule.trainSteps).validate(trainSteps: g.schedule.trainSteps, hasReference: false)
         }

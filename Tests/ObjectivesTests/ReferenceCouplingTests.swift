@@ -49,13 +49,14 @@ import TestSupport
 
     /// `referenceTimestep` k (an adapter trained with `reference_timestep`): each reference row is diffused to and
     /// read at min(k, t), its image row at t; the policy's coupled prediction equals the set forward with those
-    /// timesteps, and k = 0 differs from the matched coupling.
-    @Test func referencesAreReadAtTheirOwnTimestep() {
+    /// timesteps, and k = 0 differs from the matched coupling. The objective diffuses the references to the policy's
+    /// timesteps: a k above every t gives the matched loss exactly, k = 0 another.
+    @Test func referencesAreReadAtTheirOwnTimestep() throws {
         let (policy, t, xt, text, image, draw) = Self.rows()
-        var coupling = Self.coupling(foreground: 1)
+        let coupling = Self.coupling(foreground: 1)
         let matched = coupling.diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
-        coupling.referenceTimestep = 0
-        let clean = coupling.diffused(rows: 2, timesteps: t, noise: draw.referenceNoise!, schedule: NoiseSchedule())
+        let clean = coupling.diffused(rows: 2, timesteps: t.map { ReferenceSetMask.readTimestep($0, cap: 0) },
+                                      noise: draw.referenceNoise!, schedule: NoiseSchedule())
         #expect(matched.timesteps == t && clean.timesteps == t.map { _ in 0 })
         #expect(Self.maxDifference(clean.references, clean.clean) < 0.1, "at t = 0 the reference is all but clean")
         let y = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: clean).value }
@@ -69,6 +70,15 @@ import TestSupport
         #expect(Self.maxDifference(y, direct) < 1e-5)
         let ym = withNoGrad { policy.predict(xt, timesteps: t, text: text, imageFeatures: image, coupled: matched).value }
         #expect(Self.maxDifference(y, ym) > 1e-4)
+        func loss(_ k: Int?) throws -> Float {
+            var batch = tinyBatch()
+            batch.coupling = coupling
+            var rng = RandomStream(seed: 12)
+            let draw = PairNoise.draw(pairs: 2, imageShape: [3, 8, 8], trainSteps: 1000, withStepNoise: false, withReferenceNoise: true, rng: &rng)
+            return try PreferenceObjective(kind: .dm).loss(policy: tinyPolicy(referenceTimestep: k), batch: batch, draw: draw).loss.value.scalars[0]
+        }
+        #expect(try loss(nil) == loss(999))
+        #expect(try abs(loss(nil) - loss(0)) > 1e-6)
     }
 
     /// A pair that drops its image reads no reference key (the sampler's unconditional branch); the others still do.
