@@ -3,7 +3,7 @@
 # (the Makefile's STAGE_CMD_*: pretrain-<x> is `pretrain <x>`).
 
 # sharded <stage>: true for the per-item stages that take --shard k/N.
-sharded() { case $1 in generate-pool|patch-quality|bench) return 0 ;; *) return 1 ;; esac; }
+sharded() { case $1 in generate-pool|patch-quality|bench|dpo-train) return 0 ;; *) return 1 ;; esac; }
 
 # stage_command <bin dir> <stage>: the executable and subcommand of a stage.
 stage_command() { case $2 in pretrain-*) echo "$1/pretrain ${2#pretrain-}" ;; *) echo "$1/$2" ;; esac; }

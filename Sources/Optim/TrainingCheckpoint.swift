@@ -125,12 +125,39 @@ public enum TrainingCheckpoint {
     /// The complete checkpoint with the highest step under `root`, or nil if there is none
     /// (directories without `index.json` are interrupted saves and are ignored).
     public static func latest(in root: URL) -> URL? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return nil }
-        let steps = names.compactMap { name -> Int? in
-            guard name.hasPrefix("step-"), let s = Int(name.dropFirst(5)) else { return nil }
-            let index = root.appendingPathComponent(name).appendingPathComponent(indexName)
-            return FileManager.default.fileExists(atPath: index.path) ? s : nil
+        completeSteps(in: root).last.map { directory(root: root, step: $0) }
+    }
+
+    /// The steps of the complete checkpoints under `root` (those with `index.json`), ascending; none when `root` is missing.
+    public static func completeSteps(in root: URL) -> [Int] {
+        stepDirectories(in: root).filter { FileManager.default.fileExists(atPath: $0.url.appendingPathComponent(indexName).path) }
+            .map(\.step)
+    }
+
+    /// Deletes every checkpoint directory under `root` older than the newest `n` complete ones (complete or not: an
+    /// interrupted save older than a complete checkpoint is never resumed from). Each directory loses its index first, so
+    /// a crash midway leaves an incomplete directory, never an index vouching for missing files.
+    public static func prune(in root: URL, keepingNewest n: Int) throws {
+        precondition(n >= 1, "TrainingCheckpoint.prune: keep at least one checkpoint")
+        let complete = completeSteps(in: root)
+        guard complete.count > n else { return }
+        let oldestKept = complete[complete.count - n]
+        for (step, url) in stepDirectories(in: root) where step < oldestKept {
+            let index = url.appendingPathComponent(indexName)
+            if FileManager.default.fileExists(atPath: index.path) {
+                try FileManager.default.removeItem(at: index)
+                try AtomicFile.syncDirectory(url.path)
+            }
+            try FileManager.default.removeItem(at: url)
         }
-        return steps.max().map { directory(root: root, step: $0) }
+    }
+
+    /// The `step-<digits>` directories under `root`, by ascending step.
+    static func stepDirectories(in root: URL) -> [(step: Int, url: URL)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return [] }
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix("step-"), let s = Int(name.dropFirst(5)) else { return nil }
+            return (s, root.appendingPathComponent(name, isDirectory: true))
+        }.sorted { $0.0 < $1.0 }
     }
 }

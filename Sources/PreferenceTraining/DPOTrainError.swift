@@ -7,6 +7,8 @@ public enum DPOTrainError: Error, CustomStringConvertible, Equatable {
     case badPairs(path: String, detail: String)
     case missingQualityMap(key: String, hint: String)
     case badImage(path: String, detail: String)
+    /// A checkpoint's metadata value `key` does not parse (at `line` of it).
+    case badCheckpointMetadata(path: String, key: String, line: Int)
 
     public var description: String {
         switch self {
@@ -16,6 +18,9 @@ public enum DPOTrainError: Error, CustomStringConvertible, Equatable {
             return "dpo-train: no quality map for pair \(key); \(hint)"
         case let .badImage(path, detail):
             return "dpo-train: \(path): \(detail); hint: rerun generate-pool"
+        case let .badCheckpointMetadata(path, key, line):
+            return "dpo-train: \(path): metadata \(key), line \(line), is not <name><TAB><step><TAB><hex bits>; hint: delete this "
+                + "checkpoint's folder, and the run resumes from an older one or starts over"
         }
     }
 }
@@ -26,7 +31,7 @@ extension DPOTrainError: ClassifiedError {
     public var errorKind: ErrorKind {
         switch self {
         case .missingQualityMap: return .missingInput
-        case .badPairs, .badImage: return .badData
+        case .badPairs, .badImage, .badCheckpointMetadata: return .badData
         }
     }
 }

@@ -5,12 +5,11 @@ import Objectives
 import Optim
 import Random
 
-/// One run of a multi-run preference training: its policy (the base's starting weights, trainable, over the frozen network),
-/// optimizer, stream and local step; checkpoints at global step offset + step.
+/// One run of preference training: its policy (the base's starting weights, trainable, over the frozen network),
+/// optimizer, stream, step and the metrics it has recorded (`history`, saved with every checkpoint so a resumed run
+/// has its whole curve).
 final class PreferenceRun {
     let run: DPORun
-    /// The global step of the run's local step 0.
-    let offset: Int
     let settings: PreferenceSettings
     let checkpoints: URL
     let policy: any PreferencePolicy
@@ -20,9 +19,11 @@ final class PreferenceRun {
     var step = 0
     /// The last step's metrics (restored with a checkpoint: a run resumed at its final step still records its final loss).
     var last: StepMetrics?
+    /// Every metric recorded so far, in order (restored with a checkpoint).
+    var history: [MetricHistory.Point] = []
 
-    init(_ run: DPORun, offset: Int, settings s: PreferenceSettings, base: PreferenceBase, checkpoints: URL) throws {
-        self.run = run; self.offset = offset; settings = s; self.checkpoints = checkpoints
+    init(_ run: DPORun, settings s: PreferenceSettings, base: PreferenceBase, checkpoints: URL) throws {
+        self.run = run; settings = s; self.checkpoints = checkpoints
         policy = base.makePolicy(s)
         try policy.weights.load(base.initial, path: base.initialPath)
         try policy.weights.load(base.initial, path: base.initialPath, asReference: true)
@@ -38,14 +39,17 @@ final class PreferenceRun {
     var label: String { run.name }
     var isDone: Bool { step >= settings.steps }
 
-    /// Loads the checkpoint of global step `at` (policy, optimizer, stream, the last step's metrics).
+    /// Loads the checkpoint of step `at` (policy, optimizer, stream, the last step's metrics, the metric history, which
+    /// goes to `ledger.restoreMetrics`).
     func restore(at: Int, ledger: some PreferenceLedger) throws {
-        let (restored, meta) = try PolicyCheckpoint.restoreWithMetadata(from: TrainingCheckpoint.directory(root: checkpoints, step: at),
-                                                                         policy: policy, optimizer: &optimizer, rng: &rng)
-        step = restored - offset
+        let dir = TrainingCheckpoint.directory(root: checkpoints, step: at)
+        let (restored, meta) = try PolicyCheckpoint.restoreWithMetadata(from: dir, policy: policy, optimizer: &optimizer, rng: &rng)
+        step = restored
         if let l = meta["last_loss"].flatMap(Double.init) {
             last = StepMetrics(loss: l, implicitAccuracy: meta["last_implicit_acc"].flatMap(Double.init), gradNorm: 0, parts: [:])
         }
+        history = try MetricHistory.decode(meta[MetricHistory.metadataKey] ?? "", path: dir.appendingPathComponent(TrainingCheckpoint.indexName).path)
+        ledger.restoreMetrics(history)
         ledger.info("\(label): resumed at step \(step)/\(settings.steps)")
     }
 
@@ -58,12 +62,12 @@ final class PreferenceRun {
                                        optimizer: &optimizer, maxGradNorm: settings.maxGradNorm)
             guard m.loss.isFinite, m.gradNorm.isFinite else {
                 // The update is not saved: the last checkpoint stays the newest, and no weights are written.
-                throw ledger.diverged(step: offset + step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))
+                throw ledger.diverged(step: step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))
             }
             step += 1
             last = m
             try report(m, ledger: ledger)
-            let saved = MultiRunTrainer.checkpointDue(step: step, steps: settings.steps, every: settings.checkpointEvery)
+            let saved = RunTrainer.checkpointDue(step: step, steps: settings.steps, every: settings.checkpointEvery)
             if saved { try save(ledger: ledger) }
             do { try ledger.checkInterrupt() } catch { if !saved { try save(ledger: ledger) }; throw error }
         }
@@ -72,29 +76,32 @@ final class PreferenceRun {
     /// Metrics `<run>/loss`, `<run>/grad_norm`, `<run>/implicit_acc` and the loss's parts at this step; a log line
     /// every `logEvery` steps and at the last.
     func report(_ m: StepMetrics, ledger: some PreferenceLedger) throws {
-        try ledger.metric("\(label)/loss", step: step, m.loss)
-        try ledger.metric("\(label)/grad_norm", step: step, m.gradNorm)
-        if let acc = m.implicitAccuracy { try ledger.metric("\(label)/implicit_acc", step: step, acc) }
+        func record(_ name: String, _ value: Double) throws {
+            history.append(MetricHistory.Point(name: "\(label)/\(name)", step: step, value: value))
+            try ledger.metric("\(label)/\(name)", step: step, value)
+        }
+        try record("loss", m.loss)
+        try record("grad_norm", m.gradNorm)
+        if let acc = m.implicitAccuracy { try record("implicit_acc", acc) }
         // The loss's parts (patchdpo's mean_weight, the DPO terms, dropped_pairs, ...), per step.
-        for (name, v) in m.parts.sorted(by: { $0.key < $1.key }) { try ledger.metric("\(label)/\(name)", step: step, v) }
+        for (name, v) in m.parts.sorted(by: { $0.key < $1.key }) { try record(name, v) }
         if step % settings.logEvery == 0 || step == settings.steps {
             ledger.info("\(label) step \(step)/\(settings.steps) loss \(String(format: "%.5f", m.loss)) grad_norm "
                         + String(format: "%.4f", m.gradNorm) + (m.implicitAccuracy.map { " implicit_acc \($0)" } ?? ""))
         }
     }
 
-    /// The checkpoint of global step offset + step, with the last step's metrics in its metadata.
+    /// The checkpoint of this step, with the last step's metrics and the metric history in its metadata.
     func save(ledger: some PreferenceLedger) throws {
-        var meta = ["loss": run.kind.rawValue, "run": label]
+        var meta = ["loss": run.kind.rawValue, "run": label, MetricHistory.metadataKey: MetricHistory.encode(history)]
         if let last {
             meta["last_loss"] = "\(last.loss)"
             if let a = last.implicitAccuracy { meta["last_implicit_acc"] = "\(a)" }
         }
-        let dir = try PolicyCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: offset + step, root: checkpoints,
-                                             metadata: meta)
+        let dir = try PolicyCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: step, root: checkpoints, metadata: meta)
         let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }
-        try ledger.recordCheckpoint(step: offset + step, files: files)
+        try ledger.recordCheckpoint(step: step, files: files)
     }
 
     /// Writes the trained weights (`<base>-<run>.safetensors`: the adapter, kind `checkpoint/adapter`, or JeDi's trained

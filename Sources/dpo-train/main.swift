@@ -8,16 +8,18 @@ import PreferenceTraining
 import StageKit
 import Upstream
 
-/// `dpo-train`: preference training of the image adapter, or of JeDi (`base = "jedi"`), with a choice of loss (METHODS.md 5). The runs, their
-/// resume and checkpoints are PreferenceTraining's `MultiRunTrainer`; this binds it to the stage.
+/// `dpo-train`: preference training of the image adapter, or of JeDi (`base = "jedi"`), with a choice of loss (METHODS.md 5). Each run
+/// (loss x ViT x seed) is one item, so the runs shard across processes and hosts like any per-item stage; a run's training,
+/// resume and checkpoints are PreferenceTraining's `RunTrainer`, bound to its item by `ItemLedger`.
 struct DPOTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dpo-train",
         abstract: "Train the image adapter (or JeDi) with the losses of METHODS.md 5 ([dpo-train]).",
-        discussion: definition.help("Outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record) "
-            + "per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2); with base = \"jedi\" jedi-<run>.safetensors "
-            + "(kind checkpoint/jedi: the trained weights of pretrain-jedi's U-Net) and jedi-<run>.json; metrics <run>/loss, "
-            + "<run>/implicit_acc, <run>/grad_norm per step.", items: false),
+        discussion: definition.help("One item per run, <run> = <loss>[-<vit>]-s<seed> (e.g. patchdpo-finetuned-s1, dm-s2), which "
+            + "outputs adapter-<run>.safetensors (kind checkpoint/adapter) and adapter-<run>.json (kind record); with base = \"jedi\" "
+            + "jedi-<run>.safetensors (kind checkpoint/jedi: the trained weights of pretrain-jedi's U-Net) and jedi-<run>.json; metrics "
+            + "<run>/loss, <run>/implicit_acc, <run>/grad_norm per step. A run checkpoints every checkpoint_every steps into "
+            + "checkpoints/<stage run>-<fingerprint>/<run>/ and resumes from there; a run that goes non-finite fails alone.", shardable: true),
         version: BuildSources.version)
 
     static let definition = StageDefinition(
@@ -40,15 +42,22 @@ struct DPOTrain: ParsableCommand {
             let base = GeneratorBase(rawValue: c.string("base"))!
             let runs = DPORun.plan(losses: c.strings("losses").map { LossKind(rawValue: $0)! }, vits: c.strings("patchdpo_vits"),
                                    seeds: c.ints("seeds"), base: base)
+            let byName = Dictionary(uniqueKeysWithValues: runs.map { ($0.name, $0) })
             // JeDi's weights enter the fingerprint only when it is the base, so adapter runs keep theirs.
-            try r.runWhole(inputs: try up.artifacts.inputs(r.definition.upstream + (base == .jedi ? ["pretrain-jedi"] : []))) { ctx in
-                let models = try Self.models(base, up: up, config: c)
-                let pool = PoolReader(upstream: up.artifacts, resolution: models.resolution)
-                let pairs = TrainingPairs(encoder: PairEncoder(pool: pool, models: models),
-                                          comprehensiveDCOCaptions: c.string("dco_captions") == "comprehensive", log: { r.log.info($0) })
-                let trainer = MultiRunTrainer(runs: runs, settings: settings(r), base: PreferenceBase(models),
-                                              checkpoints: r.layout.artifacts(r.stage).appendingPathComponent("checkpoints", isDirectory: true))
-                return try trainer.train(pairs: pairs.pairs(for:), ledger: StageLedger(context: ctx))
+            let inputs = try up.artifacts.inputs(r.definition.upstream + (base == .jedi ? ["pretrain-jedi"] : []))
+            // Loaded once per process, by the first item it trains; the pairs are encoded once per pairs file and ViT.
+            var loaded: (base: PreferenceBase, pairs: TrainingPairs)?
+            try r.runItems(keys: runs.map(\.name), inputs: inputs) { item in
+                let run = byName[item.key]!
+                if loaded == nil {
+                    let models = try Self.models(base, up: up, config: c)
+                    let pool = PoolReader(upstream: up.artifacts, resolution: models.resolution)
+                    loaded = (PreferenceBase(models), TrainingPairs(encoder: PairEncoder(pool: pool, models: models),
+                                                                   comprehensiveDCOCaptions: c.string("dco_captions") == "comprehensive",
+                                                                   log: { r.log.info($0) }))
+                }
+                let trainer = RunTrainer(run: run, settings: settings(r), base: loaded!.base, checkpoints: item.checkpoints)
+                return try trainer.train(pairs: { try loaded!.pairs.pairs(for: run) }, ledger: ItemLedger(item: item))
             }
         }
     }
@@ -78,18 +87,6 @@ struct DPOTrain: ParsableCommand {
             checkpointEvery: c.int("checkpoint_every"), logEvery: c.int("log_every"), seed: r.run.seed,
             codeVersion: r.codeVersion, config: c.canonical)
     }
-}
-
-/// The stage run as the training's ledger: checkpoints and metrics in the manifest, the stage's log and interrupts.
-struct StageLedger: PreferenceLedger {
-    let context: StageContext
-    func latestCheckpoint() throws -> Int? { try context.checkpoints.latest()?.step }
-    func recordCheckpoint(step: Int, files: [URL]) throws { try context.checkpoints.record(step: step, files: files) }
-    func metric(_ name: String, step: Int, _ value: Double) throws { try context.metric(name, step: step, value) }
-    func checkInterrupt() throws { try context.checkInterrupt() }
-    func info(_ line: String) { context.runner.log.info(line) }
-    func diverged(step: Int, what: String) -> any Error { StageError.diverged(stage: context.runner.stage, step: step, what: what) }
-    func write(_ data: Data, name: String, kind: String) throws -> NewArtifact { try context.runner.writeArtifact(data, name: name, kind: kind) }
 }
 
 DPOTrain.main()

@@ -78,6 +78,14 @@ struct GatesCommand: ParsableCommand {
         }
         var lines: [String] = []
         try StageMain.command("pretrain gates") {
+            // The outputs' folders first: a path that cannot be written fails now, not after minutes of sampling.
+            let folders = [URL(fileURLWithPath: docs)] + (perSample.map { [URL(fileURLWithPath: $0).deletingLastPathComponent()] } ?? [])
+            for f in folders {
+                do { try FileManager.default.createDirectory(at: f, withIntermediateDirectories: true) } catch {
+                    throw StageError.missingFile(path: f.path, hint: "the folder for the gates' outputs cannot be created "
+                                                 + "(\(error.localizedDescription)); pass --docs / --per-sample paths under a writable folder")
+                }
+            }
             let (jw, jr) = try rec("judge")
             let judge = try loadJudge((jw, jr))
             guard let cfg = jr.judge else {

@@ -42,7 +42,7 @@ import TestSupport
         let dir = try tempDir("shard-help")
         defer { try? FileManager.default.removeItem(at: dir) }
         for (name, args, offers) in [("generate-pool", [String](), true), ("patch-quality", [], true), ("bench", [], true),
-                                     ("score-and-pair", [], false), ("dpo-train", [], false), ("ssl-finetune-vit", [], false),
+                                     ("score-and-pair", [], false), ("dpo-train", [], true), ("ssl-finetune-vit", [], false),
                                      ("pretrain", ["unet"], false), ("pretrain", ["jedi"], false)] {
             let help = try Tool.run(name, args + ["--help"], in: dir)
             #expect(help.status == 0, "\(help.output)")

@@ -40,6 +40,28 @@ import Testing
         #expect(try setup.items(stageRun: stage).allSatisfy { $0.attempts == 1 && $0.token == 1 })
     }
 
+    /// A long item renews its lease: nobody takes it while it renews; once it lapses and another worker claims the item,
+    /// the old holder's renewal is refused (`.leaseLost`), so it learns to stop.
+    @Test func renewedLeasesKeepAnItemAndALostOneIsRefused() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let clock = FakeClock()
+        let db = try ManifestDB(path: dir.manifestPath, clock: clock.closure)
+        let stage = try makeStage(db)
+        try db.addItems(stageRun: stage, keys: ["a"])
+        let held = try #require(try db.claim(stageRun: stage, owner: "long", limit: 1, lease: 30).first)
+        for _ in 0..<4 {
+            clock.advance(20)
+            try db.renew(held, lease: 30)
+            #expect(try db.claim(stageRun: stage, owner: "other", limit: 1, lease: 30).isEmpty)
+        }
+        clock.advance(30)
+        let taken = try #require(try db.claim(stageRun: stage, owner: "other", limit: 1, lease: 30).first)
+        #expect(taken.token == held.token + 1)
+        #expect(throws: ManifestError.self) { try db.renew(held, lease: 30) }
+        try db.renew(taken, lease: 30)
+    }
+
     @Test func expiredLeasesReturnItemsAndStaleTokensAreRefused() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }

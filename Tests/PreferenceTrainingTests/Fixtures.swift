@@ -70,40 +70,60 @@ enum Tiny {
     }
 }
 
-/// What a stage run keeps across processes: recorded checkpoints and metrics (each (name, step) once).
+/// What a run's item keeps across processes: recorded checkpoints and metrics (each (name, step) once).
 final class LedgerStore {
     var checkpoints: [Int: [String]] = [:]
     var metrics: [String: Double] = [:]
     var recordedTwice: [String] = []
 }
 
-/// One process's ledger over a `LedgerStore`: stops (throws `Stop`) after `stopAfter` steps of this process.
+/// The steps one process has taken, over all the runs it trains; it stops (throws `MemoryLedger.Stop`) after `stopAfter`.
+final class StepCounter {
+    let stopAfter: Int?
+    var steps = 0
+    init(stopAfter: Int?) { self.stopAfter = stopAfter }
+}
+
+/// One process's ledger of one run over a `LedgerStore`. `journal`: metrics stay with the process until the run finishes
+/// (as in a journal shard, which journals them with the item), so a stopped process loses them and the resumed run must
+/// restore them from its checkpoint; otherwise each is stored at once (as in the manifest).
 final class MemoryLedger: PreferenceLedger {
     struct Stop: Error {}
     struct Diverged: Error { let step: Int; let what: String }
     let store: LedgerStore
-    let stopAfter: Int?
-    var stepsHere = 0
+    let counter: StepCounter
+    let journal: Bool
+    var pending: [MetricHistory.Point] = []
     var written: [String: Data] = [:]
     var lines: [String] = []
 
-    init(_ store: LedgerStore, stopAfter: Int? = nil) { self.store = store; self.stopAfter = stopAfter }
+    init(_ store: LedgerStore, counter: StepCounter, journal: Bool = false) {
+        self.store = store; self.counter = counter; self.journal = journal
+    }
 
     func latestCheckpoint() throws -> Int? { store.checkpoints.keys.max() }
     func recordCheckpoint(step: Int, files: [URL]) throws { store.checkpoints[step] = files.map(\.lastPathComponent) }
     func metric(_ name: String, step: Int, _ value: Double) throws {
-        let key = "\(name)@\(step)"
-        if store.metrics[key] != nil { store.recordedTwice.append(key) }
-        store.metrics[key] = value
+        if journal { pending.append((name, step, value)) } else { store(name, step, value) }
     }
+    func restoreMetrics(_ metrics: [MetricHistory.Point]) { if journal { pending += metrics } }
     func checkInterrupt() throws {
-        stepsHere += 1
-        if stepsHere == stopAfter { throw Stop() }
+        counter.steps += 1
+        if counter.steps == counter.stopAfter { throw Stop() }
     }
     func info(_ line: String) { lines.append(line) }
     func diverged(step: Int, what: String) -> any Error { Diverged(step: step, what: what) }
     func write(_ data: Data, name: String, kind: String) throws -> NewArtifact {
+        // The outputs are written when the run finishes: a journal commits its metrics with them.
+        for p in pending { store(p.name, p.step, p.value) }
+        pending = []
         written[name] = data
         return NewArtifact(kind: kind, relativePath: "artifacts/dpo-train/" + name, sha256: SHA256.hex(data), bytes: Int64(data.count))
+    }
+
+    private func store(_ name: String, _ step: Int, _ value: Double) {
+        let key = "\(name)@\(step)"
+        if store.metrics[key] != nil { store.recordedTwice.append(key) }
+        store.metrics[key] = value
     }
 }

@@ -4,72 +4,86 @@ import Objectives
 import Testing
 @testable import PreferenceTraining
 
-/// Multi-run training (two runs of three steps, a checkpoint every two steps and at each run's end) stopped
-/// after global step g and resumed in a fresh process ends with the same adapters, records and metrics as the
-/// uninterrupted training.
-@Suite(.serialized) struct MultiRunResumeTests {
+/// Runs trained as dpo-train's items (two runs of three steps, a checkpoint every two steps and at each run's end, each
+/// in its own checkpoint folder): a process stopped after its g-th step, and a fresh process that trains the runs whose
+/// outputs were not written (the item loop's done items are not run again), end with the same adapters, records and
+/// metrics as the uninterrupted training.
+@Suite(.serialized) struct RunResumeTests {
     static let runs = DPORun.plan(losses: [.patchdpo, .diffusionDPO], vits: ["finetuned"], seeds: [1])
 
     struct Outcome {
         var written: [String: Data]
-        var store: LedgerStore
+        /// Per run.
+        var stores: [String: LedgerStore]
         var pairCalls: [String]
         var lines: [String]
+        var metrics: [String: Double] { stores.values.reduce(into: [:]) { $0.merge($1.metrics) { a, _ in a } } }
+        var recordedTwice: [String] { stores.values.flatMap(\.recordedTwice) }
     }
 
-    /// Trains every run, first stopping after `stopAfter` global steps (nil: never) and resuming from the newest checkpoint.
-    static func train(stopAfter: Int?, coupled: Bool = false, jedi: Bool = false) throws -> Outcome {
+    /// Trains every run, first stopping after `stopAfter` steps (nil: never) and resuming from each run's newest checkpoint;
+    /// `journal`: metrics reach the store only when a run finishes (`MemoryLedger`).
+    static func train(stopAfter: Int?, coupled: Bool = false, jedi: Bool = false, journal: Bool = false) throws -> Outcome {
         let runs = jedi ? DPORun.plan(losses: [.patchdpo, .diffusionDPO], vits: ["finetuned"], seeds: [1], base: .jedi) : Self.runs
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("multirun-\(UUID().uuidString)")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        let store = LedgerStore()
-        var calls: [String] = []
-        func process(_ ledger: MemoryLedger) throws -> [String: Data] {
-            let trainer = MultiRunTrainer(runs: runs, settings: Tiny.settings(), base: try jedi ? Tiny.jediBase() : Tiny.base(), checkpoints: root)
-            let out = try trainer.train(pairs: { calls.append($0.name); return jedi ? Tiny.jediPairs() : Tiny.pairs(coupled: coupled) }, ledger: ledger)
-            let names: [String] = out.map { ($0.relativePath as NSString).lastPathComponent }
+        let stores = Dictionary(uniqueKeysWithValues: runs.map { ($0.name, LedgerStore()) })
+        var written: [String: Data] = [:], calls: [String] = [], lines: [String] = []
+        func process(_ counter: StepCounter) throws {
+            let base = try jedi ? Tiny.jediBase() : Tiny.base()
             let prefix = jedi ? "jedi" : "adapter"
-            let want: [String] = runs.flatMap { ["\(prefix)-\($0.name).safetensors", "\(prefix)-\($0.name).json"] }
-            #expect(names == want)
-            #expect(out.map(\.kind) == runs.flatMap { _ in ["checkpoint/" + prefix, "record"] })
-            return ledger.written
+            for run in runs where written["\(prefix)-\(run.name).json"] == nil {
+                let ledger = MemoryLedger(stores[run.name]!, counter: counter, journal: journal)
+                defer { lines += ledger.lines }
+                let trainer = RunTrainer(run: run, settings: Tiny.settings(), base: base, checkpoints: root.appendingPathComponent(run.name))
+                let out = try trainer.train(pairs: { calls.append(run.name); return jedi ? Tiny.jediPairs() : Tiny.pairs(coupled: coupled) },
+                                            ledger: ledger)
+                #expect(out.map { ($0.relativePath as NSString).lastPathComponent } == ["\(prefix)-\(run.name).safetensors", "\(prefix)-\(run.name).json"])
+                #expect(out.map(\.kind) == ["checkpoint/" + prefix, "record"])
+                written.merge(ledger.written) { _, new in new }
+            }
         }
         if let stopAfter {
-            #expect(throws: MemoryLedger.Stop.self) { _ = try process(MemoryLedger(store, stopAfter: stopAfter)) }
-            calls = []
+            #expect(throws: MemoryLedger.Stop.self) { try process(StepCounter(stopAfter: stopAfter)) }
+            calls = []; lines = []
         }
-        let ledger = MemoryLedger(store)
-        return Outcome(written: try process(ledger), store: store, pairCalls: calls, lines: ledger.lines)
+        try process(StepCounter(stopAfter: nil))
+        return Outcome(written: written, stores: stores, pairCalls: calls, lines: lines)
     }
 
     @Test func uninterruptedTrainingCheckpointsAtItsCadence() throws {
         let o = try Self.train(stopAfter: nil)
-        // Global steps: run 0 = 1...3, run 1 = 4...6; every 2 local steps and at each run's last.
-        #expect(o.store.checkpoints.keys.sorted() == [2, 3, 5, 6])
-        #expect(o.store.checkpoints[3] == ["index.json", "model.safetensors", "optimizer.safetensors", "reference.safetensors", "rng.json"])
+        // Each run's own steps: every 2 and at its last.
+        for run in Self.runs {
+            #expect(o.stores[run.name]!.checkpoints.keys.sorted() == [2, 3])
+            #expect(o.stores[run.name]!.checkpoints[3] == ["index.json", "model.safetensors", "optimizer.safetensors", "reference.safetensors", "rng.json"])
+        }
         #expect(o.pairCalls == ["patchdpo-finetuned-s1", "diffusion-dpo-s1"])
-        #expect(o.store.metrics["patchdpo-finetuned-s1/loss@3"] != nil && o.store.metrics["diffusion-dpo-s1/implicit_acc@3"] != nil)
-        let steps = Set(o.store.metrics.keys.filter { $0.hasPrefix("diffusion-dpo-s1/loss@") })
+        #expect(o.metrics["patchdpo-finetuned-s1/loss@3"] != nil && o.metrics["diffusion-dpo-s1/implicit_acc@3"] != nil)
+        let steps = Set(o.metrics.keys.filter { $0.hasPrefix("diffusion-dpo-s1/loss@") })
         #expect(steps == ["diffusion-dpo-s1/loss@1", "diffusion-dpo-s1/loss@2", "diffusion-dpo-s1/loss@3"])
         let record = try JSONDecoder().decode(AdapterRecord.self, from: try #require(o.written["adapter-diffusion-dpo-s1.json"]))
-        #expect(record.finalLoss == o.store.metrics["diffusion-dpo-s1/loss@3"] && record.steps == 3 && record.name == "diffusion-dpo-s1")
+        #expect(record.finalLoss == o.metrics["diffusion-dpo-s1/loss@3"] && record.steps == 3 && record.name == "diffusion-dpo-s1")
         #expect(record.beta == 5000 && record.codeVersion == "test-1")
         // The adapters trained: they differ from each other and from the base.
         #expect(o.written["adapter-patchdpo-finetuned-s1.safetensors"] != o.written["adapter-diffusion-dpo-s1.safetensors"])
     }
 
-    /// Stopped mid-run off the cadence (1: the stop saves a checkpoint), on it (2), exactly at the run boundary (3:
-    /// run 0 is restored finished, its adapter and record written from the checkpoint), in the second run (4), and
-    /// after the final step (6: both runs restored finished, no pairs encoded, final losses from the checkpoints).
-    @Test(arguments: [1, 2, 3, 4, 6])
-    func resumingAtAStepBoundaryEndsLikeTheUninterruptedRun(stopAfter: Int) throws {
+    /// Stopped mid-run off the cadence (1: the stop saves a checkpoint), on it (2), after run 0's last step but before
+    /// its outputs (3: run 0 is restored finished, its adapter and record written from the checkpoint), in the second run
+    /// (4: run 0 is done and not run again), and after the final step (6: run 1 restored finished, no pairs encoded, final
+    /// losses from the checkpoints); with the metrics in the manifest, and in a journal, which loses a stopped process's.
+    @Test(arguments: [1, 2, 3, 4, 6], [false, true])
+    func resumingAtAStepBoundaryEndsLikeTheUninterruptedRun(stopAfter: Int, journal: Bool) throws {
         let straight = try Self.train(stopAfter: nil)
-        let resumed = try Self.train(stopAfter: stopAfter)
+        let resumed = try Self.train(stopAfter: stopAfter, journal: journal)
         #expect(resumed.written.keys.sorted() == straight.written.keys.sorted())
         for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step \(stopAfter)") }
-        #expect(resumed.store.metrics == straight.store.metrics)
-        #expect(resumed.store.recordedTwice.isEmpty, "\(resumed.store.recordedTwice)")
-        #expect(Set(resumed.store.checkpoints.keys).isSuperset(of: straight.store.checkpoints.keys))
+        #expect(resumed.metrics == straight.metrics)
+        #expect(resumed.recordedTwice.isEmpty, "\(resumed.recordedTwice)")
+        for run in Self.runs {
+            #expect(Set(resumed.stores[run.name]!.checkpoints.keys).isSuperset(of: straight.stores[run.name]!.checkpoints.keys))
+        }
         let started = stopAfter < 3 ? Self.runs.map(\.name) : stopAfter < 6 ? [Self.runs[1].name] : []
         #expect(resumed.pairCalls == started)
         let local = stopAfter <= 3 ? stopAfter : stopAfter - 3
@@ -84,7 +98,7 @@ import Testing
         let resumed = try Self.train(stopAfter: stopAfter, jedi: true)
         #expect(resumed.written.keys.sorted() == straight.written.keys.sorted())
         for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step \(stopAfter)") }
-        #expect(resumed.store.metrics == straight.store.metrics)
+        #expect(resumed.metrics == straight.metrics)
         let record = try JSONDecoder().decode(AdapterRecord.self, from: try #require(straight.written["jedi-patchdpo-finetuned-s1.json"]))
         #expect(record.base == "jedi" && record.name == "patchdpo-finetuned-s1")
         let weights = try SafeTensors.parse(try #require(straight.written["jedi-patchdpo-finetuned-s1.safetensors"]), path: "w")
@@ -103,17 +117,25 @@ import Testing
         #expect(straight.written["adapter-diffusion-dpo-s1.safetensors"] != plain.written["adapter-diffusion-dpo-s1.safetensors"])
         let resumed = try Self.train(stopAfter: 2, coupled: true)
         for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step 2") }
-        #expect(resumed.store.metrics == straight.store.metrics)
+        #expect(resumed.metrics == straight.metrics)
     }
 
-    @Test func resumeArithmetic() {
-        // The run at offset 3 (the second of 3-step runs): not started, mid-way, finished (latest at or past its end).
-        #expect(MultiRunTrainer.resumePoint(latest: 0, offset: 3, steps: 3) == nil)
-        #expect(MultiRunTrainer.resumePoint(latest: 3, offset: 3, steps: 3) == nil)
-        #expect(MultiRunTrainer.resumePoint(latest: 4, offset: 3, steps: 3) == 4)
-        #expect(MultiRunTrainer.resumePoint(latest: 6, offset: 3, steps: 3) == 6)
-        #expect(MultiRunTrainer.resumePoint(latest: 9, offset: 3, steps: 3) == 6)
-        #expect((1...5).filter { MultiRunTrainer.checkpointDue(step: $0, steps: 5, every: 2) } == [2, 4, 5])
-        #expect((1...5).filter { MultiRunTrainer.checkpointDue(step: $0, steps: 5, every: 0) } == [5])
+    @Test func checkpointCadence() {
+        #expect((1...5).filter { RunTrainer.checkpointDue(step: $0, steps: 5, every: 2) } == [2, 4, 5])
+        #expect((1...5).filter { RunTrainer.checkpointDue(step: $0, steps: 5, every: 0) } == [5])
+    }
+
+    /// The metric history round-trips exactly (NaN, infinities, signed zero and names with slashes), and a damaged line is
+    /// an error naming the file and the line.
+    @Test func metricHistoryIsExact() throws {
+        let points: [MetricHistory.Point] = [("a/loss", 1, 0.1), ("a/implicit_acc", 1, .nan), ("b/x", 2, -.infinity), ("c", 3, -0.0),
+                                             ("a/loss", 2, 1e-300)]
+        let back = try MetricHistory.decode(MetricHistory.encode(points), path: "x")
+        #expect(back.map(\.name) == points.map(\.name) && back.map(\.step) == points.map(\.step))
+        #expect(back.map(\.value.bitPattern) == points.map(\.value.bitPattern))
+        #expect(try MetricHistory.decode("", path: "x").isEmpty)
+        #expect(throws: DPOTrainError.badCheckpointMetadata(path: "/c/index.json", key: "metric_history", line: 2)) {
+            try MetricHistory.decode("a\t1\t0\nb\t2", path: "/c/index.json")
+        }
     }
 }

@@ -26,6 +26,9 @@ public enum StageError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `--config`'s `[run].name` is not the name of the run directory's first run (another pipeline's directory).
     case runNameMismatch(stage: String, config: String, name: String, runDirectory: String, recorded: String)
 
+    /// Whether this is `.interrupted` (a signal stopped the run, its state saved).
+    public var isInterrupted: Bool { if case .interrupted = self { return true } else { return false } }
+
     public var exitCode: StageExitCode {
         switch self {
         case .busy: return .busy

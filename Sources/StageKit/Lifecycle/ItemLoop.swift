@@ -7,6 +7,14 @@ public struct ItemContext {
     public let claim: Claim
     public let stageRun: Int64
     public let runner: StageRunner
+    /// The stage run's fingerprint (config, code version, inputs): scopes the item's checkpoints (`LongItems.swift`).
+    public let fingerprint: String
+    /// When the lease was last renewed (a long item renews it from `checkInterrupt`).
+    let lease = LeaseRenewal()
+
+    init(key: String, claim: Claim, stageRun: Int64, runner: StageRunner, fingerprint: String) {
+        self.key = key; self.claim = claim; self.stageRun = stageRun; self.runner = runner; self.fingerprint = fingerprint
+    }
 
     /// Writes `artifacts/<stage>/<name>` atomically; return the results from the body to record them
     /// in the same transaction that marks the item done.
@@ -35,7 +43,8 @@ extension StageRunner {
     ///    artifacts (one transaction); a throwing body marks the item failed and the loop continues;
     ///    items left `running` by a dead worker are reclaimed at once (this process holds the scope's
 ///    exclusive lock), and any that still appear are waited for until their lease expires;
-    /// 6. on SIGINT/SIGTERM stop after the item in flight, mark the stage run interrupted and throw
+    /// 6. on SIGINT/SIGTERM stop after the item in flight (or inside a long item whose `ItemContext.checkInterrupt`
+    ///    throws once its state is saved: that item goes back to pending), mark the stage run interrupted and throw
     ///    `.interrupted` with the resume command; otherwise mark it done (or failed) once no item of any
     ///    shard is left.
     /// `reduce`: keys among `keys` that need every other item finished (bench's results): whichever worker finds
@@ -71,6 +80,10 @@ extension StageRunner {
         let removed = try AtomicWrite.removeLeftoverTemporaries(under: layout.artifacts(stage))
         if removed > 0 { log.info("removed \(removed) leftover temporary file(s) of a crashed run") }
         let added = try db.addItems(stageRun: stageRun, keys: keys)
+        let fp = fingerprint(inputs: inputs)
+        if shard == nil, try removeStaleItemCheckpoints(stageRun: stageRun, fingerprint: fp) > 0 {
+            log.info("removed the item checkpoints of earlier stage runs")
+        }
         // We hold this scope's exclusive lock, so items still `running` in it belong to a dead worker:
         // hand them back now (fencing the dead holder) rather than waiting out their leases.
         let orphans = try db.reclaimOrphans(stageRun: stageRun, shard: shard, excluding: shard == nil ? [] : reduce)
@@ -104,7 +117,7 @@ extension StageRunner {
                 continue
             }
             for claim in claims {
-                let context = ItemContext(key: claim.key, claim: claim, stageRun: stageRun, runner: self)
+                let context = ItemContext(key: claim.key, claim: claim, stageRun: stageRun, runner: self, fingerprint: fp)
                 do {
                     let artifacts = try body(context)
                     try db.complete(claim, artifacts: artifacts)
@@ -115,6 +128,12 @@ extension StageRunner {
                         continue
                     }
                     throw error
+                } catch let error as StageError where error.isInterrupted {
+                    // A long item stopped between its steps (`ItemContext.checkInterrupt`), its state saved: it goes back
+                    // to pending, not failed, and the next run resumes it.
+                    try db.release([claim])
+                    log.info("item '\(claim.key)' stopped by the signal; it resumes in the next run")
+                    break
                 } catch {
                     let message = "\(error)"
                     try db.fail(claim, error: message)

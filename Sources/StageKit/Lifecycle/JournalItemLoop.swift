@@ -11,7 +11,8 @@ extension StageRunner {
     ///    stage run: `ManifestError.journalMismatch`), remove its `complete` row;
     /// 4. run `body` on each planned item of this shard that neither the plan nor the journal has done, in item order,
     ///    recording it done (with its artifacts and `ItemContext.metric`s) or failed in the journal, one transaction per item;
-    /// 5. on SIGINT/SIGTERM stop after the item in flight and throw `.interrupted` (the journal stays unfinished);
+    /// 5. on SIGINT/SIGTERM stop after the item in flight (or inside it, when a long item's `checkInterrupt` throws) and
+    ///    throw `.interrupted` (the journal stays unfinished);
     ///    otherwise write the journal's `complete` row.
     /// No claims, leases or fencing: the journal has one writer, this shard (its lock file keeps a second process of
     /// the shard out on this host; across hosts the scheduler runs each shard once), so no clock is compared with
@@ -64,11 +65,15 @@ extension StageRunner {
             let claim = Claim(item: item.id, key: item.key, token: item.token)
             journalMetrics = []
             do {
-                let artifacts = try body(ItemContext(key: item.key, claim: claim, stageRun: planned.id, runner: self))
+                let artifacts = try body(ItemContext(key: item.key, claim: claim, stageRun: planned.id, runner: self, fingerprint: fp))
                 try journal.recordDone(key: item.key, item: item.id, artifacts: artifacts, metrics: journalMetrics)
                 summary.done += 1
             } catch let error as ManifestError {
                 throw error
+            } catch let error as StageError where error.isInterrupted {
+                // A long item stopped between its steps with its state saved: left undone in the journal, resumed next run.
+                log.info("item '\(item.key)' stopped by the signal; it resumes in the next run of this shard")
+                break
             } catch {
                 let message = "\(error)"
                 try journal.recordFailure(key: item.key, item: item.id, error: message)
