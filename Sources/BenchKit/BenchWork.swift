@@ -141,21 +141,28 @@ public final class BenchWork {
         }
     }
 
-    /// Runs item `key` of stage run `stageRun`, writing its outputs with `write`.
-    public func run(_ key: String, stageRun: Int64, write: ArtifactWrite) throws -> [NewArtifact] {
+    /// Runs item `key` of stage run `stageRun`, writing its outputs with `write` and its time split with `metric`
+    /// (name, step, value: `CostSplit`).
+    public func run(_ key: String, stageRun: Int64, write: ArtifactWrite,
+                    metric: (String, Int, Double) throws -> Void = { _, _, _ in }) throws -> [NewArtifact] {
         if BenchWork.isResults(key) { return try BenchResultsBuilder(work: self).build(stageRun: stageRun, write: write) }
+        let started = Date().timeIntervalSince1970
         if let error = BenchWork.skippedSubjectError(key, folder: folder) { throw error }
         let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let s = subjects.first(where: { $0.id == parts[1] }) else {
             preconditionFailure("BenchWork: unknown item key \(key)")
         }
+        let subjectIndex = subjects.firstIndex { $0.id == s.id }!
         let refs = try references(s)
         if parts[0] == "refs" {
-            return try refs.enumerated().map { j, im in try write(Data(try PNG.encode(im)), "refs/\(s.id)/ref-\(j).png", "reference") }
+            let out = try refs.enumerated().map { j, im in try write(Data(try PNG.encode(im)), "refs/\(s.id)/ref-\(j).png", "reference") }
+            try CostSplit.record(row: "refs", subject: subjectIndex, sampling: 0, judging: 0, item: seconds(since: started), metric: metric)
+            return out
         }
         let onAll = parts[0].hasSuffix(BenchWork.allReferencesSuffix)
         let (model, reference, wRG, opts) = sampling(parts[0], onAll: onAll, key: key)
         let samples: [BenchSample]
+        let samplingStarted = Date().timeIntervalSince1970
         if model == RealRenders.model, let w = s.worldSubject {
             samples = try RealRenders.images(w, prompts: s.prompts, size: inputs.base.resolution)
         } else if JeDiBench.samples(model) {
@@ -164,10 +171,13 @@ public final class BenchWork {
             samples = try BenchSampling.sample(try inputs.generator(for: model), reference: reference, subject: s,
                                                conditioning: onAll ? refs : [refs[0]], options: opts, batch: settings.batch)
         }
+        let sampling = seconds(since: samplingStarted)
         let texts = s.prompts.map(\.text)
         let expected = try expectations(s, references: refs)
+        let judgingStarted = Date().timeIntervalSince1970
         let scores = try inputs.judges.score(images: samples.map(\.image), prompts: samples.map { texts[$0.prompt] },
                                              expected: samples.map { expected[$0.prompt] }, references: refs)
+        let judging = seconds(since: judgingStarted)
         var out: [NewArtifact] = []
         var images: [ImageScores] = []
         for (smp, sc) in zip(samples, scores) {
@@ -182,6 +192,8 @@ public final class BenchWork {
                                      references: referencePaths(s, count: refs.count), prompts: texts, images: images,
                                      conditionedOn: onAll ? refs.count : nil)
         out.append(try write(try record.encoded(), "items/\(parts[0])/\(s.id).json", "scores"))
+        try CostSplit.record(row: parts[0], subject: subjectIndex, sampling: sampling, judging: judging, item: seconds(since: started),
+                             metric: metric)
         return out
     }
 

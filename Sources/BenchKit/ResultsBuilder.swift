@@ -31,6 +31,7 @@ struct BenchResultsBuilder {
                                                                  path: "ssl-finetune-vit/patch-matching.json")
         results.auroc = try UpstreamTables.auroc(try up.data("auroc.json", of: "patch-quality"), path: "patch-quality/auroc.json")
         results.stageTimes = try stageTimes()
+        results.benchCost = CostSplit.rows(try run.db.metrics(stageRun: stageRun))
         if !settings.perfJSON.isEmpty {
             if let d = FileManager.default.contents(atPath: settings.perfJSON) {
                 results.performance = PerfEntry.parse(jsonLines: String(decoding: d, as: UTF8.self))

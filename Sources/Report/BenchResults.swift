@@ -24,6 +24,9 @@ public struct BenchResults: Codable, Sendable, Equatable {
     public var stageTimes: [StageTime]
     /// `make bench` figures (perf-bench JSON lines), when a file was given.
     public var performance: [PerfEntry]
+    /// The bench's own time per row (a model, a frontier point, the references), split into sampling, judging and
+    /// bookkeeping (issue 22 item 4); nil in results written before it existed.
+    public var benchCost: [BenchCost]?
 
     public init(run: String, config: [String: String], protocolInfo: ProtocolInfo, models: [ModelResult] = [],
                 winRates: [WinRate] = [], colourShift: [ColourShift] = [], frontier: [FrontierPoint] = [],
@@ -195,6 +198,23 @@ public struct Figure: Codable, Sendable, Equatable {
     public init(section: String, title: String, path: String, caption: String) {
         self.section = section; self.title = title; self.path = path; self.caption = caption
     }
+}
+
+/// The bench's time on one row's items (one item per subject), summed over them: the generator calls (sampling, an adapter
+/// switch included), the judges' passes (judging), and the rest of the items' time (bookkeeping: references, PNG encoding,
+/// writes, records). Wall times on a shared machine: the report's, never a result's.
+public struct BenchCost: Codable, Sendable, Equatable {
+    /// The item prefix: a model's slug, `<slug>-all`, a frontier point, or `refs`.
+    public var row: String
+    public var items: Int
+    public var samplingSeconds: Double
+    public var judgingSeconds: Double
+    public var bookkeepingSeconds: Double
+    public init(row: String, items: Int, samplingSeconds: Double, judgingSeconds: Double, bookkeepingSeconds: Double) {
+        self.row = row; self.items = items; self.samplingSeconds = samplingSeconds; self.judgingSeconds = judgingSeconds
+        self.bookkeepingSeconds = bookkeepingSeconds
+    }
+    public var totalSeconds: Double { samplingSeconds + judgingSeconds + bookkeepingSeconds }
 }
 
 /// Wall time of a stage's last finished run, from the manifest.

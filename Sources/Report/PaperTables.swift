@@ -175,6 +175,23 @@ public enum PaperTables {
               notes: ["From perf-bench's JSON lines (runs/perf/perf-bench.jsonl after `make bench`); timings on a shared 2-core CPU."])
     }
 
+    /// The bench's time per row and item (= subject), split (`BenchCost`), with the total over every row.
+    public static func benchCost(_ rows: [BenchCost]) -> Table {
+        func row(_ name: String, _ c: [BenchCost]) -> [Cell] {
+            let n = c.map(\.items).reduce(0, +)
+            let per = { (f: (BenchCost) -> Double) in n == 0 ? Double.nan : c.map(f).reduce(0, +) / Double(n) }
+            return [.text(name), .number(Double(n), digits: 0), .number(per(\.samplingSeconds), digits: 2),
+                    .number(per(\.judgingSeconds), digits: 2), .number(per(\.bookkeepingSeconds), digits: 2),
+                    .number(c.map(\.totalSeconds).reduce(0, +) / 60, digits: 1)]
+        }
+        return Table(id: "bench-cost", title: "Bench cost per item", columns: ["Row", "Items", "Sampling s/item", "Judging s/item",
+                                                                               "Bookkeeping s/item", "Total min"],
+                     rows: rows.map { row($0.row, [$0]) } + (rows.count > 1 ? [row("all", rows)] : []),
+                     notes: ["One item per subject and row. Sampling: the generator calls (an adapter switch included); judging: "
+                             + "the judges' passes; bookkeeping: the rest of the item (references, PNG encoding, writes, its record). "
+                             + "The results item and the stage's start-up are not counted. Wall times on a shared 2-core CPU."])
+    }
+
     /// Wall time of each stage's last finished run.
     public static func stageTimes(_ s: [StageTime]) -> Table {
         Table(id: "stage-times", title: "Stage wall times", columns: ["Stage", "Status", "Seconds", "Minutes"],

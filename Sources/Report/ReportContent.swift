@@ -23,6 +23,7 @@ public struct ReportContent: Sendable {
                   PaperTables.winRates(results.winRates), PaperTables.colourShift(results.colourShift),
                   PaperTables.frontier(frontier), PaperTables.auroc(results.auroc),
                   PaperTables.performance(results.performance), PaperTables.stageTimes(results.stageTimes)]
+                  + (results.benchCost.map { $0.isEmpty ? [] : [PaperTables.benchCost($0)] } ?? [])
     }
 
     public func table(_ id: String) -> Table? { tables.first { $0.id == id } }

@@ -82,6 +82,11 @@ public enum ReportWriter {
         for (i, a) in r.auroc.enumerated() { try finite(a.auroc, "auroc[\(i)].auroc") }
         for (i, p) in r.performance.enumerated() { try finite(p.value, "performance[\(i)].value (\(p.bench))") }
         for (i, s) in r.stageTimes.enumerated() { try finite(s.seconds, "stageTimes[\(i)].seconds (\(s.stage))") }
+        for (i, c) in (r.benchCost ?? []).enumerated() {
+            try finite(c.samplingSeconds, "benchCost[\(i)].samplingSeconds (\(c.row))")
+            try finite(c.judgingSeconds, "benchCost[\(i)].judgingSeconds (\(c.row))")
+            try finite(c.bookkeepingSeconds, "benchCost[\(i)].bookkeepingSeconds (\(c.row))")
+        }
     }
 
     /// Writes `data` to a temporary file beside `url`, fsyncs it, then renames it over `url`, so a

@@ -37,7 +37,7 @@ struct BenchStage: ParsableCommand {
             // The results item reads every other item's scores: it is the reduce step, run by whichever shard finishes last.
             let keys = work.keys
             try r.runItems(keys: keys, inputs: inputs, reduce: Set(keys.filter(BenchWork.isResults))) { item in
-                try work.run(item.key, stageRun: item.stageRun, write: item.write)
+                try work.run(item.key, stageRun: item.stageRun, write: item.write, metric: { try item.metric($0, step: $1, $2) })
             }
         }
     }
