@@ -20,15 +20,16 @@ import TestSupport
         #expect(r.stderr.contains("adapter adapter_identity") && !r.stderr.contains("judge ") && !r.stderr.contains("unet "), "\(r.stderr)")
         let record = try PretrainRecord.read(ck.appendingPathComponent("adapter.json"))
         #expect(record.metrics["adapter_samples"] == 4)
-        #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5 --reference-attention off")
+        #expect(record.training["gates_measured_with"] == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --ip-scale 0.5 --reference-attention off --reference-timestep 0")
         #expect(FileManager.default.fileExists(atPath: docs.appendingPathComponent("adapter-samples.png").path))
         #expect(!FileManager.default.fileExists(atPath: docs.appendingPathComponent("unet-samples.png").path))
 
+        // (The shipped adapter reads the clean reference: its record's referenceTimestep 0 is named too.)
         // The other scheduler is named in the record; an unknown one is a usage error.
         let dpm = try JudgeStageTests.pretrain(Array(args.dropLast(2)) + ["--scheduler", "dpmpp-2m"], in: dir)
         #expect(dpm.status == 0, "\(dpm.stderr)")
         #expect(try PretrainRecord.read(ck.appendingPathComponent("adapter.json")).training["gates_measured_with"]
-                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --scheduler dpmpp-2m --reference-attention off")
+                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --scheduler dpmpp-2m --reference-attention off --reference-timestep 0")
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--scheduler", "dpm++"], in: dir).status == 64)
 
         // Reference attention is named in the record, and --per-sample writes one CSV row per sample.
@@ -36,7 +37,7 @@ import TestSupport
         let ra = try JudgeStageTests.pretrain(Array(args.dropLast(4)) + ["--reference-attention", "conditional", "--per-sample", csv.path], in: dir)
         #expect(ra.status == 0, "\(ra.stderr)")
         #expect(try PretrainRecord.read(ck.appendingPathComponent("adapter.json")).training["gates_measured_with"]
-                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --reference-attention conditional")
+                == "pretrain gates --steps 2 --guidance 2.0 --subjects 1 --reference-attention conditional --reference-timestep 0")
         let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 5 && rows[0].hasPrefix("subject,background,") && rows[0].contains("identity"), "\(rows)")
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--reference-attention", "on"], in: dir).status == 64)
