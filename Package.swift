@@ -182,7 +182,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "dpo-train", dependencies: [
-            "PreferenceTraining", "Objectives", "Models", "Upstream", "Generation", "Manifest", "StageKit",
+            "PreferenceTraining", "Objectives", "Models", "Upstream", "Generation", "Manifest", "StageKit", "Optim",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "bench", dependencies: [
