@@ -1,7 +1,7 @@
 import Checkpoint
 import Foundation
 import Imaging
-import Manifest
+@testable import Manifest
 import StageKit
 import Testing
 import World
@@ -113,10 +113,13 @@ private let pool = "artifacts/generate-pool/pool/"
     }
     let straight = try records()
     #expect(straight.count == 2 && straight.allSatisfy { $0["finalLoss"] is Double })
-    // As if killed after the last checkpoint: the stage run is interrupted and its outputs are gone.
+    // As if killed after each run's last checkpoint: the stage run is interrupted, its items (one per run) were left
+    // running by a dead worker, and their outputs were neither recorded nor written.
     let db = try ManifestDB(path: box.run.appendingPathComponent("manifest.sqlite").path)
     let run = try #require(try db.stageRuns(stage: "dpo-train").first)
     try db.setStatus(stageRun: run.id, .interrupted, error: nil)
+    _ = try db.forgetArtifacts(ids: try db.artifacts(stageRun: run.id).map(\.id))
+    try db.db.run("UPDATE items SET status='running', lease_owner='dead:1', lease_expiry=0 WHERE stage_run=?", [.int(run.id)])
     let dir = box.run.appendingPathComponent("artifacts/dpo-train")
     for f in try FileManager.default.contentsOfDirectory(atPath: dir.path) where f.hasPrefix("adapter-") {
         try FileManager.default.removeItem(at: dir.appendingPathComponent(f))
