@@ -136,11 +136,9 @@ extension ManifestDB {
     /// Extends a held claim's lease to `now + lease` seconds, for an item whose work outlasts one lease (a training run):
     /// throws `.leaseLost` if another claim superseded this one (its holder must stop; what it writes is refused).
     public func renew(_ claim: Claim, lease: Double) throws {
-        precondition(lease > 0, "renew(lease: \(lease)) needs lease > 0")
-        try transaction {
-            _ = try checkHeld(claim)
-            try db.run("UPDATE items SET lease_expiry=? WHERE id=?", [.double(now + lease), .int(claim.item)])
-        }
+        guard try !renew([claim], lease: lease).isEmpty else { return }
+        // Lost: a claim's token and status never come back, so this names who holds the item now.
+        try transaction { _ = try checkHeld(claim) }
     }
 
     /// Returns claimed items to `pending` without counting a failure (e.g. on SIGINT).

@@ -130,8 +130,11 @@ public enum TrainingCheckpoint {
 
     /// The steps of the complete checkpoints under `root` (those with `index.json`), ascending; none when `root` is missing.
     public static func completeSteps(in root: URL) -> [Int] {
-        stepDirectories(in: root).filter { FileManager.default.fileExists(atPath: $0.url.appendingPathComponent(indexName).path) }
-            .map(\.step)
+        completeSteps(of: stepDirectories(in: root))
+    }
+
+    static func completeSteps(of dirs: [(step: Int, url: URL)]) -> [Int] {
+        dirs.filter { FileManager.default.fileExists(atPath: $0.url.appendingPathComponent(indexName).path) }.map(\.step)
     }
 
     /// Deletes every checkpoint directory under `root` older than the newest `n` complete ones (complete or not: an
@@ -139,10 +142,11 @@ public enum TrainingCheckpoint {
     /// a crash midway leaves an incomplete directory, never an index vouching for missing files.
     public static func prune(in root: URL, keepingNewest n: Int) throws {
         precondition(n >= 1, "TrainingCheckpoint.prune: keep at least one checkpoint")
-        let complete = completeSteps(in: root)
+        let dirs = stepDirectories(in: root)
+        let complete = completeSteps(of: dirs)
         guard complete.count > n else { return }
         let oldestKept = complete[complete.count - n]
-        for (step, url) in stepDirectories(in: root) where step < oldestKept {
+        for (step, url) in dirs where step < oldestKept {
             let index = url.appendingPathComponent(indexName)
             if FileManager.default.fileExists(atPath: index.path) {
                 try FileManager.default.removeItem(at: index)

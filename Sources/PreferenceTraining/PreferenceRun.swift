@@ -39,16 +39,16 @@ final class PreferenceRun {
     var label: String { run.name }
     var isDone: Bool { step >= settings.steps }
 
-    /// Loads the checkpoint of step `at` (policy, optimizer, stream, the last step's metrics, the metric history, which
+    /// Loads the checkpoint of step `at` (policy, optimizer, stream, and the metric history, which gives the last step's metrics and
     /// goes to `ledger.restoreMetrics`).
     func restore(at: Int, ledger: some PreferenceLedger) throws {
         let dir = TrainingCheckpoint.directory(root: checkpoints, step: at)
         let (restored, meta) = try PolicyCheckpoint.restoreWithMetadata(from: dir, policy: policy, optimizer: &optimizer, rng: &rng)
         step = restored
-        if let l = meta["last_loss"].flatMap(Double.init) {
-            last = StepMetrics(loss: l, implicitAccuracy: meta["last_implicit_acc"].flatMap(Double.init), gradNorm: 0, parts: [:])
-        }
         history = try MetricHistory.decode(meta[MetricHistory.metadataKey] ?? "", path: dir.appendingPathComponent(TrainingCheckpoint.indexName).path)
+        // The last step's metrics, which the record needs when the run resumes at its final step, are in the history.
+        let atStep = { (name: String) in self.history.last { $0.name == "\(self.label)/\(name)" && $0.step == restored }?.value }
+        if let l = atStep("loss") { last = StepMetrics(loss: l, implicitAccuracy: atStep("implicit_acc"), gradNorm: 0, parts: [:]) }
         ledger.restoreMetrics(history)
         ledger.info("\(label): resumed at step \(step)/\(settings.steps)")
     }
@@ -91,13 +91,9 @@ final class PreferenceRun {
         }
     }
 
-    /// The checkpoint of this step, with the last step's metrics and the metric history in its metadata.
+    /// The checkpoint of this step, with the metric history in its metadata.
     func save(ledger: some PreferenceLedger) throws {
-        var meta = ["loss": run.kind.rawValue, "run": label, MetricHistory.metadataKey: MetricHistory.encode(history)]
-        if let last {
-            meta["last_loss"] = "\(last.loss)"
-            if let a = last.implicitAccuracy { meta["last_implicit_acc"] = "\(a)" }
-        }
+        let meta = ["loss": run.kind.rawValue, "run": label, MetricHistory.metadataKey: MetricHistory.encode(history)]
         let dir = try PolicyCheckpoint.save(policy: policy, optimizer: optimizer, rng: rng, step: step, root: checkpoints, metadata: meta)
         let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
             .filter { !$0.lastPathComponent.hasPrefix(".") }.sorted { $0.path < $1.path }

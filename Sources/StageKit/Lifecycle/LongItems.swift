@@ -68,11 +68,11 @@ extension StageRunner {
     /// which no later run resumes from; returns how many folders went. Only an unsharded single-machine run calls this
     /// (shards of the stage run may be working beside it; they never hold another stage run's folder).
     func removeStaleItemCheckpoints(stageRun: Int64, fingerprint: String) throws -> Int {
-        let root = layout.artifacts(stage).appendingPathComponent("checkpoints", isDirectory: true)
+        let current = itemCheckpointRoot(stageRun: stageRun, fingerprint: fingerprint)
+        let root = current.deletingLastPathComponent()
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root.path) else { return 0 }
-        let current = itemCheckpointRoot(stageRun: stageRun, fingerprint: fingerprint).lastPathComponent
         var removed = 0
-        for name in names where name != current && !name.hasPrefix(".") {
+        for name in names where name != current.lastPathComponent && !name.hasPrefix(".") {
             try FileManager.default.removeItem(at: root.appendingPathComponent(name, isDirectory: true))
             removed += 1
         }
