@@ -264,6 +264,10 @@ public final class AdapterTask: PretrainTask {
     /// Under reference attention, the timestep the reference is diffused to: min(k, t) (0 = the clean reference, as
     /// ReferenceNet reads it); nil = the row's own t.
     public let referenceTimestep: Int?
+    /// With `reference = .clean`: a row whose target the world drew mirrored (`Pose.flipped`, half the rows) reads its
+    /// clean reference mirrored too, so the reference tells the generator which way the subject faces. Off, the
+    /// upright reference stands for both facings and an asymmetric subject (a sneaker) is learnt as their average.
+    public let referenceFlip: Bool
     let params: [(String, Parameter)]
     /// Per-parameter learning-rate multiples: the tuned U-Net's weights at `unetLearningRateScale`, except those
     /// under `fullRateUNetPrefixes` (blocks new to this training, such as full-resolution attention), which train at
@@ -275,7 +279,10 @@ public final class AdapterTask: PretrainTask {
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
                 objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0,
-                referenceAttention: Bool = false, referenceTimestep: Int? = nil, fullRateUNetPrefixes: [String] = []) {
+                referenceAttention: Bool = false, referenceTimestep: Int? = nil, referenceFlip: Bool = false,
+                fullRateUNetPrefixes: [String] = []) {
+        precondition(!referenceFlip || reference == .clean, "AdapterTask: referenceFlip mirrors the clean reference (reference = .clean)")
+        self.referenceFlip = referenceFlip
         precondition(!referenceAttention || reference == .clean, "AdapterTask: reference attention reads the clean reference (reference = .clean)")
         precondition(referenceTimestep == nil || referenceAttention, "AdapterTask: referenceTimestep needs reference attention")
         self.referenceAttention = referenceAttention
@@ -320,7 +327,8 @@ public final class AdapterTask: PretrainTask {
         let b = try WorldData.batch(seed: seed, step: step, size: batchSize, config: data)
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
         var refs = reference == .same ? b.images
-            : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample)
+            : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample,
+                                       mirrored: referenceFlip ? b.poses.map(\.flipped) : nil)
         let per = refs.count / batchSize
         let undropped = refs
         var droppedImage = [Bool](repeating: false, count: batchSize)

@@ -43,6 +43,8 @@ public struct WorldBatch: Sendable {
     public var backgrounds: [Background]
     /// Object coverage of every pixel in [0, 1] (the renderer's mask), [B * S * S] row-major.
     public var coverage: [Float]
+    /// Each row's pose (`.canonical` everywhere when `randomPose` is off).
+    public var poses: [Pose]
 }
 
 /// The requests of one world batch before rendering, with each row's metadata (`WorldData.plan`).
@@ -97,13 +99,21 @@ public enum WorldData {
         scalars.reserveCapacity(p.requests.count * 3 * s * s)
         for r in renders { scalars += r.image.toCHW() }
         return WorldBatch(images: Tensor(shape: [p.requests.count, 3, s, s], scalars: scalars), labels: p.labels, prompts: p.prompts,
-                          subjects: p.subjects, backgrounds: p.backgrounds, coverage: Array(renders.map(\.mask).joined()))
+                          subjects: p.subjects, backgrounds: p.backgrounds, coverage: Array(renders.map(\.mask).joined()),
+                          poses: p.requests.map(\.pose))
     }
 
     /// Renders of given subjects on the clean background in the canonical pose (reference images),
-    /// [B, 3, S, S] in [-1, 1].
-    public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, threads: Int = 2) throws -> Tensor {
-        let reqs = subjects.map { RenderRequest(subject: $0, scene: .clean, pose: .canonical, size: resolution, supersample: supersample) }
+    /// [B, 3, S, S] in [-1, 1]; `mirrored` (one flag per subject, or nil) draws a subject's canonical pose
+    /// flipped left-right.
+    public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, mirrored: [Bool]? = nil,
+                                  threads: Int = 2) throws -> Tensor {
+        precondition(mirrored.map { $0.count == subjects.count } ?? true, "WorldData.references: \(mirrored?.count ?? 0) flags for \(subjects.count) subjects")
+        let reqs = subjects.indices.map { i in
+            var pose = Pose.canonical
+            pose.flipped = mirrored?[i] ?? false
+            return RenderRequest(subject: subjects[i], scene: .clean, pose: pose, size: resolution, supersample: supersample)
+        }
         let renders = try Renderer.renderBatch(reqs, threads: threads)
         return images(renders)
     }

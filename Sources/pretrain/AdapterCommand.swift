@@ -70,6 +70,10 @@ struct AdapterCommand: ParsableCommand {
                      doc: "under reference_attention, the timestep the reference is diffused to: min(k, t) (0 = the clean reference at every "
                          + "step, as ReferenceNet reads it); -1 = each row's own t (reference-only control, JeDi's replacement); the "
                          + "record keeps it and samplers follow it", in: -1...999, optIn: true),
+            ConfigKey("reference_flip", .bool, default: .bool(false),
+                      doc: "with reference = \"clean\": a row whose target is drawn mirrored (half the world's poses) reads its clean "
+                          + "reference mirrored too, so the reference carries which way the subject faces (off: the upright reference "
+                          + "stands for both facings and an asymmetric subject is learnt as their average)", optIn: true),
             ConfigKey("full_resolution_cross_attention", .bool, default: .bool(false),
                       doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
                           + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
@@ -130,6 +134,10 @@ struct AdapterCommand: ParsableCommand {
             guard referenceTimestep == nil || referenceAttention else {
                 throw c.invalid("reference_timestep", "applies to reference attention only; set reference_attention = true or reference_timestep = -1")
             }
+            let referenceFlip = c.bool("reference_flip")
+            guard !referenceFlip || c.string("reference") == AdapterReference.clean.rawValue else {
+                throw c.invalid("reference_flip", "mirrors the subject's clean render; set reference = \"clean\"")
+            }
             let initFrom = c.string("init_from")
             let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
                                                                          from: URL(fileURLWithPath: initFrom), stage: r.stage)
@@ -142,7 +150,7 @@ struct AdapterCommand: ParsableCommand {
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                    unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
                                    referenceAttention: referenceAttention, referenceTimestep: referenceTimestep,
-                                   fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
+                                   referenceFlip: referenceFlip, fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,

@@ -157,6 +157,24 @@ import TensorCore
         #expect(abs(droppedPlain - droppedClean) < 1e-5, "\(droppedPlain) vs \(droppedClean)")
     }
 
+    /// `referenceFlip`: rows drawn mirrored read a mirrored clean reference, which changes the loss; with every pose
+    /// upright (randomPose off) there is nothing to mirror and the loss is the plain task's exactly.
+    @Test func adapterTaskMirrorsTheReferenceOfMirroredRows() throws {
+        func loss(flip: Bool, randomPose: Bool) throws -> Float {
+            var data = TinyModels.data
+            data.randomPose = randomPose
+            let t = try cleanReferenceTask { unet, r, te, enc in
+                AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
+                            data: data, seed: 3, batchSize: 4, dropText: 0, dropImage: 0, dropBoth: 0, referenceFlip: flip)
+            }
+            return try t.loss(step: 0).value.scalars[0]
+        }
+        #expect(try WorldData.batch(seed: 3, step: 0, size: 4, config: TinyModels.data).poses.contains { $0.flipped })
+        let plain = try loss(flip: false, randomPose: true), flipped = try loss(flip: true, randomPose: true)
+        #expect(flipped.isFinite && abs(flipped - plain) > 1e-6, "\(plain) vs \(flipped)")
+        #expect(try loss(flip: false, randomPose: false) == loss(flip: true, randomPose: false))
+    }
+
     /// `attributeWeight`: heads on the encoder's pooled tokens (keys `attribute_heads.*`) add w x their mean
     /// cross-entropy (> 0) to the same step's denoising loss, and train with the encoder.
     @Test func adapterTaskAddsTheReferenceAttributeLoss() throws {

@@ -39,6 +39,29 @@ import World
         #expect(b.subjects.allSatisfy { $0.split == .validation })
     }
 
+    /// A mirrored reference is the left-right mirror image of the upright one (the canonical pose is centred, so
+    /// flipping the object flips the picture), up to the renderer's float rounding; and a batch reports its poses.
+    @Test func mirroredReferencesAreTheMirrorImage() throws {
+        let subjects = [Subject(category: .sneaker, instance: 3), Subject(category: .mug, instance: 1)]
+        let up = try WorldData.references(subjects, resolution: 16)
+        let mirrored = try WorldData.references(subjects, resolution: 16, mirrored: [true, false])
+        var worst: Float = 0, asymmetry: Float = 0
+        for c in 0..<3 { for y in 0..<16 { for x in 0..<16 {
+            let a = up.scalars[(c * 16 + y) * 16 + (15 - x)], m = mirrored.scalars[(c * 16 + y) * 16 + x]
+            worst = max(worst, abs(a - m))
+            asymmetry = max(asymmetry, abs(a - up.scalars[(c * 16 + y) * 16 + x]))
+        } } }
+        #expect(worst < 1e-3, "mirrored vs flipped upright: \(worst)")
+        #expect(asymmetry > 0.1, "the sneaker is asymmetric, so the test can fail: \(asymmetry)")
+        let second = 3 * 16 * 16
+        #expect(Array(mirrored.scalars[second...]) == Array(up.scalars[second...]), "an unflagged subject stays upright")
+        let b = try WorldData.batch(seed: 1, step: 0, size: 24, config: cfg)
+        #expect(b.poses.count == 24 && b.poses.contains { $0.flipped } && b.poses.contains { !$0.flipped })
+        var still = cfg
+        still.randomPose = false
+        #expect(try WorldData.batch(seed: 1, step: 0, size: 4, config: still).poses == Array(repeating: .canonical, count: 4))
+    }
+
     @Test func badResolutionIsATypedError() {
         let bad = WorldDataConfig(resolution: 20)
         #expect(throws: WorldError.self) { _ = try WorldData.batch(seed: 1, step: 0, size: 1, config: bad) }
