@@ -268,6 +268,9 @@ public final class AdapterTask: PretrainTask {
     /// clean reference mirrored too, so the reference tells the generator which way the subject faces. Off, the
     /// upright reference stands for both facings and an asymmetric subject (a sneaker) is learnt as their average.
     public let referenceFlip: Bool
+    /// With `reference = .clean`: the clean reference also takes its target's in-plane rotation (still centred, at the
+    /// canonical scale, no perspective), so the reference's patterns are oriented as the target's.
+    public let referenceRotate: Bool
     let params: [(String, Parameter)]
     /// Per-parameter learning-rate multiples: the tuned U-Net's weights at `unetLearningRateScale`, except those
     /// under `fullRateUNetPrefixes` (blocks new to this training, such as full-resolution attention), which train at
@@ -280,9 +283,11 @@ public final class AdapterTask: PretrainTask {
                 dropText: Float = 0.05, dropImage: Float = 0.05, dropBoth: Float = 0.05, vae: AutoencoderKL? = nil, snrGamma: Float = 0,
                 objectWeight: Float = 0, unetLearningRateScale: Double = 0, attributeWeight: Float = 0,
                 referenceAttention: Bool = false, referenceTimestep: Int? = nil, referenceFlip: Bool = false,
-                fullRateUNetPrefixes: [String] = []) {
-        precondition(!referenceFlip || reference == .clean, "AdapterTask: referenceFlip mirrors the clean reference (reference = .clean)")
+                referenceRotate: Bool = false, fullRateUNetPrefixes: [String] = []) {
+        precondition(!(referenceFlip || referenceRotate) || reference == .clean,
+                     "AdapterTask: referenceFlip and referenceRotate pose the clean reference (reference = .clean)")
         self.referenceFlip = referenceFlip
+        self.referenceRotate = referenceRotate
         precondition(!referenceAttention || reference == .clean, "AdapterTask: reference attention reads the clean reference (reference = .clean)")
         precondition(referenceTimestep == nil || referenceAttention, "AdapterTask: referenceTimestep needs reference attention")
         self.referenceAttention = referenceAttention
@@ -328,7 +333,7 @@ public final class AdapterTask: PretrainTask {
         let u = dropoutDraws(seed: seed, step: step, count: batchSize)
         var refs = reference == .same ? b.images
             : try WorldData.references(b.subjects, resolution: data.resolution, supersample: data.supersample,
-                                       mirrored: referenceFlip ? b.poses.map(\.flipped) : nil)
+                                       poses: referencePoses(targets: b.poses))
         let per = refs.count / batchSize
         let undropped = refs
         var droppedImage = [Bool](repeating: false, count: batchSize)
@@ -369,6 +374,18 @@ public final class AdapterTask: PretrainTask {
         // The attribute loss reads every row's reference, also where the diffusion loss dropped it.
         let seen = droppedImage.contains(true) ? imageEncoder.tokens(Variable(undropped)) : feats
         return denoising + heads.loss(tokens: seen, subjects: b.subjects) * attributeWeight
+    }
+
+    /// The clean references' poses for these targets: canonical, taking the target's mirroring (`referenceFlip`) and
+    /// in-plane rotation (`referenceRotate`); nil when neither applies.
+    func referencePoses(targets: [Pose]) -> [Pose]? {
+        guard referenceFlip || referenceRotate else { return nil }
+        return targets.map { t in
+            var p = Pose.canonical
+            if referenceFlip { p.flipped = t.flipped }
+            if referenceRotate { p.rotationDegrees = t.rotationDegrees }
+            return p
+        }
     }
 
     /// Which conditions a row drops for its draw u ~ U(0, 1): [0, text) text only,

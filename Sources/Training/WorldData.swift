@@ -104,15 +104,12 @@ public enum WorldData {
     }
 
     /// Renders of given subjects on the clean background in the canonical pose (reference images),
-    /// [B, 3, S, S] in [-1, 1]; `mirrored` (one flag per subject, or nil) draws a subject's canonical pose
-    /// flipped left-right.
-    public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, mirrored: [Bool]? = nil,
+    /// [B, 3, S, S] in [-1, 1]; `poses` (one per subject, or nil for the canonical pose) draws each subject in its own.
+    public static func references(_ subjects: [Subject], resolution: Int, supersample: Int = 2, poses: [Pose]? = nil,
                                   threads: Int = 2) throws -> Tensor {
-        precondition(mirrored.map { $0.count == subjects.count } ?? true, "WorldData.references: \(mirrored?.count ?? 0) flags for \(subjects.count) subjects")
+        precondition(poses.map { $0.count == subjects.count } ?? true, "WorldData.references: \(poses?.count ?? 0) poses for \(subjects.count) subjects")
         let reqs = subjects.indices.map { i in
-            var pose = Pose.canonical
-            pose.flipped = mirrored?[i] ?? false
-            return RenderRequest(subject: subjects[i], scene: .clean, pose: pose, size: resolution, supersample: supersample)
+            RenderRequest(subject: subjects[i], scene: .clean, pose: poses?[i] ?? .canonical, size: resolution, supersample: supersample)
         }
         let renders = try Renderer.renderBatch(reqs, threads: threads)
         return images(renders)

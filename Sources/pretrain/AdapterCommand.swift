@@ -74,6 +74,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "with reference = \"clean\": a row whose target is drawn mirrored (half the world's poses) reads its clean "
                           + "reference mirrored too, so the reference carries which way the subject faces (off: the upright reference "
                           + "stands for both facings and an asymmetric subject is learnt as their average)", optIn: true),
+            ConfigKey("reference_rotate", .bool, default: .bool(false),
+                      doc: "with reference = \"clean\": the clean reference also takes its target's in-plane rotation (centred, canonical "
+                          + "scale), so its patterns are oriented as the target's; at test time an upright reference then asks for an "
+                          + "upright subject", optIn: true),
             ConfigKey("full_resolution_cross_attention", .bool, default: .bool(false),
                       doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
                           + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
@@ -138,6 +142,10 @@ struct AdapterCommand: ParsableCommand {
             guard !referenceFlip || c.string("reference") == AdapterReference.clean.rawValue else {
                 throw c.invalid("reference_flip", "mirrors the subject's clean render; set reference = \"clean\"")
             }
+            let referenceRotate = c.bool("reference_rotate")
+            guard !referenceRotate || c.string("reference") == AdapterReference.clean.rawValue else {
+                throw c.invalid("reference_rotate", "rotates the subject's clean render; set reference = \"clean\"")
+            }
             let initFrom = c.string("init_from")
             let warm = initFrom.isEmpty ? nil : try WarmStart.adapter(unet: unet, resampler: resampler, encoder: conv,
                                                                          from: URL(fileURLWithPath: initFrom), stage: r.stage)
@@ -150,7 +158,7 @@ struct AdapterCommand: ParsableCommand {
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                    unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
                                    referenceAttention: referenceAttention, referenceTimestep: referenceTimestep,
-                                   referenceFlip: referenceFlip, fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
+                                   referenceFlip: referenceFlip, referenceRotate: referenceRotate, fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,

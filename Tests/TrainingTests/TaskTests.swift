@@ -4,6 +4,7 @@ import NN
 import Random
 import Testing
 import TensorCore
+import World
 @testable import Training
 
 @Suite struct TaskTests {
@@ -157,22 +158,32 @@ import TensorCore
         #expect(abs(droppedPlain - droppedClean) < 1e-5, "\(droppedPlain) vs \(droppedClean)")
     }
 
-    /// `referenceFlip`: rows drawn mirrored read a mirrored clean reference, which changes the loss; with every pose
-    /// upright (randomPose off) there is nothing to mirror and the loss is the plain task's exactly.
-    @Test func adapterTaskMirrorsTheReferenceOfMirroredRows() throws {
-        func loss(flip: Bool, randomPose: Bool) throws -> Float {
+    /// `referenceFlip` / `referenceRotate`: a row's clean reference takes its target's mirroring / in-plane rotation (and
+    /// nothing else of its pose), which changes the loss; with every pose upright (randomPose off) there is nothing to
+    /// take and the loss is the plain task's exactly.
+    @Test func adapterTaskPosesTheReferenceAsItsTarget() throws {
+        func task(flip: Bool, rotate: Bool, randomPose: Bool = true) throws -> AdapterTask {
             var data = TinyModels.data
             data.randomPose = randomPose
-            let t = try cleanReferenceTask { unet, r, te, enc in
+            return try cleanReferenceTask { unet, r, te, enc in
                 AdapterTask(unet: unet, resampler: r, textEncoder: te, imageEncoder: enc, trainEncoder: true, reference: .clean,
-                            data: data, seed: 3, batchSize: 4, dropText: 0, dropImage: 0, dropBoth: 0, referenceFlip: flip)
+                            data: data, seed: 3, batchSize: 4, dropText: 0, dropImage: 0, dropBoth: 0, referenceFlip: flip,
+                            referenceRotate: rotate)
             }
-            return try t.loss(step: 0).value.scalars[0]
         }
+        let target = Pose(centerX: 0.45, centerY: 0.55, scale: 0.31, rotationDegrees: -20, flipped: true, perspectiveX: 0.1, perspectiveY: -0.1)
+        #expect(try task(flip: false, rotate: false).referencePoses(targets: [target]) == nil)
+        #expect(try task(flip: true, rotate: false).referencePoses(targets: [target]) == [Pose(flipped: true)])
+        #expect(try task(flip: false, rotate: true).referencePoses(targets: [target]) == [Pose(rotationDegrees: -20)])
+        #expect(try task(flip: true, rotate: true).referencePoses(targets: [target]) == [Pose(rotationDegrees: -20, flipped: true)])
         #expect(try WorldData.batch(seed: 3, step: 0, size: 4, config: TinyModels.data).poses.contains { $0.flipped })
-        let plain = try loss(flip: false, randomPose: true), flipped = try loss(flip: true, randomPose: true)
-        #expect(flipped.isFinite && abs(flipped - plain) > 1e-6, "\(plain) vs \(flipped)")
-        #expect(try loss(flip: false, randomPose: false) == loss(flip: true, randomPose: false))
+        let plain = try task(flip: false, rotate: false).loss(step: 0).value.scalars[0]
+        for (f, r) in [(true, false), (false, true)] {
+            let l = try task(flip: f, rotate: r).loss(step: 0).value.scalars[0]
+            #expect(l.isFinite && abs(l - plain) > 1e-6, "flip \(f) rotate \(r): \(plain) vs \(l)")
+        }
+        let still = try task(flip: false, rotate: false, randomPose: false).loss(step: 0).value.scalars[0]
+        #expect(try task(flip: true, rotate: true, randomPose: false).loss(step: 0).value.scalars[0] == still)
     }
 
     /// `attributeWeight`: heads on the encoder's pooled tokens (keys `attribute_heads.*`) add w x their mean

@@ -44,7 +44,9 @@ import World
     @Test func mirroredReferencesAreTheMirrorImage() throws {
         let subjects = [Subject(category: .sneaker, instance: 3), Subject(category: .mug, instance: 1)]
         let up = try WorldData.references(subjects, resolution: 16)
-        let mirrored = try WorldData.references(subjects, resolution: 16, mirrored: [true, false])
+        var flipped = Pose.canonical
+        flipped.flipped = true
+        let mirrored = try WorldData.references(subjects, resolution: 16, poses: [flipped, .canonical])
         var worst: Float = 0, asymmetry: Float = 0
         for c in 0..<3 { for y in 0..<16 { for x in 0..<16 {
             let a = up.scalars[(c * 16 + y) * 16 + (15 - x)], m = mirrored.scalars[(c * 16 + y) * 16 + x]
