@@ -252,7 +252,7 @@ let package = Package(
             "Optim", "Manifest", "Pretrained", "ssl-finetune-vit", "patch-quality", "TestSupport",
         ]),
         .testTarget(name: "PretrainTests", dependencies: [
-            "pretrain", "Pretrained", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport", "Autograd", "TensorCore",
+            "pretrain", "Pretrained", "Training", "Models", "Checkpoint", "Manifest", "NN", "Random", "World", "TestSupport", "Autograd", "TensorCore",
         ]),
         .testTarget(name: "StageKitTests", dependencies: [
             "StageKit", "Manifest", "fake-stage", "inspect", "TestSupport",

@@ -15,7 +15,8 @@ import World
 /// - `batchSize` sets: a category and one of its subjects as `WorldData.plan` draws them, the subject's S renders in
 ///   distinct textured scenes and poses (`SameSubjectSet`, the S3 analogue) with their prompts; with probability
 ///   `cleanMemberFraction` member 0 is instead the subject's clean canonical render (the reference personalization
-///   gives at test time, which the S3 sets never show) with a clean-background prompt;
+///   gives at test time, which the S3 sets never show) with a clean-background prompt (`JeDiSets`); or, with `stored`
+///   sets (`pretrain jedi-sets`), S among the stored sizes and `batchSize` stored sets of that size drawn uniformly;
 /// - ng_mask: each member known (m = 0, its clean image in the input) with probability 1/2 (the appendix's Bernoulli
 ///   bits), so a set with no known member (2^-S of them) trains the joint null of image guidance;
 /// - one t per set, shared by its members (the set is one sample of the joint distribution), eps per member;
@@ -36,17 +37,23 @@ public final class JeDiTask: PretrainTask {
     public let textDropout: Float
     public let cleanMemberFraction: Float
     public let snrGamma: Float
+    /// Sets written by `pretrain jedi-sets` (nil: drawn per step).
+    public let stored: StoredJeDiSets?
 
     public init(unet: UNet2DConditionModel, textEncoder: TextEncoder, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
-                setSizes: [Int] = [2, 3, 4], textDropout: Float = 0.1, cleanMemberFraction: Float = 0.5, snrGamma: Float = 0) {
+                setSizes: [Int] = [2, 3, 4], textDropout: Float = 0.1, cleanMemberFraction: Float = 0.5, snrGamma: Float = 0,
+                stored: StoredJeDiSets? = nil) {
         let c = unet.config.outChannels
         precondition(unet.config.inChannels == 2 * c + 1, "JeDiTask: the U-Net reads \(unet.config.inChannels) channels; a JeDi U-Net reads 2c + 1 (JeDiUNet.fromBase)")
-        precondition(!setSizes.isEmpty && setSizes.allSatisfy { (2...4).contains($0) }, "JeDiTask: set sizes \(setSizes) must be in 2...4")
+        precondition(!setSizes.isEmpty && setSizes.allSatisfy(SameSubjectSet.sizes.contains), "JeDiTask: set sizes \(setSizes) must be in \(SameSubjectSet.sizes)")
+        precondition(stored.map { s in s.resolution == data.resolution && setSizes.contains(where: { !(s.bySize[$0] ?? []).isEmpty }) } ?? true,
+                     "JeDiTask: the stored sets (sizes \(stored?.sizes ?? []), \(stored?.resolution ?? 0) px) hold no set of sizes \(setSizes) at \(data.resolution) px")
         precondition(batchSize >= 1, "JeDiTask: batchSize \(batchSize)")
         self.unet = unet; self.textEncoder = textEncoder; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize; self.setSizes = setSizes
         self.textDropout = textDropout; self.cleanMemberFraction = cleanMemberFraction; self.snrGamma = snrGamma
+        self.stored = stored
         textEncoder.setRequiresGrad(false)
         textEncoder.train(false)
         // No image branch in JeDi: the reference enters through the input channels and the coupled attention.
@@ -60,28 +67,27 @@ public final class JeDiTask: PretrainTask {
     /// set size and each set's subject.
     public func batch(step: Int) throws -> (images: Tensor, prompts: [String], known: [Bool], setSize: Int, subjects: [Subject]) {
         let key = RNGKey(seed: seed).fold(in: "jedi").fold(in: UInt64(step))
-        let s = setSizes[min(setSizes.count - 1, Int(key.fold(in: "set-size").uniform(at: 0) * Float(setSizes.count)))]
-        let cats = ObjectCategory.allCases
+        let sizes = stored.map { st in setSizes.filter { !(st.bySize[$0] ?? []).isEmpty } } ?? setSizes
+        let s = sizes[min(sizes.count - 1, Int(key.fold(in: "set-size").uniform(at: 0) * Float(sizes.count)))]
         var scalars: [Float] = [], prompts: [String] = [], known: [Bool] = [], subjects: [Subject] = []
         for i in 0..<batchSize {
             let k = key.fold(in: UInt64(i))
-            let c = cats[min(cats.count - 1, Int(k.uniform(at: 0) * Float(cats.count)))]
-            let pool = data.pool(of: c)
-            let subject = pool[min(pool.count - 1, Int(k.uniform(at: 1) * Float(pool.count)))]
-            let setSeed = UInt64(k.uint32(at: 2)) << 32 | UInt64(k.uint32(at: 3))
-            var members = try SameSubjectSet.make(subject, count: s, seed: setSeed, size: data.resolution, supersample: data.supersample)
-                .map { (image: $0.render.image.toCHW(), prompt: $0.prompt) }
-            if k.uniform(at: 4) < cleanMemberFraction {
-                let clean = try WorldData.references([subject], resolution: data.resolution, supersample: data.supersample, threads: 1)
-                members[0] = (clean.scalars, Prompts.plain(c, .clean, seed: setSeed, index: 0))
+            let members: (images: [Float], prompts: [String], subject: Subject)
+            if let entries = stored?.bySize[s] {
+                let e = entries[min(entries.count - 1, Int(k.fold(in: "stored").uniform(at: 0) * Float(entries.count)))]
+                members = (e.images, e.prompts, e.subject)
+            } else {
+                let spec = JeDiSets.spec(k, size: s, data: data, cleanMemberFraction: cleanMemberFraction)
+                let m = try JeDiSets.members(spec, resolution: data.resolution, supersample: data.supersample)
+                members = (Array(m.map { $0.image.toCHW() }.joined()), m.map(\.prompt), spec.subject)
             }
             let dropText = k.uniform(at: 5) < textDropout
-            for (j, m) in members.enumerated() {
-                scalars += m.image
-                prompts.append(dropText ? WorldText.nullPrompt : m.prompt)
+            scalars += members.images
+            for j in 0..<s {
+                prompts.append(dropText ? WorldText.nullPrompt : members.prompts[j])
                 known.append(k.fold(in: "ng-mask").uniform(at: UInt64(j)) < 0.5)
             }
-            subjects.append(subject)
+            subjects.append(members.subject)
         }
         let r = data.resolution
         return (Tensor(shape: [batchSize * s, 3, r, r], scalars: scalars), prompts, known, s, subjects)

@@ -192,20 +192,24 @@ public final class Trainer {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case resumeMismatch(path: String, reason: String)
     case invalidSetting(field: String, reason: String)
+    /// A stored same-subject set (`pretrain jedi-sets`) that training cannot read.
+    case badSet(path: String, reason: String)
 
     public var description: String {
         switch self {
         case let .resumeMismatch(p, r): return "\(p): cannot resume: \(r); hint: rerun with --force to start over"
         case let .invalidSetting(f, r): return "pretrain setting \(f): \(r)"
+        case let .badSet(p, r): return "\(p): \(r); hint: rerun `pretrain jedi-sets --force` to rewrite the sets"
         }
     }
 }
 
 extension TrainingError: ClassifiedError {
-    /// A checkpoint that does not match the run, or a setting out of its range: the input is wrong (65).
+    /// A checkpoint that does not match the run, a setting out of its range or an unreadable stored set: the input is
+    /// wrong (65).
     public var errorKind: ErrorKind {
         switch self {
-        case .resumeMismatch, .invalidSetting: return .badData
+        case .resumeMismatch, .invalidSetting, .badSet: return .badData
         }
     }
 }

@@ -9,13 +9,17 @@ public struct SetMember: Sendable {
     public var render: RenderResult
 }
 
-/// Same-subject sets (JeDi S3 analogue): 2-4 renders of one subject in different scenes
-/// and poses. Scenes are distinct backgrounds drawn by (seed); everything is a pure function
-/// of (subject, count, seed, size).
+/// Same-subject sets (JeDi S3 analogue): 2-5 renders of one subject in different scenes
+/// and poses (JeDi's appendix trains on 2-4; 5 is the bench's all-references set, 4 references and
+/// the generated image). Scenes are distinct backgrounds drawn by (seed); everything is a pure
+/// function of (subject, count, seed, size).
 public enum SameSubjectSet {
+    /// The set sizes `make` draws.
+    public static let sizes = 2...5
+
     public static func make(_ subject: Subject, count: Int, seed: UInt64, size: Int,
                             supersample: Int = 2) throws -> [SetMember] {
-        guard (2...4).contains(count) else { throw WorldError.badSetSize(count) }
+        guard sizes.contains(count) else { throw WorldError.badSetSize(count) }
         let st = Stream.sameSubject.rawValue
         var bgs = Background.textured
         for i in stride(from: bgs.count - 1, to: 0, by: -1) {

@@ -20,7 +20,7 @@ public enum WorldError: Error, CustomStringConvertible, Equatable, Sendable {
         case let .defectNotApplicable(defect, subject, reason):
             return "defect \(defect) does not apply to \(subject): \(reason). Pick another defect (see Defect.applicable(to:))."
         case let .badSetSize(n):
-            return "same-subject set of \(n) images: use 2...4."
+            return "same-subject set of \(n) images: use \(SameSubjectSet.sizes.lowerBound)...\(SameSubjectSet.sizes.upperBound)."
         case let .missingFile(path, hint):
             return "missing \(path). \(hint)"
         case let .badHomography(path, reason):

@@ -16,7 +16,7 @@ struct ConfigCommand: ParsableCommand {
     static let stages: [String: [String]] = [
         "pretrain-judge": ["pretrain", "judge"], "pretrain-vit": ["pretrain", "vit"], "pretrain-clip": ["pretrain", "clip"],
         "pretrain-vae": ["pretrain", "vae"], "pretrain-segmenter": ["pretrain", "segmenter"], "pretrain-unet": ["pretrain", "unet"],
-        "pretrain-adapter": ["pretrain", "adapter"], "pretrain-jedi": ["pretrain", "jedi"],
+        "pretrain-adapter": ["pretrain", "adapter"], "pretrain-jedi": ["pretrain", "jedi"], "pretrain-jedi-sets": ["pretrain", "jedi-sets"],
         "generate-pool": ["generate-pool"], "score-and-pair": ["score-and-pair"], "ssl-finetune-vit": ["ssl-finetune-vit"],
         "patch-quality": ["patch-quality"], "dpo-train": ["dpo-train"], "bench": ["bench"],
         "fake-produce": ["fake-stage", "produce"], "fake-consume": ["fake-stage", "consume"], "fake-tally": ["fake-stage", "tally"],

@@ -12,7 +12,8 @@ import World
 
 /// `pretrain jedi` (issue 17 item 3; docs/JEDI.md): JeDi's joint-image U-Net, initialised from pretrain-unet's base
 /// U-Net widened to the inpainting input (`JeDiUNet.fromBase`: the new channels zero, so step 0 predicts what the base
-/// does), trained by denoising same-subject sets (`JeDiTask`) with the base's text tower frozen.
+/// does), trained by denoising same-subject sets (`JeDiTask`: drawn per step, or with `sets = "stage"` those `pretrain
+/// jedi-sets` wrote, an input of the stage then) with the base's text tower frozen.
 /// Output `jedi.safetensors` (diffusers keys, `conv_in` reading 2c + 1 channels; kind `checkpoint/jedi`) + `jedi.json`.
 /// Gate (with a finished pretrain-judge): personalization as inpainting on test subjects, one set [clean reference; scene]
 /// per gate scene (`gate_joint`: the 4 scenes in one set) (`JeDiSampler`, image guidance with the joint null), judged as the
@@ -25,12 +26,13 @@ struct JeDiCommand: ParsableCommand {
         name: "pretrain-jedi",
         schema: ConfigSchema(section: "pretrain-jedi", keys: commonKeys(steps: 2000, batch: 4, lr: 1e-4, warmup: 50, checkpointEvery: 100) + [
             ConfigKey("set_sizes", .array(.integer), default: .array([.integer(2), .integer(3), .integer(4)]),
-                      doc: "set sizes drawn per batch (the appendix: 2-4)",
-                      check: { v in
-                          guard case let .array(a) = v, !a.isEmpty, a.allSatisfy({ if case let .integer(n) = $0 { return (2...4).contains(n) }; return false })
-                          else { return "give a non-empty list of sizes in 2...4" }
-                          return nil
-                      }),
+                      doc: "set sizes drawn per batch (the appendix: 2-4; up to 5, the all-references setting's set); with sets = \"stage\" "
+                          + "the sizes among these that the stored sets hold",
+                      check: setSizesCheck),
+            ConfigKey("sets", .string, default: .string("procedural"),
+                      doc: "where the same-subject sets come from: \"procedural\" (drawn per step) or \"stage\" (pretrain-jedi-sets' "
+                          + "sets, read through the manifest; clean_member and subjects_per_category are then theirs)",
+                      optIn: true, check: ConfigKey.oneOf(["procedural", "stage"])),
             .float("text_dropout", default: 0.1, doc: "probability that a set's prompts are all the empty prompt (CFG)", in: 0...1),
             .float("clean_member", default: 0.5,
                    doc: "probability that member 0 of a set is the subject's clean canonical render (the test-time reference) instead of a scene",
@@ -58,9 +60,16 @@ struct JeDiCommand: ParsableCommand {
             guard unetFiles.record.vae == nil else {
                 throw r.config.invalid("from", "the base U-Net is latent; JeDi trains in pixel space only (docs/JEDI.md)")
             }
-            return (try r.allUpstreamOutputs(), (clipFiles, unetFiles))
+            guard r.config.string("sets") == "stage" else { return (try r.allUpstreamOutputs(), (clipFiles, unetFiles, StoredJeDiSets?.none)) }
+            let stored = try JeDiSetsCommand.load(r, resolution: r.config.int("resolution"))
+            guard r.config.ints("set_sizes").contains(where: { !(stored.sets.bySize[$0] ?? []).isEmpty }) else {
+                throw r.config.invalid("set_sizes", "pretrain-jedi-sets holds \(stored.sets.count) sets of sizes \(stored.sets.sizes), none of "
+                                       + "\(r.config.ints("set_sizes")); widen set_sizes or rerun pretrain jedi-sets with these sizes")
+            }
+            r.log.info("training on \(stored.sets.count) stored sets (sizes \(stored.sets.sizes)) of pretrain-jedi-sets")
+            return (try r.allUpstreamOutputs() + stored.inputs, (clipFiles, unetFiles, stored.sets))
         }) { r, ctx, prepared in
-            let (clipFiles, unetFiles) = prepared
+            let (clipFiles, unetFiles, stored) = prepared
             let c = r.config
             let clip = try PretrainedModels.loadCLIP(weights: clipFiles.weights, record: clipFiles.record)
             let base = try PretrainedModels.loadUNet(weights: unetFiles.weights, record: unetFiles.record)
@@ -72,7 +81,8 @@ struct JeDiCommand: ParsableCommand {
             data.supersample = 2
             let task = JeDiTask(unet: unet, textEncoder: text, schedule: schedule, data: data, seed: settings.seed,
                                 batchSize: settings.batchSize, setSizes: c.ints("set_sizes"), textDropout: Float(c.double("text_dropout")),
-                                cleanMemberFraction: Float(c.double("clean_member")), snrGamma: Float(c.double("snr_gamma")))
+                                cleanMemberFraction: Float(c.double("clean_member")), snrGamma: Float(c.double("snr_gamma")),
+                                stored: stored)
             let trainer = Trainer(task: task, settings: settings)
             let g = Generator(textEncoder: text, imageEncoder: nil, resampler: nil, unet: unet, vae: nil, schedule: schedule,
                               resolution: c.int("resolution"))
@@ -87,7 +97,7 @@ struct JeDiCommand: ParsableCommand {
             trainer.applyEMA()
             let gate = try runStageGate(r, what: "JeDi", measure: measure)
             var training = settings.asRecord
-            for k in ["set_sizes", "text_dropout", "clean_member", "snr_gamma", "gate_guidance", "gate_joint"] { training[k] = c.texts[k] }
+            for k in ["set_sizes", "text_dropout", "clean_member", "snr_gamma", "gate_guidance", "gate_joint", "sets"] { training[k] = c.texts[k] }
             var rec = PretrainRecord(stage: r.stage, codeVersion: r.codeVersion, seed: settings.seed, steps: settings.trainedSteps,
                                      resolution: c.int("resolution"), weightsFile: "", weightsSHA256: "", training: training, metrics: gate.metrics)
             rec.unet = unet.config

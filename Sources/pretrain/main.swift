@@ -11,7 +11,7 @@ struct Pretrain: ParsableCommand {
         abstract: "Pretrain the project's models on the synthetic world (or import shipped checkpoints).",
         discussion: StageExitCode.help(items: false),
         version: BuildSources.version,
-        subcommands: [ViTCommand.self, CLIPCommand.self, UNetCommand.self, AdapterCommand.self, JeDiCommand.self,
+        subcommands: [ViTCommand.self, CLIPCommand.self, UNetCommand.self, AdapterCommand.self, JeDiCommand.self, JeDiSetsCommand.self,
                       JudgeCommand.self, VAECommand.self, SegmenterCommand.self, GatesCommand.self])
 }
 

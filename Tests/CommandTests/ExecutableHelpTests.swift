@@ -43,7 +43,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         for (name, args, offers) in [("generate-pool", [String](), true), ("patch-quality", [], true), ("bench", [], true),
                                      ("score-and-pair", [], false), ("dpo-train", [], true), ("ssl-finetune-vit", [], false),
-                                     ("pretrain", ["unet"], false), ("pretrain", ["jedi"], false)] {
+                                     ("pretrain", ["unet"], false), ("pretrain", ["jedi"], false),
+                                     ("pretrain", ["jedi-sets"], true)] {
             let help = try Tool.run(name, args + ["--help"], in: dir)
             #expect(help.status == 0, "\(help.output)")
             #expect(help.output.contains("--shard k/N") == offers, "\(name) \(args): \(help.output)")

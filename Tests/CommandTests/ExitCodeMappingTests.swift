@@ -115,6 +115,7 @@ import World
         #expect(StageExitCode.of(EncoderError.raggedBatch(row: 1, length: 3, expected: 4)) == .internalError)
         #expect(StageExitCode.of(UNetError.invalidConfig(field: "blockOutChannels", reason: "r")) == .dataError)
         #expect(StageExitCode.of(TrainingError.resumeMismatch(path: "p", reason: "r")) == .dataError)
+        #expect(StageExitCode.of(TrainingError.badSet(path: "p", reason: "r")) == .dataError)
         #expect(StageExitCode.of(DPOTrainError.badPairs(path: "p", detail: "d")) == .dataError)
         #expect(StageExitCode.of(DPOTrainError.missingQualityMap(key: "k", hint: "h")) == .noInput)
     }

@@ -11,6 +11,7 @@ import Testing
         ("pretrain-clip", ["pretrain", "clip"], "pretrain-clip"), ("pretrain-vae", ["pretrain", "vae"], "pretrain-vae"),
         ("pretrain-segmenter", ["pretrain", "segmenter"], "pretrain-segmenter"), ("pretrain-unet", ["pretrain", "unet"], "pretrain-unet"),
         ("pretrain-adapter", ["pretrain", "adapter"], "pretrain-adapter"), ("pretrain-jedi", ["pretrain", "jedi"], "pretrain-jedi"),
+        ("pretrain-jedi-sets", ["pretrain", "jedi-sets"], "pretrain-jedi-sets"),
         ("generate-pool", ["generate-pool"], "generate-pool"),
         ("score-and-pair", ["score-and-pair"], "score-and-pair"), ("ssl-finetune-vit", ["ssl-finetune-vit"], "ssl-finetune-vit"),
         ("patch-quality", ["patch-quality"], "patch-quality"), ("dpo-train", ["dpo-train"], "dpo-train"), ("bench", ["bench"], "bench"),

@@ -103,7 +103,11 @@ import Imaging
     #expect(Set(set.map(\.scene.background)).count == 4)
     #expect(Set(set.map(\.pose)).count == 4)
     #expect(set.allSatisfy { $0.caption.contains("backpack") && $0.render.parts.contains(PartKind.decal.rawValue) })
-    #expect(throws: WorldError.badSetSize(5)) { _ = try SameSubjectSet.make(s, count: 5, seed: 9, size: 32) }
+    let five = try SameSubjectSet.make(s, count: 5, seed: 9, size: 32)
+    #expect(Set(five.map(\.scene.background)).count == 5 && Set(five.map(\.pose)).count == 5)
+    #expect(five.prefix(4).map(\.render.image) == set.map(\.render.image), "a bigger set extends the smaller one")
+    #expect(throws: WorldError.badSetSize(6)) { _ = try SameSubjectSet.make(s, count: 6, seed: 9, size: 32) }
+    #expect(throws: WorldError.badSetSize(1)) { _ = try SameSubjectSet.make(s, count: 1, seed: 9, size: 32) }
 }
 
 @Test func vocabularyFilesAndSplitListingMatchTheCode() throws {

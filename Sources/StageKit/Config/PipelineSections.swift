@@ -9,7 +9,7 @@ public enum PipelineSections {
         "run",
         "fake-stage.produce", "fake-stage.consume", "fake-stage.tally",
         "pretrain-vit", "pretrain-clip", "pretrain-unet", "pretrain-adapter", "pretrain-judge", "pretrain-vae",
-        "pretrain-segmenter", "pretrain-jedi",
+        "pretrain-segmenter", "pretrain-jedi", "pretrain-jedi-sets",
         "generate-pool", "score-and-pair", "ssl-finetune-vit", "patch-quality", "dpo-train", "bench",
     ]
 
