@@ -4,7 +4,7 @@ extension PerfEntry {
     /// Parses perf-bench's JSON lines (`make bench` saves them to runs/perf/perf-bench.jsonl) into
     /// entries. Tolerant: blank lines, build chatter and lines that are not JSON objects are skipped.
     /// Known benches map to the report's figures: sgemm and conv2d GFLOP/s (conv also as a ratio to
-    /// sgemm), the U-Net training step (ours, the JAX peer, ours/peer), DDIM images/s, peak RSS.
+    /// sgemm), the U-Net and ViT training steps (ours, the JAX peer, ours/peer), DDIM images/s, peak RSS.
     /// Other benches keep their rate fields (`*_per_s`, `gflops`, `gbytes_per_s`, step times);
     /// a line with "error" becomes an entry with unit "error" and value 0.
     public static func parse(jsonLines text: String) -> [PerfEntry] {
@@ -43,6 +43,14 @@ extension PerfEntry {
             add("U-Net train step (peer: \(str("impl")) \(str("jax")))", "median_step_s", "s")
         case "unet_train_step_ratio":
             add("U-Net step time ours / peer (goal \(str("goal")))", "ours_over_peer", "x")
+        case "vit_train_step":
+            let what = "ViT train step (ours, \(str("impl"))), width \(str("width")) x depth \(str("depth")), batch \(str("batch")) @\(str("res"))"
+            add(what, "median_step_s", "s")
+            add("\(what) images/s", "images_per_s", "images/s")
+        case "vit_train_step_peer":
+            add("ViT train step (peer: \(str("impl")) \(str("jax")))", "median_step_s", "s")
+        case "vit_train_step_ratio":
+            add("ViT step time ours / peer (goal \(str("goal")))", "ours_over_peer", "x")
         case "ddim_sample":
             add("DDIM \(str("steps")) steps\(o["cfg"] as? Bool == true ? " + CFG" : ""), batch \(str("batch")) @\(str("res"))", "images_per_s", "images/s")
         case "conv_loop_peak_rss":

@@ -4,19 +4,22 @@ import ArgumentParser
 struct PerfBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "perf-bench",
-        abstract: "Benchmarks as JSON lines: kernels vs sgemm, U-Net step vs the JAX peer, rendering, manifest, sampling.",
+        abstract: "Benchmarks as JSON lines: kernels vs sgemm, U-Net and ViT steps vs their JAX peers, rendering, manifest, sampling.",
         discussion: "`make perf` runs them all and saves runs/perf/perf-bench.jsonl for the report. Environment: "
-            + "UNET_BENCH_STEPS (default 5) and UNET_BENCH_PEER=0 (skip the peer) for the U-Net step, GEN_BENCH_STEPS "
+            + "UNET_BENCH_STEPS (default 5) and UNET_BENCH_PEER=0 (skip the peer) for the U-Net step, VIT_BENCH_STEPS and "
+            + "VIT_BENCH_PEER for the ViT step, GEN_BENCH_STEPS "
             + "(default 3) for sampling.",
         version: BuildSources.version)
 
-    enum Only: String, ExpressibleByArgument, CaseIterable { case unet, merge }
+    enum Only: String, ExpressibleByArgument, CaseIterable { case unet, vit, merge }
 
-    @Argument(help: ArgumentHelp("`unet`: only the U-Net training step and its peer (a cheap before/after check); `merge`: "
+    @Argument(help: ArgumentHelp("`unet`: only the U-Net training step and its peer (a cheap before/after check); `vit`: only the "
+                                 + "ViT training step and its peer; `merge`: "
                                  + "only the merge of 10,000 journaled items.")) var only: Only?
 
     func run() {
         if only == .unet { return runUNetBenches() }
+        if only == .vit { return runViTBenches() }
         if only == .merge { return runMergeBenches() }
         runTensorBenches()
         runAutogradBenches()
@@ -26,6 +29,7 @@ struct PerfBench: ParsableCommand {
         runMergeBenches()
         runEncoderBenches()
         runUNetBenches()
+        runViTBenches()
         runGenerationBenches()
         runPatchQualityBenches()
     }

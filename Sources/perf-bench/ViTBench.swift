@@ -1,0 +1,61 @@
+import Autograd
+import Dispatch
+import Foundation
+import Models
+import NN
+import Optim
+import Random
+import TensorCore
+
+/// ViT training step (issue 22 item 3) at pretrain-vit's shipped shape (data/checkpoints/vit.json: 32x32, patch 4,
+/// width 64, depth 12, 2 heads, MLP 256, 13-class head on the class token), batch 32: forward, cross-entropy backward,
+/// AdamW over every parameter; then the JAX/XLA peer of the same ViT (scripts/peers/vit_step_jax.py through
+/// scripts/bench-peer) in the same invocation, and the ratio ours / peer (goal <= 0.5). Env: VIT_BENCH_STEPS
+/// (default 5), VIT_BENCH_PEER=0 skips the peer. `perf-bench vit` runs only this.
+func runViTBenches() {
+    let env = ProcessInfo.processInfo.environment
+    let steps = Int(env["VIT_BENCH_STEPS"] ?? "") ?? 5
+    let batch = 32, res = 32
+    let config = ViTConfig(imageSize: res, patchSize: 4, width: 64, depth: 12, heads: 2, mlpDim: 256, classes: 13)
+    guard let vit = try? ViT(config: config, key: RNGKey(seed: 0)) else {
+        print("{\"bench\":\"vit_train_step\",\"error\":\"config rejected\"}")
+        return
+    }
+    let k = RNGKey(seed: 1)
+    var pixels = [Float](repeating: 0, count: batch * 3 * res * res)
+    pixels.withUnsafeMutableBufferPointer { k.fillUniform($0, low: -1, high: 1) }
+    let x = Variable(Tensor(shape: [batch, 3, res, res], scalars: pixels))
+    let labels = (0..<batch).map { Int32($0 % 13) }
+    var adam = AdamW(learningRate: 5e-4, weightDecay: 1e-2)
+    var phases: [[Double]] = []
+    var loss: Float = 0
+    for i in 0...steps {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let l = crossEntropyLoss(vit.logits(x), targets: labels)
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        l.backward()
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        vit.step(&adam)
+        vit.zeroGrad()
+        let t3 = DispatchTime.now().uptimeNanoseconds
+        loss = l.value.scalars[0]
+        if i > 0 { phases.append([t1 - t0, t2 - t1, t3 - t2, t3 - t0].map { Double($0) / 1e9 }) }   // step 0 warms up
+    }
+    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+    let ours = median(phases.map { $0[3] })
+    print("{\"bench\":\"vit_train_step\",\"impl\":\"swift\",\"width\":64,\"depth\":12,\"heads\":2,\"mlp\":256,\"batch\":\(batch),"
+        + "\"res\":\(res),\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(vit.parameterCount),"
+        + "\"median_step_s\":\(ours),\"images_per_s\":\(Double(batch) / ours),\"forward_s\":\(median(phases.map { $0[0] })),"
+        + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
+        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
+
+    guard env["VIT_BENCH_PEER"] != "0",
+          let obj = runPeer(bench: "vit_train_step_peer",
+                            arguments: ["--width", "64", "--depth", "12", "--heads", "2", "--mlp", "256", "--batch", "\(batch)",
+                                        "--res", "\(res)", "--steps", "\(steps)"],
+                            peerScript: "scripts/peers/vit_step_jax.py"),
+          let peer = obj["median_step_s"] as? Double else { return }
+    print("{\"bench\":\"vit_train_step_peer\",\"impl\":\"\(obj["peer"] ?? "jax")\",\"jax\":\"\(obj["jax"] ?? "?")\","
+        + "\"params\":\(obj["params"] ?? 0),\"median_step_s\":\(peer),\"images_per_s\":\(Double(batch) / peer),\"loss\":\(obj["loss"] ?? 0)}")
+    print("{\"bench\":\"vit_train_step_ratio\",\"ours_over_peer\":\(ours / peer),\"goal\":0.5}")
+}
