@@ -1,3 +1,4 @@
+import Dispatch
 import TensorCore
 
 extension Variable {
@@ -20,7 +21,9 @@ extension Variable {
                 if v.grad == nil { v.grad = g } else { Kernels.addInPlace(&v.grad!, g) }
                 continue
             }
+            let t0 = OpProfile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
             let inGrads = node.backward(g)
+            if OpProfile.enabled { OpProfile.backward(node.op, seconds: Double(DispatchTime.now().uptimeNanoseconds &- t0) / 1e9) }
             precondition(inGrads.count == node.inputs.count,
                          "backward rule of \(node.op) returned \(inGrads.count) grads for \(node.inputs.count) inputs")
             for (input, ig) in zip(node.inputs, inGrads) where input.requiresGrad {
@@ -31,7 +34,11 @@ extension Variable {
                 // In place: the dictionary holds the only reference to a running sum it made
                 // (copy-on-write copies a sum that still shares an input's storage).
                 if var sum = grads.removeValue(forKey: key) {
+                    let t1 = OpProfile.enabled ? DispatchTime.now().uptimeNanoseconds : 0
                     Kernels.addInPlace(&sum, ig)
+                    if OpProfile.enabled {
+                        OpProfile.backward(OpProfile.accumulation, seconds: Double(DispatchTime.now().uptimeNanoseconds &- t1) / 1e9)
+                    }
                     grads[key] = sum
                 } else {
                     grads[key] = ig

@@ -103,6 +103,7 @@ extension Variable {
         _ op: String, _ value: Tensor, inputs: [Variable],
         backward: @escaping (Tensor) -> [Tensor?]
     ) -> Variable {
+        if OpProfile.enabled { OpProfile.forward(op, value: value, inputs: inputs) }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else {
             return Variable(value, requiresGrad: false)
         }

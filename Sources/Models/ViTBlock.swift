@@ -5,8 +5,10 @@ import TensorCore
 
 /// timm `Attention`: fused `qkv` Linear(D, 3D, bias) and output `proj` Linear(D, D).
 ///
-/// x [B, N, D] -> qkv(x) [B, N, 3D] viewed [B, N, 3, H, D/H] and permuted to [3, B, H, N, D/H]
-/// (timm's order: q, k, v, then heads), o = softmax(q k^T / sqrt(D/H)) v, heads merged, proj(o).
+/// x [B, N, D] -> qkv(x) [B, N, 3D], whose last axis timm views as [3, H, D/H] (q, k, v, then heads), so its thirds
+/// are q, k and v in the heads-merged layout [B, N, H D]; o = softmax(q k^T / sqrt(D/H)) v per head, heads merged,
+/// proj(o). The attention is the fused per-head kernel (`multiHeadAttention`: no permute copies, no separate softmax
+/// pass), equal up to rounding to timm's permute / reshape form.
 /// Keys: `qkv.weight` [3D, D], `qkv.bias` [3D], `proj.weight` [D, D], `proj.bias` [D].
 public final class ViTAttention: Module {
     public let heads: Int
@@ -25,11 +27,10 @@ public final class ViTAttention: Module {
     public func callAsFunction(_ x: Variable) -> Variable {
         let (b, n, d) = (x.shape[0], x.shape[1], x.shape[2])
         precondition(x.shape.count == 3 && d == proj.inFeatures, "ViTAttention(width \(proj.inFeatures)): input shape \(x.shape)")
-        let hd = d / heads
-        let packed = qkv(x).reshaped([b, n, 3, heads, hd]).permuted([2, 0, 3, 1, 4])   // [3, B, H, N, hd]
-        let parts = packed.chunked(3, axis: 0).map { $0.reshaped([b, heads, n, hd]) }
-        let o = scaledDotProductAttention(parts[0], parts[1], parts[2])              // [B, H, N, hd]
-        return proj(o.permuted([0, 2, 1, 3]).reshaped([b, n, d]))
+        let qkv = qkv(x).chunked(3, axis: 2)                                           // 3 x [B, N, H hd]
+        let o = multiHeadAttention(qkv[0], qkv[1], qkv[2], heads: heads)               // [B, N, H hd]
+        precondition(o.shape == [b, n, d], "ViTAttention: attention output \(o.shape)")
+        return proj(o)
     }
 }
 

@@ -53,6 +53,14 @@ private func runUNetTrainStep() {
         + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
         + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
 
+    // Where the step's time goes, per op, and its GEMM FLOP rate beside sgemm's at the 64 -> 64 level's im2col shape.
+    printStepProfile(bench: "unet_train_step", sgemm: (64, 576, batch * 256), lossAndBackward: {
+        mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps).backward()
+    }, optimizerStep: {
+        unet.step(&adam)
+        unet.zeroGrad()
+    })
+
     guard env["UNET_BENCH_PEER"] != "0",
           let obj = runPeer(bench: "unet_train_step_peer", arguments: ["--width", "32", "--batch", "\(batch)", "--res", "\(res)", "--steps", "\(steps)"]),
           let peer = obj["median_step_s"] as? Double else { return }

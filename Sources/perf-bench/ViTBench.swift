@@ -49,6 +49,14 @@ func runViTBenches() {
         + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
         + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
 
+    // Per op, and the GEMM FLOP rate beside sgemm's at the MLP's fc1 shape (batch x 65 tokens, 64 -> 256).
+    printStepProfile(bench: "vit_train_step", sgemm: (batch * 65, 64, 256), lossAndBackward: {
+        crossEntropyLoss(vit.logits(x), targets: labels).backward()
+    }, optimizerStep: {
+        vit.step(&adam)
+        vit.zeroGrad()
+    })
+
     guard env["VIT_BENCH_PEER"] != "0",
           let obj = runPeer(bench: "vit_train_step_peer",
                             arguments: ["--width", "64", "--depth", "12", "--heads", "2", "--mlp", "256", "--batch", "\(batch)",

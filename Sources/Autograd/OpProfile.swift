@@ -1,0 +1,89 @@
+import Dispatch
+import TensorCore
+
+/// Where a training step's time goes, per autograd op (issue 22 item 2: `perf-bench unet` prints it).
+///
+/// Off by default and then free but for one branch per recorded op. When on (`start` ... `stop`):
+/// - forward: each recorded op is charged the wall time since the previous recorded op (or `start`), so the
+///   tensor work between two ops, which is the later op's kernel plus the module glue that prepared its inputs,
+///   lands on that op; work no op records (a constant built inside a module) lands on the next op;
+/// - backward: each node's backward rule is timed on its own, and the summing of gradients that reach one
+///   variable from several users is charged to `gradient accumulation`;
+/// - FLOPs of the ops that do the multiply-adds (`linear`, `matmul`, `conv2d`, `attention`,
+///   `multiHeadAttention`) from their shapes: forward 2 x multiply-adds, backward twice the forward (the input
+///   and the weight gradients).
+/// Single-threaded use: the graph is built and swept on one thread (kernels may use several inside an op).
+public enum OpProfile {
+    public struct Entry: Sendable, Equatable {
+        public var calls = 0
+        public var forwardSeconds = 0.0
+        public var backwardSeconds = 0.0
+        public var forwardFLOPs = 0.0
+        public var backwardFLOPs = 0.0
+
+        public init(calls: Int = 0, forwardSeconds: Double = 0, backwardSeconds: Double = 0, forwardFLOPs: Double = 0,
+                    backwardFLOPs: Double = 0) {
+            self.calls = calls; self.forwardSeconds = forwardSeconds; self.backwardSeconds = backwardSeconds
+            self.forwardFLOPs = forwardFLOPs; self.backwardFLOPs = backwardFLOPs
+        }
+    }
+
+    nonisolated(unsafe) static var enabled = false
+    nonisolated(unsafe) static var entries: [String: Entry] = [:]
+    nonisolated(unsafe) static var last: UInt64 = 0
+
+    /// The name `backward` charges the summing of several users' gradients to.
+    public static let accumulation = "gradient accumulation"
+
+    /// Clears the table and starts charging ops.
+    public static func start() {
+        entries = [:]
+        enabled = true
+        last = DispatchTime.now().uptimeNanoseconds
+    }
+
+    /// Stops charging and returns the table (op name -> entry).
+    @discardableResult
+    public static func stop() -> [String: Entry] {
+        enabled = false
+        return entries
+    }
+
+    /// Restarts the forward clock (e.g. after work that belongs to no op, such as the optimizer step).
+    public static func mark() { last = DispatchTime.now().uptimeNanoseconds }
+
+    static func forward(_ op: String, value: Tensor, inputs: [Variable]) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        var e = entries[op, default: Entry()]
+        e.calls += 1
+        e.forwardSeconds += Double(now &- last) / 1e9
+        let f = flops(op, value: value, inputs: inputs)
+        e.forwardFLOPs += f
+        e.backwardFLOPs += 2 * f
+        entries[op] = e
+        last = now
+    }
+
+    static func backward(_ op: String, seconds: Double) {
+        entries[op, default: Entry()].backwardSeconds += seconds
+    }
+
+    /// Forward FLOPs (2 per multiply-add) of the GEMM-shaped ops; 0 for the rest.
+    static func flops(_ op: String, value: Tensor, inputs: [Variable]) -> Double {
+        switch op {
+        case "linear":                       // x [..., in], weight [out, in] -> [..., out]
+            return 2 * Double(value.count) * Double(inputs[0].shape.last ?? 0)
+        case "matmul":                       // a [..., m, k] -> [..., m, n]
+            return 2 * Double(value.count) * Double(inputs[0].shape.last ?? 0)
+        case "conv2d":                       // weight [out, in, kh, kw]
+            let w = inputs[1].shape
+            return 2 * Double(value.count) * Double(w[1] * w[2] * w[3])
+        case "attention", "multiHeadAttention":   // q k^T then p v: Lk keys
+            let k = inputs[1].shape
+            let lk = Double(k[k.count - 2])
+            return 2 * Double(inputs[0].value.count) * lk + 2 * Double(value.count) * lk
+        default:
+            return 0
+        }
+    }
+}
