@@ -3,6 +3,30 @@ import Dispatch
 import Foundation
 import TensorCore
 
+/// Medians of `steps` training steps after one warm-up step: forward (`loss`), backward, optimizer step (with the
+/// gradients zeroed), whole step; and the last loss.
+struct StepTimes {
+    var forward = 0.0, backward = 0.0, optimizer = 0.0, step = 0.0
+    var loss: Float = 0
+
+    init(steps: Int, loss makeLoss: () -> Variable, optimizerStep: () -> Void) {
+        var phases: [[Double]] = []
+        for i in 0...steps {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let l = makeLoss()
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            l.backward()
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            optimizerStep()
+            let t3 = DispatchTime.now().uptimeNanoseconds
+            loss = l.value.scalars[0]
+            if i > 0 { phases.append([t1 - t0, t2 - t1, t3 - t2, t3 - t0].map { Double($0) / 1e9 }) }   // step 0 warms up
+        }
+        func median(_ k: Int) -> Double { let s = phases.map { $0[k] }.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
+        forward = median(0); backward = median(1); optimizer = median(2); step = median(3)
+    }
+}
+
 /// One profiled training step (issue 22 item 2): `OpProfile` over `lossAndBackward` (the forward, then the backward
 /// sweep) and the optimizer step timed on its own, printed as `<bench>_profile` lines (one per op, largest total
 /// first, with its share of the step) and one `<bench>_gflops` line: the step's GEMM-shaped FLOPs (linear, matmul,

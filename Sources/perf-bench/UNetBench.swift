@@ -1,5 +1,4 @@
 import Autograd
-import Dispatch
 import Foundation
 import Models
 import NN
@@ -31,27 +30,14 @@ private func runUNetTrainStep() {
     let eps = Variable(Init.normal([batch, 3, res, res], key: k.fold(in: "eps")))
     let t = (0..<batch).map { $0 * 50 }
     var adam = AdamW(learningRate: 1e-4, weightDecay: 1e-2)
-    var phases: [[Double]] = []
-    var loss: Float = 0
-    for i in 0...steps {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let l = mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        l.backward()
-        let t2 = DispatchTime.now().uptimeNanoseconds
-        unet.step(&adam)
-        unet.zeroGrad()
-        let t3 = DispatchTime.now().uptimeNanoseconds
-        loss = l.value.scalars[0]
-        if i > 0 { phases.append([t1 - t0, t2 - t1, t3 - t2, t3 - t0].map { Double($0) / 1e9 }) }   // step 0 warms up
-    }
-    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
-    let ours = median(phases.map { $0[3] })
+    let times = StepTimes(steps: steps, loss: { mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps) },
+                          optimizerStep: { unet.step(&adam); unet.zeroGrad() })
+    let ours = times.step
     print("{\"bench\":\"unet_train_step\",\"impl\":\"swift\",\"width\":32,\"batch\":\(batch),\"res\":\(res),"
         + "\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(unet.parameterCount),"
-        + "\"median_step_s\":\(ours),\"forward_s\":\(median(phases.map { $0[0] })),"
-        + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
-        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
+        + "\"median_step_s\":\(ours),\"forward_s\":\(times.forward),"
+        + "\"backward_s\":\(times.backward),\"adamw_s\":\(times.optimizer),"
+        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(times.loss)}")
 
     // Where the step's time goes, per op, and its GEMM FLOP rate beside sgemm's at the 64 -> 64 level's im2col shape.
     printStepProfile(bench: "unet_train_step", sgemm: (64, 576, batch * 256), lossAndBackward: {

@@ -1,5 +1,4 @@
 import Autograd
-import Dispatch
 import Foundation
 import Models
 import NN
@@ -27,27 +26,14 @@ func runViTBenches() {
     let x = Variable(Tensor(shape: [batch, 3, res, res], scalars: pixels))
     let labels = (0..<batch).map { Int32($0 % 13) }
     var adam = AdamW(learningRate: 5e-4, weightDecay: 1e-2)
-    var phases: [[Double]] = []
-    var loss: Float = 0
-    for i in 0...steps {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let l = crossEntropyLoss(vit.logits(x), targets: labels)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        l.backward()
-        let t2 = DispatchTime.now().uptimeNanoseconds
-        vit.step(&adam)
-        vit.zeroGrad()
-        let t3 = DispatchTime.now().uptimeNanoseconds
-        loss = l.value.scalars[0]
-        if i > 0 { phases.append([t1 - t0, t2 - t1, t3 - t2, t3 - t0].map { Double($0) / 1e9 }) }   // step 0 warms up
-    }
-    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.isEmpty ? 0 : s[s.count / 2] }
-    let ours = median(phases.map { $0[3] })
+    let times = StepTimes(steps: steps, loss: { crossEntropyLoss(vit.logits(x), targets: labels) },
+                          optimizerStep: { vit.step(&adam); vit.zeroGrad() })
+    let ours = times.step
     print("{\"bench\":\"vit_train_step\",\"impl\":\"swift\",\"width\":64,\"depth\":12,\"heads\":2,\"mlp\":256,\"batch\":\(batch),"
         + "\"res\":\(res),\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(vit.parameterCount),"
-        + "\"median_step_s\":\(ours),\"images_per_s\":\(Double(batch) / ours),\"forward_s\":\(median(phases.map { $0[0] })),"
-        + "\"backward_s\":\(median(phases.map { $0[1] })),\"adamw_s\":\(median(phases.map { $0[2] })),"
-        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(loss)}")
+        + "\"median_step_s\":\(ours),\"images_per_s\":\(Double(batch) / ours),\"forward_s\":\(times.forward),"
+        + "\"backward_s\":\(times.backward),\"adamw_s\":\(times.optimizer),"
+        + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(times.loss)}")
 
     // Per op, and the GEMM FLOP rate beside sgemm's at the MLP's fc1 shape (batch x 65 tokens, 64 -> 256).
     printStepProfile(bench: "vit_train_step", sgemm: (batch * 65, 64, 256), lossAndBackward: {
