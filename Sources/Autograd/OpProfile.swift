@@ -49,9 +49,6 @@ public enum OpProfile {
         return entries
     }
 
-    /// Restarts the forward clock (e.g. after work that belongs to no op, such as the optimizer step).
-    public static func mark() { last = DispatchTime.now().uptimeNanoseconds }
-
     static func forward(_ op: String, value: Tensor, inputs: [Variable]) {
         let now = DispatchTime.now().uptimeNanoseconds
         var e = entries[op, default: Entry()]

@@ -107,6 +107,9 @@ public struct StoredJeDiSets: Sendable {
     public var count: Int { bySize.values.reduce(0) { $0 + $1.count } }
     public var sizes: [Int] { bySize.keys.sorted() }
 
+    /// The sizes of `wanted` that hold at least one set, in `wanted`'s order.
+    public func sizes(among wanted: [Int]) -> [Int] { wanted.filter { !(bySize[$0] ?? []).isEmpty } }
+
     /// Adds a set from its record and its members' images (in the record's file order); the error names `path`.
     public mutating func add(_ record: JeDiSetRecord, images: [Image], path: String) throws(TrainingError) {
         guard images.count == record.spec.size else {

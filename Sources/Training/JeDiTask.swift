@@ -39,6 +39,8 @@ public final class JeDiTask: PretrainTask {
     public let snrGamma: Float
     /// Sets written by `pretrain jedi-sets` (nil: drawn per step).
     public let stored: StoredJeDiSets?
+    /// The sizes a batch draws from: `setSizes`, or those of them the stored sets hold.
+    let drawnSizes: [Int]
 
     public init(unet: UNet2DConditionModel, textEncoder: TextEncoder, tokenizer: WordTokenizer = WorldText.tokenizer(),
                 schedule: NoiseSchedule = NoiseSchedule(), data: WorldDataConfig, seed: UInt64, batchSize: Int,
@@ -47,13 +49,14 @@ public final class JeDiTask: PretrainTask {
         let c = unet.config.outChannels
         precondition(unet.config.inChannels == 2 * c + 1, "JeDiTask: the U-Net reads \(unet.config.inChannels) channels; a JeDi U-Net reads 2c + 1 (JeDiUNet.fromBase)")
         precondition(!setSizes.isEmpty && setSizes.allSatisfy(SameSubjectSet.sizes.contains), "JeDiTask: set sizes \(setSizes) must be in \(SameSubjectSet.sizes)")
-        precondition(stored.map { s in s.resolution == data.resolution && setSizes.contains(where: { !(s.bySize[$0] ?? []).isEmpty }) } ?? true,
+        let drawn = stored.map { $0.sizes(among: setSizes) } ?? setSizes
+        precondition(stored.map { s in s.resolution == data.resolution && !drawn.isEmpty } ?? true,
                      "JeDiTask: the stored sets (sizes \(stored?.sizes ?? []), \(stored?.resolution ?? 0) px) hold no set of sizes \(setSizes) at \(data.resolution) px")
         precondition(batchSize >= 1, "JeDiTask: batchSize \(batchSize)")
         self.unet = unet; self.textEncoder = textEncoder; self.tokenizer = tokenizer; self.schedule = schedule
         self.data = data; self.seed = seed; self.batchSize = batchSize; self.setSizes = setSizes
         self.textDropout = textDropout; self.cleanMemberFraction = cleanMemberFraction; self.snrGamma = snrGamma
-        self.stored = stored
+        self.stored = stored; drawnSizes = drawn
         textEncoder.setRequiresGrad(false)
         textEncoder.train(false)
         // No image branch in JeDi: the reference enters through the input channels and the coupled attention.
@@ -67,8 +70,7 @@ public final class JeDiTask: PretrainTask {
     /// set size and each set's subject.
     public func batch(step: Int) throws -> (images: Tensor, prompts: [String], known: [Bool], setSize: Int, subjects: [Subject]) {
         let key = RNGKey(seed: seed).fold(in: "jedi").fold(in: UInt64(step))
-        let sizes = stored.map { st in setSizes.filter { !(st.bySize[$0] ?? []).isEmpty } } ?? setSizes
-        let s = sizes[min(sizes.count - 1, Int(key.fold(in: "set-size").uniform(at: 0) * Float(sizes.count)))]
+        let s = drawnSizes[min(drawnSizes.count - 1, Int(key.fold(in: "set-size").uniform(at: 0) * Float(drawnSizes.count)))]
         var scalars: [Float] = [], prompts: [String] = [], known: [Bool] = [], subjects: [Subject] = []
         for i in 0..<batchSize {
             let k = key.fold(in: UInt64(i))

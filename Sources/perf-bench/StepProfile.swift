@@ -27,15 +27,15 @@ struct StepTimes {
     }
 }
 
-/// One profiled training step (issue 22 item 2): `OpProfile` over `lossAndBackward` (the forward, then the backward
-/// sweep) and the optimizer step timed on its own, printed as `<bench>_profile` lines (one per op, largest total
+/// One profiled training step (issue 22 item 2): `OpProfile` over `loss` and its backward sweep, and the optimizer step
+/// timed on its own, printed as `<bench>_profile` lines (one per op, largest total
 /// first, with its share of the step) and one `<bench>_gflops` line: the step's GEMM-shaped FLOPs (linear, matmul,
 /// conv2d, attention; forward + backward) over the whole step's time and over the time of those ops alone, beside
 /// the sgemm figure measured in the same run at `sgemm` = (m, k, n).
-func printStepProfile(bench: String, sgemm: (m: Int, k: Int, n: Int), lossAndBackward: () -> Void, optimizerStep: () -> Void) {
+func printStepProfile(bench: String, sgemm: (m: Int, k: Int, n: Int), loss: () -> Variable, optimizerStep: () -> Void) {
     OpProfile.start()
     let t0 = DispatchTime.now().uptimeNanoseconds
-    lossAndBackward()
+    loss().backward()
     let t1 = DispatchTime.now().uptimeNanoseconds
     optimizerStep()
     let t2 = DispatchTime.now().uptimeNanoseconds

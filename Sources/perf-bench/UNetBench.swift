@@ -30,8 +30,9 @@ private func runUNetTrainStep() {
     let eps = Variable(Init.normal([batch, 3, res, res], key: k.fold(in: "eps")))
     let t = (0..<batch).map { $0 * 50 }
     var adam = AdamW(learningRate: 1e-4, weightDecay: 1e-2)
-    let times = StepTimes(steps: steps, loss: { mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps) },
-                          optimizerStep: { unet.step(&adam); unet.zeroGrad() })
+    let loss = { mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps) }
+    let optimizerStep = { unet.step(&adam); unet.zeroGrad() }
+    let times = StepTimes(steps: steps, loss: loss, optimizerStep: optimizerStep)
     let ours = times.step
     print("{\"bench\":\"unet_train_step\",\"impl\":\"swift\",\"width\":32,\"batch\":\(batch),\"res\":\(res),"
         + "\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(unet.parameterCount),"
@@ -40,17 +41,9 @@ private func runUNetTrainStep() {
         + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(times.loss)}")
 
     // Where the step's time goes, per op, and its GEMM FLOP rate beside sgemm's at the 64 -> 64 level's im2col shape.
-    printStepProfile(bench: "unet_train_step", sgemm: (64, 576, batch * 256), lossAndBackward: {
-        mseLoss(unet.forward(x, timesteps: t, text: text, imageTokens: ip, ipScale: 1), eps).backward()
-    }, optimizerStep: {
-        unet.step(&adam)
-        unet.zeroGrad()
-    })
+    printStepProfile(bench: "unet_train_step", sgemm: (64, 576, batch * 256), loss: loss, optimizerStep: optimizerStep)
 
-    guard env["UNET_BENCH_PEER"] != "0",
-          let obj = runPeer(bench: "unet_train_step_peer", arguments: ["--width", "32", "--batch", "\(batch)", "--res", "\(res)", "--steps", "\(steps)"]),
-          let peer = obj["median_step_s"] as? Double else { return }
-    print("{\"bench\":\"unet_train_step_peer\",\"impl\":\"\(obj["peer"] ?? "jax")\",\"jax\":\"\(obj["jax"] ?? "?")\","
-        + "\"params\":\(obj["params"] ?? 0),\"median_step_s\":\(peer),\"loss\":\(obj["loss"] ?? 0)}")
-    print("{\"bench\":\"unet_train_step_ratio\",\"ours_over_peer\":\(ours / peer),\"goal\":0.35}")
+    guard env["UNET_BENCH_PEER"] != "0" else { return }
+    comparePeer(bench: "unet_train_step", ours: ours, goal: 0.35,
+                arguments: ["--width", "32", "--batch", "\(batch)", "--res", "\(res)", "--steps", "\(steps)"])
 }

@@ -26,8 +26,9 @@ func runViTBenches() {
     let x = Variable(Tensor(shape: [batch, 3, res, res], scalars: pixels))
     let labels = (0..<batch).map { Int32($0 % 13) }
     var adam = AdamW(learningRate: 5e-4, weightDecay: 1e-2)
-    let times = StepTimes(steps: steps, loss: { crossEntropyLoss(vit.logits(x), targets: labels) },
-                          optimizerStep: { vit.step(&adam); vit.zeroGrad() })
+    let loss = { crossEntropyLoss(vit.logits(x), targets: labels) }
+    let optimizerStep = { vit.step(&adam); vit.zeroGrad() }
+    let times = StepTimes(steps: steps, loss: loss, optimizerStep: optimizerStep)
     let ours = times.step
     print("{\"bench\":\"vit_train_step\",\"impl\":\"swift\",\"width\":64,\"depth\":12,\"heads\":2,\"mlp\":256,\"batch\":\(batch),"
         + "\"res\":\(res),\"steps\":\(steps),\"threads\":\(Threads.count),\"params\":\(vit.parameterCount),"
@@ -36,20 +37,11 @@ func runViTBenches() {
         + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(times.loss)}")
 
     // Per op, and the GEMM FLOP rate beside sgemm's at the MLP's fc1 shape (batch x 65 tokens, 64 -> 256).
-    printStepProfile(bench: "vit_train_step", sgemm: (batch * 65, 64, 256), lossAndBackward: {
-        crossEntropyLoss(vit.logits(x), targets: labels).backward()
-    }, optimizerStep: {
-        vit.step(&adam)
-        vit.zeroGrad()
-    })
+    printStepProfile(bench: "vit_train_step", sgemm: (batch * 65, 64, 256), loss: loss, optimizerStep: optimizerStep)
 
-    guard env["VIT_BENCH_PEER"] != "0",
-          let obj = runPeer(bench: "vit_train_step_peer",
-                            arguments: ["--width", "64", "--depth", "12", "--heads", "2", "--mlp", "256", "--batch", "\(batch)",
-                                        "--res", "\(res)", "--steps", "\(steps)"],
-                            peerScript: "scripts/peers/vit_step_jax.py"),
-          let peer = obj["median_step_s"] as? Double else { return }
-    print("{\"bench\":\"vit_train_step_peer\",\"impl\":\"\(obj["peer"] ?? "jax")\",\"jax\":\"\(obj["jax"] ?? "?")\","
-        + "\"params\":\(obj["params"] ?? 0),\"median_step_s\":\(peer),\"images_per_s\":\(Double(batch) / peer),\"loss\":\(obj["loss"] ?? 0)}")
-    print("{\"bench\":\"vit_train_step_ratio\",\"ours_over_peer\":\(ours / peer),\"goal\":0.5}")
+    guard env["VIT_BENCH_PEER"] != "0" else { return }
+    comparePeer(bench: "vit_train_step", ours: ours, goal: 0.5,
+                arguments: ["--width", "64", "--depth", "12", "--heads", "2", "--mlp", "256", "--batch", "\(batch)", "--res", "\(res)",
+                            "--steps", "\(steps)"],
+                peerScript: "scripts/peers/vit_step_jax.py", batch: batch)
 }

@@ -62,7 +62,7 @@ struct JeDiCommand: ParsableCommand {
             }
             guard r.config.string("sets") == "stage" else { return (try r.allUpstreamOutputs(), (clipFiles, unetFiles, StoredJeDiSets?.none)) }
             let stored = try JeDiSetsCommand.load(r, resolution: r.config.int("resolution"))
-            guard r.config.ints("set_sizes").contains(where: { !(stored.sets.bySize[$0] ?? []).isEmpty }) else {
+            guard !stored.sets.sizes(among: r.config.ints("set_sizes")).isEmpty else {
                 throw r.config.invalid("set_sizes", "pretrain-jedi-sets holds \(stored.sets.count) sets of sizes \(stored.sets.sizes), none of "
                                        + "\(r.config.ints("set_sizes")); widen set_sizes or rerun pretrain jedi-sets with these sizes")
             }
