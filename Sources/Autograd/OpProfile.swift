@@ -1,5 +1,13 @@
 import Dispatch
+import Synchronization
 import TensorCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Where a training step's time goes, per autograd op (issue 22 item 2: `perf-bench unet` prints it).
 ///
@@ -12,7 +20,8 @@ import TensorCore
 /// - FLOPs of the ops that do the multiply-adds (`linear`, `matmul`, `conv2d`, `attention`,
 ///   `multiHeadAttention`) from their shapes: forward 2 x multiply-adds, backward twice the forward (the input
 ///   and the weight gradients).
-/// Single-threaded use: the graph is built and swept on one thread (kernels may use several inside an op).
+/// Per thread: only the thread that called `start` is charged (its graph is built and swept on it; kernels may use
+/// several threads inside an op), so ops that other threads record meanwhile neither count nor race on the table.
 public enum OpProfile {
     public struct Entry: Sendable, Equatable {
         public var calls = 0
@@ -28,41 +37,62 @@ public enum OpProfile {
         }
     }
 
-    nonisolated(unsafe) static var enabled = false
-    nonisolated(unsafe) static var entries: [String: Entry] = [:]
-    nonisolated(unsafe) static var last: UInt64 = 0
+    /// The profiling thread's table; only that thread's ops are charged.
+    struct State {
+        var owner: pthread_t?
+        var entries: [String: Entry] = [:]
+        var last: UInt64 = 0
+    }
+
+    static let active = Atomic<Bool>(false)
+    static let state = Mutex(State())
+
+    /// Whether a profile is running (on some thread): the one check on the hot path.
+    @inline(__always) static var enabled: Bool { active.load(ordering: .relaxed) }
+
+    /// The table so far (op name -> entry).
+    static var entries: [String: Entry] { state.withLock { $0.entries } }
 
     /// The name `backward` charges the summing of several users' gradients to.
     public static let accumulation = "gradient accumulation"
 
-    /// Clears the table and starts charging ops.
+    /// Clears the table and starts charging the calling thread's ops. Other threads (parallel tests, a data
+    /// loader) keep running unprofiled: their ops are neither charged nor allowed to touch the table.
     public static func start() {
-        entries = [:]
-        enabled = true
-        last = DispatchTime.now().uptimeNanoseconds
+        state.withLock { $0 = State(owner: pthread_self(), entries: [:], last: DispatchTime.now().uptimeNanoseconds) }
+        active.store(true, ordering: .relaxed)
     }
 
     /// Stops charging and returns the table (op name -> entry).
     @discardableResult
     public static func stop() -> [String: Entry] {
-        enabled = false
-        return entries
+        active.store(false, ordering: .relaxed)
+        return state.withLock { s in
+            s.owner = nil
+            return s.entries
+        }
     }
 
     static func forward(_ op: String, value: Tensor, inputs: [Variable]) {
         let now = DispatchTime.now().uptimeNanoseconds
-        var e = entries[op, default: Entry()]
-        e.calls += 1
-        e.forwardSeconds += Double(now &- last) / 1e9
-        let f = flops(op, value: value, inputs: inputs)
-        e.forwardFLOPs += f
-        e.backwardFLOPs += 2 * f
-        entries[op] = e
-        last = now
+        state.withLock { s in
+            guard s.isOwner else { return }
+            var e = s.entries[op, default: Entry()]
+            e.calls += 1
+            e.forwardSeconds += Double(now &- s.last) / 1e9
+            let f = flops(op, value: value, inputs: inputs)
+            e.forwardFLOPs += f
+            e.backwardFLOPs += 2 * f
+            s.entries[op] = e
+            s.last = now
+        }
     }
 
     static func backward(_ op: String, seconds: Double) {
-        entries[op, default: Entry()].backwardSeconds += seconds
+        state.withLock { s in
+            guard s.isOwner else { return }
+            s.entries[op, default: Entry()].backwardSeconds += seconds
+        }
     }
 
     /// Forward FLOPs (2 per multiply-add) of the GEMM-shaped ops; 0 for the rest.
@@ -82,5 +112,12 @@ public enum OpProfile {
         default:
             return 0
         }
+    }
+}
+
+extension OpProfile.State {
+    var isOwner: Bool {
+        guard let owner else { return false }
+        return pthread_equal(owner, pthread_self()) != 0
     }
 }

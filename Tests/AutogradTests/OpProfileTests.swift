@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 import TensorCore
 @testable import Autograd
@@ -31,5 +32,25 @@ import TensorCore
         #expect(t[OpProfile.accumulation] != nil, "y's two users' gradients are summed")
         _ = linear(x, weight: w, bias: b)
         #expect(OpProfile.entries["linear"]?.calls == 1, "stopped: no more charges")
+    }
+
+    /// Swift Testing runs other suites' autograd on other threads while one profiles: their ops are not charged and
+    /// do not touch the table (before, they mutated it unsynchronised and crashed the test run in CI).
+    @Test func chargesOnlyTheProfilingThread() {
+        let x = Variable(Tensor(shape: [4, 8], scalars: (0..<32).map { Float($0) / 32 }), requiresGrad: true)
+        OpProfile.start()
+        let others = DispatchGroup()
+        for _ in 0..<3 {
+            DispatchQueue.global().async(group: others) {
+                let x = Variable(Tensor(shape: [4, 8], scalars: Array(repeating: 0.5, count: 32)), requiresGrad: true)
+                let w = Variable(Tensor(shape: [16, 8], scalars: Array(repeating: 0.25, count: 128)), requiresGrad: true)
+                for _ in 0..<200 { _ = linear(x, weight: w, bias: nil).sum() }
+            }
+        }
+        _ = (x * x).sum()
+        others.wait()
+        let t = OpProfile.stop()
+        #expect(t["linear"] == nil, "600 linears on three other threads, none charged")
+        #expect(t["mul"]?.calls == 1 && t["sum"]?.calls == 1, "the profiling thread's own ops are")
     }
 }
