@@ -40,29 +40,22 @@ public final class UNet2DConditionModel: Module {
             TimestepEmbedding(inDim: $0, outDim: config.timeEmbedDim, key: key.fold(in: "class_embedding"))
         }
 
-        var skipChannels = [c0]
         var down: [UNetDownBlock] = []
         var cin = c0
         for (i, c) in chans.enumerated() {
             let last = i == chans.count - 1
             down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: config.hasAttention(level: i), selfAttention: i > 0,
                                       downsample: !last, config: config, key: key.fold(in: "down_blocks.\(i)")))
-            skipChannels += Array(repeating: c, count: layers + (last ? 0 : 1))
             cin = c
         }
         downBlocks = ModuleList(down)
         midBlock = UNetMidBlock(channels: cin, config: config, key: key.fold(in: "mid_block"))
 
         var up: [UNetUpBlock] = []
-        for (i, level) in chans.indices.reversed().enumerated() {
-            let c = chans[level]
-            var ins: [Int] = []
-            for _ in 0...layers {
-                ins.append(cin + skipChannels.removeLast())
-                cin = c
-            }
-            up.append(UNetUpBlock(inChannels: ins, outChannels: c, attention: config.hasAttention(level: level), selfAttention: level > 0, upsample: level > 0,
-                                  config: config, key: key.fold(in: "up_blocks.\(i)")))
+        for (i, ins) in config.upBlockInChannels.enumerated() {
+            let level = chans.count - 1 - i
+            up.append(UNetUpBlock(inChannels: ins, outChannels: chans[level], attention: config.hasAttention(level: level), selfAttention: level > 0,
+                                  upsample: level > 0, config: config, key: key.fold(in: "up_blocks.\(i)")))
         }
         upBlocks = ModuleList(up)
         convNormOut = GroupNorm(groups: UNetConfig.groups(for: c0), channels: c0, eps: config.normEps)

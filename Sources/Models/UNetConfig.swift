@@ -75,6 +75,22 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     /// The input resolution must be divisible by 2^(levels - 1) (each downsampler halves it).
     public var resolutionMultiple: Int { 1 << (blockOutChannels.count - 1) }
 
+    /// The concatenated width entering each resnet of each up block (`up_blocks.{i}`, deepest level first):
+    /// the previous output plus the skip it pops (the down path pushes conv_in's output, then every resnet's
+    /// and every downsampler's, and the up path pops them in reverse).
+    public var upBlockInChannels: [[Int]] {
+        let chans = blockOutChannels, layers = layersPerBlock
+        var skips = [chans[0]]
+        for (i, c) in chans.enumerated() { skips += Array(repeating: c, count: layers + (i == chans.count - 1 ? 0 : 1)) }
+        var cin = chans[chans.count - 1]
+        return chans.indices.reversed().map { level in
+            (0...layers).map { _ in
+                defer { cin = chans[level] }
+                return cin + skips.removeLast()
+            }
+        }
+    }
+
     /// Checks the config describes a buildable network; the error names the field.
     public func validate() throws(UNetError) {
         guard !blockOutChannels.isEmpty else {
@@ -94,6 +110,13 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         guard layersPerBlock >= 1 else {
             throw .invalidConfig(field: "layersPerBlock", reason: "is \(layersPerBlock); it must be at least 1")
         }
+        // The up path's resnets normalise [previous, skip] concatenations: [48, 96, 96] passes the check above
+        // but gives 144 = 96 + 48 channels, which 32 groups do not divide.
+        for ins in upBlockInChannels { for c in ins where c % UNetConfig.groups(for: c) != 0 {
+            throw .invalidConfig(field: "blockOutChannels", reason: "\(blockOutChannels) concatenates \(c) channels in the up path (a level's "
+                                 + "output and a skip), which its \(UNetConfig.groups(for: c)) GroupNorm groups do not divide; use widths that "
+                                 + "are multiples of 32 from 64 up, e.g. [32, 64, 64] or [64, 128, 128]")
+        } }
         if let d = classEmbedInputDim, d != crossAttentionDim {
             throw .invalidConfig(field: "classEmbedInputDim", reason: "is \(d); the pooled text states are \(crossAttentionDim) wide (crossAttentionDim)")
         }

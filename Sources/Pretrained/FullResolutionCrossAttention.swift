@@ -45,22 +45,30 @@ extension PretrainedModels {
         }
     }
 
-    /// The U-Net an adapter runs on: `base`, or `base` grown to full-resolution cross-attention when the adapter's
-    /// record says its tuned U-Net has it (every weight then comes from the adapter file). Any other difference
-    /// between the adapter's U-Net config and the base's is a bad checkpoint naming the adapter file.
+    /// The U-Net an adapter runs on: `base`, or `base` grown as the adapter's record says its tuned U-Net was
+    /// (full-resolution cross-attention, more layers per block; every weight then comes from the adapter file).
+    /// Any other difference between the adapter's U-Net config and the base's is a bad checkpoint naming the
+    /// adapter file.
     public static func unet(_ base: UNet2DConditionModel, forAdapter record: PretrainRecord, path: URL) throws(PretrainedError) -> UNet2DConditionModel {
-        guard let want = record.unet, want.fullResolutionCrossAttention == true, base.config.fullResolutionCrossAttention != true else { return base }
+        guard let want = record.unet else { return base }
+        let fullResolution = want.fullResolutionCrossAttention == true && base.config.fullResolutionCrossAttention != true
+        let deeper = want.layersPerBlock > base.config.layersPerBlock
+        guard fullResolution || deeper else { return base }
         var plain = want
         plain.fullResolutionCrossAttention = base.config.fullResolutionCrossAttention
+        plain.layersPerBlock = base.config.layersPerBlock
         guard plain == base.config else {
-            throw .badCheckpoint(path: path.path, reason: "the adapter's U-Net config differs from the base U-Net's by more than full-resolution cross-attention "
-                                 + "(channels, layers, heads); train the adapter on this base U-Net")
+            throw .badCheckpoint(path: path.path, reason: "the adapter's U-Net config differs from the base U-Net's by more than growth (full-resolution "
+                                 + "cross-attention, more layers per block): channels or heads; train the adapter on this base U-Net")
         }
         guard record.adapterTunesUNet == true else {
-            throw .badCheckpoint(path: path.path, reason: "the record adds full-resolution cross-attention to the U-Net but does not carry the U-Net "
-                                 + "(`adapterTunesUNet`); rerun pretrain adapter with unet_lr_scale > 0")
+            throw .badCheckpoint(path: path.path, reason: "the record grows the U-Net but does not carry it (`adapterTunesUNet`); rerun pretrain adapter "
+                                 + "with unet_lr_scale > 0")
         }
-        do { return try withFullResolutionCrossAttention(base, key: RNGKey(seed: 0)) } catch {
+        do {
+            let wide = fullResolution ? try withFullResolutionCrossAttention(base, key: RNGKey(seed: 0)) : base
+            return deeper ? try withLayersPerBlock(wide, want.layersPerBlock, key: RNGKey(seed: 0)) : wide
+        } catch {
             throw .badCheckpoint(path: path.path, reason: "\(error)")
         }
     }

@@ -82,6 +82,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
                           + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
                           + "needs unet_lr_scale > 0, and the adapter file then carries the grown U-Net", optIn: true),
+            ConfigKey("layers_per_block", .integer, default: .integer(0),
+                      doc: "grow the U-Net to this many resnets per level (0 = the base U-Net's): more capacity where patterns are drawn, "
+                          + "each new block starting as the identity (conv2 / proj_out zero) and training at lr; needs unet_lr_scale > 0, "
+                          + "and the adapter file then carries the grown U-Net", optIn: true),
             ConfigKey("encoder_widths", .array(.integer), default: .array([.integer(32), .integer(64), .integer(128)]),
                       doc: "the resnet reference encoder's stage widths (one basic block each; the last map's cells are the tokens)", optIn: true),
         ]),
@@ -108,8 +112,18 @@ struct AdapterCommand: ParsableCommand {
             guard !grow || c.double("unet_lr_scale") > 0 else {
                 throw c.invalid("full_resolution_cross_attention", "the new blocks are U-Net weights the adapter file must carry; set unet_lr_scale > 0")
             }
-            let unet = grow ? try PretrainedModels.withFullResolutionCrossAttention(base, key: RNGKey(seed: trainSettings(r).seed).fold(in: "full_resolution_cross_attention"))
+            let wide = grow ? try PretrainedModels.withFullResolutionCrossAttention(base, key: RNGKey(seed: trainSettings(r).seed).fold(in: "full_resolution_cross_attention"))
                 : base
+            let layers = c.int("layers_per_block") == 0 ? base.config.layersPerBlock : c.int("layers_per_block")
+            guard layers >= base.config.layersPerBlock else {
+                throw c.invalid("layers_per_block", "is \(layers) but the base U-Net has \(base.config.layersPerBlock); a U-Net can only grow (0 = the base's)")
+            }
+            guard layers == base.config.layersPerBlock || c.double("unet_lr_scale") > 0 else {
+                throw c.invalid("layers_per_block", "the new blocks are U-Net weights the adapter file must carry; set unet_lr_scale > 0")
+            }
+            let unet = try PretrainedModels.withLayersPerBlock(wide, layers, key: RNGKey(seed: trainSettings(r).seed).fold(in: "layers_per_block"))
+            let newBlocks = (grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
+                + PretrainedModels.deeperBlockPrefixes(from: base.config.layersPerBlock, unet.config)
             let text = try PretrainedModels.loadTextEncoder(clip: clip, unetWeights: unetFiles.weights, unetRecord: unetFiles.record)
             let schedule = try PretrainedModels.noiseSchedule(record: unetFiles.record, path: unetFiles.weights)
             let depth = clip.config.vision.depth
@@ -158,7 +172,7 @@ struct AdapterCommand: ParsableCommand {
                                    vae: vae, snrGamma: Float(c.double("snr_gamma")), objectWeight: Float(c.double("object_weight")),
                                    unetLearningRateScale: c.double("unet_lr_scale"), attributeWeight: Float(c.double("attribute_weight")),
                                    referenceAttention: referenceAttention, referenceTimestep: referenceTimestep,
-                                   referenceFlip: referenceFlip, referenceRotate: referenceRotate, fullRateUNetPrefixes: grow ? PretrainedModels.fullResolutionCrossAttentionPrefixes(unet.config) : [])
+                                   referenceFlip: referenceFlip, referenceRotate: referenceRotate, fullRateUNetPrefixes: newBlocks)
             let trainer = Trainer(task: task, settings: settings)
             let measure = { (judge: WorldJudge) throws -> (metrics: [String: Double], sheet: Image) in
                 let g = Generator(textEncoder: text, imageEncoder: encoder, resampler: resampler, unet: unet, vae: vae,

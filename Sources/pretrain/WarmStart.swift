@@ -163,7 +163,13 @@ enum WarmStart {
         let ip = Set(unet.imageProjectionParameters().map(\.0))
         let tunes = unet.namedParameters().contains { !ip.contains($0.0) && file.tensors[$0.0] != nil }
         // A source without full-resolution cross-attention starts a grown U-Net's new blocks where growing left them.
-        if tunes { PretrainedModels.completeFullResolutionCrossAttention(&file, of: unet) }
+        // A source with fewer layers per block starts a deeper U-Net the same way (its blocks shifted, the new ones the identity).
+        if tunes {
+            PretrainedModels.completeFullResolutionCrossAttention(&file, of: unet)
+            if let old = PretrainedModels.layersPerBlock(inFile: file), old < unet.config.layersPerBlock {
+                PretrainedModels.deepen(&file, from: old, into: unet)
+            }
+        }
         do { try PretrainedModels.applyAdapter(file, path: path, unet: unet, resampler: resampler, encoder: encoder, withUNet: tunes) } catch {
             throw bad(path, "\(error)", stage: stage, what: "adapter")
         }

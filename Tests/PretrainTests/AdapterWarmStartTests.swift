@@ -103,4 +103,29 @@ import Testing
         let h = try SafeTensors.parse(Data(contentsOf: adapter("h")), path: "adapter")
         #expect(try #require(h.tensors["down_blocks.0.attentions.0.proj_out.weight"]).values.contains { $0 != 0 })
     }
+
+    /// `layers_per_block`: the deeper U-Net travels in the adapter file, a warm start from a plain tuned adapter
+    /// shifts its up resnets into the deeper layout, and its new blocks train.
+    @Test func aDeeperUNetTravelsInTheAdapterFile() throws {
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for run in ["i", "j"] {
+            #expect(try pretrain("clip", run: run, ["--set", "steps=1"]).status == 0)
+            #expect(try pretrain("unet", run: run, ["--set", "steps=1"]).status == 0)
+        }
+        let deeper = ["--set", "layers_per_block=2"]
+        let frozen = try pretrain("adapter", run: "i", ["--set", "steps=1"] + deeper)
+        #expect(frozen.status == 65 && frozen.stderr.contains("layers_per_block") && frozen.stderr.contains("unet_lr_scale"),
+                "\(frozen.status): \(frozen.stderr)")
+        #expect(try pretrain("adapter", run: "i", ["--set", "steps=1", "--set", "unet_lr_scale=0.5"] + resnet).status == 0)
+        let grown = try pretrain("adapter", run: "j", ["--set", "steps=2", "--set", "unet_lr_scale=0.5",
+                                                       "--set", "init_from=\"\(adapter("i").path)\""] + resnet + deeper)
+        #expect(grown.status == 0, "\(grown.stderr)")
+        #expect(try record("j").unet?.layersPerBlock == 2 && record("j").adapterTunesUNet == true)
+        #expect(try keys("j").contains("up_blocks.0.resnets.2.conv1.weight") && !keys("i").contains("up_blocks.0.resnets.2.conv1.weight"))
+        // The plain adapter's last up resnet of each level moved to index 2, unchanged by loading; two steps moved the new
+        // blocks' zero conv2.
+        let i = try SafeTensors.parse(Data(contentsOf: adapter("i")), path: "i"), j = try SafeTensors.parse(Data(contentsOf: adapter("j")), path: "j")
+        #expect(try #require(j.tensors["up_blocks.1.resnets.2.conv1.weight"]).shape == #require(i.tensors["up_blocks.1.resnets.1.conv1.weight"]).shape)
+        #expect(try #require(j.tensors["down_blocks.0.resnets.1.conv2.weight"]).values.contains { $0 != 0 })
+    }
 }
