@@ -17,7 +17,17 @@ import TensorCore
 ///    scheduler (a multistep solver's history is per chain), and each (sample, channel) plane of x is
 ///    renormalised to the reference chain's mean and std (HG-DPO 3.2);
 /// 5. in latent space, the decoder turns the final latents into images.
+/// With `start` (SDEdit, diffusers' img2img `strength`) the chain begins from given images diffused to the timestep
+/// of the schedule's first kept step, running only the last round(strength x steps) steps.
 public enum Sampler {
+    /// Images to start from and how much of the chain to run (SDEdit): 1 = all steps from the images diffused to
+    /// the first timestep (nearly pure noise), 0 = none (the images back).
+    public struct Start: Sendable {
+        public var images: Tensor
+        public var strength: Float
+        public init(images: Tensor, strength: Float) { self.images = images; self.strength = strength }
+    }
+
     /// Images [B, 3, S, S] in [-1, 1]. `references` [B * K, 3, S, S], K = `referencesPerRow` images per
     /// row, row-major (nil: text only; see `Generator.conditioning`); `seeds` one per row. With
     /// `options.referenceAttention` each generated image reads all K of its references' foreground keys;
@@ -25,8 +35,17 @@ public enum Sampler {
     /// the references' border-colour foreground).
     public static func sample(_ g: Generator, reference: Generator? = nil, prompts: [String], references: Tensor?,
                               referencesPerRow k: Int = 1, seeds: [UInt64],
-                              options: SamplingOptions = SamplingOptions(), referenceForeground: Tensor? = nil) throws(GenerationError) -> Tensor {
+                              options: SamplingOptions = SamplingOptions(), referenceForeground: Tensor? = nil,
+                              start: Start? = nil) throws(GenerationError) -> Tensor {
         try options.validate(trainSteps: g.schedule.trainSteps, hasReference: reference != nil)
+        if let start {
+            guard start.strength >= 0, start.strength <= 1 else {
+                throw .invalidOption(field: "strength", reason: "\(start.strength) is outside [0, 1] (the share of the chain run from the start images)")
+            }
+            guard start.images.shape == [prompts.count, 3, g.resolution, g.resolution] else {
+                throw .mismatch(field: "start images", reason: "shape \(start.images.shape), want [\(prompts.count), 3, \(g.resolution), \(g.resolution)]")
+            }
+        }
         guard prompts.count == seeds.count, !prompts.isEmpty else {
             throw .mismatch(field: "seeds", reason: "\(seeds.count) seeds for \(prompts.count) prompts; give one seed per prompt")
         }
@@ -47,12 +66,19 @@ public enum Sampler {
         var referenceScheduler = scheduler   // the reference chain's own solver state (adaptive normalisation)
         let c = g.conditioning(prompts: prompts, references: references, perRow: k)
         let cRef = reference.map { $0.conditioning(prompts: prompts, references: references, perRow: k) }
+        let allSteps = scheduler.timesteps(steps: options.steps)
+        let kept = start.map { Int(($0.strength * Float(options.steps)).rounded()) } ?? allSteps.count
+        let timesteps = Array(allSteps.suffix(kept))
         var x = g.initialNoise(seeds: seeds)
+        if let start {
+            guard let t0 = timesteps.first else { return start.images }
+            x = g.schedule.addNoise(g.diffusionSpace(start.images), noise: x, timesteps: Array(repeating: t0, count: seeds.count))
+        }
         var xRef = x
         let cleanReferences = options.referenceAttention != nil ? references.map { g.diffusionSpace($0) } : nil
         let foreground = options.referenceAttention != nil ? (referenceForeground ?? references.map(ReferenceAttention.foreground)) : nil
         let w = options.guidanceScale
-        for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
+        for (i, t) in timesteps.enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
             // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
             let tRef = ReferenceSetMask.readTimestep(t, cap: options.referenceTimestep ?? g.trainedReferenceTimestep)

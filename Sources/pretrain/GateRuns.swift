@@ -49,7 +49,7 @@ enum GateRuns {
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
                         imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil, referenceBias: Float = 0,
-                        referenceTimestep: Int? = nil, stageSeed: UInt64, title: String = "adapter",
+                        referenceTimestep: Int? = nil, stageSeed: UInt64, title: String = "adapter", sdedit: Float? = nil,
                         sample: ((Subject, Tensor, [String], [UInt64]) throws -> Tensor)? = nil) throws
         -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
@@ -63,8 +63,20 @@ enum GateRuns {
             ("adapter_dino", { x in withNoGrad { CLIPModel.normalize(Gates.judged(judge, x).embedding) }.value }),
             ("adapter_clip_i", { x in Gates.judged(judge, x).clipImage.value }),
         ]
+        // SDEdit diagnostic: each sample starts from the real render of its subject in its scene (pose and scene from
+        // the sample's seed), diffused to strength x the chain, so the judge reads what the model keeps of a right image.
+        let fromRealRender = sdedit.map { strength in { (s: Subject, reference: Tensor, prompts: [String], seeds: [UInt64]) throws -> Tensor in
+            let real = try zip(bgs, seeds).map { bg, seed in
+                try Renderer.render(RenderRequest(subject: s, scene: Scene(background: bg, seed: seed), pose: Pose.random(seed: seed),
+                                                  size: g.resolution)).image
+            }
+            let rb = Tensor(shape: [bgs.count] + Array(reference.shape.dropFirst()),
+                            scalars: Array(Array(repeating: reference.scalars, count: bgs.count).joined()))
+            return try Sampler.sample(g, prompts: prompts, references: rb, seeds: seeds, options: opts,
+                                      start: Sampler.Start(images: try Sampler.tensor(real, size: g.resolution), strength: strength))
+        } }
         let gate = try Gates.adapterSimilarity(g, judges: judges, subjects: subjects, backgrounds: bgs, options: opts, seed: stageSeed &+ 11,
-                                               judge: judge, sample: sample)
+                                               judge: judge, sample: sample ?? fromRealRender)
         var m: [String: Double] = [:]
         for (name, v) in gate.scores {
             m[name] = v.cosine

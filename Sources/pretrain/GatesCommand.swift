@@ -38,6 +38,9 @@ struct GatesCommand: ParsableCommand {
     var subjects = 26
     @Option(help: "Write the adapter gate's per-sample judge reads (CSV) here, for paired comparisons (scripts/paired_gate.py).")
     var perSample: String?
+    @Option(help: ArgumentHelp("SDEdit diagnostic of the adapter gate: every sample starts from the real render of its subject in its "
+                               + "scene, diffused to this share of the chain (0-1; the last round(s x steps) steps run), instead of from noise.",
+                               valueName: "strength")) var sdedit: Float?
     @Flag(help: "Only the adapter's gate (no judge, autoencoder or base U-Net gates): for sweeping sampling settings.") var adapterOnly = false
     @Flag(help: "Only the judge's gates (no sampling).") var judgeOnly = false
     @Flag(help: "Only JeDi's gate (jedi.safetensors + .json in --checkpoints; --subjects, --steps, --guidance, --per-sample apply).")
@@ -68,6 +71,10 @@ struct GatesCommand: ParsableCommand {
             throw ValidationError("--reference-attention must be off, both or conditional, got \(m)")
         }
         if !(guidance.isFinite && guidance >= 0) { throw ValidationError("--guidance must be a finite number >= 0, got \(guidance)") }
+        if let s = sdedit {
+            guard s >= 0, s <= 1 else { throw ValidationError("--sdedit must be a strength in [0, 1], got \(s)") }
+            guard adapterOnly else { throw ValidationError("--sdedit is a diagnostic of the adapter's gate; add --adapter-only") }
+        }
     }
 
     func run() throws {
@@ -145,7 +152,7 @@ struct GatesCommand: ParsableCommand {
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
                                              ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,
                                              referenceAttention: referenceAttention, referenceBias: referenceBias,
-                                             referenceTimestep: referenceTimestep ?? ar.referenceTimestep, stageSeed: ar.seed)
+                                             referenceTimestep: referenceTimestep ?? ar.referenceTimestep, stageSeed: ar.seed, sdedit: sdedit)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 if let perSample { try Data(AdapterGateSample.csv(a.perSample).utf8).write(to: URL(fileURLWithPath: perSample), options: .atomic) }
@@ -177,6 +184,7 @@ struct GatesCommand: ParsableCommand {
         if record.stage == "pretrain-adapter", let k = referenceTimestep ?? record.referenceTimestep {
             r.training["gates_measured_with"]! += " --reference-timestep \(k)"
         }
+        if record.stage == "pretrain-adapter", let s = sdedit { r.training["gates_measured_with"]! += " --sdedit \(s)" }
         try r.encoded().write(to: url, options: .atomic)
     }
 }

@@ -84,6 +84,35 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
     }
 
+    /// SDEdit (`start`): the images diffused with the seed's x_T noise to the first kept timestep, then the last
+    /// round(strength x steps) steps of the same chain; strength 0 gives the images back; bad strengths and shapes are named.
+    @Test func startFromImagesRunsTheLastStepsOfTheChain() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2), images = Tiny.references(2, seed: 21)
+        let opts = SamplingOptions(steps: 4, guidanceScale: 3, ipScale: 1)
+        let got = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                     start: Sampler.Start(images: images, strength: 0.5))
+        let sched = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false, spacing: .trailing)
+        let c = g.conditioning(prompts: prompts, references: refs)
+        let kept = Array(sched.timesteps(steps: 4).suffix(2))
+        var x = g.schedule.addNoise(images, noise: g.initialNoise(seeds: [5, 6]), timesteps: [kept[0], kept[0]])
+        for t in kept {
+            let e1 = g.predictNoise(x, timestep: t, text: c.text, imageTokens: c.image, ipScale: 1)
+            let e0 = g.predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: 1)
+            var e = e0
+            for i in e.scalars.indices { e.scalars[i] = e0.scalars[i] + 3 * (e1.scalars[i] - e0.scalars[i]) }
+            x = sched.step(epsilon: e, timestep: t, sample: x, steps: 4)
+        }
+        #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
+        let none = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                      start: Sampler.Start(images: images, strength: 0))
+        #expect(Tiny.maxAbsDiff(none, images) == 0)
+        #expect { try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                     start: Sampler.Start(images: images, strength: 1.5)) } throws: { "\($0)".contains("strength") }
+        #expect { try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
+                                     start: Sampler.Start(images: Tiny.references(1), strength: 0.5)) } throws: { "\($0)".contains("start images") }
+    }
+
     @Test func anImageDependsOnItsSeedNotOnItsBatch() throws {
         let g = try Tiny.generator(adapter: false)
         let opts = SamplingOptions(steps: 3, guidanceScale: 2)

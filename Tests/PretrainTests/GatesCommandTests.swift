@@ -42,6 +42,16 @@ import TestSupport
         #expect(rows.count == 5 && rows[0].hasPrefix("subject,background,") && rows[0].contains("identity"), "\(rows)")
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--reference-attention", "on"], in: dir).status == 64)
 
+        // The SDEdit diagnostic starts every sample from its real render; strength 0 gives the renders back, which the
+        // judge reads as the subject in its scene.
+        let sd = try JudgeStageTests.pretrain(Array(args.dropLast(4)) + ["--sdedit", "0", "--per-sample", csv.path], in: dir)
+        #expect(sd.status == 0, "\(sd.stderr)")
+        let sdRecord = try PretrainRecord.read(ck.appendingPathComponent("adapter.json"))
+        #expect(sdRecord.training["gates_measured_with"]?.hasSuffix(" --sdedit 0.0") == true)
+        #expect(sdRecord.metrics["adapter_scene"] == 1 && (sdRecord.metrics["adapter_category"] ?? 0) >= 0.75, "\(sdRecord.metrics)")
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--adapter-only", "--sdedit", "1.5"], in: dir).status == 64)
+        #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--sdedit", "0.5"], in: dir).status == 64)
+
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--judge-only", "--adapter-only"], in: dir).status == 64)
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--ip-scale", "nan"], in: dir).status == 64)
     }
