@@ -73,15 +73,21 @@ import TensorCore
         let got = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
         let sched = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false, spacing: .trailing)
         let c = g.conditioning(prompts: prompts, references: refs)
-        var x = g.initialNoise(seeds: [5, 6])
-        for t in sched.timesteps(steps: 4) {
+        let x = Self.cfgLoop(g, from: g.initialNoise(seeds: [5, 6]), timesteps: sched.timesteps(steps: 4), c, scale: 3, sched)
+        #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
+    }
+
+    /// The sampler's CFG chain written out: DDIM steps of eps_u + w (eps_c - eps_u) at `timesteps` (4 steps' spacing).
+    static func cfgLoop(_ g: Generator, from x0: Tensor, timesteps: [Int], _ c: Conditioning, scale w: Float, _ sched: DDIMScheduler) -> Tensor {
+        var x = x0
+        for t in timesteps {
             let e1 = g.predictNoise(x, timestep: t, text: c.text, imageTokens: c.image, ipScale: 1)
             let e0 = g.predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: 1)
             var e = e0
-            for i in e.scalars.indices { e.scalars[i] = e0.scalars[i] + 3 * (e1.scalars[i] - e0.scalars[i]) }
+            for i in e.scalars.indices { e.scalars[i] = e0.scalars[i] + w * (e1.scalars[i] - e0.scalars[i]) }
             x = sched.step(epsilon: e, timestep: t, sample: x, steps: 4)
         }
-        #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
+        return x
     }
 
     /// SDEdit (`start`): the images diffused with the seed's x_T noise to the first kept timestep, then the last
@@ -95,14 +101,8 @@ import TensorCore
         let sched = DDIMScheduler(schedule: g.schedule, clipSample: true, setAlphaToOne: false, spacing: .trailing)
         let c = g.conditioning(prompts: prompts, references: refs)
         let kept = Array(sched.timesteps(steps: 4).suffix(2))
-        var x = g.schedule.addNoise(images, noise: g.initialNoise(seeds: [5, 6]), timesteps: [kept[0], kept[0]])
-        for t in kept {
-            let e1 = g.predictNoise(x, timestep: t, text: c.text, imageTokens: c.image, ipScale: 1)
-            let e0 = g.predictNoise(x, timestep: t, text: c.nullText, imageTokens: c.nullImage, ipScale: 1)
-            var e = e0
-            for i in e.scalars.indices { e.scalars[i] = e0.scalars[i] + 3 * (e1.scalars[i] - e0.scalars[i]) }
-            x = sched.step(epsilon: e, timestep: t, sample: x, steps: 4)
-        }
+        let x = Self.cfgLoop(g, from: g.schedule.addNoise(images, noise: g.initialNoise(seeds: [5, 6]), timesteps: [kept[0], kept[0]]),
+                             timesteps: kept, c, scale: 3, sched)
         #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
         let none = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts,
                                       start: Sampler.Start(images: images, strength: 0))
