@@ -57,7 +57,12 @@ let package = Package(
 
         // Numerics stack.
         .target(name: "Random"),
-        .target(name: "TensorCore", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))],
+        // CBF16: the BF16 GEMM (AVX512-BF16, FP32 accumulation) behind TensorCore's `precision = "bf16"`; hand-written
+        // because the Debian OpenBLAS exports no cblas_sbgemm. Its vector code is per-function `target(...)`, chosen at
+        // run time (`pdpo_bf16_available`), so the package still runs on CPUs without it. -O3 in debug builds too, so
+        // tests exercise the optimised kernel.
+        .target(name: "CBF16", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "TensorCore", dependencies: ["CBF16", .target(name: "CBLAS", condition: .when(platforms: [.linux]))],
                 swiftSettings: tensorCoreSettings),
         .target(name: "Autograd", dependencies: ["TensorCore"]),
         .target(name: "Checkpoint", dependencies: ["ErrorKinds"]),

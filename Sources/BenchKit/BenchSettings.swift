@@ -66,6 +66,7 @@ public struct BenchSettings: Sendable {
                              referenceAttention mode: ReferenceAttention? = nil) -> ProtocolInfo {
         let o = sampling
         var sampler = "\(o.schedulerDescription), CFG \(o.guidanceScale), ip scale \(o.ipScale)"
+        if o.precision != .fp32 { sampler += ", \(o.precision.rawValue.uppercased()) products" }
         if adaptiveNorm { sampler += ", HG-DPO adaptive normalisation" }
         if let mode { sampler += ", reference attention \(mode.rawValue)" + (referenceBias != 0 ? " (bias \(referenceBias))" : "") }
         sampler += conditionOnAll

@@ -39,9 +39,10 @@ public enum JeDiBench {
         return Prompts.fill(Prompts.templates[0], object: s.noun, background: .clean)
     }
 
-    /// JeDi's sampling options from the bench's: its scheduler, steps, spacing, eta and guidance scale only.
+    /// JeDi's sampling options from the bench's: its scheduler, steps, spacing, eta, guidance scale and precision only.
     public static func options(_ bench: SamplingOptions) -> SamplingOptions {
-        SamplingOptions(steps: bench.steps, guidanceScale: bench.guidanceScale, eta: bench.eta, spacing: bench.spacing, scheduler: bench.scheduler)
+        SamplingOptions(steps: bench.steps, guidanceScale: bench.guidanceScale, eta: bench.eta, spacing: bench.spacing, scheduler: bench.scheduler,
+                        precision: bench.precision)
     }
 
     /// Every (prompt, k) of `subject`, each one joint set with `conditioning` (reference 0, or every reference).

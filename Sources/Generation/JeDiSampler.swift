@@ -71,31 +71,33 @@ public enum JeDiSampler {
     static func sample(_ g: Generator, sets: [JeDiSet], seeds: [UInt64], options: SamplingOptions, guidance: JeDiGuidance,
                        observe: ((Int, Int, Tensor) -> Void)?) throws(GenerationError) -> [Tensor] {
         try validate(g, sets: sets, seeds: seeds, options: options, guidance: guidance)
-        let m = sets[0].size, k = sets[0].knownCount, rows = sets.count * m
-        let known = Array(sets.map(\.known).joined())
-        let shape = g.sampleShape
-        let x0 = stack(sets.map { stack([g.diffusionSpace($0.references), Tensor(zeros: [m - k] + shape)]) })
-        let text = g.textStates(sets.flatMap { $0.referencePrompts + $0.prompts })
-        let nullText = g.textStates(Array(repeating: WorldText.nullPrompt, count: rows))
-        var scheduler = Sampler.scheduler(options, for: g)
-        let roots = seeds.map { RNGKey(seed: $0).fold(in: "jedi") }
-        // Set i's [M, ...] draw from its own root, the sets stacked.
-        func normal(_ key: (RNGKey) -> RNGKey) -> Tensor { stack(roots.map { Init.normal([m] + shape, key: key($0)) }) }
-        var x = normal { $0.fold(in: "x_T") }
-        for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
-            let z = normal { $0.fold(in: "q").fold(in: UInt64(i)) }
-            x = replaceKnown(x, with: g.schedule.addNoise(x0, noise: z, timesteps: Array(repeating: t, count: rows)), known: known)
-            observe?(i, t, x)
-            let p = branchPredictions(g, x, setSize: m, timestep: t, clean: x0, known: known, text: text, nullText: nullText,
-                                      guidance: guidance)
-            let eps = guidance.combine(full: p.full, partial: p.partial, null: p.null, scale: options.guidanceScale)
-            let noise = options.eta > 0 ? normal { $0.fold(in: "z").fold(in: UInt64(i)) } : nil
-            x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: noise)
-        }
-        let out = g.imageSpace(replaceKnown(x, with: x0, known: known))
-        let per = out.count / sets.count
-        return (0..<sets.count).map {
-            Tensor(shape: [m] + Array(out.shape.dropFirst()), scalars: Array(out.scalars[(per * $0)..<(per * ($0 + 1))]))
+        return try GEMMPrecision.with(options.precision) { () throws(GenerationError) -> [Tensor] in
+            let m = sets[0].size, k = sets[0].knownCount, rows = sets.count * m
+            let known = Array(sets.map(\.known).joined())
+            let shape = g.sampleShape
+            let x0 = stack(sets.map { stack([g.diffusionSpace($0.references), Tensor(zeros: [m - k] + shape)]) })
+            let text = g.textStates(sets.flatMap { $0.referencePrompts + $0.prompts })
+            let nullText = g.textStates(Array(repeating: WorldText.nullPrompt, count: rows))
+            var scheduler = Sampler.scheduler(options, for: g)
+            let roots = seeds.map { RNGKey(seed: $0).fold(in: "jedi") }
+            // Set i's [M, ...] draw from its own root, the sets stacked.
+            func normal(_ key: (RNGKey) -> RNGKey) -> Tensor { stack(roots.map { Init.normal([m] + shape, key: key($0)) }) }
+            var x = normal { $0.fold(in: "x_T") }
+            for (i, t) in scheduler.timesteps(steps: options.steps).enumerated() {
+                let z = normal { $0.fold(in: "q").fold(in: UInt64(i)) }
+                x = replaceKnown(x, with: g.schedule.addNoise(x0, noise: z, timesteps: Array(repeating: t, count: rows)), known: known)
+                observe?(i, t, x)
+                let p = branchPredictions(g, x, setSize: m, timestep: t, clean: x0, known: known, text: text, nullText: nullText,
+                                          guidance: guidance)
+                let eps = guidance.combine(full: p.full, partial: p.partial, null: p.null, scale: options.guidanceScale)
+                let noise = options.eta > 0 ? normal { $0.fold(in: "z").fold(in: UInt64(i)) } : nil
+                x = scheduler.step(epsilon: eps, timestep: t, sample: x, steps: options.steps, eta: options.eta, noise: noise)
+            }
+            let out = g.imageSpace(replaceKnown(x, with: x0, known: known))
+            let per = out.count / sets.count
+            return (0..<sets.count).map {
+                Tensor(shape: [m] + Array(out.shape.dropFirst()), scalars: Array(out.scalars[(per * $0)..<(per * ($0 + 1))]))
+            }
         }
     }
 

@@ -38,6 +38,16 @@ public enum Sampler {
                               options: SamplingOptions = SamplingOptions(), referenceForeground: Tensor? = nil,
                               start: Start? = nil) throws(GenerationError) -> Tensor {
         try options.validate(trainSteps: g.schedule.trainSteps, hasReference: reference != nil)
+        return try GEMMPrecision.with(options.precision) { () throws(GenerationError) -> Tensor in
+            try sampleValidated(g, reference: reference, prompts: prompts, references: references, referencesPerRow: k, seeds: seeds,
+                                options: options, referenceForeground: referenceForeground, start: start)
+        }
+    }
+
+    /// `sample` after the options' validation, in the options' precision.
+    private static func sampleValidated(_ g: Generator, reference: Generator?, prompts: [String], references: Tensor?,
+                                        referencesPerRow k: Int, seeds: [UInt64], options: SamplingOptions,
+                                        referenceForeground: Tensor?, start: Start?) throws(GenerationError) -> Tensor {
         if let start {
             guard start.strength >= 0, start.strength <= 1 else {
                 throw .invalidOption(field: "strength", reason: "\(start.strength) is outside [0, 1] (the share of the chain run from the start images)")

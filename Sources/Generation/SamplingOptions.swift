@@ -1,4 +1,5 @@
 import Diffusion
+import TensorCore
 
 /// How to sample (METHODS.md 6). Defaults: DDIM 25 steps, eta 0, "trailing" spacing (offset 0), CFG scale 5,
 /// ip scale 1, plain CFG.
@@ -28,11 +29,14 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
     /// that timestep (k = 0: the clean reference at every step, as ReferenceNet reads it); nil = what the generator's
     /// adapter was trained with (`Generator.trainedReferenceTimestep`), else each step's own t.
     public var referenceTimestep: Int?
+    /// The arithmetic of the network's matrix products while sampling (`GEMMPrecision`: fp32, or bf16 on CPUs with
+    /// AVX512-BF16); everything else stays FP32.
+    public var precision: GEMMPrecision
 
     public init(steps: Int = 25, guidanceScale: Float = 5, ipScale: Float = 1, eta: Float = 0,
                 spacing: DDIMScheduler.Spacing = .trailing, rewardScale: Float? = nil, adaptiveNormalization: Bool = false,
                 imageGuidanceScale: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil,
-                referenceBias: Float = 0, referenceTimestep: Int? = nil) {
+                referenceBias: Float = 0, referenceTimestep: Int? = nil, precision: GEMMPrecision = .fp32) {
         self.steps = steps; self.guidanceScale = guidanceScale; self.ipScale = ipScale; self.eta = eta
         self.imageGuidanceScale = imageGuidanceScale
         self.spacing = spacing; self.rewardScale = rewardScale; self.adaptiveNormalization = adaptiveNormalization
@@ -40,13 +44,14 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         self.referenceAttention = referenceAttention
         self.referenceBias = referenceBias
         self.referenceTimestep = referenceTimestep
+        self.precision = precision
     }
 
     private enum CodingKeys: String, CodingKey {
-        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization, referenceAttention, referenceBias, referenceTimestep
+        case scheduler, steps, guidanceScale, imageGuidanceScale, ipScale, eta, spacing, rewardScale, adaptiveNormalization, referenceAttention, referenceBias, referenceTimestep, precision
     }
 
-    /// Options encoded before `scheduler` existed decode as DDIM.
+    /// Options encoded before `scheduler` existed decode as DDIM, before `precision` as FP32.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         scheduler = try c.decodeIfPresent(SchedulerKind.self, forKey: .scheduler) ?? .ddim
@@ -61,6 +66,7 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         referenceAttention = try c.decodeIfPresent(ReferenceAttention.self, forKey: .referenceAttention)
         referenceBias = try c.decodeIfPresent(Float.self, forKey: .referenceBias) ?? 0
         referenceTimestep = try c.decodeIfPresent(Int.self, forKey: .referenceTimestep)
+        precision = try c.decodeIfPresent(GEMMPrecision.self, forKey: .precision) ?? .fp32
     }
 
     /// Checks the options; names the field at fault.
@@ -70,6 +76,9 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         }
         guard eta >= 0, guidanceScale.isFinite, ipScale.isFinite else {
             throw .invalidOption(field: "eta/guidanceScale/ipScale", reason: "eta must be >= 0 and scales finite")
+        }
+        if precision == .bf16 && !GEMMPrecision.bf16Available {
+            throw .invalidOption(field: "precision", reason: "bf16 needs a CPU with AVX512-BF16, which this one lacks; use fp32")
         }
         if scheduler == .dpmpp2m {
             guard eta == 0 else {
@@ -109,6 +118,10 @@ public struct SamplingOptions: Sendable, Codable, Equatable {
         scheduler == .ddim ? "DDIM \(steps) steps, eta \(eta)" : "\(scheduler.displayName) \(steps) steps"
     }
 }
+
+/// The arithmetic of the network's matrix products while sampling, as a config or a command line names it
+/// (`precision = "fp32" | "bf16"`): TensorCore's `GEMMPrecision`, named here so callers need not import TensorCore.
+public typealias SamplingPrecision = GEMMPrecision
 
 /// The sampling schedulers a config or a command line can name (`scheduler = "ddim" | "dpmpp-2m"`).
 public enum SchedulerKind: String, Sendable, Codable, CaseIterable {

@@ -52,7 +52,12 @@ extension PerfEntry {
         case "vit_train_step_ratio":
             add("ViT step time ours / peer (goal \(str("goal")))", "ours_over_peer", "x")
         case "ddim_sample":
-            add("DDIM \(str("steps")) steps\(o["cfg"] as? Bool == true ? " + CFG" : ""), batch \(str("batch")) @\(str("res"))", "images_per_s", "images/s")
+            let precision = o["precision"].map { ", \("\($0)".uppercased()) products" } ?? ""
+            add("DDIM \(str("steps")) steps\(o["cfg"] as? Bool == true ? " + CFG" : ""), batch \(str("batch")) @\(str("res"))\(precision)",
+                "images_per_s", "images/s")
+        case "bf16_gemm":
+            add("BF16 GEMM \(str("m"))x\(str("k"))x\(str("n"))\(threads)", "gflops", "GFLOP/s")
+            add("BF16 GEMM \(str("m"))x\(str("k"))x\(str("n")) / sgemm", "ratio_to_sgemm", "x sgemm")
         case "conv_loop_peak_rss":
             add("peak RSS after a conv forward/backward loop", "peak_rss_mb", "MB")
         case "pretrain_unet_step":

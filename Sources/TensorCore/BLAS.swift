@@ -1,4 +1,4 @@
-// The only file that calls BLAS: Accelerate's CBLAS on Apple platforms, OpenBLAS (the CBLAS system-library target,
+// The only file that calls BLAS (and the BF16 kernel, CBF16, under `GEMMPrecision.bf16`): Accelerate's CBLAS on Apple platforms, OpenBLAS (the CBLAS system-library target,
 // a dependency on Linux only in Package.swift) on Linux; other platforms have neither. Both declare `cblas_sgemm`
 // with the same enums and 32-bit integer arguments, so the call below is one text for both. The Accelerate branch
 // has never been compiled on macOS: `scripts/check-accelerate` only type-checks it on Linux against a stand-in
@@ -8,6 +8,7 @@ import Accelerate
 #else
 import CBLAS
 #endif
+import CBF16
 
 /// Makes the BLAS library run every call on the calling thread, as `sgemm` below expects (it splits large
 /// products over `Threads` itself). OpenBLAS: `openblas_set_num_threads(1)`. Accelerate: nothing is called; it
@@ -30,6 +31,7 @@ func sgemm(
 ) {
     if sgemmIsTrivial(m: m, n: n, k: k, beta: beta, c: c, ldc: ldc) { return }
     Threads.prepareBLAS()
+    let bf16 = GEMMPrecision.current == .bf16
     // The BLAS runs single-threaded (see `Threads`); large products are split here into blocks of
     // rows (or columns) of C, one single-threaded sgemm each, spread by `Threads.parallelFor`.
     // Each C element is still one BLAS dot product over the whole K.
@@ -39,7 +41,7 @@ func sgemm(
     // edge kernels for different block sizes, so the same blocks must run whatever the count.
     let pieces = m * n * k < gemmSplitThreshold ? 1 : min(8, max(m, n) / 16)
     if pieces <= 1 {
-        cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        gemmKernel(bf16, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         return
     }
     let cBox = UnsafeSendable(c)
@@ -47,14 +49,14 @@ func sgemm(
         let rows = (m + pieces - 1) / pieces
         Threads.parallelFor(m, chunk: rows) { r in
             let aOff = transA ? r.lowerBound : r.lowerBound * lda      // A stored [K, M] when transposed
-            cblasSgemm(transA, transB, r.count, n, k, alpha, a + aOff, lda, b, ldb, beta,
+            gemmKernel(bf16, transA, transB, r.count, n, k, alpha, a + aOff, lda, b, ldb, beta,
                        cBox.value + r.lowerBound * ldc, ldc)
         }
     } else {
         let cols = (n + pieces - 1) / pieces
         Threads.parallelFor(n, chunk: cols) { r in
             let bOff = transB ? r.lowerBound * ldb : r.lowerBound      // B stored [N, K] when transposed
-            cblasSgemm(transA, transB, m, r.count, k, alpha, a, lda, b + bOff, ldb, beta,
+            gemmKernel(bf16, transA, transB, m, r.count, k, alpha, a, lda, b + bOff, ldb, beta,
                        cBox.value + r.lowerBound, ldc)
         }
     }
@@ -72,6 +74,21 @@ private func sgemmIsTrivial(m: Int, n: Int, k: Int, beta: Float, c: UnsafeMutabl
 
 /// Products with fewer multiply-adds than this run as one sgemm on the calling thread.
 let gemmSplitThreshold = 1 << 18
+
+/// One product on the calling thread: the BF16 kernel (CBF16) when `bf16`, else BLAS sgemm. Same contract.
+@inline(__always)
+private func gemmKernel(
+    _ bf16: Bool, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    if bf16 {
+        pdpo_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                       beta, c, Int32(ldc))
+    } else {
+        cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+}
 
 @inline(__always)
 private func cblasSgemm(
@@ -96,5 +113,5 @@ func sgemmOnThisThread(
 ) {
     if sgemmIsTrivial(m: m, n: n, k: k, beta: beta, c: c, ldc: ldc) { return }
     Threads.prepareBLAS()
-    cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    gemmKernel(GEMMPrecision.current == .bf16, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }

@@ -110,10 +110,15 @@ public enum Threads {
         // machine a helper may get a core only milliseconds later, and then finds nothing to do.
         // Which thread runs a chunk varies; the chunks do not, so results stay deterministic.
         let job = ParallelJob(n: n, chunk: chunk, chunks: chunks)
+        // The caller's matrix-product precision (a task-local) goes with the chunks to the helpers.
+        let precision = GEMMPrecision.current
         withoutActuallyEscaping(body) { body in
             job.body = body
             for _ in 1..<workers {
-                DispatchQueue.global(qos: .userInitiated).async { if job.work() { job.finished.signal() } }
+                DispatchQueue.global(qos: .userInitiated).async {
+                    let last = precision == .fp32 ? job.work() : GEMMPrecision.$current.withValue(precision) { job.work() }
+                    if last { job.finished.signal() }
+                }
             }
             if !job.work() { job.finished.wait() }
             job.body = nil  // every claimed chunk has completed; late helpers never touch `body`

@@ -25,6 +25,9 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
     ConfigKey("scheduler", .string, default: .string("ddim"),
               doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
               check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
+    ConfigKey("precision", .string, default: .string("fp32"),
+              doc: "arithmetic of the network's matrix products while sampling: fp32 | bf16 (bfloat16 operands, FP32 accumulation; "
+                  + "CPUs with AVX512-BF16 only)", optIn: true, check: ConfigKey.oneOf(SamplingPrecision.allCases.map(\.rawValue))),
     ConfigKey("ip_scale", .float, default: .float(1), doc: "image cross-attention scale lambda"),
     ConfigKey("adaptive_norm", .bool, default: .bool(false),
               doc: "HG-DPO latent adaptive normalisation of trained models against the base adapter's chain"),

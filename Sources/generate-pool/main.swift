@@ -44,6 +44,10 @@ struct GeneratePool: ParsableCommand {
             ConfigKey("scheduler", .string, default: .string("ddim"),
                       doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
                       check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
+            ConfigKey("precision", .string, default: .string("fp32"),
+                      doc: "arithmetic of the network's matrix products while sampling: fp32 | bf16 (bfloat16 operands, FP32 "
+                          + "accumulation; CPUs with AVX512-BF16 only)", optIn: true,
+                      check: ConfigKey.oneOf(SamplingPrecision.allCases.map(\.rawValue))),
         ]),
         sourceFingerprint: BuildSources.fingerprint,
         upstream: ["pretrain-unet", "pretrain-adapter", "pretrain-clip"])
@@ -66,12 +70,14 @@ struct GeneratePool: ParsableCommand {
             // instead of failing every item.
             let g = jedi ? try up.jedi() : try up.generator()
             let scheduler = SchedulerKind(rawValue: c.string("scheduler"))!
-            let options = jedi
+            let precision = SamplingPrecision(rawValue: c.string("precision"))!
+            var options = jedi
                 ? SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")), eta: Float(c.double("eta")), scheduler: scheduler)
                 : SamplingOptions(steps: c.int("steps"), guidanceScale: Float(c.double("guidance")),
                                   ipScale: Float(c.double("ip_scale")), eta: Float(c.double("eta")), scheduler: scheduler,
                                   referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g),
                                   referenceBias: Float(c.double("reference_bias")))
+            options.precision = precision
             try options.validate(trainSteps: g.schedule.trainSteps, hasReference: false)   // e.g. eta > 0 with dpmpp-2m: exit 65 naming it
             try r.runItems(keys: plans.map(\.key), inputs: inputs) { item in
                 guard let plan = byKey[item.key] else {

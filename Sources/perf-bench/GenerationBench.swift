@@ -38,12 +38,22 @@ func runGenerationBenches() {
         let batch = 8
         let refs = try WorldData.references((0..<batch).map { Subject(category: ObjectCategory.allCases[$0 % 13], instance: 9) }, resolution: 32)
         let prompts = Array(repeating: "a mug in the forest", count: batch)
-        let s0 = DispatchTime.now().uptimeNanoseconds
-        _ = try Sampler.sample(g, prompts: prompts, references: refs, seeds: (0..<UInt64(batch)).map { $0 },
-                               options: SamplingOptions(steps: 25, guidanceScale: 5))
-        let secs = Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e9
-        print("{\"bench\":\"ddim_sample\",\"steps\":25,\"cfg\":true,\"batch\":\(batch),\"res\":32,"
-              + "\"images_per_s\":\(Double(batch) / secs),\"seconds\":\(secs)}")
+        // FP32, then BF16 products (GEMMPrecision.bf16) when this CPU has them: the same chain, alternated 3 times, medians.
+        let precisions: [SamplingPrecision] = GEMMPrecision.bf16Available ? [.fp32, .bf16] : [.fp32]
+        var times = [[Double]](repeating: [], count: precisions.count)
+        for _ in 0..<3 {
+            for (i, p) in precisions.enumerated() {
+                let s0 = DispatchTime.now().uptimeNanoseconds
+                _ = try Sampler.sample(g, prompts: prompts, references: refs, seeds: (0..<UInt64(batch)).map { $0 },
+                                       options: SamplingOptions(steps: 25, guidanceScale: 5, precision: p))
+                times[i].append(Double(DispatchTime.now().uptimeNanoseconds - s0) / 1e9)
+            }
+        }
+        for (i, p) in precisions.enumerated() {
+            let secs = times[i].sorted()[1]
+            print("{\"bench\":\"ddim_sample\",\"steps\":25,\"cfg\":true,\"batch\":\(batch),\"res\":32,\"precision\":\"\(p.rawValue)\","
+                  + "\"images_per_s\":\(Double(batch) / secs),\"seconds\":\(secs)}")
+        }
     } catch {
         print("{\"bench\":\"generation\",\"error\":\"\(error)\"}")
     }

@@ -71,13 +71,20 @@ func runTensorBenches() {
         let bias = randomTensor([cout], seed: 5), g = randomTensor([batch, cout, res, res], seed: 6)
         // The machine is shared, so the candidates are timed interleaved, rep by rep, and each figure
         // is a median: a load spike then hits sgemm and conv alike and the ratio stays meaningful.
-        let runs: [(String, () -> Void)] = [
+        var runs: [(String, () -> Void)] = [
             ("sgemm_per_image", { for _ in 0..<batch { _ = Kernels.matmul(a, b) } }),
             ("sgemm_batched", { _ = Kernels.matmul(a, bBatch) }),
             ("forward", { _ = Kernels.conv2d(x, weight: w, bias: bias, stride: (1, 1), padding: (1, 1)) }),
             ("backward_data", { _ = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: (1, 1), padding: (1, 1)) }),
             ("backward_weight", { _ = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: (1, 1), padding: (1, 1)) }),
         ]
+        // The same products with BF16 operands (GEMMPrecision.bf16: CBF16's kernel), timed in the same rounds.
+        if GEMMPrecision.bf16Available {
+            runs += [
+                ("bf16_batched", { GEMMPrecision.with(.bf16) { _ = Kernels.matmul(a, bBatch) } }),
+                ("forward_bf16", { GEMMPrecision.with(.bf16) { _ = Kernels.conv2d(x, weight: w, bias: bias, stride: (1, 1), padding: (1, 1)) } }),
+            ]
+        }
         let t = interleavedMedians(runs.map(\.1))
         let flops = 2 * Double(batch * m * k * nImg)  // identical for every entry
         let sgemmGflops = flops / t[0] / 1e9
@@ -85,7 +92,11 @@ func runTensorBenches() {
               ("seconds", t[0]), ("gflops", sgemmGflops)])
         emit([("bench", "sgemm"), ("m", m), ("k", k), ("n", batch * nImg), ("calls", 1), ("threads", threads),
               ("seconds", t[1]), ("gflops", flops / t[1] / 1e9)])
-        for i in 2..<runs.count {
+        if runs.count > 5 {
+            emit([("bench", "bf16_gemm"), ("m", m), ("k", k), ("n", batch * nImg), ("calls", 1), ("threads", threads),
+                  ("seconds", t[5]), ("gflops", flops / t[5] / 1e9), ("ratio_to_sgemm", t[1] / t[5])])
+        }
+        for i in 2..<runs.count where runs[i].0 != "bf16_batched" {
             let gflops = flops / t[i] / 1e9
             emit([("bench", "conv2d"), ("pass", runs[i].0), ("n", batch), ("cin", cin), ("cout", cout), ("res", res),
                   ("kernel", 3), ("threads", threads), ("seconds", t[i]), ("gflops", gflops),

@@ -31,10 +31,10 @@ enum GateRuns {
     /// The gate itself comes back too (its misreadings).
     static func unet(textEncoder: TextEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL?, schedule: NoiseSchedule, judge: WorldJudge,
                      resolution: Int, steps: Int, guidance: Float, scheduler: SchedulerKind = .ddim,
-                     stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
+                     precision: SamplingPrecision = .fp32, stageSeed: UInt64) throws -> (metrics: [String: Double], sheet: Image, gate: CategoryGate) {
         let g = Generator(textEncoder: textEncoder, imageEncoder: nil, resampler: nil, unet: unet, vae: vae, schedule: schedule,
                           resolution: resolution)
-        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, scheduler: scheduler)
+        let opts = SamplingOptions(steps: steps, guidanceScale: guidance, scheduler: scheduler, precision: precision)
         let gate = try Gates.categoryAccuracy(g, judge: judge, options: opts, seed: stageSeed &+ 7)
         let m: [String: Double] = ["category_accuracy": gate.accuracy, "category_accuracy_real_renders": gate.realAccuracy,
                                    "scene_accuracy": gate.sceneAccuracy, "scene_accuracy_real_renders": gate.realSceneAccuracy,
@@ -49,12 +49,13 @@ enum GateRuns {
     /// judge's DINO and CLIP-I cosines to the reference (and to another subject's), identity, detail, scene.
     static func adapter(_ g: Generator, judge: WorldJudge, subjects count: Int, steps: Int, guidance: Float, ipScale: Float = 1,
                         imageGuidance: Float? = nil, scheduler: SchedulerKind = .ddim, referenceAttention: ReferenceAttention? = nil, referenceBias: Float = 0,
-                        referenceTimestep: Int? = nil, stageSeed: UInt64, title: String = "adapter", sdedit: Float? = nil,
+                        referenceTimestep: Int? = nil, precision: SamplingPrecision = .fp32, stageSeed: UInt64, title: String = "adapter",
+                        sdedit: Float? = nil,
                         sample: ((Subject, Tensor, [String], [UInt64]) throws -> Tensor)? = nil) throws
         -> (metrics: [String: Double], sheet: Image, patternMisreadings: [String: Int], perSample: [AdapterGateSample]) {
         let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, imageGuidanceScale: imageGuidance,
                                    scheduler: scheduler, referenceAttention: referenceAttention,
-                                   referenceBias: referenceBias, referenceTimestep: referenceTimestep)
+                                   referenceBias: referenceBias, referenceTimestep: referenceTimestep, precision: precision)
         let cats = ObjectCategory.allCases
         let subjects = (0..<count).map { i in Split.test.subjects(of: cats[(i * 5) % cats.count], count: 1 + i / cats.count).last! }
         let bgs: [Background] = [.beach, .forest, .snow, .cityStreet]

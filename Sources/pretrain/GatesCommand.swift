@@ -21,6 +21,8 @@ struct GatesCommand: ParsableCommand {
     @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
     @Option(help: "Where the sample sheets go.") var docs = "docs"
     @Option(help: "Sampling scheduler of the gate samples (dpmpp-2m: DPM-Solver++ (2M)).") var scheduler: SchedulerKind = .ddim
+    @Option(help: ArgumentHelp("Arithmetic of the U-Net's matrix products in the gate samples: fp32 | bf16 (bfloat16 operands, FP32 "
+                               + "accumulation; CPUs with AVX512-BF16 only).")) var precision: SamplingPrecision = .fp32
     @Option(help: "Sampling steps of the gate samples.") var steps = 20
     @Option(help: "CFG scale of the gate samples (2: the adapter keeps its subject best there, data/checkpoints/README.md).") var guidance: Float = 2
     @Option(help: "Image cross-attention scale lambda of the adapter gate's samples.") var ipScale: Float = 1
@@ -137,7 +139,8 @@ struct GatesCommand: ParsableCommand {
                 let vae = try PretrainedModels.latentAutoencoder(for: ur, directory: dir)
                 if !adapterOnly {
                     let u = try GateRuns.unet(textEncoder: text, unet: unet, vae: vae, schedule: schedule, judge: judge, resolution: ur.resolution,
-                                              steps: steps, guidance: guidance, scheduler: scheduler, stageSeed: ur.seed)
+                                              steps: steps, guidance: guidance, scheduler: scheduler, precision: precision,
+                                              stageSeed: ur.seed)
                     try update(dir.appendingPathComponent("unet.json"), ur, u.metrics)
                     try PNG.write(u.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("unet-samples.png").path)
                     lines += GateRuns.checks(GateRuns.unetTargets, u.metrics, trials: "samples").map { "unet " + $0.line }
@@ -152,7 +155,8 @@ struct GatesCommand: ParsableCommand {
                 let a = try GateRuns.adapter(g, judge: judge, subjects: subjects, steps: steps, guidance: guidance,
                                              ipScale: ipScale, imageGuidance: imageGuidance, scheduler: scheduler,
                                              referenceAttention: referenceAttention, referenceBias: referenceBias,
-                                             referenceTimestep: referenceTimestep ?? ar.referenceTimestep, stageSeed: ar.seed, sdedit: sdedit)
+                                             referenceTimestep: referenceTimestep ?? ar.referenceTimestep, precision: precision,
+                                             stageSeed: ar.seed, sdedit: sdedit)
                 try update(dir.appendingPathComponent("adapter.json"), ar, a.metrics)
                 try PNG.write(a.sheet, to: URL(fileURLWithPath: docs).appendingPathComponent("adapter-samples.png").path)
                 if let perSample { try Data(AdapterGateSample.csv(a.perSample).utf8).write(to: URL(fileURLWithPath: perSample), options: .atomic) }
@@ -176,6 +180,7 @@ struct GatesCommand: ParsableCommand {
             : r.vae != nil && r.unet == nil ? "pretrain gates (ReconstructionGate with judge.safetensors)"
             : "pretrain gates --steps \(steps) --guidance \(guidance) --subjects \(subjects)"
                 + (scheduler != .ddim ? " --scheduler \(scheduler.rawValue)" : "")
+                + (precision != .fp32 ? " --precision \(precision.rawValue)" : "")
                 + (record.stage == "pretrain-adapter" && ipScale != 1 ? " --ip-scale \(ipScale)" : "")
                 + (record.stage == "pretrain-adapter" ? imageGuidance.map { " --image-guidance \($0)" } ?? "" : "")
                 + (record.stage == "pretrain-adapter" ? (referenceAttention ?? record.referenceAttention).map { " --reference-attention \($0)" } ?? "" : "")
@@ -191,3 +196,4 @@ struct GatesCommand: ParsableCommand {
 
 extension SchedulerKind: ExpressibleByArgument {}
 extension JeDiGuidance.Strategy: ExpressibleByArgument {}
+extension SamplingPrecision: ExpressibleByArgument {}

@@ -77,6 +77,29 @@ import TensorCore
         #expect(Tiny.maxAbsDiff(got, x) < 1e-4)
     }
 
+    /// `precision = bf16` runs the chain's products in BF16 (close to FP32, not equal) and is the sampler's own: the
+    /// caller's task-local does not leak into an FP32 sample; options encoded before the field decode as FP32.
+    @Test(.enabled(if: GEMMPrecision.bf16Available, "this CPU has no AVX512-BF16"))
+    func bf16PrecisionIsTheOptionsAndStaysNearFP32() throws {
+        let g = try Tiny.generator()
+        let refs = Tiny.references(2)
+        var opts = SamplingOptions(steps: 4, guidanceScale: 3, ipScale: 1)
+        let fp32 = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
+        let fp32UnderBF16Caller = try GEMMPrecision.with(.bf16) {
+            try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
+        }
+        #expect(fp32UnderBF16Caller == fp32, "an FP32 sample changed under a caller's BF16 precision")
+        opts.precision = .bf16
+        let bf16 = try Sampler.sample(g, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
+        #expect(bf16 != fp32, "precision bf16 sampled bit-identically to fp32: the option did not reach the products")
+        #expect(Tiny.maxAbsDiff(bf16, fp32) < 0.1, "BF16 sample far from FP32: \(Tiny.maxAbsDiff(bf16, fp32))")
+        let old = try JSONEncoder().encode(SamplingOptions(steps: 4))
+        var dict = try #require(JSONSerialization.jsonObject(with: old) as? [String: Any])
+        dict["precision"] = nil
+        let decoded = try JSONDecoder().decode(SamplingOptions.self, from: JSONSerialization.data(withJSONObject: dict))
+        #expect(decoded.precision == .fp32 && decoded == SamplingOptions(steps: 4))
+    }
+
     /// The sampler's CFG chain written out: DDIM steps of eps_u + w (eps_c - eps_u) at `timesteps` (4 steps' spacing).
     static func cfgLoop(_ g: Generator, from x0: Tensor, timesteps: [Int], _ c: Conditioning, scale w: Float, _ sched: DDIMScheduler) -> Tensor {
         var x = x0

@@ -14,6 +14,8 @@ not json at all
 {"bench":"unet_train_step_peer","impl":"jax","jax":"0.4.30","params":2034563,"median_step_s":0.355,"loss":1.01}
 {"bench":"unet_train_step_ratio","ours_over_peer":1.161,"goal":0.5}
 {"bench":"ddim_sample","steps":25,"cfg":true,"batch":8,"res":32,"images_per_s":0.77,"seconds":10.39}
+{"bench":"ddim_sample","steps":25,"cfg":true,"batch":8,"res":32,"precision":"bf16","images_per_s":1.1,"seconds":7.3}
+{"bench":"bf16_gemm","m":64,"k":576,"n":4096,"calls":1,"threads":2,"seconds":0.002,"gflops":151.2,"ratio_to_sgemm":1.62}
 {"bench":"vit_forward","config":"default","res":32,"batch":64,"images_per_s":512.3,"ms_per_batch":124.9}
 {"bench":"vit_train_step","impl":"swift","width":64,"depth":12,"heads":2,"mlp":256,"batch":32,"res":32,"steps":5,"threads":2,"params":608141,"median_step_s":0.5,"images_per_s":64.0,"forward_s":0.15,"backward_s":0.3,"adamw_s":0.05,"peak_rss_mb":300.0,"loss":2.6}
 {"bench":"vit_train_step_peer","impl":"jax-xla-cpu","jax":"0.10.2","params":608141,"median_step_s":0.2,"images_per_s":160.0,"loss":2.6}
@@ -33,15 +35,17 @@ not json at all
     #expect(find("unet_train_step", "MB").map(\.value) == [412.5])
     #expect(find("unet_train_step_peer", "s").map(\.value) == [0.355])
     #expect(find("unet_train_step_ratio", "x").map(\.value) == [1.161])
-    #expect(find("ddim_sample", "images/s").map(\.value) == [0.77])
+    #expect(find("ddim_sample", "images/s").map(\.value) == [0.77, 1.1])
     #expect(find("ddim_sample", "images/s").first?.label.contains("CFG") == true)
+    #expect(find("ddim_sample", "images/s").last?.label.hasSuffix("BF16 products") == true)
+    #expect(find("bf16_gemm", "GFLOP/s").map(\.value) == [151.2] && find("bf16_gemm", "x sgemm").map(\.value) == [1.62])
     #expect(find("vit_forward", "images/s").map(\.value) == [512.3])
     #expect(find("vit_train_step", "s").map(\.value) == [0.5] && find("vit_train_step", "images/s").map(\.value) == [64.0])
     #expect(find("vit_train_step", "s").first?.label == "ViT train step (ours, swift), width 64 x depth 12, batch 32 @32")
     #expect(find("vit_train_step_peer", "s").map(\.value) == [0.2])
     #expect(find("vit_train_step_ratio", "x").map(\.value) == [2.5] && find("vit_train_step_ratio", "x").first?.label.contains("goal 0.5") == true)
     #expect(find("generation", "error").first?.label.contains("missing vocab") == true)
-    #expect(e.count == 14)
+    #expect(e.count == 17)
 }
 
 @Test func perfParsingSkipsEverythingThatIsNotABenchObject() {
