@@ -75,19 +75,33 @@ private func sgemmIsTrivial(m: Int, n: Int, k: Int, beta: Float, c: UnsafeMutabl
 /// Products with fewer multiply-adds than this run as one sgemm on the calling thread.
 let gemmSplitThreshold = 1 << 18
 
-/// One product on the calling thread: the BF16 kernel (CBF16) when `bf16`, else BLAS sgemm. Same contract.
+/// Under `GEMMPrecision.bf16`, products with N or K below this stay FP32 (BLAS): the kernel's 8 x 32 tile and K pairs
+/// would run mostly empty (attention's Q K^T has K = the head width, P V has N = it).
+let bf16MinimumSide = 32
+
+/// One product on the calling thread: the BF16 kernel (CBF16) when `bf16` and the product is large enough
+/// (`bf16MinimumSide`), else BLAS sgemm. Same contract.
 @inline(__always)
 private func gemmKernel(
     _ bf16: Bool, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
 ) {
-    if bf16 {
-        pdpo_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                       beta, c, Int32(ldc))
+    if bf16 && n >= bf16MinimumSide && k >= bf16MinimumSide {
+        bf16GEMM(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     } else {
         cblasSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
+}
+
+/// CBF16's kernel, whatever the shape (tests call it directly). Same contract as `sgemm`, on the calling thread.
+@inline(__always)
+func bf16GEMM(
+    _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+    _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+) {
+    pdpo_bf16_gemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 @inline(__always)

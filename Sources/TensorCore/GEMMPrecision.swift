@@ -6,7 +6,9 @@ import CBF16
 /// - `fp32`: OpenBLAS sgemm (the default everywhere).
 /// - `bf16`: both operands rounded to bfloat16 (to nearest even), products accumulated in FP32 (AVX512-BF16's
 ///   VDPBF16PS, the CBF16 kernel), as mixed-precision inference on accelerators does; everything that is not a
-///   product (norms, softmax, additions, the sampler's update) stays FP32. Only on CPUs with AVX512-BF16
+///   product (norms, softmax, additions, the sampler's update) stays FP32, and so do products with N or K below 32
+///   (`bf16MinimumSide`: attention's per-head products, where the kernel's tile would run mostly empty and was
+///   measured slower than sgemm). Only on CPUs with AVX512-BF16
 ///   (`bf16Available`); a config asking for it elsewhere is refused by its validation.
 ///
 /// The precision is a task-local (`GEMMPrecision.with(.bf16) { ... }`), carried into `Threads.parallelFor`'s helper

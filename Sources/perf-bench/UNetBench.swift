@@ -40,6 +40,14 @@ private func runUNetTrainStep() {
         + "\"backward_s\":\(times.backward),\"adamw_s\":\(times.optimizer),"
         + "\"peak_rss_mb\":\(peakRSSMegabytes()),\"loss\":\(times.loss)}")
 
+    // The same step with BF16 products (mixed precision: FP32 weights, gradients and optimizer; GEMMPrecision.bf16).
+    if GEMMPrecision.bf16Available {
+        let bf = GEMMPrecision.with(.bf16) { StepTimes(steps: steps, loss: loss, optimizerStep: optimizerStep) }
+        print("{\"bench\":\"unet_train_step_bf16\",\"impl\":\"swift\",\"batch\":\(batch),\"res\":\(res),\"steps\":\(steps),"
+            + "\"median_step_s\":\(bf.step),\"forward_s\":\(bf.forward),\"backward_s\":\(bf.backward),\"fp32_over_bf16\":\(ours / bf.step),"
+            + "\"loss\":\(bf.loss)}")
+    }
+
     // Where the step's time goes, per op, and its GEMM FLOP rate beside sgemm's at the 64 -> 64 level's im2col shape.
     printStepProfile(bench: "unet_train_step", sgemm: (64, 576, batch * 256), loss: loss, optimizerStep: optimizerStep)
 

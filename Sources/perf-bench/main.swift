@@ -11,16 +11,19 @@ struct PerfBench: ParsableCommand {
             + "(default 3) for sampling.",
         version: BuildSources.version)
 
-    enum Only: String, ExpressibleByArgument, CaseIterable { case unet, vit, merge }
+    enum Only: String, ExpressibleByArgument, CaseIterable { case unet, vit, merge, tensor, generation }
 
     @Argument(help: ArgumentHelp("`unet`: only the U-Net training step and its peer (a cheap before/after check); `vit`: only the "
-                                 + "ViT training step and its peer; `merge`: "
-                                 + "only the merge of 10,000 journaled items.")) var only: Only?
+                                 + "ViT training step and its peer; `merge`: only the merge of 10,000 journaled items; `tensor`: only "
+                                 + "the kernels (sgemm, BF16 GEMM, convolutions, memory-bound kernels); `generation`: only the pretrain "
+                                 + "step and sampling (FP32 and BF16).")) var only: Only?
 
     func run() {
         if only == .unet { return runUNetBenches() }
         if only == .vit { return runViTBenches() }
         if only == .merge { return runMergeBenches() }
+        if only == .tensor { return runTensorBenches() }
+        if only == .generation { return runGenerationBenches() }
         runTensorBenches()
         runAutogradBenches()
         runOptimBenches()
