@@ -36,13 +36,6 @@ float pdpo_bf16_round(float x) {
     return r;
 }
 
-static inline uint32_t bf16_bits(float x) {
-    float r = pdpo_bf16_round(x);
-    uint32_t u;
-    memcpy(&u, &r, 4);
-    return u >> 16;
-}
-
 #if PDPO_BF16_X86
 
 int pdpo_bf16_available(void) {
@@ -79,34 +72,52 @@ static uint32_t *buffer(uint32_t **p, size_t *have, size_t words) {
     return *p;
 }
 
-/* op(A) rows [0, m), pairs [p0, p0 + kc2) -> [ceil(m/8)][kc2][8], zero beyond m and k. */
+static inline __mmask16 first(int count) {
+    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
+/* op(A) rows [0, m), pairs [p0, p0 + kc2) -> [ceil(m/8)][kc2][8], zero beyond m and k. Vector conversion (the same
+ * rounding as B's); A = the weights in a convolution, the activations in a linear layer, so it is not always small. */
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_a(int trans, const float *a, int lda, int m, int k, int p0, int kc2, uint32_t *out) {
+    static const short lanes[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                    8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+    const __m512i idx = _mm512_loadu_si512(lanes);
     int blocks = (m + 7) / 8;
     for (int mb = 0; mb < blocks; mb++) {
         uint32_t *o = out + (size_t)mb * kc2 * 8;
-        for (int p = 0; p < kc2; p++) {
-            int k0 = 2 * (p0 + p), k1 = k0 + 1;
+        int r0 = mb * 8;
+        if (trans) {
+            /* A stored [K, M]: the 8 rows of a block are 8 neighbours in each stored row k. */
+            __mmask16 rows = first(m - r0 < 8 ? m - r0 : 8);
+            for (int p = 0; p < kc2; p++) {
+                int k0 = 2 * (p0 + p);
+                __m512 lo = _mm512_maskz_loadu_ps(rows, a + (size_t)k0 * lda + r0);
+                __m512 hi = k0 + 1 < k ? _mm512_maskz_loadu_ps(rows, a + (size_t)(k0 + 1) * lda + r0) : _mm512_setzero_ps();
+                __m512i pairs = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                _mm512_mask_storeu_epi32(o + (size_t)p * 8, (__mmask16)0xff, pairs);
+            }
+        } else {
+            /* A stored [M, K]: a pair is two neighbours of a row; 16 pairs converted at once, then placed. */
+            uint32_t tmp[16];
             for (int i = 0; i < 8; i++) {
-                int row = mb * 8 + i;
-                uint32_t lo = 0, hi = 0;
-                if (row < m) {
-                    if (trans) {
-                        lo = bf16_bits(a[(size_t)k0 * lda + row]);
-                        if (k1 < k) hi = bf16_bits(a[(size_t)k1 * lda + row]);
-                    } else {
-                        const float *r = a + (size_t)row * lda;
-                        lo = bf16_bits(r[k0]);
-                        if (k1 < k) hi = bf16_bits(r[k1]);
-                    }
+                int row = r0 + i;
+                if (row >= m) {
+                    for (int p = 0; p < kc2; p++) o[(size_t)p * 8 + i] = 0;
+                    continue;
                 }
-                o[p * 8 + i] = lo | (hi << 16);
+                const float *r = a + (size_t)row * lda;
+                for (int p = 0; p < kc2; p += 16) {
+                    int e = 2 * (p0 + p), left = k - e;
+                    __m512 lo = _mm512_maskz_loadu_ps(first(left), r + e);
+                    __m512 hi = _mm512_maskz_loadu_ps(first(left - 16), r + e + 16);
+                    _mm512_storeu_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                    int count = kc2 - p < 16 ? kc2 - p : 16;
+                    for (int q = 0; q < count; q++) o[(size_t)(p + q) * 8 + i] = tmp[q];
+                }
             }
         }
     }
-}
-
-static inline __mmask16 first(int count) {
-    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
 }
 
 /* op(B) = B [K, N] stored row-major: columns [n0, n0 + nc), pairs [p0, p0 + kc2) -> [strips][kc2][32]. */
@@ -138,8 +149,7 @@ static void pack_b_rows(const float *b, int ldb, int k, int n0, int nc, int p0, 
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_b_cols(const float *b, int ldb, int k, int n0, int nc, int p0, int kc2, uint32_t *out) {
     int strips = (nc + 31) / 32;
-    const __m512i stride = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                              _mm512_set1_epi32(32));
+    uint32_t tmp[16];
     for (int s = 0; s < strips; s++) {
         uint32_t *o = out + (size_t)s * kc2 * 32;
         for (int jj = 0; jj < 32; jj++) {
@@ -154,9 +164,9 @@ static void pack_b_cols(const float *b, int ldb, int k, int n0, int nc, int p0, 
                 int left = k - e;                                      /* elements of the row still valid */
                 __m512 lo = _mm512_maskz_loadu_ps(first(left), row + e);
                 __m512 hi = _mm512_maskz_loadu_ps(first(left - 16), row + e + 16);
-                __m512i pairs = (__m512i)_mm512_cvtne2ps_pbh(hi, lo);
-                __mmask16 keep = first(kc2 - p);
-                _mm512_mask_i32scatter_epi32(o + (size_t)p * 32 + jj, keep, stride, pairs, 4);
+                _mm512_storeu_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+                int count = kc2 - p < 16 ? kc2 - p : 16;      /* placed one by one: a scatter is slower on Zen 4 */
+                for (int q = 0; q < count; q++) o[(size_t)(p + q) * 32 + jj] = tmp[q];
             }
         }
     }
