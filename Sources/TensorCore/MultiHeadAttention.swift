@@ -38,6 +38,9 @@ extension Kernels {
         return (s[0] == 1 ? 0 : s[1] * lq * lk, s[1] == 1 ? 0 : lq * lk)
     }
 
+    /// Query rows per block of the forward: about 256 KB of scores (64 rows of 1024 keys), at least 8 rows, at most all.
+    static func mhaQueryBlock(lk: Int, lq: Int) -> Int { Swift.min(lq, Swift.max(8, (1 << 16) / Swift.max(1, lk))) }
+
     /// Forward; see `MultiHeadAttentionResult`. `scale` defaults to `1 / sqrt(D)`; `mask` is added to the scaled scores.
     /// `keepProbabilities = false` (inference: no backward pass will read them) computes each head's `[Lq, Lk]` block in
     /// a scratch buffer of one block per task instead of the whole `[B, H, Lq, Lk]` array, with the same calls in the same
@@ -63,23 +66,32 @@ extension Kernels {
                 let pm = UnsafeSendable(pm.baseAddress)
                 // An empty array's buffer may still have a base address: the flag, not the pointer, says what is kept.
                 let pp = UnsafeSendable(keepProbabilities ? pp.baseAddress : nil), po = UnsafeSendable(po.baseAddress!)
+                // Query rows in blocks of `rows`, each block's scores made, normalised and consumed while they sit in L2
+                // (a [1024, 1024] head block is 4 MB: streamed through memory six times it made level 0's self-attention
+                // memory-bound).
+                let rows = mhaQueryBlock(lk: lk, lq: lq)
                 Threads.parallelFor(b * heads, chunk: 1) { range in
                     // Without kept probabilities, one block of scratch serves every head of this task.
-                    let scratch = pp.value == nil ? UnsafeMutablePointer<Float>.allocate(capacity: lq * lk) : nil
+                    let scratch = pp.value == nil ? UnsafeMutablePointer<Float>.allocate(capacity: rows * lk) : nil
                     defer { scratch?.deallocate() }
                     for inst in range {
                         let bi = inst / heads, h = inst % heads
                         let qh = pq + bi * lq * hd + h * d, kh = pk + bi * lk * hd + h * d, vh = pv + bi * lk * hdv + h * dv
-                        let p = scratch ?? pp.value! + inst * lq * lk
-                        sgemmOnThisThread(transA: false, transB: true, m: lq, n: lk, k: d, alpha: s,
-                                          a: qh, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
-                        if let strides, let m = pm.value {
-                            let mh = m + bi * strides.batch + h * strides.head
-                            for i in 0..<(lq * lk) { p[i] += mh[i] }
+                        let mh = strides.flatMap { st in pm.value.map { $0 + bi * st.batch + h * st.head } }
+                        let oh = po.value + bi * lq * hdv + h * dv
+                        for r0 in stride(from: 0, to: lq, by: rows) {
+                            let nr = Swift.min(rows, lq - r0)
+                            let p = scratch ?? pp.value! + inst * lq * lk + r0 * lk
+                            sgemmOnThisThread(transA: false, transB: true, m: nr, n: lk, k: d, alpha: s,
+                                              a: qh + r0 * hd, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
+                            if let mh {
+                                let mb = mh + r0 * lk
+                                for i in 0..<(nr * lk) { p[i] += mb[i] }
+                            }
+                            for r in 0..<nr { softmaxRow(p + r * lk, p + r * lk, lk) }
+                            sgemmOnThisThread(transA: false, transB: false, m: nr, n: dv, k: lk,
+                                              a: p, lda: lk, b: vh, ldb: hdv, c: oh + r0 * hdv, ldc: hdv)
                         }
-                        for r in 0..<lq { softmaxRow(p + r * lk, p + r * lk, lk) }
-                        sgemmOnThisThread(transA: false, transB: false, m: lq, n: dv, k: lk,
-                                          a: p, lda: lk, b: vh, ldb: hdv, c: po.value + bi * lq * hdv + h * dv, ldc: hdv)
                     }
                 }
             } } }

@@ -44,11 +44,8 @@ extension Kernels {
                         Threads.parallelFor(sets, chunk: Swift.max(1, elementChunk / n)) { ss in
                             for s in ss {
                                 let src = px + s * n, dst = po.value + s * n
-                                var acc = 0.0
-                                for j in 0..<n { acc += Double(src[j]) }
-                                let mu = Float(acc / Double(n))
-                                var v = 0.0
-                                for j in 0..<n { let d = Double(src[j] - mu); v += d * d }
+                                let mu = Float(rowSumDouble(src, n) / Double(n))
+                                let v = rowSquaredDeviationDouble(src, n, mean: mu)
                                 let r = 1 / (Float(v / Double(n)) + eps).squareRoot()
                                 pm.value[s] = mu; pr.value[s] = r
                                 let runs = n / run, c0 = (s % channelSets) * runs

@@ -94,6 +94,25 @@ import TestSupport
         #expect(empty.output == Tensor(zeros: [3, 20, 6]) && empty.probs == nil)
     }
 
+    /// Long rows run in query blocks (`mhaQueryBlock`: here 3 blocks of 109 rows and a remainder); masked, the output
+    /// and the kept probabilities match the composed reference, and the inference forward gives the same bits.
+    @Test func queryBlocksMatchTheComposedReference() {
+        var rng = TestRNG(state: 77)
+        let heads = 2, d = 4, dv = 3, lq = 330, lk = 600
+        #expect(Kernels.mhaQueryBlock(lk: lk, lq: lq) == 109)
+        let q = rng.tensor([1, lq, heads * d], -2, 2), k = rng.tensor([1, lk, heads * d], -2, 2)
+        let v = rng.tensor([1, lk, heads * dv])
+        let mask = Tensor(shape: [1, heads, lq, lk], scalars: (0..<(heads * lq * lk)).map { i in
+            i % lk != 0 && i % 5 == 2 ? -1e9 : Float(i % 7) * 0.2 - 0.6 })
+        let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask)
+        let ref = Reference.attention(Self.split(q, heads), Self.split(k, heads), Self.split(v, heads), mask: mask, scale: 0.5)
+        expectClose(r.output, Self.merge(ref), atol: 1e-4, rtol: 1e-4, "output")
+        let composed = Kernels.attention(q: Self.split(q, heads), k: Self.split(k, heads), v: Self.split(v, heads), mask: mask)
+        expectClose(r.probs!, composed.probs, atol: 1e-5, rtol: 1e-4, "probs")
+        let free = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask, keepProbabilities: false)
+        #expect(free.output == r.output)
+    }
+
     @Test func sameBitsForOneAndTwoThreads() {
         var rng = TestRNG(state: 131)
         let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
