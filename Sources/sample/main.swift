@@ -29,6 +29,8 @@ struct Sample: ParsableCommand {
     @Option(help: "Seeds, one image each (repeatable).") var seed: [UInt64] = [1]
     @Option(help: "Output directory.") var out = "samples"
     @Option(help: "Sampling scheduler (dpmpp-2m: DPM-Solver++ (2M)).") var scheduler: SchedulerKind = .ddim
+    @Option(help: ArgumentHelp("Arithmetic of the U-Net's matrix products: fp32 | bf16 (bfloat16 operands, FP32 accumulation; CPUs "
+                               + "with AVX512-BF16 only).")) var precision: SamplingPrecision = .fp32
     @Option(help: "Sampling steps.") var steps = 25
     @Option(help: "Classifier-free guidance scale.") var guidance: Float = 5
     @Option(help: "Image-branch scale.") var ipScale: Float = 1
@@ -61,7 +63,7 @@ struct Sample: ParsableCommand {
             switch model {
             case .jedi:
                 let g = try Generator.loadJeDi(directory: dir)
-                let opts = SamplingOptions(steps: steps, guidanceScale: guidance, scheduler: scheduler)
+                let opts = SamplingOptions(steps: steps, guidanceScale: guidance, scheduler: scheduler, precision: precision)
                 let texts = referencePrompt.isEmpty ? [WorldText.nullPrompt] : referencePrompt
                 let perReference = texts.count == 1 ? Array(repeating: texts[0], count: refs.count) : texts
                 let strategy = JeDiGuidance(strategy: jediGuidance, imageToTextRatio: imageTextRatio)
@@ -72,7 +74,7 @@ struct Sample: ParsableCommand {
                 let g = try Generator.load(directory: dir, adapter: !refs.isEmpty)
                 let opts = SamplingOptions(steps: steps, guidanceScale: guidance, ipScale: ipScale, scheduler: scheduler,
                                            referenceAttention: refs.isEmpty ? nil : ReferenceAttention.resolve(referenceAttention, for: g),
-                                           referenceBias: referenceBias)
+                                           referenceBias: referenceBias, precision: precision)
                 images = try g.generate(prompts: Array(repeating: prompt, count: seed.count),
                                         referenceSets: refs.isEmpty ? nil : Array(repeating: refs, count: seed.count), seeds: seed, options: opts)
             }
@@ -88,6 +90,7 @@ enum SampleModel: String, CaseIterable, ExpressibleByArgument {
 }
 
 extension SchedulerKind: ExpressibleByArgument {}
+extension SamplingPrecision: ExpressibleByArgument {}
 extension JeDiGuidance.Strategy: ExpressibleByArgument {}
 
 Sample.main()
