@@ -143,8 +143,9 @@ refresh: build
 # with it; a 20000-step schedule cut at UNET_STOP), then [pretrain-unet] as configured (the anneal). The
 # adapter: ADAPTER_PHASE1 (the U-Net frozen) in $(PRETRAIN_RUN)-adapter-phase1, then [pretrain-adapter] as
 # configured from it (the U-Net tuned with the adapter, tu1), ADAPTER_PHASE3 (long1: a 20000-step schedule cut at
-# ADAPTER_STOP), ADAPTER_PHASE4 (ra1: trained with reference attention), then ADAPTER_PHASE5 (rt3: reference attention
-# reading the clean reference, reference_timestep = 0, on a 3000-step schedule), each from the previous phase's weights.
+# ADAPTER_STOP), ADAPTER_PHASE4 (ra1: trained with reference attention), ADAPTER_PHASE5 (rt3: reference attention
+# reading the clean reference, reference_timestep = 0, on a 3000-step schedule), then ADAPTER_PHASE6 (ctl3) and
+# ADAPTER_PHASE7 (ctl5): the same schedule twice more, each from the previous phase's weights.
 # JeDi ([pretrain-jedi] as configured) trains from the final base U-Net in $(PRETRAIN_RUN).
 PRETRAIN_RUN ?= runs/pretrain
 JUDGE_PHASE2 ?= --set steps=3000 --set lr=5e-4 --set warmup=50
@@ -159,6 +160,8 @@ ADAPTER_PHASE3 ?= --set steps=20000 --set curve_every=2000 --set stop_at=$(ADAPT
 ADAPTER_PHASE4 ?= --set steps=1600 --set lr=3e-4 --set warmup=50 --set curve_every=800 --set reference_attention=true
 ADAPTER_PHASE5 ?= --set steps=3000 --set lr=3e-4 --set warmup=50 --set curve_every=1000 --set reference_attention=true \
   --set reference_timestep=0
+ADAPTER_PHASE6 ?= $(ADAPTER_PHASE5)
+ADAPTER_PHASE7 ?= $(ADAPTER_PHASE5)
 .PHONY: pretrain
 pretrain: build
 	$(BIN)/pretrain judge --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-judge-phase1 --threads $(THREADS) --set 'from=""'
@@ -178,7 +181,7 @@ pretrain: build
 	$(BIN)/pretrain unet --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-unet-phase2/artifacts/pretrain-unet/unet.safetensors"'
 	$(BIN)/pretrain jedi --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""'
-	@for p in 1 2 3 4; do for s in judge clip unet; do \
+	@for p in 1 2 3 4 5 6; do for s in judge clip unet; do \
 	  $(BIN)/pretrain $$s --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase$$p --set "from=\"$(PRETRAIN_RUN)/artifacts/pretrain-$$s\"" || exit $$?; \
 	done; done
 	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase1 --threads $(THREADS) --set 'from=""' $(ADAPTER_PHASE1)
@@ -188,8 +191,12 @@ pretrain: build
 	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase2/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE3)
 	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase4 --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase3/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE4)
-	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase5 --threads $(THREADS) --set 'from=""' \
 	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase4/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE5)
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN)-adapter-phase6 --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase5/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE6)
+	$(BIN)/pretrain adapter --config $(CONFIG) --run-dir $(PRETRAIN_RUN) --threads $(THREADS) --set 'from=""' \
+	  --set 'init_from="$(PRETRAIN_RUN)-adapter-phase6/artifacts/pretrain-adapter/adapter.safetensors"' $(ADAPTER_PHASE7)
 	scripts/ship-checkpoints $(PRETRAIN_RUN)
 
 # The pipeline's stages in order, for scripts (check-smoke; refresh's default STAGES).
