@@ -76,13 +76,41 @@ static inline __mmask16 first(int count) {
     return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
 }
 
+/* The 16-bit lanes that interleave [lo 0..15 | hi 0..15] into 16 pairs (lo i, hi i). */
+static const short interleave_lanes[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
+                                           8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+
+/* Lane i of lo and of hi, rounded to bf16, as the 32-bit pair (lo i low, hi i high), for i < 16: two stored rows of K
+ * (k = 2p and 2p + 1) side by side, as the kernel reads them. */
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static inline __m512i interleave_pairs(__m512 lo, __m512 hi) {
+    return _mm512_permutexvar_epi16(_mm512_loadu_si512(interleave_lanes), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+/* The pairs [p0, p0 + kc2) of one row of K elements stored contiguously (a pair is two neighbours), placed at
+ * out[p * stride] (p from 0), zero beyond k; row NULL places zeros (an edge row or column). Sixteen pairs are
+ * converted at once and placed one by one: a scatter is slower on Zen 4. */
+__attribute__((target("avx512f,avx512bw,avx512bf16")))
+static void place_row_pairs(const float *row, int k, int p0, int kc2, uint32_t *out, int stride) {
+    if (!row) {
+        for (int p = 0; p < kc2; p++) out[(size_t)p * stride] = 0;
+        return;
+    }
+    uint32_t tmp[16];
+    for (int p = 0; p < kc2; p += 16) {
+        int e = 2 * (p0 + p), left = k - e;                   /* first element of these 16 pairs, elements still valid */
+        __m512 lo = _mm512_maskz_loadu_ps(first(left), row + e);
+        __m512 hi = _mm512_maskz_loadu_ps(first(left - 16), row + e + 16);
+        _mm512_storeu_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        int count = kc2 - p < 16 ? kc2 - p : 16;
+        for (int q = 0; q < count; q++) out[(size_t)(p + q) * stride] = tmp[q];
+    }
+}
+
 /* op(A) rows [0, m), pairs [p0, p0 + kc2) -> [ceil(m/8)][kc2][8], zero beyond m and k. Vector conversion (the same
  * rounding as B's); A = the weights in a convolution, the activations in a linear layer, so it is not always small. */
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_a(int trans, const float *a, int lda, int m, int k, int p0, int kc2, uint32_t *out) {
-    static const short lanes[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
-                                    8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i idx = _mm512_loadu_si512(lanes);
     int blocks = (m + 7) / 8;
     for (int mb = 0; mb < blocks; mb++) {
         uint32_t *o = out + (size_t)mb * kc2 * 8;
@@ -94,28 +122,12 @@ static void pack_a(int trans, const float *a, int lda, int m, int k, int p0, int
                 int k0 = 2 * (p0 + p);
                 __m512 lo = _mm512_maskz_loadu_ps(rows, a + (size_t)k0 * lda + r0);
                 __m512 hi = k0 + 1 < k ? _mm512_maskz_loadu_ps(rows, a + (size_t)(k0 + 1) * lda + r0) : _mm512_setzero_ps();
-                __m512i pairs = _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-                _mm512_mask_storeu_epi32(o + (size_t)p * 8, (__mmask16)0xff, pairs);
+                _mm512_mask_storeu_epi32(o + (size_t)p * 8, (__mmask16)0xff, interleave_pairs(lo, hi));
             }
         } else {
-            /* A stored [M, K]: a pair is two neighbours of a row; 16 pairs converted at once, then placed. */
-            uint32_t tmp[16];
-            for (int i = 0; i < 8; i++) {
-                int row = r0 + i;
-                if (row >= m) {
-                    for (int p = 0; p < kc2; p++) o[(size_t)p * 8 + i] = 0;
-                    continue;
-                }
-                const float *r = a + (size_t)row * lda;
-                for (int p = 0; p < kc2; p += 16) {
-                    int e = 2 * (p0 + p), left = k - e;
-                    __m512 lo = _mm512_maskz_loadu_ps(first(left), r + e);
-                    __m512 hi = _mm512_maskz_loadu_ps(first(left - 16), r + e + 16);
-                    _mm512_storeu_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-                    int count = kc2 - p < 16 ? kc2 - p : 16;
-                    for (int q = 0; q < count; q++) o[(size_t)(p + q) * 8 + i] = tmp[q];
-                }
-            }
+            /* A stored [M, K]: a pair is two neighbours of a row. */
+            for (int i = 0; i < 8; i++)
+                place_row_pairs(r0 + i < m ? a + (size_t)(r0 + i) * lda : NULL, k, p0, kc2, o + i, 8);
         }
     }
 }
@@ -123,9 +135,6 @@ static void pack_a(int trans, const float *a, int lda, int m, int k, int p0, int
 /* op(B) = B [K, N] stored row-major: columns [n0, n0 + nc), pairs [p0, p0 + kc2) -> [strips][kc2][32]. */
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_b_rows(const float *b, int ldb, int k, int n0, int nc, int p0, int kc2, uint32_t *out) {
-    static const short lanes[32] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23,
-                                    8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
-    const __m512i idx = _mm512_loadu_si512(lanes);
     int strips = (nc + 31) / 32;
     for (int p = 0; p < kc2; p++) {
         int k0 = 2 * (p0 + p);
@@ -138,8 +147,7 @@ static void pack_b_rows(const float *b, int ldb, int k, int n0, int nc, int p0, 
                 __mmask16 mk = first(nc - c);
                 __m512 v0 = _mm512_maskz_loadu_ps(mk, r0 + c);
                 __m512 v1 = has1 ? _mm512_maskz_loadu_ps(mk, r1 + c) : _mm512_setzero_ps();
-                __m512bh two = _mm512_cvtne2ps_pbh(v1, v0);
-                _mm512_storeu_si512(o + h * 16, _mm512_permutexvar_epi16(idx, (__m512i)two));
+                _mm512_storeu_si512(o + h * 16, interleave_pairs(v0, v1));
             }
         }
     }
@@ -149,27 +157,11 @@ static void pack_b_rows(const float *b, int ldb, int k, int n0, int nc, int p0, 
 __attribute__((target("avx512f,avx512bw,avx512bf16")))
 static void pack_b_cols(const float *b, int ldb, int k, int n0, int nc, int p0, int kc2, uint32_t *out) {
     int strips = (nc + 31) / 32;
-    uint32_t tmp[16];
-    for (int s = 0; s < strips; s++) {
-        uint32_t *o = out + (size_t)s * kc2 * 32;
+    for (int s = 0; s < strips; s++)
         for (int jj = 0; jj < 32; jj++) {
             int j = s * 32 + jj;
-            if (j >= nc) {
-                for (int p = 0; p < kc2; p++) o[(size_t)p * 32 + jj] = 0;
-                continue;
-            }
-            const float *row = b + (size_t)(n0 + j) * ldb;
-            for (int p = 0; p < kc2; p += 16) {
-                int e = 2 * (p0 + p);                                  /* first element of this group of 16 pairs */
-                int left = k - e;                                      /* elements of the row still valid */
-                __m512 lo = _mm512_maskz_loadu_ps(first(left), row + e);
-                __m512 hi = _mm512_maskz_loadu_ps(first(left - 16), row + e + 16);
-                _mm512_storeu_si512(tmp, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-                int count = kc2 - p < 16 ? kc2 - p : 16;      /* placed one by one: a scatter is slower on Zen 4 */
-                for (int q = 0; q < count; q++) o[(size_t)(p + q) * 32 + jj] = tmp[q];
-            }
+            place_row_pairs(j < nc ? b + (size_t)(n0 + j) * ldb : NULL, k, p0, kc2, out + (size_t)s * kc2 * 32 + jj, 32);
         }
-    }
 }
 
 /* C rows [0, mr) x columns [0, nr) = alpha * (packed 8 x 32 tile product) + beta * C (C not read when beta is 0). */

@@ -92,11 +92,12 @@ func runTensorBenches() {
               ("seconds", t[0]), ("gflops", sgemmGflops)])
         emit([("bench", "sgemm"), ("m", m), ("k", k), ("n", batch * nImg), ("calls", 1), ("threads", threads),
               ("seconds", t[1]), ("gflops", flops / t[1] / 1e9)])
-        if runs.count > 5 {
+        let bf16GEMM = runs.firstIndex { $0.0 == "bf16_batched" }
+        if let i = bf16GEMM {
             emit([("bench", "bf16_gemm"), ("m", m), ("k", k), ("n", batch * nImg), ("calls", 1), ("threads", threads),
-                  ("seconds", t[5]), ("gflops", flops / t[5] / 1e9), ("ratio_to_sgemm", t[1] / t[5])])
+                  ("seconds", t[i]), ("gflops", flops / t[i] / 1e9), ("ratio_to_sgemm", t[1] / t[i])])
         }
-        for i in 2..<runs.count where runs[i].0 != "bf16_batched" {
+        for i in 2..<runs.count where i != bf16GEMM {
             let gflops = flops / t[i] / 1e9
             emit([("bench", "conv2d"), ("pass", runs[i].0), ("n", batch), ("cin", cin), ("cout", cout), ("res", res),
                   ("kernel", 3), ("threads", threads), ("seconds", t[i]), ("gflops", gflops),
