@@ -23,6 +23,8 @@ public final class BenchInputs {
     public let models: [BenchModel]
     public let judges: BenchJudges
     var currentAdapter: String?
+    /// `trained`'s U-Net and resampler, into which each dpo-train adapter is loaded (nil: the copy has no resampler).
+    let slot: AdapterSlot?
 
     /// `base` and `copy`: two loads of the personalized generator; the copy's U-Net and resampler take the
     /// adapters (it shares the base's text and reference encoders: dpo-train never changes them). The models:
@@ -37,6 +39,7 @@ public final class BenchInputs {
         self.jedi = jedi
         trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: copy.resampler, unet: copy.unet,
                             vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
+        slot = copy.resampler.map { AdapterSlot(unet: copy.unet, resampler: $0) }
         models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty,
                                         jedi: settings.jedi)
         if let m = models.first(where: { $0.base == "jedi" }), jedi == nil || jediCopy == nil {
@@ -96,7 +99,8 @@ public final class BenchInputs {
             if isJeDi {
                 try JeDiBench.apply(file, path: url.path, to: trainedJeDi!.unet)
             } else {
-                try PretrainedModels.applyAdapter(file, path: url.path, unet: trained.unet, resampler: trained.resampler!)
+                guard let slot else { preconditionFailure("BenchInputs.generator: an adapter model without a resampler to load it into") }
+                try slot.load(file, path: url.path)
             }
             currentAdapter = path
         }

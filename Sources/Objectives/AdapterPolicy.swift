@@ -5,8 +5,9 @@ import NN
 import TensorCore
 
 /// The IP-Adapter generator being preference-trained: a frozen U-Net whose image branch (every
-/// `to_k_ip`/`to_v_ip`, and the resampler when `trainResampler`) is trainable, plus a frozen copy of that
-/// adapter's weights that serves as the reference model eps_ref (METHODS.md 5).
+/// `to_k_ip`/`to_v_ip`, and the resampler when `trainResampler`) is trainable, with every self-attention too when
+/// `trainable` is `.imageAndAttention`, plus a frozen copy of those weights that serves as the reference model eps_ref
+/// (METHODS.md 5).
 ///
 /// The reference model is the SAME U-Net with the adapter switched to the frozen copy's weights for the
 /// duration of a no-grad forward (`predictReference`), then switched back. The U-Net, text encoder and
@@ -22,14 +23,23 @@ public final class AdapterPolicy: PreferencePolicy {
     /// The timestep the adapter was trained to read its reference at (`Generator.trainedReferenceTimestep`); nil = the row's.
     public let referenceTimestep: Int?
 
-    /// Freezes everything but the adapter (`Models.adapterParameters`), then the resampler too unless
-    /// `trainResampler`; snapshots the current adapter as the reference model.
-    public init(unet: UNet2DConditionModel, resampler: Resampler, trainResampler: Bool, ipScale: Float = 1, referenceTimestep: Int? = nil) {
+    /// Which U-Net weights train beside the image branch (`AdapterTrainable`).
+    public let trainable: AdapterTrainable
+    public var trainableName: String { trainable.rawValue }
+
+    /// Freezes everything but the adapter (`Models.adapterParameters`) and `trainable`'s U-Net weights, then the
+    /// resampler too unless `trainResampler`; snapshots the current values of them all as the reference model.
+    public init(unet: UNet2DConditionModel, resampler: Resampler, trainResampler: Bool, ipScale: Float = 1, referenceTimestep: Int? = nil,
+                trainable: AdapterTrainable = .image) {
         self.unet = unet
         self.resampler = resampler
         self.ipScale = ipScale
         self.referenceTimestep = referenceTimestep
-        weights = PolicyWeights(adapterParameters(unet: unet, resampler: resampler))
+        self.trainable = trainable
+        let extra = trainable.extraParameters(of: unet)
+        let adapter = adapterParameters(unet: unet, resampler: resampler)
+        for (_, p) in extra { p.requiresGrad = true }
+        weights = PolicyWeights(adapter + extra)
         if !trainResampler { resampler.setRequiresGrad(false) }
     }
 
@@ -55,7 +65,7 @@ public final class AdapterPolicy: PreferencePolicy {
         return ReferenceSetMask.imageRows(y)
     }
 
-    /// The adapter as a safetensors file (`image_proj.*` + every `to_k_ip`/`to_v_ip`).
+    /// The adapter as a safetensors file (`image_proj.*` + every `to_k_ip`/`to_v_ip`, + every `...attn1.*` when they train).
     public func adapterStateDict() -> SafeTensorsFile { weights.stateDict() }
 
     /// Loads adapter weights (all keys, strictly); with `asReference` the frozen copy instead.

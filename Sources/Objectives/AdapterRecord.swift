@@ -2,8 +2,8 @@ import Foundation
 
 /// `<base>-<name>.json` (`adapter-<name>.json`, `jedi-<name>.json`), written by dpo-train next to each trained
 /// policy's weights: what was trained and how. `vit` (the ViT whose quality maps a PatchDPO-family loss used:
-/// finetuned | original), `name` (the run name, see `DPORun.name`) and `base` (the generator: adapter | jedi; absent
-/// = adapter) are absent in records written before they existed.
+/// finetuned | original), `name` (the run name, see `DPORun.name`), `base` (the generator: adapter | jedi; absent
+/// = adapter) and `trainable` are absent in records written before they existed.
 public struct AdapterRecord: Codable, Sendable, Equatable {
     public var loss: String
     public var steps: Int
@@ -21,13 +21,17 @@ public struct AdapterRecord: Codable, Sendable, Equatable {
     public var vit: String?
     public var name: String?
     public var base: String?
+    /// Which weights trained (`adapter_trainable`: image | image+attention; `jedi_trainable`: attention | all). Absent in
+    /// records written before it existed (the adapter's image branch, JeDi's attention).
+    public var trainable: String?
 
     public init(loss: String, steps: Int, seed: UInt64, codeVersion: String, config: String, beta: Double,
                 finalLoss: Double?, finalImplicitAccuracy: Double?, weightsSHA256: String, vit: String? = nil, name: String? = nil,
-                base: GeneratorBase = .adapter) {
+                base: GeneratorBase = .adapter, trainable: String? = nil) {
         self.loss = loss; self.steps = steps; self.seed = seed; self.codeVersion = codeVersion; self.config = config
         self.beta = beta; self.effectiveBeta = LossKind(rawValue: loss).map { beta * $0.betaScale }; self.finalLoss = finalLoss; self.finalImplicitAccuracy = finalImplicitAccuracy
         self.weightsSHA256 = weightsSHA256; self.vit = vit; self.name = name; self.base = base.rawValue
+        self.trainable = trainable
     }
 
     /// Pretty, key-sorted JSON.

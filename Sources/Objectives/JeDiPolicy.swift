@@ -18,11 +18,14 @@ public final class JeDiPolicy: PreferencePolicy {
     public var needsReferences: Bool { true }
     /// JeDi reads its reference diffused to the row's own timestep, as `JeDiSampler` replaces it.
     public var referenceTimestep: Int? { nil }
+    public let trainable: JeDiTrainable
+    public var trainableName: String { trainable.rawValue }
 
     /// Freezes every weight of `unet` but those `trainable` includes; snapshots them as the reference model.
     public init(unet: UNet2DConditionModel, trainable: JeDiTrainable) {
         precondition(JeDiUNet.readsInpaintingInput(unet.config), "JeDiPolicy: the U-Net reads \(unet.config.inChannels) channels, not a JeDi input")
         self.unet = unet
+        self.trainable = trainable
         let entries = trainable.parameters(of: unet)
         unet.setRequiresGrad(false)
         for (_, p) in entries { p.requiresGrad = true }

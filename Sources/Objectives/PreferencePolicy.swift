@@ -16,6 +16,8 @@ public protocol PreferencePolicy: AnyObject {
     /// Under reference attention, the timestep k the policy's references are diffused to and read at: min(k, t)
     /// (`ReferenceSetMask.readTimestep`; the adapter's `referenceTimestep`); nil = each row's own t (JeDi always).
     var referenceTimestep: Int? { get }
+    /// Which weights train, as the config names the choice (`adapter_trainable`, `jedi_trainable`): recorded with the weights.
+    var trainableName: String { get }
 
     /// eps_theta of rows x `[R, C, H, W]` at `timesteps` `[R]` with text `[R, Lt, D]`, image-encoder tokens
     /// `[R, N, E]` and, when the batch carries them, the rows' references.

@@ -10,8 +10,9 @@ import TensorCore
 public struct PreferenceBase {
     /// The network a run's policy wraps (shared by the runs, which train one after another).
     public enum Network {
-        /// `referenceTimestep`: the timestep the adapter reads its references at under reference attention (nil: the row's).
-        case adapter(unet: UNet2DConditionModel, resampler: Resampler, referenceTimestep: Int? = nil)
+        /// `referenceTimestep`: the timestep the adapter reads its references at under reference attention (nil: the row's);
+        /// `trainable`: the U-Net weights that train beside the image branch.
+        case adapter(unet: UNet2DConditionModel, resampler: Resampler, referenceTimestep: Int? = nil, trainable: AdapterTrainable = .image)
         case jedi(unet: UNet2DConditionModel, trainable: JeDiTrainable)
     }
 
@@ -29,10 +30,11 @@ public struct PreferenceBase {
         self.schedule = schedule; self.nullText = nullText; self.nullImage = nullImage
     }
 
-    /// An IP-Adapter base: `adapter` on `unet` and `resampler`.
+    /// An IP-Adapter base: `adapter` on `unet` and `resampler` (`adapter` holds `trainable`'s U-Net weights too).
     public init(unet: UNet2DConditionModel, resampler: Resampler, adapter: SafeTensorsFile, adapterPath: String,
-                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor, referenceTimestep: Int? = nil) {
-        self.init(network: .adapter(unet: unet, resampler: resampler, referenceTimestep: referenceTimestep), initial: adapter, initialPath: adapterPath,
+                schedule: NoiseSchedule, nullText: Tensor, nullImage: Tensor, referenceTimestep: Int? = nil, trainable: AdapterTrainable = .image) {
+        self.init(network: .adapter(unet: unet, resampler: resampler, referenceTimestep: referenceTimestep, trainable: trainable),
+                  initial: adapter, initialPath: adapterPath,
                   schedule: schedule, nullText: nullText, nullImage: nullImage)
     }
 
@@ -40,10 +42,10 @@ public struct PreferenceBase {
     /// conditions of their encoders.
     public init(_ models: PreferenceModels) {
         switch models.conditioning {
-        case .adapter(let resampler, let adapter, _):
+        case .adapter(let resampler, let adapter, _, let trainable):
             self.init(unet: models.unet, resampler: resampler, adapter: adapter, adapterPath: models.weightsPath,
                       schedule: models.schedule, nullText: models.nullText, nullImage: models.nullImage,
-                      referenceTimestep: models.referenceTimestep)
+                      referenceTimestep: models.referenceTimestep, trainable: trainable)
         case .jedi(let trainable):
             self.init(jedi: models.unet, trainable: trainable, path: models.weightsPath, schedule: models.schedule,
                       nullText: models.nullText, nullImage: models.nullImage)
@@ -65,9 +67,9 @@ public struct PreferenceBase {
     /// A fresh policy over the network (its weights as the previous run left them: load `initial` next).
     func makePolicy(_ s: PreferenceSettings) -> any PreferencePolicy {
         switch network {
-        case .adapter(let unet, let resampler, let referenceTimestep):
+        case .adapter(let unet, let resampler, let referenceTimestep, let trainable):
             return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: s.trainResampler, ipScale: s.ipScale,
-                                 referenceTimestep: referenceTimestep)
+                                 referenceTimestep: referenceTimestep, trainable: trainable)
         case .jedi(let unet, let trainable):
             return JeDiPolicy(unet: unet, trainable: trainable)
         }

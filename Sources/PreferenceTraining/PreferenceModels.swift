@@ -17,7 +17,8 @@ public struct PreferenceModels {
         /// tower at the record's block; frozen here), and pretrain-adapter's `adapter` (`image_proj.*` + every
         /// `to_k_ip`/`to_v_ip`, without the reference encoder's `image_encoder.*`): the policy's start and the frozen
         /// reference model.
-        case adapter(resampler: Resampler, adapter: SafeTensorsFile, encoder: any ReferenceEncoder)
+        /// `trainable`: which U-Net weights train beside the image branch (their starting values are in `adapter` too).
+        case adapter(resampler: Resampler, adapter: SafeTensorsFile, encoder: any ReferenceEncoder, trainable: AdapterTrainable)
         /// JeDi: the joint set [reference; image], the `trainable` part of its U-Net trained.
         case jedi(trainable: JeDiTrainable)
     }
@@ -47,14 +48,16 @@ public struct PreferenceModels {
 
     /// The parts of `g`, which must carry pretrain-adapter's reference encoder and resampler; freezes the
     /// encoder and the autoencoder. `adapterPath`: the adapter's file. `referenceAttention`: couple each row to its
-    /// reference (only mode `conditional` trains; `both` is a sampling choice).
-    public init(_ g: Generator, adapterPath: String, referenceAttention: Bool = false) {
+    /// reference (only mode `conditional` trains; `both` is a sampling choice). `trainable`: the U-Net weights that train
+    /// beside the image branch; their values now (the pretrained adapter's) are the policy's start.
+    public init(_ g: Generator, adapterPath: String, referenceAttention: Bool = false, trainable: AdapterTrainable = .image) {
         guard let encoder = g.imageEncoder, let resampler = g.resampler else {
             preconditionFailure("PreferenceModels: the generator has no adapter (UpstreamModels.generator always loads pretrain-adapter's)")
         }
         encoder.setRequiresGrad(false)
         g.vae?.setRequiresGrad(false)
-        conditioning = .adapter(resampler: resampler, adapter: PretrainedModels.adapterFile(unet: g.unet, resampler: resampler), encoder: encoder)
+        conditioning = .adapter(resampler: resampler, adapter: PretrainedModels.adapterFile(unet: g.unet, resampler: resampler, trainable: trainable),
+                                encoder: encoder, trainable: trainable)
         weightsPath = adapterPath
         textEncoder = g.textEncoder
         unet = g.unet
@@ -96,7 +99,7 @@ public struct PreferenceModels {
     /// the resampler of these); JeDi reads none, so a `[1, 1, 1]` zero stands in (`imageTokens`).
     public var nullImage: Tensor {
         switch conditioning {
-        case .adapter(_, _, let encoder):
+        case .adapter(_, _, let encoder, _):
             return withNoGrad { encoder.tokens(Variable(Tensor(zeros: [1, 3, resolution, resolution]))).value }
         case .jedi:
             return Tensor(zeros: [1, 1, 1])
@@ -106,7 +109,7 @@ public struct PreferenceModels {
     /// The image-encoder tokens of a reference `[1, 3, S, S]`: `[1, N, E]`, or JeDi's `[1, 1, 1]` zero.
     public func imageTokens(_ reference: Tensor) -> Tensor {
         switch conditioning {
-        case .adapter(_, _, let encoder): return withNoGrad { encoder.tokens(Variable(reference)).value }
+        case .adapter(_, _, let encoder, _): return withNoGrad { encoder.tokens(Variable(reference)).value }
         case .jedi: return Tensor(zeros: [1, 1, 1])
         }
     }

@@ -105,13 +105,14 @@ final class PreferenceRun {
     func finish(ledger: some PreferenceLedger) throws -> [NewArtifact] {
         var file = policy.weights.stateDict()
         file.metadata = ["loss": run.kind.rawValue, "steps": "\(settings.steps)", "format": run.base == .jedi ? "jedi" : "ip-adapter",
-                         "seed": "\(run.seed)", "name": label]
+                         "seed": "\(run.seed)", "name": label, "trainable": policy.trainableName]
         if let v = run.vit { file.metadata["vit"] = v }
         let weights = SafeTensors.encode(file)
         let record = AdapterRecord(loss: run.kind.rawValue, steps: settings.steps, seed: UInt64(bitPattern: Int64(run.seed)),
                                    codeVersion: settings.codeVersion, config: settings.config, beta: Double(objective.beta),
                                    finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
-                                   weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label, base: run.base)
+                                   weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label, base: run.base,
+                                   trainable: policy.trainableName)
         return [try ledger.write(weights, name: run.fileStem + ".safetensors", kind: "checkpoint/" + run.base.rawValue),
                 try ledger.write(try record.encoded(), name: run.fileStem + ".json", kind: "record")]
     }

@@ -165,12 +165,14 @@ public enum PretrainedModels {
 
     /// Loads `image_proj.*` into `resampler`, the ip projections into `unet` and, when given, `image_encoder.*`
     /// into the adapter's own reference encoder, strictly by name (no key missing, none extra). `withUNet`:
-    /// the file holds every U-Net weight (an adapter trained with its U-Net, `adapterTunesUNet`), all loaded.
+    /// the file holds every U-Net weight (an adapter trained with its U-Net, `adapterTunesUNet`), all loaded;
+    /// otherwise `trainable` says which U-Net weights beyond the image branch it holds (a dpo-train file of
+    /// `adapter_trainable = "image+attention"` also has every `...attn1.*`).
     public static func applyAdapter(_ file: SafeTensorsFile, path: String, unet: UNet2DConditionModel, resampler: Resampler,
-                                    encoder: ConvReferenceEncoder? = nil, withUNet: Bool = false) throws {
+                                    encoder: ConvReferenceEncoder? = nil, withUNet: Bool = false, trainable: AdapterTrainable = .image) throws {
         var expected: [String: [Int]] = [:]
         for (k, p) in resampler.namedParameters() { expected["image_proj.\(k)"] = p.shape }
-        let ip = withUNet ? unet.namedParameters() : unet.imageProjectionParameters()
+        let ip = withUNet ? unet.namedParameters() : unet.imageProjectionParameters() + trainable.extraParameters(of: unet)
         for (k, p) in ip { expected[k] = p.shape }
         for (k, p) in encoder?.namedParameters() ?? [] { expected["image_encoder.\(k)"] = p.shape }
         try file.checkStrict(expected: expected, path: path)
@@ -185,12 +187,12 @@ public enum PretrainedModels {
     }
 
     /// The adapter file of a resampler + U-Net (+ the adapter's own reference encoder), the inverse of `applyAdapter`;
-    /// `withUNet`: every U-Net weight, not only the image branch's projections.
+    /// `withUNet`: every U-Net weight, not only the image branch's projections; otherwise `trainable`'s U-Net weights too.
     public static func adapterFile(unet: UNet2DConditionModel, resampler: Resampler, encoder: ConvReferenceEncoder? = nil,
-                                   withUNet: Bool = false) -> SafeTensorsFile {
+                                   withUNet: Bool = false, trainable: AdapterTrainable = .image) -> SafeTensorsFile {
         var f = SafeTensorsFile()
         for (k, p) in resampler.namedParameters() { f.tensors["image_proj.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
-        for (k, p) in withUNet ? unet.namedParameters() : unet.imageProjectionParameters() { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
+        for (k, p) in withUNet ? unet.namedParameters() : unet.imageProjectionParameters() + trainable.extraParameters(of: unet) { f.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
         for (k, p) in encoder?.namedParameters() ?? [] { f.tensors["image_encoder.\(k)"] = TensorData(shape: p.shape, values: p.value.scalars) }
         return f
     }

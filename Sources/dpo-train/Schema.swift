@@ -38,6 +38,11 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
               doc: "the generator preference training changes: adapter (the IP-Adapter model's image branch; outputs adapter-<run>.*) | "
                   + "jedi (pretrain-jedi's joint-image U-Net, each row the unknown member of the set [reference; row]; outputs jedi-<run>.*)",
               optIn: true, check: ConfigKey.oneOf(GeneratorBase.allCases.map(\.rawValue))),
+    ConfigKey("adapter_trainable", .string, default: .string("image"),
+              doc: "base = adapter: the weights that train: image (IP-Adapter's image branch, every to_k_ip/to_v_ip: PatchDPO's \"parameters for "
+                  + "projecting image features\") | image+attention (also every self-attention, attn1.*, through which reference attention "
+                  + "reads the reference; the adapter files then carry them)",
+              optIn: true, check: ConfigKey.oneOf(AdapterTrainable.allCases.map(\.rawValue))),
     ConfigKey("jedi_trainable", .string, default: .string("attention"),
               doc: "base = jedi: the U-Net weights that train: attention (the coupled self-attention, attn1.*) | all",
               optIn: true, check: ConfigKey.oneOf(JeDiTrainable.allCases.map(\.rawValue))),

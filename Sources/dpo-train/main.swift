@@ -68,7 +68,8 @@ struct DPOTrain: ParsableCommand {
         case .adapter:
             let g = try up.generator(), adapter = try up.artifacts.artifact("adapter.safetensors", of: "pretrain-adapter")
             return PreferenceModels(g, adapterPath: up.artifacts.url(adapter).path,
-                                    referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g) != nil)
+                                    referenceAttention: ReferenceAttention.resolve(c.string("reference_attention"), for: g) != nil,
+                                    trainable: AdapterTrainable(rawValue: c.string("adapter_trainable"))!)
         case .jedi:
             let g = try up.jedi(), weights = try up.artifacts.artifact("jedi.safetensors", of: "pretrain-jedi")
             return PreferenceModels(jedi: g, path: up.artifacts.url(weights).path, trainable: JeDiTrainable(rawValue: c.string("jedi_trainable"))!)

@@ -69,6 +69,30 @@ import Random
         #expect(throws: CheckpointError.self) { try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!) }
     }
 
+    /// A dpo-train adapter trained with `adapter_trainable = "image+attention"`: the image branch and every
+    /// self-attention weight, read back by its keys (`AdapterTrainable(keysOf:)`), strictly: without any one of them, or
+    /// loaded as an image-branch file, it is refused; the image-branch file reads as `.image`.
+    @Test func anAdapterWithItsSelfAttentionCarriesExactlyTheAttentionWeights() throws {
+        let a = try Tiny.generator(seed: 1), b = try Tiny.generator(seed: 2)
+        let file = PretrainedModels.adapterFile(unet: a.unet, resampler: a.resampler!, trainable: .imageAndAttention)
+        let attention = a.unet.namedParameters().filter { $0.0.contains(".attn1.") }
+        #expect(!attention.isEmpty)
+        #expect(file.tensors.count == a.resampler!.namedParameters().count + a.unet.imageProjectionParameters().count + attention.count)
+        #expect(AdapterTrainable(keysOf: file) == .imageAndAttention)
+        #expect(AdapterTrainable(keysOf: PretrainedModels.adapterFile(unet: a.unet, resampler: a.resampler!)) == .image)
+        try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!, trainable: .imageAndAttention)
+        let bByKey = Dictionary(uniqueKeysWithValues: b.unet.namedParameters())
+        for (k, p) in attention { #expect(bByKey[k]!.value == p.value, "\(k)") }
+        let other = b.unet.namedParameters().first { !$0.0.contains(".attn1.") && !$0.0.hasSuffix("_ip.weight") }!
+        #expect(other.1.value != Dictionary(uniqueKeysWithValues: a.unet.namedParameters())[other.0]!.value, "the rest of the U-Net stays b's")
+        #expect(throws: CheckpointError.self) { try PretrainedModels.applyAdapter(file, path: "mem", unet: b.unet, resampler: b.resampler!) }
+        var missing = file
+        missing.tensors.removeValue(forKey: attention[0].0)
+        #expect(throws: CheckpointError.self) {
+            try PretrainedModels.applyAdapter(missing, path: "mem", unet: b.unet, resampler: b.resampler!, trainable: .imageAndAttention)
+        }
+    }
+
     /// An adapter with its own convolutional reference encoder: `image_encoder.*` keys in the same file,
     /// `referenceEncoder` in the record; a directory load rebuilds it and samples exactly as the original.
     @Test func adapterWithItsOwnConvEncoderRoundTripsThroughADirectory() throws {

@@ -5,11 +5,13 @@ import TensorCore
 @testable import Objectives
 
 /// The xs U-Net (channels [32, 64, 64]) with the xs resampler, on 8 x 8 images, for step-level tests.
-func tinyPolicy(seed: UInt64 = 5, trainResampler: Bool = false, referenceTimestep: Int? = nil) -> AdapterPolicy {
+func tinyPolicy(seed: UInt64 = 5, trainResampler: Bool = false, referenceTimestep: Int? = nil,
+                trainable: AdapterTrainable = .image) -> AdapterPolicy {
     let key = RNGKey(seed: seed)
     let unet = try! UNet2DConditionModel(config: .xs, key: key.fold(in: "unet"))
     let resampler = try! Resampler(config: .xs, key: key.fold(in: "resampler"))
-    return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: trainResampler, referenceTimestep: referenceTimestep)
+    return AdapterPolicy(unet: unet, resampler: resampler, trainResampler: trainResampler, referenceTimestep: referenceTimestep,
+                         trainable: trainable)
 }
 
 /// B pairs of 8 x 8 images with conditioning; `identicalFirstPair` makes pair 0's members equal.

@@ -44,11 +44,18 @@ import TestSupport
 }
 
 @Suite(.serialized) struct TrainStepTests {
-    @Test(arguments: [(LossKind.diffusionDPO, false), (LossKind.patchdpo, true)])
-    func stepChangesOnlyTheAdapter(kind: LossKind, trainResampler: Bool) throws {
-        let policy = tinyPolicy(trainResampler: trainResampler)
+    @Test(arguments: [(LossKind.diffusionDPO, false, AdapterTrainable.image), (LossKind.patchdpo, true, .image),
+                      (LossKind.patchdpo, false, .imageAndAttention), (LossKind.diffusionDPO, false, .imageAndAttention)])
+    func stepChangesOnlyTheAdapter(kind: LossKind, trainResampler: Bool, trainable: AdapterTrainable) throws {
+        let policy = tinyPolicy(trainResampler: trainResampler, trainable: trainable)
         let before = allBits(policy)
         let trainableKeys = Set(policy.trainable.map { $0.0.hasPrefix("image_proj.") ? $0.0 : "unet." + $0.0 })
+        // The trainable set is the image branch, plus exactly every self-attention weight with image+attention.
+        let attention = Set(policy.unet.namedParameters().map(\.0).filter { $0.contains(".attn1.") }.map { "unet." + $0 })
+        #expect(!attention.isEmpty, "the xs U-Net has self-attention")
+        #expect(trainableKeys.filter { $0.contains(".attn1.") } == (trainable == .imageAndAttention ? attention : []))
+        #expect(trainableKeys.filter { $0.hasSuffix("to_k_ip.weight") || $0.hasSuffix("to_v_ip.weight") }.count
+                == policy.unet.imageProjectionParameters().count)
         var rng = RandomStream(seed: 11)
         var opt = AdamW(learningRate: 1e-3, weightDecay: 0.01)
         let m = try PreferenceObjective(kind: kind).step(policy: policy, batch: tinyBatch(), rng: &rng,
@@ -101,8 +108,9 @@ import TestSupport
 
 /// The reference branch runs the frozen adapter copy, and leaves the trained adapter in place.
 @Suite struct ReferenceModelTests {
-    @Test func referenceUsesTheFrozenAdapter() {
-        let policy = tinyPolicy(), untouched = tinyPolicy()
+    @Test(arguments: AdapterTrainable.allCases)
+    func referenceUsesTheFrozenAdapter(trainable: AdapterTrainable) {
+        let policy = tinyPolicy(trainable: trainable), untouched = tinyPolicy()
         perturbAdapter(policy)
         let batch = tinyBatch(pairs: 1)
         let args = (x: batch.first, t: [400], text: batch.text, image: batch.imageFeatures)

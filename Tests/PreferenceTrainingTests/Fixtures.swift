@@ -15,14 +15,15 @@ enum Tiny {
     static let resampler = ResamplerConfig(embeddingDim: 16, dim: 16, depth: 1, heads: 2, dimHead: 8, numQueries: 4, outputDim: 16)
 
     /// A fresh process's models: the same pretrained weights every time (seeded), the adapter they carry.
-    static func base() throws -> PreferenceBase {
+    /// `trainable`: the U-Net weights that train beside the image branch (their pretrained values join the adapter).
+    static func base(trainable: AdapterTrainable = .image) throws -> PreferenceBase {
         let key = RNGKey(seed: 5)
         let u = try UNet2DConditionModel(config: unet, key: key.fold(in: "unet"))
         let r = try Resampler(config: resampler, key: key.fold(in: "resampler"))
-        let adapter = AdapterPolicy(unet: u, resampler: r, trainResampler: false).adapterStateDict()
+        let adapter = AdapterPolicy(unet: u, resampler: r, trainResampler: false, trainable: trainable).adapterStateDict()
         return PreferenceBase(unet: u, resampler: r, adapter: adapter, adapterPath: "adapter.safetensors",
                               schedule: NoiseSchedule(trainSteps: 100, betaStart: 1e-3, betaEnd: 0.05),
-                              nullText: tensor([1, 3, 16], seed: 1), nullImage: tensor([1, 5, 16], seed: 2))
+                              nullText: tensor([1, 3, 16], seed: 1), nullImage: tensor([1, 5, 16], seed: 2), trainable: trainable)
     }
 
     /// A fresh process's JeDi base: the tiny U-Net widened to JeDi's input (seeded), its coupled self-attention trained.

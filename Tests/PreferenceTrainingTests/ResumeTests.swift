@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Models
 import Objectives
 import Testing
 @testable import PreferenceTraining
@@ -23,14 +24,15 @@ import Testing
 
     /// Trains every run, first stopping after `stopAfter` steps (nil: never) and resuming from each run's newest checkpoint;
     /// `journal`: metrics reach the store only when a run finishes (`MemoryLedger`).
-    static func train(stopAfter: Int?, coupled: Bool = false, jedi: Bool = false, journal: Bool = false) throws -> Outcome {
+    static func train(stopAfter: Int?, coupled: Bool = false, jedi: Bool = false, journal: Bool = false,
+                      trainable: AdapterTrainable = .image) throws -> Outcome {
         let runs = jedi ? DPORun.plan(losses: [.patchdpo, .diffusionDPO], vits: ["finetuned"], seeds: [1], base: .jedi) : Self.runs
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let stores = Dictionary(uniqueKeysWithValues: runs.map { ($0.name, LedgerStore()) })
         var written: [String: Data] = [:], calls: [String] = [], lines: [String] = []
         func process(_ counter: StepCounter) throws {
-            let base = try jedi ? Tiny.jediBase() : Tiny.base()
+            let base = try jedi ? Tiny.jediBase() : Tiny.base(trainable: trainable)
             let prefix = jedi ? "jedi" : "adapter"
             for run in runs where written["\(prefix)-\(run.name).json"] == nil {
                 let ledger = MemoryLedger(stores[run.name]!, counter: counter, journal: journal)
@@ -105,6 +107,23 @@ import Testing
         #expect(!weights.tensors.isEmpty && weights.tensors.keys.allSatisfy { $0.contains(".attn1.") })
         #expect(weights.metadata["format"] == "jedi")
         #expect(straight.written["jedi-patchdpo-finetuned-s1.safetensors"] != straight.written["jedi-diffusion-dpo-s1.safetensors"])
+    }
+
+    /// `adapter_trainable = "image+attention"`: every run trains the image branch and the self-attention, writes both
+    /// (record `trainable`), and starts from the pretrained self-attention, not the previous run's: a fresh process that
+    /// trains only the second run (stopped at the run boundary) ends with the same bytes as the uninterrupted training.
+    @Test func attentionTrainingRunsStartFromThePretrainedAttention() throws {
+        let straight = try Self.train(stopAfter: nil, trainable: .imageAndAttention)
+        let resumed = try Self.train(stopAfter: 4, trainable: .imageAndAttention)
+        for (name, data) in straight.written { #expect(resumed.written[name] == data, "\(name) differs after a stop at step 4") }
+        let weights = try SafeTensors.parse(try #require(straight.written["adapter-diffusion-dpo-s1.safetensors"]), path: "w")
+        #expect(weights.tensors.keys.contains { $0.contains(".attn1.") } && weights.tensors.keys.contains { $0.hasSuffix("to_k_ip.weight") })
+        #expect(weights.metadata["trainable"] == "image+attention")
+        let record = try JSONDecoder().decode(AdapterRecord.self, from: try #require(straight.written["adapter-diffusion-dpo-s1.json"]))
+        #expect(record.trainable == "image+attention")
+        let plain = try Self.train(stopAfter: nil)
+        let plainWeights = try SafeTensors.parse(try #require(plain.written["adapter-diffusion-dpo-s1.safetensors"]), path: "w")
+        #expect(!plainWeights.tensors.keys.contains { $0.contains(".attn1.") } && plainWeights.metadata["trainable"] == "image")
     }
 
     /// With reference attention (pairs carrying their references) the batches are coupled, the adapters differ from
