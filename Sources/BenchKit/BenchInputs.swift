@@ -37,8 +37,9 @@ public final class BenchInputs {
         self.upstream = upstream
         self.base = base
         self.jedi = jedi
-        trained = Generator(textEncoder: base.textEncoder, imageEncoder: base.imageEncoder, resampler: copy.resampler, unet: copy.unet,
-                            vae: base.vae, schedule: base.schedule, tokenizer: base.tokenizer, resolution: base.resolution)
+        // With the copy's adapter training: a trained model samples with the reference read as the base adapter was trained to
+        // (the clean reference, `referenceTimestep` 0, since rt3), as the original row does.
+        trained = base.withNetworks(of: copy)
         slot = copy.resampler.map { AdapterSlot(unet: copy.unet, resampler: $0) }
         models = try BenchInputs.models(upstream, wanted: settings.models, realRenders: settings.realRenders && settings.dreambenchDir.isEmpty,
                                         jedi: settings.jedi)

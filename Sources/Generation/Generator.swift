@@ -70,6 +70,16 @@ public final class Generator {
         unet.train(false)
     }
 
+    /// This generator's text and image encoders, autoencoder, schedule and tokenizer with `copy`'s resampler and U-Net, and
+    /// `copy`'s adapter training (`trainedReferenceAttention`, `trainedReferenceTimestep`), so samplers read the reference
+    /// as that adapter was trained to. For a second load of the same model whose resampler and U-Net take other adapters
+    /// (the bench's dpo-train models) without a second set of encoders.
+    public func withNetworks(of copy: Generator) -> Generator {
+        Generator(textEncoder: textEncoder, imageEncoder: imageEncoder, resampler: copy.resampler, unet: copy.unet, vae: vae,
+                  schedule: schedule, tokenizer: tokenizer, resolution: resolution,
+                  trainedReferenceAttention: copy.trainedReferenceAttention, trainedReferenceTimestep: copy.trainedReferenceTimestep)
+    }
+
     /// Token ids of `prompts` ([B][maxLength]).
     public func encode(_ prompts: [String]) -> [[Int32]] { prompts.map(tokenizer.encode) }
 

@@ -182,6 +182,26 @@ import TensorCore
         }
     }
 
+    /// A generator sharing another's encoders with a second load's networks (the bench's dpo-train models) keeps that
+    /// load's adapter training: it samples exactly like the load itself, with the clean reference it was trained to read
+    /// (dropping `trainedReferenceTimestep` made the bench sample every dpo-train model with the matched reference).
+    @Test func aGeneratorWithAnotherLoadsNetworksSamplesAsThatLoadWasTrained() throws {
+        let g = try Tiny.generator()
+        let load = Generator(textEncoder: g.textEncoder, imageEncoder: g.imageEncoder, resampler: g.resampler, unet: g.unet,
+                             schedule: g.schedule, resolution: g.resolution, trainedReferenceAttention: .conditional,
+                             trainedReferenceTimestep: 0)
+        let copy = try Tiny.generator()   // the same weights, loaded a second time, without the record's training
+        let derived = copy.withNetworks(of: load)
+        #expect(derived.trainedReferenceTimestep == 0 && derived.trainedReferenceAttention == .conditional)
+        #expect(derived.unet === load.unet && derived.resampler === load.resampler && derived.textEncoder === copy.textEncoder)
+        let refs = Tiny.references(2)
+        let opts = SamplingOptions(steps: 3, guidanceScale: 3, referenceAttention: .conditional)
+        let want = try Sampler.sample(load, prompts: prompts, references: refs, seeds: [5, 6], options: opts)
+        #expect(Tiny.maxAbsDiff(try Sampler.sample(derived, prompts: prompts, references: refs, seeds: [5, 6], options: opts), want) == 0)
+        #expect(Tiny.maxAbsDiff(try Sampler.sample(copy, prompts: prompts, references: refs, seeds: [5, 6], options: opts), want) > 1e-4,
+                "the matched reference samples differently")
+    }
+
     /// The default foreground is the references' border-colour foreground.
     @Test func defaultForegroundIsTheBorderForeground() throws {
         var im = try Image(width: 16, height: 16, channels: 3, pixels: [UInt8](repeating: 240, count: 16 * 16 * 3))
