@@ -3,7 +3,6 @@ import Models
 import NN
 import Pretrained
 import Random
-import TensorCore
 import Testing
 @testable import BenchKit
 
