@@ -86,4 +86,38 @@ extension Generator {
             return (ReferenceSetMask.imageRows(eps, setSize: size), uncond)
         }
     }
+
+    /// The keys `references` [B * K] + sampleShape (row i's K together), diffused to `referenceTimestep`, give every
+    /// self-attention of the pair `mode` couples (both: the conditional and the null branch, [c; null]; conditional:
+    /// the conditional one), from one lone pass (`ReferenceKeys`): what `referenceCoupledPair` computes at every step
+    /// for the references' rows, once. `foreground` [B * K, S, S] masks their background keys (with `bias`).
+    func referenceKeys(_ r: Tensor, referenceTimestep: Int, _ c: Conditioning, ipScale: Float, mode: ReferenceAttention,
+                       foreground: Tensor, bias: Float) -> ReferenceKeys {
+        let b = c.text.shape[0]
+        precondition(b > 0 && r.shape[0] % b == 0 && foreground.shape[0] == r.shape[0],
+                     "Generator.referenceKeys: references \(r.shape), foreground \(foreground.shape) for \(b) rows")
+        let k = r.shape[0] / b
+        let each = { (a: Tensor) in ReferenceSetMask.repeated(a, copies: k) }
+        let branches = mode == .both ? 2 : 1
+        let texts = mode == .both ? [c.text, c.nullText] : [c.text]
+        let images = c.image.map { mode == .both ? [$0, c.nullImage!] : [$0] }
+        return unet.recordReferenceKeys(stack(Array(repeating: r, count: branches)),
+                                        timesteps: Array(repeating: referenceTimestep, count: branches * r.shape[0]),
+                                        text: stack(texts.map(each)), imageTokens: images.map { stack($0.map(each)) }, ipScale: ipScale,
+                                        mask: ReferenceSetMask(foreground: stack(Array(repeating: foreground, count: branches)), bias: bias,
+                                                               referencesPerSet: k))
+    }
+
+    /// `referenceCoupledPair` with the references' keys read from `keys` (`referenceKeys`, made with the same `mode`,
+    /// conditioning and rows): the images' rows alone go through the U-Net, both branches in one pass (the null branch
+    /// reading the references under `both`, its own keys only under `conditional`).
+    func referenceKeyedPair(_ x: Tensor, keys: ReferenceKeys, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
+        let b = x.shape[0]
+        let eps = withNoGrad {
+            unet.forward(Variable(stack([x, x])), timesteps: Array(repeating: t, count: 2 * b), text: Variable(stack([c.text, c.nullText])),
+                         imageTokens: c.image.map { Variable(stack([$0, c.nullImage!])) }, ipScale: ipScale, referenceKeys: keys)
+        }.value
+        let n = x.count
+        return (Tensor(shape: x.shape, scalars: Array(eps.scalars[0..<n])), Tensor(shape: x.shape, scalars: Array(eps.scalars[n..<(2 * n)])))
+    }
 }

@@ -88,19 +88,38 @@ public enum Sampler {
         let cleanReferences = options.referenceAttention != nil ? references.map { g.diffusionSpace($0) } : nil
         let foreground = options.referenceAttention != nil ? (referenceForeground ?? references.map(ReferenceAttention.foreground)) : nil
         let w = options.guidanceScale
+        let cap = options.referenceTimestep ?? g.trainedReferenceTimestep
+        // Read at one timestep at every step (a reference timestep at or below every sampled one; 0 = the clean
+        // reference), the references are diffused once (step 0's draw) and their self-attention keys made once per
+        // network (`ReferenceKeys`, as ReferenceNet reads its reference); otherwise diffused and coupled at every step.
+        let fixedRead = timesteps.first.map { ReferenceSetMask.readTimestep($0, cap: cap) }
+            .flatMap { t0 in timesteps.allSatisfy { ReferenceSetMask.readTimestep($0, cap: cap) == t0 } ? t0 : nil }
+        func diffusedReferences(step i: Int, to tRef: Int) -> Tensor? {
+            cleanReferences.map {
+                g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: tRef, count: $0.shape[0]))
+            }
+        }
+        let fixedReferences = fixedRead.flatMap { diffusedReferences(step: 0, to: $0) }
+        var keys: [ObjectIdentifier: ReferenceKeys] = [:]
         for (i, t) in timesteps.enumerated() {
             let z = options.eta > 0 ? stepNoise(seeds: seeds, step: i, like: x) : nil
             // Reference attention: the references diffused to this step (one draw shared by every chain of the step).
-            let tRef = ReferenceSetMask.readTimestep(t, cap: options.referenceTimestep ?? g.trainedReferenceTimestep)
-            let noisyReferences = cleanReferences.map {
-                g.schedule.addNoise($0, noise: referenceNoise(seeds: seeds, step: i, like: $0), timesteps: Array(repeating: tRef, count: $0.shape[0]))
-            }
+            let tRef = ReferenceSetMask.readTimestep(t, cap: cap)
+            let noisyReferences = fixedRead == nil ? diffusedReferences(step: i, to: tRef) : fixedReferences
             func pair(_ gen: Generator, _ x: Tensor, _ c: Conditioning) -> (cond: Tensor, uncond: Tensor) {
-                guard let mode = options.referenceAttention, let rt = noisyReferences else {
+                guard let mode = options.referenceAttention, let fg = foreground else {
                     return gen.guidedPair(x, timestep: t, c, ipScale: options.ipScale)
                 }
-                return gen.referenceCoupledPair(x, reference: rt, timestep: t, referenceTimestep: tRef, c, ipScale: options.ipScale, mode: mode,
-                                                foreground: foreground, bias: options.referenceBias)
+                guard let tFixed = fixedRead else {
+                    return gen.referenceCoupledPair(x, reference: noisyReferences!, timestep: t, referenceTimestep: tRef, c, ipScale: options.ipScale,
+                                                    mode: mode, foreground: fg, bias: options.referenceBias)
+                }
+                let id = ObjectIdentifier(gen)
+                if keys[id] == nil {
+                    keys[id] = gen.referenceKeys(noisyReferences!, referenceTimestep: tFixed, c, ipScale: options.ipScale, mode: mode,
+                                                 foreground: fg, bias: options.referenceBias)
+                }
+                return gen.referenceKeyedPair(x, keys: keys[id]!, timestep: t, c, ipScale: options.ipScale)
             }
             if let ref = reference, let cr = cRef, let wrg = options.rewardScale {
                 let r = pair(ref, x, cr)

@@ -32,34 +32,45 @@ public struct ReferenceSetMask: Sendable {
     /// The additive mask [sets, 1, (K+1) L, (K+1) L] of a level with h x w tokens (L = h w); the foreground is
     /// average-pooled to h x w and a reference token counts as foreground when at least half its area is.
     public func additive(height h: Int, width w: Int) -> Tensor {
+        let k = referencesPerSet, sets = foreground.shape[0] / k, l = h * w, n = (k + 1) * l
+        let keys = keyBias(height: h, width: w).scalars
+        var out = [Float](repeating: 0, count: sets * n * n)
+        for s in 0..<sets {
+            let base = s * n * n
+            // reference j's rows: its own keys only
+            for j in 0..<k {
+                for q in (j * l)..<((j + 1) * l) {
+                    for key in 0..<n where key < j * l || key >= (j + 1) * l { out[base + q * n + key] = Self.masked }
+                }
+            }
+            // the generated image's rows: its own keys and every reference's foreground keys
+            for q in (k * l)..<n { out.replaceSubrange((base + q * n)..<(base + (q + 1) * n), with: keys[(s * n)..<((s + 1) * n)]) }
+        }
+        return Tensor(shape: [sets, 1, n, n], scalars: out)
+    }
+
+    /// The generated image's row of `additive`, one bias per key of its set [sets, 1, 1, (K+1) L]: reference j's
+    /// foreground keys `bias`, its background keys masked, the image's own keys 0. The same for every query of the
+    /// image, so it is the whole mask when only the images query (`ReferenceKeys`, the references' keys read once).
+    public func keyBias(height h: Int, width w: Int) -> Tensor {
         let k = referencesPerSet, sets = foreground.shape[0] / k, fh = foreground.shape[1], fw = foreground.shape[2]
         precondition(fh % h == 0 && fw % w == 0 && fh / h == fw / w,
                      "ReferenceSetMask: level \(h)x\(w) does not divide the foreground's \(fh)x\(fw)")
         let f = fh / h, l = h * w, n = (k + 1) * l
-        var out = [Float](repeating: 0, count: sets * n * n)
+        var out = [Float](repeating: 0, count: sets * n)
         for s in 0..<sets {
-            let base = s * n * n
             for j in 0..<k {
                 let r = s * k + j
-                var isForeground = [Bool](repeating: false, count: l)
                 for y in 0..<h {
                     for x in 0..<w {
                         var sum: Float = 0
                         for dy in 0..<f { for dx in 0..<f { sum += foreground.scalars[(r * fh + y * f + dy) * fw + x * f + dx] } }
-                        isForeground[y * w + x] = sum >= 0.5 * Float(f * f)
+                        out[s * n + j * l + y * w + x] = sum >= 0.5 * Float(f * f) ? bias : Self.masked
                     }
-                }
-                // reference j's rows: its own keys only
-                for q in (j * l)..<((j + 1) * l) {
-                    for key in 0..<n where key < j * l || key >= (j + 1) * l { out[base + q * n + key] = Self.masked }
-                }
-                // the generated image's rows: reference j's foreground keys
-                for q in (k * l)..<n {
-                    for t in 0..<l { out[base + q * n + j * l + t] = isForeground[t] ? bias : Self.masked }
                 }
             }
         }
-        return Tensor(shape: [sets, 1, n, n], scalars: out)
+        return Tensor(shape: [sets, 1, 1, n], scalars: out)
     }
 }
 

@@ -88,8 +88,10 @@ public final class UNet2DConditionModel: Module {
     /// Predicted noise [B, out, H, W]. Shapes are preconditions (see `validateInputs` for a typed check).
     /// `setSize` S > 1 makes every self-attention (`attn1`) coupled over sets of S consecutive rows of x
     /// (JeDi, `Attention.coupled`); B must be a multiple of S. Cross-attention stays per image.
+    /// `referenceKeys` (sets of 1, no set mask): every self-attention also reads the references' keys recorded by
+    /// `recordReferenceKeys`, the images of x being the sets' generated members.
     public func forward(_ x: Variable, timesteps: [Int], text: Variable, imageTokens: Variable?, ipScale: Float,
-                        setSize: Int = 1, setMask: ReferenceSetMask? = nil) -> Variable {
+                        setSize: Int = 1, setMask: ReferenceSetMask? = nil, referenceKeys: ReferenceKeys? = nil) -> Variable {
         do {
             try validateInputs(x: x.shape, timesteps: timesteps.count, text: text.shape, imageTokens: imageTokens?.shape)
         } catch { preconditionFailure("UNet2DConditionModel.forward: \(error)") }
@@ -97,7 +99,10 @@ public final class UNet2DConditionModel: Module {
                      "UNet2DConditionModel.forward: batch \(x.shape[0]) is not a whole number of sets of \(setSize)")
         var temb = timeEmbedding(Variable(timestepEmbedding(timesteps, dim: config.blockOutChannels[0])))
         if let classEmbedding { temb = temb + classEmbedding(text.mean(axes: [1])) }
-        let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale, setSize: setSize, setMask: setMask)
+        precondition(referenceKeys == nil || (setSize == 1 && setMask == nil),
+                     "UNet2DConditionModel.forward: referenceKeys replace sets; give setSize 1 and no setMask")
+        let cond = UNetConditioning(temb: temb, text: text, image: imageTokens, ipScale: ipScale, setSize: setSize, setMask: setMask,
+                                    referenceKeys: referenceKeys)
         var h = convIn(x)
         var skips = [h]
         for block in downBlocks.items {
@@ -109,6 +114,23 @@ public final class UNet2DConditionModel: Module {
         for block in upBlocks.items { h = block(h, skips: &skips, cond) }
         precondition(skips.isEmpty, "UNet: \(skips.count) skip connections left over (config \(config.blockOutChannels))")
         return convOut(convNormOut.normAndSiLU(h))
+    }
+
+    /// The references' self-attention keys and values (`ReferenceKeys`), from one lone pass of `references`
+    /// [B K, ...] (row i's K references together) at `timesteps` under their sets' conditioning (`text`, `imageTokens`:
+    /// [B K, ...], each set's repeated K times); `mask` (K references per set, B sets) says which keys the images read.
+    /// Sampling only (no gradient).
+    public func recordReferenceKeys(_ references: Tensor, timesteps: [Int], text: Tensor, imageTokens: Tensor?, ipScale: Float,
+                                    mask: ReferenceSetMask) -> ReferenceKeys {
+        precondition(mask.foreground.shape[0] == references.shape[0],
+                     "recordReferenceKeys: \(references.shape[0]) references, a mask of \(mask.foreground.shape[0]) foregrounds")
+        let keys = ReferenceKeys(mask: mask)
+        _ = withNoGrad {
+            forward(Variable(references), timesteps: timesteps, text: Variable(text), imageTokens: imageTokens.map { Variable($0) },
+                    ipScale: ipScale, referenceKeys: keys)
+        }
+        keys.finishRecording()
+        return keys
     }
 
     /// Every image-branch projection (`...attn2.to_k_ip`, `...attn2.to_v_ip`), with full keys.

@@ -16,6 +16,8 @@ public struct UNetConditioning {
     public var setSize: Int = 1
     /// Keys of the coupled self-attention of [reference, generated] sets (reference attention); nil = unmasked.
     public var setMask: ReferenceSetMask? = nil
+    /// The references' self-attention keys, recorded or read (reference attention with its keys made once).
+    public var referenceKeys: ReferenceKeys? = nil
 }
 
 /// One level of the down path: diffusers `DownBlock2D` (no attentions) or `CrossAttnDownBlock2D`.
@@ -57,7 +59,7 @@ public final class UNetDownBlock: Module {
         for j in 0..<resnets.count {
             h = resnets[j](h, temb: cond.temb)
             if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
-                                                        setMask: cond.setMask) }
+                                                        setMask: cond.setMask, referenceKeys: cond.referenceKeys) }
             skips.append(h)
         }
         if let downsampler {
@@ -89,7 +91,7 @@ public final class UNetMidBlock: Module {
     func callAsFunction(_ x: Variable, _ cond: UNetConditioning) -> Variable {
         var h = resnets[0](x, temb: cond.temb)
         h = attentions[0](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
-                                                        setMask: cond.setMask)
+                                                        setMask: cond.setMask, referenceKeys: cond.referenceKeys)
         return resnets[1](h, temb: cond.temb)
     }
 }
@@ -132,7 +134,7 @@ public final class UNetUpBlock: Module {
             let skip = skips.removeLast()
             h = resnets[j](concat([h, skip], axis: 1), temb: cond.temb)
             if let attentions { h = attentions[j](h, text: cond.text, image: cond.image, ipScale: cond.ipScale, setSize: cond.setSize,
-                                                        setMask: cond.setMask) }
+                                                        setMask: cond.setMask, referenceKeys: cond.referenceKeys) }
         }
         return upsampler.map { $0(h) } ?? h
     }

@@ -53,10 +53,15 @@ public final class BasicTransformerBlock: Module {
             + [("norm2", norm2), ("attn2", attn2), ("norm3", norm3), ("ff", ff)]
     }
 
+    /// `referenceKeys`: the self-attention reads (or records) the references' keys instead of coupling sets; `setMask`
+    /// is then its per-key mask.
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
-                               setMask: Tensor? = nil) -> Variable {
+                               setMask: Tensor? = nil, referenceKeys: ReferenceKeys? = nil) -> Variable {
         var h = x
-        if let norm1, let attn1 { h = h + attn1.coupled(norm1(x), setSize: setSize, mask: setMask) }
+        if let norm1, let attn1 {
+            let n = norm1(x)
+            h = h + (referenceKeys.map { $0.attend(attn1, n, mask: setMask) } ?? attn1.coupled(n, setSize: setSize, mask: setMask))
+        }
         h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
         return h + ff(norm3(h))
     }
@@ -85,14 +90,17 @@ public final class Transformer2DModel: Module {
     }
 
     /// `setMask`: keys of coupled self-attention per set (`ReferenceSetMask`, sets of 2), built at this level's size.
+    /// `referenceKeys`: the self-attention records or reads the references' keys (`ReferenceKeys`; sets of 1, no set mask).
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
-                               setMask: ReferenceSetMask? = nil) -> Variable {
+                               setMask: ReferenceSetMask? = nil, referenceKeys: ReferenceKeys? = nil) -> Variable {
         let b = x.shape[0], c = x.shape[1], hgt = x.shape[2], wid = x.shape[3]
         precondition(setMask == nil || setSize == setMask!.setSize,
                      "Transformer2DModel: a ReferenceSetMask of \(setMask!.referencesPerSet) references needs sets of \(setMask!.setSize), got \(setSize)")
         var h = norm(x).reshaped([b, c, hgt * wid]).permuted([0, 2, 1])
-        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize,
-                          setMask: block.attn1 == nil ? nil : setMask?.additive(height: hgt, width: wid)))
+        let selfMask = block.attn1 == nil ? nil
+            : referenceKeys.map { $0.keyMask(height: hgt, width: wid) } ?? setMask?.additive(height: hgt, width: wid)
+        h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize, setMask: selfMask,
+                          referenceKeys: referenceKeys))
         return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
     }
 }

@@ -7,7 +7,8 @@
 /// Backward per head: `dV_h = P^T dO_h`, `dP = dO_h V_h^T`, `dS = P (dP - rowsum(dP P))`,
 /// `dQ_h = scale dS K_h`, `dK_h = scale dS^T Q_h`. The optional additive mask M (a constant: no gradient, the
 /// backward pass reads it only through P) has shape `[Lq, Lk]` or `[1 or B, 1 or H, Lq, Lk]`, as reference
-/// attention's `ReferenceSetMask` gives it.
+/// attention's `ReferenceSetMask` gives it, or `[1 or B, 1 or H, 1, Lk]`: one bias per key, the same for every query
+/// (`ReferenceSetMask.keyBias`; Lk floats per set instead of Lq Lk).
 ///
 /// Why: the composed path (`splitHeads` permutes, batched matmul, a separate softmax pass, merge
 /// permute) streams every score matrix through memory several times; here each head's
@@ -30,12 +31,15 @@ extension Kernels {
         return (q.shape[0], q.shape[1], k.shape[1], q.shape[2] / heads, v.shape[2] / heads)
     }
 
-    /// The element offset of (batch, head)'s `[Lq, Lk]` block in `mask` and the mask, checked against the attention's sizes.
-    static func mhaMaskStrides(_ mask: Tensor, b: Int, heads: Int, lq: Int, lk: Int) -> (batch: Int, head: Int) {
+    /// The element strides of `mask` per batch, head and query row (0 where it broadcasts), checked against the
+    /// attention's sizes.
+    static func mhaMaskStrides(_ mask: Tensor, b: Int, heads: Int, lq: Int, lk: Int) -> (batch: Int, head: Int, query: Int) {
         let s = mask.rank == 2 ? [1, 1] + mask.shape : mask.shape
-        precondition(s.count == 4 && (s[0] == 1 || s[0] == b) && (s[1] == 1 || s[1] == heads) && s[2] == lq && s[3] == lk,
-                     "multiHeadAttention: mask \(mask.shape) is not [\(lq), \(lk)] or [1 or \(b), 1 or \(heads), \(lq), \(lk)]")
-        return (s[0] == 1 ? 0 : s[1] * lq * lk, s[1] == 1 ? 0 : lq * lk)
+        precondition(s.count == 4 && (s[0] == 1 || s[0] == b) && (s[1] == 1 || s[1] == heads) && (s[2] == lq || s[2] == 1)
+                     && s[3] == lk,
+                     "multiHeadAttention: mask \(mask.shape) is not [\(lq), \(lk)] or [1 or \(b), 1 or \(heads), 1 or \(lq), \(lk)]")
+        let rows = s[2] * lk
+        return (s[0] == 1 ? 0 : s[1] * rows, s[1] == 1 ? 0 : rows, s[2] == 1 ? 0 : lk)
     }
 
     /// Query rows per block of the forward: about 256 KB of scores (64 rows of 1024 keys), at least 8 rows, at most all.
@@ -84,9 +88,13 @@ extension Kernels {
                             let p = scratch ?? pp.value! + inst * lq * lk + r0 * lk
                             sgemmOnThisThread(transA: false, transB: true, m: nr, n: lk, k: d, alpha: s,
                                               a: qh + r0 * hd, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
-                            if let mh {
-                                let mb = mh + r0 * lk
-                                for i in 0..<(nr * lk) { p[i] += mb[i] }
+                            if let mh, let st = strides {
+                                if st.query == 0 {   // one bias per key: the same row under every query
+                                    for r in 0..<nr { let pr = p + r * lk; for i in 0..<lk { pr[i] += mh[i] } }
+                                } else {
+                                    let mb = mh + r0 * lk
+                                    for i in 0..<(nr * lk) { p[i] += mb[i] }
+                                }
                             }
                             for r in 0..<nr { softmaxRow(p + r * lk, p + r * lk, lk) }
                             sgemmOnThisThread(transA: false, transB: false, m: nr, n: dv, k: lk,

@@ -41,10 +41,11 @@ import TestSupport
         expectGradient(v, analytic: grads.v, "dv") { loss(q, k, $0) }
     }
 
-    /// The additive mask in every accepted shape ([Lq, Lk], [B, 1, Lq, Lk], [1, H, Lq, Lk], [B, H, Lq, Lk]; masked
+    /// The additive mask in every accepted shape ([Lq, Lk], [B, 1, Lq, Lk], [1, H, Lq, Lk], [B, H, Lq, Lk], and the
+    /// per-key biases [B, 1, 1, Lk], [1, H, 1, Lk], [B, H, 1, Lk] broadcast over the queries; masked
     /// entries -1e9 as `ReferenceSetMask` writes them) against the composed reference with the same mask, with
     /// gradients by finite differences; a mask of zeros gives the unmasked bits.
-    @Test(arguments: [[6, 11], [2, 1, 6, 11], [1, 3, 6, 11], [2, 3, 6, 11]])
+    @Test(arguments: [[6, 11], [2, 1, 6, 11], [1, 3, 6, 11], [2, 3, 6, 11], [2, 1, 1, 11], [1, 3, 1, 11], [2, 3, 1, 11]])
     func aMaskMatchesTheComposedReference(_ maskShape: [Int]) {
         var rng = TestRNG(state: UInt64(211 + maskShape.count * 5 + maskShape[0]))
         let heads = 3, d = 4, dv = 2, lq = 6, lk = 11
@@ -73,6 +74,24 @@ import TestSupport
         #expect(zeros.output == none.output && zeros.probs == none.probs)
         let masked = Threads.withCount(1) { Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: mask) }
         #expect(masked.output == r.output)
+    }
+
+    /// A per-key bias [B, 1, 1, Lk] gives the bits of the same bias written out for every query ([B, 1, Lq, Lk]), also
+    /// when the queries run in several blocks (Lk = 4096: blocks of 16 rows) and without kept probabilities.
+    @Test func aPerKeyBiasEqualsItsExpandedMaskBitForBit() {
+        var rng = TestRNG(state: 83)
+        let b = 2, lq = 40, lk = 4096, heads = 2
+        let q = rng.tensor([b, lq, heads * 2], -2, 2), k = rng.tensor([b, lk, heads * 2], -2, 2), v = rng.tensor([b, lk, heads * 3])
+        let bias = Tensor(shape: [b, 1, 1, lk], scalars: (0..<(b * lk)).map { i in i % 3 == 1 ? -1e9 : Float(i % 7) * 0.25 - 0.5 })
+        let expanded = Tensor(shape: [b, 1, lq, lk], scalars: (0..<b).flatMap { bi in
+            (0..<lq).flatMap { _ in bias.scalars[(bi * lk)..<((bi + 1) * lk)] }
+        })
+        #expect(Kernels.mhaQueryBlock(lk: lk, lq: lq) < lq)
+        for keep in [true, false] {
+            let perKey = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: bias, keepProbabilities: keep)
+            let full = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, mask: expanded, keepProbabilities: keep)
+            #expect(perKey.output == full.output && perKey.probs == full.probs)
+        }
     }
 
     /// Without kept probabilities (inference) the output is the same bits, masked or not, on one thread or two, and no
