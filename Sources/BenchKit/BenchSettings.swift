@@ -43,6 +43,17 @@ public struct BenchSettings: Sendable {
     public var referenceBias: Float = 0
     /// Also evaluate JeDi (pretrain-jedi's joint-image U-Net) as the row `jedi` (`JeDiBench`).
     public var jedi = false
+    /// Scheduler and steps of the JeDi rows (`JeDiBench.samples`); nil = `sampling`'s.
+    public var jediScheduler: SchedulerKind? = nil
+    public var jediSteps: Int? = nil
+
+    /// `sampling` with the JeDi rows' scheduler and steps.
+    public var jediSampling: SamplingOptions {
+        var o = sampling
+        if let k = jediScheduler { o.scheduler = k }
+        if let n = jediSteps { o.steps = n }
+        return o
+    }
 
     public init(subjects: Int, split: Split, subjectOffset: Int, prompts: Int, imagesPerPrompt: Int, references: Int,
                 sampling: SamplingOptions, adaptiveNorm: Bool, frontier: [Double], frontierModel: String, models: [String],
@@ -69,6 +80,7 @@ public struct BenchSettings: Sendable {
         if o.precision != .fp32 { sampler += ", \(o.precision.rawValue.uppercased()) products" }
         if adaptiveNorm { sampler += ", HG-DPO adaptive normalisation" }
         if let mode { sampler += ", reference attention \(mode.rawValue)" + (referenceBias != 0 ? " (bias \(referenceBias))" : "") }
+        if jediSampling.scheduler != o.scheduler || jediSampling.steps != o.steps { sampler += "; JeDi rows: \(jediSampling.schedulerDescription)" }
         sampler += conditionOnAll
             ? "; conditioned on all references in the all-references rows, on reference 0 in the one-reference rows"
             : "; conditioned on reference 0 in both settings"

@@ -34,6 +34,7 @@ public final class BenchWork {
         self.run = run
         // A bad sampling setting (e.g. eta > 0 with dpmpp-2m) stops the stage naming it, before any item.
         try settings.sampling.validate(trainSteps: inputs.base.schedule.trainSteps, hasReference: false)
+        try settings.jediSampling.validate(trainSteps: inputs.base.schedule.trainSteps, hasReference: false)
         let seed = UInt64(bitPattern: Int64(run.seed))
         let dir = settings.dreambenchDir
         if dir.isEmpty {
@@ -212,6 +213,7 @@ public final class BenchWork {
         }
         let slug = onAll ? String(prefix.dropLast(BenchWork.allReferencesSuffix.count)) : prefix
         guard let m = inputs.models.first(where: { $0.slug == slug }) else { preconditionFailure("BenchWork: no model for item \(key)") }
+        if JeDiBench.samples(m) { o.scheduler = settings.jediSampling.scheduler; o.steps = settings.jediSampling.steps }
         o.adaptiveNormalization = settings.adaptiveNorm && m.adapter != nil
         return (m, o.adaptiveNormalization ? inputs.base : nil, nil, o)
     }

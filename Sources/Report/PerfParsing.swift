@@ -55,6 +55,15 @@ extension PerfEntry {
             let precision = o["precision"].map { ", \("\($0)".uppercased()) products" } ?? ""
             add("DDIM \(str("steps")) steps\(o["cfg"] as? Bool == true ? " + CFG" : ""), batch \(str("batch")) @\(str("res"))\(precision)",
                 "images_per_s", "images/s")
+        case "sample", "sample_batch":
+            let how = o["reference"] as? String == "keys" ? "reference keys once" : "reference coupled every step"
+            add("sampling (shipped generator, \(str("setting"))): \(str("scheduler")) \(str("steps")) + CFG, \(how), batch \(str("batch")), "
+                + "\(str("precision").uppercased())", "images_per_s", "images/s")
+        case "sampling_goal":
+            let what = "\(str("scheduler")) \(str("steps")), \(str("precision").uppercased()), batch \(str("batch"))"
+            let range = num("over_before_min").flatMap { lo in num("over_before_max").map { String(format: "; repetitions %.2f-%.2f", lo, $0) } } ?? ""
+            add("sampling \(what) / the bench's sampler before (goal \(str("goal"))x\(range))", "over_before", "x")
+            add("sampling \(what) / ddim_sample FP32 (goal \(str("goal"))x)", "over_ddim_sample", "x")
         case "bf16_gemm":
             add("BF16 GEMM \(str("m"))x\(str("k"))x\(str("n"))\(threads)", "gflops", "GFLOP/s")
             add("BF16 GEMM \(str("m"))x\(str("k"))x\(str("n")) / sgemm", "ratio_to_sgemm", "x sgemm")

@@ -25,6 +25,11 @@ let benchSchema = ConfigSchema(section: "bench", keys: [
     ConfigKey("scheduler", .string, default: .string("ddim"),
               doc: "sampling scheduler: ddim | dpmpp-2m (DPM-Solver++ (2M), deterministic: eta must be 0)", optIn: true,
               check: ConfigKey.oneOf(SchedulerKind.allCases.map(\.rawValue))),
+    ConfigKey("jedi_scheduler", .string, default: .string(""),
+              doc: "scheduler of the JeDi rows (`jedi` and JeDi-based models): \"\" = `scheduler` | ddim | dpmpp-2m (JeDi reads 0.087 DINO lower at "
+                  + "DPM-Solver++ 8 than at DDIM 25, where the adapter reads 0.019 higher: docs/PERF.md)", optIn: true,
+              check: ConfigKey.oneOf([""] + SchedulerKind.allCases.map(\.rawValue))),
+    .integer("jedi_steps", default: 0, doc: "sampling steps of the JeDi rows (0 = `steps`)", in: 0...1000, optIn: true),
     ConfigKey("precision", .string, default: .string("fp32"),
               doc: "arithmetic of the network's matrix products while sampling: fp32 | bf16 (bfloat16 operands, FP32 accumulation; "
                   + "CPUs with AVX512-BF16 only)", optIn: true, check: ConfigKey.oneOf(SamplingPrecision.allCases.map(\.rawValue))),

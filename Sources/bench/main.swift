@@ -56,6 +56,8 @@ struct BenchStage: ParsableCommand {
         s.referenceAttention = c.string("reference_attention")
         s.referenceBias = Float(c.double("reference_bias"))
         s.jedi = c.bool("jedi")
+        s.jediScheduler = SchedulerKind(rawValue: c.string("jedi_scheduler"))
+        s.jediSteps = c.int("jedi_steps") == 0 ? nil : c.int("jedi_steps")
         return s
     }
 }

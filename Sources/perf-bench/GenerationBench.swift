@@ -13,6 +13,7 @@ import World
 ///   peak RSS after it (ru_maxrss: the peak so far in this perf-bench process).
 /// - `ddim_sample`: DDIM 25 steps with CFG (conditional + null batched in one pass), the full generator
 ///   (text encoder, CLIP image tower 96 x 6, resampler, U-Net), batch 8: images per second.
+/// Then `runSamplingBenches`: the shipped generator as the bench samples it, against `ddim_sample` FP32.
 /// Env: GEN_BENCH_STEPS (training steps timed, default 3).
 func runGenerationBenches() {
     let steps = Int(ProcessInfo.processInfo.environment["GEN_BENCH_STEPS"] ?? "") ?? 3
@@ -54,6 +55,7 @@ func runGenerationBenches() {
             print("{\"bench\":\"ddim_sample\",\"steps\":25,\"cfg\":true,\"batch\":\(batch),\"res\":32,\"precision\":\"\(p.rawValue)\","
                   + "\"images_per_s\":\(Double(batch) / secs),\"seconds\":\(secs)}")
         }
+        runSamplingBenches(issueLineSeconds: times[0].sorted()[1], issueLineBatch: batch)
     } catch {
         print("{\"bench\":\"generation\",\"error\":\"\(error)\"}")
     }

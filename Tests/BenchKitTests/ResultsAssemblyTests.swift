@@ -82,6 +82,17 @@ import World
         #expect(info == ProtocolInfo(dataset: "world", subjects: 2, promptsPerSubject: 2, imagesPerPrompt: 1, resolution: 16,
                                      sampler: "DDIM 2 steps, eta 0.0, CFG 5.0, ip scale 1.0; conditioned on reference 0 in both settings",
                                      judges: []))
+        // JeDi rows sampled apart (`jedi_scheduler`, `jedi_steps`): their options change scheduler and steps only, and the
+        // protocol says so; unset, they are the bench's.
+        var split = settings
+        split.sampling.scheduler = .dpmpp2m
+        #expect(split.jediSampling == split.sampling)
+        split.jediScheduler = .ddim; split.jediSteps = 25
+        var want = split.sampling
+        want.scheduler = .ddim; want.steps = 25
+        #expect(split.jediSampling == want)
+        #expect(split.protocolInfo(subjects: Self.subjects, resolution: 16, judges: []).sampler
+                == "DPM-Solver++ (2M) 2 steps, CFG 5.0, ip scale 1.0; JeDi rows: DDIM 25 steps, eta 0.0; conditioned on reference 0 in both settings")
         let records = try BenchAssembly.ordered(Self.records, expected: Self.keys, subjects: Self.subjects, folder: "f")
         let r = BenchAssembly.results(run: "smoke", config: ["steps": "2", "seed": "1"], models: Self.models, records: records,
                                       tieTolerance: 0.001, protocolInfo: info)

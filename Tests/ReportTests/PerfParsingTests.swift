@@ -20,6 +20,9 @@ not json at all
 {"bench":"vit_train_step","impl":"swift","width":64,"depth":12,"heads":2,"mlp":256,"batch":32,"res":32,"steps":5,"threads":2,"params":608141,"median_step_s":0.5,"images_per_s":64.0,"forward_s":0.15,"backward_s":0.3,"adamw_s":0.05,"peak_rss_mb":300.0,"loss":2.6}
 {"bench":"vit_train_step_peer","impl":"jax-xla-cpu","jax":"0.10.2","params":608141,"median_step_s":0.2,"images_per_s":160.0,"loss":2.6}
 {"bench":"vit_train_step_ratio","ours_over_peer":2.5,"goal":0.5}
+{"bench":"sample","setting":"before","scheduler":"ddim","steps":25,"batch":8,"precision":"fp32","reference":"coupled","images_per_s":0.9}
+{"bench":"sample_batch","setting":"default","scheduler":"dpmpp-2m","steps":10,"batch":16,"precision":"bf16","reference":"keys","images_per_s":4.5}
+{"bench":"sampling_goal","scheduler":"dpmpp-2m","steps":10,"precision":"bf16","batch":8,"images_per_s":4.2,"best_batch":16,"best_images_per_s":4.5,"over_before":4.67,"over_before_min":4.512,"over_before_max":4.8,"over_ddim_sample":3.8,"goal":4}
 {"bench":"generation","error":"missing vocab"}
 {"no_bench_key":1}
 """
@@ -44,8 +47,13 @@ not json at all
     #expect(find("vit_train_step", "s").first?.label == "ViT train step (ours, swift), width 64 x depth 12, batch 32 @32")
     #expect(find("vit_train_step_peer", "s").map(\.value) == [0.2])
     #expect(find("vit_train_step_ratio", "x").map(\.value) == [2.5] && find("vit_train_step_ratio", "x").first?.label.contains("goal 0.5") == true)
+    #expect(find("sample", "images/s").map(\.value) == [0.9] && find("sample_batch", "images/s").map(\.value) == [4.5])
+    #expect(find("sample", "images/s").first?.label == "sampling (shipped generator, before): ddim 25 + CFG, reference coupled every step, batch 8, FP32")
+    #expect(find("sample_batch", "images/s").first?.label.contains("reference keys once, batch 16, BF16") == true)
+    #expect(find("sampling_goal", "x").map(\.value) == [4.67, 3.8])
+    #expect(find("sampling_goal", "x").first?.label == "sampling dpmpp-2m 10, BF16, batch 8 / the bench's sampler before (goal 4x; repetitions 4.51-4.80)")
     #expect(find("generation", "error").first?.label.contains("missing vocab") == true)
-    #expect(e.count == 17)
+    #expect(e.count == 21)
 }
 
 @Test func perfParsingSkipsEverythingThatIsNotABenchObject() {
