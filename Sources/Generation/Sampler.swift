@@ -17,6 +17,8 @@ import TensorCore
 ///    scheduler (a multistep solver's history is per chain), and each (sample, channel) plane of x is
 ///    renormalised to the reference chain's mean and std (HG-DPO 3.2);
 /// 5. in latent space, the decoder turns the final latents into images.
+/// With reference attention step 1 reads each row's references too: coupled as sets at every step, or, when they are
+/// read at one timestep at every step, through their keys made once (`ReferenceKeys`, docs/REFERENCE_ATTENTION.md).
 /// With `start` (SDEdit, diffusers' img2img `strength`) the chain begins from given images diffused to the timestep
 /// of the schedule's first kept step, running only the last round(strength x steps) steps.
 public enum Sampler {
