@@ -106,11 +106,14 @@ import TensorCore
     }
 
     /// Reward guidance and adaptive normalisation run their reference chains coupled too: with no foreground both
-    /// equal their plain forms, with the whole reference they differ.
-    @Test func rewardGuidanceAndAdaptiveNormalisationCouple() throws {
+    /// equal their plain forms, with the whole reference they differ; so with the references' keys made once
+    /// (reference timestep 0), each network reading its own.
+    @Test(arguments: [nil, 0])
+    func rewardGuidanceAndAdaptiveNormalisationCouple(referenceTimestep: Int?) throws {
         let g = try Tiny.generator(seed: 1), base = try Tiny.generator(seed: 2)
         let refs = Tiny.references(2)
-        for var o in [SamplingOptions(steps: 3, guidanceScale: 3, rewardScale: 2), SamplingOptions(steps: 3, guidanceScale: 3, adaptiveNormalization: true)] {
+        for var o in [SamplingOptions(steps: 3, guidanceScale: 3, rewardScale: 2, referenceTimestep: referenceTimestep),
+                      SamplingOptions(steps: 3, guidanceScale: 3, adaptiveNormalization: true, referenceTimestep: referenceTimestep)] {
             let plain = try Sampler.sample(g, reference: base, prompts: prompts, references: refs, seeds: [5, 6], options: o)
             o.referenceAttention = .conditional
             let none = try Sampler.sample(g, reference: base, prompts: prompts, references: refs, seeds: [5, 6], options: o,
