@@ -6,7 +6,8 @@ usage: scripts/bench_paired.py results.json [more results.json ...] [--setting o
 
 Reads the bench's `artifacts/bench/results.json` (one or several runs that benched the same subjects with the same
 seeds, e.g. dpo-train trained for different steps in copies of one run; models are prefixed by the file's parent run
-directory when several are given). For every model it prints the mean per subject of identity, detail (shares of the
+directory when several are given; the first file's original is the base and the others' originals are rows, which
+compares two samplers or settings benched in copies of one run). For every model it prints the mean per subject of identity, detail (shares of the
 subject's judged images), DINO, CLIP-I and CLIP-T, and the paired difference model - original with its 95% interval from a
 bootstrap that resamples subjects. Python's standard library only.
 """
@@ -56,9 +57,8 @@ def main(argv):
         if not models:
             sys.exit(f"{path}: no model in setting {opts['--setting']}")
         for m in models:
-            if m["name"] == "original":
-                if base is None:
-                    base = per_subject(m)
+            if m["name"] == "original" and base is None:
+                base = per_subject(m)   # the first file's original; later files' originals are rows (e.g. another sampler)
                 continue
             rows.append(((label + ":" if label else "") + m["name"], per_subject(m)))
     if base is None:
