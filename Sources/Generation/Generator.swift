@@ -122,11 +122,13 @@ public final class Generator {
     /// Images [B, 3, S, S] from what the U-Net denoises (the decoder's output in latent space).
     public func imageSpace(_ x: Tensor) -> Tensor { vae.map { $0.decode(latents: x) } ?? x }
 
-    /// Noise prediction (shape of x) for x [B] + `sampleShape` at one timestep t.
-    public func predictNoise(_ x: Tensor, timestep t: Int, text: Tensor, imageTokens: Tensor?, ipScale: Float) -> Tensor {
+    /// Noise prediction (shape of x) for x [B] + `sampleShape` at one timestep t; with `referenceKeys`, the first rows
+    /// of x read the references recorded in them (`ReferenceKeys`).
+    public func predictNoise(_ x: Tensor, timestep t: Int, text: Tensor, imageTokens: Tensor?, ipScale: Float,
+                             referenceKeys: ReferenceKeys? = nil) -> Tensor {
         withNoGrad {
             unet.forward(Variable(x), timesteps: Array(repeating: t, count: x.shape[0]), text: Variable(text),
-                         imageTokens: imageTokens.map { Variable($0) }, ipScale: ipScale).value
+                         imageTokens: imageTokens.map { Variable($0) }, ipScale: ipScale, referenceKeys: referenceKeys).value
         }
     }
 
@@ -156,10 +158,13 @@ public final class Generator {
     }
 
     /// Conditional and unconditional predictions from ONE batched U-Net pass over [x; x]:
-    /// (eps(x, c), eps(x, null)), each of x's shape.
-    public func guidedPair(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
+    /// (eps(x, c), eps(x, null)), each of x's shape. `referenceKeys` (`Generator.referenceKeys`, recorded for this mode,
+    /// conditioning and rows): reference attention with the references' keys made once; the null branch reads them under
+    /// `both`, only its own keys under `conditional`.
+    public func guidedPair(_ x: Tensor, timestep t: Int, _ c: Conditioning, ipScale: Float,
+                           referenceKeys: ReferenceKeys? = nil) -> (cond: Tensor, uncond: Tensor) {
         let eps = branchPredictions(x, timestep: t, texts: [c.text, c.nullText], images: c.image.map { [$0, c.nullImage!] },
-                                    ipScale: ipScale)
+                                    ipScale: ipScale, referenceKeys: referenceKeys)
         return (eps[0], eps[1])
     }
 
@@ -177,10 +182,11 @@ public final class Generator {
 
     /// One batched U-Net pass over x repeated once per branch (branch k reads `texts[k]` and `images?[k]`),
     /// split back into one prediction of x's shape per branch.
-    func branchPredictions(_ x: Tensor, timestep t: Int, texts: [Tensor], images: [Tensor]?, ipScale: Float) -> [Tensor] {
+    func branchPredictions(_ x: Tensor, timestep t: Int, texts: [Tensor], images: [Tensor]?, ipScale: Float,
+                           referenceKeys: ReferenceKeys? = nil) -> [Tensor] {
         let n = texts.count
         let eps = predictNoise(stack(Array(repeating: x, count: n)), timestep: t, text: stack(texts),
-                               imageTokens: images.map(stack), ipScale: ipScale)
+                               imageTokens: images.map(stack), ipScale: ipScale, referenceKeys: referenceKeys)
         return (0..<n).map { k in Tensor(shape: x.shape, scalars: Array(eps.scalars[(k * x.count)..<((k + 1) * x.count)])) }
     }
 

@@ -90,7 +90,8 @@ extension Generator {
     /// The keys `references` [B * K] + sampleShape (row i's K together), diffused to `referenceTimestep`, give every
     /// self-attention of the pair `mode` couples (both: the conditional and the null branch, [c; null]; conditional:
     /// the conditional one), from one lone pass (`ReferenceKeys`): what `referenceCoupledPair` computes at every step
-    /// for the references' rows, once. `foreground` [B * K, S, S] masks their background keys (with `bias`).
+    /// for the references' rows, once, for `guidedPair(referenceKeys:)`. `foreground` [B * K, S, S] masks their background
+    /// keys (with `bias`).
     func referenceKeys(_ r: Tensor, referenceTimestep: Int, _ c: Conditioning, ipScale: Float, mode: ReferenceAttention,
                        foreground: Tensor, bias: Float) -> ReferenceKeys {
         let b = c.text.shape[0]
@@ -106,18 +107,5 @@ extension Generator {
                                         text: stack(texts.map(each)), imageTokens: images.map { stack($0.map(each)) }, ipScale: ipScale,
                                         mask: ReferenceSetMask(foreground: stack(Array(repeating: foreground, count: branches)), bias: bias,
                                                                referencesPerSet: k))
-    }
-
-    /// `referenceCoupledPair` with the references' keys read from `keys` (`referenceKeys`, made with the same `mode`,
-    /// conditioning and rows): the images' rows alone go through the U-Net, both branches in one pass (the null branch
-    /// reading the references under `both`, its own keys only under `conditional`).
-    func referenceKeyedPair(_ x: Tensor, keys: ReferenceKeys, timestep t: Int, _ c: Conditioning, ipScale: Float) -> (cond: Tensor, uncond: Tensor) {
-        let b = x.shape[0]
-        let eps = withNoGrad {
-            unet.forward(Variable(stack([x, x])), timesteps: Array(repeating: t, count: 2 * b), text: Variable(stack([c.text, c.nullText])),
-                         imageTokens: c.image.map { Variable(stack([$0, c.nullImage!])) }, ipScale: ipScale, referenceKeys: keys)
-        }.value
-        let n = x.count
-        return (Tensor(shape: x.shape, scalars: Array(eps.scalars[0..<n])), Tensor(shape: x.shape, scalars: Array(eps.scalars[n..<(2 * n)])))
     }
 }

@@ -121,7 +121,7 @@ public enum Sampler {
                     keys[id] = gen.referenceKeys(noisyReferences!, referenceTimestep: tFixed, c, ipScale: options.ipScale, mode: mode,
                                                  foreground: fg, bias: options.referenceBias)
                 }
-                return gen.referenceKeyedPair(x, keys: keys[id]!, timestep: t, c, ipScale: options.ipScale)
+                return gen.guidedPair(x, timestep: t, c, ipScale: options.ipScale, referenceKeys: keys[id])
             }
             if let ref = reference, let cr = cRef, let wrg = options.rewardScale {
                 let r = pair(ref, x, cr)

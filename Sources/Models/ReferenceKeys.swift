@@ -24,7 +24,7 @@ public final class ReferenceKeys {
     public let mask: ReferenceSetMask
     private var recording = true
     private var entries: [ObjectIdentifier: (keys: Tensor, values: Tensor)] = [:]
-    private var biases: [Int: Tensor] = [:]
+    private var biases: [[Int]: Tensor] = [:]
 
     init(mask: ReferenceSetMask) { self.mask = mask }
 
@@ -37,9 +37,9 @@ public final class ReferenceKeys {
     /// recording (the references' lone pass is unmasked).
     func keyMask(height h: Int, width w: Int) -> Tensor? {
         guard !recording else { return nil }
-        if let m = biases[h * w] { return m }
+        if let m = biases[[h, w]] { return m }
         let m = mask.keyBias(height: h, width: w)
-        biases[h * w] = m
+        biases[[h, w]] = m
         return m
     }
 
@@ -52,7 +52,7 @@ public final class ReferenceKeys {
             precondition(entries[id] == nil, "ReferenceKeys: a self-attention layer ran twice in the recording pass")
             let k = attention.toK(x), v = attention.toV(x)
             entries[id] = (k.value, v.value)
-            return attention.toOut(multiHeadAttention(attention.toQ(x), k, v, heads: attention.heads))
+            return attention(x, keys: k, values: v)
         }
         guard let e = entries[id] else {
             preconditionFailure("ReferenceKeys: no keys recorded for this self-attention layer (recorded with another U-Net?)")
@@ -68,6 +68,6 @@ public final class ReferenceKeys {
         let k = attention.toK(x), v = attention.toV(x)
         let keys = Variable(ReferenceSetMask.sets(references: e.keys, images: k.value).reshaped([n, (kRefs + 1) * l, inner]))
         let values = Variable(ReferenceSetMask.sets(references: e.values, images: v.value).reshaped([n, (kRefs + 1) * l, innerV]))
-        return attention.toOut(multiHeadAttention(attention.toQ(x), keys, values, heads: attention.heads, mask: keyMask))
+        return attention(x, keys: keys, values: values, mask: keyMask)
     }
 }

@@ -38,8 +38,14 @@ public final class Attention: Module {
         let ctx = context ?? x
         precondition(x.shape.count == 3 && ctx.shape.count == 3 && x.shape[0] == ctx.shape[0],
                      "Attention: x \(x.shape), context \(ctx.shape) (want [B, L, C] and [B, Lk, Cc])")
+        return self(x, keys: toK(ctx), values: toV(ctx), mask: mask)
+    }
+
+    /// x's queries over keys and values already projected ([B, Lk, H*D], e.g. `toK` and `toV` of a context, joined with
+    /// others: reference attention's recorded keys, `Models.ReferenceKeys`).
+    public func callAsFunction(_ x: Variable, keys: Variable, values: Variable, mask: Tensor? = nil) -> Variable {
         // One fused kernel on the [B, L, H*D] projections (no head permutes), the mask added to the scores.
-        return toOut(multiHeadAttention(toQ(x), toK(ctx), toV(ctx), heads: heads, mask: mask))
+        toOut(multiHeadAttention(toQ(x), keys, values, heads: heads, mask: mask))
     }
 
     /// [B, L, H*D] -> [B, H, L, D].

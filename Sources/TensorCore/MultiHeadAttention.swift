@@ -88,12 +88,10 @@ extension Kernels {
                             let p = scratch ?? pp.value! + inst * lq * lk + r0 * lk
                             sgemmOnThisThread(transA: false, transB: true, m: nr, n: lk, k: d, alpha: s,
                                               a: qh + r0 * hd, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
-                            if let mh, let st = strides {
-                                if st.query == 0 {   // one bias per key: the same row under every query
-                                    for r in 0..<nr { let pr = p + r * lk; for i in 0..<lk { pr[i] += mh[i] } }
-                                } else {
-                                    let mb = mh + r0 * lk
-                                    for i in 0..<(nr * lk) { p[i] += mb[i] }
+                            if let mh, let st = strides {   // query stride 0: one bias per key, the same row under every query
+                                for r in 0..<nr {
+                                    let pr = p + r * lk, mr = mh + (r0 + r) * st.query
+                                    for i in 0..<lk { pr[i] += mr[i] }
                                 }
                             }
                             for r in 0..<nr { softmaxRow(p + r * lk, p + r * lk, lk) }

@@ -7,8 +7,8 @@ import Training
 import World
 
 /// Sampling as the bench samples (issue 22 item 1): the shipped generator (`data/checkpoints`, or SAMPLE_BENCH_CHECKPOINTS),
-/// CFG 2 with reference attention as its adapter was trained, each setting timed 3 times alternated with the others,
-/// medians of SAMPLE_BENCH_REPS (default 5). Lines:
+/// CFG 2 with reference attention as its adapter was trained, each setting timed SAMPLE_BENCH_REPS times (default 5)
+/// alternated with the others, medians. Lines:
 /// - `sample`: images/s of one setting (scheduler, steps, batch, precision; `reference`: `coupled` = the references'
 ///   rows through the U-Net at every step, the cost of every sampler before `ReferenceKeys`, measured on the matched
 ///   reference, which is read that way; `keys` = the references' keys made once);
@@ -26,7 +26,7 @@ func runSamplingBenches(issueLineSeconds: Double?, issueLineBatch: Int) {
             return
         }
         let maxBatch = 32
-        struct Setting { var name: String; var options: SamplingOptions; var batch: Int }
+        struct Setting { var name: String; var options: SamplingOptions; var batch: Int; var sweep = false }
         let subjects = (0..<maxBatch).map { Subject(category: ObjectCategory.allCases[$0 % ObjectCategory.allCases.count], instance: UInt64(9 + $0)) }
         let refs = try WorldData.references(subjects, resolution: g.resolution)
         let scenes = ["in the forest", "on the beach", "in the snow", "in the city"]
@@ -36,18 +36,18 @@ func runSamplingBenches(issueLineSeconds: Double?, issueLineBatch: Int) {
                             referenceTimestep: coupled ? g.schedule.trainSteps - 1 : nil, precision: precision)
         }
         let bf16: GEMMPrecision = GEMMPrecision.bf16Available ? .bf16 : .fp32
-        // The pipelines' default (pipelines/default.toml [bench] and [generate-pool]): DPM-Solver++ (2M), 8 steps, FP32.
+        // The bench's default (pipelines/*.toml [bench]): DPM-Solver++ (2M), 8 steps, FP32.
         let settings = [Setting(name: "before", options: options(.ddim, 25, .fp32, coupled: true), batch: 8),
                         Setting(name: "keys", options: options(.ddim, 25, .fp32, coupled: false), batch: 8),
                         Setting(name: "default", options: options(.dpmpp2m, 8, .fp32, coupled: false), batch: 8),
                         Setting(name: "default+bf16", options: options(.dpmpp2m, 8, bf16, coupled: false), batch: 8)]
-            + [2, 4, 16, 32].map { Setting(name: "default", options: options(.dpmpp2m, 8, .fp32, coupled: false), batch: $0) }
+            + [2, 4, 16, 32].map { Setting(name: "default", options: options(.dpmpp2m, 8, .fp32, coupled: false), batch: $0, sweep: true) }
         let reps = Int(ProcessInfo.processInfo.environment["SAMPLE_BENCH_REPS"] ?? "") ?? 5
         var times = [[Double]](repeating: [], count: settings.count)
         for _ in 0..<reps {
             for (i, s) in settings.enumerated() {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                _ = try Sampler.sample(g, prompts: Array(prompts.prefix(s.batch)), references: firstRows(refs, s.batch),
+                _ = try Sampler.sample(g, prompts: Array(prompts.prefix(s.batch)), references: Kernels.slice(refs, axis: 0, start: 0, length: s.batch),
                                        seeds: (0..<UInt64(s.batch)).map { $0 }, options: s.options)
                 times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
             }
@@ -55,14 +55,15 @@ func runSamplingBenches(issueLineSeconds: Double?, issueLineBatch: Int) {
         let rate = settings.indices.map { Double(settings[$0].batch) / times[$0].sorted()[reps / 2] }
         for (i, s) in settings.enumerated() {
             let o = s.options
-            print("{\"bench\":\"\(i < 4 ? "sample" : "sample_batch")\",\"setting\":\"\(s.name)\",\"scheduler\":\"\(o.scheduler.rawValue)\","
+            print("{\"bench\":\"\(s.sweep ? "sample_batch" : "sample")\",\"setting\":\"\(s.name)\",\"scheduler\":\"\(o.scheduler.rawValue)\","
                   + "\"steps\":\(o.steps),\"batch\":\(s.batch),\"precision\":\"\(o.precision.rawValue)\","
                   + "\"reference\":\"\(o.referenceTimestep == nil ? "keys" : "coupled")\",\"images_per_s\":\(rate[i]),\"reps\":\(reps)}")
         }
         // The goal: each default against the sampler before, as the median ratio and the range of the per-repetition
         // ratios (each repetition times both back to back).
         let issueLine = issueLineSeconds.map { Double(issueLineBatch) / $0 }
-        for i in [2, 3] where i == 2 || bf16 == .bf16 {
+        let goals = ["default"] + (bf16 == .bf16 ? ["default+bf16"] : [])
+        for i in settings.indices where !settings[i].sweep && goals.contains(settings[i].name) {
             let o = settings[i].options
             let ratios = (0..<reps).map { times[0][$0] / times[i][$0] }.sorted()   // same batch: images/s ratio = time ratio
             print("{\"bench\":\"sampling_goal\",\"scheduler\":\"\(o.scheduler.rawValue)\",\"steps\":\(o.steps),"
@@ -75,8 +76,3 @@ func runSamplingBenches(issueLineSeconds: Double?, issueLineBatch: Int) {
     }
 }
 
-/// Rows 0 ..< n of x.
-private func firstRows(_ x: Tensor, _ n: Int) -> Tensor {
-    let per = x.count / x.shape[0]
-    return Tensor(shape: [n] + x.shape.dropFirst(), scalars: Array(x.scalars[0..<(n * per)]))
-}

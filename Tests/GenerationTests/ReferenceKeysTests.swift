@@ -30,13 +30,13 @@ import TensorCore
         for t in [40, 99] {
             let coupled = g.referenceCoupledPair(x, reference: refs, timestep: t, referenceTimestep: 0, c, ipScale: 1, mode: mode,
                                                  foreground: fg, bias: 0.5)
-            let keyed = g.referenceKeyedPair(x, keys: keys, timestep: t, c, ipScale: 1)
+            let keyed = g.guidedPair(x, timestep: t, c, ipScale: 1, referenceKeys: keys)
             #expect(Tiny.maxAbsDiff(keyed.cond, coupled.cond) < 1e-5)
             #expect(Tiny.maxAbsDiff(keyed.uncond, coupled.uncond) < 1e-5)
         }
         let other = g.referenceCoupledPair(x, reference: refs, timestep: 40, referenceTimestep: 0, c, ipScale: 1, mode: mode,
                                            foreground: fg, bias: 0)
-        #expect(Tiny.maxAbsDiff(g.referenceKeyedPair(x, keys: keys, timestep: 40, c, ipScale: 1).cond, other.cond) > 1e-5,
+        #expect(Tiny.maxAbsDiff(g.guidedPair(x, timestep: 40, c, ipScale: 1, referenceKeys: keys).cond, other.cond) > 1e-5,
                 "the recorded bias reaches the reading pass")
     }
 
