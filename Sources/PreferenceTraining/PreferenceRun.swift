@@ -101,8 +101,9 @@ final class PreferenceRun {
     }
 
     /// Writes the trained weights (`<base>-<run>.safetensors`: the adapter, kind `checkpoint/adapter`, or JeDi's trained
-    /// weights, kind `checkpoint/jedi`) and their record.
-    func finish(ledger: some PreferenceLedger) throws -> [NewArtifact] {
+    /// weights, kind `checkpoint/jedi`), their record, and their shipped form (`ShippedRun`: `<base>-<run>.shipped.safetensors`,
+    /// kind `shipped/<base>`) for a run trained on inputs of digest `inputsDigest`.
+    func finish(ledger: some PreferenceLedger, inputsDigest: String) throws -> [NewArtifact] {
         var file = policy.weights.stateDict()
         file.metadata = ["loss": run.kind.rawValue, "steps": "\(settings.steps)", "format": run.base == .jedi ? "jedi" : "ip-adapter",
                          "seed": "\(run.seed)", "name": label, "trainable": policy.trainableName]
@@ -113,7 +114,9 @@ final class PreferenceRun {
                                    finalLoss: last?.loss, finalImplicitAccuracy: last?.implicitAccuracy,
                                    weightsSHA256: SHA256.hex(weights), vit: run.vit, name: label, base: run.base,
                                    trainable: policy.trainableName)
+        let shipped = ShippedRun.pack(trained: file, initial: policy.weights.frozenStateDict(), history: history, inputsDigest: inputsDigest)
         return [try ledger.write(weights, name: run.fileStem + ".safetensors", kind: "checkpoint/" + run.base.rawValue),
-                try ledger.write(try record.encoded(), name: run.fileStem + ".json", kind: "record")]
+                try ledger.write(try record.encoded(), name: ShippedRun.recordName(run), kind: "record"),
+                try ledger.write(SafeTensors.encode(shipped), name: ShippedRun.weightsName(run), kind: "shipped/" + run.base.rawValue)]
     }
 }

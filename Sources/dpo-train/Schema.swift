@@ -46,6 +46,11 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
     ConfigKey("jedi_trainable", .string, default: .string("attention"),
               doc: "base = jedi: the U-Net weights that train: attention (the coupled self-attention, attn1.*) | all",
               optIn: true, check: ConfigKey.oneOf(JeDiTrainable.allCases.map(\.rawValue))),
+    ConfigKey("from", .string, default: .string(""),
+              doc: "a folder of shipped runs (<base>-<run>.shipped.safetensors + <base>-<run>.json, as each run writes them; "
+                  + "data/checkpoints/reproduction): a run found there is imported (rebuilt on the base, checked against its record's "
+                  + "SHA-256, its inputs' digest and its config) instead of trained; the others train. \"\" = train every run",
+              affectsOutput: false),
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])

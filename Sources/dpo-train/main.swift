@@ -45,6 +45,10 @@ struct DPOTrain: ParsableCommand {
             let byName = Dictionary(uniqueKeysWithValues: runs.map { ($0.name, $0) })
             // JeDi's weights enter the fingerprint only when it is the base, so adapter runs keep theirs.
             let inputs = try up.artifacts.inputs(r.definition.upstream + (base == .jedi ? ["pretrain-jedi"] : []))
+            // The frozen pretrained weights the runs read, for the digest of what a run trains on (`ShippedRun.inputsDigest`).
+            let models = inputs.filter { $0.kind.hasPrefix("checkpoint/") && $0.relativePath.hasPrefix("artifacts/pretrain-") }
+                .map { (name: $0.relativePath, sha256: $0.sha256) }
+            let shipped = try Self.shippedFolder(c.string("from"))
             // Loaded once per process, by the first item it trains; the pairs are encoded once per pairs file and ViT.
             var loaded: (base: PreferenceBase, pairs: TrainingPairs)?
             try r.runItems(keys: runs.map(\.name), inputs: inputs) { item in
@@ -57,9 +61,24 @@ struct DPOTrain: ParsableCommand {
                                                                    log: { r.log.info($0) }))
                 }
                 let trainer = RunTrainer(run: run, settings: settings(r), base: loaded!.base, checkpoints: item.checkpoints)
-                return try trainer.train(pairs: { try loaded!.pairs.pairs(for: run) }, ledger: ItemLedger(item: item))
+                let pairs = { try loaded!.pairs.pairs(for: run) }, ledger = ItemLedger(item: item)
+                if let folder = shipped, let out = try trainer.importShipped(from: folder, pairs: pairs, models: models, ledger: ledger) {
+                    return out
+                }
+                return try trainer.train(pairs: pairs, models: models, ledger: ledger)
             }
         }
+    }
+
+    /// `from`'s folder of shipped runs (nil: ""); one that does not exist is missing input naming it.
+    static func shippedFolder(_ from: String) throws -> URL? {
+        guard !from.isEmpty else { return nil }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: from, isDirectory: &isDir), isDir.boolValue else {
+            throw StageError.missingFile(path: from, hint: "[dpo-train] from names a folder of shipped runs (data/checkpoints/reproduction); "
+                                         + "set it to one, or to \"\" to train every run")
+        }
+        return URL(fileURLWithPath: from)
     }
 
     /// The frozen models and starting weights of `base`: pretrain-adapter's generator, or pretrain-jedi's.

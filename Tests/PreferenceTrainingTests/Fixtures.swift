@@ -58,6 +58,9 @@ enum Tiny {
         }
     }
 
+    /// The frozen models a run reads, as dpo-train names them for the inputs digest.
+    static let models: [(name: String, sha256: String)] = [("artifacts/pretrain-unet/unet.safetensors", String(repeating: "a", count: 64))]
+
     static func tensor(_ shape: [Int], seed: UInt64, uniform: Bool = false) -> Tensor {
         var rng = RandomStream(seed: seed)
         return Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in uniform ? rng.nextFloat() : rng.nextNormal() })
