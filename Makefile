@@ -128,6 +128,12 @@ reproduce: build
 	cp $(REPRO_RUN)/report/reproduction.md docs/reproduction.md
 	-scripts/report-screenshot $(REPRO_RUN)/report/index.html docs/reproduction.png
 
+# The reproduction's finished dpo-train runs in their shipped form -> data/checkpoints/reproduction/ (scripts/ship-runs), which
+# pipelines/reproduce.toml's [dpo-train] from imports: a fresh clone's `make reproduce` then trains only the runs not shipped.
+.PHONY: ship-reproduction
+ship-reproduction: build
+	scripts/ship-runs $(REPRO_RUN) data/checkpoints/reproduction $(BIN)
+
 # Incremental refresh, as cron runs it (scripts/refresh documents the crontab line).
 .PHONY: refresh
 refresh: build
