@@ -34,9 +34,10 @@ public struct RunTrainer {
         return try r.finish(ledger: ledger, inputsDigest: ShippedRun.inputsDigest(pairs: data, models: models))
     }
 
-    /// The run imported from its shipped form in `folder` (`ShippedRun`), or nil when the folder has none for it: the
-    /// trained weights rebuilt on the base's starting weights (checked against the record's SHA-256), the record as
-    /// shipped, the shipped file again, and the run's metric history recorded through the ledger.
+    /// The run imported from its shipped form in `folder` (`ShippedRun`), or nil when the folder has none for it or it was
+    /// trained on other inputs (logged; the caller trains it): the trained weights rebuilt on the base's starting weights
+    /// (checked against the record's SHA-256), the record as shipped, the shipped file again, and the run's metric history
+    /// recorded through the ledger. A shipped file or record that does not belong to this run is an error.
     public func importShipped(from folder: URL, pairs: () throws -> [EncodedPair], models: [(name: String, sha256: String)],
                               ledger: some PreferenceLedger) throws -> [NewArtifact]? {
         let wURL = folder.appendingPathComponent(ShippedRun.weightsName(run)), rURL = folder.appendingPathComponent(ShippedRun.recordName(run))
@@ -55,7 +56,15 @@ public struct RunTrainer {
         guard let shippedData = FileManager.default.contents(atPath: wURL.path) else { throw PretrainedError.missingCheckpoint(path: wURL.path) }
         let shipped = try SafeTensors.parse(shippedData, path: wURL.path)
         let digest = ShippedRun.inputsDigest(pairs: try pairs(), models: models)
-        let (weights, history) = try ShippedRun.unpack(shipped, path: wURL.path, record: record, initial: base.initial, inputsDigest: digest)
+        let weights: Data, history: [MetricHistory.Point]
+        do {
+            (weights, history) = try ShippedRun.unpack(shipped, path: wURL.path, record: record, initial: base.initial, inputsDigest: digest)
+        } catch let error as ShippedRunError {
+            // Other inputs (pairs, maps or frozen models that differ in a bit, as on another BLAS) make another run: train it.
+            guard case .otherInputs = error else { throw error }
+            ledger.info("\(run.name): not imported, training it: \(error)")
+            return nil
+        }
         for p in history { try ledger.metric(p.name, step: p.step, p.value) }
         ledger.info("\(run.name): imported \(wURL.path) (\(shipped.tensors.count) trained tensors; weights SHA-256 as recorded)")
         return [try ledger.write(weights, name: run.fileStem + ".safetensors", kind: "checkpoint/" + run.base.rawValue),

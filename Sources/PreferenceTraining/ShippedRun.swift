@@ -87,7 +87,8 @@ public enum ShippedRun {
     }
 }
 
-/// A shipped run that cannot be imported; each names the file and says what to do. All are bad data (65).
+/// A shipped run that cannot be imported; each names the file and says what to do. All are bad data (65); `otherInputs`
+/// only tells `RunTrainer.importShipped` to train the run instead.
 public enum ShippedRunError: Error, CustomStringConvertible, Equatable {
     case notShipped(path: String)
     case otherInputs(path: String, shipped: String, here: String)
@@ -103,7 +104,7 @@ public enum ShippedRunError: Error, CustomStringConvertible, Equatable {
                 + "(dpo-train writes them as <run>.shipped.safetensors); \(Self.retrain)"
         case let .otherInputs(path, shipped, here):
             return "dpo-train: \(path) was trained on other inputs (digest \(shipped.prefix(12)), here \(here.prefix(12))): the pairs, "
-                + "quality maps or frozen models of this run differ; \(Self.retrain)"
+                + "quality maps or frozen models of this run differ in some bit, so it is another run"
         case let .unknownTensor(path, key):
             return "dpo-train: \(path): tensor \(key) is not among the base's weights; \(Self.retrain)"
         case .otherBase(let path):

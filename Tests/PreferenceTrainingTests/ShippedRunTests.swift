@@ -7,7 +7,8 @@ import Testing
 
 /// A run's shipped form (`ShippedRun`, dpo-train's `from`): what each trained run writes beside its adapter holds only the
 /// tensors it changed, and importing it into a fresh process gives back the trained adapter, record and metrics bit for
-/// bit; a shipped run of other inputs, another base or another config is refused with an error naming the file.
+/// bit; a shipped run of other inputs is not imported (the run trains), and one of another base or config, or a file that is
+/// not a shipped run, is refused with an error naming the file.
 @Suite(.serialized) struct ShippedRunTests {
     /// The folder a reproduction ships: each run's `.shipped.safetensors` and record, as trained by `RunResumeTests.train`.
     static func shipped(_ o: RunResumeTests.Outcome) throws -> URL {
@@ -62,21 +63,28 @@ import Testing
         #expect(try Self.importRun(RunResumeTests.runs[0], from: folder).out == nil)
     }
 
-    @Test func otherInputsOtherModelsAnotherBaseOrAnotherConfigAreRefused() throws {
+    @Test func otherInputsTrainWhileAnotherBaseAnotherConfigOrAFullFileAreRefused() throws {
         let trained = try RunResumeTests.train(stopAfter: nil)
         let folder = try Self.shipped(trained)
         defer { try? FileManager.default.removeItem(at: folder) }
         let run = RunResumeTests.runs[1]
         let path = folder.appendingPathComponent("adapter-\(run.name).shipped.safetensors").path
-        // Other pairs, or another frozen model: the inputs' digest differs.
+        // Other pairs, or another frozen model: the inputs' digest differs, so the run is another one and trains (logged).
         var pairs = Tiny.pairs()
         pairs[2].qg = Tiny.tensor([1, 1, 8, 8], seed: 999, uniform: true)
-        #expect { try Self.importRun(run, from: folder, pairs: pairs) } throws: { error in
-            guard case .otherInputs(let p, _, _)? = error as? ShippedRunError else { return false }
-            return p == path
-        }
-        #expect { try Self.importRun(run, from: folder, models: [("artifacts/pretrain-unet/unet.safetensors", String(repeating: "b", count: 64))]) }
-            throws: { ($0 as? ShippedRunError).map { if case .otherInputs = $0 { true } else { false } } ?? false }
+        let otherPairs = try Self.importRun(run, from: folder, pairs: pairs)
+        #expect(otherPairs.out == nil && otherPairs.ledger.written.isEmpty && otherPairs.ledger.store.metrics.isEmpty)
+        #expect(otherPairs.ledger.lines.contains { $0.hasPrefix("\(run.name): not imported, training it: dpo-train: \(path) was trained on other inputs") },
+                "\(otherPairs.ledger.lines)")
+        let otherModels = try Self.importRun(run, from: folder, models: [("artifacts/pretrain-unet/unet.safetensors", String(repeating: "b", count: 64))])
+        #expect(otherModels.out == nil && otherModels.ledger.lines.count == 1)
+        #expect { try ShippedRun.unpack(try SafeTensors.read(URL(fileURLWithPath: path)), path: path,
+                                        record: try JSONDecoder().decode(AdapterRecord.self, from: trained.written["adapter-\(run.name).json"]!),
+                                        initial: try Tiny.base().initial, inputsDigest: "other") }
+            throws: { error in
+                guard case .otherInputs(let p, _, let here)? = error as? ShippedRunError else { return false }
+                return p == path && here == "other"
+            }
         // Another config (more steps): the record's run is not this one.
         #expect { try Self.importRun(run, from: folder, settings: Tiny.settings(steps: 4)) } throws: { error in
             "\(error)".contains("adapter-\(run.name).json") && "\(error)".contains("is not this one")
