@@ -79,14 +79,15 @@ public enum DefectBenchmark {
     /// (`expectedImages(_:)` of the same samples, computed once by the caller: the alignment search does not depend
     /// on the ViT or the block): score the aligned quality q_a (`AlignedQuality`) instead of q_g.
     public static func evaluateByKind(_ vit: ViT, samples: [DefectSample], block: Int, normalization: QualityNormalization,
-                                      expectedImages: [Image]? = nil,
+                                      expectedImages: [Image]? = nil, alignedTerms: AlignedQuality.Terms = .features,
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
         let refs = PatchFeatureExtractor.features(vit, images: samples.map(\.reference), blocks: [block])
         let gens = PatchFeatureExtractor.features(vit, images: samples.map(\.generated), blocks: [block])
         let expected = expectedImages.map { PatchFeatureExtractor.features(vit, images: $0, blocks: [block]).map { $0[block]! } }
         return evaluateByKind(features: zip(gens, refs).map { ($0[block]!, $1[block]!) }, samples: samples,
                               patch: vit.config.patchSize, size: vit.config.imageSize, normalization: normalization,
-                              expected: expected, foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
+                              expected: expected, expectedImages: expectedImages, alignedTerms: alignedTerms,
+                              foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
     }
 
     /// Per sample, the reference object warped onto the generated image (`ObjectAlignment`, on the samples'
@@ -101,11 +102,14 @@ public enum DefectBenchmark {
 
     /// The same from any cell features (generated, reference) per sample, on a `patch`-pixel grid of
     /// `size`-pixel images: how a ViT block compares with e.g. raw-pixel features. `expected`: the expected
-    /// images' features per sample, to score the aligned quality q_a instead of q_g.
+    /// images' features per sample, to score the aligned quality q_a instead of q_g; with `alignedTerms` other than
+    /// `.features`, q_a times the image terms of the samples' generated and expected images (`expectedImages`).
     public static func evaluateByKind(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
                                       patch p: Int, size s: Int, normalization: QualityNormalization, expected: [PatchFeatures]? = nil,
+                                      expectedImages: [Image]? = nil, alignedTerms: AlignedQuality.Terms = .features,
                                       foregroundThreshold: Float = 0.5, defectThreshold: Float = 0.1) -> (all: Result, byKind: [String: Result]) {
         let c = cells(features: features, samples: samples, patch: p, size: s, normalization: normalization, expected: expected,
+                      expectedImages: expectedImages, alignedTerms: alignedTerms,
                       foregroundThreshold: foregroundThreshold, defectThreshold: defectThreshold)
         var byKind: [String: Result] = [:]
         for kind in Set(samples.map(\.kind)) {
@@ -117,9 +121,12 @@ public enum DefectBenchmark {
     /// Per sample: q_g, the generated image's foreground cells and the defect labels of its cells.
     static func cells(features: [(generated: PatchFeatures, reference: PatchFeatures)], samples: [DefectSample],
                       patch p: Int, size s: Int, normalization: QualityNormalization, expected: [PatchFeatures]? = nil,
+                      expectedImages: [Image]? = nil, alignedTerms: AlignedQuality.Terms = .features,
                       foregroundThreshold: Float, defectThreshold: Float) -> [(qg: [Float], foreground: [Bool], defective: [Bool])] {
         precondition(features.count == samples.count && (expected?.count ?? samples.count) == samples.count,
                      "DefectBenchmark: \(features.count) feature pairs, \(expected?.count ?? -1) expected for \(samples.count) samples")
+        precondition(alignedTerms == .features || expectedImages?.count == samples.count,
+                     "DefectBenchmark: aligned terms \(alignedTerms.rawValue) need the \(samples.count) expected images")
         return samples.enumerated().map { j, sample in
             precondition(sample.generated.width == s && sample.reference.width == s,
                          "DefectBenchmark: samples of width \(sample.generated.width), ViT size \(s)")
@@ -127,8 +134,11 @@ public enum DefectBenchmark {
             let fgR = PatchMask.cells(sample.referenceCoverage, width: s, height: s, patch: p, threshold: foregroundThreshold)
             let bad = PatchMask.cells(sample.defectMask, width: s, height: s, patch: p, threshold: defectThreshold)
             if let expected {
-                return (AlignedQuality.positional(generated: features[j].generated, expected: expected[j], generatedForeground: fgG,
-                                                  normalization: normalization), fgG, bad)
+                let qa = AlignedQuality.positional(generated: features[j].generated, expected: expected[j], generatedForeground: fgG,
+                                                   normalization: normalization)
+                guard alignedTerms != .features, let images = expectedImages else { return (qa, fgG, bad) }
+                return (AlignedQuality.withTerms(qa, generated: sample.generated, expected: images[j], patch: p, foreground: fgG, terms: alignedTerms),
+                        fgG, bad)
             }
             let maps = QualityMaps(generated: features[j].generated, reference: features[j].reference, generatedForeground: fgG,
                                    referenceForeground: fgR, normalization: normalization)

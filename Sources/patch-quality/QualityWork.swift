@@ -136,6 +136,9 @@ final class QualityWork {
         }
     }
 
+    /// The image terms that multiply the aligned quality (`aligned_terms`).
+    var alignedTerms: AlignedQuality.Terms { AlignedQuality.Terms(rawValue: r.config.string("aligned_terms"))! }
+
     /// The block of the aligned comparison (`aligned_block`, capped at the ViT's depth).
     func alignedBlock(_ vit: ViT) -> Int { min(r.config.int("aligned_block"), vit.config.depth) }
 
@@ -169,10 +172,13 @@ final class QualityWork {
         if let (t, expected) = view.alignment {
             let ab = alignedBlock(vit)
             let f = PatchFeatureExtractor.features(vit, images: [view.generated, expected], blocks: [ab])
-            let qa = AlignedQuality.positional(generated: f[0][ab]!, expected: f[1][ab]!, generatedForeground: fgG, normalization: norm)
+            let qa = AlignedQuality.withTerms(
+                AlignedQuality.positional(generated: f[0][ab]!, expected: f[1][ab]!, generatedForeground: fgG, normalization: norm),
+                generated: view.generated, expected: expected, patch: p, foreground: fgG, terms: alignedTerms)
             tensors["q_aligned"] = up(qa)
             tensors["q_aligned_patch"] = TensorData(shape: [maps.rows, maps.columns], values: qa)
             metadata["aligned-block"] = "\(ab)"
+            metadata["aligned-terms"] = alignedTerms.rawValue
             metadata["aligned-transform"] = t.map(\.summary) ?? "none (an empty foreground mask): the generated image is its own expected image"
             aligned = (qa, expected)
         }
@@ -221,6 +227,7 @@ final class QualityWork {
             guard let expected else { continue }
             let ab = alignedBlock(v), row = name + "-aligned"
             let (ares, abyKind) = DefectBenchmark.evaluateByKind(v, samples: samples, block: ab, normalization: norm, expectedImages: expected,
+                                                                 alignedTerms: alignedTerms,
                                                                  defectThreshold: Float(c.double("defect_threshold")))
             doc.blocks[row] = ab
             doc.models[row] = ares

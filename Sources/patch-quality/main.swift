@@ -51,6 +51,11 @@ struct PatchQualityStage: ParsableCommand {
                           + "image's patch at its place (the reference object warped onto the generated image by the transform "
                           + "estimated from the foreground masks), for dpo-train's patchdpo-aligned; auroc.json gains <vit>-aligned rows"),
             .integer("aligned_block", default: 1, doc: "ViT block of the aligned comparison (capped at the ViT's depth)", in: 1...64),
+            ConfigKey("aligned_terms", .string, default: .string("features"),
+                      doc: "what the aligned quality multiplies: features (q_a alone) | features+pixels+contrast (q_a x the cell's colour "
+                          + "agreement x the square root of the contrast it keeps, SSIM-like: AUROC 0.890 against 0.848 on held-out "
+                          + "defects, docs/PATCHQUALITY.md)",
+                      optIn: true, check: ConfigKey.oneOf(AlignedQuality.Terms.allCases.map(\.rawValue))),
             .integer("heads", default: 0, doc: "ViT heads when the pretrain record does not say (0: 3, MODELS.md)", in: 0...64),
         ]),
         sourceFingerprint: BuildSources.fingerprint,

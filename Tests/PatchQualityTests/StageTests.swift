@@ -96,6 +96,18 @@ import World
         let rows = try #require(doc?["models"] as? [String: Any])
         #expect(Set(rows.keys) == ["original", "finetuned", "original-aligned", "finetuned-aligned"])
         #expect((doc?["blocks"] as? [String: Int])?["finetuned-aligned"] == 1)
+
+        // `aligned_terms`: the maps multiply q_a by the image terms (and say so), so they differ from q_a alone.
+        let plain = try SafeTensors.read(fx.artifact("patch-quality", "q/finetuned/p00001-gen-0.safetensors"))
+        #expect(plain.metadata["aligned-terms"] == "features")
+        let terms = try fx.run("patch-quality", ["--set", "aligned=true", "--set", "fg_generated=\"border\"",
+                                                 "--set", "aligned_terms=\"features+pixels+contrast\""])
+        #expect(terms.status == 1, "\(terms.stderr)")
+        let f = try SafeTensors.read(fx.artifact("patch-quality", "q/finetuned/p00001-gen-0.safetensors"))
+        #expect(f.metadata["aligned-terms"] == "features+pixels+contrast")
+        let a = try #require(plain.tensors["q_aligned_patch"]?.values), b = try #require(f.tensors["q_aligned_patch"]?.values)
+        #expect(a != b && zip(a, b).allSatisfy { $1 <= $0 + 1e-6 }, "the terms are at most 1: \(a) vs \(b)")
+        #expect(try fx.run("patch-quality", ["--set", "aligned_terms=\"ssim\""]).status == 65)
     }
 
     @Test func missingUpstreamFilesNameTheStageThatShouldHaveMadeThem() throws {
