@@ -78,8 +78,8 @@ private let pool = "artifacts/generate-pool/pool/"
     let img = try PNG.decode([UInt8](try #require(box.file(pool + "p00001/gen-0.png"))))
     #expect(img.width == 16 && img.channels == 3)
     let adapters = try FileManager.default.contentsOfDirectory(atPath: box.run.appendingPathComponent("artifacts/dpo-train").path)
-        .filter { $0.hasSuffix(".safetensors") }
-    #expect(adapters.count == 2, "\(adapters)")
+        .filter { $0.hasSuffix(".safetensors") && !$0.hasSuffix(".shipped.safetensors") }
+    #expect(adapters.sorted() == ["adapter-dco-s1.safetensors", "adapter-diffusion-dpo-s1.safetensors"], "\(adapters)")
     // The autoencoder is one of dpo-train's recorded inputs (lineage and fingerprint), though not a declared upstream.
     let db = try ManifestDB(path: box.run.appendingPathComponent("manifest.sqlite").path)
     let run = try #require(try db.stageRuns(stage: "dpo-train").first)
