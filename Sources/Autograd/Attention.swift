@@ -29,12 +29,23 @@ public func scaledDotProductAttention(
 /// [Lq, Lk] or [1 or B, 1 or H, Lq, Lk]; it gets no gradient.
 public func multiHeadAttention(_ q: Variable, _ k: Variable, _ v: Variable, heads: Int, scale: Float? = nil, mask: Tensor? = nil) -> Variable {
     let qv = q.value, kv = k.value, vv = v.value
-    // The probabilities are kept only when a backward pass can read them (what `Variable.record` records).
+    // The probabilities are kept only when a backward pass can read them (what `Variable.record` records), and only up
+    // to `keptProbabilityLimit`: above it the backward pass makes them again, to the same bits.
     let needsGrad = GradMode.isEnabled && [q, k, v].contains { $0.requiresGrad }
-    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale, mask: mask, keepProbabilities: needsGrad)
-    guard needsGrad, let probs = r.probs else { return Variable(r.output, requiresGrad: false) }
+    let scores = qv.shape.count == 3 && kv.shape.count == 3 ? qv.shape[0] * heads * qv.shape[1] * kv.shape[1] : 0
+    let keep = needsGrad && scores <= keptProbabilityLimit
+    let r = Kernels.multiHeadAttention(q: qv, k: kv, v: vv, heads: heads, scale: scale, mask: mask, keepProbabilities: keep)
+    guard needsGrad else { return Variable(r.output, requiresGrad: false) }
+    let probs = r.probs
     return Variable.record("multiHeadAttention", r.output, inputs: [q, k, v]) { g in
-        let (dq, dk, dv) = Kernels.multiHeadAttentionBackward(g, q: qv, k: kv, v: vv, probs: probs, heads: heads, scale: scale)
+        let (dq, dk, dv) = Kernels.multiHeadAttentionBackward(g, q: qv, k: kv, v: vv, probs: probs, mask: probs == nil ? mask : nil,
+                                                              heads: heads, scale: scale)
         return [dq, dk, dv]
     }
 }
+
+/// Probabilities `multiHeadAttention` keeps for its backward pass at most ([B, H, Lq, Lk] elements): 8M floats, 32 MB,
+/// glibc's largest block served from the heap (`TensorCore`'s `Allocator`). Larger arrays would be mapped and zero-filled
+/// page by page at every call (a [reference, image] set batch at 32x32: 0.5 GB a layer, 20 s of a 23 s step in the
+/// kernel); above the limit the backward pass recomputes each head's probabilities in a scratch block instead.
+public let keptProbabilityLimit = 8 << 20

@@ -44,7 +44,7 @@ public final class UNet2DConditionModel: Module {
         var cin = c0
         for (i, c) in chans.enumerated() {
             let last = i == chans.count - 1
-            down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: config.hasAttention(level: i), selfAttention: i > 0,
+            down.append(UNetDownBlock(inChannels: cin, outChannels: c, layers: layers, attention: config.hasAttention(level: i), selfAttention: config.hasSelfAttention(level: i),
                                       downsample: !last, config: config, key: key.fold(in: "down_blocks.\(i)")))
             cin = c
         }
@@ -54,7 +54,7 @@ public final class UNet2DConditionModel: Module {
         var up: [UNetUpBlock] = []
         for (i, ins) in config.upBlockInChannels.enumerated() {
             let level = chans.count - 1 - i
-            up.append(UNetUpBlock(inChannels: ins, outChannels: chans[level], attention: config.hasAttention(level: level), selfAttention: level > 0,
+            up.append(UNetUpBlock(inChannels: ins, outChannels: chans[level], attention: config.hasAttention(level: level), selfAttention: config.hasSelfAttention(level: level),
                                   upsample: level > 0, config: config, key: key.fold(in: "up_blocks.\(i)")))
         }
         upBlocks = ModuleList(up)

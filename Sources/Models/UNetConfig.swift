@@ -39,11 +39,16 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     /// made an adapter step 10x slower (15.9 s against 1.6; data/checkpoints/README.md). nil (the default, and
     /// every record written before this field) = level 0 has resnets only.
     public var fullResolutionCrossAttention: Bool?
+    /// With `fullResolutionCrossAttention`, level 0's blocks get self-attention too (`norm1`, `attn1`), so reference
+    /// attention reads the reference's 32x32 tokens where 2-4-pixel patterns are drawn. The 15.9 s step quoted above
+    /// was measured before masked attention ran in the fused per-head kernel (2682d9d); this flag re-measures it.
+    /// nil (the default, and every record written before this field) = cross-attention blocks only.
+    public var fullResolutionSelfAttention: Bool?
 
     public init(inChannels: Int = 3, outChannels: Int = 3, blockOutChannels: [Int] = [64, 128, 128],
                 layersPerBlock: Int = 2, crossAttentionDim: Int = 128, heads: Int = 4,
                 normEps: Float = 1e-5, layerNormEps: Float = 1e-5, classEmbedInputDim: Int? = nil,
-                fullResolutionCrossAttention: Bool? = nil) {
+                fullResolutionCrossAttention: Bool? = nil, fullResolutionSelfAttention: Bool? = nil) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.blockOutChannels = blockOutChannels
@@ -54,10 +59,15 @@ public struct UNetConfig: Codable, Sendable, Equatable {
         self.layerNormEps = layerNormEps
         self.classEmbedInputDim = classEmbedInputDim
         self.fullResolutionCrossAttention = fullResolutionCrossAttention
+        self.fullResolutionSelfAttention = fullResolutionSelfAttention
     }
 
     /// Whether level `level` carries Transformer2D blocks (with self-attention at levels > 0 only).
     public func hasAttention(level: Int) -> Bool { level > 0 || fullResolutionCrossAttention == true }
+
+    /// Whether level `level`'s Transformer2D blocks carry self-attention (every level > 0; level 0 with
+    /// `fullResolutionSelfAttention`).
+    public func hasSelfAttention(level: Int) -> Bool { level > 0 || (hasAttention(level: 0) && fullResolutionSelfAttention == true) }
 
     /// MODELS.md default: channels [64, 128, 128], 2 layers per block, context 128, 4 heads.
     public static let standard = UNetConfig()

@@ -15,12 +15,22 @@ extension PretrainedModels {
         ["down_blocks.0.attentions.", "up_blocks.\(config.blockOutChannels.count - 1).attentions."]
     }
 
-    /// `base` grown to full-resolution cross-attention (itself when it has it already). The new blocks start from
-    /// `key`'s initialisation with `proj_out` zero; their image branch is whatever the caller then sets.
-    public static func withFullResolutionCrossAttention(_ base: UNet2DConditionModel, key: RNGKey) throws -> UNet2DConditionModel {
-        guard base.config.fullResolutionCrossAttention != true else { return base }
+    /// `base` grown to full-resolution cross-attention, with self-attention in the new blocks too when `selfAttention`
+    /// (itself when it has those blocks already). The new blocks start from `key`'s initialisation with `proj_out`
+    /// zero; their image branch is whatever the caller then sets. A base whose level-0 blocks are of the other kind
+    /// cannot grow into these (its trained `proj_out` is not zero): that is an error.
+    public static func withFullResolutionCrossAttention(_ base: UNet2DConditionModel, selfAttention: Bool = false,
+                                                        key: RNGKey) throws -> UNet2DConditionModel {
+        if base.config.fullResolutionCrossAttention == true {
+            guard (base.config.fullResolutionSelfAttention == true) == selfAttention else {
+                throw PretrainedError.badCheckpoint(path: "(the base U-Net)", reason: "its level-0 blocks are "
+                    + (selfAttention ? "cross-attention only" : "with self-attention") + "; grow from a U-Net without level-0 blocks")
+            }
+            return base
+        }
         var config = base.config
         config.fullResolutionCrossAttention = true
+        config.fullResolutionSelfAttention = selfAttention ? true : nil
         let grown = try UNet2DConditionModel(config: config, key: key)
         var file = SafeTensorsFile()
         for (k, p) in base.namedParameters() { file.tensors[k] = TensorData(shape: p.shape, values: p.value.scalars) }
@@ -56,6 +66,7 @@ extension PretrainedModels {
         guard fullResolution || deeper else { return base }
         var plain = want
         plain.fullResolutionCrossAttention = base.config.fullResolutionCrossAttention
+        if fullResolution { plain.fullResolutionSelfAttention = base.config.fullResolutionSelfAttention }
         plain.layersPerBlock = base.config.layersPerBlock
         guard plain == base.config else {
             throw .badCheckpoint(path: path.path, reason: "the adapter's U-Net config differs from the base U-Net's by more than growth (full-resolution "
@@ -66,7 +77,8 @@ extension PretrainedModels {
                                  + "with unet_lr_scale > 0")
         }
         do {
-            let wide = fullResolution ? try withFullResolutionCrossAttention(base, key: RNGKey(seed: 0)) : base
+            let wide = fullResolution
+                ? try withFullResolutionCrossAttention(base, selfAttention: want.fullResolutionSelfAttention == true, key: RNGKey(seed: 0)) : base
             return deeper ? try withLayersPerBlock(wide, want.layersPerBlock, key: RNGKey(seed: 0)) : wide
         } catch {
             throw .badCheckpoint(path: path.path, reason: "\(error)")

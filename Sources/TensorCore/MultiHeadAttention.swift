@@ -45,6 +45,24 @@ extension Kernels {
     /// Query rows per block of the forward: about 256 KB of scores (64 rows of 1024 keys), at least 8 rows, at most all.
     static func mhaQueryBlock(lk: Int, lq: Int) -> Int { Swift.min(lq, Swift.max(8, (1 << 16) / Swift.max(1, lk))) }
 
+    /// One head's probabilities for query rows `rows` into `p` (`rows.count` rows of `lk`): the scaled scores by one
+    /// sgemm, the mask row added (`queryStride` 0: one bias per key), each row's softmax. The forward pass and the
+    /// backward pass that recomputes them call it with the same blocks, so both see the same bits.
+    @inline(__always)
+    static func mhaProbabilities(_ p: UnsafeMutablePointer<Float>, rows: Range<Int>, q qh: UnsafePointer<Float>, k kh: UnsafePointer<Float>,
+                                 hd: Int, d: Int, lk: Int, scale s: Float, mask mh: UnsafePointer<Float>?, queryStride: Int) {
+        let nr = rows.count
+        sgemmOnThisThread(transA: false, transB: true, m: nr, n: lk, k: d, alpha: s,
+                          a: qh + rows.lowerBound * hd, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
+        if let mh {
+            for r in 0..<nr {
+                let pr = p + r * lk, mr = mh + (rows.lowerBound + r) * queryStride
+                for i in 0..<lk { pr[i] += mr[i] }
+            }
+        }
+        for r in 0..<nr { softmaxRow(p + r * lk, p + r * lk, lk) }
+    }
+
     /// Forward; see `MultiHeadAttentionResult`. `scale` defaults to `1 / sqrt(D)`; `mask` is added to the scaled scores.
     /// `keepProbabilities = false` (inference: no backward pass will read them) computes each head's `[Lq, Lk]` block in
     /// a scratch buffer of one block per task instead of the whole `[B, H, Lq, Lk]` array, with the same calls in the same
@@ -86,15 +104,8 @@ extension Kernels {
                         for r0 in stride(from: 0, to: lq, by: rows) {
                             let nr = Swift.min(rows, lq - r0)
                             let p = scratch ?? pp.value! + inst * lq * lk + r0 * lk
-                            sgemmOnThisThread(transA: false, transB: true, m: nr, n: lk, k: d, alpha: s,
-                                              a: qh + r0 * hd, lda: hd, b: kh, ldb: hd, c: p, ldc: lk)
-                            if let mh, let st = strides {   // query stride 0: one bias per key, the same row under every query
-                                for r in 0..<nr {
-                                    let pr = p + r * lk, mr = mh + (r0 + r) * st.query
-                                    for i in 0..<lk { pr[i] += mr[i] }
-                                }
-                            }
-                            for r in 0..<nr { softmaxRow(p + r * lk, p + r * lk, lk) }
+                            mhaProbabilities(p, rows: r0..<(r0 + nr), q: qh, k: kh, hd: hd, d: d, lk: lk, scale: s,
+                                             mask: mh, queryStride: strides?.query ?? 0)
                             sgemmOnThisThread(transA: false, transB: false, m: nr, n: dv, k: lk,
                                               a: p, lda: lk, b: vh, ldb: hdv, c: oh + r0 * hdv, ldc: hdv)
                         }
@@ -110,9 +121,23 @@ extension Kernels {
     /// saved probabilities; each in its input's layout.
     public static func multiHeadAttentionBackward(_ grad: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor,
                                                   heads: Int, scale: Float? = nil) -> (q: Tensor, k: Tensor, v: Tensor) {
+        multiHeadAttentionBackward(grad, q: q, k: k, v: v, probs: Optional(probs), mask: nil, heads: heads, scale: scale)
+    }
+
+    /// The same gradients without kept probabilities (`probs` nil): each head's are made again from q, k and `mask` by
+    /// the forward's own calls in the forward's own blocks (`mhaProbabilities`), so the gradients are bit-identical to
+    /// those from kept probabilities, for one more score product per head. Why: a batch of [reference, image] sets at
+    /// 32x32 keeps [B, H, 1024, 2048] probabilities, 0.5 GB a layer, which glibc maps and the kernel zero-fills page by
+    /// page every step (`Allocator`): more time than the products.
+    public static func multiHeadAttentionBackward(_ grad: Tensor, q: Tensor, k: Tensor, v: Tensor, probs: Tensor?, mask: Tensor?,
+                                                  heads: Int, scale: Float? = nil) -> (q: Tensor, k: Tensor, v: Tensor) {
         let (b, lq, lk, d, dv) = mhaCheck(q, k, v, heads: heads, "multiHeadAttentionBackward")
-        precondition(grad.shape == [b, lq, heads * dv] && probs.shape == [b, heads, lq, lk],
-                     "multiHeadAttentionBackward: grad \(grad.shape), probs \(probs.shape) for q \(q.shape), k \(k.shape), v \(v.shape), \(heads) heads")
+        precondition(grad.shape == [b, lq, heads * dv] && (probs == nil || probs!.shape == [b, heads, lq, lk]),
+                     "multiHeadAttentionBackward: grad \(grad.shape), probs \(probs?.shape ?? []) for q \(q.shape), k \(k.shape), v \(v.shape), \(heads) heads")
+        let strides = mask.map { mhaMaskStrides($0, b: b, heads: heads, lq: lq, lk: lk) }
+        let maskScalars = mask?.scalars ?? []
+        let kept = probs?.scalars ?? []
+        let recompute = probs == nil
         let s = scale ?? 1 / Float(d).squareRoot()
         let hd = heads * d, hdv = heads * dv
         guard lq > 0 && lk > 0 && b > 0 else { return (Tensor(zeros: q.shape), Tensor(zeros: k.shape), Tensor(zeros: v.shape)) }
@@ -121,17 +146,32 @@ extension Kernels {
         var dvs = uninitializedStorage(v.count)
         do {
             q.scalars.withUnsafeBufferPointer { pq in k.scalars.withUnsafeBufferPointer { pk in v.scalars.withUnsafeBufferPointer { pv in
-            grad.scalars.withUnsafeBufferPointer { pg in probs.scalars.withUnsafeBufferPointer { pp in
+            grad.scalars.withUnsafeBufferPointer { pg in kept.withUnsafeBufferPointer { pp in maskScalars.withUnsafeBufferPointer { pm in
             dq.withUnsafeMutableBufferPointer { dqb in dk.withUnsafeMutableBufferPointer { dkb in dvs.withUnsafeMutableBufferPointer { dvb in
-                let (pq, pk, pv, pg, pp) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!, pg.baseAddress!, pp.baseAddress!)
+                let (pq, pk, pv, pg) = (pq.baseAddress!, pk.baseAddress!, pv.baseAddress!, pg.baseAddress!)
+                let pp = UnsafeSendable(recompute ? nil : pp.baseAddress), pm = UnsafeSendable(pm.baseAddress)
                 let out = UnsafeSendable((dqb.baseAddress!, dkb.baseAddress!, dvb.baseAddress!))
+                let rows = mhaQueryBlock(lk: lk, lq: lq)
                 Threads.parallelFor(b * heads, chunk: 1) { range in
                     let ds = UnsafeMutablePointer<Float>.allocate(capacity: lq * lk)
-                    defer { ds.deallocate() }
+                    let scratch = recompute ? UnsafeMutablePointer<Float>.allocate(capacity: lq * lk) : nil
+                    defer { ds.deallocate(); scratch?.deallocate() }
                     for inst in range {
                         let bi = inst / heads, h = inst % heads
                         let qo = bi * lq * hd + h * d, ko = bi * lk * hd + h * d, vo = bi * lk * hdv + h * dv
-                        let go = bi * lq * hdv + h * dv, p = pp + inst * lq * lk
+                        let go = bi * lq * hdv + h * dv
+                        let p: UnsafeMutablePointer<Float>
+                        if let scratch {
+                            let mh = strides.flatMap { st in pm.value.map { $0 + bi * st.batch + h * st.head } }
+                            for r0 in stride(from: 0, to: lq, by: rows) {
+                                let r1 = Swift.min(lq, r0 + rows)
+                                mhaProbabilities(scratch + r0 * lk, rows: r0..<r1, q: pq + qo, k: pk + ko, hd: hd, d: d, lk: lk, scale: s,
+                                                 mask: mh, queryStride: strides?.query ?? 0)
+                            }
+                            p = scratch
+                        } else {
+                            p = UnsafeMutablePointer(mutating: pp.value!) + inst * lq * lk
+                        }
                         sgemmOnThisThread(transA: true, transB: false, m: lk, n: dv, k: lq,
                                           a: p, lda: lk, b: pg + go, ldb: hdv, c: out.value.2 + vo, ldc: hdv)
                         sgemmOnThisThread(transA: false, transB: true, m: lq, n: lk, k: dv,
@@ -144,7 +184,7 @@ extension Kernels {
                     }
                 }
             } } }
-            } }
+            } } }
             } } }
         }
         return (Tensor(shape: q.shape, scalars: dq), Tensor(shape: k.shape, scalars: dk), Tensor(shape: v.shape, scalars: dvs))

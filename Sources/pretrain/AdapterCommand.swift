@@ -82,6 +82,10 @@ struct AdapterCommand: ParsableCommand {
                       doc: "grow the U-Net with cross-attention blocks at full resolution (level 0, where 2-4-pixel patterns are drawn, then "
                           + "reads the text and image tokens itself), each starting as the identity (proj_out zero) and training at lr; "
                           + "needs unet_lr_scale > 0, and the adapter file then carries the grown U-Net", optIn: true),
+            ConfigKey("full_resolution_self_attention", .bool, default: .bool(false),
+                      doc: "with full_resolution_cross_attention, the new level-0 blocks carry self-attention too, so reference attention "
+                          + "reads the reference's full-resolution tokens (its [reference; image] sets attend over 2 x 1024 tokens there)",
+                      optIn: true),
             ConfigKey("layers_per_block", .integer, default: .integer(0),
                       doc: "grow the U-Net to this many resnets per level (0 = the base U-Net's): more capacity where patterns are drawn, "
                           + "each new block starting as the identity (conv2 / proj_out zero) and training at lr; needs unet_lr_scale > 0, "
@@ -112,7 +116,12 @@ struct AdapterCommand: ParsableCommand {
             guard !grow || c.double("unet_lr_scale") > 0 else {
                 throw c.invalid("full_resolution_cross_attention", "the new blocks are U-Net weights the adapter file must carry; set unet_lr_scale > 0")
             }
-            let wide = grow ? try PretrainedModels.withFullResolutionCrossAttention(base, key: RNGKey(seed: trainSettings(r).seed).fold(in: "full_resolution_cross_attention"))
+            guard grow || !c.bool("full_resolution_self_attention") else {
+                throw c.invalid("full_resolution_self_attention", "adds self-attention to the level-0 blocks that full_resolution_cross_attention "
+                                + "grows; set full_resolution_cross_attention = true")
+            }
+            let wide = grow ? try PretrainedModels.withFullResolutionCrossAttention(base, selfAttention: c.bool("full_resolution_self_attention"),
+                                                                                    key: RNGKey(seed: trainSettings(r).seed).fold(in: "full_resolution_cross_attention"))
                 : base
             let layers = c.int("layers_per_block") == 0 ? base.config.layersPerBlock : c.int("layers_per_block")
             guard layers >= base.config.layersPerBlock else {

@@ -101,6 +101,22 @@ import TestSupport
             .permuted([0, 2, 1, 3]).reshaped([2, 5, 4])
         expectClose(fused.value, composed.value, atol: 1e-5, rtol: 1e-4)
     }
+
+    /// Above `keptProbabilityLimit` ([B, H, Lq, Lk] = 1 x 2 x 64 x 65600 > 8M scores) the op keeps no probabilities and its
+    /// backward pass makes them again: the same bits as the kernel's backward from kept probabilities, with a per-key mask.
+    @Test mutating func largeAttentionRecomputesToTheSameBits() {
+        let lq = 64, lk = 65_600
+        #expect(2 * lq * lk > keptProbabilityLimit)
+        let q = rng.tensor([1, lq, 8]), k = rng.tensor([1, lk, 8]), v = rng.tensor([1, lk, 4]), g = rng.tensor([1, lq, 4])
+        let mask = Tensor(shape: [1, 1, 1, lk], scalars: (0..<lk).map { $0 % 3 == 0 ? -1e9 : 0.25 })
+        let vars = [q, k, v].map { Variable($0, requiresGrad: true) }
+        let y = multiHeadAttention(vars[0], vars[1], vars[2], heads: 2, mask: mask)
+        (y * Variable(g)).sum().backward()
+        let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: 2, mask: mask)
+        let kept = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: 2)
+        #expect(y.value == r.output)
+        #expect(vars[0].grad! == kept.q && vars[1].grad! == kept.k && vars[2].grad! == kept.v)
+    }
 }
 
 @Suite struct GEGLUGradTests {

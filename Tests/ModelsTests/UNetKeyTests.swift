@@ -123,4 +123,24 @@ struct UNetKeyTests {
         // Deeper levels keep their self-attention.
         #expect(with["down_blocks.1.attentions.0.transformer_blocks.0.attn1.to_q.weight"] != nil)
     }
+
+    /// `fullResolutionSelfAttention` gives those blocks `norm1` and `attn1` as at the deeper levels; alone it adds nothing,
+    /// and a record without the field decodes as nil.
+    @Test func selfAttentionAtLevelZeroAddsNorm1AndAttn1() throws {
+        var config = UNetConfig.xs
+        config.fullResolutionCrossAttention = true
+        config.fullResolutionSelfAttention = true
+        let keys = Dictionary(uniqueKeysWithValues: try UNet2DConditionModel(config: config, key: RNGKey(seed: 1)).namedParameters().map { ($0.0, $0.1.shape) })
+        for block in ["down_blocks.0.attentions.0", "down_blocks.0.attentions.1", "up_blocks.2.attentions.0", "up_blocks.2.attentions.2"] {
+            #expect(keys["\(block).transformer_blocks.0.attn1.to_q.weight"] == [32, 32])
+            #expect(keys["\(block).transformer_blocks.0.norm1.weight"] == [32])
+        }
+        var alone = UNetConfig.xs
+        alone.fullResolutionSelfAttention = true
+        #expect(!alone.hasSelfAttention(level: 0) && !alone.hasAttention(level: 0))
+        let plainKeys = Set(try UNet2DConditionModel(config: alone, key: RNGKey(seed: 1)).namedParameters().map(\.0))
+        #expect(plainKeys == Set(try UNet2DConditionModel(config: .xs, key: RNGKey(seed: 1)).namedParameters().map(\.0)))
+        let decoded = try JSONDecoder().decode(UNetConfig.self, from: JSONEncoder().encode(UNetConfig.xs))
+        #expect(decoded.fullResolutionSelfAttention == nil && decoded == .xs)
+    }
 }

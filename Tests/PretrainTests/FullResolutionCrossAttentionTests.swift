@@ -42,6 +42,49 @@ import Testing
         #expect(try PretrainedModels.withFullResolutionCrossAttention(grown, key: RNGKey(seed: 8)) === grown)
     }
 
+    /// With self-attention the new blocks also start as the identity, in a plain pass and in reference attention's
+    /// [reference, image] sets (whose level-0 mask is then built at the input's size), and they carry `attn1`.
+    @Test func selfAttentionBlocksStartAsTheBaseNetworkToo() throws {
+        let base = try Self.base()
+        let grown = try PretrainedModels.withFullResolutionCrossAttention(base, selfAttention: true, key: RNGKey(seed: 7))
+        #expect(grown.config.fullResolutionSelfAttention == true && grown.config.fullResolutionCrossAttention == true)
+        #expect(Self.output(base).scalars == Self.output(grown).scalars)
+        let keys = Set(grown.namedParameters().map(\.0))
+        #expect(keys.contains("down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q.weight"))
+        #expect(keys.contains("up_blocks.2.attentions.1.transformer_blocks.0.norm1.weight"))
+        let k = RNGKey(seed: 9)
+        let x = Init.normal([4, 3, 8, 8], key: k.fold(in: "x"))
+        let text = Init.normal([4, 3, 128], key: k.fold(in: "text"))
+        let image = Init.normal([4, 4, 128], key: k.fold(in: "image"))
+        let fg = Tensor(shape: [2, 8, 8], scalars: (0..<128).map { Float(($0 / 3) % 2) })
+        let mask = ReferenceSetMask(foreground: fg, bias: 0)
+        func coupled(_ u: UNet2DConditionModel) -> [Float] {
+            withNoGrad { u.forward(Variable(x), timesteps: [0, 500, 0, 500], text: Variable(text), imageTokens: Variable(image), ipScale: 1,
+                                   setSize: 2, setMask: mask).value.scalars }
+        }
+        let before = coupled(base)
+        #expect(coupled(grown) == before)
+        // Once proj_out moves, level 0's self-attention reads the set: the image rows change.
+        for (name, p) in grown.namedParameters() where name.hasSuffix("attentions.0.proj_out.weight") && name.hasPrefix("down_blocks.0.") {
+            p.value = Tensor(shape: p.shape, scalars: p.value.scalars.indices.map { Float($0 % 5) * 0.02 })
+        }
+        #expect(coupled(grown) != before)
+        // The other kind of level-0 block cannot grow into this one, nor this into it.
+        let cross = try PretrainedModels.withFullResolutionCrossAttention(base, key: RNGKey(seed: 7))
+        #expect { try PretrainedModels.withFullResolutionCrossAttention(cross, selfAttention: true, key: RNGKey(seed: 7)) }
+            throws: { "\($0)".contains("cross-attention only") }
+        #expect { try PretrainedModels.withFullResolutionCrossAttention(grown, key: RNGKey(seed: 7)) } throws: { "\($0)".contains("with self-attention") }
+        #expect(try PretrainedModels.withFullResolutionCrossAttention(grown, selfAttention: true, key: RNGKey(seed: 8)) === grown)
+        // An adapter record whose U-Net was grown with self-attention makes the loader grow the same.
+        var record = PretrainRecord(stage: "pretrain-adapter", codeVersion: "t", seed: 1, steps: 1, resolution: 8,
+                                    weightsFile: "adapter.safetensors", weightsSHA256: "", training: [:], metrics: [:])
+        record.unet = grown.config
+        record.adapterTunesUNet = true
+        let loaded = try PretrainedModels.unet(base, forAdapter: record, path: URL(fileURLWithPath: "/tmp/adapter.safetensors"))
+        #expect(loaded.config == grown.config)
+        #expect(Set(loaded.namedParameters().map(\.0)) == keys)
+    }
+
     @Test func aFileWithoutTheNewBlocksIsCompletedOnlyWhenItHasNoneOfThem() throws {
         let grown = try PretrainedModels.withFullResolutionCrossAttention(try Self.base(), key: RNGKey(seed: 7))
         var file = SafeTensorsFile()

@@ -132,6 +132,36 @@ import TestSupport
         #expect(free.output == r.output)
     }
 
+    /// The backward pass without kept probabilities (`probs: nil`, recomputed per head from q, k and the mask) gives the
+    /// bits of the one with them: no mask, [Lq, Lk], [B, 1, Lq, Lk], a per-key bias [B, 1, 1, Lk] with masked keys, and
+    /// a per-head mask; Lk = 4096 makes the forward's query blocks 16 rows, so Lq = 40 has three blocks, the last short;
+    /// on 1 and 2 threads.
+    @Test(arguments: [0, 1, 2, 3, 4])
+    func recomputedProbabilitiesGiveTheKeptOnesGradients(maskKind: Int) {
+        var rng = TestRNG(state: 141)
+        let b = 2, heads = 2, d = 4, dv = 3, lq = 40, lk = 4096
+        #expect(Kernels.mhaQueryBlock(lk: lk, lq: lq) == 16)
+        let q = rng.tensor([b, lq, heads * d], -2, 2), k = rng.tensor([b, lk, heads * d], -2, 2), v = rng.tensor([b, lk, heads * dv])
+        let g = rng.tensor([b, lq, heads * dv])
+        let shapes: [[Int]?] = [nil, [lq, lk], [b, 1, lq, lk], [b, 1, 1, lk], [1, heads, lq, lk]]
+        let mask = shapes[maskKind].map { shape in
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { i in i % 9 == 4 ? -1e9 : Float(i % 7) * 0.3 - 0.9 })
+        }
+        func run() -> [Tensor] {
+            let r = Kernels.multiHeadAttention(q: q, k: k, v: v, heads: heads, scale: 0.4, mask: mask)
+            let kept = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: r.probs!, heads: heads, scale: 0.4)
+            let made = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: nil, mask: mask, heads: heads, scale: 0.4)
+            #expect(made.q == kept.q && made.k == kept.k && made.v == kept.v)
+            // A mask left out of the recomputation is a different gradient (the test can fail).
+            if mask != nil {
+                let wrong = Kernels.multiHeadAttentionBackward(g, q: q, k: k, v: v, probs: nil, mask: nil, heads: heads, scale: 0.4)
+                #expect(wrong.q != kept.q)
+            }
+            return [made.q, made.k, made.v]
+        }
+        #expect(Threads.withCount(1) { run() } == Threads.withCount(2) { run() })
+    }
+
     @Test func sameBitsForOneAndTwoThreads() {
         var rng = TestRNG(state: 131)
         let q = rng.tensor([3, 40, 16]), k = rng.tensor([3, 40, 16]), v = rng.tensor([3, 40, 16]), g = rng.tensor([3, 40, 16])
