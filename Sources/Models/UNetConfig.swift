@@ -35,13 +35,13 @@ public struct UNetConfig: Codable, Sendable, Equatable {
     /// Transformer2D blocks at level 0 too, without self-attention (`BasicTransformerBlock(selfAttention:
     /// false)`: keys `norm2`, `attn2`, `norm3`, `ff`): the full-resolution features that draw 2-4-pixel patterns
     /// then read the text and the image tokens themselves, not only through the 16x16 level. Self-attention
-    /// (and so reference attention) stays off at this level: over [reference, image] sets of 32x32 tokens it
-    /// made an adapter step 10x slower (15.9 s against 1.6; data/checkpoints/README.md). nil (the default, and
-    /// every record written before this field) = level 0 has resnets only.
+    /// (and so reference attention) is off at this level unless `fullResolutionSelfAttention` says otherwise.
+    /// nil (the default, and every record written before this field) = level 0 has resnets only.
     public var fullResolutionCrossAttention: Bool?
     /// With `fullResolutionCrossAttention`, level 0's blocks get self-attention too (`norm1`, `attn1`), so reference
-    /// attention reads the reference's 32x32 tokens where 2-4-pixel patterns are drawn. The 15.9 s step quoted above
-    /// was measured before masked attention ran in the fused per-head kernel (2682d9d); this flag re-measures it.
+    /// attention reads the reference's 32x32 tokens where 2-4-pixel patterns are drawn. Cost (data/checkpoints/README.md):
+    /// a training step about 4x and sampling 3.9x the CPU of the U-Net without level-0 attention (the [B, H, 1024, 2048]
+    /// scores of [reference, image] sets; 10x before `Attention.referenceSets` and recomputed probabilities).
     /// nil (the default, and every record written before this field) = cross-attention blocks only.
     public var fullResolutionSelfAttention: Bool?
 
