@@ -172,3 +172,21 @@ private func header(_ id: String) -> [String] { content.table(id)!.csv.split(sep
     r.auroc[0].auroc = 0.92; r.auroc[0].low = 0.89
     #expect(ReportContent(r).headline.goals[3].status == .metPointEstimate)
 }
+
+/// "patchdpo beats diffusion-dpo on DINO" is met only when the paired difference's 95% interval is above 0: on the means
+/// alone it is a point estimate, and below them it is not met.
+@Test func beatingDiffusionDPOIsJudgedByThePairedInterval() throws {
+    let patch = try #require(ReportContent(ReportFixture.make()).headline.comparisons.first { $0.metric == "DINO" }?.model)
+    let dino = Dictionary(uniqueKeysWithValues: patch.subjects.map { ($0.subject, $0.dino) })
+    func goal(_ offset: (Int) -> Double) -> GoalCheck {
+        var r = ReportFixture.make()
+        for i in r.models.indices where r.models[i].loss == "diffusion-dpo" {
+            for j in r.models[i].perSubject.indices { r.models[i].perSubject[j].dino = dino[r.models[i].perSubject[j].subject]! + offset(j) }
+        }
+        return ReportContent(r).headline.goals[1]
+    }
+    #expect(goal { _ in -0.02 }.status == .met)
+    let noisy = goal { $0 % 2 == 0 ? 0.05 : -0.0502 }   // patchdpo above on the mean by 0.0001, the differences +-0.05
+    #expect(noisy.status == .metPointEstimate && noisy.detail.contains("paired difference"), "\(noisy)")
+    #expect(goal { _ in 0.01 }.status == .notMet)
+}
