@@ -126,15 +126,16 @@ pipeline:
 	$(BIN)/inspect verify --run-dir $(RUN_DIR)
 
 # The reproduction (issue 16 item 2): pipelines/reproduce.toml (every loss, 3 seeds, the bench on 104 test subjects)
-# in REPRO_RUN, then its report's reproduction.md and screenshot into docs/. About 3 hours on 2 cores (estimate:
-# docs/reproduction.md states the measured time); every stage resumes, so an interrupted run continues where it stopped.
+# in REPRO_RUN, then its report's reproduction.md and screenshot (the page's first 3000 px) into docs/. About 45 minutes on
+# 2 cores with every dpo-train run shipped (README states the measured times); every stage resumes, so an interrupted run
+# continues where it stopped.
 REPRO_RUN ?= runs/reproduce
 REPRO_DPO_SHARDS ?= 2
 .PHONY: reproduce
 reproduce: build
 	@$(MAKE) --no-print-directory -o build pipeline CONFIG=pipelines/reproduce.toml RUN_DIR=$(REPRO_RUN) SHARDS_dpo-train=$(REPRO_DPO_SHARDS)
 	cp $(REPRO_RUN)/report/reproduction.md docs/reproduction.md
-	-scripts/report-screenshot $(REPRO_RUN)/report/index.html docs/reproduction.png
+	-REPORT_SHOT_HEIGHT=3000 scripts/report-screenshot $(REPRO_RUN)/report/index.html docs/reproduction.png
 
 # The reproduction's finished dpo-train runs in their shipped form -> data/checkpoints/reproduction/ (scripts/ship-runs), which
 # pipelines/reproduce.toml's [dpo-train] from imports: a fresh clone's `make reproduce` then trains only the runs not shipped.
