@@ -54,19 +54,20 @@ public final class BasicTransformerBlock: Module {
     }
 
     /// `referenceKeys`: the self-attention reads (or records) the references' keys instead of coupling sets; `setMask`
-    /// is then its per-key mask. `referenceSets`: the sets are reference attention's [K references, image] and `setMask`
-    /// is their per-key bias [B, 1, 1, (K+1) L] (`ReferenceSetMask.keyBias`; `Attention.referenceSets`).
+    /// is then its per-key mask. Without them, a `setMask` makes the sets reference attention's [K references, image]
+    /// (K = setSize - 1) and is their per-key bias [B, 1, 1, (K+1) L] (`ReferenceSetMask.keyBias`; `Attention.referenceSets`);
+    /// no mask couples the sets plainly (JeDi).
     public func callAsFunction(_ x: Variable, text: Variable, image: Variable?, ipScale: Float, setSize: Int = 1,
-                               setMask: Tensor? = nil, referenceKeys: ReferenceKeys? = nil, referenceSets: Bool = false) -> Variable {
+                               setMask: Tensor? = nil, referenceKeys: ReferenceKeys? = nil) -> Variable {
         var h = x
         if let norm1, let attn1 {
             let n = norm1(x)
             if let referenceKeys {
                 h = h + referenceKeys.attend(attn1, n, mask: setMask)
-            } else if referenceSets, let setMask {
+            } else if let setMask {
                 h = h + attn1.referenceSets(n, referencesPerSet: setSize - 1, keyBias: setMask)
             } else {
-                h = h + attn1.coupled(n, setSize: setSize, mask: setMask)
+                h = h + attn1.coupled(n, setSize: setSize)
             }
         }
         h = h + attn2(norm2(h), text: text, image: image, ipScale: ipScale)
@@ -107,7 +108,7 @@ public final class Transformer2DModel: Module {
         let selfMask = block.attn1 == nil ? nil
             : referenceKeys.map { $0.keyMask(height: hgt, width: wid) } ?? setMask?.keyBias(height: hgt, width: wid)
         h = projOut(block(projIn(h), text: text, image: image, ipScale: ipScale, setSize: setSize, setMask: selfMask,
-                          referenceKeys: referenceKeys, referenceSets: referenceKeys == nil && setMask != nil))
+                          referenceKeys: referenceKeys))
         return x + h.permuted([0, 2, 1]).reshaped([b, c, hgt, wid])
     }
 }

@@ -95,15 +95,12 @@ public enum HeadlineGoals {
         let g2 = "patchdpo (finetuned ViT) beats diffusion-dpo on DINO"
         if let patch, let ddpo, let p = patch.dino.mean, let d = ddpo.dino.mean {
             // Met when the paired difference over the shared subjects has its 95% interval above 0.
-            let other = Dictionary(ddpo.subjects.map { ($0.subject, $0) }, uniquingKeysWith: { a, _ in a })
-            let shared = patch.subjects.compactMap { s -> (Double, Int)? in
-                guard let o = other[s.subject] else { return nil }
-                return (s.dino - o.dino, s.images)
-            }
-            let diff = BenchStatistics.bootstrap(shared.map(\.0), images: shared.map(\.1).reduce(0, +),
-                                                 seed: BenchStatistics.seed(seed, "headline-diffusion-dpo|DINO"))
-            let status: GoalStatus = p <= d ? .notMet : (diff.low.map { $0 > 0 } ?? false) ? .met : .metPointEstimate
-            let interval = diff.mean.map { m in "; paired difference \(Cell.format(m, 4)) [\(Cell.format(diff.low ?? m, 4)), \(Cell.format(diff.high ?? m, 4))] over \(shared.count) subjects" } ?? ""
+            let diff = ReproductionTables.pairedDifference(patch, ddpo, value: { $0.dino },
+                                                           seed: BenchStatistics.seed(seed, "headline-diffusion-dpo|DINO"))
+            let status: GoalStatus = p <= d ? .notMet : (diff?.low.map { $0 > 0 } ?? false) ? .met : .metPointEstimate
+            let interval = diff.flatMap { e in e.mean.map { m in
+                "; paired difference \(Cell.format(m, 4)) [\(Cell.format(e.low ?? m, 4)), \(Cell.format(e.high ?? m, 4))] over \(e.subjects) subjects"
+            } } ?? ""
             goals.append(GoalCheck(goal: g2, status: status, detail: "DINO \(Cell.format(p, 4)) vs \(Cell.format(d, 4)) (means over subjects)" + interval))
         } else {
             goals.append(GoalCheck(goal: g2, status: .notMeasured, detail: "needs both models in \(setting ?? "any setting")"))

@@ -45,6 +45,12 @@ extension Kernels {
     /// Query rows per block of the forward: about 256 KB of scores (64 rows of 1024 keys), at least 8 rows, at most all.
     static func mhaQueryBlock(lk: Int, lq: Int) -> Int { Swift.min(lq, Swift.max(8, (1 << 16) / Swift.max(1, lk))) }
 
+    /// Head `h` of batch row `bi`'s block of `mask` (nil without a mask), by `mhaMaskStrides`'s strides.
+    @inline(__always)
+    static func mhaHeadMask(_ mask: UnsafePointer<Float>?, _ strides: (batch: Int, head: Int, query: Int)?, batch bi: Int, head h: Int) -> UnsafePointer<Float>? {
+        strides.flatMap { st in mask.map { $0 + bi * st.batch + h * st.head } }
+    }
+
     /// One head's probabilities for query rows `rows` into `p` (`rows.count` rows of `lk`): the scaled scores by one
     /// sgemm, the mask row added (`queryStride` 0: one bias per key), each row's softmax. The forward pass and the
     /// backward pass that recomputes them call it with the same blocks, so both see the same bits.
@@ -99,7 +105,7 @@ extension Kernels {
                     for inst in range {
                         let bi = inst / heads, h = inst % heads
                         let qh = pq + bi * lq * hd + h * d, kh = pk + bi * lk * hd + h * d, vh = pv + bi * lk * hdv + h * dv
-                        let mh = strides.flatMap { st in pm.value.map { $0 + bi * st.batch + h * st.head } }
+                        let mh = mhaHeadMask(pm.value, strides, batch: bi, head: h)
                         let oh = po.value + bi * lq * hdv + h * dv
                         for r0 in stride(from: 0, to: lq, by: rows) {
                             let nr = Swift.min(rows, lq - r0)
@@ -160,17 +166,17 @@ extension Kernels {
                         let bi = inst / heads, h = inst % heads
                         let qo = bi * lq * hd + h * d, ko = bi * lk * hd + h * d, vo = bi * lk * hdv + h * dv
                         let go = bi * lq * hdv + h * dv
-                        let p: UnsafeMutablePointer<Float>
+                        let p: UnsafePointer<Float>
                         if let scratch {
-                            let mh = strides.flatMap { st in pm.value.map { $0 + bi * st.batch + h * st.head } }
+                            let mh = mhaHeadMask(pm.value, strides, batch: bi, head: h)
                             for r0 in stride(from: 0, to: lq, by: rows) {
                                 let r1 = Swift.min(lq, r0 + rows)
                                 mhaProbabilities(scratch + r0 * lk, rows: r0..<r1, q: pq + qo, k: pk + ko, hd: hd, d: d, lk: lk, scale: s,
                                                  mask: mh, queryStride: strides?.query ?? 0)
                             }
-                            p = scratch
+                            p = UnsafePointer(scratch)
                         } else {
-                            p = UnsafeMutablePointer(mutating: pp.value!) + inst * lq * lk
+                            p = pp.value! + inst * lq * lk
                         }
                         sgemmOnThisThread(transA: true, transB: false, m: lk, n: dv, k: lq,
                                           a: p, lda: lk, b: pg + go, ldb: hdv, c: out.value.2 + vo, ldc: hdv)
