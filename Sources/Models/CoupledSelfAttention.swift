@@ -15,6 +15,8 @@ import TensorCore
 /// the reshapes and the fused attention kernel unchanged.
 extension Attention {
     /// `mask`: additive over each set's S * L keys, broadcastable to [B, heads, S * L, S * L] (`ReferenceSetMask`).
+    /// The U-Net passes none (JeDi couples plainly); reference attention's masked sets run in `referenceSets`, which
+    /// computes the same attention without the dense mask, and ReferenceSetAttentionTests check it against this form.
     public func coupled(_ x: Variable, setSize: Int, mask: Tensor? = nil) -> Variable {
         precondition(x.shape.count == 3 && setSize >= 1 && x.shape[0] % setSize == 0,
                      "Attention.coupled: x \(x.shape) is not [B * S, L, C] for set size S = \(setSize)")
