@@ -13,10 +13,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let y = Kernels.conv2d(xv, weight: wv, bias: bias?.value, stride: (stride, stride), padding: (padding, padding))
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.record("conv2d", y, inputs: inputs) { g in
-        var out: [Tensor?] = [
-            x.requiresGrad ? Kernels.conv2dBackwardData(g, weight: wv, inputShape: xv.shape, stride: (stride, stride), padding: (padding, padding)) : nil,
-            weight.requiresGrad ? Kernels.conv2dBackwardWeight(g, input: xv, weightShape: wv.shape, stride: (stride, stride), padding: (padding, padding)) : nil,
-        ]
+        let (dx, dw) = Kernels.conv2dBackward(g, input: xv, weight: wv, stride: (stride, stride), padding: (padding, padding),
+                                              data: x.requiresGrad, weightGradient: weight.requiresGrad)
+        var out: [Tensor?] = [dx, dw]
         if let bias { out.append(bias.requiresGrad ? Kernels.conv2dBackwardBias(g) : nil) }
         return out
     }

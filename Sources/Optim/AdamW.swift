@@ -58,17 +58,28 @@ public struct AdamW: Optimizer, Equatable {
         let bc2Sqrt = Float(bc2.squareRoot())
         let eps = Float(self.eps)
         let lowWeight = abs(weight) < 0.5
+        // One element's update, written once for 16 lanes and for the scalar tail. Every operation is IEEE and
+        // lane-wise (no fused multiply-add), so the lanes give the scalar loop's bits.
+        @inline(__always) func update<L: AdamWLanes>(_: L.Type, _ p: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                                                      _ v: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>) {
+            let gi = L(loading: g)
+            let pi = L(loading: p) * L(decay)
+            var mi = L(loading: m)
+            // torch's lerp kernel: two forms, chosen by |weight| < 0.5.
+            mi = lowWeight ? mi + L(w) * (gi - mi) : gi - (gi - mi) * L(oneMinusW)
+            var vi = L(loading: v) * L(b2)
+            vi = vi + L(oneMinusB2) * gi * gi
+            let denom = vi.squareRoot() / L(bc2Sqrt) + L(eps)
+            (pi + L(negStepSize) * mi / denom).store(to: p)
+            mi.store(to: m); vi.store(to: v)
+        }
+        let p = p.baseAddress, g = g.baseAddress
         s.expAvg.withUnsafeMutableBufferPointer { m in
             s.expAvgSq.withUnsafeMutableBufferPointer { v in
-                for i in 0..<n {
-                    p[i] *= decay
-                    // torch's lerp kernel: two forms, chosen by |weight| < 0.5.
-                    m[i] = lowWeight ? m[i] + w * (g[i] - m[i]) : g[i] - (g[i] - m[i]) * oneMinusW
-                    v[i] = v[i] * b2
-                    v[i] = v[i] + oneMinusB2 * g[i] * g[i]
-                    let denom = v[i].squareRoot() / bc2Sqrt + eps
-                    p[i] = p[i] + negStepSize * m[i] / denom
-                }
+                guard let p, let g, let m = m.baseAddress, let v = v.baseAddress else { return }
+                var i = 0
+                while i + 16 <= n { update(SIMD16<Float>.self, p + i, m + i, v + i, g + i); i += 16 }
+                while i < n { update(Float.self, p + i, m + i, v + i, g + i); i += 1 }
             }
         }
         state[name] = s
@@ -108,4 +119,27 @@ public struct AdamW: Optimizer, Equatable {
         try StateCoding.rejectUnknown(file, known: known, path: path)
         (learningRate, beta1, beta2, eps, weightDecay, state) = (lr, b1, b2, e, wd, loaded)
     }
+}
+
+/// What AdamW's update computes with: one element (`Float`) or sixteen side by side (`SIMD16<Float>`).
+protocol AdamWLanes {
+    init(_ x: Float)
+    init(loading p: UnsafePointer<Float>)
+    func store(to p: UnsafeMutablePointer<Float>)
+    func squareRoot() -> Self
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+    static func / (a: Self, b: Self) -> Self
+}
+
+extension Float: AdamWLanes {
+    @inline(__always) init(loading p: UnsafePointer<Float>) { self = p.pointee }
+    @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { p.pointee = self }
+}
+
+extension SIMD16: AdamWLanes where Scalar == Float {
+    @inline(__always) init(_ x: Float) { self.init(repeating: x) }
+    @inline(__always) init(loading p: UnsafePointer<Float>) { self = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+    @inline(__always) func store(to p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD16<Float>.self) }
 }

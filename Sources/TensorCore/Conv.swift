@@ -5,7 +5,8 @@
 /// `[C kh kw, G Ho Wo]`, then
 /// - forward: `Y = W [O, C kh kw] col + bias`, scattered to `y[n]` `[O, Ho Wo]`;
 /// - backward data: `x_grad[n] = col2im(W^T G_grad)`, or, for stride 1 with padding <= k-1, the
-///   "full" convolution of the gradient with the flipped kernel (no col2im scatter);
+///   "full" convolution of the gradient with the flipped kernel (no col2im scatter), or for Winograd's
+///   geometries its transposed products (WinogradBackward.swift);
 /// - backward weight: `W_grad = sum_groups G_grad col^T`; bias gradient: `sum over n, y, x of g`.
 /// One reused column buffer; BLAS threads the sgemm, `Threads` the im2col/col2im (never both at once).
 extension Kernels {
@@ -102,6 +103,10 @@ extension Kernels {
         let n = inputShape[0], o = weight.shape[0], cols = g.colCols, rows = g.colRows
         precondition(grad.shape == [n, o, g.outH, g.outW],
                      "conv2dBackwardData: grad \(grad.shape) must be \([n, o, g.outH, g.outW]) for input \(inputShape), weight \(weight.shape)")
+        if grad.count > 0 && weight.count > 0 && usesWinograd(g) {   // WinogradBackward.swift
+            return conv2dBackwardWinograd(grad, input: nil, weight: weight, weightShape: weight.shape, g, data: true,
+                                          weightGradient: false).dx!
+        }
         if stride == (1, 1) && padding.0 <= g.kernelH - 1 && padding.1 <= g.kernelW - 1 && !g.isPointwise {
             // Stride 1: the data gradient is a "full" convolution of grad with the spatially flipped,
             // in/out-swapped kernel: one im2col + sgemm with K = O kh kw, no col2im scatter.
@@ -144,6 +149,21 @@ extension Kernels {
         return Tensor(shape: inputShape, scalars: dx)
     }
 
+    /// `(dL/dx, dL/dweight)` of `conv2d` given `grad [N, O, Ho, Wo]`, each only when asked (nil otherwise): the same
+    /// values as `conv2dBackwardData` and `conv2dBackwardWeight`, but a Winograd geometry transforms `grad` once for
+    /// both (WinogradBackward.swift).
+    public static func conv2dBackward(_ grad: Tensor, input x: Tensor, weight: Tensor, stride: (Int, Int) = (1, 1),
+                                      padding: (Int, Int) = (0, 0), data: Bool, weightGradient: Bool) -> (dx: Tensor?, dw: Tensor?) {
+        let g = convGeometry(x.shape, weight.shape, stride: stride, padding: padding, "conv2dBackward")
+        let expected = [x.shape[0], weight.shape[0], g.outH, g.outW]
+        precondition(grad.shape == expected, "conv2dBackward: grad \(grad.shape) must be \(expected) for input \(x.shape), weight \(weight.shape)")
+        if (data || weightGradient) && grad.count > 0 && weight.count > 0 && usesWinograd(g) {
+            return conv2dBackwardWinograd(grad, input: x, weight: weight, weightShape: weight.shape, g, data: data, weightGradient: weightGradient)
+        }
+        return (data ? conv2dBackwardData(grad, weight: weight, inputShape: x.shape, stride: stride, padding: padding) : nil,
+                weightGradient ? conv2dBackwardWeight(grad, input: x, weightShape: weight.shape, stride: stride, padding: padding) : nil)
+    }
+
     /// `W'[c, o, i, j] = W[o, c, kh-1-i, kw-1-j]`: `[O, C, kh, kw] -> [C, O, kh, kw]`.
     static func flippedTransposedKernel(_ w: Tensor) -> Tensor {
         let (o, c, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
@@ -162,7 +182,7 @@ extension Kernels {
         precondition(grad.shape == [n, o, g.outH, g.outW],
                      "conv2dBackwardWeight: grad \(grad.shape) must be \([n, o, g.outH, g.outW]) for input \(x.shape), weight \(weightShape)")
         if grad.count == 0 || o * rows == 0 { return Tensor(zeros: weightShape) }
-        if usesWinograd(g) { return conv2dBackwardWeightWinograd(grad, input: x, weightShape: weightShape, g) }   // Winograd.swift
+        if usesWinograd(g) { return conv2dBackwardWeightWinograd(grad, input: x, weightShape: weightShape, g) }   // WinogradBackward.swift
         return conv2dBackwardWeightByIm2col(grad, input: x, weightShape: weightShape, g)
     }
 

@@ -6,9 +6,9 @@
 /// Summed over input channels this is, for each of the 16 tile positions ξ, one GEMM
 /// `M_ξ [O, T] = U_ξ [O, C] · V_ξ [C, T]` (U = transformed weights, V = transformed input tiles,
 /// T = tiles): 16 O C T multiply-adds against im2col's 36 O C T (9 C rows for 4 T pixels), 2.25x
-/// fewer. The weight gradient is the transposed computation: `dU_ξ = dM_ξ V_ξ^T` with
-/// `dM = A dY A^T` per tile, then `dW = G^T dU G`. The input gradient needs nothing here: it is
-/// the same convolution with the flipped kernel (Conv.swift), so it takes this path too.
+/// fewer. The gradients are the transposed computation (WinogradBackward.swift): `dM = A dY A^T` per
+/// tile, then `dU_ξ = dM_ξ V_ξ^T` (`dW = G^T dU G`) and `dV_ξ = U_ξ^T dM_ξ` (dx: `B dV B^T` per tile,
+/// overlapping tiles added).
 ///
 /// Accuracy: the transforms add and halve, so results differ from im2col by rounding only
 /// (relative ~1e-6 here; F(2x2) is the most accurate Winograd variant).
@@ -89,50 +89,6 @@ extension Kernels {
             }
         } } }
         return Tensor(shape: [n, o, g.outH, g.outW], scalars: out)
-    }
-
-    /// `dL/dweight [O, C, 3, 3]` of the Winograd convolution given `grad [N, O, H, W]`.
-    static func conv2dBackwardWeightWinograd(_ grad: Tensor, input x: Tensor, weightShape: [Int], _ g: ConvGeometry) -> Tensor {
-        let n = x.shape[0], o = weightShape[0], c = g.channels
-        let plan = WinogradPlan(g, batch: n), imageSize = c * g.height * g.width, outSize = o * g.outH * g.outW
-        var partials = uninitializedStorage(plan.groups * 16 * o * c)   // group gi's dU at gi * 16 o c
-        x.scalars.withUnsafeBufferPointer { px in grad.scalars.withUnsafeBufferPointer { pg in partials.withUnsafeMutableBufferPointer { pp in
-            let px = px.baseAddress!, pg = pg.baseAddress!, pp = UnsafeSendable(pp.baseAddress!)
-            forEachWinogradGroup(plan, channels: c, outputs: o, batch: n) { v, dm, plane, gi, start, count, t in
-                for i in 0..<count {
-                    winogradInput(px + (start + i) * imageSize, g, plan, v: v, ld: t, tile0: i * plan.tilesPerImage, plane: plane)
-                    winogradGradient(pg + (start + i) * outSize, outputs: o, g, plan, dm: dm, ld: t,
-                                     tile0: i * plan.tilesPerImage, plane: plane)
-                }
-                let du = pp.value + gi * 16 * o * c
-                for xi in 0..<16 {
-                    sgemmOnThisThread(transA: false, transB: true, m: o, n: c, k: t, a: dm + xi * o * t, lda: t,
-                                      b: v + xi * c * t, ldb: t, c: du + xi * o * c, ldc: c)
-                }
-            }
-        } } }
-        // Sum the partials in group order (fixed, so the bits do not depend on the thread count),
-        // then dW = G^T dU G per (o, c).
-        var du = Array(partials[0..<(16 * o * c)])
-        for gi in 1..<Swift.max(1, plan.groups) {
-            let base = gi * 16 * o * c
-            for j in 0..<(16 * o * c) { du[j] += partials[base + j] }
-        }
-        var dw = [Float](repeating: 0, count: o * c * 9)
-        for oc in 0..<(o * c) {
-            // Rows of dU (i), each a SIMD4 over j; G^T = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1] on both sides.
-            func row(_ i: Int) -> SIMD4<Float> {
-                SIMD4(du[(4 * i) * o * c + oc], du[(4 * i + 1) * o * c + oc], du[(4 * i + 2) * o * c + oc], du[(4 * i + 3) * o * c + oc])
-            }
-            let s0 = row(0), s1 = row(1), s2 = row(2), s3 = row(3)
-            let q0 = s0 + 0.5 * (s1 + s2), q1 = 0.5 * (s1 - s2), q2 = 0.5 * (s1 + s2) + s3
-            for (i, q) in [(0, q0), (1, q1), (2, q2)] {
-                dw[oc * 9 + i * 3] = q[0] + 0.5 * (q[1] + q[2])
-                dw[oc * 9 + i * 3 + 1] = 0.5 * (q[1] - q[2])
-                dw[oc * 9 + i * 3 + 2] = 0.5 * (q[1] + q[2]) + q[3]
-            }
-        }
-        return Tensor(shape: weightShape, scalars: dw)
     }
 
     /// `U_ξ [O, C] = (G w[o, c] G^T)_ξ`, stored `[16, O, C]`.

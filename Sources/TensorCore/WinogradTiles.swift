@@ -1,5 +1,6 @@
 /// The per-image tile transforms of Winograd F(2x2, 3x3) (Winograd.swift): input tiles
-/// `V = B^T d B`, output tiles `Y = A^T M A`, and gradient tiles `dM = A dY A^T`.
+/// `V = B^T d B` and their adjoint (`dd = B dV B^T`, overlapping tiles added), output tiles `Y = A^T M A`, and
+/// gradient tiles `dM = A dY A^T`.
 ///
 /// Layouts: `V [16, C, T]` and `M`, `dM` `[16, O, T]` with rows `ld` (the group's tile count) apart;
 /// tile `ty * tw + tx` of an image starts at `tile0`. Tile (ty, tx) reads padded input rows and
@@ -50,6 +51,56 @@ extension Kernels {
             (c - b).store(to: d + (4 * i + 2) * xs + tx); (b - f).store(to: d + (4 * i + 3) * xs + tx)
         }
         put(0, a.0, b.0, c.0, f.0); put(1, a.1, b.1, c.1, f.1); put(2, a.2, b.2, c.2, f.2); put(3, a.3, b.3, c.3, f.3)
+    }
+
+    /// The adjoint of `winogradInput` (the data gradient's last step): `dx[c]` = the sum over tiles of `B dV B^T`, each
+    /// tile's 4x4 added at its padded rows `2ty ..< 2ty + 4` and columns `2tx ..< 2tx + 4`, the padding dropped.
+    /// `dv` is `[16, C, T]` (rows `ld` apart) already offset to this image's first tile; every element of
+    /// `image [C, H, W]` is written. `plane` is scratch as in `winogradInput`.
+    static func winogradInputAdjoint(_ dv: UnsafePointer<Float>, ld: Int, _ g: ConvGeometry, _ plan: WinogradPlan,
+                                     image: UnsafeMutablePointer<Float>, plane: UnsafeMutablePointer<Float>) {
+        let h = g.height, w = g.width, hp = 2 * plan.th + 2, hw = plan.tw + 1, xs = g.channels * ld
+        let even = plane, odd = plane + hp * hw   // padded column 2k at even[k], 2k + 1 at odd[k], as in winogradInput
+        for ch in 0..<g.channels {
+            plane.update(repeating: 0, count: 2 * hp * hw)
+            for ty in 0..<plan.th {
+                let e = even + 2 * ty * hw, o = odd + 2 * ty * hw, s = dv + ch * ld + ty * plan.tw
+                var tx = 0
+                while tx + 8 <= plan.tw { inputTilesAdjoint(SIMD8<Float>.self, s, xs, e, o, hw, tx); tx += 8 }
+                while tx + 4 <= plan.tw { inputTilesAdjoint(SIMD4<Float>.self, s, xs, e, o, hw, tx); tx += 4 }
+                while tx < plan.tw { inputTilesAdjoint(Float.self, s, xs, e, o, hw, tx); tx += 1 }
+            }
+            // Input column 2k is padded 2k + 1 (odd[k]), input 2k + 1 is padded 2k + 2 (even[k + 1]); row y is padded y + 1.
+            let dst = image + ch * h * w
+            for y in 0..<h { interleave(odd + (y + 1) * hw, even + (y + 1) * hw + 1, into: dst + y * w, w) }
+        }
+    }
+
+    /// Lanes `tx ..< tx + L.width` of one tile row of dV (`s`, ξ rows `xs` apart) added into the parity planes' four
+    /// padded rows from `e`, `o` (rows `hw` apart): the transpose of `inputTiles`.
+    @inline(__always)
+    static func inputTilesAdjoint<L: WinogradLanes>(_: L.Type, _ s: UnsafePointer<Float>, _ xs: Int, _ e: UnsafeMutablePointer<Float>,
+                                                    _ o: UnsafeMutablePointer<Float>, _ hw: Int, _ tx: Int) {
+        // Row i of V is (a - c, b + c, c - b, b - f) of row i of B^T d's columns a, b, c, f (2tx ..< 2tx + 4), so
+        // row i's column gradients are (v0, v1 - v2 + v3, v1 + v2 - v0, -v3).
+        @inline(__always) func columns(_ i: Int) -> (L, L, L, L) {
+            let v0 = L(loading: s + (4 * i) * xs + tx), v1 = L(loading: s + (4 * i + 1) * xs + tx)
+            let v2 = L(loading: s + (4 * i + 2) * xs + tx), v3 = L(loading: s + (4 * i + 3) * xs + tx)
+            return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
+        }
+        let r0 = columns(0), r1 = columns(1), r2 = columns(2), r3 = columns(3)
+        // A column of B^T d is (d0 - d2, d1 + d2, d2 - d1, d1 - d3), so its rows' gradients are
+        // (x0, x1 - x2 + x3, x1 + x2 - x0, -x3), added at padded rows 2ty ..< 2ty + 4.
+        @inline(__always) func add(_ p: UnsafeMutablePointer<Float>, _ x0: L, _ x1: L, _ x2: L, _ x3: L) {
+            (L(loading: p) + x0).store(to: p)
+            (L(loading: p + hw) + (x1 - x2 + x3)).store(to: p + hw)
+            (L(loading: p + 2 * hw) + (x1 + x2 - x0)).store(to: p + 2 * hw)
+            (L(loading: p + 3 * hw) - x3).store(to: p + 3 * hw)
+        }
+        add(e + tx, r0.0, r1.0, r2.0, r3.0)       // column a: padded 2tx
+        add(o + tx, r0.1, r1.1, r2.1, r3.1)       // b: 2tx + 1
+        add(e + tx + 1, r0.2, r1.2, r2.2, r3.2)   // c: 2tx + 2
+        add(o + tx + 1, r0.3, r1.3, r2.3, r3.3)   // f: 2tx + 3
     }
 
     /// `image[o] = (A^T M A) + bias[o]` for one image's tiles of `m` (already offset to its first

@@ -58,7 +58,8 @@ import TestSupport
     }
 
     /// Winograd F(2x2, 3x3) (3x3, stride 1, padding 1) against the im2col path it replaced: forward,
-    /// weight gradient, and the data gradient (the same convolution with the flipped kernel).
+    /// weight gradient, and the data gradient (Winograd's transposed products against the im2col
+    /// convolution with the flipped kernel).
     /// Shapes: odd and even sizes (a cut-off last tile row and column), SIMD8 and SIMD4 bodies with
     /// and without a scalar remainder, one and several images per group, a partial last group.
     @Test(arguments: [[5, 3, 9, 15], [16, 4, 3, 16], [9, 2, 16, 16], [3, 2, 1, 17], [2, 3, 2, 33], [1, 5, 32, 32],
@@ -78,6 +79,12 @@ import TestSupport
                     Kernels.conv2dByIm2col(dy, weight: flipped, bias: nil,
                                            Kernels.convGeometry(dy.shape, flipped.shape, stride: (1, 1), padding: (1, 1), "test")),
                     atol: 1e-5, rtol: 1e-5, "dx")
+        // Both gradients from one transform of dy: the same bits as asking for each alone.
+        let both = Kernels.conv2dBackward(dy, input: x, weight: w, padding: (1, 1), data: true, weightGradient: true)
+        #expect(both.dx == Kernels.conv2dBackwardData(dy, weight: w, inputShape: x.shape, padding: (1, 1)))
+        #expect(both.dw == Kernels.conv2dBackwardWeight(dy, input: x, weightShape: w.shape, padding: (1, 1)))
+        let dataOnly = Kernels.conv2dBackward(dy, input: x, weight: w, padding: (1, 1), data: true, weightGradient: false)
+        #expect(dataOnly.dx == both.dx && dataOnly.dw == nil)
     }
 
     @Test func winogradGivesTheSameBitsForOneAndTwoThreads() {
@@ -86,7 +93,8 @@ import TestSupport
         #expect(Kernels.usesWinograd(Kernels.convGeometry(x.shape, w.shape, stride: (1, 1), padding: (1, 1), "test")))
         func run() -> [Tensor] {
             [Kernels.conv2d(x, weight: w, bias: b, padding: (1, 1)),
-             Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1))]
+             Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, padding: (1, 1)),
+             Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, padding: (1, 1))]
         }
         #expect(Threads.withCount(1) { run() } == Threads.withCount(2) { run() })
     }
