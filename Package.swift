@@ -187,7 +187,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "dpo-train", dependencies: [
-            "PreferenceTraining", "Objectives", "Models", "Upstream", "Generation", "Manifest", "StageKit", "Optim",
+            "PreferenceTraining", "Objectives", "Models", "Upstream", "Generation", "Manifest", "StageKit", "Optim", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["CodeFingerprint"]),
         .executableTarget(name: "bench", dependencies: [

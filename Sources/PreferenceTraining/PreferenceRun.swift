@@ -4,6 +4,7 @@ import Manifest
 import Objectives
 import Optim
 import Random
+import TensorCore
 
 /// One run of preference training: its policy (the base's starting weights, trainable, over the frozen network),
 /// optimizer, stream, step and the metrics it has recorded (`history`, saved with every checkpoint so a resumed run
@@ -58,8 +59,10 @@ final class PreferenceRun {
     func train(on data: [EncodedPair], ledger: some PreferenceLedger) throws {
         while step < settings.steps {
             let indices = (0..<settings.batch).map { _ in rng.nextInt(in: 0..<data.count) }
-            let m = try objective.step(policy: policy, batch: data.batch(indices, kind: run.kind), rng: &rng,
-                                       optimizer: &optimizer, maxGradNorm: settings.maxGradNorm)
+            let batch = data.batch(indices, kind: run.kind)
+            let m = try GEMMPrecision.with(settings.precision) { () throws(ObjectivesError) -> StepMetrics in
+                try objective.step(policy: policy, batch: batch, rng: &rng, optimizer: &optimizer, maxGradNorm: settings.maxGradNorm)
+            }
             guard m.loss.isFinite, m.gradNorm.isFinite else {
                 // The update is not saved: the last checkpoint stays the newest, and no weights are written.
                 throw ledger.diverged(step: step, what: "\(label) " + (m.loss.isFinite ? "gradient norm" : "loss"))

@@ -1,4 +1,5 @@
 import Objectives
+import TensorCore
 
 /// How every run of a multi-run preference training trains (the `[dpo-train]` section as values).
 public struct PreferenceSettings: Sendable {
@@ -28,14 +29,17 @@ public struct PreferenceSettings: Sendable {
     /// What the adapter records say made them: the stage's code version and canonical config.
     public var codeVersion: String
     public var config: String
+    /// The arithmetic of each step's products (loss and backward): `.bf16` is mixed precision (bfloat16 operands, FP32
+    /// accumulation, weights, gradients and optimizer), on CPUs with AVX512-BF16 only.
+    public var precision: GEMMPrecision
 
     public init(steps: Int, batch: Int, learningRate: Double, weightDecay: Double, beta: Float?, lambdaStat: Float,
                 sampledStatStep: Bool, conditionDropout: ConditionDropout, trainResampler: Bool, maxGradNorm: Double, ipScale: Float,
-                checkpointEvery: Int, logEvery: Int, seed: Int, codeVersion: String, config: String) {
+                checkpointEvery: Int, logEvery: Int, seed: Int, codeVersion: String, config: String, precision: GEMMPrecision = .fp32) {
         self.steps = steps; self.batch = batch; self.learningRate = learningRate; self.weightDecay = weightDecay
         self.beta = beta; self.lambdaStat = lambdaStat; self.sampledStatStep = sampledStatStep
         self.conditionDropout = conditionDropout; self.trainResampler = trainResampler; self.maxGradNorm = maxGradNorm
         self.ipScale = ipScale; self.checkpointEvery = checkpointEvery; self.logEvery = logEvery; self.seed = seed
-        self.codeVersion = codeVersion; self.config = config
+        self.codeVersion = codeVersion; self.config = config; self.precision = precision
     }
 }

@@ -20,6 +20,11 @@ public enum GEMMPrecision: String, Sendable, Codable, CaseIterable {
     /// True when this CPU and OS run the BF16 kernel (AVX512-F, -BW and -BF16).
     public static var bf16Available: Bool { pdpo_bf16_available() != 0 }
 
+    /// The precisions this machine cannot run, by raw value, each with the reason a config asking for it is refused.
+    public static var unavailableHere: [String: String] {
+        bf16Available ? [:] : [GEMMPrecision.bf16.rawValue: "bf16 needs a CPU with AVX512-BF16, which this one lacks; use fp32"]
+    }
+
     /// The precision of the products run by the current task (and by the helper threads it hands work to).
     @TaskLocal public static var current: GEMMPrecision = .fp32
 

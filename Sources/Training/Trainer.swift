@@ -23,12 +23,18 @@ public struct TrainSettings: Sendable, Codable, Equatable {
     /// End the run after this many steps of the `steps` schedule (a long schedule cut short, as a run
     /// interrupted for good at that step); nil = at `steps`.
     public var stopAt: Int?
+    /// The arithmetic of the loss's and the backward's matrix products (TensorCore's `GEMMPrecision`): `.bf16` is mixed
+    /// precision (bfloat16 operands, FP32 accumulation; weights, gradients, optimizer and everything not a product stay
+    /// FP32), on CPUs with AVX512-BF16 only.
+    public var precision: GEMMPrecision
 
     public init(steps: Int, batchSize: Int, learningRate: Double, warmupSteps: Int = 0, weightDecay: Double = 0.01,
-                gradClip: Double = 1, emaDecay: Double = 0, minLRFraction: Double = 0.05, seed: UInt64 = 0, stopAt: Int? = nil) {
+                gradClip: Double = 1, emaDecay: Double = 0, minLRFraction: Double = 0.05, seed: UInt64 = 0, stopAt: Int? = nil,
+                precision: GEMMPrecision = .fp32) {
         self.steps = steps; self.batchSize = batchSize; self.learningRate = learningRate
         self.warmupSteps = warmupSteps; self.weightDecay = weightDecay; self.gradClip = gradClip
         self.emaDecay = emaDecay; self.minLRFraction = minLRFraction; self.seed = seed; self.stopAt = stopAt
+        self.precision = precision
     }
 
     /// The steps this run trains: `stopAt` when set (at most `steps`), else `steps`.
@@ -45,6 +51,7 @@ public struct TrainSettings: Sendable, Codable, Equatable {
          "weight_decay": "\(weightDecay)", "grad_clip": "\(gradClip)", "ema_decay": "\(emaDecay)",
          "min_lr_fraction": "\(minLRFraction)", "optimizer": "AdamW", "schedule": "warmup+cosine"]
             .merging(stopAt.map { ["stop_at": "\($0)"] } ?? [:]) { a, _ in a }
+            .merging(precision == .fp32 ? [:] : ["precision": precision.rawValue]) { a, _ in a }
     }
 }
 
@@ -66,7 +73,7 @@ extension PretrainTask {
 }
 
 /// The training loop of every pretraining stage. One step:
-/// 1. clear gradients; L = task.loss(step); backward;
+/// 1. clear gradients; L = task.loss(step); backward (their products in `settings.precision`);
 /// 2. clip the global gradient norm (if on); lr = schedule(step);
 /// 3. AdamW update of each trainable parameter (in key order); task.afterUpdate(); EMA update;
 /// 4. step += 1.
@@ -101,9 +108,12 @@ public final class Trainer {
     public func trainStep() throws -> Float {
         let params = task.trainable
         for (_, p) in params { p.grad = nil }
-        let loss = try task.loss(step: step)
-        precondition(loss.shape.isEmpty || loss.value.count == 1, "Trainer: loss must be a scalar, got \(loss.shape)")
-        loss.backward()
+        let loss = try GEMMPrecision.with(settings.precision) { () throws -> Variable in
+            let loss = try task.loss(step: step)
+            precondition(loss.shape.isEmpty || loss.value.count == 1, "Trainer: loss must be a scalar, got \(loss.shape)")
+            loss.backward()
+            return loss
+        }
         let withGrad = params.filter { $0.1.grad != nil }
         var grads = Dictionary(uniqueKeysWithValues: withGrad.map { ($0.0, $0.1.grad!.scalars) })
         lastGradNorm = settings.gradClip > 0

@@ -1,6 +1,7 @@
 import Models
 import Objectives
 import StageKit
+import TensorCore
 
 /// The `[dpo-train]` section (defaults = the reference code: AdamW lr 3e-5, wd 0.01, no schedule).
 let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
@@ -51,6 +52,10 @@ let dpoTrainSchema = ConfigSchema(section: "dpo-train", keys: [
                   + "data/checkpoints/reproduction): a run found there is imported (rebuilt on the base, checked against its record's "
                   + "SHA-256, its inputs' digest and its config) instead of trained; the others train. \"\" = train every run",
               affectsOutput: false),
+    ConfigKey("precision", .string, default: .string("fp32"),
+              doc: "arithmetic of each step's matrix products: fp32 | bf16 (mixed precision: bfloat16 operands, FP32 accumulation, "
+                  + "weights, gradients and optimizer; CPUs with AVX512-BF16 only)", optIn: true,
+              check: ConfigKey.oneOf(GEMMPrecision.allCases.map(\.rawValue), refusing: GEMMPrecision.unavailableHere)),
     .integer("checkpoint_every", default: 50, doc: "checkpoint every K steps", in: 0...10_000_000, affectsOutput: false),
     .integer("log_every", default: 10, doc: "log a line every K steps", in: 1...1_000_000, affectsOutput: false),
 ])

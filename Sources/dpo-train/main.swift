@@ -6,6 +6,7 @@ import Models
 import Objectives
 import PreferenceTraining
 import StageKit
+import TensorCore
 import Upstream
 
 /// `dpo-train`: preference training of the image adapter, or of JeDi (`base = "jedi"`), with a choice of loss (METHODS.md 5). Each run
@@ -105,7 +106,8 @@ struct DPOTrain: ParsableCommand {
                                                both: Float(c.double("drop_both"))),
             trainResampler: c.bool("train_resampler"), maxGradNorm: c.double("max_grad_norm"), ipScale: Float(c.double("ip_scale")),
             checkpointEvery: c.int("checkpoint_every"), logEvery: c.int("log_every"), seed: r.run.seed,
-            codeVersion: r.codeVersion, config: c.canonical)
+            codeVersion: r.codeVersion, config: c.canonical,
+            precision: GEMMPrecision(rawValue: c.string("precision")) ?? .fp32)
     }
 }
 

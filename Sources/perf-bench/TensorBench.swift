@@ -77,6 +77,8 @@ func runTensorBenches() {
             ("forward", { _ = Kernels.conv2d(x, weight: w, bias: bias, stride: (1, 1), padding: (1, 1)) }),
             ("backward_data", { _ = Kernels.conv2dBackwardData(g, weight: w, inputShape: x.shape, stride: (1, 1), padding: (1, 1)) }),
             ("backward_weight", { _ = Kernels.conv2dBackwardWeight(g, input: x, weightShape: w.shape, stride: (1, 1), padding: (1, 1)) }),
+            // Training's pair: both gradients from one call (Winograd: one transform of g serves both).
+            ("backward_both", { _ = Kernels.conv2dBackward(g, input: x, weight: w, padding: (1, 1), data: true, weightGradient: true) }),
         ]
         // The same products with BF16 operands (GEMMPrecision.bf16: CBF16's kernel), timed in the same rounds.
         if GEMMPrecision.bf16Available {

@@ -29,6 +29,10 @@ func commonKeys(steps: Int, batch: Int, lr: Double, warmup: Int, checkpointEvery
         .integer("log_every", default: 10, doc: "log and record the loss every N steps", in: 1...1_000_000, affectsOutput: false),
         .integer("resolution", default: 32, doc: "world image side (multiple of 16)", in: 16...512),
         .integer("subjects_per_category", default: 16, doc: "training subjects per category", in: 1...10_000),
+        ConfigKey("precision", .string, default: .string("fp32"),
+                  doc: "arithmetic of the training step's matrix products: fp32 | bf16 (mixed precision: bfloat16 operands, FP32 "
+                      + "accumulation, weights, gradients and optimizer; CPUs with AVX512-BF16 only)", optIn: true,
+                  check: ConfigKey.oneOf(GEMMPrecision.allCases.map(\.rawValue), refusing: GEMMPrecision.unavailableHere)),
     ]
 }
 
@@ -37,7 +41,8 @@ func trainSettings(_ r: StageRunner) -> TrainSettings {
     return TrainSettings(steps: c.int("steps"), batchSize: c.int("batch"), learningRate: c.double("lr"),
                          warmupSteps: c.int("warmup"), weightDecay: c.double("weight_decay"),
                          gradClip: c.double("grad_clip"), emaDecay: c.double("ema_decay"),
-                         seed: stageSeed(r), stopAt: c.int("stop_at") == 0 ? nil : c.int("stop_at"))
+                         seed: stageSeed(r), stopAt: c.int("stop_at") == 0 ? nil : c.int("stop_at"),
+                         precision: GEMMPrecision(rawValue: c.string("precision")) ?? .fp32)
 }
 
 /// The stage's own seed: the run seed folded with the stage name (so the four stages draw different data).

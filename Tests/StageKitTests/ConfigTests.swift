@@ -333,3 +333,12 @@ func tablesArraysOfTablesAndDatesAreRefusedWithTheirLine(text: String, line: Int
         try lists.resolve(try TOMLDocument.parse("[lists]\n", file: "c.toml"), overrides: [three])
     }
 }
+
+/// `ConfigKey.oneOf(_:refusing:)`: a listed choice passes unless refused (with its reason); anything else lists the choices.
+@Test func oneOfRefusesAChoiceThisMachineCannotRun() {
+    let plain = ConfigKey.oneOf(["fp32", "bf16"])
+    let refusing = ConfigKey.oneOf(["fp32", "bf16"], refusing: ["bf16": "bf16 needs AVX512-BF16"])
+    #expect(plain(.string("bf16")) == nil && refusing(.string("fp32")) == nil)
+    #expect(refusing(.string("bf16")) == "bf16 needs AVX512-BF16")
+    #expect(refusing(.string("fp16")) == "must be one of: fp32, bf16" && plain(.integer(1)) == "must be one of: fp32, bf16")
+}

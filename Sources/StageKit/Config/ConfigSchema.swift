@@ -70,10 +70,11 @@ public struct ConfigKey: Sendable {
         self.doc = doc; self.affectsOutput = affectsOutput; self.optIn = optIn; self.check = check
     }
 
-    /// A check for a string key that must be one of `choices` (the message lists them).
-    public static func oneOf(_ choices: [String]) -> @Sendable (TOMLValue) -> String? {
+    /// A check for a string key that must be one of `choices` (the message lists them); a choice in `refusing` is
+    /// refused with its reason (a choice this machine cannot run, e.g. bf16 without AVX512-BF16).
+    public static func oneOf(_ choices: [String], refusing: [String: String] = [:]) -> @Sendable (TOMLValue) -> String? {
         { v in
-            if case let .string(s) = v, choices.contains(s) { return nil }
+            if case let .string(s) = v, choices.contains(s) { return refusing[s] }
             return "must be one of: " + choices.joined(separator: ", ")
         }
     }
