@@ -19,7 +19,9 @@ struct GatesCommand: ParsableCommand {
                                                     abstract: "Re-measure the judge, U-Net and adapter quality gates on a checkpoint directory.")
 
     @Option(help: "Checkpoint directory (judge, clip, unet, adapter .safetensors + .json).") var checkpoints = "data/checkpoints"
-    @Option(help: "Where the sample sheets go.") var docs = "docs"
+    @Option(help: ArgumentHelp("Where the sample sheets go (default: docs/ for data/checkpoints, whose sheets docs/ shows; for any "
+                               + "other --checkpoints, that directory, so gating a scratch checkpoint never overwrites the repository's sheets)."))
+    var docs: String?
     @Option(help: "Sampling scheduler of the gate samples (dpmpp-2m: DPM-Solver++ (2M)).") var scheduler: SchedulerKind = .ddim
     @Option(help: ArgumentHelp("Arithmetic of the U-Net's matrix products in the gate samples: fp32 | bf16 (bfloat16 operands, FP32 "
                                + "accumulation; CPUs with AVX512-BF16 only).")) var precision: SamplingPrecision = .fp32
@@ -79,9 +81,16 @@ struct GatesCommand: ParsableCommand {
         }
     }
 
+    /// `--docs`, or its default: docs/ for the shipped checkpoints, else the checkpoint directory itself.
+    var sheetsFolder: String {
+        if let docs { return docs }
+        let shipped = URL(fileURLWithPath: "data/checkpoints").standardizedFileURL.resolvingSymlinksInPath()
+        return URL(fileURLWithPath: checkpoints).standardizedFileURL.resolvingSymlinksInPath() == shipped ? "docs" : checkpoints
+    }
+
     func run() throws {
         Threads.configure(count: threads)
-        let dir = URL(fileURLWithPath: checkpoints)
+        let dir = URL(fileURLWithPath: checkpoints), docs = sheetsFolder
         func rec(_ n: String) throws -> (URL, PretrainRecord) {
             (dir.appendingPathComponent("\(n).safetensors"), try PretrainRecord.read(dir.appendingPathComponent("\(n).json")))
         }

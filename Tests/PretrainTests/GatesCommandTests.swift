@@ -54,5 +54,14 @@ import TestSupport
 
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--judge-only", "--adapter-only"], in: dir).status == 64)
         #expect(try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--ip-scale", "nan"], in: dir).status == 64)
+
+        // Without --docs, a checkpoint directory other than data/checkpoints gets its own sheets (never ./docs).
+        let scratch = dir.appendingPathComponent("scratch")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let own = try JudgeStageTests.pretrain(["gates", "--checkpoints", ck.path, "--adapter-only", "--subjects", "1", "--steps", "2"],
+                                               in: scratch)
+        #expect(own.status == 0, "\(own.stderr)")
+        #expect(FileManager.default.fileExists(atPath: ck.appendingPathComponent("adapter-samples.png").path))
+        #expect(!FileManager.default.fileExists(atPath: scratch.appendingPathComponent("docs").path))
     }
 }
