@@ -35,12 +35,14 @@ func runPeer(bench: String, arguments: [String], peerScript: String? = nil) -> [
 }
 
 /// Runs the peer and prints its line (`<bench>_peer`, with images/s when `batch` is given) and the ratio ours / peer
-/// against `goal` (`<bench>_ratio`); prints the error line instead when the peer fails.
-func comparePeer(bench: String, ours: Double, goal: Double, arguments: [String], peerScript: String? = nil, batch: Int? = nil) {
+/// against `goal` (`<bench>_ratio`); prints the error line instead when the peer fails. Returns the peer's median step.
+@discardableResult
+func comparePeer(bench: String, ours: Double, goal: Double, arguments: [String], peerScript: String? = nil, batch: Int? = nil) -> Double? {
     guard let obj = runPeer(bench: bench + "_peer", arguments: arguments, peerScript: peerScript),
-          let peer = obj["median_step_s"] as? Double else { return }
+          let peer = obj["median_step_s"] as? Double else { return nil }
     let rate = batch.map { ",\"images_per_s\":\(Double($0) / peer)" } ?? ""
     print("{\"bench\":\"\(bench)_peer\",\"impl\":\"\(obj["peer"] ?? "jax")\",\"jax\":\"\(obj["jax"] ?? "?")\","
         + "\"params\":\(obj["params"] ?? 0),\"median_step_s\":\(peer)\(rate),\"loss\":\(obj["loss"] ?? 0)}")
     print("{\"bench\":\"\(bench)_ratio\",\"ours_over_peer\":\(ours / peer),\"goal\":\(goal)}")
+    return peer
 }
