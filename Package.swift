@@ -267,7 +267,7 @@ let package = Package(
         // executable's --help and --version (ExecutableHelpTests), every stage's config keys in its --help and `inspect config`
         // (StageConfigTests), and the repository tree (no two paths differ only by case: PathCaseTests).
         .testTarget(name: "CommandTests", dependencies: [
-            "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "Training",
+            "StageKit", "ErrorKinds", "BenchKit", "Checkpoint", "Generation", "Pretrained", "Imaging", "Manifest", "Optim", "PatchQuality", "Models", "TensorCore", "Training",
             "PoolStages", "PreferenceTraining", "Random", "Report", "World", "sample", "st-interop", "manifest-worker", "worldgen",
             "generate-pool", "score-and-pair", "dpo-train", "bench", "code-fingerprint", "fake-stage", "inspect", "patch-quality",
             "perf-bench", "pretrain", "render-report", "ssl-finetune-vit", "vit-probe", "TestSupport",

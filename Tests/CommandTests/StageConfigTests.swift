@@ -1,5 +1,6 @@
 import Foundation
 import StageKit
+import TensorCore
 import Testing
 
 /// Every stage's config keys, seen from outside: `--help` lists them from the schema, `inspect config --stage X` prints
@@ -67,6 +68,23 @@ import Testing
         #expect(over.status == 0 && over.output.contains("# override steps=3"), "\(over.output)")
         let unknown = try Tool.run("inspect", ["config", "--stage", "generate-pol"], in: dir)
         #expect(unknown.status == 64 && unknown.output.contains("unknown stage 'generate-pol'"), "\(unknown.output)")
+    }
+
+    /// `precision` (every training stage): fp32 or bf16, anything else stops the stage (65) naming the key and the choices;
+    /// bf16 is taken where this CPU has AVX512-BF16 and refused with the reason elsewhere.
+    @Test(arguments: ["pretrain-adapter", "pretrain-unet", "dpo-train"])
+    func theTrainingPrecisionIsCheckedBeforeAStageRuns(_ stage: String) throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let smoke = repoRoot.appendingPathComponent("pipelines/smoke.toml").path
+        let bad = try Tool.run("inspect", ["config", "--stage", stage, "--config", smoke, "--set", "precision=\"fp16\""], in: dir)
+        #expect(bad.status == 65 && bad.output.contains("key 'precision' of [\(stage)]: must be one of: fp32, bf16"), "\(bad.output)")
+        let bf16 = try Tool.run("inspect", ["config", "--stage", stage, "--config", smoke, "--set", "precision=\"bf16\""], in: dir)
+        if GEMMPrecision.bf16Available {
+            #expect(bf16.status == 0 && bf16.output.contains("precision = \"bf16\""), "\(bf16.output)")
+        } else {
+            #expect(bf16.status == 65 && bf16.output.contains("bf16 needs a CPU with AVX512-BF16"), "\(bf16.output)")
+        }
     }
 
     /// A config of the old key style stops the stage (65) naming the new key, in the file and in `--set`; `inspect
