@@ -227,9 +227,24 @@ extension Kernels {
         return Tensor(shape: weightShape, scalars: dw)
     }
 
-    /// `dL/dbias [O]` of `conv2d`: the sum of `grad [N, O, Ho, Wo]` over N, Ho, Wo.
+    /// `dL/dbias [O]` of `conv2d`: the sum of `grad [N, O, Ho, Wo]` over N, Ho, Wo, each image's map in 8 Double lanes
+    /// (`rowSumDouble`), the output channels spread over the threads. Why not `sum(grad, axes: [0, 2, 3])`: its inner
+    /// loop is one serial chain of Float additions per map, which perf put at 1.8% of a U-Net training step.
     public static func conv2dBackwardBias(_ grad: Tensor) -> Tensor {
         precondition(grad.rank == 4, "conv2dBackwardBias: grad must be [N, O, Ho, Wo], got \(grad.shape)")
-        return sum(grad, axes: [0, 2, 3])
+        let n = grad.shape[0], o = grad.shape[1], hw = grad.shape[2] * grad.shape[3]
+        var out = [Float](repeating: 0, count: o)
+        if grad.count == 0 { return Tensor(shape: [o], scalars: out) }
+        grad.scalars.withUnsafeBufferPointer { pg in out.withUnsafeMutableBufferPointer { po in
+            let pg = pg.baseAddress!, po = UnsafeSendable(po.baseAddress!)
+            Threads.parallelFor(o, chunk: Swift.max(1, o / 8)) { channels in
+                for ch in channels {
+                    var acc = 0.0
+                    for i in 0..<n { acc += rowSumDouble(pg + (i * o + ch) * hw, hw) }
+                    po.value[ch] = Float(acc)
+                }
+            }
+        } }
+        return Tensor(shape: [o], scalars: out)
     }
 }
