@@ -150,14 +150,14 @@ extension Kernels {
     }
 
     /// `(dL/dx, dL/dweight)` of `conv2d` given `grad [N, O, Ho, Wo]`, each only when asked (nil otherwise): the same
-    /// values as `conv2dBackwardData` and `conv2dBackwardWeight`, but a Winograd geometry transforms `grad` once for
-    /// both (WinogradBackward.swift).
+    /// values as `conv2dBackwardData` and `conv2dBackwardWeight`, but when both are asked of a Winograd geometry,
+    /// `grad` is transformed once for both (WinogradBackward.swift); one alone goes through its own function.
     public static func conv2dBackward(_ grad: Tensor, input x: Tensor, weight: Tensor, stride: (Int, Int) = (1, 1),
                                       padding: (Int, Int) = (0, 0), data: Bool, weightGradient: Bool) -> (dx: Tensor?, dw: Tensor?) {
         let g = convGeometry(x.shape, weight.shape, stride: stride, padding: padding, "conv2dBackward")
         let expected = [x.shape[0], weight.shape[0], g.outH, g.outW]
         precondition(grad.shape == expected, "conv2dBackward: grad \(grad.shape) must be \(expected) for input \(x.shape), weight \(weight.shape)")
-        if (data || weightGradient) && grad.count > 0 && weight.count > 0 && usesWinograd(g) {
+        if data && weightGradient && grad.count > 0 && weight.count > 0 && usesWinograd(g) {
             return conv2dBackwardWinograd(grad, input: x, weight: weight, weightShape: weight.shape, g, data: data, weightGradient: weightGradient)
         }
         return (data ? conv2dBackwardData(grad, weight: weight, inputShape: x.shape, stride: stride, padding: padding) : nil,

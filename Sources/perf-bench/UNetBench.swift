@@ -62,7 +62,7 @@ private func runUNetTrainStep() {
     // More rounds, each ours (FP32, then BF16 products) then the peer, so a load spike hits one round, not one side.
     let rounds = max(1, Int(env["UNET_BENCH_ROUNDS"] ?? "") ?? 3)
     var fp32 = [ours / peer], bf16: [Double] = []
-    if GEMMPrecision.bf16Available, let first = bfStep { bf16.append(first / peer) }
+    if let first = bfStep { bf16.append(first / peer) }
     for _ in 1..<rounds {
         let o = StepTimes(steps: steps, loss: loss, optimizerStep: optimizerStep).step
         let b = GEMMPrecision.bf16Available ? GEMMPrecision.with(.bf16) { StepTimes(steps: steps, loss: loss, optimizerStep: optimizerStep).step } : nil
